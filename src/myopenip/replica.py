@@ -1,0 +1,121 @@
+"""Start the portal replica in a child process on a free port and stop it cleanly.
+
+The bot never imports the replica: the demo and the tests run it as a separate server,
+exactly as they would reach the real portal, and talk to it over HTTP only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import threading
+import urllib.request
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+# The replica prints this line on stdout once its socket listens (see myopenip_portal.cli).
+READY_LINE = re.compile(r"^MyOpenIP replica listening on (?P<url>http://\S+)\s*$")
+
+
+class ReplicaStartError(RuntimeError):
+    """The replica exited or never announced its address."""
+
+
+@dataclass
+class Replica:
+    """A running replica: its base URL, the demo credentials and the test API."""
+
+    url: str
+    username: str
+    password: str
+    process: subprocess.Popen[str]
+
+    def state(self) -> dict[str, Any]:
+        """GET /_test/state (the replica must run with --test-api)."""
+        return self._call("GET", "/_test/state")
+
+    def test_api(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+        """POST to a /_test/ endpoint, e.g. test_api("reset") or test_api("expire-sessions")."""
+        return self._call("POST", f"/_test/{path}", payload or {})
+
+    def _call(self, method: str, path: str, payload: Any = None) -> dict[str, Any]:
+        data = None if payload is None else json.dumps(payload).encode()
+        request = urllib.request.Request(
+            self.url + path, data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            body: dict[str, Any] = json.loads(response.read().decode())
+            return body
+
+
+@contextmanager
+def run_replica(
+    *extra_args: str,
+    seed: int | None = None,
+    username: str = "demo",
+    password: str = "demo",
+    test_api: bool = True,
+    startup_timeout: float = 30.0,
+) -> Iterator[Replica]:
+    """Serve the replica on 127.0.0.1 and a free port for the duration of the block."""
+    command: list[str] = [sys.executable, "-m", "myopenip_portal", "--host", "127.0.0.1"]
+    command += ["--port", "0", "--user", username, "--password", password]
+    if seed is not None:
+        command += ["--seed", str(seed)]
+    if test_api:
+        command.append("--test-api")
+    command += list(extra_args)
+    process = _spawn(command)
+    try:
+        url = _wait_until_ready(process, startup_timeout)
+        yield Replica(url=url, username=username, password=password, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _spawn(command: Sequence[str]) -> subprocess.Popen[str]:
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    return subprocess.Popen(
+        list(command),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+
+
+def _wait_until_ready(process: subprocess.Popen[str], timeout: float) -> str:
+    """Read the child's output until it prints its address; keep draining it afterwards."""
+    assert process.stdout is not None
+    found: dict[str, str] = {}
+    seen: list[str] = []
+    ready = threading.Event()
+
+    def pump() -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            if not ready.is_set():
+                seen.append(line.rstrip())
+                match = READY_LINE.match(line)
+                if match:
+                    found["url"] = match["url"].rstrip("/")
+                    ready.set()
+        ready.set()  # the child closed its output: it has exited
+
+    threading.Thread(target=pump, name="replica-output", daemon=True).start()
+    ready.wait(timeout)
+    if "url" not in found:
+        process.kill()
+        output = "\n".join(seen[-20:]) or "(no output)"
+        raise ReplicaStartError(f"the replica did not start: {output}")
+    return found["url"]

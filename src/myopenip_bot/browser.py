@@ -1,0 +1,84 @@
+"""Find a Chromium to drive and the arguments to launch it with, on machines without internet."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from myopenip_bot.errors import BrowserNotFoundError
+
+# Chromium's background services try to reach Google; on a closed network every attempt
+# fails slowly, so they are switched off.
+_QUIET_ARGS = (
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+)
+_SYSTEM_CANDIDATES = (
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/google-chrome",
+    "/usr/bin/google-chrome-stable",
+    "/snap/bin/chromium",
+)
+_HOW_TO_GET_ONE = (
+    "No Chromium found. Install one with `python -m playwright install chromium` "
+    "(needs internet) or your system's package (`apt-get install -y chromium` gives "
+    "/usr/bin/chromium), or point MYOPENIP_BROWSER_PATH at a Chromium or Chrome binary."
+)
+
+
+@dataclass(frozen=True)
+class BrowserLaunch:
+    """Where the browser is and how to start it; feeds `BrowserType.launch(**as_kwargs())`."""
+
+    executable_path: str | None
+    args: tuple[str, ...]
+    source: str
+
+    def as_kwargs(self) -> dict[str, object]:
+        kwargs: dict[str, object] = {"args": list(self.args)}
+        if self.executable_path is not None:
+            kwargs["executable_path"] = self.executable_path
+        return kwargs
+
+
+def _playwright_chromium() -> str | None:
+    """The Chromium that `playwright install chromium` put in its cache, if it is there."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        path = pw.chromium.executable_path
+    return path if path and Path(path).is_file() else None
+
+
+def find_browser(override: str | os.PathLike[str] | None = None) -> BrowserLaunch:
+    """Return how to launch Chromium: the override, else Playwright's own, else the system's.
+
+    Raises BrowserNotFoundError naming what was tried when none is usable.
+    """
+    args = list(_QUIET_ARGS)
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        args.append("--no-sandbox")  # Chromium refuses to start its sandbox as root
+    if override:
+        path = Path(override).expanduser()
+        if not (path.is_file() and os.access(path, os.X_OK)):
+            raise BrowserNotFoundError(
+                f"MYOPENIP_BROWSER_PATH={override} is not an executable file. {_HOW_TO_GET_ONE}"
+            )
+        return BrowserLaunch(str(path), tuple(args), "MYOPENIP_BROWSER_PATH")
+    bundled = _playwright_chromium()
+    if bundled:
+        return BrowserLaunch(None, tuple(args), f"Playwright's Chromium ({bundled})")
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return BrowserLaunch(found, tuple(args), f"system browser ({found})")
+    for candidate in _SYSTEM_CANDIDATES:
+        if Path(candidate).is_file() and os.access(candidate, os.X_OK):
+            return BrowserLaunch(candidate, tuple(args), f"system browser ({candidate})")
+    raise BrowserNotFoundError(_HOW_TO_GET_ONE)

@@ -1,0 +1,57 @@
+"""Fixtures shared by every test: the browser to launch and the replica server.
+
+Lifetimes follow cost: one replica server and one browser per session; a fresh data set
+(`POST /_test/reset`) and a fresh browser context per test. Tests that need a replica
+with other flags (faults, a short session TTL) start their own with `replica_factory`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import pytest
+
+from myopenip.replica import Replica, run_replica
+from myopenip_bot.browser import BrowserLaunch, find_browser
+
+
+@pytest.fixture(scope="session")
+def browser_launch() -> BrowserLaunch:
+    """The Chromium the bot itself would pick (MYOPENIP_BROWSER_PATH, Playwright's, system)."""
+    return find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"))
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(
+    browser_type_launch_args: dict[str, Any], browser_launch: BrowserLaunch
+) -> dict[str, Any]:
+    """Make pytest-playwright's `browser`/`page` fixtures launch the same Chromium."""
+    return {**browser_type_launch_args, **browser_launch.as_kwargs()}
+
+
+@pytest.fixture(scope="session")
+def replica_server() -> Iterator[Replica]:
+    """One replica for the whole session, with its test API on."""
+    with run_replica() as replica:
+        yield replica
+
+
+@pytest.fixture
+def replica(replica_server: Replica) -> Replica:
+    """The session's replica, its data reset to the default seed before the test."""
+    replica_server.test_api("reset")
+    return replica_server
+
+
+@pytest.fixture
+def replica_factory() -> Iterator[Callable[..., Replica]]:
+    """Start extra replicas with their own flags, e.g. `replica_factory("--error-rate", "1")`."""
+    with ExitStack() as stack:
+
+        def start(*args: str, **kwargs: Any) -> Replica:
+            return stack.enter_context(run_replica(*args, **kwargs))
+
+        yield start
