@@ -17,9 +17,14 @@ Exit 0 means every licence is done or already done; exit 2 matches argparse's ow
 
 from __future__ import annotations
 
+from pathlib import Path
+
 
 class BotError(Exception):
     """Base of every error the bot raises on purpose."""
+
+    #: the run folder (traces, screenshots) of the run that failed, when one was kept
+    run_dir: Path | None = None
 
 
 class UsageError(BotError):

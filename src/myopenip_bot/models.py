@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 
 _DIGITS = re.compile(r"\d")
@@ -30,12 +30,12 @@ def format_number(digits: str) -> str:
     return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
-class Tab(str, Enum):
+class Tab(StrEnum):
     UTILISATEURS = "Utilisateurs"
     GROUPEMENTS = "Groupements"
 
 
-class Outcome(str, Enum):
+class Outcome(StrEnum):
     DONE = "done"  # dissociated by this run and verified
     ALREADY_DONE = "already_done"  # the licence had no number: never touched
     WOULD_DO = "would_do"  # dry run: the dialog listed it; Annuler was clicked

@@ -1,0 +1,139 @@
+"""The bot's settings, from `MYOPENIP_*` variables and a `.env` file, checked at start-up."""
+
+from __future__ import annotations
+
+import os
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from myopenip_bot.errors import SettingsError
+
+ENV_PREFIX = "MYOPENIP_"
+
+
+class TraceMode(StrEnum):
+    OFF = "off"
+    ON = "on"
+    RETAIN_ON_FAILURE = "retain-on-failure"
+
+
+class LogFormat(StrEnum):
+    AUTO = "auto"  # console on a terminal, JSON lines otherwise
+    CONSOLE = "console"
+    JSON = "json"
+
+
+class Settings(BaseSettings):
+    """Everything the bot reads from its environment; CLI flags override a few of them."""
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="forbid",
+        validate_default=True,
+    )
+
+    base_url: str = Field(
+        default="http://127.0.0.1:8765",
+        description="Portal address (the local replica by default).",
+    )
+    username: str | None = Field(default=None, description="Portal login (Identifiant).")
+    password: SecretStr | None = Field(default=None, description="Portal password (Mot de passe).")
+    headless: bool = Field(default=True, description="Run Chromium without a window.")
+    browser_path: Path | None = Field(default=None, description="Chromium binary to use.")
+    timeout_ms: int = Field(
+        default=15_000, ge=1_000, le=600_000, description="How long a step may wait for the page."
+    )
+    navigation_timeout_ms: int = Field(
+        default=30_000, ge=1_000, le=600_000, description="How long a page load may take."
+    )
+    trace: TraceMode = Field(
+        default=TraceMode.RETAIN_ON_FAILURE,
+        description="Playwright tracing: off, on, retain-on-failure.",
+    )
+    traces_dir: Path = Field(default=Path("traces"), description="One folder per run goes here.")
+    selectors_file: Path | None = Field(
+        default=None, description="The selectors YAML; the packaged default when unset."
+    )
+    state_file: Path = Field(
+        default=Path(".myopenip/session-state.json"),
+        description="Where the logged-in session is kept between runs (private permissions).",
+    )
+    log_format: LogFormat = Field(default=LogFormat.AUTO, description="console, json or auto.")
+    log_level: str = Field(default="info", description="debug, info, warning or error.")
+
+    @field_validator("base_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
+            raise ValueError(f"must be an http:// or https:// address, not {value!r}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _known_level(cls, value: str) -> str:
+        value = value.lower()
+        if value not in {"debug", "info", "warning", "error"}:
+            raise ValueError("must be one of debug, info, warning, error")
+        return value
+
+    @field_validator("selectors_file", "browser_path")
+    @classmethod
+    def _existing_file(cls, value: Path | None) -> Path | None:
+        if value is not None and not value.expanduser().is_file():
+            raise ValueError(f"no such file: {value}")
+        return value.expanduser() if value is not None else None
+
+    def require_credentials(self) -> tuple[str, SecretStr]:
+        """The username and password, or a SettingsError naming what is missing."""
+        missing = [
+            f"{ENV_PREFIX}{name.upper()}"
+            for name, value in (("username", self.username), ("password", self.password))
+            if not value or (isinstance(value, SecretStr) and not value.get_secret_value())
+        ]
+        if missing:
+            raise SettingsError(
+                f"missing credentials: set {' and '.join(missing)} (environment or .env file)"
+            )
+        assert self.username is not None
+        assert self.password is not None
+        return self.username, self.password
+
+
+def _setting_name(loc: tuple[int | str, ...]) -> str:
+    name = ".".join(str(part) for part in loc).upper()
+    if not name:
+        return "settings"
+    return name if name.startswith(ENV_PREFIX) else ENV_PREFIX + name
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings, or raise SettingsError naming each invalid setting.
+
+    An unknown `MYOPENIP_*` variable is an error too: a typo must not silently fall back
+    to a default.
+    """
+    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
+    unknown = sorted(
+        k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known
+    )
+    problems = [f"{name}: unknown setting" for name in unknown]
+    try:
+        settings = Settings(**overrides)
+    except ValidationError as exc:
+        for error in exc.errors():
+            shown = _setting_name(error["loc"])
+            if error["type"] == "extra_forbidden":
+                problems.append(f"{shown}: unknown setting")
+            else:
+                problems.append(f"{shown}: {error['msg']}")
+        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+    if problems:
+        raise SettingsError("invalid settings: " + "; ".join(problems))
+    return settings
