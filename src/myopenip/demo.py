@@ -1,0 +1,145 @@
+"""`myopenip demo`: serve the replica on a free port and run the bot against it, step by step."""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from rich.console import Console
+from rich.rule import Rule
+from rich.table import Table
+
+from myopenip.replica import Replica, run_replica
+from myopenip_bot.errors import BotError
+from myopenip_bot.logs import configure_logging
+from myopenip_bot.models import DissociationRequest, Outcome, RunResult, Target, format_number
+from myopenip_bot.report import print_summary
+from myopenip_bot.settings import LogFormat, Settings, TraceMode
+
+SERVICE = "SRV-10021"
+RELEASED = "FPC367128"  # Licence full conferencing, as ticked in the user guide
+KEPT = "FPC367129"  # Licence full meeting avancée, the other one ticked in the guide
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="myopenip demo",
+        description="Serve the replica on a free port with demo data and run the bot against it.",
+    )
+    parser.add_argument("--headed", action="store_true", help="show the browser window")
+    parser.add_argument("--traces-dir", type=Path, default=Path("traces"), metavar="DIR")
+    return parser
+
+
+def _licence_rows(replica: Replica, refs: Sequence[str]) -> Table:
+    state = replica.state()
+    numbers = {n["number"]: n for n in state["numbers"]}
+    table = Table(show_header=True, header_style="bold")
+    for column in ("Licence", "Type", "État", "SDA", "Options", "Historique", "Numéro : état"):
+        table.add_column(column)
+    for licence in (lc for lc in state["licences"] if lc["ref"] in refs):
+        sda = licence["sda"]
+        number_state = numbers[sda]["state"] if sda else "—"
+        table.add_row(
+            licence["ref"],
+            licence["type"],
+            licence["state"],
+            format_number(sda) if sda else "—",
+            ", ".join(licence["options"]) or "—",
+            str(licence["history"]),
+            number_state,
+        )
+    return table
+
+
+def _number_states(replica: Replica, numbers: Sequence[str]) -> Table:
+    state = replica.state()
+    table = Table(show_header=True, header_style="bold")
+    table.add_column("Numéro")
+    table.add_column("État")
+    table.add_column("Licence")
+    for entry in (n for n in state["numbers"] if n["number"] in numbers):
+        table.add_row(format_number(entry["number"]), entry["state"], entry["licence_ref"] or "—")
+    return table
+
+
+def _step(
+    console: Console, settings: Settings, title: str, request: DissociationRequest
+) -> RunResult | None:
+    from myopenip_bot.run import run_dissociation
+
+    console.print(Rule(title))
+    try:
+        result = run_dissociation(settings, request)
+    except BotError as exc:
+        console.print(f"[red]Erreur : {exc}[/red]")
+        return None
+    print_summary(result, console)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    console = Console()
+    configure_logging(LogFormat.CONSOLE, "warning")
+    console.print(Rule("[bold]myopenip demo[/bold]"))
+    with run_replica() as replica, tempfile.TemporaryDirectory() as home:
+        console.print(f"Réplique du portail : {replica.url}  (identifiant {replica.username})")
+        settings = Settings(
+            base_url=replica.url,
+            username=replica.username,
+            password=replica.password,  # type: ignore[arg-type]
+            headless=not args.headed,
+            trace=TraceMode.ON,
+            traces_dir=args.traces_dir,
+            state_file=Path(home) / "session-state.json",
+            log_format=LogFormat.CONSOLE,
+            log_level="warning",
+        )
+        guide = [RELEASED, KEPT]
+        initial = {lc["ref"]: lc["sda"] for lc in replica.state()["licences"] if lc["ref"] in guide}
+        console.print("Avant : les licences du guide cochées dans sa capture d'écran")
+        console.print(_licence_rows(replica, guide))
+
+        steps: list[tuple[str, DissociationRequest, set[Outcome]]] = [
+            (
+                "1/4 Essai à blanc (--dry-run) : le dialogue est lu puis « Annuler »",
+                _request(guide, keep=False, dry_run=True),
+                {Outcome.WOULD_DO},
+            ),
+            (
+                f"2/4 Dissocier {RELEASED} sans conserver le numéro (quarantaine)",
+                _request([RELEASED], keep=False),
+                {Outcome.DONE},
+            ),
+            (
+                f"3/4 Dissocier {KEPT} en conservant le numéro (disponible)",
+                _request([KEPT], keep=True),
+                {Outcome.DONE},
+            ),
+            (
+                f"4/4 Relancer la dissociation de {RELEASED} : rien à faire",
+                _request([RELEASED], keep=False),
+                {Outcome.ALREADY_DONE},
+            ),
+        ]
+        ok = True
+        for title, request, expected in steps:
+            result = _step(console, settings, title, request)
+            ok = ok and result is not None and {r.outcome for r in result.results} <= expected
+        console.print(Rule("Après"))
+        console.print(_licence_rows(replica, guide))
+        console.print(_number_states(replica, [n for n in initial.values() if n]))
+    console.print(
+        "Chaque exécution a son dossier sous "
+        f"{args.traces_dir}/ (trace Playwright : `playwright show-trace <dossier>/trace-N.zip`)."
+    )
+    console.print("[green]Démo terminée.[/green]" if ok else "[red]La démo a échoué.[/red]")
+    return 0 if ok else 1
+
+
+def _request(refs: Sequence[str], *, keep: bool, dry_run: bool = False) -> DissociationRequest:
+    targets = tuple(Target(licence_ref=ref) for ref in refs)
+    return DissociationRequest(SERVICE, targets, keep_number=keep, dry_run=dry_run)

@@ -1,0 +1,69 @@
+"""`myopenip dissociate` checks its arguments before any browser starts."""
+
+from __future__ import annotations
+
+import pytest
+
+from myopenip_bot.cli import build_parser, build_request
+from myopenip_bot.errors import UsageError
+from myopenip_bot.models import Target
+
+
+def parse(*argv: str) -> object:
+    return build_request(build_parser().parse_args(["dissociate", *argv]))
+
+
+def test_licences_and_numbers_alone_are_separate_targets() -> None:
+    request = parse("--service", "SRV-10021", "--licence", "fpc367128", "--keep-number")
+    assert request.targets == (Target(licence_ref="FPC367128"),)  # type: ignore[attr-defined]
+    request = parse("--service", "SRV-10021", "--number", "+33 2 31 45 67 89", "--release-number")
+    assert request.targets == (Target(number="0231456789"),)  # type: ignore[attr-defined]
+    assert request.keep_number is False  # type: ignore[attr-defined]
+
+
+def test_licences_and_numbers_given_together_are_paired_in_order() -> None:
+    request = parse(
+        "--service", "SRV-10021",
+        "--licence", "FPC367128", "--number", "02 31 45 67 89",
+        "--licence", "FPC367129", "--number", "0231456790",
+        "--keep-number",
+    )  # fmt: skip
+    assert request.targets == (  # type: ignore[attr-defined]
+        Target("FPC367128", "0231456789"),
+        Target("FPC367129", "0231456790"),
+    )
+
+
+def test_keep_or_release_is_required_never_defaulted(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["dissociate", "--service", "SRV-1", "--licence", "FPC1"])
+    assert exit_info.value.code == 2
+    assert "--keep-number --release-number" in capsys.readouterr().err
+
+
+def test_keep_and_release_together_are_refused() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(
+            ["dissociate", "--service", "S", "--licence", "L", "--keep-number", "--release-number"]
+        )
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--number", "12"], "--number '12': not a French ten-digit number"),
+        (["--licence", "FPC367128", "--licence", "fpc367128"], "--licence given twice: FPC367128"),
+        (["--number", "0231456789", "--number", "02 31 45 67 89"], "--number given twice"),
+        (["--licence", "A", "--licence", "B", "--number", "0231456789"], "paired in order"),
+        (["--licence", "FPC 367128"], "a ref is one word"),
+        ([], "at least one --licence or --number"),
+    ],
+)
+def test_bad_targets_are_refused_naming_the_culprit(argv: list[str], message: str) -> None:
+    with pytest.raises(UsageError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        parse("--service", "SRV-10021", "--keep-number", *argv)
+
+
+def test_a_blank_service_is_refused() -> None:
+    with pytest.raises(UsageError, match="--service"):
+        parse("--service", "  ", "--licence", "FPC367128", "--keep-number")

@@ -1,0 +1,24 @@
+"""Numbers are accepted in the three forms the spec lists and shown grouped by two."""
+
+from __future__ import annotations
+
+import pytest
+
+from myopenip_bot.models import format_number, normalize_number
+
+
+@pytest.mark.parametrize(
+    "text", ["0231456789", "02 31 45 67 89", "+33 2 31 45 67 89", "02.31.45.67.89"]
+)
+def test_the_accepted_forms_of_a_number_normalize_to_ten_digits(text: str) -> None:
+    assert normalize_number(text) == "0231456789"
+
+
+@pytest.mark.parametrize("text", ["", "12", "023145678", "02314567890", "1231456789", "FPC367128"])
+def test_a_text_that_is_not_a_french_number_is_refused_by_name(text: str) -> None:
+    with pytest.raises(ValueError, match="not a French ten-digit number"):
+        normalize_number(text)
+
+
+def test_numbers_are_shown_grouped_by_two_like_the_portal() -> None:
+    assert format_number("0231456789") == "02 31 45 67 89"

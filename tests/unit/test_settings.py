@@ -1,0 +1,89 @@
+"""Settings are read from MYOPENIP_* variables and .env, and fail at start-up naming the culprit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from myopenip_bot.errors import SettingsError
+from myopenip_bot.settings import LogFormat, TraceMode, load_settings
+
+
+@pytest.fixture(autouse=True)
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in list(__import__("os").environ):
+        if name.startswith("MYOPENIP_"):
+            monkeypatch.delenv(name)
+    monkeypatch.chdir(tmp_path)  # no stray .env
+
+
+def test_defaults_target_the_local_replica_and_retain_traces_on_failure() -> None:
+    settings = load_settings()
+    assert settings.base_url == "http://127.0.0.1:8765"
+    assert settings.trace is TraceMode.RETAIN_ON_FAILURE
+    assert settings.traces_dir == Path("traces")
+    assert settings.headless is True
+    assert settings.log_format is LogFormat.AUTO
+
+
+def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYOPENIP_BASE_URL", "https://my.openip.fr/")
+    monkeypatch.setenv("MYOPENIP_TRACE", "off")
+    monkeypatch.setenv("MYOPENIP_TIMEOUT_MS", "5000")
+    settings = load_settings()
+    assert settings.base_url == "https://my.openip.fr"
+    assert settings.trace is TraceMode.OFF
+    assert settings.timeout_ms == 5000
+
+
+def test_dotenv_file_is_read(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MYOPENIP_USERNAME=alice\nMYOPENIP_PASSWORD=s3cret-pass\n")
+    username, password = load_settings().require_credentials()
+    assert username == "alice"
+    assert password.get_secret_value() == "s3cret-pass"
+
+
+def test_password_is_never_shown_in_the_settings_repr(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYOPENIP_PASSWORD", "s3cret-pass")
+    settings = load_settings()
+    assert "s3cret-pass" not in repr(settings)
+    assert "s3cret-pass" not in str(settings.model_dump())
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "named"),
+    [
+        ("MYOPENIP_TIMEOUT_MS", "soon", "MYOPENIP_TIMEOUT_MS"),
+        ("MYOPENIP_TIMEOUT_MS", "10", "MYOPENIP_TIMEOUT_MS"),
+        ("MYOPENIP_TRACE", "sometimes", "MYOPENIP_TRACE"),
+        ("MYOPENIP_BASE_URL", "my.openip.fr", "MYOPENIP_BASE_URL"),
+        ("MYOPENIP_BROWSER_PATH", "/nowhere/chromium", "MYOPENIP_BROWSER_PATH"),
+        ("MYOPENIP_LOG_LEVEL", "loud", "MYOPENIP_LOG_LEVEL"),
+        ("MYOPENIP_PASWORD", "typo", "MYOPENIP_PASWORD"),
+    ],
+)
+def test_invalid_setting_fails_naming_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str, named: str
+) -> None:
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(SettingsError, match=named):
+        load_settings()
+
+
+def test_unknown_key_in_dotenv_fails_naming_it(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text("MYOPENIP_USERNAM=alice\n")
+    with pytest.raises(SettingsError, match="MYOPENIP_USERNAM: unknown setting"):
+        load_settings()
+
+
+def test_missing_credentials_name_both_variables() -> None:
+    with pytest.raises(SettingsError, match="MYOPENIP_USERNAME and MYOPENIP_PASSWORD"):
+        load_settings().require_credentials()
+
+
+def test_empty_password_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MYOPENIP_USERNAME", "alice")
+    monkeypatch.setenv("MYOPENIP_PASSWORD", "")
+    with pytest.raises(SettingsError, match="MYOPENIP_PASSWORD"):
+        load_settings().require_credentials()
