@@ -19,6 +19,7 @@ from typing import Any
 import structlog
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
 from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api._context_manager import PlaywrightContextManager
 
 from myopenip_bot import artifacts
 from myopenip_bot.browser import find_browser
@@ -87,7 +88,7 @@ class BotSession:
         self._label = label
         self._browser = browser
         self._owns_browser = browser is None
-        self._playwright_cm: Any = None
+        self._playwright_cm: PlaywrightContextManager | None = None
         self._playwright: Playwright | None = None
         self._confirm = confirm
         self._password = password.get_secret_value()
@@ -181,14 +182,17 @@ class BotSession:
         return self.kept_dir
 
     def _close(self) -> None:
-        for close in (
-            lambda: self.context.close() if hasattr(self, "context") else None,
-            lambda: self._browser.close() if self._owns_browser and self._browser else None,
-            lambda: self._playwright_cm.__exit__(None, None, None) if self._playwright_cm else None,
-        ):
+        """Close what this session opened; a browser that is already gone is not an error."""
+        with suppress(PlaywrightError):
+            if hasattr(self, "context"):
+                self.context.close()
+        with suppress(PlaywrightError):
+            if self._owns_browser and self._browser is not None:
+                self._browser.close()
+        if self._playwright_cm is not None:
             with suppress(PlaywrightError):
-                close()
-        self._playwright_cm = None
+                self._playwright_cm.__exit__(None, None, None)
+            self._playwright_cm = None
 
     # -- tracing ----------------------------------------------------------------------------
     def _stop_chunk(self) -> None:
