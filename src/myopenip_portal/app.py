@@ -1,0 +1,512 @@
+"""The replica's routes: login, the service list, a service's licences and the dissociation.
+
+Pages are server-rendered (Jinja2); a service's licences and the dissociation go through
+a small JSON API under /api/ that the page's JavaScript calls, like the real portal does.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+from starlette.types import Receive, Scope, Send
+
+from myopenip_portal import db
+from myopenip_portal.auth import LOGIN_COOKIE, SESSION_COOKIE, Session, new_token, tokens_match
+from myopenip_portal.config import PortalConfig
+from myopenip_portal.faults import FaultMiddleware, ResponseDropped
+from myopenip_portal.portal import Portal
+from myopenip_portal.sessions import SessionMiddleware
+from myopenip_portal.testapi import test_routes
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 20
+TABS = ("utilisateurs", "groupements")
+CSRF_HEADER = "x-csrf-token"
+templates = Jinja2Templates(directory=HERE / "templates")
+templates.env.filters["number"] = db.display_number
+
+
+def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> Starlette:
+    """The ASGI application for these options (its data opened and seeded already)."""
+    portal = Portal.open(config, clock)
+    routes: list[Route | Mount] = [
+        Route("/", home),
+        Route("/login", login_page, methods=["GET"]),
+        Route("/login", login_submit, methods=["POST"]),
+        Route("/logout", logout, methods=["POST"]),
+        Route("/services", services_page),
+        Route("/services/{ref}", service_page),
+        Route("/api/services/{ref}/licences", api_licences),
+        Route("/api/services/{ref}/dissociation-preview", api_preview, methods=["POST"]),
+        Route("/api/services/{ref}/dissociations", api_dissociate, methods=["POST"]),
+        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+    ]
+    if config.test_api:
+        routes.append(Mount("/_test", routes=test_routes()))
+    app = Starlette(
+        routes=routes,
+        middleware=[
+            Middleware(FaultMiddleware, faults=portal.faults),
+            Middleware(SessionMiddleware, store=portal.sessions),
+        ],
+        exception_handlers={HTTPException: http_error},
+    )
+    app.state.portal = portal
+    return app
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+def portal_of(request: Request) -> Portal:
+    portal: Portal = request.app.state.portal
+    return portal
+
+
+def session_of(request: Request) -> Session | None:
+    session: Session | None = request.scope.get("state", {}).get("session")
+    return session
+
+
+def session_expired(request: Request) -> bool:
+    return bool(request.scope.get("state", {}).get("session_expired"))
+
+
+def here(request: Request) -> str:
+    """This request's path and query: where to come back after logging in."""
+    query = request.url.query
+    return request.url.path + (f"?{query}" if query else "")
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    params = {"next": here(request)}
+    if session_expired(request):
+        params["expired"] = "1"
+    return RedirectResponse(f"/login?{urlencode(params)}", status_code=303)
+
+
+def safe_next(target: str | None) -> str:
+    """Only a path on this site: never `//elsewhere` or `https://elsewhere`."""
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return "/"
+
+
+def render(
+    request: Request, name: str, context: Mapping[str, Any], status_code: int = 200
+) -> Response:
+    session = session_of(request)
+    base: dict[str, Any] = {"session": session, "user_name": ""}
+    if session is not None:
+        base["user_name"] = db.partner_name(portal_of(request).conn, session.user)
+    response = templates.TemplateResponse(
+        request, name, {**base, **context}, status_code=status_code
+    )
+    response.headers["cache-control"] = "no-store"
+    return response
+
+
+def error_page(request: Request, status: int, title: str, message: str) -> Response:
+    return render(request, "error.html", {"title": title, "message": message}, status)
+
+
+def json_error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
+    return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    """Unknown paths and wrong methods: JSON under /api/, a portal page elsewhere."""
+    status = exc.status_code if isinstance(exc, HTTPException) else 500
+    if request.url.path.startswith("/api/"):
+        return json_error(status, "http_error", "Requête invalide ou ressource introuvable.")
+    if status == 404:
+        return error_page(request, 404, "Page introuvable", "Cette page n'existe pas.")
+    return error_page(request, status, "Requête refusée", "Cette requête n'est pas acceptée.")
+
+
+def api_session(request: Request) -> Session | JSONResponse:
+    """The session for an API call, or the 401 the page's script turns into a login."""
+    session = session_of(request)
+    if session is not None:
+        return session
+    expired = session_expired(request)
+    return json_error(
+        401,
+        "session_expired" if expired else "not_authenticated",
+        "Votre session a expiré. Veuillez vous reconnecter."
+        if expired
+        else "Vous devez vous connecter.",
+        login_url="/login",
+    )
+
+
+def csrf_refused(request: Request, session: Session) -> JSONResponse | None:
+    if tokens_match(session.csrf, request.headers.get(CSRF_HEADER)):
+        return None
+    return json_error(
+        403, "csrf", "Requête refusée : jeton de sécurité (CSRF) manquant ou invalide."
+    )
+
+
+def visible_service(
+    portal: Portal, session: Session, ref: str
+) -> tuple[dict[str, Any] | None, int, str]:
+    """The service if this user may see it; else (None, status, message)."""
+    service = db.service(portal.conn, ref)
+    if service is None:
+        return None, 404, f"Le service {ref} n'existe pas."
+    if service["partner"] != session.user:
+        return None, 403, f"Vous n'avez pas accès au service {ref}."
+    return service, 200, ""
+
+
+# ---------------------------------------------------------------------------- pages
+
+
+async def home(request: Request) -> Response:
+    if session_of(request) is None:
+        return login_redirect(request)
+    return render(request, "home.html", {"title": "Accueil"})
+
+
+async def login_page(request: Request) -> Response:
+    token = request.cookies.get(LOGIN_COOKIE) or new_token()
+    notice = ""
+    if request.query_params.get("expired"):
+        notice = "Votre session a expiré. Veuillez vous reconnecter."
+    elif request.query_params.get("logged_out"):
+        notice = "Vous êtes déconnecté."
+    response = render(
+        request,
+        "login.html",
+        {
+            "title": "Connexion",
+            "login_token": token,
+            "next": safe_next(request.query_params.get("next")),
+            "notice": notice,
+            "alert": "",
+            "username": "",
+        },
+    )
+    _set_login_cookie(response, token)
+    return response
+
+
+async def login_submit(request: Request) -> Response:
+    portal = portal_of(request)
+    form = await request.form()
+    cookie = request.cookies.get(LOGIN_COOKIE)
+    if not tokens_match(cookie, str(form.get("csrf_token") or "")):
+        return error_page(
+            request,
+            403,
+            "Requête refusée",
+            "Le jeton de sécurité du formulaire de connexion est manquant ou invalide. "
+            "Rechargez la page de connexion puis réessayez.",
+        )
+    username = str(form.get("username") or "").strip()
+    password = str(form.get("password") or "")
+    target = safe_next(str(form.get("next") or "/"))
+    result = portal.sessions.login(
+        username, password, db.partner_password(portal.conn, username) if username else None
+    )
+    if result.session is None:
+        token = cookie or new_token()
+        response = render(
+            request,
+            "login.html",
+            {
+                "title": "Connexion",
+                "login_token": token,
+                "next": target,
+                "notice": "",
+                "alert": result.message,
+                "username": username,
+            },
+            status_code=401,
+        )
+        return response
+    response = RedirectResponse(target, status_code=303)
+    response.set_cookie(
+        SESSION_COOKIE, result.session.token, httponly=True, samesite="lax", path="/"
+    )
+    return response
+
+
+async def logout(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return RedirectResponse("/login", status_code=303)
+    form = await request.form()
+    if not tokens_match(session.csrf, str(form.get("csrf_token") or "")):
+        return error_page(
+            request,
+            403,
+            "Requête refusée",
+            "Le jeton de sécurité (CSRF) est manquant ou invalide. Rechargez la page.",
+        )
+    portal_of(request).sessions.logout(session.token)
+    response = RedirectResponse("/login?logged_out=1", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+def _set_login_cookie(response: Response, token: str) -> None:
+    response.set_cookie(LOGIN_COOKIE, token, httponly=True, samesite="lax", path="/")
+
+
+def _page_number(raw: str | None, pages: int) -> int:
+    try:
+        page = int(raw or "1")
+    except ValueError:
+        page = 1
+    return min(max(page, 1), max(pages, 1))
+
+
+async def services_page(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return login_redirect(request)
+    filters = {key: request.query_params.get(key, "") for key, _, _ in db.SERVICE_FILTERS}
+    rows = db.services_for(portal_of(request).conn, session.user, filters)
+    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    page = _page_number(request.query_params.get("page"), pages)
+    active = {k: v for k, v in filters.items() if v}
+
+    def page_url(number: int) -> str:
+        return "/services?" + urlencode({**active, "page": number})
+
+    return render(
+        request,
+        "services.html",
+        {
+            "title": "Paramétrage / Monitoring",
+            "filters": db.SERVICE_FILTERS,
+            "values": filters,
+            "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            "total": len(rows),
+            "page": page,
+            "pages": pages,
+            "previous_url": page_url(page - 1) if page > 1 else None,
+            "next_url": page_url(page + 1) if page < pages else None,
+        },
+    )
+
+
+async def service_page(request: Request) -> Response:
+    session = session_of(request)
+    if session is None:
+        return login_redirect(request)
+    ref = request.path_params["ref"]
+    service, status, message = visible_service(portal_of(request), session, ref)
+    if service is None:
+        title = "Service introuvable" if status == 404 else "Accès refusé"
+        return error_page(request, status, title, message)
+    if service["type"] != db.METACENTREX:
+        return render(request, "service_other.html", {"title": service["name"], "service": service})
+    tab = request.query_params.get("tab", TABS[0])
+    if tab not in TABS:
+        tab = TABS[0]
+    values = {key: request.query_params.get(key, "") for key, _, _ in db.LICENCE_FILTERS}
+    return render(
+        request,
+        "service.html",
+        {
+            "title": service["name"],
+            "service": service,
+            "tab": tab,
+            "filters": db.LICENCE_FILTERS,
+            "values": values,
+            "page": request.query_params.get("page", "1"),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------- JSON API
+
+
+async def api_licences(request: Request) -> Response:
+    session = api_session(request)
+    if isinstance(session, JSONResponse):
+        return session
+    portal = portal_of(request)
+    ref = request.path_params["ref"]
+    service, status, message = visible_service(portal, session, ref)
+    if service is None:
+        return json_error(status, "unknown_service" if status == 404 else "forbidden", message)
+    if service["type"] != db.METACENTREX:
+        return json_error(409, "no_licences", f"Le service {ref} n'a pas de licences.")
+    tab = request.query_params.get("tab", TABS[0])
+    if tab not in TABS:
+        return json_error(400, "bad_tab", f"Onglet inconnu : {tab}.")
+    filters = {key: request.query_params.get(key, "") for key, _, _ in db.LICENCE_FILTERS}
+    # A real back end takes a moment to search; the page shows its loading state meanwhile.
+    await asyncio.sleep(portal.faults.jittered(portal.config.search_delay_ms))
+    rows = db.licences_of(portal.conn, ref, tab, filters)
+    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    page = _page_number(request.query_params.get("page"), pages)
+    return JSONResponse(
+        {
+            "service_ref": ref,
+            "tab": tab,
+            "page": page,
+            "pages": pages,
+            "total": len(rows),
+            "per_page": PAGE_SIZE,
+            "rows": [
+                {
+                    "ref": row["ref"],
+                    "type": row["type"],
+                    "licence": row["licence"],
+                    "sda": row["sda"],
+                    "sda_display": db.display_number(row["sda"]),
+                    "user": row["user_name"],
+                    "site": row["site"],
+                    "state": row["state"],
+                }
+                for row in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+            ],
+        },
+        headers={"cache-control": "no-store"},
+    )
+
+
+async def _json_body(request: Request) -> dict[str, Any] | None:
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+async def api_preview(request: Request) -> Response:
+    """What the dialog lists: the ticked licences as the server knows them now."""
+    session = api_session(request)
+    if isinstance(session, JSONResponse):
+        return session
+    refused = csrf_refused(request, session)
+    if refused is not None:
+        return refused
+    portal = portal_of(request)
+    ref = request.path_params["ref"]
+    service, status, message = visible_service(portal, session, ref)
+    if service is None:
+        return json_error(status, "unknown_service" if status == 404 else "forbidden", message)
+    body = await _json_body(request)
+    refs = body.get("licences") if body else None
+    if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
+        return json_error(400, "bad_request", "La liste des licences est invalide.")
+    await asyncio.sleep(portal.faults.jittered(portal.config.dialog_delay_ms))
+    try:
+        licences = db.check_licences(portal.conn, session.user, ref, refs)
+    except db.DissociationError as error:
+        return json_error(error.status, error.code, error.message, licence_ref=error.licence_ref)
+    with_number, without_number = [], []
+    for licence_ref in refs:
+        licence = licences[licence_ref]
+        shown = portal.misreports.get(licence_ref, licence["sda"])
+        if shown:
+            with_number.append(
+                {
+                    "ref": licence_ref,
+                    "type": licence["type"],
+                    "number": shown,
+                    "number_display": db.display_number(shown),
+                }
+            )
+        else:
+            without_number.append({"ref": licence_ref, "type": licence["type"]})
+    return JSONResponse({"with_number": with_number, "without_number": without_number})
+
+
+async def api_dissociate(request: Request) -> Response:
+    """ "Valider": dissociate every listed licence in one transaction, or none."""
+    session = api_session(request)
+    if isinstance(session, JSONResponse):
+        return session
+    refused = csrf_refused(request, session)
+    if refused is not None:
+        return refused
+    portal = portal_of(request)
+    ref = request.path_params["ref"]
+    service, status, message = visible_service(portal, session, ref)
+    if service is None:
+        return json_error(status, "unknown_service" if status == 404 else "forbidden", message)
+    body = await _json_body(request)
+    items = body.get("licences") if body else None
+    choices: list[tuple[str, bool]] = []
+    if isinstance(items, list):
+        for item in items:
+            if not (
+                isinstance(item, dict)
+                and isinstance(item.get("ref"), str)
+                and isinstance(item.get("keep"), bool)
+            ):
+                choices = []
+                break
+            choices.append((item["ref"], item["keep"]))
+    if not choices:
+        return json_error(
+            400,
+            "bad_request",
+            'Attendu : {"licences": [{"ref": "FPC…", "keep": true|false}, …]}.',
+        )
+    try:
+        done = db.dissociate(
+            portal.conn,
+            partner=session.user,
+            service_ref=ref,
+            choices=choices,
+            user=session.user,
+            at=datetime.now(UTC).isoformat(timespec="seconds"),
+        )
+    except db.DissociationError as error:
+        return json_error(error.status, error.code, error.message, licence_ref=error.licence_ref)
+    if portal.faults.should_drop():
+        return DroppedResponse()
+    return JSONResponse(
+        {
+            "dissociated": len(done),
+            "message": f"Numéro(s) dissocié(s) : {len(done)}",
+            "licences": [{"ref": d.licence_ref, "number": d.number, "keep": d.keep} for d in done],
+        }
+    )
+
+
+class DroppedResponse(Response):
+    """Starts a response then fails, so the server closes the connection mid-answer.
+
+    The dissociation is already committed: the client sees a network error and must
+    read the state back to learn what happened (`--drop-after-commit-rate`).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(status_code=200, media_type="application/json")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", b"64")],
+            }
+        )
+        raise ResponseDropped("response dropped after commit (fault injection)")
+
+
+__all__ = ["create_app"]

@@ -1,0 +1,170 @@
+"""`myopenip portal` (and `python -m myopenip_portal`): serve the replica until stopped."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import socket
+import sys
+from collections.abc import Sequence
+
+import uvicorn
+
+from myopenip_portal.app import create_app
+from myopenip_portal.config import PortalConfig
+from myopenip_portal.faults import ResponseDropped
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
+    return value
+
+
+def _positive(text: str) -> float:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be more than zero")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="myopenip portal",
+        description="Serve the local MyOpenIP replica (a faithful, stateful copy of the portal).",
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=_port, default=8765, help="0 picks a free port")
+    parser.add_argument("--db", default=None, help="SQLite file (default: in memory)")
+    parser.add_argument("--seed", type=int, default=1, help="demo data and fault draws")
+    parser.add_argument("--user", default="demo", help="the demo login")
+    parser.add_argument("--password", default="demo", help="the demo password")
+    parser.add_argument("--test-api", action="store_true", help="serve /_test/ (tests only)")
+    parser.add_argument(
+        "--latency-ms", type=_non_negative, default=0.0, help="delay each request (jittered)"
+    )
+    parser.add_argument(
+        "--error-rate", type=_rate, default=0.0, help="fraction of requests answered 503"
+    )
+    parser.add_argument(
+        "--session-ttl", type=_positive, default=1800.0, help="seconds a session lives"
+    )
+    parser.add_argument(
+        "--drop-after-commit-rate",
+        type=_rate,
+        default=0.0,
+        help="fraction of dissociations committed whose response is never delivered",
+    )
+    parser.add_argument("--access-log", action="store_true", help="log every request")
+    return parser
+
+
+def config_from(argv: Sequence[str]) -> PortalConfig:
+    args = build_parser().parse_args(list(argv))
+    if not args.user:
+        build_parser().error("--user must not be empty")
+    return PortalConfig(
+        host=args.host,
+        port=args.port,
+        db=args.db,
+        seed=args.seed,
+        user=args.user,
+        password=args.password,
+        test_api=args.test_api,
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        session_ttl=args.session_ttl,
+        drop_after_commit_rate=args.drop_after_commit_rate,
+        access_log=args.access_log,
+    )
+
+
+class _HideDroppedResponses(logging.Filter):
+    """A dropped response is a wanted fault, not a crash: keep its traceback out of the log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.exc_info and isinstance(record.exc_info[1], ResponseDropped))
+
+
+def main(argv: Sequence[str]) -> int:
+    config = config_from(argv)
+    try:
+        sock = _bind(config.host, config.port)
+    except OSError as error:
+        print(
+            f"myopenip portal: cannot listen on {config.host}:{config.port}: {error}",
+            file=sys.stderr,
+        )
+        return 1
+    app = create_app(config)
+    server = uvicorn.Server(
+        uvicorn.Config(
+            app,
+            log_level="info" if config.access_log else "warning",
+            access_log=config.access_log,
+            lifespan="off",
+            timeout_graceful_shutdown=2,
+        )
+    )
+    logging.getLogger("uvicorn.error").addFilter(_HideDroppedResponses())
+    try:
+        asyncio.run(_serve(server, sock, config))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+    return 0
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+async def _serve(server: uvicorn.Server, sock: socket.socket, config: PortalConfig) -> None:
+    task = asyncio.create_task(server.serve(sockets=[sock]))
+    while not server.started:
+        if task.done():
+            await task  # it failed to start: let its exception through
+            return
+        await asyncio.sleep(0.02)
+    host, port = sock.getsockname()[:2]
+    shown = f"[{host}]" if ":" in host else host
+    print(f"MyOpenIP replica listening on http://{shown}:{port}", flush=True)
+    print(f"Identifiant : {config.user}  Mot de passe : {config.password}", flush=True)
+    if config.test_api:
+        print(
+            "Test API: /_test/state, /_test/reset, /_test/expire-sessions, /_test/misreport",
+            flush=True,
+        )
+    await task

@@ -1,0 +1,46 @@
+"""The replica's live state, shared by every route: data, sessions, faults, test overrides."""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from myopenip_portal import db, seed
+from myopenip_portal.auth import SessionStore
+from myopenip_portal.config import PortalConfig
+from myopenip_portal.faults import Faults
+
+
+@dataclass
+class Portal:
+    """Everything a request may read or change."""
+
+    config: PortalConfig
+    conn: sqlite3.Connection
+    sessions: SessionStore
+    faults: Faults
+    # POST /_test/misreport: licence ref -> the number the dialog's preview shows instead.
+    misreports: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def open(cls, config: PortalConfig, clock: Callable[[], float] = time.time) -> Portal:
+        conn = db.connect(config.db)
+        # A database file keeps its data across restarts; a new or empty one is seeded.
+        if db.is_empty(conn):
+            seed.seed_database(conn, config.seed, config.user, config.password)
+        return cls(
+            config=config,
+            conn=conn,
+            sessions=SessionStore(ttl=config.session_ttl, clock=clock),
+            faults=Faults(config),
+        )
+
+    def reset(self, seed_value: int | None = None) -> None:
+        """Back to a fresh data set: re-seeded, nobody logged in or locked, no override."""
+        value = self.config.seed if seed_value is None else seed_value
+        seed.seed_database(self.conn, value, self.config.user, self.config.password)
+        self.sessions.reset()
+        self.faults.reseed(value)
+        self.misreports.clear()

@@ -1,0 +1,83 @@
+"""The test API (`--test-api` only): read the whole state, reset it, expire sessions and
+make the dialog misreport a number. Never delayed nor failed by the fault knobs."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from myopenip_portal import db
+from myopenip_portal.portal import Portal
+
+
+def test_routes() -> list[Route]:
+    return [
+        Route("/state", state, methods=["GET"]),
+        Route("/reset", reset, methods=["POST"]),
+        Route("/expire-sessions", expire_sessions, methods=["POST"]),
+        Route("/misreport", misreport, methods=["POST"]),
+    ]
+
+
+def _portal(request: Request) -> Portal:
+    portal: Portal = request.app.state.portal
+    return portal
+
+
+async def _body(request: Request) -> dict[str, Any] | None:
+    raw = await request.body()
+    if not raw.strip():
+        return {}
+    try:
+        body = await request.json()
+    except ValueError:
+        return None
+    return body if isinstance(body, dict) else None
+
+
+def _bad(message: str) -> JSONResponse:
+    return JSONResponse({"error": "bad_request", "message": message}, status_code=400)
+
+
+async def state(request: Request) -> JSONResponse:
+    return JSONResponse(db.state(_portal(request).conn))
+
+
+async def reset(request: Request) -> JSONResponse:
+    body = await _body(request)
+    if body is None:
+        return _bad('Attendu : {} ou {"seed": N}.')
+    seed = body.get("seed")
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)):
+        return _bad("seed doit être un entier.")
+    _portal(request).reset(seed)
+    return JSONResponse(
+        {"ok": True, "seed": seed if seed is not None else _portal(request).config.seed}
+    )
+
+
+async def expire_sessions(request: Request) -> JSONResponse:
+    body = await _body(request)
+    if body is None:
+        return _bad('Attendu : {} ou {"after_requests": N}.')
+    after = body.get("after_requests")
+    if after is not None and (not isinstance(after, int) or isinstance(after, bool) or after < 0):
+        return _bad("after_requests doit être un entier positif ou nul.")
+    _portal(request).sessions.expire_all(after)
+    return JSONResponse({"ok": True, "after_requests": after})
+
+
+async def misreport(request: Request) -> JSONResponse:
+    body = await _body(request)
+    ref = body.get("licence_ref") if body else None
+    number = body.get("number") if body else None
+    if not isinstance(ref, str) or not isinstance(number, str):
+        return _bad('Attendu : {"licence_ref": "FPC…", "number": "02…"}.')
+    digits = db.digits_of(number)
+    if len(digits) != 10:
+        return _bad("number doit être un numéro à dix chiffres.")
+    _portal(request).misreports[ref] = digits
+    return JSONResponse({"ok": True, "licence_ref": ref, "number": digits})
