@@ -10,7 +10,8 @@
     │   ├── NumberMismatchError    --number is not the licence's current number
     │   └── ReadBackMismatchError  the dialog does not list exactly the plan (cancelled)
     └── TechnicalError             the portal or browser failed: timeout, 5xx  (exit 3)
-        └── BrowserNotFoundError   no Chromium to launch
+        ├── BrowserNotFoundError   no Chromium to launch
+        └── SessionExpiredError    the login page showed mid-run (the runner logs in again)
 
 Exit 0 means every licence is done or already done; exit 2 matches argparse's own.
 """
@@ -18,6 +19,10 @@ Exit 0 means every licence is done or already done; exit 2 matches argparse's ow
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from myopenip_bot.models import RunResult
 
 
 class BotError(Exception):
@@ -25,6 +30,8 @@ class BotError(Exception):
 
     #: the run folder (traces, screenshots) of the run that failed, when one was kept
     run_dir: Path | None = None
+    #: what the run had established when it stopped (per-licence outcomes), when it had begun
+    result: RunResult | None = None
 
 
 class UsageError(BotError):
@@ -65,3 +72,7 @@ class TechnicalError(BotError):
 
 class BrowserNotFoundError(TechnicalError):
     """No usable Chromium was found."""
+
+
+class SessionExpiredError(TechnicalError):
+    """The portal showed its login page mid-run; the runner logs in again and redoes the step."""

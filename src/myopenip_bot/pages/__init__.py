@@ -1,0 +1,25 @@
+"""Page objects, one per portal screen: locators as properties, verbs that act, queries that read.
+
+None of them prints, asserts or decides: they return data or the next page object, and
+raise SessionExpiredError / TechnicalError when the portal shows its login or an error page.
+"""
+
+from myopenip_bot.pages.dialog import DialogRow, DissociationDialog, SubmitAnswer
+from myopenip_bot.pages.licences import LicenceResultsPage, LicenceRow
+from myopenip_bot.pages.login import LoginPage
+from myopenip_bot.pages.navigation import Navigation
+from myopenip_bot.pages.service import ServiceSettingsPage
+from myopenip_bot.pages.services import ServiceRow, ServicesPage
+
+__all__ = [
+    "DialogRow",
+    "DissociationDialog",
+    "LicenceResultsPage",
+    "LicenceRow",
+    "LoginPage",
+    "Navigation",
+    "ServiceRow",
+    "ServiceSettingsPage",
+    "ServicesPage",
+    "SubmitAnswer",
+]

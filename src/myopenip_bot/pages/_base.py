@@ -1,0 +1,176 @@
+"""What every screen shares: waiting for a state, telling apart the login page and error pages.
+
+The portal can answer any step with its login page (the session expired: it redirects any
+page there, and its JS does so when a fetch gets 401) or with a technical error page.
+Page objects never guess: `_await` waits for the state they expect *or* one of those,
+and raises SessionExpiredError / TechnicalError naming the step, so the runner can log
+in again and redo the step, or stop.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Locator, Page, Response, expect
+
+from myopenip_bot.errors import SessionExpiredError, TechnicalError
+from myopenip_bot.selectors import Control, Selectors, locate
+
+DEFAULT_TIMEOUT_MS = 15_000.0
+
+# Requests whose answer can change what a screen shows: the data fetches, or a whole page.
+_DATA_REQUESTS = frozenset({"fetch", "xhr", "document"})
+
+
+@dataclass(frozen=True)
+class TableRow:
+    """One data row of a table: its cells by column header, and its whole text."""
+
+    cells: dict[str, str]
+    text: str
+
+
+def squash(text: str) -> str:
+    """Collapse runs of whitespace (including non-breaking spaces) into one space."""
+    return " ".join(text.split())
+
+
+def digits_pattern(digits: str) -> re.Pattern[str]:
+    """Match a number however the portal groups it: "0231456789" or "02 31 45 67 89"."""
+    return re.compile(r"[\s.]?".join(re.escape(d) for d in digits))
+
+
+class Screen:
+    """Base of the page objects: the page, the selectors, and a timeout for every wait."""
+
+    def __init__(
+        self, page: Page, selectors: Selectors, *, timeout_ms: float = DEFAULT_TIMEOUT_MS
+    ) -> None:
+        self.page = page
+        self.selectors = selectors
+        self.timeout_ms = timeout_ms
+
+    # -- locating -------------------------------------------------------------------
+
+    def _locate(
+        self, control: Control, scope: Page | Locator | None = None, **values: str
+    ) -> Locator:
+        return locate(self.page if scope is None else scope, control, **values)
+
+    @property
+    def _login_heading(self) -> Locator:
+        return self._locate(self.selectors.login.heading)
+
+    @property
+    def _technical_error(self) -> Locator:
+        return self.page.get_by_text(self.selectors.texts.technical_error)
+
+    # -- waiting --------------------------------------------------------------------
+
+    def _await(self, expected: Locator, step: str) -> None:
+        """Wait until `expected` is visible; raise if the login or an error page shows instead."""
+        # `.first`: we wait for whichever of these shows first; nothing is acted upon.
+        anything = expected.or_(self._login_heading).or_(self._technical_error).first
+        try:
+            expect(anything).to_be_visible(timeout=self.timeout_ms)
+        except AssertionError:
+            self._raise_for_page(step)
+            raise TechnicalError(
+                f"{step}: the portal did not show what was expected within "
+                f"{self.timeout_ms / 1000:g} s (waited for {expected})"
+            ) from None
+        if not _visible(expected):
+            self._raise_for_page(step)
+
+    def _raise_for_page(self, step: str) -> None:
+        """Raise SessionExpiredError or TechnicalError if the page is the login or an error page."""
+        if _visible(self._login_heading):
+            raise SessionExpiredError(f"{step}: the portal showed its login page")
+        if _visible(self._technical_error):
+            raise TechnicalError(
+                f"{step}: the portal answered {self.selectors.texts.technical_error!r}"
+            )
+
+    def _expect(self, check: Callable[[], None], step: str, what: str) -> None:
+        """Run a web-first assertion; a failure is the login page, an error page, or a timeout."""
+        try:
+            check()
+        except AssertionError:
+            self._raise_for_page(step)
+            raise TechnicalError(
+                f"{step}: {what} did not happen within {self.timeout_ms / 1000:g} s"
+            ) from None
+
+    def _submit(self, click: Callable[[], None], step: str) -> Response:
+        """Click something that fetches data; return the answer, raising on 401 or 5xx."""
+        try:
+            with self.page.expect_response(_is_data_answer, timeout=self.timeout_ms) as answer:
+                click()
+            response = answer.value
+        except PlaywrightError as error:
+            self._raise_for_page(step)
+            raise TechnicalError(
+                f"{step}: the portal did not answer ({_first_line(error)})"
+            ) from None
+        if response.status >= 500:
+            raise TechnicalError(f"{step}: the portal answered HTTP {response.status}")
+        if response.status in (401, 403):
+            # The page's JS goes to the login page; wait for it so the next step starts clean.
+            self._expect(
+                lambda: expect(self._login_heading).to_be_visible(timeout=self.timeout_ms),
+                step,
+                "the redirection to the login page",
+            )
+            raise SessionExpiredError(f"{step}: the portal answered HTTP {response.status}")
+        return response
+
+    def _settle(self, scope: Page | Locator, step: str) -> None:
+        """Wait until nothing in `scope` is loading (no aria-busy, no loading text)."""
+        loading = scope.get_by_text(self.selectors.texts.loading)
+        busy = scope.locator("[aria-busy='true']")  # an ARIA state, not a style hook
+        self._expect(
+            lambda: expect(loading.filter(visible=True)).to_have_count(0, timeout=self.timeout_ms),
+            step,
+            "the end of loading",
+        )
+        self._expect(
+            lambda: expect(busy).to_have_count(0, timeout=self.timeout_ms),
+            step,
+            "the end of loading (aria-busy)",
+        )
+
+    # -- reading tables -------------------------------------------------------------
+
+    def _read_table(self, table: Locator) -> list[TableRow]:
+        """Every data row of `table`, cells keyed by their column header's text."""
+        if table.count() == 0:
+            return []
+        headers = [squash(text) for text in table.get_by_role("columnheader").all_inner_texts()]
+        rows: list[TableRow] = []
+        for row in self._data_rows(table).all():
+            cells = [squash(text) for text in row.get_by_role("cell").all_inner_texts()]
+            by_header = (
+                dict(zip(headers, cells, strict=False)) if len(cells) == len(headers) else {}
+            )
+            rows.append(TableRow(cells=by_header, text=squash(row.inner_text())))
+        return rows
+
+    def _data_rows(self, table: Locator) -> Locator:
+        """The rows of `table` that hold cells (the header row holds only column headers)."""
+        return table.get_by_role("row").filter(has=self.page.get_by_role("cell"))
+
+
+def _visible(locator: Locator) -> bool:
+    """Whether any element of `locator` is visible now (no waiting, no strictness)."""
+    return locator.filter(visible=True).count() > 0
+
+
+def _is_data_answer(response: Response) -> bool:
+    return response.request.resource_type in _DATA_REQUESTS and not 300 <= response.status < 400
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

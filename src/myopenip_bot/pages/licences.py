@@ -1,0 +1,210 @@
+"""Screens 5 and 6: a tab's licence search ("Utilisateurs" or "Groupements"), its results
+table with a checkbox per row, and the "Actions" menu."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import structlog
+from playwright.sync_api import Locator, Page, expect
+
+from myopenip_bot.errors import TechnicalError
+from myopenip_bot.models import Tab, format_number, normalize_number
+from myopenip_bot.pages._base import Screen, TableRow, _visible, digits_pattern, squash
+from myopenip_bot.pages.dialog import DissociationDialog
+from myopenip_bot.selectors import Selectors
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class LicenceRow:
+    """A licence as the results table shows it; `number` is ten digits, or None."""
+
+    ref: str
+    type: str
+    number: str | None
+    text: str
+
+
+class LicenceResultsPage(Screen):
+    """One tab's filters, "Rechercher", the results (20 a page) and "Actions"."""
+
+    def __init__(
+        self, page: Page, selectors: Selectors, tab: Tab, *, timeout_ms: float = 15_000.0
+    ) -> None:
+        super().__init__(page, selectors, timeout_ms=timeout_ms)
+        self.tab = tab
+
+    @property
+    def scope(self) -> Page | Locator:
+        """The visible tab panel when the portal marks one, else the page."""
+        panel = self._locate(self.selectors.service.tab_panel)
+        return panel if panel.count() == 1 else self.page
+
+    @property
+    def licence_filter(self) -> Locator:
+        return self._locate(self.selectors.licences.licence_filter, self.scope)
+
+    @property
+    def number_filter(self) -> Locator:
+        return self._locate(self.selectors.licences.number_filter, self.scope)
+
+    @property
+    def search_button(self) -> Locator:
+        return self._locate(self.selectors.licences.search, self.scope)
+
+    @property
+    def table(self) -> Locator:
+        column = self.selectors.texts.licence_columns.licence
+        header = self.page.get_by_role("columnheader", name=column, exact=True)
+        return self._locate(self.selectors.licences.table, self.scope).filter(has=header)
+
+    @property
+    def empty_message(self) -> Locator:
+        return self.scope.get_by_text(self.selectors.texts.empty_results)
+
+    @property
+    def next_page_link(self) -> Locator:
+        return self._locate(self.selectors.licences.next_page, self.scope)
+
+    @property
+    def actions(self) -> Locator:
+        return self._locate(self.selectors.licences.actions, self.scope)
+
+    def checkbox(self, ref: str) -> Locator:
+        return self._locate(self.selectors.licences.row_checkbox, self.table, ref=ref)
+
+    def wait(self, step: str) -> LicenceResultsPage:
+        """Wait for the tab's search form; raise SessionExpiredError on the login page."""
+        self._await(self.search_button, step)
+        return self
+
+    def search(
+        self, *, licence: str = "", number: str | None = None, number_format: str | None = None
+    ) -> list[LicenceRow]:
+        """Fill the "Licence" and "SDA" filters (substring matches), search, return the rows.
+
+        `number` is ten digits; it is typed as `number_format` ("{digits}" or "{grouped}")
+        says, by default as the selectors' `texts.number_filter_format` says.
+        Returns only when the new results show: nothing loading, and every row matching
+        the filters (or the empty-results message), so no stale row is ever read or ticked.
+        """
+        what = " ".join(part for part in (licence, number and format_number(number)) if part)
+        step = f"searching {what or 'every licence'} in {self.tab.value}"
+        self.wait(step)
+        typed = ""
+        if number:
+            typed = (number_format or self.selectors.texts.number_filter_format).format(
+                digits=number, grouped=format_number(number)
+            )
+        self.licence_filter.fill(licence)
+        self.number_filter.fill(typed)
+        self._submit(self.search_button.click, step)
+        self._wait_for_results(licence, number, step)
+        rows = self.rows()
+        log.info(
+            "licences_searched",
+            tab=self.tab.value,
+            licence=licence or None,
+            number=number,
+            found=[row.ref for row in rows],
+        )
+        return rows
+
+    def rows(self) -> list[LicenceRow]:
+        """The licences on the current page of results."""
+        return [self._licence_row(row) for row in self._read_table(self.table)]
+
+    def next_page(self, *, licence: str = "", number: str | None = None) -> bool:
+        """Go to the next page of results ("Suivant"); False when there is none."""
+        step = f"turning to the next page of {self.tab.value}"
+        link = self.next_page_link
+        if not _visible(link) or link.is_disabled():
+            return False
+        self._submit(link.click, step)
+        self._wait_for_results(licence, number, step)
+        log.info("results_page_turned", tab=self.tab.value)
+        return True
+
+    def tick(self, ref: str) -> None:
+        """Tick the row's checkbox "Sélectionner <ref>" (exactly one must exist)."""
+        self.checkbox(ref).check()
+        log.info("licence_ticked", licence=ref, tab=self.tab.value)
+
+    def open_dissociation(self) -> DissociationDialog:
+        """Actions > "Dissocier vos numéros"; return the dialog once its content is loaded."""
+        step = f"opening the dissociation dialog in {self.tab.value}"
+        actions = self.actions
+        self._expect(
+            lambda: expect(actions).to_be_enabled(timeout=self.timeout_ms),
+            step,
+            'the "Actions" button becoming enabled',
+        )
+        actions.click()
+        item = self._locate(self.selectors.licences.dissociate)
+        self._await(item, step)
+        item.click()
+        dialog = DissociationDialog(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        dialog.wait_loaded(step)
+        log.info("dissociation_opened", tab=self.tab.value)
+        return dialog
+
+    def status_messages(self) -> list[str]:
+        """The visible status messages, e.g. "Numéro(s) dissocié(s) : 2"."""
+        status = self._locate(self.selectors.licences.status)
+        return [squash(text) for text in status.filter(visible=True).all_inner_texts() if text]
+
+    def _wait_for_results(self, licence: str, number: str | None, step: str) -> None:
+        self._settle(self.scope, step)
+        rows = self._data_rows(self.table)
+        if licence:
+            stale = rows.filter(has_not_text=re.compile(re.escape(licence), re.I))
+            self._expect(
+                lambda: expect(stale).to_have_count(0, timeout=self.timeout_ms),
+                step,
+                f"results showing only licences matching {licence!r}",
+            )
+        if number:
+            stale = rows.filter(has_not_text=digits_pattern(number))
+            self._expect(
+                lambda: expect(stale).to_have_count(0, timeout=self.timeout_ms),
+                step,
+                f"results showing only the number {format_number(number)}",
+            )
+        shown = rows.or_(self.empty_message)
+        self._expect(
+            lambda: expect(shown).not_to_have_count(0, timeout=self.timeout_ms),
+            step,
+            "results or the empty-results message",
+        )
+
+    def _licence_row(self, row: TableRow) -> LicenceRow:
+        texts = self.selectors.texts
+        cell = row.cells.get(texts.licence_columns.licence)
+        match = texts.licence_cell.search(cell) if cell is not None else None
+        if match is None:
+            found = texts.licence_ref.search(row.text)
+            if found is None:
+                raise TechnicalError(f"cannot read a licence ref in the row {row.text!r}")
+            ref, kind = found.group(0), ""
+        else:
+            ref, kind = match["ref"], (match.groupdict().get("type") or "")
+        return LicenceRow(
+            ref=ref, type=kind, number=_number(row, texts.licence_columns.number), text=row.text
+        )
+
+
+def _number(row: TableRow, column: str) -> str | None:
+    """The row's number as ten digits; None when the cell holds no digit at all."""
+    cell = row.cells.get(column)
+    if cell is None:
+        raise TechnicalError(f"cannot find the column {column!r} in the row {row.text!r}")
+    if not any(ch.isdigit() for ch in cell):
+        return None  # empty, "—", "Aucun": the licence has no number
+    try:
+        return normalize_number(cell)
+    except ValueError:
+        # Never read an unreadable number as "no number": that would skip a licence.
+        raise TechnicalError(f"cannot read the number {cell!r} in the row {row.text!r}") from None

@@ -1,0 +1,48 @@
+"""Screen 2, the navigation bar on every page once logged in: "Mes Services" and its menu."""
+
+from __future__ import annotations
+
+import structlog
+from playwright.sync_api import Locator
+
+from myopenip_bot.pages._base import Screen, _visible
+from myopenip_bot.pages.services import ServicesPage
+
+log = structlog.get_logger(__name__)
+
+
+class Navigation(Screen):
+    """The bar with "Mes Services" (a menu holding "Paramétrage / Monitoring")."""
+
+    @property
+    def services_menu(self) -> Locator:
+        return self._locate(self.selectors.navigation.services_menu)
+
+    @property
+    def services_settings(self) -> Locator:
+        return self._locate(self.selectors.navigation.services_settings)
+
+    @property
+    def logout(self) -> Locator:
+        return self._locate(self.selectors.navigation.logout)
+
+    def is_shown(self) -> bool:
+        """Whether the navigation bar is on screen (so the session is alive)."""
+        return _visible(self.services_menu)
+
+    def wait(self, step: str) -> Navigation:
+        """Wait for the navigation bar; raise SessionExpiredError if the login page shows."""
+        self._await(self.services_menu, step)
+        return self
+
+    def open_services(self) -> ServicesPage:
+        """Mes Services > Paramétrage / Monitoring."""
+        step = "opening Mes Services > Paramétrage / Monitoring"
+        self._await(self.services_menu, step)
+        self.services_menu.click()
+        self._await(self.services_settings, step)
+        self.services_settings.click()
+        services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        self._await(services.heading, step)
+        log.info("services_opened")
+        return services

@@ -1,0 +1,47 @@
+"""Screen 4, a MetaCentrex service's settings: its heading and the two tabs."""
+
+from __future__ import annotations
+
+import structlog
+from playwright.sync_api import Locator, expect
+
+from myopenip_bot.models import Tab
+from myopenip_bot.pages._base import Screen
+from myopenip_bot.pages.licences import LicenceResultsPage
+
+log = structlog.get_logger(__name__)
+
+
+class ServiceSettingsPage(Screen):
+    """A service's settings; `open_tab` returns the tab's licence search."""
+
+    @property
+    def tablist(self) -> Locator:
+        return self._locate(self.selectors.service.tablist)
+
+    def tab(self, tab: Tab) -> Locator:
+        return self._locate(self.selectors.service.tabs[tab], self.tablist)
+
+    def wait(self, step: str) -> ServiceSettingsPage:
+        """Wait for the tabs; raise SessionExpiredError if the login page shows instead."""
+        self._await(self.tablist, step)
+        return self
+
+    def open_tab(self, tab: Tab) -> LicenceResultsPage:
+        """Select the "Utilisateurs" or "Groupements" tab and wait for its search form."""
+        step = f"opening the tab {tab.value}"
+        self.wait(step)
+        control = self.tab(tab)
+        if control.get_attribute("aria-selected") != "true":
+            control.click()
+        self._expect(
+            lambda: expect(control).to_have_attribute(
+                "aria-selected", "true", timeout=self.timeout_ms
+            ),
+            step,
+            f"the selection of the tab {tab.value}",
+        )
+        results = LicenceResultsPage(self.page, self.selectors, tab, timeout_ms=self.timeout_ms)
+        results.wait(step)
+        log.info("tab_opened", tab=tab.value)
+        return results

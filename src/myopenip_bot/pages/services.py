@@ -1,0 +1,109 @@
+"""Screen 3, "Paramétrage / Monitoring": the list of services, its filters and "Paramétrer >"."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import structlog
+from playwright.sync_api import Locator, expect
+
+from myopenip_bot.pages._base import Screen, _visible
+from myopenip_bot.pages.service import ServiceSettingsPage
+
+log = structlog.get_logger(__name__)
+
+# Service lists are short; this only stops a runaway "Suivant" loop.
+_MAX_PAGES = 50
+
+
+@dataclass(frozen=True)
+class ServiceRow:
+    """A service as the list shows it."""
+
+    ref: str
+    name: str
+    type: str
+    state: str
+
+
+class ServicesPage(Screen):
+    """The services list. `search` returns every matching row, over all result pages."""
+
+    @property
+    def heading(self) -> Locator:
+        return self._locate(self.selectors.services.heading)
+
+    @property
+    def ref_filter(self) -> Locator:
+        return self._locate(self.selectors.services.ref_filter)
+
+    @property
+    def search_button(self) -> Locator:
+        return self._locate(self.selectors.services.search)
+
+    @property
+    def table(self) -> Locator:
+        columns = self.selectors.texts.service_columns
+        header = self.page.get_by_role("columnheader", name=columns.ref, exact=True)
+        return self._locate(self.selectors.services.table).filter(has=header)
+
+    @property
+    def next_page_link(self) -> Locator:
+        return self._locate(self.selectors.services.next_page)
+
+    def search(self, ref: str) -> list[ServiceRow]:
+        """Filter on "Réf. du service" (a substring match) and return all rows found."""
+        step = f"searching the service {ref}"
+        self._await(self.ref_filter, step)
+        self.ref_filter.fill(ref)
+        self._submit(self.search_button.click, step)
+        self._wait_for_rows(ref, step)
+        found = self.rows()
+        for _ in range(_MAX_PAGES):
+            if not self._next_page(ref, step):
+                break
+            found += self.rows()
+        log.info("services_searched", ref=ref, found=[row.ref for row in found])
+        return found
+
+    def rows(self) -> list[ServiceRow]:
+        """The services on the current page of results."""
+        columns = self.selectors.texts.service_columns
+        return [
+            ServiceRow(
+                ref=row.cells.get(columns.ref, ""),
+                name=row.cells.get(columns.name, ""),
+                type=row.cells.get(columns.type, ""),
+                state=row.cells.get(columns.state, ""),
+            )
+            for row in self._read_table(self.table)
+        ]
+
+    def open_service(self, ref: str) -> ServiceSettingsPage:
+        """Click "Paramétrer >" in the one row whose "Réf. du service" cell is exactly `ref`."""
+        step = f"opening the service {ref}"
+        cell = self.page.get_by_role("cell", name=ref, exact=True)
+        row = self._data_rows(self.table).filter(has=cell)
+        self._locate(self.selectors.services.configure, row).click()
+        settings = ServiceSettingsPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        settings.wait(step)
+        log.info("service_opened", service=ref)
+        return settings
+
+    def _wait_for_rows(self, ref: str, step: str) -> None:
+        self._settle(self.page, step)
+        other = self._data_rows(self.table).filter(has_not_text=re.compile(re.escape(ref), re.I))
+        self._expect(
+            lambda: expect(other).to_have_count(0, timeout=self.timeout_ms),
+            step,
+            f"a list showing only services matching {ref!r}",
+        )
+
+    def _next_page(self, ref: str, step: str) -> bool:
+        link = self.next_page_link
+        if not _visible(link) or link.is_disabled():
+            return False
+        self._submit(link.click, f"{step} (next page)")
+        self._wait_for_rows(ref, step)
+        return True
