@@ -185,6 +185,7 @@ class Texts(_Strict):
     status_dissociated: re.Pattern[str]
     loading: str
     empty_results: str
+    empty_services: str
     technical_error: str
     service_type_with_licences: str
     number_filter_format: Literal["{digits}", "{grouped}"]

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, Response, expect
+from playwright.sync_api import Locator, Page, Request, Response, expect
 
 from myopenip_bot.errors import SessionExpiredError, TechnicalError
 from myopenip_bot.selectors import Control, Selectors, locate
@@ -36,6 +36,11 @@ class TableRow:
 def squash(text: str) -> str:
     """Collapse runs of whitespace (including non-breaking spaces) into one space."""
     return " ".join(text.split())
+
+
+def for_browser(pattern: re.Pattern[str]) -> re.Pattern[str]:
+    """The same pattern without Python's named groups, which JavaScript cannot parse."""
+    return re.compile(re.sub(r"\(\?P<\w+>", "(?:", pattern.pattern), pattern.flags)
 
 
 def digits_pattern(digits: str) -> re.Pattern[str]:
@@ -105,9 +110,23 @@ class Screen:
             ) from None
 
     def _submit(self, click: Callable[[], None], step: str) -> Response:
-        """Click something that fetches data; return the answer, raising on 401 or 5xx."""
+        """Click something that fetches data; return the answer, raising on 401 or 5xx.
+
+        Only an answer to a request sent after the click counts: a fetch already under way
+        (a tab's own first search) must not pass for the answer to this one.
+        """
+        sent: list[Request] = []
+
+        def note(request: Request) -> None:
+            if request.resource_type in _DATA_REQUESTS:
+                sent.append(request)
+
+        def ours(response: Response) -> bool:
+            return response.request in sent and not 300 <= response.status < 400
+
+        self.page.on("request", note)
         try:
-            with self.page.expect_response(_is_data_answer, timeout=self.timeout_ms) as answer:
+            with self.page.expect_response(ours, timeout=self.timeout_ms) as answer:
                 click()
             response = answer.value
         except PlaywrightError as error:
@@ -115,6 +134,8 @@ class Screen:
             raise TechnicalError(
                 f"{step}: the portal did not answer ({_first_line(error)})"
             ) from None
+        finally:
+            self.page.remove_listener("request", note)
         if response.status >= 500:
             raise TechnicalError(f"{step}: the portal answered HTTP {response.status}")
         if response.status in (401, 403):
@@ -144,13 +165,18 @@ class Screen:
 
     # -- reading tables -------------------------------------------------------------
 
-    def _read_table(self, table: Locator) -> list[TableRow]:
-        """Every data row of `table`, cells keyed by their column header's text."""
+    def _read_table(self, table: Locator, empty: str) -> list[TableRow]:
+        """Every data row of `table`, cells keyed by their column header's text.
+
+        A row saying `empty` ("Aucune licence ne correspond …") is a message, not data.
+        """
         if table.count() == 0:
             return []
         headers = [squash(text) for text in table.get_by_role("columnheader").all_inner_texts()]
         rows: list[TableRow] = []
         for row in self._data_rows(table).all():
+            if squash(empty) in squash(row.inner_text()):
+                continue
             cells = [squash(text) for text in row.get_by_role("cell").all_inner_texts()]
             by_header = (
                 dict(zip(headers, cells, strict=False)) if len(cells) == len(headers) else {}
@@ -166,10 +192,6 @@ class Screen:
 def _visible(locator: Locator) -> bool:
     """Whether any element of `locator` is visible now (no waiting, no strictness)."""
     return locator.filter(visible=True).count() > 0
-
-
-def _is_data_answer(response: Response) -> bool:
-    return response.request.resource_type in _DATA_REQUESTS and not 300 <= response.status < 400
 
 
 def _first_line(error: BaseException) -> str:

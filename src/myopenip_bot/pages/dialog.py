@@ -8,8 +8,9 @@ import structlog
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, expect
 
+from myopenip_bot.errors import TechnicalError
 from myopenip_bot.models import format_number, normalize_number
-from myopenip_bot.pages._base import Screen, _visible, squash
+from myopenip_bot.pages._base import Screen, _visible, for_browser, squash
 
 log = structlog.get_logger(__name__)
 
@@ -68,14 +69,20 @@ class DissociationDialog(Screen):
         """Wait for the dialog and its fetched content (rows, or "Licences sans numéro")."""
         self._await(self.heading, step)
         self._settle(self.dialog, step)
-        content = self._locate(self.selectors.dialog.any_keep_select, self.dialog).or_(
-            self.dialog.get_by_text(self.selectors.texts.without_number)
+        content = (
+            self._locate(self.selectors.dialog.any_keep_select, self.dialog)
+            .or_(self.dialog.get_by_text(self.selectors.texts.without_number))
+            .or_(self.error)
         )
         self._expect(
             lambda: expect(content).not_to_have_count(0, timeout=self.timeout_ms),
             step,
             "the dialog's list of numbers",
         )
+        if _visible(self.error):
+            message = "; ".join(squash(text) for text in self.error.all_inner_texts())
+            self.cancel()
+            raise TechnicalError(f"{step}: the dialog shows an error: {message} (Annuler clicked)")
         return self
 
     def listed_numbers(self) -> list[DialogRow]:
@@ -147,7 +154,7 @@ class DissociationDialog(Screen):
         so the caller must re-read the portal before anything else.
         """
         status = self._locate(self.selectors.licences.status).filter(
-            has_text=self.selectors.texts.status_dissociated
+            has_text=for_browser(self.selectors.texts.status_dissociated)
         )
         problem = self.error.filter(visible=True)
         login = self._login_heading

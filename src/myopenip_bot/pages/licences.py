@@ -77,8 +77,12 @@ class LicenceResultsPage(Screen):
         return self._locate(self.selectors.licences.row_checkbox, self.table, ref=ref)
 
     def wait(self, step: str) -> LicenceResultsPage:
-        """Wait for the tab's search form; raise SessionExpiredError on the login page."""
+        """Wait for the tab's search form and its first results, if it loads any.
+
+        Raises SessionExpiredError when the login page shows instead.
+        """
         self._await(self.search_button, step)
+        self._settle(self.scope, step)
         return self
 
     def search(
@@ -115,7 +119,8 @@ class LicenceResultsPage(Screen):
 
     def rows(self) -> list[LicenceRow]:
         """The licences on the current page of results."""
-        return [self._licence_row(row) for row in self._read_table(self.table)]
+        empty = self.selectors.texts.empty_results
+        return [self._licence_row(row) for row in self._read_table(self.table, empty)]
 
     def next_page(self, *, licence: str = "", number: str | None = None) -> bool:
         """Go to the next page of results ("Suivant"); False when there is none."""
@@ -158,7 +163,7 @@ class LicenceResultsPage(Screen):
 
     def _wait_for_results(self, licence: str, number: str | None, step: str) -> None:
         self._settle(self.scope, step)
-        rows = self._data_rows(self.table)
+        rows = self._data_rows(self.table).filter(has_not_text=self.selectors.texts.empty_results)
         if licence:
             stale = rows.filter(has_not_text=re.compile(re.escape(licence), re.I))
             self._expect(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import structlog
-from playwright.sync_api import Locator
+from playwright.sync_api import Locator, Page
 
 from myopenip_bot.pages._base import Screen, _visible
 from myopenip_bot.pages.services import ServicesPage
@@ -19,8 +19,17 @@ class Navigation(Screen):
         return self._locate(self.selectors.navigation.services_menu)
 
     @property
+    def bar(self) -> Locator | Page:
+        """The navigation landmark holding "Mes Services", else the whole page.
+
+        Scoping matters: a breadcrumb may hold another link "Paramétrage / Monitoring".
+        """
+        bar = self.page.get_by_role("navigation").filter(has=self.services_menu)
+        return bar if bar.count() == 1 else self.page
+
+    @property
     def services_settings(self) -> Locator:
-        return self._locate(self.selectors.navigation.services_settings)
+        return self._locate(self.selectors.navigation.services_settings, self.bar)
 
     @property
     def logout(self) -> Locator:

@@ -77,7 +77,7 @@ class ServicesPage(Screen):
                 type=row.cells.get(columns.type, ""),
                 state=row.cells.get(columns.state, ""),
             )
-            for row in self._read_table(self.table)
+            for row in self._read_table(self.table, self.selectors.texts.empty_services)
         ]
 
     def open_service(self, ref: str) -> ServiceSettingsPage:
@@ -93,7 +93,11 @@ class ServicesPage(Screen):
 
     def _wait_for_rows(self, ref: str, step: str) -> None:
         self._settle(self.page, step)
-        other = self._data_rows(self.table).filter(has_not_text=re.compile(re.escape(ref), re.I))
+        other = (
+            self._data_rows(self.table)
+            .filter(has_not_text=re.compile(re.escape(ref), re.I))
+            .filter(has_not_text=self.selectors.texts.empty_services)
+        )
         self._expect(
             lambda: expect(other).to_have_count(0, timeout=self.timeout_ms),
             step,
