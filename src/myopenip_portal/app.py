@@ -196,6 +196,7 @@ async def login_page(request: Request) -> Response:
         "login.html",
         {
             "title": "Connexion",
+            "session": None,  # the login page never shows the logged-in navigation
             "login_token": token,
             "next": safe_next(request.query_params.get("next")),
             "notice": notice,
@@ -232,6 +233,7 @@ async def login_submit(request: Request) -> Response:
             "login.html",
             {
                 "title": "Connexion",
+                "session": None,  # the login page never shows the logged-in navigation
                 "login_token": token,
                 "next": target,
                 "notice": "",

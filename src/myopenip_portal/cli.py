@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import signal
 import socket
 import sys
 from collections.abc import Sequence
@@ -132,6 +133,10 @@ def main(argv: Sequence[str]) -> int:
         )
     )
     logging.getLogger("uvicorn.error").addFilter(_HideDroppedResponses())
+    # uvicorn handles SIGINT/SIGTERM while serving, then re-raises the signal once it has
+    # shut down; these handlers turn that re-raise into a normal exit with status 0.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, _stopped)
     try:
         asyncio.run(_serve(server, sock, config))
     except KeyboardInterrupt:
@@ -139,6 +144,10 @@ def main(argv: Sequence[str]) -> int:
     finally:
         sock.close()
     return 0
+
+
+def _stopped(signum: int, frame: object) -> None:
+    """The server has already stopped when this runs: nothing left to do."""
 
 
 def _bind(host: str, port: int) -> socket.socket:
