@@ -1,0 +1,55 @@
+"""Helpers shared by the end-to-end tests (imported by name: tests/e2e is on sys.path)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from playwright.sync_api import Page
+
+from myopenip_bot.models import Outcome, RunResult, Target
+
+SERVICE = "SRV-10021"
+
+RunFn = Callable[..., RunResult]
+
+
+class RecordingHooks:
+    """Counts logins, names screenshots, records confirmations and answers as told."""
+
+    def __init__(self, answer: bool = True) -> None:
+        self.answer = answer
+        self.logins = 0
+        self.screenshots: list[str] = []
+        self.confirmations: list[list[tuple[Target, str, str]]] = []
+        self.warnings: list[list[str]] = []
+
+    @contextmanager
+    def logging_in(self) -> Iterator[None]:
+        self.logins += 1
+        yield
+
+    def screenshot(self, page: Page, name: str) -> None:
+        self.screenshots.append(name)
+
+    def confirm(self, plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
+        self.confirmations.append(plan)
+        self.warnings.append(warnings)
+        return self.answer
+
+
+def licence(state: dict[str, Any], ref: str) -> dict[str, Any]:
+    """The replica's record of one licence."""
+    (found,) = [row for row in state["licences"] if row["ref"] == ref]
+    return found
+
+
+def number_state(state: dict[str, Any], number: str) -> str:
+    """ "assigned", "available" or "quarantine"."""
+    (found,) = [row for row in state["numbers"] if row["number"] == number]
+    return str(found["state"])
+
+
+def outcomes(result: RunResult) -> list[Outcome]:
+    return [row.outcome for row in result.results]

@@ -1,0 +1,115 @@
+"""The runner end to end against the replica: outcomes are checked in the portal's data."""
+
+from __future__ import annotations
+
+import pytest
+from e2e_support import RecordingHooks, RunFn, licence, number_state, outcomes
+
+from myopenip.replica import Replica
+from myopenip_bot.models import Outcome, Tab, Target
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_release_puts_the_number_in_quarantine(run: RunFn, replica: Replica) -> None:
+    result = run(Target(licence_ref="FPC367128"), keep=False)
+
+    state = replica.state()
+    assert outcomes(result) == [Outcome.DONE]
+    assert result.results[0].number == "0231456789"
+    assert result.results[0].tab is Tab.GROUPEMENTS
+    assert licence(state, "FPC367128")["sda"] is None
+    assert number_state(state, "0231456789") == "quarantine"
+    assert result.status_messages == ["Numéro(s) dissocié(s) : 1"]
+
+
+def test_keep_puts_the_number_back_in_the_pool(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    result = run(Target(licence_ref="FPC367127"), keep=True)
+
+    state = replica.state()
+    assert outcomes(result) == [Outcome.DONE]
+    assert licence(state, "FPC367127")["sda"] is None
+    assert number_state(state, "0231456781") == "available"
+    assert [entry["keep"] for entry in state["audit"]] == [True]
+    assert hooks.screenshots == ["dialog-before-valider", "verification"]
+
+
+def test_several_licences_of_a_tab_are_dissociated_in_one_dialog(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    result = run(Target(licence_ref="FPC367128"), Target(licence_ref="FPC367129"))
+
+    assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
+    assert result.status_messages == ["Numéro(s) dissocié(s) : 2"]
+    assert [[ref for _, ref, _ in plan] for plan in hooks.confirmations] == [
+        ["FPC367128", "FPC367129"]
+    ]
+    assert len(hooks.warnings[0]) == 3
+    assert hooks.warnings[0][0].startswith("Si vous dissociez le numéro de votre licence")
+    assert {entry["licence_ref"] for entry in replica.state()["audit"]} == {
+        "FPC367128",
+        "FPC367129",
+    }
+
+
+def test_licences_of_both_tabs_are_each_dissociated_from_their_own_tab(
+    run: RunFn, replica: Replica
+) -> None:
+    result = run(Target(licence_ref="FPC367123"), Target(licence_ref="FPC367131"))
+
+    state = replica.state()
+    assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
+    assert [row.tab for row in result.results] == [Tab.GROUPEMENTS, Tab.UTILISATEURS]
+    assert licence(state, "FPC367123")["sda"] is None
+    assert licence(state, "FPC367131")["sda"] is None
+    assert len(result.status_messages) == 2
+
+
+def test_licences_on_different_result_pages_get_one_dialog_per_page(
+    run: RunFn, replica: Replica
+) -> None:
+    # 28 Utilisateurs licences, 20 a page: FPC367131 is on page 1, FPC367158 on page 2.
+    result = run(Target(licence_ref="FPC367131"), Target(licence_ref="FPC367158"))
+
+    state = replica.state()
+    assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
+    assert result.status_messages == ["Numéro(s) dissocié(s) : 1"] * 2
+    assert licence(state, "FPC367158")["sda"] is None
+
+
+def test_a_licence_given_by_its_number_is_found_and_dissociated(
+    run: RunFn, replica: Replica
+) -> None:
+    result = run(Target(number="0231456790"))
+
+    assert outcomes(result) == [Outcome.DONE]
+    assert result.results[0].licence_ref == "FPC367129"
+    assert licence(replica.state(), "FPC367129")["sda"] is None
+
+
+def test_dry_run_reads_the_dialog_back_and_changes_nothing(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    before = replica.state()
+
+    result = run(Target(licence_ref="FPC367128"), Target(licence_ref="FPC367131"), dry_run=True)
+
+    assert outcomes(result) == [Outcome.WOULD_DO, Outcome.WOULD_DO]
+    assert len(result.warnings) == 3
+    assert hooks.confirmations == []
+    assert replica.state() == before
+
+
+def test_a_rerun_reports_already_done_and_changes_nothing(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    run(Target(licence_ref="FPC367128"))
+    after_first = replica.state()
+
+    result = run(Target(licence_ref="FPC367128"), Target(licence_ref="FPC367124"))
+
+    assert outcomes(result) == [Outcome.ALREADY_DONE, Outcome.ALREADY_DONE]
+    assert len(hooks.confirmations) == 1
+    assert replica.state() == after_first
