@@ -1,0 +1,127 @@
+"""The runner's guards end to end: bad inputs are refused before anything changes."""
+
+from __future__ import annotations
+
+import pytest
+from e2e_support import RecordingHooks, RunFn, licence, outcomes
+
+from myopenip.replica import Replica
+from myopenip_bot.errors import (
+    AuthenticationError,
+    ReadBackMismatchError,
+    ServiceNotFoundError,
+)
+from myopenip_bot.models import Outcome, Target
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def test_an_unknown_service_is_refused_naming_the_services_found(
+    run: RunFn, replica: Replica
+) -> None:
+    before = replica.state()
+
+    # "SRV-1002" is a substring of SRV-10021 … SRV-10027, none of which is exactly it.
+    with pytest.raises(ServiceNotFoundError, match="SRV-10021") as raised:
+        run(Target(licence_ref="FPC367128"), service="SRV-1002")
+
+    assert raised.value.result is not None
+    assert outcomes(raised.value.result) == [Outcome.REFUSED]
+    assert replica.state() == before
+
+
+def test_an_unknown_licence_is_refused_and_the_others_are_still_done(
+    run: RunFn, replica: Replica
+) -> None:
+    result = run(Target(licence_ref="FPC999999"), Target(licence_ref="FPC367128"))
+
+    assert outcomes(result) == [Outcome.REFUSED, Outcome.DONE]
+    assert "no licence FPC999999 in the service SRV-10021" in (result.results[0].reason or "")
+    assert licence(replica.state(), "FPC367128")["sda"] is None
+
+
+def test_a_licence_of_another_service_is_refused(run: RunFn, replica: Replica) -> None:
+    before = replica.state()
+    other = next(
+        row
+        for row in before["licences"]
+        if row["service_ref"] == "SRV-10022" and row["sda"] is not None
+    )
+
+    result = run(Target(licence_ref=other["ref"]))
+
+    assert outcomes(result) == [Outcome.REFUSED]
+    assert replica.state() == before
+
+
+def test_a_number_that_is_not_the_licences_current_one_is_refused(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    before = replica.state()
+
+    result = run(Target(licence_ref="FPC367128", number="0231456790"))
+
+    assert outcomes(result) == [Outcome.REFUSED]
+    assert "not 02 31 45 67 90" in (result.results[0].reason or "")
+    assert hooks.confirmations == []
+    assert replica.state() == before
+
+
+@pytest.mark.parametrize(
+    "targets",
+    [
+        (Target(licence_ref="FPC367128"), Target(licence_ref="FPC367128")),
+        (Target(licence_ref="FPC367128"), Target(number="0231456789")),
+    ],
+    ids=["same-ref-twice", "ref-and-its-number"],
+)
+def test_the_same_licence_given_twice_is_refused_as_a_duplicate(
+    run: RunFn, replica: Replica, targets: tuple[Target, ...]
+) -> None:
+    before = replica.state()
+
+    result = run(*targets)
+
+    assert outcomes(result) == [Outcome.REFUSED, Outcome.REFUSED]
+    assert all("duplicate" in (row.reason or "") for row in result.results)
+    assert replica.state() == before
+
+
+def test_a_wrong_password_stops_at_once_after_a_single_attempt(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    # The portal counts failures: after one it says 4 attempts are left.
+    with pytest.raises(AuthenticationError, match="Il vous reste 4 tentatives"):
+        run(Target(licence_ref="FPC367128"), password="not-the-password")
+
+    assert hooks.logins == 1
+    result = run(Target(licence_ref="FPC367128"), dry_run=True)  # not locked
+    assert outcomes(result) == [Outcome.WOULD_DO]
+
+
+def test_a_dialog_that_lists_another_number_is_cancelled_and_nothing_changes(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    replica.test_api("misreport", {"licence_ref": "FPC367128", "number": "0299999999"})
+    before = replica.state()
+
+    with pytest.raises(ReadBackMismatchError, match="02 99 99 99 99") as raised:
+        run(Target(licence_ref="FPC367128"), Target(licence_ref="FPC367129"))
+
+    assert raised.value.result is not None
+    assert outcomes(raised.value.result) == [Outcome.REFUSED, Outcome.REFUSED]
+    assert hooks.confirmations == []
+    assert replica.state() == before
+
+
+def test_a_declined_confirmation_cancels_the_dialog_and_changes_nothing(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    hooks.answer = False
+    before = replica.state()
+
+    result = run(Target(licence_ref="FPC367128"))
+
+    assert outcomes(result) == [Outcome.REFUSED]
+    assert "not confirmed" in (result.results[0].reason or "")
+    assert replica.state() == before
