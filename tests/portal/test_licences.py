@@ -60,7 +60,7 @@ def test_state_filter_finds_licences_without_number(logged_in: Portal) -> None:
         ("fiche", "OC-"),
         ("urgence", "02314567"),
         ("site", "caen"),
-        ("fax2mail", ""),
+        ("fax2mail", "0231"),
         ("restrictions", "a"),
         ("restrictions_hf", "a"),
         ("superviseur", "o"),
