@@ -19,9 +19,10 @@ from myopenip_bot.browser import find_browser
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screens"
 
 
-def shoot(page: Page, out: Path, name: str) -> None:
+def shoot(page: Page, out: Path, name: str, *, full_page: bool = True) -> None:
+    # A modal's backdrop only covers the viewport, so the dialog is shot as the viewport.
     path = out / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     print(f"wrote {path}")
 
 
@@ -64,7 +65,7 @@ def walk(page: Page, url: str, out: Path) -> None:
     dialog = page.get_by_role("dialog", name="Dissocier vos numéros")
     expect(dialog).to_be_visible()
     dialog.get_by_label("Conserver le numéro 02 31 45 67 90").select_option("Non")
-    shoot(page, out, "07-dissocier-vos-numeros")
+    shoot(page, out, "07-dissocier-vos-numeros", full_page=False)
 
     dialog.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("status")).to_have_text("Numéro(s) dissocié(s) : 2")
@@ -80,7 +81,7 @@ def main(argv: list[str]) -> int:
     launch = find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"))
     with run_replica() as replica, sync_playwright() as pw:
         browser = pw.chromium.launch(**launch.as_kwargs())  # type: ignore[arg-type]
-        page = browser.new_page(viewport={"width": 1280, "height": 800}, locale="fr-FR")
+        page = browser.new_page(viewport={"width": 1280, "height": 1000}, locale="fr-FR")
         try:
             walk(page, replica.url, args.out)
         finally:

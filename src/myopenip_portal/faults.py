@@ -109,6 +109,7 @@ async def _technical_error(scope: Scope, send: Send) -> None:
 
 _ERROR_PAGE = """<!doctype html>
 <html lang="fr"><head><meta charset="utf-8"><title>Erreur technique – MyOpenIP</title>
+<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/static/portal.css"></head>
 <body class="error-page"><main class="card narrow">
 <h1>Erreur technique</h1>

@@ -197,3 +197,51 @@ def test_misreport_changes_the_preview_but_not_the_data(logged_in: Portal) -> No
     assert logged_in.licence("FPC367128")["sda"] == "0231456789"
     logged_in.dissociate({"FPC367128": True})
     assert logged_in.state()["audit"][0]["number"] == "0231456789"
+
+
+@pytest.mark.slow
+def test_two_simultaneous_submissions_for_one_licence_dissociate_it_once(replica) -> None:
+    """Against the real server: two sessions post at the same instant; one wins."""
+    import re
+    import threading
+
+    import httpx
+
+    def session() -> tuple[httpx.Client, str]:
+        client = httpx.Client(base_url=replica.url, follow_redirects=True, timeout=10)
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        assert token
+        home = client.post(
+            "/login", data={"username": "demo", "password": "demo", "csrf_token": token[1]}
+        )
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', home.text)
+        assert csrf
+        return client, csrf[1]
+
+    sessions = [session(), session()]
+    start = threading.Barrier(2)
+    statuses: list[int] = []
+
+    def submit(client: httpx.Client, csrf: str, keep: bool) -> None:
+        start.wait()
+        response = client.post(
+            "/api/services/SRV-10021/dissociations",
+            json={"licences": [{"ref": "FPC367128", "keep": keep}]},
+            headers={"X-CSRF-Token": csrf},
+        )
+        statuses.append(response.status_code)
+
+    threads = [
+        threading.Thread(target=submit, args=(*sessions[0], True)),
+        threading.Thread(target=submit, args=(*sessions[1], False)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for client, _ in sessions:
+        client.close()
+    assert sorted(statuses) == [200, 409]
+    audit = replica.state()["audit"]
+    assert [a["licence_ref"] for a in audit] == ["FPC367128"]
