@@ -56,5 +56,4 @@ def run_dissociation(
     result.trace_dir = session.kept_dir
     if result.trace_dir is not None:
         (result.trace_dir / "result.json").write_text(to_json(result), encoding="utf-8")
-    log.info("run_finished", service=request.service_ref, counts=result.counts)
     return result

@@ -1,0 +1,215 @@
+"""`myopenip dissociate` as a user runs it: a real process, a real Chromium, the real replica."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import stat
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from e2e_support import SERVICE, licence, number_state
+from playwright.sync_api import Browser
+
+from myopenip.replica import Replica
+from myopenip_bot.artifacts import find_secrets
+
+SECRET_PASSWORD = "Tr0ub4dor&3-correct-horse"
+
+
+class Cli:
+    """Runs `python -m myopenip dissociate …` in `tmp_path` with MYOPENIP_* set for a replica."""
+
+    def __init__(self, tmp_path: Path, replica: Replica | None, **settings: str) -> None:
+        self.cwd = tmp_path
+        self.traces = tmp_path / "traces"
+        self.state_file = tmp_path / "private" / "session-state.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
+        if "MYOPENIP_BROWSER_PATH" in os.environ:
+            env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
+        env |= {
+            "MYOPENIP_TRACES_DIR": str(self.traces),
+            "MYOPENIP_STATE_FILE": str(self.state_file),
+            "MYOPENIP_LOG_FORMAT": "json",
+            "MYOPENIP_TIMEOUT_MS": "10000",
+        }
+        if replica is not None:
+            env |= {
+                "MYOPENIP_BASE_URL": replica.url,
+                "MYOPENIP_USERNAME": replica.username,
+                "MYOPENIP_PASSWORD": replica.password,
+            }
+        env |= {f"MYOPENIP_{k.upper()}": v for k, v in settings.items()}
+        self.env = env
+
+    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "myopenip", "dissociate", "--service", SERVICE, *args],
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+
+
+def events(process: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    """The structlog events (JSON lines) the run wrote on stderr."""
+    found = []
+    for line in process.stderr.splitlines():
+        if line.startswith("{"):
+            found.append(json.loads(line))
+    return found
+
+
+def named(process: subprocess.CompletedProcess[str], event: str) -> list[dict[str, Any]]:
+    return [e for e in events(process) if e["event"] == event]
+
+
+def test_a_release_exits_0_and_prints_the_outcome_as_json(replica: Replica, tmp_path: Path) -> None:
+    done = Cli(tmp_path, replica)("--licence", "FPC367128", "--release-number", "--yes", "--json")
+
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["exit_code"] == 0
+    assert [(r["licence_ref"], r["outcome"]) for r in result["results"]] == [("FPC367128", "done")]
+    assert result["status_messages"] == ["Numéro(s) dissocié(s) : 1"]
+    state = replica.state()
+    assert licence(state, "FPC367128")["sda"] is None
+    assert number_state(state, "0231456789") == "quarantine"
+
+
+def test_a_dry_run_needs_no_confirmation_and_changes_nothing(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    done = Cli(tmp_path, replica)("--licence", "FPC367128", "--keep-number", "--dry-run", "--json")
+
+    assert done.returncode == 0, done.stderr
+    assert [r["outcome"] for r in json.loads(done.stdout)["results"]] == ["would_do"]
+    assert replica.state() == before
+
+
+def test_without_a_terminal_the_bot_refuses_to_act_unless_told_yes(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    refused = Cli(tmp_path, replica)("--licence", "FPC367128", "--release-number")
+
+    assert refused.returncode == 2
+    assert "pass --yes" in refused.stderr
+    assert replica.state() == before
+
+
+def test_an_unknown_licence_exits_1_naming_it_and_changes_nothing(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    refused = Cli(tmp_path, replica)(
+        "--licence", "FPC999999", "--release-number", "--yes", "--json"
+    )
+
+    assert refused.returncode == 1, refused.stderr
+    (row,) = json.loads(refused.stdout)["results"]
+    assert row["outcome"] == "refused"
+    assert "FPC999999" in row["reason"]
+    assert replica.state()["licences"] == before["licences"]
+
+
+def test_a_refused_password_exits_2_and_saves_no_session(replica: Replica, tmp_path: Path) -> None:
+    cli = Cli(tmp_path, replica, password="not-the-password")
+    refused = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
+
+    assert refused.returncode == 2, refused.stderr
+    assert json.loads(refused.stdout)["kind"] == "authentication"
+    assert not cli.state_file.exists()
+
+
+def test_missing_credentials_exit_2_before_any_browser_starts(tmp_path: Path) -> None:
+    refused = Cli(tmp_path, None)("--licence", "FPC367128", "--release-number", "--yes")
+
+    assert refused.returncode == 2
+    assert "MYOPENIP_USERNAME and MYOPENIP_PASSWORD" in refused.stderr
+    assert not named(refused, "browser_found")
+
+
+def test_an_unreachable_portal_exits_3_as_a_technical_failure(tmp_path: Path) -> None:
+    with socket.socket() as probe:  # a port nobody listens on
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    cli = Cli(
+        tmp_path,
+        None,
+        base_url=f"http://127.0.0.1:{port}",
+        username="demo",
+        password="demo",
+    )
+    failed = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
+
+    assert failed.returncode == 3, failed.stderr
+    assert json.loads(failed.stdout)["kind"] == "technical"
+
+
+def test_the_saved_session_is_private_and_spares_the_next_run_a_login(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path, replica)
+    first = cli("--licence", "FPC367128", "--keep-number", "--dry-run")
+    assert first.returncode == 0, first.stderr
+    assert len(named(first, "logged_in")) == 1
+    assert stat.S_IMODE(cli.state_file.stat().st_mode) == 0o600
+
+    second = cli("--licence", "FPC367128", "--keep-number", "--dry-run")
+
+    assert second.returncode == 0, second.stderr
+    assert named(second, "logged_in") == []
+    assert named(second, "session_started")[0]["reused_login"] is True
+
+
+def _log_in_and_save_state(browser: Browser, replica: Replica, state_file: Path) -> dict[str, Any]:
+    """Log in as a person would and save the session where the bot will look for it."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.goto(replica.url)
+    page.get_by_label("Identifiant").fill(replica.username)
+    page.get_by_label("Mot de passe").fill(replica.password)
+    page.get_by_role("button", name="Se connecter").click()
+    page.get_by_role("button", name="Se déconnecter").wait_for()
+    storage: dict[str, Any] = context.storage_state()  # type: ignore[assignment]
+    context.close()
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    saved = {"format": 1, "base_url": replica.url, "username": replica.username}
+    state_file.write_text(json.dumps(saved | {"storage_state": storage}))
+    return storage
+
+
+def test_no_secret_reaches_a_trace_a_screenshot_a_log_or_the_output(
+    replica_factory: Any, browser: Browser, tmp_path: Path
+) -> None:
+    replica = replica_factory(password=SECRET_PASSWORD)
+    cli = Cli(tmp_path, replica, trace="on")
+    first_session = _log_in_and_save_state(browser, replica, cli.state_file)
+    # The saved session dies mid-run, so the bot logs in again while tracing is on.
+    replica.test_api("expire-sessions", {"after_requests": 6})
+
+    done = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
+
+    assert done.returncode == 0, done.stderr
+    assert named(done, "session_started")[0]["reused_login"] is True
+    assert len(named(done, "logged_in")) == 1  # the mid-run login happened
+    last_session = json.loads(cli.state_file.read_text())["storage_state"]
+    cookies = {c["value"] for s in (first_session, last_session) for c in s["cookies"]}
+    secrets = {SECRET_PASSWORD} | {c for c in cookies if len(c) >= 8}
+    assert len(secrets) >= 3  # the password and a session cookie per login at least
+    (run_dir,) = cli.traces.iterdir()
+    traces = sorted(run_dir.glob("trace-*.zip"))
+    assert traces, "with MYOPENIP_TRACE=on the trace is kept"
+    assert list(run_dir.glob("*dialog-before-valider.png"))
+    assert find_secrets(run_dir, secrets) == []
+    for secret in secrets:
+        assert secret not in done.stdout
+        assert secret not in done.stderr
