@@ -35,13 +35,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def _licence_rows(replica: Replica, refs: Sequence[str]) -> Table:
     state = replica.state()
-    numbers = {n["number"]: n for n in state["numbers"]}
     table = Table(show_header=True, header_style="bold")
-    for column in ("Licence", "Type", "État", "SDA", "Options", "Historique", "Numéro : état"):
+    for column in ("Licence", "Type", "État", "SDA", "Options", "History"):
         table.add_column(column)
     for licence in (lc for lc in state["licences"] if lc["ref"] in refs):
         sda = licence["sda"]
-        number_state = numbers[sda]["state"] if sda else "—"
         table.add_row(
             licence["ref"],
             licence["type"],
@@ -49,7 +47,6 @@ def _licence_rows(replica: Replica, refs: Sequence[str]) -> Table:
             format_number(sda) if sda else "—",
             ", ".join(licence["options"]) or "—",
             str(licence["history"]),
-            number_state,
         )
     return table
 
@@ -57,8 +54,8 @@ def _licence_rows(replica: Replica, refs: Sequence[str]) -> Table:
 def _number_states(replica: Replica, numbers: Sequence[str]) -> Table:
     state = replica.state()
     table = Table(show_header=True, header_style="bold")
-    table.add_column("Numéro")
-    table.add_column("État")
+    table.add_column("Number")
+    table.add_column("State")
     table.add_column("Licence")
     for entry in (n for n in state["numbers"] if n["number"] in numbers):
         table.add_row(format_number(entry["number"]), entry["state"], entry["licence_ref"] or "—")
@@ -74,7 +71,7 @@ def _step(
     try:
         result = run_dissociation(settings, request)
     except BotError as exc:
-        console.print(f"[red]Erreur : {exc}[/red]")
+        console.print(f"[red]Error: {exc}[/red]")
         return None
     print_summary(result, console)
     return result
@@ -86,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     configure_logging(LogFormat.CONSOLE, "warning")
     console.print(Rule("[bold]myopenip demo[/bold]"))
     with run_replica() as replica, tempfile.TemporaryDirectory() as home:
-        console.print(f"Réplique du portail : {replica.url}  (identifiant {replica.username})")
+        console.print(f"Portal replica: {replica.url}  (login {replica.username})")
         settings = Settings(
             base_url=replica.url,
             username=replica.username,
@@ -100,27 +97,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         guide = [RELEASED, KEPT]
         initial = {lc["ref"]: lc["sda"] for lc in replica.state()["licences"] if lc["ref"] in guide}
-        console.print("Avant : les licences du guide cochées dans sa capture d'écran")
+        console.print("Before: the two licences ticked in the user guide's screenshot")
         console.print(_licence_rows(replica, guide))
+        console.print(_number_states(replica, [n for n in initial.values() if n]))
 
         steps: list[tuple[str, DissociationRequest, set[Outcome]]] = [
             (
-                "1/4 Essai à blanc (--dry-run) : le dialogue est lu puis « Annuler »",
+                "1/4 Dry run: the dialog is read back, then « Annuler »",
                 _request(guide, keep=False, dry_run=True),
                 {Outcome.WOULD_DO},
             ),
             (
-                f"2/4 Dissocier {RELEASED} sans conserver le numéro (quarantaine)",
+                f"2/4 Dissociate {RELEASED}, « Conserver le numéro » = Non (quarantine)",
                 _request([RELEASED], keep=False),
                 {Outcome.DONE},
             ),
             (
-                f"3/4 Dissocier {KEPT} en conservant le numéro (disponible)",
+                f"3/4 Dissociate {KEPT}, « Conserver le numéro » = Oui (available)",
                 _request([KEPT], keep=True),
                 {Outcome.DONE},
             ),
             (
-                f"4/4 Relancer la dissociation de {RELEASED} : rien à faire",
+                f"4/4 Run the release of {RELEASED} again: nothing left to do",
                 _request([RELEASED], keep=False),
                 {Outcome.ALREADY_DONE},
             ),
@@ -129,14 +127,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         for title, request, expected in steps:
             result = _step(console, settings, title, request)
             ok = ok and result is not None and {r.outcome for r in result.results} <= expected
-        console.print(Rule("Après"))
+        console.print(Rule("After"))
         console.print(_licence_rows(replica, guide))
         console.print(_number_states(replica, [n for n in initial.values() if n]))
     console.print(
-        "Chaque exécution a son dossier sous "
-        f"{args.traces_dir}/ (trace Playwright : `playwright show-trace <dossier>/trace-N.zip`)."
+        f"Each run has its folder under {args.traces_dir}/; open a trace with "
+        "`.venv/bin/playwright show-trace <folder>/trace-1.zip`."
     )
-    console.print("[green]Démo terminée.[/green]" if ok else "[red]La démo a échoué.[/red]")
+    console.print("[green]Demo finished.[/green]" if ok else "[red]The demo failed.[/red]")
     return 0 if ok else 1
 
 

@@ -150,17 +150,16 @@ class TerminalConfirm:
         self.answered_no = False
 
     def __call__(self, plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
-        self.console.print(Panel("\n\n".join(warnings), title="Avertissement du portail"))
-        choice = "Oui (conservé)" if self.keep_number else "Non (quarantaine)"
+        self.console.print(Panel("\n\n".join(warnings), title="The portal's warning"))
+        choice = "Oui (kept)" if self.keep_number else "Non (quarantine)"
         for _target, licence, number in plan:
             self.console.print(
-                f"  {licence}  {format_number(number)}  Conserver le numéro : {choice}"
+                f"  {licence}  {format_number(number)}  « Conserver le numéro » = {choice}"
             )
         answer = self.console.input(
-            f"Valider la dissociation de {len(plan)} numéro(s) ? "
-            "Cette action est irréversible. [o/N] "
+            f"Click « Valider » for these {len(plan)} number(s)? This cannot be undone. [y/N] "
         )
-        confirmed = answer.strip().lower() in {"o", "oui", "y", "yes"}
+        confirmed = answer.strip().lower() in {"y", "yes", "o", "oui"}
         self.answered_no = not confirmed
         return confirmed
 
@@ -217,7 +216,7 @@ def _fail(exc: BotError, as_json: bool, out: Console, err: Console) -> int:
             "trace_dir": str(exc.run_dir) if exc.run_dir else None,
         }
         print(json.dumps(payload, ensure_ascii=False))
-    err.print(f"[red]Erreur ({kind}) :[/red] {exc}", highlight=False)
+    err.print(f"[red]Error ({kind}):[/red] {exc}", highlight=False)
     if exc.run_dir:
-        err.print(f"Traces et captures : {exc.run_dir}", highlight=False)
+        err.print(f"Trace and screenshots: {exc.run_dir}", highlight=False)
     return code

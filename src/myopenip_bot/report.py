@@ -20,11 +20,11 @@ EXIT_TECHNICAL = 3  # the portal or the browser failed; retrying may help
 EXIT_NOT_CONFIRMED = 4  # a person answered no at the confirmation: nothing changed
 
 _LABELS = {
-    Outcome.DONE: ("dissocié", "green"),
-    Outcome.ALREADY_DONE: ("déjà sans numéro", "cyan"),
-    Outcome.WOULD_DO: ("serait dissocié (essai)", "yellow"),
-    Outcome.REFUSED: ("refusé", "red"),
-    Outcome.FAILED: ("échec", "red"),
+    Outcome.DONE: ("dissociated", "green"),
+    Outcome.ALREADY_DONE: ("already without number", "cyan"),
+    Outcome.WOULD_DO: ("would be dissociated", "yellow"),
+    Outcome.REFUSED: ("refused", "red"),
+    Outcome.FAILED: ("failed", "red"),
 }
 
 
@@ -64,10 +64,10 @@ def _number(row: LicenceResult) -> str:
 
 def print_summary(result: RunResult, console: Console) -> None:
     """A table per licence, then the run's totals and where its artifacts are."""
-    mode = "essai (--dry-run), rien n'a été modifié" if result.dry_run else "exécution"
-    keep = "conservé (Oui)" if result.keep_number else "libéré, mis en quarantaine (Non)"
-    table = Table(title=f"Service {result.service_ref} — {mode}; numéro {keep}")
-    for column in ("Demande", "Licence", "Onglet", "Numéro", "Résultat", "Détail"):
+    mode = "dry run, nothing changed" if result.dry_run else "run"
+    keep = "Oui (kept)" if result.keep_number else "Non (quarantine)"
+    table = Table(title=f"Service {result.service_ref}: {mode}; « Conserver le numéro » = {keep}")
+    for column in ("Asked", "Licence", "Tab", "Number", "Outcome", "Why"):
         table.add_column(column)
     for row in result.results:
         label, colour = _LABELS[row.outcome]
@@ -81,8 +81,8 @@ def print_summary(result: RunResult, console: Console) -> None:
         )
     console.print(table)
     for message in result.status_messages:
-        console.print(f"Portail : {message}")
+        console.print(f"Portal: « {message} »")
     if result.error:
-        console.print(f"[red]Erreur : {result.error}[/red]")
+        console.print(f"[red]Error: {result.error}[/red]")
     if result.trace_dir:
-        console.print(f"Traces et captures : {result.trace_dir}")
+        console.print(f"Trace and screenshots: {result.trace_dir}")
