@@ -7,6 +7,7 @@ a small JSON API under /api/ that the page's JavaScript calls, like the real por
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -51,6 +52,7 @@ def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> 
         Route("/logout", logout, methods=["POST"]),
         Route("/services", services_page),
         Route("/services/{ref}", service_page),
+        Route("/services/{ref}/licences/{licence}", licence_page),
         Route("/api/services/{ref}/licences", api_licences),
         Route("/api/services/{ref}/dissociation-preview", api_preview, methods=["POST"]),
         Route("/api/services/{ref}/dissociations", api_dissociate, methods=["POST"]),
@@ -335,6 +337,39 @@ async def service_page(request: Request) -> Response:
             "filters": db.LICENCE_FILTERS,
             "values": values,
             "page": request.query_params.get("page", "1"),
+        },
+    )
+
+
+async def licence_page(request: Request) -> Response:
+    """One licence's details (read-only): what a dissociation wipes is visible here."""
+    session = session_of(request)
+    if session is None:
+        return login_redirect(request)
+    portal = portal_of(request)
+    ref = request.path_params["ref"]
+    service, status, message = visible_service(portal, session, ref)
+    if service is None:
+        title = "Service introuvable" if status == 404 else "Accès refusé"
+        return error_page(request, status, title, message)
+    licence_ref = request.path_params["licence"]
+    licence = db.licences_by_ref(portal.conn, [licence_ref]).get(licence_ref)
+    if licence is None or licence["service_ref"] != ref:
+        return error_page(
+            request,
+            404,
+            "Licence introuvable",
+            f"La licence {licence_ref} n'existe pas dans le service {ref}.",
+        )
+    return render(
+        request,
+        "licence.html",
+        {
+            "title": licence_ref,
+            "service": service,
+            "licence": licence,
+            "options": json.loads(licence["options"]),
+            "settings": json.loads(licence["settings"]),
         },
     )
 

@@ -409,3 +409,12 @@ def test_a_dropped_response_shows_an_alert_although_the_data_changed(
     expect(dialog).to_be_visible()
     licence = next(x for x in replica.state()["licences"] if x["ref"] == "FPC367128")
     assert licence["sda"] is None
+
+
+def test_the_menu_link_is_the_only_parametrage_link_on_a_service_page(
+    page: Page, replica: Replica
+) -> None:
+    open_tab(page, replica)
+    page.get_by_role("button", name="Mes Services").click()
+    page.get_by_role("link", name="Paramétrage / Monitoring").click()  # strict: exactly one
+    expect(page.get_by_role("heading", name="Paramétrage / Monitoring")).to_be_visible()

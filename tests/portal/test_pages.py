@@ -162,3 +162,25 @@ def test_pages_look_like_the_operator_portal(logged_in: Portal) -> None:
     assert '<nav class="navbar" aria-label="Navigation principale">' in page
     assert logged_in.client.get("/static/portal.css").status_code == 200
     assert logged_in.client.get("/static/licences.js").status_code == 200
+
+
+def test_a_licence_page_shows_the_licence_and_its_settings(logged_in: Portal) -> None:
+    page = html.unescape(logged_in.client.get("/services/SRV-10021/licences/FPC367128").text)
+    assert "<h1>FPC367128 Licence full conferencing</h1>" in page
+    assert "02 31 45 67 89" in page
+    logged_in.dissociate({"FPC367128": True})
+    page = html.unescape(logged_in.client.get("/services/SRV-10021/licences/FPC367128").text)
+    assert "Aucun numéro" in page
+    assert "Aucun paramétrage" in page
+
+
+def test_an_unknown_licence_in_the_address_gets_a_clear_404_page(logged_in: Portal) -> None:
+    for path in (
+        "/services/SRV-10021/licences/FPC999999",
+        "/services/SRV-10022/licences/FPC367128",  # a licence of another service
+    ):
+        response = logged_in.client.get(path)
+        assert response.status_code == 404
+        assert "Licence introuvable" in response.text
+    assert logged_in.client.get("/services/SRV-99999/licences/FPC367128").status_code == 404
+    assert logged_in.client.get("/services/SRV-20001/licences/FPC367128").status_code == 403

@@ -179,7 +179,12 @@
       box.addEventListener("change", updateSelection);
       check.appendChild(box);
       tr.appendChild(check);
-      tr.appendChild(cell(row.licence));
+      const licenceCell = cell("");
+      const link = document.createElement("a");
+      link.href = location.pathname + "/licences/" + encodeURIComponent(row.ref);
+      link.textContent = row.licence;
+      licenceCell.appendChild(link);
+      tr.appendChild(licenceCell);
       tr.appendChild(cell(row.sda_display));
       tr.appendChild(cell(row.user));
       tr.appendChild(cell(row.site));
