@@ -7,6 +7,7 @@ import asyncio
 import logging
 import signal
 import socket
+import sqlite3
 import sys
 from collections.abc import Sequence
 
@@ -122,7 +123,12 @@ def main(argv: Sequence[str]) -> int:
             file=sys.stderr,
         )
         return 1
-    app = create_app(config)
+    try:
+        app = create_app(config)
+    except sqlite3.Error as error:
+        sock.close()
+        print(f"myopenip portal: cannot open the database {config.db}: {error}", file=sys.stderr)
+        return 1
     server = uvicorn.Server(
         uvicorn.Config(
             app,

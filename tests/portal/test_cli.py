@@ -103,3 +103,12 @@ def test_a_database_file_keeps_its_data_across_restarts(tmp_path: Path) -> None:
     licence = next(x for x in state["licences"] if x["ref"] == "FPC367128")
     assert licence["sda"] is None
     assert len(state["audit"]) == 1
+
+
+def test_an_unusable_database_path_stops_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from myopenip_portal.cli import main
+
+    assert main(["--port", "0", "--db", str(tmp_path / "missing" / "portal.sqlite")]) == 1
+    assert "cannot open the database" in capsys.readouterr().err
