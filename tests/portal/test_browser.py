@@ -418,3 +418,38 @@ def test_the_menu_link_is_the_only_parametrage_link_on_a_service_page(
     page.get_by_role("button", name="Mes Services").click()
     page.get_by_role("link", name="Paramétrage / Monitoring").click()  # strict: exactly one
     expect(page.get_by_role("heading", name="Paramétrage / Monitoring")).to_be_visible()
+
+
+def _technical_error(route) -> None:
+    route.fulfill(
+        status=503,
+        content_type="application/json",
+        body='{"error": "technical_error", "message": "Erreur technique : réessayez."}',
+    )
+
+
+def test_a_preview_error_opens_the_dialog_with_an_alert_and_nothing_to_validate(
+    page: Page, replica: Replica
+) -> None:
+    open_tab(page, replica)
+    page.route("**/dissociation-preview", _technical_error)
+    dialog = open_dialog(page, "FPC367128")
+    expect(dialog.get_by_role("alert")).to_have_text("Erreur technique : réessayez.")
+    expect(dialog.get_by_role("button", name="Valider")).to_be_disabled()
+    dialog.get_by_role("button", name="Annuler").click()
+    expect(dialog).to_be_hidden()
+
+
+def test_a_server_error_on_valider_keeps_the_dialog_open_and_lets_the_person_retry(
+    page: Page, replica: Replica
+) -> None:
+    open_tab(page, replica)
+    dialog = open_dialog(page, "FPC367128")
+    page.route("**/dissociations", _technical_error)
+    dialog.get_by_role("button", name="Valider").click()
+    expect(dialog.get_by_role("alert")).to_have_text("Erreur technique : réessayez.")
+    expect(dialog.get_by_role("button", name="Valider")).to_be_enabled()
+    page.unroute("**/dissociations")
+    dialog.get_by_role("button", name="Valider").click()
+    expect(page.get_by_role("status")).to_have_text("Numéro(s) dissocié(s) : 1")
+    expect(dialog).to_be_hidden()

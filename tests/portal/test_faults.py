@@ -114,8 +114,7 @@ def test_a_real_client_gets_a_network_error_while_the_data_is_committed(
             )
     licence = next(x for x in replica.state()["licences"] if x["ref"] == "FPC367128")
     assert licence["sda"] is None
-    output_so_far = replica.process.poll()
-    assert output_so_far is None  # the server is still up
+    assert replica.process.poll() is None  # the server is still up
 
 
 @pytest.mark.slow
