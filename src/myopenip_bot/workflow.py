@@ -148,6 +148,7 @@ class Runner:
         self.hooks: RunnerHooks = hooks if hooks is not None else NoHooks()
         self.timeout_ms = timeout_ms
         self._logins = 0
+        self._current_step = "starting"
         self._service_ref = ""
         self._settings: ServiceSettingsPage | None = None  # the service page we are on
         self._confirmed: set[str] = set()  # licence refs a person confirmed
@@ -181,21 +182,30 @@ class Runner:
                     self._plan(item)
             _refuse_same_licence(items)
             self._act(request, [item for item in items if item.outcome is None], result)
+        except PlaywrightError as error:  # a browser failure no page object anticipated
+            stop = TechnicalError(f"{self._current_step}: {_first_line(error)}")
+            self._stop(items, result, stop)
+            raise stop from None
         except BotError as error:
-            _close_out(items, error)
-            result.results = [item.as_result() for item in items]
-            result.error = str(error)
-            error.result = result
-            log.error("run_stopped", error=str(error), error_type=type(error).__name__)
+            self._stop(items, result, error)
             raise
         result.results = [item.as_result() for item in items]
         log.info("run_finished", service=request.service_ref, counts=result.counts)
         return result
 
+    def _stop(self, items: list[_Item], result: RunResult, error: BotError) -> None:
+        """Record a run-level failure: every licence gets an outcome; the error the result."""
+        _close_out(items, error)
+        result.results = [item.as_result() for item in items]
+        result.error = str(error)
+        error.result = result
+        log.error("run_stopped", error=str(error), error_type=type(error).__name__)
+
     # -- session ----------------------------------------------------------------------
 
     def _step(self, name: str, action: Callable[[], T]) -> T:
         """Run one idempotent step; log in again and redo it when the session expired."""
+        self._current_step = name
         while True:
             try:
                 return _translated(name, action)

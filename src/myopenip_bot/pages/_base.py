@@ -136,6 +136,16 @@ class Screen:
             ) from None
         finally:
             self.page.remove_listener("request", note)
+        if response.request.resource_type == "document":
+            # A whole page answered (a GET form, or a redirection to the login page): wait
+            # until it is the page shown, then make sure it is not the login or error page.
+            self._expect(
+                lambda: self.page.wait_for_url(response.url, timeout=self.timeout_ms),
+                step,
+                "the new page",
+            )
+            self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
+            self._raise_for_page(step)
         if response.status >= 500:
             raise TechnicalError(f"{step}: the portal answered HTTP {response.status}")
         if response.status in (401, 403):

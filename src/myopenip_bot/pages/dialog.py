@@ -165,28 +165,28 @@ class DissociationDialog(Screen):
             expect(status.or_(problem).or_(login).or_(failure).first).to_be_visible(
                 timeout=self.timeout_ms
             )
+            answer = self._answer(status, problem, login)
         except AssertionError:
             answer = SubmitAnswer(problem=f"no answer within {self.timeout_ms / 1000:g} s")
         except PlaywrightError as error:
             answer = SubmitAnswer(problem=f"the browser failed: {str(error).splitlines()[0]}")
-        else:
-            answer = self._answer(status, problem, login)
         log.info("dissociation_submitted", status=answer.status, problem=answer.problem)
         return answer
 
     def _answer(self, status: Locator, problem: Locator, login: Locator) -> SubmitAnswer:
-        if _visible(status) and not _visible(self.dialog):
-            return SubmitAnswer(status=squash(status.filter(visible=True).first.inner_text()))
-        if _visible(status):
-            # The status came first; the dialog is closing.
-            self._expect(
-                lambda: expect(self.dialog).to_be_hidden(timeout=self.timeout_ms),
-                "validating the dissociation",
-                "the closing of the dialog",
-            )
-            return SubmitAnswer(status=squash(status.filter(visible=True).first.inner_text()))
+        # Read at once, without waiting: the page may already be moving on (its results
+        # reload, or a session that expired right after sends it to the login page).
+        pattern = self.selectors.texts.status_dissociated
+        said = [squash(text) for text in status.all_inner_texts()]
+        confirmed = [text for text in said if pattern.search(text)]
+        if confirmed:
+            return SubmitAnswer(status=confirmed[0])
         if _visible(login):
             return SubmitAnswer(problem="the portal showed its login page", login_shown=True)
         if _visible(problem):
             return SubmitAnswer(problem="; ".join(squash(t) for t in problem.all_inner_texts()))
-        return SubmitAnswer(problem=f"the portal answered {self.selectors.texts.technical_error!r}")
+        if _visible(self._technical_error):
+            return SubmitAnswer(
+                problem=f"the portal answered {self.selectors.texts.technical_error!r}"
+            )
+        return SubmitAnswer(problem="the answer vanished before it could be read")
