@@ -151,6 +151,7 @@ class Runner:
         self._current_step = "starting"
         self._service_ref = ""
         self._settings: ServiceSettingsPage | None = None  # the service page we are on
+        self._dirty = False  # a dialog was opened on it: ticks or a status may linger
         self._confirmed: set[str] = set()  # licence refs a person confirmed
 
     # -- the run ----------------------------------------------------------------------
@@ -160,6 +161,7 @@ class Runner:
         self.page.set_default_timeout(self.timeout_ms)
         self._service_ref = request.service_ref
         self._settings = None
+        self._dirty = False
         items = [_Item(index, target) for index, target in enumerate(request.targets)]
         result = RunResult(
             service_ref=request.service_ref,
@@ -366,7 +368,8 @@ class Runner:
         Returns an empty batch when none of `todo` is listed any more (they are marked
         failed). Raises ReadBackMismatchError, after Annuler, when the dialog is not the plan.
         """
-        self._settings = None  # a fresh page: no leftover ticks, dialog or status message
+        if self._dirty:
+            self._settings = None  # a fresh page: no leftover ticks, dialog or status message
         results = self._results(tab)
         prefix = _common_prefix([item.ref or "" for item in todo])
         rows = results.search(licence=prefix)
@@ -391,6 +394,7 @@ class Runner:
             return DissociationDialog(self.page, self.selectors), []
         for item in batch:
             results.tick(item.ref or "")
+        self._dirty = True
         dialog = results.open_dissociation()
         self._read_back(dialog, batch, keep=None)
         for item in batch:
@@ -455,8 +459,10 @@ class Runner:
         if answer.status is not None:
             result.status_messages.append(answer.status)
             self._check_count(answer.status, len(batch))
-        elif not answer.login_shown:
-            _translated("closing the dialog after Valider", dialog.close_if_open)
+        else:
+            self._settings = None  # the dialog may still be open: verify from a fresh page
+            if not answer.login_shown:
+                _translated("closing the dialog after Valider", dialog.close_if_open)
         now = self._step(f"verifying in {tab.value}", lambda: self._read_numbers(tab, batch))
         self.hooks.screenshot(self.page, "verification")
         again: list[_Item] = []
@@ -490,7 +496,6 @@ class Runner:
 
     def _read_numbers(self, tab: Tab, batch: list[_Item]) -> dict[str, LicenceRow]:
         """Search each licence again; its row as the portal shows it now."""
-        self._settings = None
         found: dict[str, LicenceRow] = {}
         for item in batch:
             matches = self._find_rows(tab, ref=item.ref, number=None)
