@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Request, Response, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from myopenip_bot.errors import SessionExpiredError, TechnicalError
 from myopenip_bot.selectors import Control, Selectors, locate
@@ -136,19 +137,11 @@ class Screen:
             ) from None
         finally:
             self.page.remove_listener("request", note)
-        if response.request.resource_type == "document":
-            # A whole page answered (a GET form, or a redirection to the login page): wait
-            # until it is the page shown, then make sure it is not the login or error page.
-            self._expect(
-                lambda: self.page.wait_for_url(response.url, timeout=self.timeout_ms),
-                step,
-                "the new page",
-            )
-            self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
-            self._raise_for_page(step)
         if response.status >= 500:
             raise TechnicalError(f"{step}: the portal answered HTTP {response.status}")
-        if response.status in (401, 403):
+        if response.status == 403:
+            raise TechnicalError(f"{step}: the portal refused the request (HTTP 403)")
+        if response.status == 401:
             # The page's JS goes to the login page; wait for it so the next step starts clean.
             self._expect(
                 lambda: expect(self._login_heading).to_be_visible(timeout=self.timeout_ms),
@@ -156,6 +149,15 @@ class Screen:
                 "the redirection to the login page",
             )
             raise SessionExpiredError(f"{step}: the portal answered HTTP {response.status}")
+        if response.request.resource_type == "document":
+            # A whole page answered (a GET form, or a redirection to the login page): wait
+            # until it is the page shown, then make sure it is not the login or error page.
+            try:
+                self.page.wait_for_url(response.url, timeout=self.timeout_ms)
+                self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
+            except PlaywrightTimeoutError:
+                pass  # a portal may rewrite its address once loaded: the content waits follow
+            self._raise_for_page(step)
         return response
 
     def _settle(self, scope: Page | Locator, step: str) -> None:

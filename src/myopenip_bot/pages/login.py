@@ -66,7 +66,7 @@ class LoginPage(Screen):
         self.password.fill(password.get_secret_value())
         self.submit.click()
         menu = self._locate(self.selectors.navigation.services_menu)
-        refused = self.error.filter(visible=True)
+        refused = self.error.filter(visible=True).or_(self._technical_error)
         # `.first`: whichever shows first decides; nothing is acted upon.
         self._expect(
             lambda: expect(menu.or_(refused).first).to_be_visible(timeout=self.timeout_ms),
@@ -78,7 +78,8 @@ class LoginPage(Screen):
                 raise TechnicalError(
                     f"{step}: the portal answered {self.selectors.texts.technical_error!r}"
                 )
-            message = "; ".join(squash(text) for text in refused.all_inner_texts())
+            alerts = self.error.filter(visible=True).all_inner_texts()
+            message = "; ".join(squash(text) for text in alerts)
             log.warning("login_refused", user=username, message=message)
             raise AuthenticationError(
                 f"the portal refused the login of {username!r}: {message or 'no reason given'}"
