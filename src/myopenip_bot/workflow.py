@@ -326,7 +326,10 @@ class Runner:
                 )
             if matches:
                 return tab, matches[0]
-        what = f"licence {ref}" if ref else f"licence with the number {format_number(number or '')}"
+        if ref:
+            what = f"licence {ref}"
+        else:  # after a dissociation a number belongs to no licence: say so
+            what = f"licence with the number {format_number(number or '')} (already dissociated?)"
         raise LicenceNotFoundError(
             f"no {what} in the service {self._service_ref} (searched Utilisateurs and Groupements)"
         )

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from e2e_support import RecordingHooks, RunFn, licence, number_state, outcomes
+from structlog.testing import capture_logs
 
 from myopenip.replica import Replica
 from myopenip_bot.models import Outcome, Tab, Target
@@ -113,3 +116,24 @@ def test_a_rerun_reports_already_done_and_changes_nothing(
     assert outcomes(result) == [Outcome.ALREADY_DONE, Outcome.ALREADY_DONE]
     assert len(hooks.confirmations) == 1
     assert replica.state() == after_first
+
+
+def test_each_action_is_logged_and_no_log_holds_the_password(
+    run: RunFn, replica_factory: Callable[..., Replica]
+) -> None:
+    portal = replica_factory(password="S3cret-Pw-42")
+
+    with capture_logs() as logs:
+        run(Target(licence_ref="FPC367128"), on=portal)
+
+    events = [entry["event"] for entry in logs]
+    for expected in (
+        "logged_in",
+        "licence_ticked",
+        "keep_number_set",
+        "dialog_read_back",
+        "dissociation_submitted",
+        "licences_verified",
+    ):
+        assert expected in events
+    assert not [entry for entry in logs if "S3cret-Pw-42" in repr(entry)]

@@ -125,3 +125,27 @@ def test_a_declined_confirmation_cancels_the_dialog_and_changes_nothing(
     assert outcomes(result) == [Outcome.REFUSED]
     assert "not confirmed" in (result.results[0].reason or "")
     assert replica.state() == before
+
+
+def test_a_service_without_licences_is_refused_naming_its_type(
+    run: RunFn, replica: Replica
+) -> None:
+    with pytest.raises(ServiceNotFoundError, match="Trunk SIP"):
+        run(Target(licence_ref="FPC367128"), service="SRV-10026")
+
+
+def test_a_dissociation_the_portal_refuses_is_reported_failed_with_its_message(
+    run: RunFn, replica: Replica
+) -> None:
+    before = replica.state()
+    suspended = next(
+        row
+        for row in before["licences"]
+        if row["service_ref"] == "SRV-10024" and row["sda"] is not None
+    )
+
+    result = run(Target(licence_ref=suspended["ref"]), service="SRV-10024")
+
+    assert outcomes(result) == [Outcome.FAILED]
+    assert "still shows" in (result.results[0].reason or "")
+    assert replica.state() == before
