@@ -118,7 +118,10 @@ class Runner:
 
     `run` returns a RunResult in which every requested licence has an outcome: done,
     already done, would do (dry run), refused (why) or failed (why). Problems of one
-    licence (unknown, not in the service, number mismatch, given twice) never raise.
+    licence (unknown, not in the service, number mismatch, given twice) never raise: that
+    licence is refused, the others are still planned, and the run acts only on licences
+    whose plan succeeded. `RunResult.warnings` holds the dialog's warning paragraphs,
+    `status_messages` the portal's "Numéro(s) dissocié(s) : N" messages.
 
     Run-level failures raise, with `error.result` holding the RunResult so far (licences
     not reached are refused, or failed after a technical error, "not attempted"):
@@ -127,6 +130,12 @@ class Runner:
     TechnicalError (5xx, timeouts, network, a session that keeps expiring).
     A confirmation answered "no" is not an error: that dialog is cancelled, its licences
     and all those not yet submitted are refused "not confirmed", and the run ends.
+
+    Hooks: every login runs inside `hooks.logging_in()`; screenshots are named
+    "dialog-before-valider", "verification" and, in a dry run, "dialog-dry-run";
+    `hooks.confirm(plan, warnings)` is asked once per dialog, never in a dry run, and not
+    again when a session expiry made the runner submit the same licences once more.
+    `run` sets the page's default timeout to `timeout_ms`.
     """
 
     def __init__(

@@ -79,7 +79,8 @@ class Screen:
     def _await(self, expected: Locator, step: str) -> None:
         """Wait until `expected` is visible; raise if the login or an error page shows instead."""
         # `.first`: we wait for whichever of these shows first; nothing is acted upon.
-        anything = expected.or_(self._login_heading).or_(self._technical_error).first
+        anything = expected.or_(self._login_heading).or_(self._technical_error)
+        anything = anything.filter(visible=True).first
         try:
             expect(anything).to_be_visible(timeout=self.timeout_ms)
         except AssertionError:

@@ -162,9 +162,8 @@ class DissociationDialog(Screen):
         try:
             self.submit_button.click()
             # `.first`: whichever answer shows first decides; nothing is acted upon.
-            expect(status.or_(problem).or_(login).or_(failure).first).to_be_visible(
-                timeout=self.timeout_ms
-            )
+            answers = status.or_(problem).or_(login).or_(failure).filter(visible=True)
+            expect(answers.first).to_be_visible(timeout=self.timeout_ms)
             answer = self._answer(status, problem, login)
         except AssertionError:
             answer = SubmitAnswer(problem=f"no answer within {self.timeout_ms / 1000:g} s")

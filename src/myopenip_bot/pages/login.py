@@ -43,7 +43,7 @@ class LoginPage(Screen):
         """Wait until the page is either this login page or a logged-in page."""
         menu = self._locate(self.selectors.navigation.services_menu)
         # `.first`: whichever shows first decides; nothing is acted upon.
-        either = self.heading.or_(menu).or_(self._technical_error).first
+        either = self.heading.or_(menu).or_(self._technical_error).filter(visible=True).first
         self._expect(
             lambda: expect(either).to_be_visible(timeout=self.timeout_ms),
             step,
@@ -69,7 +69,9 @@ class LoginPage(Screen):
         refused = self.error.filter(visible=True).or_(self._technical_error)
         # `.first`: whichever shows first decides; nothing is acted upon.
         self._expect(
-            lambda: expect(menu.or_(refused).first).to_be_visible(timeout=self.timeout_ms),
+            lambda: expect(menu.or_(refused).filter(visible=True).first).to_be_visible(
+                timeout=self.timeout_ms
+            ),
             step,
             "the portal's answer to the login",
         )
