@@ -21,6 +21,7 @@ expiry hid the answer (the click never reached the portal), and only once.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
@@ -72,6 +73,10 @@ T = TypeVar("T")
 # Logins per run (the first one and those after a session expired): beyond this, the
 # session keeps expiring and going on would only hammer the portal.
 MAX_LOGINS = 6
+# Attempts of a step that only reads or prepares (never "Valider") when the portal fails.
+STEP_ATTEMPTS = 3
+# "Valider" clicks for one licence, each after a fresh read showing it still has its number.
+MAX_SUBMISSIONS = 2
 # Result pages walked when looking for a licence: 20 licences a page.
 MAX_PAGES = 100
 # Tabs in the order the guide searches them.
@@ -215,8 +220,14 @@ class Runner:
     # -- session ----------------------------------------------------------------------
 
     def _step(self, name: str, action: Callable[[], T]) -> T:
-        """Run one idempotent step; log in again and redo it when the session expired."""
+        """Run one step that reads or prepares (never "Valider"), from wherever the page is.
+
+        When the session expired, log in again and redo it. When the portal failed (5xx,
+        timeout, network), redo it from a fresh page, up to STEP_ATTEMPTS times. A login
+        is never retried: its failures propagate at once.
+        """
         self._current_step = name
+        failures = 0
         while True:
             try:
                 return _translated(name, action)
@@ -224,6 +235,13 @@ class Runner:
                 log.info("login_needed", step=name, why=str(expired))
                 self._settings = None
                 self._log_in(name)
+            except TechnicalError as error:
+                failures += 1
+                if failures >= STEP_ATTEMPTS:
+                    raise
+                log.warning("step_retried", step=name, attempt=failures, error=str(error))
+                self._settings, self._dirty = None, True
+                time.sleep(0.5 * failures)  # allowed: backoff before asking a failing portal again
 
     def _log_in(self, step: str) -> None:
         if self._logins >= MAX_LOGINS:
@@ -260,6 +278,8 @@ class Runner:
         """From any page: Mes Services > Paramétrage / Monitoring > search > Paramétrer >."""
         ref = self._service_ref
         navigation = Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        if not navigation.is_shown():  # an error page, a blank page: start from the portal
+            self._goto(self.base_url, f"opening the service {ref}")
         services = navigation.open_services()
         rows = services.search(ref)
         exact = [row for row in rows if row.ref == ref]
@@ -488,16 +508,21 @@ class Runner:
                     Outcome.FAILED,
                     f"not found when verifying ({answer.problem or answer.status})",
                 )
-            elif answer.login_shown and item.submissions < 2 and row.number == item.number:
-                # The session had expired: "Valider" never reached the portal, which still
-                # shows the number. Submit once more, after this fresh read.
+            elif (
+                not answer.confirmed
+                and item.submissions < MAX_SUBMISSIONS
+                and row.number == item.number
+            ):
+                # The answer was lost or refused, and the fresh read shows that nothing was
+                # done (an expired session, a 5xx before the portal acted): submit once more.
                 log.info("resubmitting", licence=item.ref, why=answer.problem)
                 again.append(item)
             else:
+                times = "once" if item.submissions == 1 else f"{item.submissions} times"
                 item.settle(
                     Outcome.FAILED,
                     f"the portal still shows {format_number(row.number or '')} after Valider"
-                    f" ({answer.problem or answer.status}); not retried",
+                    f" was clicked {times} ({answer.problem or answer.status})",
                 )
         return again
 
