@@ -11,7 +11,7 @@ import pytest
 from playwright.sync_api import Page
 
 from myopenip_bot.models import Tab
-from myopenip_bot.pages import DissociationDialog, LicenceResultsPage
+from myopenip_bot.pages import DissociationDialog, LicenceResultsPage, ServicesPage
 from myopenip_bot.selectors import Selectors, load_selectors
 
 pytestmark = pytest.mark.browser
@@ -104,4 +104,32 @@ def test_a_dialog_in_table_markup_is_read_back_and_its_choice_set(
     assert dialog.warnings() == [
         "Si vous dissociez le numéro de votre licence, votre service sera interrompu.",
         "Si vous ne conservez pas le numéro, la quarantaine débute.",
+    ]
+
+
+SERVICES = """
+<h1>Paramétrage / Monitoring</h1>
+<table>
+  <thead><tr><th>Réf. du service</th><th>Nom du service</th><th>Type de service</th>
+             <th>État du service</th><th>Action</th></tr></thead>
+  <tbody>
+    <tr><th scope="row">SRV-10021</th><td>Siège</td><td>MetaCentrex</td><td>Actif</td>
+        <td><a href="#">Paramétrer ></a></td></tr>
+    <tr><th scope="row">SRV-100210</th><td>Annexe</td><td>Trunk SIP</td><td>Actif</td>
+        <td><a href="#">Paramétrer ></a></td></tr>
+  </tbody>
+</table>
+"""
+
+
+def test_a_services_table_whose_rows_are_headed_by_the_ref_is_read_by_column(
+    page: Page, selectors: Selectors
+) -> None:
+    page.set_content(SERVICES)
+
+    rows = ServicesPage(page, selectors, timeout_ms=2_000).rows()
+
+    assert [(row.ref, row.type) for row in rows] == [
+        ("SRV-10021", "MetaCentrex"),
+        ("SRV-100210", "Trunk SIP"),
     ]

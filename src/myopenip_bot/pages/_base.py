@@ -190,7 +190,9 @@ class Screen:
         for row in self._data_rows(table).all():
             if squash(empty) in squash(row.inner_text()):
                 continue
-            cells = [squash(text) for text in row.get_by_role("cell").all_inner_texts()]
+            # A row may head itself with a rowheader (<th scope="row">): read both, in order.
+            found = row.get_by_role("cell").or_(row.get_by_role("rowheader"))
+            cells = [squash(text) for text in found.all_inner_texts()]
             by_header = (
                 dict(zip(headers, cells, strict=False)) if len(cells) == len(headers) else {}
             )
@@ -199,7 +201,8 @@ class Screen:
 
     def _data_rows(self, table: Locator) -> Locator:
         """The rows of `table` that hold cells (the header row holds only column headers)."""
-        return table.get_by_role("row").filter(has=self.page.get_by_role("cell"))
+        cells = self.page.get_by_role("cell").or_(self.page.get_by_role("rowheader"))
+        return table.get_by_role("row").filter(has=cells)
 
 
 def _visible(locator: Locator) -> bool:

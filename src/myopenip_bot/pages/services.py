@@ -83,7 +83,9 @@ class ServicesPage(Screen):
     def open_service(self, ref: str) -> ServiceSettingsPage:
         """Click "Paramétrer >" in the one row whose "Réf. du service" cell is exactly `ref`."""
         step = f"opening the service {ref}"
-        cell = self.page.get_by_role("cell", name=ref, exact=True)
+        cell = self.page.get_by_role("cell", name=ref, exact=True).or_(
+            self.page.get_by_role("rowheader", name=ref, exact=True)
+        )
         row = self._data_rows(self.table).filter(has=cell)
         self._locate(self.selectors.services.configure, row).click()
         settings = ServiceSettingsPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
