@@ -176,6 +176,8 @@ class Runner:
         self._service_ref = request.service_ref
         self._settings = None
         self._dirty = False
+        self._logins = 0  # per run: a Runner may serve many requests (batch)
+        self._confirmed = set()
         items = [_Item(index, target) for index, target in enumerate(request.targets)]
         result = RunResult(
             service_ref=request.service_ref,
