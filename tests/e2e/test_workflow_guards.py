@@ -40,6 +40,19 @@ def test_an_unknown_licence_is_refused_and_the_others_are_still_done(
     assert licence(replica.state(), "FPC367128")["sda"] is None
 
 
+def test_a_partial_ref_is_not_taken_for_the_licences_it_is_part_of(
+    run: RunFn, replica: Replica
+) -> None:
+    before = replica.state()
+
+    # The portal's filter is a substring match: "FPC36712" lists FPC367123 … FPC367129.
+    result = run(Target(licence_ref="FPC36712"))
+
+    assert outcomes(result) == [Outcome.REFUSED]
+    assert "no licence FPC36712 " in (result.results[0].reason or "")
+    assert replica.state() == before
+
+
 def test_a_licence_of_another_service_is_refused(run: RunFn, replica: Replica) -> None:
     before = replica.state()
     other = next(
