@@ -20,6 +20,7 @@ class RecordingHooks:
 
     def __init__(self, answer: bool = True) -> None:
         self.answer = answer
+        self.before_answer: Callable[[], object] | None = None  # runs just before "Valider"
         self.logins = 0
         self.screenshots: list[str] = []
         self.confirmations: list[list[tuple[Target, str, str]]] = []
@@ -36,6 +37,8 @@ class RecordingHooks:
     def confirm(self, plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
         self.confirmations.append(plan)
         self.warnings.append(warnings)
+        if self.before_answer is not None:
+            self.before_answer()
         return self.answer
 
 

@@ -6,7 +6,6 @@ from collections.abc import Callable
 
 import pytest
 from e2e_support import RecordingHooks, RunFn, outcomes
-from playwright.sync_api import Page, Request
 from structlog.testing import capture_logs
 
 from myopenip.replica import Replica
@@ -32,26 +31,13 @@ def test_a_session_expiring_mid_run_is_renewed_and_the_run_completes(
 
 
 def test_a_session_expiring_at_valider_is_renewed_and_valider_sent_again_after_a_reread(
-    run: RunFn, replica: Replica, hooks: RecordingHooks, page: Page
+    run: RunFn, replica: Replica, hooks: RecordingHooks
 ) -> None:
-    targets = (Target(licence_ref="FPC367128"), Target(licence_ref="FPC367129"))
-    run()  # log in
-    # A dry run sends the same requests as the real run up to the dialog; the real run's
-    # next request is then "Valider": let the session expire just before it.
-    sent: list[str] = []
-
-    def note(request: Request) -> None:
-        sent.append(request.url)
-
-    page.on("request", note)
-    run(*targets, dry_run=True)
-    page.remove_listener("request", note)
-    replica.test_api(
-        "expire-sessions", {"after_requests": len([u for u in sent if "/static/" not in u])}
-    )
+    # The confirmation is the last thing before "Valider": expire every session there.
+    hooks.before_answer = lambda: replica.test_api("expire-sessions")
 
     with capture_logs() as logs:
-        result = run(*targets)
+        result = run(Target(licence_ref="FPC367128"), Target(licence_ref="FPC367129"))
 
     state = replica.state()
     assert [e["event"] for e in logs if e["event"] == "resubmitting"] == ["resubmitting"] * 2
