@@ -117,6 +117,29 @@ class Screen:
         Only an answer to a request sent after the click counts: a fetch already under way
         (a tab's own first search) must not pass for the answer to this one.
         """
+        response = self._send(click, step)
+        if response.status >= 500:
+            raise TechnicalError(f"{step}: the portal answered HTTP {response.status}")
+        if response.status == 403:
+            raise TechnicalError(f"{step}: the portal refused the request (HTTP 403)")
+        if response.status == 401:
+            # The page's JS goes to the login page; wait for it so the next step starts clean.
+            self._expect(
+                lambda: expect(self._login_heading).to_be_visible(timeout=self.timeout_ms),
+                step,
+                "the redirection to the login page",
+            )
+            raise SessionExpiredError(f"{step}: the portal answered HTTP {response.status}")
+        if response.request.resource_type == "document":
+            self._raise_for_page(step)
+        return response
+
+    def _send(self, click: Callable[[], None], step: str) -> Response:
+        """Click, and return the answer to the request the click sent (a fetch or a page).
+
+        When a whole page answers, return once it is the page shown, so nothing of the
+        previous page (rows, an alert) is read for the new one.
+        """
         sent: list[Request] = []
 
         def note(request: Request) -> None:
@@ -138,27 +161,12 @@ class Screen:
             ) from None
         finally:
             self.page.remove_listener("request", note)
-        if response.status >= 500:
-            raise TechnicalError(f"{step}: the portal answered HTTP {response.status}")
-        if response.status == 403:
-            raise TechnicalError(f"{step}: the portal refused the request (HTTP 403)")
-        if response.status == 401:
-            # The page's JS goes to the login page; wait for it so the next step starts clean.
-            self._expect(
-                lambda: expect(self._login_heading).to_be_visible(timeout=self.timeout_ms),
-                step,
-                "the redirection to the login page",
-            )
-            raise SessionExpiredError(f"{step}: the portal answered HTTP {response.status}")
         if response.request.resource_type == "document":
-            # A whole page answered (a GET form, or a redirection to the login page): wait
-            # until it is the page shown, then make sure it is not the login or error page.
             try:
                 self.page.wait_for_url(response.url, timeout=self.timeout_ms)
                 self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
             except PlaywrightTimeoutError:
                 pass  # a portal may rewrite its address once loaded: the content waits follow
-            self._raise_for_page(step)
         return response
 
     def _settle(self, scope: Page | Locator, step: str) -> None:

@@ -6,7 +6,7 @@ import structlog
 from playwright.sync_api import Locator, expect
 from pydantic import SecretStr
 
-from myopenip_bot.errors import AuthenticationError, TechnicalError
+from myopenip_bot.errors import AuthenticationError, SessionExpiredError, TechnicalError
 from myopenip_bot.pages._base import Screen, _visible, squash
 
 log = structlog.get_logger(__name__)
@@ -64,7 +64,14 @@ class LoginPage(Screen):
         step = "logging in"
         self.username.fill(username)
         self.password.fill(password.get_secret_value())
-        self.submit.click()
+        # Wait for the answer to this submission: an alert left from before (e.g. "your
+        # session expired") must not be read as the portal's answer to these credentials.
+        try:
+            answer = self._send(self.submit.click, step)
+        except SessionExpiredError:  # still on this page: the portal never answered
+            raise TechnicalError(f"{step}: the portal did not answer the login") from None
+        if answer.status >= 500:
+            raise TechnicalError(f"{step}: the portal answered HTTP {answer.status}")
         menu = self._locate(self.selectors.navigation.services_menu)
         refused = self.error.filter(visible=True).or_(self._technical_error)
         # `.first`: whichever shows first decides; nothing is acted upon.
