@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from e2e_support import RecordingHooks, RunFn, outcomes
+from e2e_support import RecordingHooks, RunFn, licence, outcomes
+from playwright.sync_api import Page, Route
 from structlog.testing import capture_logs
 
 from myopenip.replica import Replica
@@ -72,3 +73,49 @@ def test_an_answer_dropped_after_commit_is_verified_done_without_a_second_valide
     assert "verified after" in (result.results[0].reason or "")
     assert [entry["licence_ref"] for entry in state["audit"]] == ["FPC367128"]
     assert len(hooks.confirmations) == 1
+
+
+def fail_once(page: Page, url_pattern: str | Callable[[str], bool], method: str) -> list[str]:
+    """Answer the first matching request with a 503 that never reaches the portal."""
+    failed: list[str] = []
+
+    def handle(route: Route) -> None:
+        if route.request.method == method and not failed:
+            failed.append(route.request.url)
+            route.fulfill(status=503, json={"error": "technical_error", "message": "Erreur"})
+        else:
+            route.continue_()
+
+    page.route(url_pattern, handle)
+    return failed
+
+
+def test_a_search_failing_once_is_redone_and_the_run_completes(
+    run: RunFn, replica: Replica, page: Page
+) -> None:
+    # The bot's own search for the licence, not the tab's first listing.
+    failed = fail_once(page, lambda url: "/licences?" in url and "FPC367128" in url, "GET")
+
+    with capture_logs() as logs:
+        result = run(Target(licence_ref="FPC367128"))
+
+    assert failed
+    assert [e["event"] for e in logs if e["event"] == "step_retried"] == ["step_retried"]
+    assert outcomes(result) == [Outcome.DONE]
+    assert licence(replica.state(), "FPC367128")["sda"] is None
+
+
+def test_a_valider_failing_before_the_portal_is_sent_again_once_after_a_reread(
+    run: RunFn, replica: Replica, page: Page, hooks: RecordingHooks
+) -> None:
+    failed = fail_once(page, "**/api/services/*/dissociations", "POST")
+
+    with capture_logs() as logs:
+        result = run(Target(licence_ref="FPC367128"), Target(licence_ref="FPC367129"))
+
+    state = replica.state()
+    assert failed
+    assert [e["event"] for e in logs if e["event"] == "resubmitting"] == ["resubmitting"] * 2
+    assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
+    assert len(hooks.confirmations) == 1
+    assert sorted(entry["licence_ref"] for entry in state["audit"]) == ["FPC367128", "FPC367129"]
