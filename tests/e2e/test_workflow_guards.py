@@ -16,14 +16,19 @@ from myopenip_bot.models import Outcome, Target
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+# "SRV-1002" is a substring of SRV-10021 … SRV-10027, none of which is exactly it.
+@pytest.mark.parametrize(
+    ("service", "found"),
+    [("SRV-1002", "SRV-10021, SRV-10022"), ("SRV-99999", "showed: none")],
+    ids=["substring-of-others", "unknown"],
+)
 def test_an_unknown_service_is_refused_naming_the_services_found(
-    run: RunFn, replica: Replica
+    run: RunFn, replica: Replica, service: str, found: str
 ) -> None:
     before = replica.state()
 
-    # "SRV-1002" is a substring of SRV-10021 … SRV-10027, none of which is exactly it.
-    with pytest.raises(ServiceNotFoundError, match="SRV-10021") as raised:
-        run(Target(licence_ref="FPC367128"), service="SRV-1002")
+    with pytest.raises(ServiceNotFoundError, match=found) as raised:
+        run(Target(licence_ref="FPC367128"), service=service)
 
     assert raised.value.result is not None
     assert outcomes(raised.value.result) == [Outcome.REFUSED]
