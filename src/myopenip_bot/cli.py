@@ -207,15 +207,19 @@ def _classify(exc: BotError) -> tuple[int, str]:
 
 def _fail(exc: BotError, as_json: bool, out: Console, err: Console) -> int:
     code, kind = _classify(exc)
+    partial = exc.result  # what the run had established before it stopped, if it had begun
     if as_json:
-        payload = {
+        payload = json.loads(to_json(partial)) if partial is not None else {}
+        payload |= {
             "error": str(exc),
             "error_type": type(exc).__name__,
             "kind": kind,
             "exit_code": code,
             "trace_dir": str(exc.run_dir) if exc.run_dir else None,
         }
-        print(json.dumps(payload, ensure_ascii=False))
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    elif partial is not None and partial.results:
+        print_summary(partial, out)
     err.print(f"[red]Error ({kind}):[/red] {exc}", highlight=False)
     if exc.run_dir:
         err.print(f"Trace and screenshots: {exc.run_dir}", highlight=False)

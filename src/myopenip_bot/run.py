@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import structlog
 from playwright.sync_api import Browser
 
@@ -51,9 +53,16 @@ def run_dissociation(
             session.failed = exit_code(result) != 0
     except BotError as exc:
         exc.run_dir = session.kept_dir
+        if exc.result is not None:
+            _keep_result(exc.result, session.kept_dir)
         log.error("run_failed", error=str(exc), error_type=type(exc).__name__)
         raise
-    result.trace_dir = session.kept_dir
-    if result.trace_dir is not None:
-        (result.trace_dir / "result.json").write_text(to_json(result), encoding="utf-8")
+    _keep_result(result, session.kept_dir)
     return result
+
+
+def _keep_result(result: RunResult, run_dir: Path | None) -> None:
+    """Record where the artifacts are, and write the result beside them."""
+    result.trace_dir = run_dir
+    if run_dir is not None:
+        (run_dir / "result.json").write_text(to_json(result), encoding="utf-8")

@@ -213,3 +213,35 @@ def test_no_secret_reaches_a_trace_a_screenshot_a_log_or_the_output(
     for secret in secrets:
         assert secret not in done.stdout
         assert secret not in done.stderr
+
+
+def test_a_dialog_mismatch_exits_1_reporting_each_licence_and_keeping_the_trace(
+    replica: Replica, tmp_path: Path
+) -> None:
+    replica.test_api("misreport", {"licence_ref": "FPC367128", "number": "0299999999"})
+    before = replica.state()
+
+    refused = Cli(tmp_path, replica)(
+        "--licence", "FPC367128", "--release-number", "--yes", "--json"
+    )
+
+    assert refused.returncode == 1, refused.stderr
+    payload = json.loads(refused.stdout)
+    assert payload["error_type"] == "ReadBackMismatchError"
+    assert [r["outcome"] for r in payload["results"]] == ["refused"]
+    assert replica.state()["licences"] == before["licences"]
+    run_dir = Path(payload["trace_dir"])  # retain-on-failure, the default, keeps the trace
+    assert list(run_dir.glob("trace-*.zip"))
+    assert json.loads((run_dir / "result.json").read_text())["error"]
+
+
+def test_a_successful_run_drops_its_trace_by_default_but_keeps_the_screenshots(
+    replica: Replica, tmp_path: Path
+) -> None:
+    done = Cli(tmp_path, replica)("--licence", "FPC367128", "--keep-number", "--yes", "--json")
+
+    assert done.returncode == 0, done.stderr
+    run_dir = Path(json.loads(done.stdout)["trace_dir"])
+    assert not list(run_dir.glob("trace-*.zip"))
+    assert list(run_dir.glob("*dialog-before-valider.png"))
+    assert list(run_dir.glob("*verification.png"))
