@@ -376,7 +376,7 @@ class Runner:
                     partial(self._prepare, tab, todo, request.keep_number),
                 )
                 todo = [item for item in todo if item.outcome is None and item not in batch]
-                if not batch:
+                if dialog is None:
                     continue
                 _add_new(result.warnings, dialog.warnings())
                 if request.dry_run:
@@ -396,11 +396,12 @@ class Runner:
 
     def _prepare(
         self, tab: Tab, todo: list[_Item], keep: bool
-    ) -> tuple[DissociationDialog, list[_Item]]:
+    ) -> tuple[DissociationDialog | None, list[_Item]]:
         """Tick the licences of `todo` shown on one results page; open and fill the dialog.
 
-        Returns an empty batch when none of `todo` is listed any more (they are marked
-        failed). Raises ReadBackMismatchError, after Annuler, when the dialog is not the plan.
+        Returns no dialog and an empty batch when none of `todo` is listed any more, or
+        those listed have another number than planned (they are marked failed). Raises
+        ReadBackMismatchError, after Annuler, when the dialog is not the plan.
         """
         if self._dirty:
             self._settings = None  # a fresh page: no leftover ticks, dialog or status message
@@ -413,6 +414,10 @@ class Runner:
             if batch or not results.next_page(licence=prefix):
                 break
             rows = results.rows()
+        if not batch:  # on no page at all
+            for item in todo:
+                item.settle(Outcome.FAILED, f"no longer listed in {tab.value} when acting")
+            return None, []
         changed = [item for item in batch if shown[item.ref or ""].number != item.number]
         for item in changed:
             now = shown[item.ref or ""].number
@@ -422,10 +427,7 @@ class Runner:
             )
         batch = [item for item in batch if item not in changed]
         if not batch:
-            for item in todo:
-                if item.outcome is None and item.ref not in shown:
-                    item.settle(Outcome.FAILED, f"no longer listed in {tab.value} when acting")
-            return DissociationDialog(self.page, self.selectors), []
+            return None, []
         for item in batch:
             results.tick(item.ref or "")
         self._dirty = True
@@ -489,7 +491,7 @@ class Runner:
         """Click "Valider" once, then verify. Returns the licences to submit once more."""
         for item in batch:
             item.submissions += 1
-        answer = _translated_answer(dialog)
+        answer = _click_valider(dialog)
         if answer.status is not None:
             result.status_messages.append(answer.status)
             self._check_count(answer.status, len(batch))
@@ -564,7 +566,7 @@ def _translated(step: str, action: Callable[[], T]) -> T:
         raise TechnicalError(f"{step}: {_first_line(error)}") from None
 
 
-def _translated_answer(dialog: DissociationDialog) -> SubmitAnswer:
+def _click_valider(dialog: DissociationDialog) -> SubmitAnswer:
     answer = dialog.validate()  # never raises: every answer is data
     if answer.problem:
         log.warning("valider_unconfirmed", problem=answer.problem)
