@@ -378,14 +378,15 @@ class Runner:
                 todo = [item for item in todo if item.outcome is None and item not in batch]
                 if dialog is None:
                     continue
-                _add_new(result.warnings, dialog.warnings())
+                warnings = dialog.warnings()  # this dialog's own paragraphs, word for word
+                _add_new(result.warnings, warnings)
                 if request.dry_run:
                     self.hooks.screenshot(self.page, "dialog-dry-run")
                     self._cancel(dialog)
                     for item in batch:
                         item.settle(Outcome.WOULD_DO, "dry run: the dialog listed it; Annuler")
                     continue
-                if not self._confirm(batch, result.warnings, dialog):
+                if not self._confirm(batch, warnings, dialog):
                     for item in planned:
                         if item.outcome is None:
                             item.settle(
