@@ -453,3 +453,12 @@ def test_a_server_error_on_valider_keeps_the_dialog_open_and_lets_the_person_ret
     dialog.get_by_role("button", name="Valider").click()
     expect(page.get_by_role("status")).to_have_text("Numéro(s) dissocié(s) : 1")
     expect(dialog).to_be_hidden()
+
+
+def test_menu_buttons_have_exactly_the_specs_names_without_their_arrows(
+    page: Page, replica: Replica
+) -> None:
+    open_tab(page, replica)
+    # A visible "▾" is decoration: the accessible names are the spec's, to the letter.
+    expect(page.get_by_role("button", name="Mes Services", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Actions", exact=True)).to_be_visible()
