@@ -377,15 +377,31 @@ async def licence_page(request: Request) -> Response:
 # ---------------------------------------------------------------------------- JSON API
 
 
-async def api_licences(request: Request) -> Response:
+def _service_call(
+    request: Request, *, state_changing: bool
+) -> tuple[Session, Portal, str, Any] | JSONResponse:
+    """The checks every service API call makes, in this order: a live session, the CSRF
+    token when the call changes state, and a service this user may see."""
     session = api_session(request)
     if isinstance(session, JSONResponse):
         return session
+    if state_changing:
+        refused = csrf_refused(request, session)
+        if refused is not None:
+            return refused
     portal = portal_of(request)
     ref = request.path_params["ref"]
     service, status, message = visible_service(portal, session, ref)
     if service is None:
         return json_error(status, "unknown_service" if status == 404 else "forbidden", message)
+    return session, portal, ref, service
+
+
+async def api_licences(request: Request) -> Response:
+    checked = _service_call(request, state_changing=False)
+    if isinstance(checked, JSONResponse):
+        return checked
+    _session, portal, ref, service = checked
     if service["type"] != db.METACENTREX:
         return json_error(409, "no_licences", f"Le service {ref} n'a pas de licences.")
     tab = request.query_params.get("tab", TABS[0])
@@ -433,17 +449,10 @@ async def _json_body(request: Request) -> dict[str, Any] | None:
 
 async def api_preview(request: Request) -> Response:
     """What the dialog lists: the ticked licences as the server knows them now."""
-    session = api_session(request)
-    if isinstance(session, JSONResponse):
-        return session
-    refused = csrf_refused(request, session)
-    if refused is not None:
-        return refused
-    portal = portal_of(request)
-    ref = request.path_params["ref"]
-    service, status, message = visible_service(portal, session, ref)
-    if service is None:
-        return json_error(status, "unknown_service" if status == 404 else "forbidden", message)
+    checked = _service_call(request, state_changing=True)
+    if isinstance(checked, JSONResponse):
+        return checked
+    session, portal, ref, _service = checked
     body = await _json_body(request)
     refs = body.get("licences") if body else None
     if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
@@ -473,17 +482,10 @@ async def api_preview(request: Request) -> Response:
 
 async def api_dissociate(request: Request) -> Response:
     """ "Valider": dissociate every listed licence in one transaction, or none."""
-    session = api_session(request)
-    if isinstance(session, JSONResponse):
-        return session
-    refused = csrf_refused(request, session)
-    if refused is not None:
-        return refused
-    portal = portal_of(request)
-    ref = request.path_params["ref"]
-    service, status, message = visible_service(portal, session, ref)
-    if service is None:
-        return json_error(status, "unknown_service" if status == 404 else "forbidden", message)
+    checked = _service_call(request, state_changing=True)
+    if isinstance(checked, JSONResponse):
+        return checked
+    session, portal, ref, _service = checked
     body = await _json_body(request)
     items = body.get("licences") if body else None
     choices: list[tuple[str, bool]] = []

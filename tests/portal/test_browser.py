@@ -11,30 +11,9 @@ from playwright.sync_api import Locator, Page, expect
 
 from myopenip.replica import Replica
 
-pytestmark = pytest.mark.browser
+from .spec_texts import LICENCE_FILTERS, SERVICE_COLUMNS
 
-LICENCE_FILTERS = (
-    "SDA",
-    "Licence",
-    "Réf. accountcode",
-    "Réf. fiche produit contractée",
-    "État",
-    "Numéro d'urgence",
-    "Site",
-    "Numéro Fax2Mail",
-    "Restrictions d'appels sortants",
-    "Restrictions d'appels sortants hors forfait illimité",
-    "Superviseur",
-)
-SERVICE_COLUMNS = (
-    "Réf. du service",
-    "Nom du service",
-    "Client",
-    "Compte client",
-    "Site",
-    "Type de service",
-    "État du service",
-)
+pytestmark = pytest.mark.browser
 
 
 def log_in(page: Page, replica: Replica, path: str = "/") -> None:

@@ -6,29 +6,7 @@ import html
 import re
 
 from .conftest import Portal
-
-SERVICE_COLUMNS = (
-    "Réf. du service",
-    "Nom du service",
-    "Client",
-    "Compte client",
-    "Site",
-    "Type de service",
-    "État du service",
-)
-LICENCE_FILTERS = (
-    "SDA",
-    "Licence",
-    "Réf. accountcode",
-    "Réf. fiche produit contractée",
-    "État",
-    "Numéro d'urgence",
-    "Site",
-    "Numéro Fax2Mail",
-    "Restrictions d'appels sortants",
-    "Restrictions d'appels sortants hors forfait illimité",
-    "Superviseur",
-)
+from .spec_texts import LICENCE_FILTERS, SERVICE_COLUMNS
 
 
 def rows(html: str) -> list[str]:
