@@ -179,10 +179,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         confirm = TerminalConfirm(err, request.keep_number)
 
         from myopenip_bot.run import run_dissociation  # imports Playwright: only when needed
+        from myopenip_bot.session import always_yes
 
-        result = run_dissociation(
-            settings, request, confirm=(lambda plan, warnings: True) if args.yes else confirm
-        )
+        result = run_dissociation(settings, request, confirm=always_yes if args.yes else confirm)
     except BotError as exc:
         return _fail(exc, args.json, out, err)
     if args.json:

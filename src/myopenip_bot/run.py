@@ -11,7 +11,7 @@ from myopenip_bot.errors import BotError
 from myopenip_bot.models import DissociationRequest, RunResult
 from myopenip_bot.report import exit_code, to_json
 from myopenip_bot.selectors import Selectors, load_selectors
-from myopenip_bot.session import BotSession, ConfirmFn, _always_yes
+from myopenip_bot.session import BotSession, ConfirmFn, always_yes
 from myopenip_bot.settings import Settings
 from myopenip_bot.workflow import Runner
 
@@ -23,7 +23,7 @@ def run_dissociation(
     request: DissociationRequest,
     *,
     selectors: Selectors | None = None,
-    confirm: ConfirmFn = _always_yes,
+    confirm: ConfirmFn = always_yes,
     browser: Browser | None = None,
 ) -> RunResult:
     """Plan, act and verify `request` on the portal; keep the run's artifacts per settings.

@@ -34,7 +34,8 @@ _STATE_FORMAT = 1
 ConfirmFn = Callable[[list[tuple[Target, str, str]], list[str]], bool]
 
 
-def _always_yes(plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
+def always_yes(plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
+    """The confirmation of `--yes` runs and of callers that confirmed beforehand."""
     return True
 
 
@@ -81,7 +82,7 @@ class BotSession:
         *,
         label: str,
         browser: Browser | None = None,
-        confirm: ConfirmFn = _always_yes,
+        confirm: ConfirmFn = always_yes,
     ) -> None:
         username, password = settings.require_credentials()
         self.settings = settings
