@@ -1,34 +1,81 @@
-"""Entry point of `myopenip`: `portal` runs the replica, the other commands run the bot."""
+"""Entry point of `myopenip`: one command tree; `portal` runs the replica, the others the bot.
+
+Each command's options come from its own module (`add_arguments`), and its work from a
+thin `run(args)` over the library; heavy imports (Playwright, the replica's server) wait
+until a command needs them.
+"""
 
 from __future__ import annotations
 
+import argparse
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import NoReturn
 
-_USAGE = """usage: myopenip {portal,dissociate,demo} ...
+EXIT_USAGE = 2  # argparse's own code for bad usage
 
-  portal      serve the local MyOpenIP replica until stopped
-  dissociate  dissociate numbers from licences, as the user guide shows
-  demo        serve the replica on a free port and run the bot against it
 
-`myopenip COMMAND --help` tells more.
-"""
+class _Parser(argparse.ArgumentParser):
+    """argparse without abbreviations (`--keep` is not `--keep-number`), exiting 2 on errors."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """`myopenip` and every command, with their options."""
+    from myopenip import demo
+    from myopenip_bot import cli as bot_cli
+    from myopenip_portal import cli as portal_cli
+
+    parser = _Parser(
+        prog="myopenip",
+        description="MyOpenIP dissociation bot, and a local replica of the portal to try it on.",
+        epilog="`myopenip COMMAND --help` tells more about each command.",
+    )
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
+    portal = commands.add_parser(
+        "portal",
+        help="serve the local MyOpenIP replica until stopped",
+        description=portal_cli.DESCRIPTION,
+    )
+    portal_cli.add_arguments(portal)
+    portal.set_defaults(handler=lambda args: _run_portal(args, portal))
+    dissociate = commands.add_parser(
+        "dissociate", help="dissociate numbers from licences of one MetaCentrex service"
+    )
+    bot_cli.add_arguments(dissociate)
+    dissociate.set_defaults(handler=bot_cli.run)
+    demo_parser = commands.add_parser(
+        "demo",
+        help="serve the replica on a free port and run the bot against it",
+        description=demo.DESCRIPTION,
+    )
+    demo.add_arguments(demo_parser)
+    demo_parser.set_defaults(handler=_run_demo)
+    return parser
+
+
+def _run_portal(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from myopenip_portal.cli import run
+
+    return run(args, parser)
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from myopenip.demo import run
+
+    return run(args)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = list(sys.argv[1:] if argv is None else argv)
-    if not args or args[0] in {"-h", "--help"}:
-        sys.stdout.write(_USAGE)
-        return 0 if args else 2
-    command, rest = args[0], args[1:]
-    if command == "portal":
-        from myopenip_portal.cli import main as portal_main
-
-        return portal_main(rest)
-    if command == "demo":
-        from myopenip.demo import main as demo_main
-
-        return demo_main(rest)
-    from myopenip_bot.cli import main as bot_main
-
-    return bot_main(args)
+    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    return handler(args)

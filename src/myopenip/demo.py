@@ -23,14 +23,15 @@ RELEASED = "FPC367128"  # Licence full conferencing, as ticked in the user guide
 KEPT = "FPC367129"  # Licence full meeting avancée, the other one ticked in the guide
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="myopenip demo",
-        description="Serve the replica on a free port with demo data and run the bot against it.",
-    )
+DESCRIPTION = "Serve the replica on a free port with demo data and run the bot against it."
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `myopenip demo` (the command tree lives in myopenip.cli)."""
     parser.add_argument("--headed", action="store_true", help="show the browser window")
-    parser.add_argument("--traces-dir", type=Path, default=Path("traces"), metavar="DIR")
-    return parser
+    parser.add_argument(
+        "--traces-dir", type=Path, default=Path("traces"), metavar="DIR", help="run folders"
+    )
 
 
 def _licence_rows(replica: Replica, refs: Sequence[str]) -> Table:
@@ -77,8 +78,8 @@ def _step(
     return result
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
+    """`myopenip demo`, once its arguments are parsed; returns the exit code."""
     console = Console()
     configure_logging(LogFormat.CONSOLE, "warning")
     console.print(Rule("[bold]myopenip demo[/bold]"))

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
+import html
 import json
+import os
 import re
 import shutil
 import zipfile
@@ -11,73 +12,109 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote, quote_plus
+
+from myopenip_bot.workdir import make_private_dirs
 
 REDACTED = "[redacted]"
 _SECRET_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization"}
-# Below this length a password is too likely to occur in ordinary page text ("demo") to be
-# replaced blindly; tracing is paused while it is typed, which is the real protection.
-MIN_REDACTABLE_LENGTH = 8
 
 
 def new_run_dir(root: Path, label: str) -> Path:
-    """Create `root/<UTC timestamp>-<label>[-n]/` and return it."""
+    """Create `root/<UTC timestamp>-<label>[-n]/`, readable by its owner only, and return it."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "run"
+    make_private_dirs(root)
     base = root / f"{stamp}-{safe}"
     candidate, n = base, 1
     while True:
         try:
-            candidate.mkdir(parents=True)
+            candidate.mkdir(mode=0o700)
+            os.chmod(candidate, 0o700)
             return candidate
         except FileExistsError:
             n += 1
             candidate = base.with_name(f"{base.name}-{n}")
 
 
-def redactable(secrets: Iterable[str]) -> list[str]:
-    return sorted({s for s in secrets if len(s) >= MIN_REDACTABLE_LENGTH}, key=len, reverse=True)
+def variants(secrets: Iterable[str]) -> list[str]:
+    """Each secret as it may be written down: plain, URL-encoded, JSON- and HTML-escaped.
+
+    Longest first, so that a secret is replaced whole before any part of it. Secrets of
+    every length count: a short password is still a password.
+    """
+    found: set[str] = set()
+    for secret in secrets:
+        if not secret:
+            continue
+        found |= {
+            secret,
+            quote(secret, safe=""),
+            quote_plus(secret),
+            json.dumps(secret)[1:-1],
+            json.dumps(secret, ensure_ascii=False)[1:-1],
+            html.escape(secret),
+        }
+    return sorted(found, key=len, reverse=True)
 
 
-def _scrub_headers(node: Any) -> Any:
-    """Blank the value of every {"name": <secret header>, "value": ...} pair in a JSON tree."""
+def _scrub(node: Any, values: list[str]) -> Any:
+    """Blank secret header values, and replace secrets in every string, of a JSON tree."""
     if isinstance(node, dict):
         name = node.get("name")
         if isinstance(name, str) and name.lower() in _SECRET_HEADERS and "value" in node:
             node = {**node, "value": REDACTED}
-        return {key: _scrub_headers(value) for key, value in node.items()}
+        return {key: _scrub(value, values) for key, value in node.items()}
     if isinstance(node, list):
-        return [_scrub_headers(item) for item in node]
+        return [_scrub(item, values) for item in node]
+    if isinstance(node, str):
+        for value in values:
+            node = node.replace(value, REDACTED)
     return node
 
 
-def _scrub_json_lines(data: bytes) -> bytes:
+def _scrub_json_lines(data: bytes, values: list[str]) -> bytes:
+    """Redact a JSON-lines member; a line that is not JSON is redacted as plain bytes."""
     lines = []
     for line in data.split(b"\n"):
         if line.strip():
-            with contextlib.suppress(ValueError):
-                line = json.dumps(_scrub_headers(json.loads(line)), ensure_ascii=False).encode()
+            try:
+                line = json.dumps(_scrub(json.loads(line), values), ensure_ascii=False).encode()
+            except ValueError:
+                line = _scrub_bytes(line, values)
         lines.append(line)
     return b"\n".join(lines)
 
 
-def redact_trace(path: Path, secrets: Iterable[str]) -> None:
-    """Rewrite a trace zip without secret header values nor any occurrence of `secrets`."""
-    values = [s.encode() for s in redactable(secrets)]
-    tmp = path.with_suffix(".redacting")
-    with zipfile.ZipFile(path) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
+def _scrub_bytes(data: bytes, values: list[str]) -> bytes:
+    for value in values:
+        data = data.replace(value.encode(), REDACTED.encode())
+    return data
+
+
+def redact_trace(source: Path, target: Path, secrets: Iterable[str]) -> None:
+    """Write `source` (a Playwright trace zip) to `target` without any secret.
+
+    Cookie and authorization headers are blanked; every variant of every secret is
+    replaced inside JSON strings (so the trace stays readable) and in the other files.
+    `target` appears whole or not at all.
+    """
+    values = variants(secrets)
+    tmp = target.with_name(target.name + ".redacting")
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
             data = src.read(info.filename)
-            if info.filename.endswith((".trace", ".network")):
-                data = _scrub_json_lines(data)
-            for value in values:
-                data = data.replace(value, REDACTED.encode())
+            if info.filename.endswith((".trace", ".network", ".stacks")):
+                data = _scrub_json_lines(data, values)
+            else:
+                data = _scrub_bytes(data, values)
             dst.writestr(info, data)
-    tmp.replace(path)
+    tmp.replace(target)
 
 
 def find_secrets(path: Path, secrets: Iterable[str]) -> list[str]:
     """Names of the files (zip members included) under `path` that contain any secret."""
-    values = [s.encode() for s in redactable(secrets)]
+    values = [v.encode() for v in variants(secrets)]
     if not values:
         return []
     hits: list[str] = []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,39 @@ class BrowserLaunch:
         if self.executable_path is not None:
             kwargs["executable_path"] = self.executable_path
         return kwargs
+
+
+def detached_driver(folder: Path) -> str | None:
+    """Write an executable that starts Playwright's Node.js driver in a session of its own.
+
+    A terminal's Ctrl-C goes to its whole process group, and `timeout` sends SIGTERM to
+    its whole group too: the driver and Chromium would die with the first signal, before
+    the bot could finish reading a « Valider » answer. Started through this (Playwright
+    reads it from PLAYWRIGHT_NODEJS_PATH), they only stop when the bot closes them, or
+    when the bot's process is gone (the driver's stdin closes). None where it cannot be
+    done (no os.setsid, no bundled Node.js).
+    """
+    if not hasattr(os, "setsid"):
+        return None
+    node = os.environ.get("PLAYWRIGHT_NODEJS_PATH") or str(_bundled_node())
+    if not Path(node).is_file():
+        return None
+    wrapper = folder / "node-detached"
+    wrapper.write_text(
+        f"#!{sys.executable} -IS\n"  # one argument: Linux passes the rest of the line as one
+        "import os, sys\n"
+        "os.setsid()\n"
+        f"os.execv({node!r}, [{node!r}, *sys.argv[1:]])\n",
+        encoding="utf-8",
+    )
+    wrapper.chmod(0o700)
+    return str(wrapper)
+
+
+def _bundled_node() -> Path:
+    import playwright
+
+    return Path(playwright.__file__).parent / "driver" / ("node.exe" if os.name == "nt" else "node")
 
 
 def _playwright_chromium() -> str | None:

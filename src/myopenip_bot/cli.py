@@ -1,80 +1,76 @@
 """`myopenip dissociate`: parse and check the arguments, run the bot, print the outcome.
 
 Nothing here clicks: the workflow runner does; this module only reads arguments and
-settings, asks for confirmation, and turns the result into output and an exit code.
+settings, asks for confirmation, and turns the result into output and an exit code —
+one exit code, from `report.exit_code`, for the process and for the JSON alike.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
-from collections.abc import Sequence
-from typing import NoReturn
 
 from rich.console import Console
+from rich.markup import escape
 from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
 
-from myopenip_bot.errors import (
-    AuthenticationError,
-    BotError,
-    BusinessError,
-    UsageError,
-)
+from myopenip_bot.errors import BotError, UsageError, error_kind
+from myopenip_bot.interrupts import PromptInterrupted, StopSignal
 from myopenip_bot.logs import configure_logging
-from myopenip_bot.models import DissociationRequest, Target, format_number, normalize_number
-from myopenip_bot.report import (
-    EXIT_NOT_CONFIRMED,
-    EXIT_REFUSED,
-    EXIT_TECHNICAL,
-    EXIT_USAGE,
-    exit_code,
-    print_summary,
-    to_json,
+from myopenip_bot.models import (
+    Confirmation,
+    DissociationRequest,
+    RunResult,
+    Target,
+    format_number,
+    normalize_number,
 )
-from myopenip_bot.settings import load_settings
+from myopenip_bot.report import exit_code, print_summary, to_json
+from myopenip_bot.settings import ENV_PREFIX, load_settings
 
-EXIT_CODES_HELP = """exit codes:
-  0  every licence dissociated, already without a number, or (--dry-run) would be
-  1  a business refusal: unknown service or licence, number mismatch, dialog mismatch...
-  2  bad usage or settings, missing or refused credentials
-  3  a technical failure: portal unreachable, HTTP 5xx, timeout, no browser
-  4  not confirmed at the prompt: nothing was changed
+__all__ = ["EXIT_CODES_HELP", "TerminalConfirm", "add_arguments", "build_request", "run"]
+
+EXIT_CODES_HELP = """exit codes (the first that applies, in this order):
+  130/143  interrupted by SIGINT/SIGTERM: stopped at a safe point (rerun to settle)
+  3        a technical failure (portal unreachable, HTTP 5xx, timeout), or an outcome
+           left unknown: rerun to settle it
+  2        bad usage or settings (no browser, unusable folder), refused credentials
+  1        a business refusal: unknown service or licence, number mismatch, service not
+           « Actif », the portal refused, the dialog did not list the plan
+  4        answered no at the confirmation: nothing was changed
+  0        every licence dissociated, already without a number, or (--dry-run) would be
 """
 
-
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
+PROMPT = "[o/oui/y/yes = yes, n/non/no = no; Enter = no] "
+YES = frozenset({"o", "oui", "y", "yes"})
+NO = frozenset({"", "n", "non", "no"})
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="myopenip", description="MyOpenIP dissociation bot.")
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    dissociate = commands.add_parser(
-        "dissociate",
-        help="dissociate numbers from licences of one MetaCentrex service",
-        description=(
-            "Dissociate the numbers of one or more licences of a MetaCentrex service, as the "
-            "user guide shows: the licence loses its number, settings and history. This "
-            "cannot be undone. Give licences by ref (--licence) or by number (--number); "
-            "when both are given they are paired in order, and the number must be the "
-            "licence's current one."
-        ),
-        epilog=EXIT_CODES_HELP,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `myopenip dissociate` (the command tree lives in myopenip.cli)."""
+    parser.description = (
+        "Dissociate the numbers of one or more licences of a MetaCentrex service, as the "
+        "user guide shows: the licence loses its number, settings and history. This cannot "
+        "be undone. Give licences by ref (--licence) or by number (--number); when both are "
+        "given they are paired in order, and the number must be the licence's current one. "
+        "Refs are case-insensitive. If any licence is refused when planning, nothing is done "
+        "(unless --skip-refused)."
     )
-    dissociate.add_argument(
+    parser.epilog = EXIT_CODES_HELP
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument(
         "--service", required=True, metavar="REF", help="service ref, e.g. SRV-10021"
     )
-    dissociate.add_argument(
+    parser.add_argument(
         "--licence", action="append", default=[], metavar="REF", help="licence ref, e.g. FPC367128"
     )
-    dissociate.add_argument(
+    parser.add_argument(
         "--number", action="append", default=[], metavar="SDA", help="number, e.g. 0231456789"
     )
-    keep = dissociate.add_mutually_exclusive_group(required=True)
+    keep = parser.add_mutually_exclusive_group(required=True)
     keep.add_argument(
         "--keep-number",
         dest="keep_number",
@@ -87,26 +83,30 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_false",
         help='"Conserver le numéro" = Non: the number goes into quarantine',
     )
-    dissociate.add_argument(
+    parser.add_argument(
         "--dry-run", action="store_true", help="open the dialog, check it, then Annuler"
     )
-    dissociate.add_argument("--yes", action="store_true", help="do not ask before Valider")
-    dissociate.add_argument("--headed", action="store_true", help="show the browser window")
-    dissociate.add_argument("--json", action="store_true", help="print the result as JSON")
-    return parser
+    parser.add_argument("--yes", action="store_true", help="do not ask before Valider")
+    parser.add_argument(
+        "--skip-refused",
+        action="store_true",
+        help="act on the other licences when some are refused when planning",
+    )
+    parser.add_argument("--headed", action="store_true", help="show the browser window")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 
 def _clean_ref(value: str, option: str) -> str:
     ref = value.strip()
     if not ref or any(c.isspace() for c in ref):
         raise UsageError(f"{option} {value!r}: a ref is one word, e.g. FPC367128")
-    return ref
+    return ref.upper()
 
 
 def build_request(args: argparse.Namespace) -> DissociationRequest:
     """Check the arguments and turn them into a request; UsageError names the culprit."""
     service = _clean_ref(args.service, "--service")
-    licences = [_clean_ref(v, "--licence").upper() for v in args.licence]
+    licences = [_clean_ref(v, "--licence") for v in args.licence]
     numbers = []
     for value in args.number:
         try:
@@ -137,89 +137,123 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
             Target(number=n) for n in numbers
         )
     return DissociationRequest(
-        service_ref=service, targets=targets, keep_number=args.keep_number, dry_run=args.dry_run
+        service_ref=service,
+        targets=targets,
+        keep_number=args.keep_number,
+        dry_run=args.dry_run,
+        skip_refused=args.skip_refused,
     )
 
 
 class TerminalConfirm:
-    """Show the portal's warning and the plan, then ask a person before "Valider"."""
+    """Show the whole plan and the portal's warnings, then ask a person once.
 
-    def __init__(self, console: Console, keep_number: bool) -> None:
+    Enter, n/non/no, Ctrl-D, Ctrl-C (or any signal) mean no; o/oui/y/yes mean yes.
+    """
+
+    def __init__(self, console: Console, stop: StopSignal) -> None:
         self.console = console
-        self.keep_number = keep_number
+        self.stop = stop
         self.answered_no = False
 
-    def __call__(self, plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
-        self.console.print(Panel("\n\n".join(warnings), title="The portal's warning"))
-        choice = "Oui (kept)" if self.keep_number else "Non (quarantine)"
-        for _target, licence, number in plan:
-            self.console.print(
-                f"  {licence}  {format_number(number)}  « Conserver le numéro » = {choice}"
-            )
-        answer = self.console.input(
-            f"Click « Valider » for these {len(plan)} number(s)? This cannot be undone. [y/N] "
+    def __call__(self, confirmation: Confirmation) -> bool:
+        self.console.print(_plan_table(confirmation))
+        warning = Text("\n\n".join(confirmation.warnings) or "(the dialog shows no warning)")
+        self.console.print(Panel(warning, title="The portal's warning", expand=False))
+        count = len(confirmation.licences)
+        self.console.print(
+            f"Click « Valider » for these {count} number(s)? This cannot be undone.",
+            highlight=False,
         )
-        confirmed = answer.strip().lower() in {"y", "yes", "o", "oui"}
+        answer = self._ask(PROMPT)
+        while answer is not None and answer not in YES | NO:
+            answer = self._ask(f"Please answer: {PROMPT}")
+        confirmed = answer in YES
         self.answered_no = not confirmed
         return confirmed
 
+    def _ask(self, question: str) -> str | None:
+        """The answer, lower-cased; None when the person hung up (Ctrl-D, Ctrl-C, a signal)."""
+        try:
+            with self.stop.prompting():
+                return self.console.input(escape(question)).strip().lower()
+        except (EOFError, KeyboardInterrupt, PromptInterrupted):
+            self.console.print()
+            return None
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+
+def _plan_table(confirmation: Confirmation) -> Table:
+    service = confirmation.service
+    client = f", client {service.client}" if service.client else ""
+    account = f" ({service.account})" if service.account else ""
+    table = Table(
+        title=f"Service {service.ref} « {service.name} »{client}{account}",
+        title_justify="left",
+    )
+    for column in ("Tab", "Licence", "Number", "« Conserver le numéro »"):
+        table.add_column(column)
+    for licence in confirmation.licences:
+        keep = "Oui: kept, available" if licence.keep_number else "Non: quarantine"
+        table.add_row(licence.tab.value, licence.licence_ref, format_number(licence.number), keep)
+    return table
+
+
+def run(args: argparse.Namespace) -> int:
+    """`myopenip dissociate`, once its arguments are parsed; returns the exit code."""
+    os.umask(0o077)  # whatever the bot writes (traces, results, state) is its owner's only
     out = Console(soft_wrap=True)
-    err = Console(stderr=True, soft_wrap=True)
+    err = Console(stderr=True)
+    stop = StopSignal()
+    request: DissociationRequest | None = None
     try:
         request = build_request(args)
         overrides = {"headless": False} if args.headed else {}
         settings = load_settings(**overrides)
         configure_logging(settings.log_format, settings.log_level)
         settings.require_credentials()
+        settings.prepare_folders()
+        os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)  # read: no child needs it
         if not (request.dry_run or args.yes or sys.stdin.isatty()):
             raise UsageError("no terminal to confirm on: pass --yes to dissociate without asking")
-        confirm = TerminalConfirm(err, request.keep_number)
+        confirm = TerminalConfirm(err, stop)
 
+        from myopenip_bot.hooks import always_yes
         from myopenip_bot.run import run_dissociation  # imports Playwright: only when needed
-        from myopenip_bot.session import always_yes
 
-        result = run_dissociation(settings, request, confirm=always_yes if args.yes else confirm)
+        with stop.installed():
+            result = run_dissociation(
+                settings, request, confirm=always_yes if args.yes else confirm, stop=stop
+            )
     except BotError as exc:
-        return _fail(exc, args.json, out, err)
-    if args.json:
-        out.print_json(to_json(result)) if out.is_terminal else print(to_json(result))
-    else:
-        print_summary(result, out)
-    if confirm.answered_no:
-        return EXIT_NOT_CONFIRMED
+        result = exc.result or _result_of_failure(args, request, exc)
+        if exc.run_dir and result.trace_dir is None:
+            result.trace_dir = exc.run_dir
+        if exc.result is None or not exc.result.results:
+            err.print(f"[red]Error ({error_kind(exc).value}):[/red] {escape(str(exc))}")
+            if result.trace_dir:
+                err.print(f"Trace and screenshots: {result.trace_dir}", highlight=False)
+    _print(result, args.json, out)
     return exit_code(result)
 
 
-def _classify(exc: BotError) -> tuple[int, str]:
-    """The exit code and the kind of failure shown to people and in JSON."""
-    if isinstance(exc, AuthenticationError):
-        return EXIT_USAGE, "authentication"
-    if isinstance(exc, UsageError):
-        return EXIT_USAGE, "usage"
-    if isinstance(exc, BusinessError):
-        return EXIT_REFUSED, "business"
-    return EXIT_TECHNICAL, "technical"
+def _result_of_failure(
+    args: argparse.Namespace, request: DissociationRequest | None, exc: BotError
+) -> RunResult:
+    """The result of a run that failed before it began (bad input, settings, browser)."""
+    result = RunResult(
+        service_ref=request.service_ref if request else str(args.service).strip().upper(),
+        keep_number=bool(args.keep_number),
+        dry_run=bool(args.dry_run),
+        error=str(exc),
+        error_kind=error_kind(exc),
+        error_type=type(exc).__name__,
+    )
+    return result
 
 
-def _fail(exc: BotError, as_json: bool, out: Console, err: Console) -> int:
-    code, kind = _classify(exc)
-    partial = exc.result  # what the run had established before it stopped, if it had begun
+def _print(result: RunResult, as_json: bool, out: Console) -> None:
     if as_json:
-        payload = json.loads(to_json(partial)) if partial is not None else {}
-        payload |= {
-            "error": str(exc),
-            "error_type": type(exc).__name__,
-            "kind": kind,
-            "exit_code": code,
-            "trace_dir": str(exc.run_dir) if exc.run_dir else None,
-        }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
-    elif partial is not None and partial.results:
-        print_summary(partial, out)
-    err.print(f"[red]Error ({kind}):[/red] {exc}", highlight=False)
-    if exc.run_dir:
-        err.print(f"Trace and screenshots: {exc.run_dir}", highlight=False)
-    return code
+        text = to_json(result)
+        out.print_json(text) if out.is_terminal else print(text)
+    elif result.results or result.interrupted:
+        print_summary(result, out)

@@ -2,24 +2,30 @@
 
     BotError
     ├── UsageError                 bad command-line input or settings          (exit 2)
-    │   ├── SettingsError          a MYOPENIP_* setting or the selectors file is invalid
+    │   ├── SettingsError          a setting, the selectors file, a folder or the browser
+    │   │   └── BrowserNotFoundError   no Chromium to launch
     │   └── AuthenticationError    credentials refused or account locked; never retried
     ├── BusinessError              the portal's data refuses the request       (exit 1)
     │   ├── ServiceNotFoundError   no service, or several, match the given ref
+    │   ├── ServiceNotActiveError  the service's state is not « Actif »: nothing can change
     │   ├── LicenceNotFoundError   no licence, or several, match a ref or number
     │   ├── NumberMismatchError    --number is not the licence's current number
     │   └── ReadBackMismatchError  the dialog does not list exactly the plan (cancelled)
-    └── TechnicalError             the portal or browser failed: timeout, 5xx  (exit 3)
-        ├── BrowserNotFoundError   no Chromium to launch
-        └── SessionExpiredError    the login page showed mid-run (the runner logs in again)
+    ├── TechnicalError             the portal or browser failed: timeout, 5xx  (exit 3)
+    │   ├── TransientError         one request failed (5xx, network): may be sent again
+    │   └── SessionExpiredError    the login page showed mid-run (the runner logs in again)
+    └── Interrupted                SIGINT / SIGTERM: the run stopped at a safe point (128 + N)
 
-Exit 0 means every licence is done or already done; exit 2 matches argparse's own.
+`myopenip_bot.report.exit_code` turns a run's outcomes into the process exit code.
 """
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from myopenip_bot.models import ErrorKind
 
 if TYPE_CHECKING:
     from myopenip_bot.models import RunResult
@@ -39,7 +45,15 @@ class UsageError(BotError):
 
 
 class SettingsError(UsageError):
-    """A setting or the selectors file is invalid; the message names it."""
+    """A setting, the selectors file, a folder or the browser is unusable; the message names it."""
+
+
+class BrowserNotFoundError(SettingsError):
+    """No usable Chromium was found."""
+
+
+class AuthenticationError(UsageError):
+    """The portal refused the credentials or the account is locked; never retried."""
 
 
 class BusinessError(BotError):
@@ -48,6 +62,10 @@ class BusinessError(BotError):
 
 class ServiceNotFoundError(BusinessError):
     """No service, or more than one, has the given ref."""
+
+
+class ServiceNotActiveError(BusinessError):
+    """The service is « Suspendu », « Résilié » or any state but « Actif »."""
 
 
 class LicenceNotFoundError(BusinessError):
@@ -62,17 +80,40 @@ class ReadBackMismatchError(BusinessError):
     """The dissociation dialog does not list exactly the planned numbers."""
 
 
-class AuthenticationError(UsageError):
-    """The portal refused the credentials or the account is locked; never retried."""
-
-
 class TechnicalError(BotError):
     """The portal or the browser failed (timeout, HTTP 5xx, unreachable); may be retried."""
 
 
-class BrowserNotFoundError(TechnicalError):
-    """No usable Chromium was found."""
+class TransientError(TechnicalError):
+    """One request got a 5xx, 408 or 429, or no answer at all: sending it again may work."""
 
 
 class SessionExpiredError(TechnicalError):
     """The portal showed its login page mid-run; the runner logs in again and redoes the step."""
+
+
+class Interrupted(BotError):
+    """A signal (SIGINT, SIGTERM) asked the run to stop; it stopped at a safe point."""
+
+    def __init__(self, signum: int) -> None:
+        self.signum = signum
+        super().__init__(f"interrupted by {signal_name(signum)}")
+
+
+def signal_name(signum: int) -> str:
+    """ "SIGTERM" for 15; the number itself for a signal Python does not name."""
+    try:
+        return signal.Signals(signum).name
+    except ValueError:
+        return f"signal {signum}"
+
+
+def error_kind(error: BotError) -> ErrorKind:
+    """The kind of a run-level failure, which decides the exit code."""
+    if isinstance(error, AuthenticationError):
+        return ErrorKind.AUTHENTICATION
+    if isinstance(error, UsageError):
+        return ErrorKind.USAGE
+    if isinstance(error, BusinessError):
+        return ErrorKind.BUSINESS
+    return ErrorKind.TECHNICAL

@@ -1,44 +1,53 @@
-"""Callbacks the workflow runner makes so that the caller can keep secrets out of artifacts."""
+"""Callbacks the workflow runner makes: where to log in, screenshots, the confirmation."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from typing import Protocol
 
 from playwright.sync_api import Page
 
-from myopenip_bot.models import Target
+from myopenip_bot.models import Confirmation
+
+ConfirmFn = Callable[[Confirmation], bool]
 
 
 class RunnerHooks(Protocol):
-    """What the runner tells its caller; the default does nothing."""
+    """What the runner asks of its caller; `NoHooks` is the default."""
 
-    @contextmanager
-    def logging_in(self) -> Iterator[None]:
-        """Wraps every login (first or after expiry): tracing is paused, state saved after."""
-        yield
+    def logging_in(self, page: Page) -> AbstractContextManager[Page]:
+        """A page to type the credentials on, for every login (first or after expiry).
+
+        The bot's session yields a page of a separate browser context that is never
+        traced, then hands its cookies to `page`'s context and saves the login; the
+        default yields `page` itself.
+        """
+        ...
 
     def screenshot(self, page: Page, name: str) -> None:
         """Keep a screenshot of the page, e.g. "dialog-before-valider", "verification"."""
+        ...
 
-    def confirm(self, plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
-        """Ask a person to confirm [(target, licence_ref, number)] given the portal's warnings."""
-        return True
+    def confirm(self, confirmation: Confirmation) -> bool:
+        """Ask once, before the first « Valider », whether to do the whole plan."""
+        ...
+
+
+def always_yes(confirmation: Confirmation) -> bool:
+    """The confirmation of `--yes` runs and of callers that confirmed beforehand."""
+    return True
 
 
 class NoHooks:
-    """Hooks for tests and `--yes` runs without artifacts."""
+    """Hooks for tests and `--yes` runs without artifacts: log in on the run's own page."""
 
     @contextmanager
-    def logging_in(self) -> Iterator[None]:
-        yield
+    def logging_in(self, page: Page) -> Iterator[Page]:
+        yield page
 
     def screenshot(self, page: Page, name: str) -> None:
         return None
 
-    def confirm(self, plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
+    def confirm(self, confirmation: Confirmation) -> bool:
         return True
-
-
-ConfirmFn = Callable[[list[tuple[Target, str, str]], list[str]], bool]

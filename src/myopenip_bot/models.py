@@ -36,11 +36,14 @@ class Tab(StrEnum):
 
 
 class Outcome(StrEnum):
-    DONE = "done"  # dissociated by this run and verified
+    DONE = "done"  # dissociated by this run (verified, or confirmed by the portal's status)
     ALREADY_DONE = "already_done"  # the licence had no number: never touched
     WOULD_DO = "would_do"  # dry run: the dialog listed it; Annuler was clicked
-    REFUSED = "refused"  # business refusal (unknown, mismatch, duplicate, ...)
-    FAILED = "failed"  # technical failure, or verification did not confirm
+    REFUSED = "refused"  # business refusal (unknown, mismatch, duplicate, the portal said no)
+    NOT_CONFIRMED = "not_confirmed"  # a person answered no: Annuler, nothing changed
+    SKIPPED = "skipped"  # not attempted: the run stopped, or the plan was refused as a whole
+    FAILED = "failed"  # technical failure, or the portal still shows the number after Valider
+    UNKNOWN = "unknown"  # Valider was clicked and its answer never read: a rerun settles it
 
 
 @dataclass(frozen=True)
@@ -61,12 +64,48 @@ class Target:
 
 @dataclass(frozen=True)
 class DissociationRequest:
-    """`myopenip dissociate`'s arguments, already validated."""
+    """`myopenip dissociate`'s arguments, already validated.
+
+    With `skip_refused` false (a person's request: all or nothing), one target refused
+    when planning means nothing is done; true acts on the others.
+    """
 
     service_ref: str
     targets: tuple[Target, ...]
     keep_number: bool
     dry_run: bool = False
+    skip_refused: bool = False
+
+
+@dataclass(frozen=True)
+class ServiceInfo:
+    """The service as the list « Paramétrage / Monitoring » shows it."""
+
+    ref: str
+    name: str = ""
+    client: str = ""
+    account: str = ""
+    type: str = ""
+    state: str = ""
+
+
+@dataclass(frozen=True)
+class PlannedLicence:
+    """A licence about to lose its number: what a person is asked to confirm."""
+
+    licence_ref: str
+    number: str  # ten digits
+    tab: Tab
+    keep_number: bool
+
+
+@dataclass(frozen=True)
+class Confirmation:
+    """Everything the run will do, shown once before the first « Valider »."""
+
+    service: ServiceInfo
+    licences: tuple[PlannedLicence, ...]
+    warnings: tuple[str, ...]  # the dialog's own paragraphs, word for word
 
 
 @dataclass
@@ -79,16 +118,29 @@ class LicenceResult:
     reason: str | None = None
 
 
+class ErrorKind(StrEnum):
+    """What kind of run-level failure stopped a run; it decides the exit code."""
+
+    USAGE = "usage"
+    AUTHENTICATION = "authentication"
+    BUSINESS = "business"
+    TECHNICAL = "technical"
+
+
 @dataclass
 class RunResult:
     service_ref: str
     keep_number: bool
     dry_run: bool
+    service: ServiceInfo | None = None  # as the services list showed it, once found
     results: list[LicenceResult] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the dialog's own warning paragraphs
     status_messages: list[str] = field(default_factory=list)  # e.g. "Numéro(s) dissocié(s) : 2"
     trace_dir: Path | None = None
     error: str | None = None  # a run-level failure, when the run stopped early
+    error_kind: ErrorKind | None = None
+    error_type: str | None = None  # the exception's class name, for jobs that log it
+    interrupted: int | None = None  # the signal that stopped the run (2 SIGINT, 15 SIGTERM)
 
     @property
     def counts(self) -> dict[str, int]:

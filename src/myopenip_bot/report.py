@@ -9,34 +9,61 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
-from myopenip_bot.models import LicenceResult, Outcome, RunResult, format_number
+from myopenip_bot.errors import signal_name
+from myopenip_bot.models import ErrorKind, LicenceResult, Outcome, RunResult, format_number
 
 EXIT_OK = 0  # every licence done, already done, or (dry run) would be done
 EXIT_REFUSED = 1  # at least one business refusal; nothing technical failed
 EXIT_USAGE = 2  # bad arguments or settings, wrong credentials (argparse's own code)
-EXIT_TECHNICAL = 3  # the portal or the browser failed; retrying may help
+EXIT_TECHNICAL = 3  # the portal or the browser failed, or an outcome is unknown
 EXIT_NOT_CONFIRMED = 4  # a person answered no at the confirmation: nothing changed
+EXIT_SIGNAL_BASE = 128  # + the signal's number: 130 for SIGINT, 143 for SIGTERM
+
+# When several apply, the first of these wins (after an interruption, which wins over all).
+PRECEDENCE = (EXIT_TECHNICAL, EXIT_USAGE, EXIT_REFUSED, EXIT_NOT_CONFIRMED, EXIT_OK)
+
+_BY_OUTCOME = {
+    Outcome.FAILED: EXIT_TECHNICAL,
+    Outcome.UNKNOWN: EXIT_TECHNICAL,
+    Outcome.REFUSED: EXIT_REFUSED,
+    Outcome.NOT_CONFIRMED: EXIT_NOT_CONFIRMED,
+}
+_BY_KIND = {
+    ErrorKind.TECHNICAL: EXIT_TECHNICAL,
+    ErrorKind.USAGE: EXIT_USAGE,
+    ErrorKind.AUTHENTICATION: EXIT_USAGE,
+    ErrorKind.BUSINESS: EXIT_REFUSED,
+}
 
 _LABELS = {
     Outcome.DONE: ("dissociated", "green"),
     Outcome.ALREADY_DONE: ("already without number", "cyan"),
     Outcome.WOULD_DO: ("would be dissociated", "yellow"),
     Outcome.REFUSED: ("refused", "red"),
+    Outcome.NOT_CONFIRMED: ("not confirmed", "yellow"),
+    Outcome.SKIPPED: ("not attempted", "yellow"),
     Outcome.FAILED: ("failed", "red"),
+    Outcome.UNKNOWN: ("unknown: rerun to settle", "red"),
 }
 
 
 def exit_code(result: RunResult) -> int:
-    outcomes = {r.outcome for r in result.results}
-    if Outcome.FAILED in outcomes:
-        return EXIT_TECHNICAL
-    if Outcome.REFUSED in outcomes:
-        return EXIT_REFUSED
-    if result.error:
-        return EXIT_TECHNICAL
-    return EXIT_OK
+    """The process exit code of a run: the one function behind `$?` and JSON `exit_code`.
+
+    An interruption gives 128 + the signal; otherwise the per-licence outcomes and the
+    run-level failure each give a code, and the first of PRECEDENCE among them wins:
+    technical 3 > usage 2 > refused 1 > not confirmed 4 > 0. So a run that changed the
+    portal and then failed never says "nothing was changed" (4).
+    """
+    if result.interrupted:
+        return EXIT_SIGNAL_BASE + result.interrupted
+    codes = {_BY_OUTCOME.get(row.outcome, EXIT_OK) for row in result.results}
+    if result.error_kind is not None:
+        codes.add(_BY_KIND[result.error_kind])
+    return min(codes | {EXIT_OK}, key=PRECEDENCE.index)
 
 
 def _plain(value: Any) -> Any:
@@ -54,6 +81,7 @@ def _plain(value: Any) -> Any:
 def to_json(result: RunResult) -> str:
     data = _plain(asdict(result))
     data["counts"] = result.counts
+    data["interrupted"] = signal_name(result.interrupted) if result.interrupted else None
     data["exit_code"] = exit_code(result)
     return json.dumps(data, ensure_ascii=False, indent=2)
 
@@ -66,7 +94,11 @@ def print_summary(result: RunResult, console: Console) -> None:
     """A table per licence, then the run's totals and where its artifacts are."""
     mode = "dry run, nothing changed" if result.dry_run else "run"
     keep = "Oui (kept)" if result.keep_number else "Non (quarantine)"
-    table = Table(title=f"Service {result.service_ref}: {mode}; « Conserver le numéro » = {keep}")
+    service = result.service
+    named = f" « {service.name} », client {service.client}" if service and service.client else ""
+    table = Table(
+        title=f"Service {result.service_ref}{named}: {mode}; « Conserver le numéro » = {keep}"
+    )
     for column in ("Asked", "Licence", "Tab", "Number", "Outcome", "Why"):
         table.add_column(column)
     for row in result.results:
@@ -77,12 +109,22 @@ def print_summary(result: RunResult, console: Console) -> None:
             row.tab.value if row.tab else "—",
             _number(row),
             f"[{colour}]{label}[/{colour}]",
-            row.reason or "",
+            escape(row.reason or ""),
         )
     console.print(table)
     for message in result.status_messages:
         console.print(f"Portal: « {message} »")
     if result.error:
-        console.print(f"[red]Error: {result.error}[/red]")
+        console.print(f"[red]Error: {escape(result.error)}[/red]")
+    if result.interrupted:
+        console.print(
+            f"[yellow]Interrupted by {signal_name(result.interrupted)}: stopped at a safe point."
+            "[/yellow]"
+        )
+    if any(row.outcome is Outcome.UNKNOWN for row in result.results):
+        console.print(
+            "Run the same command again: it reads the portal and settles the licences "
+            "whose outcome is unknown (never clicking « Valider » for one already done)."
+        )
     if result.trace_dir:
         console.print(f"Trace and screenshots: {result.trace_dir}")

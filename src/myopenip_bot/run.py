@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import structlog
 from playwright.sync_api import Browser
 
 from myopenip_bot.errors import BotError
+from myopenip_bot.hooks import ConfirmFn, always_yes
+from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import DissociationRequest, RunResult
 from myopenip_bot.report import exit_code, to_json
 from myopenip_bot.selectors import Selectors, load_selectors
-from myopenip_bot.session import BotSession, ConfirmFn, always_yes
+from myopenip_bot.session import BotSession
 from myopenip_bot.settings import Settings
 from myopenip_bot.workflow import Runner
 
@@ -25,10 +28,13 @@ def run_dissociation(
     selectors: Selectors | None = None,
     confirm: ConfirmFn = always_yes,
     browser: Browser | None = None,
+    stop: StopSignal | None = None,
 ) -> RunResult:
-    """Plan, act and verify `request` on the portal; keep the run's artifacts per settings.
+    """Plan, confirm, act and verify `request` on the portal; keep the run's artifacts.
 
-    Run-level failures raise a BotError whose `run_dir` names the kept artifacts.
+    Run-level failures (and interruptions, when `stop` is installed for signals) raise a
+    BotError whose `result` holds every licence's outcome and `run_dir` the run folder;
+    `result.json` is written there in every case, after the trace is redacted and closed.
     """
     selectors = selectors or load_selectors(settings.selectors_file)
     username, password = settings.require_credentials()
@@ -44,6 +50,7 @@ def run_dissociation(
                 password=password,
                 hooks=session,
                 timeout_ms=settings.timeout_ms,
+                stop=stop,
             )
             try:
                 result = runner.run(request)
@@ -54,15 +61,18 @@ def run_dissociation(
     except BotError as exc:
         exc.run_dir = session.kept_dir
         if exc.result is not None:
-            _keep_result(exc.result, session.kept_dir)
+            keep_result(exc.result, session.kept_dir)
         log.error("run_failed", error=str(exc), error_type=type(exc).__name__)
         raise
-    _keep_result(result, session.kept_dir)
+    keep_result(result, session.kept_dir)
     return result
 
 
-def _keep_result(result: RunResult, run_dir: Path | None) -> None:
-    """Record where the artifacts are, and write the result beside them."""
+def keep_result(result: RunResult, run_dir: Path | None) -> None:
+    """Record where the artifacts are, and write the result beside them (owner only)."""
     result.trace_dir = run_dir
-    if run_dir is not None:
-        (run_dir / "result.json").write_text(to_json(result), encoding="utf-8")
+    if run_dir is not None and run_dir.is_dir():
+        path = run_dir / "result.json"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(to_json(result))

@@ -162,6 +162,8 @@ class DialogSelectors(_Strict):
 class ServiceColumns(_Strict):
     ref: str
     name: str
+    client: str
+    account: str
     type: str
     state: str
 
@@ -188,6 +190,7 @@ class Texts(_Strict):
     empty_services: str
     technical_error: str
     service_type_with_licences: str
+    service_state_active: str
     number_filter_format: Literal["{digits}", "{grouped}"]
 
     @field_validator("licence_cell")

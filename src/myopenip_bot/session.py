@@ -1,16 +1,28 @@
 """One browser session of the bot: Chromium, a context that reuses the saved login, artifacts.
 
-The saved login (Playwright storage state) lives in `settings.state_file`, readable by its
-owner only, and is reused only for the same portal address and username. Tracing runs for
-the whole session except while a login is typed, and every trace is redacted (cookie and
-password values) before the session ends; a trace that still holds a secret is deleted.
+Secrets at rest, in the order they are defended:
+
+1. The password is typed in a separate browser context that is never traced; only its
+   cookies are handed to the run's context. The password is removed from the process
+   environment before the driver and Chromium start, so they never inherit it.
+2. Playwright's and Chromium's working files (the trace being recorded, with every
+   cookie header; the browser profile, with its cookie database) live in a private
+   `WorkArea` (mode 700), removed when the session ends, and by the next run after a
+   SIGKILL.
+3. A trace is kept only as a copy redacted from the raw one (cookie headers blanked,
+   the password and cookie values replaced); a copy that still holds a secret is deleted.
+4. Run folders are created readable by their owner only.
+
+The saved login (Playwright storage state) lives in `settings.state_file`, mode 600 in a
+private folder, and is reused only for the same portal address and username: it is the
+one file that holds a live session on purpose (`MYOPENIP_SAVE_SESSION=false` turns it off).
 """
 
 from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -22,21 +34,21 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api._context_manager import PlaywrightContextManager
 
 from myopenip_bot import artifacts
-from myopenip_bot.browser import find_browser
-from myopenip_bot.errors import TechnicalError
+from myopenip_bot.browser import detached_driver, find_browser
+from myopenip_bot.errors import SettingsError, TechnicalError
+from myopenip_bot.hooks import ConfirmFn, always_yes
 from myopenip_bot.logs import scrubber
-from myopenip_bot.models import Target
-from myopenip_bot.settings import Settings, TraceMode
+from myopenip_bot.models import Confirmation
+from myopenip_bot.settings import ENV_PREFIX, Settings, TraceMode
+from myopenip_bot.workdir import WorkArea, make_private_dirs
 
 log = structlog.get_logger(__name__)
 
 _STATE_FORMAT = 1
-ConfirmFn = Callable[[list[tuple[Target, str, str]], list[str]], bool]
-
-
-def always_yes(plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
-    """The confirmation of `--yes` runs and of callers that confirmed beforehand."""
-    return True
+# A cookie value shorter than this is a preference ("fr"), not a session: replacing it
+# everywhere would only garble a trace. Cookie headers are blanked whatever their length.
+COOKIE_MIN_LENGTH = 8
+TRACE_NAME = "trace.zip"
 
 
 class StateFile:
@@ -63,7 +75,7 @@ class StateFile:
         return state if isinstance(state, dict) else None
 
     def save(self, storage_state: dict[str, Any]) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        make_private_dirs(self.path.parent)
         payload = json.dumps({"format": _STATE_FORMAT, **self._key, "storage_state": storage_state})
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -74,7 +86,7 @@ class StateFile:
 
 
 class BotSession:
-    """Context manager giving the runner a logged-in-capable page and hooks for artifacts."""
+    """Context manager giving the runner a page, a private login, and hooks for artifacts."""
 
     def __init__(
         self,
@@ -93,52 +105,83 @@ class BotSession:
         self._playwright: Playwright | None = None
         self._confirm = confirm
         self._password = password.get_secret_value()
-        self._secrets: set[str] = {self._password}
+        self._cookies: set[str] = set()
         scrubber.add(self._password)
         self._state = StateFile(settings.state_file, settings.base_url, username)
         self._tracing = False
-        self._chunks = 0
         self._shots = 0
-        self.run_dir = artifacts.new_run_dir(settings.traces_dir, label)
+        try:
+            self.work = WorkArea.open(settings.work_dir)
+            self.run_dir = artifacts.new_run_dir(settings.traces_dir, label)
+        except OSError as error:
+            if hasattr(self, "work"):
+                self.work.close()
+            raise SettingsError(f"cannot create the bot's private folders: {error}") from None
         self.context: BrowserContext
         self.page: Page
         self.failed = False
         self.kept_dir: Path | None = None
         self._finished = False
 
+    @property
+    def secrets(self) -> set[str]:
+        """The password and every session cookie value seen so far."""
+        return {self._password} | self._cookies
+
     # -- lifetime -------------------------------------------------------------------------
     def __enter__(self) -> BotSession:
         try:
             if self._browser is None:
-                launch = find_browser(self.settings.browser_path)
-                log.info("browser_found", source=launch.source)
-                self._playwright_cm = sync_playwright()
-                self._playwright = self._playwright_cm.__enter__()
-                self._browser = self._playwright.chromium.launch(
-                    headless=self.settings.headless,
-                    **launch.as_kwargs(),  # type: ignore[arg-type]
-                )
+                self._browser = self._launch()
             saved = self._state.load()
-            self.context = self._browser.new_context(
-                storage_state=saved,  # type: ignore[arg-type]
-                locale="fr-FR",
-                timezone_id="Europe/Paris",
-                viewport={"width": 1366, "height": 900},
-            )
-            self.context.set_default_timeout(self.settings.timeout_ms)
-            self.context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)
+            self.context = self._new_context(storage_state=saved)
             if self.settings.trace is not TraceMode.OFF:
                 self.context.tracing.start(screenshots=True, snapshots=True, title=self._label)
                 self._tracing = True
             self.page = self.context.new_page()
         except PlaywrightError as exc:
             self._close()
+            self.work.close()
             raise TechnicalError(f"could not start the browser: {exc.message}") from exc
         except BaseException:
             self._close()
+            self.work.close()
             raise
         log.info("session_started", run_dir=str(self.run_dir), reused_login=saved is not None)
         return self
+
+    def _launch(self) -> Browser:
+        """Start Playwright's driver and Chromium with private working files and no password."""
+        launch = find_browser(self.settings.browser_path)
+        log.info("browser_found", source=launch.source)
+        os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)  # never inherited by the driver
+        overrides = {"TMPDIR": str(self.work.tmp), "TMP": str(self.work.tmp)}
+        wrapper = detached_driver(self.work.path)
+        if wrapper is not None:
+            overrides["PLAYWRIGHT_NODEJS_PATH"] = wrapper
+        with _environment(overrides):
+            self._playwright_cm = sync_playwright()
+            self._playwright = self._playwright_cm.__enter__()
+        return self._playwright.chromium.launch(
+            headless=self.settings.headless,
+            traces_dir=self.work.traces,
+            handle_sigint=False,
+            handle_sigterm=False,
+            handle_sighup=False,
+            **launch.as_kwargs(),  # type: ignore[arg-type]
+        )
+
+    def _new_context(self, storage_state: dict[str, Any] | None = None) -> BrowserContext:
+        assert self._browser is not None
+        context = self._browser.new_context(
+            storage_state=storage_state,  # type: ignore[arg-type]
+            locale="fr-FR",
+            timezone_id="Europe/Paris",
+            viewport={"width": 1366, "height": 900},
+        )
+        context.set_default_timeout(self.settings.timeout_ms)
+        context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)
+        return context
 
     def __exit__(
         self,
@@ -149,38 +192,43 @@ class BotSession:
         self.finish(failed=self.failed or exc is not None)
 
     def finish(self, *, failed: bool) -> Path | None:
-        """Save and redact the trace, drop it if the mode says so, close the browser.
+        """Stop tracing, close the browser, keep a redacted trace if the mode says so.
 
-        Returns the run folder if anything was kept in it (also in `kept_dir`). Idempotent.
+        Returns the run folder if anything was kept in it (also in `kept_dir`). The
+        working area is removed whatever happens. Idempotent.
         """
         if self._finished:
             return self.kept_dir
         self._finished = True
-        try:
-            self._remember_cookies()
-            if self._tracing:
-                self._stop_chunk()
-                self.context.tracing.stop()
-                self._tracing = False
-        except PlaywrightError as exc:
-            log.warning("trace_not_saved", error=exc.message)
-        finally:
-            self._close()
+        raw = self.work.traces / TRACE_NAME
         keep = self.settings.trace is TraceMode.ON or (
             self.settings.trace is TraceMode.RETAIN_ON_FAILURE and failed
         )
-        for trace in sorted(self.run_dir.glob("trace*.zip")):
-            if not keep:
-                trace.unlink()
-                continue
-            artifacts.redact_trace(trace, self._secrets)
-            if artifacts.find_secrets(trace, self._secrets):
-                trace.unlink()
-                log.error("trace_discarded", reason="a secret survived redaction", trace=trace.name)
-        artifacts.remove_if_empty(self.run_dir)
+        try:
+            try:
+                self._remember_cookies(self.context)
+                if self._tracing:
+                    self._tracing = False
+                    self.context.tracing.stop(path=raw)
+            except (PlaywrightError, AttributeError) as exc:
+                log.warning("trace_not_saved", error=str(exc).splitlines()[0] if str(exc) else "")
+            finally:
+                self._close()
+            if keep and raw.is_file():
+                self._keep_trace(raw)
+        finally:
+            self.work.close()
+        # The folder stays, even empty: result.json goes there whatever happened.
         self.kept_dir = self.run_dir if self.run_dir.exists() else None
         log.info("session_finished", run_dir=str(self.kept_dir or ""), trace_kept=keep)
         return self.kept_dir
+
+    def _keep_trace(self, raw: Path) -> None:
+        target = self.run_dir / TRACE_NAME
+        artifacts.redact_trace(raw, target, self.secrets)
+        if artifacts.find_secrets(target, self.secrets):
+            target.unlink()
+            log.error("trace_discarded", reason="a secret survived redaction", trace=target.name)
 
     def _close(self) -> None:
         """Close what this session opened; a browser that is already gone is not an error."""
@@ -195,35 +243,32 @@ class BotSession:
                 self._playwright_cm.__exit__(None, None, None)
             self._playwright_cm = None
 
-    # -- tracing ----------------------------------------------------------------------------
-    def _stop_chunk(self) -> None:
-        self._chunks += 1
-        self.context.tracing.stop_chunk(path=self.run_dir / f"trace-{self._chunks}.zip")
-
-    def _remember_cookies(self) -> None:
+    def _remember_cookies(self, context: BrowserContext) -> None:
         try:
-            values = {c["value"] for c in self.context.cookies() if c.get("value")}
-        except (PlaywrightError, AttributeError):
+            values = {c["value"] for c in context.cookies() if c.get("value")}
+        except PlaywrightError:
             return
-        self._secrets |= values
+        values = {value for value in values if len(value) >= COOKIE_MIN_LENGTH}
+        self._cookies |= values
         scrubber.add(*values)
 
     # -- hooks for the runner ---------------------------------------------------------------
     @contextmanager
-    def logging_in(self) -> Iterator[None]:
-        """Pause tracing while credentials are typed; save the new login afterwards."""
-        self._remember_cookies()
-        paused = self._tracing
-        if paused:
-            self._stop_chunk()
+    def logging_in(self, page: Page) -> Iterator[Page]:
+        """Yield a page of a fresh, untraced context; hand its cookies over once logged in."""
+        self._remember_cookies(self.context)
+        login = self._new_context()
         try:
-            yield
+            yield login.new_page()
+            cookies = login.cookies()
+            self._remember_cookies(login)
         finally:
-            if paused:
-                self.context.tracing.start_chunk(title=self._label)
-        self._remember_cookies()
-        self._state.save(self.context.storage_state())  # type: ignore[arg-type]
-        log.info("session_state_saved", path=str(self._state.path))
+            with suppress(PlaywrightError):
+                login.close()
+        self.context.add_cookies(cookies)  # type: ignore[arg-type]
+        if self.settings.save_session:
+            self._state.save(self.context.storage_state())  # type: ignore[arg-type]
+            log.info("session_state_saved", path=str(self._state.path))
 
     def screenshot(self, page: Page, name: str) -> None:
         self._shots += 1
@@ -231,5 +276,20 @@ class BotSession:
         page.screenshot(path=path, full_page=True)
         log.info("screenshot_taken", path=str(path))
 
-    def confirm(self, plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
-        return self._confirm(plan, warnings)
+    def confirm(self, confirmation: Confirmation) -> bool:
+        return self._confirm(confirmation)
+
+
+@contextmanager
+def _environment(overrides: dict[str, str]) -> Iterator[None]:
+    """Set environment variables for the block (a child started in it inherits them)."""
+    saved = {name: os.environ.get(name) for name in overrides}
+    os.environ.update(overrides)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import difflib
 import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from myopenip_bot.errors import SettingsError
+from myopenip_bot.workdir import make_private_dirs
 
 ENV_PREFIX = "MYOPENIP_"
+ENV_FILE = ".env"
 
 
 class TraceMode(StrEnum):
@@ -32,9 +37,11 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(
         env_prefix=ENV_PREFIX,
-        env_file=".env",
+        env_file=ENV_FILE,
         env_file_encoding="utf-8",
-        extra="forbid",
+        # A .env shared with other tools holds their keys too: only MYOPENIP_* are ours,
+        # and load_settings refuses an unknown one of those (a typo).
+        extra="ignore",
         validate_default=True,
     )
 
@@ -64,6 +71,13 @@ class Settings(BaseSettings):
         default=Path(".myopenip/session-state.json"),
         description="Where the logged-in session is kept between runs (private permissions).",
     )
+    save_session: bool = Field(
+        default=True, description="Keep the login in state_file for the next run."
+    )
+    work_dir: Path = Field(
+        default=Path(".myopenip/work"),
+        description="Private folder for the browser's working files while a run lives.",
+    )
     log_format: LogFormat = Field(default=LogFormat.AUTO, description="console, json or auto.")
     log_level: str = Field(default="info", description="debug, info, warning or error.")
 
@@ -83,12 +97,42 @@ class Settings(BaseSettings):
             raise ValueError("must be one of debug, info, warning, error")
         return value
 
-    @field_validator("selectors_file", "browser_path")
+    @field_validator("selectors_file")
     @classmethod
     def _existing_file(cls, value: Path | None) -> Path | None:
         if value is not None and not value.expanduser().is_file():
             raise ValueError(f"no such file: {value}")
         return value.expanduser() if value is not None else None
+
+    @field_validator("browser_path")
+    @classmethod
+    def _executable(cls, value: Path | None) -> Path | None:
+        if value is None:
+            return None
+        path = value.expanduser()
+        if not path.is_file():
+            raise ValueError(f"no such file: {value}")
+        if not os.access(path, os.X_OK):
+            raise ValueError(f"{value} is not executable")
+        return path
+
+    def prepare_folders(self) -> None:
+        """Create the traces, state and work folders (private), or raise naming the setting."""
+        for name, folder in (
+            ("TRACES_DIR", self.traces_dir),
+            ("STATE_FILE", self.state_file.parent),
+            ("WORK_DIR", self.work_dir),
+        ):
+            try:
+                make_private_dirs(folder)
+                probe = folder.expanduser() / f".write-test-{os.getpid()}"
+                probe.touch()
+                probe.unlink()
+            except OSError as error:
+                reason = error.strerror or str(error)
+                raise SettingsError(
+                    f"{ENV_PREFIX}{name}: cannot use the folder {folder}: {reason}"
+                ) from None
 
     def require_credentials(self) -> tuple[str, SecretStr]:
         """The username and password, or a SettingsError naming what is missing."""
@@ -116,24 +160,32 @@ def _setting_name(loc: tuple[int | str, ...]) -> str:
 def load_settings(**overrides: Any) -> Settings:
     """Read the settings, or raise SettingsError naming each invalid setting.
 
-    An unknown `MYOPENIP_*` variable is an error too: a typo must not silently fall back
-    to a default.
+    An unknown `MYOPENIP_*` name, in the environment or in `.env`, is an error too: a
+    typo must not silently fall back to a default. Other names are not ours: ignored.
     """
-    known = {ENV_PREFIX + name.upper() for name in Settings.model_fields}
-    unknown = sorted(
-        k for k in os.environ if k.upper().startswith(ENV_PREFIX) and k.upper() not in known
-    )
-    problems = [f"{name}: unknown setting" for name in unknown]
+    problems = [_unknown(name) for name in _unknown_names()]
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        for error in exc.errors():
-            shown = _setting_name(error["loc"])
-            if error["type"] == "extra_forbidden":
-                problems.append(f"{shown}: unknown setting")
-            else:
-                problems.append(f"{shown}: {error['msg']}")
-        raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+        problems += [f"{_setting_name(error['loc'])}: {error['msg']}" for error in exc.errors()]
     if problems:
         raise SettingsError("invalid settings: " + "; ".join(problems))
     return settings
+
+
+def _known_names() -> list[str]:
+    return [ENV_PREFIX + name.upper() for name in Settings.model_fields]
+
+
+def _unknown_names() -> list[str]:
+    names = set(os.environ)
+    with contextlib.suppress(OSError, UnicodeDecodeError):  # pydantic-settings reports those
+        names |= {key for key in dotenv_values(ENV_FILE) if key}
+    known = set(_known_names())
+    return sorted(n for n in names if n.upper().startswith(ENV_PREFIX) and n.upper() not in known)
+
+
+def _unknown(name: str) -> str:
+    close = difflib.get_close_matches(name.upper(), _known_names(), n=1, cutoff=0.75)
+    hint = f" (did you mean {close[0]}?)" if close else ""
+    return f"{name}: unknown setting{hint}"

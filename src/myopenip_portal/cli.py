@@ -56,11 +56,19 @@ def _port(text: str) -> int:
     return value
 
 
+DESCRIPTION = "Serve the local MyOpenIP replica (a faithful, stateful copy of the portal)."
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="myopenip portal",
-        description="Serve the local MyOpenIP replica (a faithful, stateful copy of the portal).",
+        prog="myopenip portal", description=DESCRIPTION, allow_abbrev=False
     )
+    add_arguments(parser)
+    return parser
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `myopenip portal` (also used by the `myopenip` command tree)."""
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=_port, default=8765, help="0 picks a free port")
     parser.add_argument("--db", default=None, help="SQLite file (default: in memory)")
@@ -84,13 +92,16 @@ def build_parser() -> argparse.ArgumentParser:
         help="fraction of dissociations committed whose response is never delivered",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request")
-    return parser
 
 
 def config_from(argv: Sequence[str]) -> PortalConfig:
-    args = build_parser().parse_args(list(argv))
+    parser = build_parser()
+    return config_of(parser.parse_args(list(argv)), parser)
+
+
+def config_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> PortalConfig:
     if not args.user:
-        build_parser().error("--user must not be empty")
+        parser.error("--user must not be empty")
     return PortalConfig(
         host=args.host,
         port=args.port,
@@ -115,7 +126,14 @@ class _HideDroppedResponses(logging.Filter):
 
 
 def main(argv: Sequence[str]) -> int:
-    config = config_from(argv)
+    """`python -m myopenip_portal ARGS`."""
+    parser = build_parser()
+    return run(parser.parse_args(list(argv)), parser)
+
+
+def run(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Serve until stopped, once the arguments are parsed; returns the exit code."""
+    config = config_of(args, parser)
     try:
         sock = _bind(config.host, config.port)
     except OSError as error:

@@ -1,5 +1,6 @@
-"""The test API (`--test-api` only): read the whole state, reset it, expire sessions and
-make the dialog misreport a number. Never delayed nor failed by the fault knobs."""
+"""The test API (`--test-api` only): read the whole state, reset it, expire sessions, make
+the dialog misreport a number, change a service's state. Never delayed nor failed by the
+fault knobs."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ def test_routes() -> list[Route]:
         Route("/reset", reset, methods=["POST"]),
         Route("/expire-sessions", expire_sessions, methods=["POST"]),
         Route("/misreport", misreport, methods=["POST"]),
+        Route("/service-state", service_state, methods=["POST"]),
     ]
 
 
@@ -81,3 +83,23 @@ async def misreport(request: Request) -> JSONResponse:
         return _bad("number doit être un numéro à dix chiffres.")
     _portal(request).misreports[ref] = digits
     return JSONResponse({"ok": True, "licence_ref": ref, "number": digits})
+
+
+SERVICE_STATES = (db.ACTIVE, "Suspendu", "Résilié")
+
+
+async def service_state(request: Request) -> JSONResponse:
+    """Set a service's state, as the operator's back office would while a person works."""
+    body = await _body(request)
+    ref = body.get("service_ref") if body else None
+    new_state = body.get("state") if body else None
+    if not isinstance(ref, str) or new_state not in SERVICE_STATES:
+        return _bad(f'Attendu : {{"service_ref": "SRV-…", "state": {list(SERVICE_STATES)}}}.')
+    conn = _portal(request).conn
+    changed = conn.execute("UPDATE services SET state = ? WHERE ref = ?", (new_state, ref))
+    conn.commit()
+    if changed.rowcount == 0:
+        return JSONResponse(
+            {"error": "unknown_service", "message": f"Service {ref} introuvable."}, status_code=404
+        )
+    return JSONResponse({"ok": True, "service_ref": ref, "state": new_state})

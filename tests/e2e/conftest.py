@@ -35,6 +35,7 @@ def run(page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHook
         keep: bool = False,
         dry_run: bool = False,
         service: str = SERVICE,
+        skip_refused: bool = False,
         on: Replica | None = None,
         password: str | None = None,
         **runner_options: Any,
@@ -50,7 +51,11 @@ def run(page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHook
             timeout_ms=runner_options.pop("timeout_ms", 10_000),
         )
         request = DissociationRequest(
-            service_ref=service, targets=targets, keep_number=keep, dry_run=dry_run
+            service_ref=service,
+            targets=targets,
+            keep_number=keep,
+            dry_run=dry_run,
+            skip_refused=skip_refused,
         )
         return runner.run(request)
 

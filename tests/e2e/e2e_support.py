@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import Page
 
-from myopenip_bot.models import Outcome, RunResult, Target
+from myopenip_bot.models import Confirmation, Outcome, RunResult
 
 SERVICE = "SRV-10021"
 
@@ -23,20 +23,18 @@ class RecordingHooks:
         self.before_answer: Callable[[], object] | None = None  # runs just before "Valider"
         self.logins = 0
         self.screenshots: list[str] = []
-        self.confirmations: list[list[tuple[Target, str, str]]] = []
-        self.warnings: list[list[str]] = []
+        self.confirmations: list[Confirmation] = []
 
     @contextmanager
-    def logging_in(self) -> Iterator[None]:
+    def logging_in(self, page: Page) -> Iterator[Page]:
         self.logins += 1
-        yield
+        yield page
 
     def screenshot(self, page: Page, name: str) -> None:
         self.screenshots.append(name)
 
-    def confirm(self, plan: list[tuple[Target, str, str]], warnings: list[str]) -> bool:
-        self.confirmations.append(plan)
-        self.warnings.append(warnings)
+    def confirm(self, confirmation: Confirmation) -> bool:
+        self.confirmations.append(confirmation)
         if self.before_answer is not None:
             self.before_answer()
         return self.answer
@@ -56,3 +54,8 @@ def number_state(state: dict[str, Any], number: str) -> str:
 
 def outcomes(result: RunResult) -> list[Outcome]:
     return [row.outcome for row in result.results]
+
+
+def confirmed_refs(hooks: RecordingHooks) -> list[list[str]]:
+    """The licence refs of each confirmation asked, in order."""
+    return [[lc.licence_ref for lc in c.licences] for c in hooks.confirmations]

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import socket
 import stat
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from e2e_support import SERVICE, licence, number_state
+from cli_support import Cli, exit_agrees, named
+from e2e_support import licence, number_state
 from playwright.sync_api import Browser
 
 from myopenip.replica import Replica
@@ -20,61 +18,11 @@ from myopenip_bot.artifacts import find_secrets
 SECRET_PASSWORD = "Tr0ub4dor&3-correct-horse"
 
 
-class Cli:
-    """Runs `python -m myopenip dissociate …` in `tmp_path` with MYOPENIP_* set for a replica."""
-
-    def __init__(self, tmp_path: Path, replica: Replica | None, **settings: str) -> None:
-        self.cwd = tmp_path
-        self.traces = tmp_path / "traces"
-        self.state_file = tmp_path / "private" / "session-state.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
-        if "MYOPENIP_BROWSER_PATH" in os.environ:
-            env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
-        env |= {
-            "MYOPENIP_TRACES_DIR": str(self.traces),
-            "MYOPENIP_STATE_FILE": str(self.state_file),
-            "MYOPENIP_LOG_FORMAT": "json",
-            "MYOPENIP_TIMEOUT_MS": "10000",
-        }
-        if replica is not None:
-            env |= {
-                "MYOPENIP_BASE_URL": replica.url,
-                "MYOPENIP_USERNAME": replica.username,
-                "MYOPENIP_PASSWORD": replica.password,
-            }
-        env |= {f"MYOPENIP_{k.upper()}": v for k, v in settings.items()}
-        self.env = env
-
-    def __call__(self, *args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "myopenip", "dissociate", "--service", SERVICE, *args],
-            cwd=self.cwd,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=180,
-        )
-
-
-def events(process: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
-    """The structlog events (JSON lines) the run wrote on stderr."""
-    found = []
-    for line in process.stderr.splitlines():
-        if line.startswith("{"):
-            found.append(json.loads(line))
-    return found
-
-
-def named(process: subprocess.CompletedProcess[str], event: str) -> list[dict[str, Any]]:
-    return [e for e in events(process) if e["event"] == event]
-
-
 def test_a_release_exits_0_and_prints_the_outcome_as_json(replica: Replica, tmp_path: Path) -> None:
     done = Cli(tmp_path, replica)("--licence", "FPC367128", "--release-number", "--yes", "--json")
 
     assert done.returncode == 0, done.stderr
-    result = json.loads(done.stdout)
+    result = exit_agrees(done)
     assert result["exit_code"] == 0
     assert [(r["licence_ref"], r["outcome"]) for r in result["results"]] == [("FPC367128", "done")]
     assert result["status_messages"] == ["Numéro(s) dissocié(s) : 1"]
@@ -90,7 +38,7 @@ def test_a_dry_run_needs_no_confirmation_and_changes_nothing(
     done = Cli(tmp_path, replica)("--licence", "FPC367128", "--keep-number", "--dry-run", "--json")
 
     assert done.returncode == 0, done.stderr
-    assert [r["outcome"] for r in json.loads(done.stdout)["results"]] == ["would_do"]
+    assert [r["outcome"] for r in exit_agrees(done)["results"]] == ["would_do"]
     assert replica.state() == before
 
 
@@ -114,7 +62,7 @@ def test_an_unknown_licence_exits_1_naming_it_and_changes_nothing(
     )
 
     assert refused.returncode == 1, refused.stderr
-    (row,) = json.loads(refused.stdout)["results"]
+    (row,) = exit_agrees(refused)["results"]
     assert row["outcome"] == "refused"
     assert "FPC999999" in row["reason"]
     assert replica.state()["licences"] == before["licences"]
@@ -125,7 +73,7 @@ def test_a_refused_password_exits_2_and_saves_no_session(replica: Replica, tmp_p
     refused = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
 
     assert refused.returncode == 2, refused.stderr
-    assert json.loads(refused.stdout)["kind"] == "authentication"
+    assert exit_agrees(refused)["error_kind"] == "authentication"
     assert not cli.state_file.exists()
 
 
@@ -151,7 +99,7 @@ def test_an_unreachable_portal_exits_3_as_a_technical_failure(tmp_path: Path) ->
     failed = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
 
     assert failed.returncode == 3, failed.stderr
-    assert json.loads(failed.stdout)["kind"] == "technical"
+    assert exit_agrees(failed)["error_kind"] == "technical"
 
 
 def test_the_saved_session_is_private_and_spares_the_next_run_a_login(
@@ -206,7 +154,7 @@ def test_no_secret_reaches_a_trace_a_screenshot_a_log_or_the_output(
     secrets = {SECRET_PASSWORD} | {c for c in cookies if len(c) >= 8}
     assert len(secrets) >= 3  # the password and a session cookie per login at least
     (run_dir,) = cli.traces.iterdir()
-    traces = sorted(run_dir.glob("trace-*.zip"))
+    traces = sorted(run_dir.glob("trace*.zip"))
     assert traces, "with MYOPENIP_TRACE=on the trace is kept"
     assert list(run_dir.glob("*dialog-before-valider.png"))
     assert find_secrets(run_dir, secrets) == []
@@ -226,12 +174,12 @@ def test_a_dialog_mismatch_exits_1_reporting_each_licence_and_keeping_the_trace(
     )
 
     assert refused.returncode == 1, refused.stderr
-    payload = json.loads(refused.stdout)
+    payload = exit_agrees(refused)
     assert payload["error_type"] == "ReadBackMismatchError"
     assert [r["outcome"] for r in payload["results"]] == ["refused"]
     assert replica.state()["licences"] == before["licences"]
     run_dir = Path(payload["trace_dir"])  # retain-on-failure, the default, keeps the trace
-    assert list(run_dir.glob("trace-*.zip"))
+    assert list(run_dir.glob("trace*.zip"))
     assert json.loads((run_dir / "result.json").read_text())["error"]
 
 
@@ -241,7 +189,7 @@ def test_a_successful_run_drops_its_trace_by_default_but_keeps_the_screenshots(
     done = Cli(tmp_path, replica)("--licence", "FPC367128", "--keep-number", "--yes", "--json")
 
     assert done.returncode == 0, done.stderr
-    run_dir = Path(json.loads(done.stdout)["trace_dir"])
-    assert not list(run_dir.glob("trace-*.zip"))
+    run_dir = Path(exit_agrees(done)["trace_dir"])
+    assert not list(run_dir.glob("trace*.zip"))
     assert list(run_dir.glob("*dialog-before-valider.png"))
     assert list(run_dir.glob("*verification.png"))

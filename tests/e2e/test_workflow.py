@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from e2e_support import RecordingHooks, RunFn, licence, number_state, outcomes
+from e2e_support import RecordingHooks, RunFn, confirmed_refs, licence, number_state, outcomes
 from structlog.testing import capture_logs
 
 from myopenip.replica import Replica
@@ -46,24 +46,30 @@ def test_several_licences_of_a_tab_are_dissociated_in_one_dialog(
 
     assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
     assert result.status_messages == ["Numéro(s) dissocié(s) : 2"]
-    assert [[ref for _, ref, _ in plan] for plan in hooks.confirmations] == [
-        ["FPC367128", "FPC367129"]
-    ]
-    assert len(hooks.warnings[0]) == 3
-    assert hooks.warnings[0][0].startswith("Si vous dissociez le numéro de votre licence")
+    assert confirmed_refs(hooks) == [["FPC367128", "FPC367129"]]
+    warnings = hooks.confirmations[0].warnings
+    assert len(warnings) == 3
+    assert warnings[0].startswith("Si vous dissociez le numéro de votre licence")
     assert {entry["licence_ref"] for entry in replica.state()["audit"]} == {
         "FPC367128",
         "FPC367129",
     }
 
 
-def test_licences_of_both_tabs_are_each_dissociated_from_their_own_tab(
-    run: RunFn, replica: Replica
+def test_licences_of_both_tabs_are_confirmed_once_then_dissociated_from_their_own_tab(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
 ) -> None:
     result = run(Target(licence_ref="FPC367123"), Target(licence_ref="FPC367131"))
 
     state = replica.state()
     assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
+    # One question for the whole plan, both tabs, before the first « Valider ».
+    assert confirmed_refs(hooks) == [["FPC367131", "FPC367123"]]
+    assert [lc.tab for lc in hooks.confirmations[0].licences] == [
+        Tab.UTILISATEURS,
+        Tab.GROUPEMENTS,
+    ]
+    assert hooks.confirmations[0].service.client == "Normandie Logistique"
     assert [row.tab for row in result.results] == [Tab.GROUPEMENTS, Tab.UTILISATEURS]
     assert licence(state, "FPC367123")["sda"] is None
     assert licence(state, "FPC367131")["sda"] is None

@@ -57,7 +57,7 @@ def test_a_portal_answering_5xx_surfaces_as_a_technical_error(
         run(Target(licence_ref="FPC367128"), on=failing)
 
     assert raised.value.result is not None
-    assert outcomes(raised.value.result) == [Outcome.FAILED]
+    assert outcomes(raised.value.result) == [Outcome.SKIPPED]
     assert failing.state()["audit"] == []
 
 
@@ -90,7 +90,7 @@ def fail_once(page: Page, url_pattern: str | Callable[[str], bool], method: str)
     return failed
 
 
-def test_a_search_failing_once_is_redone_and_the_run_completes(
+def test_a_search_failing_once_is_sent_again_in_place_and_the_run_completes(
     run: RunFn, replica: Replica, page: Page
 ) -> None:
     # The bot's own search for the licence, not the tab's first listing.
@@ -100,7 +100,9 @@ def test_a_search_failing_once_is_redone_and_the_run_completes(
         result = run(Target(licence_ref="FPC367128"))
 
     assert failed
-    assert [e["event"] for e in logs if e["event"] == "step_retried"] == ["step_retried"]
+    events = [e["event"] for e in logs]
+    assert events.count("request_retried") == 1  # the same search, clicked again
+    assert "step_retried" not in events  # no need to redo the whole step from a fresh page
     assert outcomes(result) == [Outcome.DONE]
     assert licence(replica.state(), "FPC367128")["sda"] is None
 
@@ -119,3 +121,17 @@ def test_a_valider_failing_before_the_portal_is_sent_again_once_after_a_reread(
     assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
     assert len(hooks.confirmations) == 1
     assert sorted(entry["licence_ref"] for entry in state["audit"]) == ["FPC367128", "FPC367129"]
+
+
+def test_a_login_answered_503_is_tried_again_and_a_refused_one_never_is(
+    run: RunFn, replica: Replica, page: Page, hooks: RecordingHooks
+) -> None:
+    failed = fail_once(page, "**/login*", "POST")
+
+    with capture_logs() as logs:
+        result = run(Target(licence_ref="FPC367128"), dry_run=True)
+
+    assert failed
+    assert [e["event"] for e in logs].count("login_retried") == 1
+    assert hooks.logins == 2  # the failed attempt and the one that got in
+    assert outcomes(result) == [Outcome.WOULD_DO]

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from e2e_support import RecordingHooks, RunFn, licence, outcomes
+from e2e_support import SERVICE, RecordingHooks, RunFn, licence, outcomes
+from playwright.sync_api import Page, Request
 
 from myopenip.replica import Replica
 from myopenip_bot.errors import (
     AuthenticationError,
     ReadBackMismatchError,
+    ServiceNotActiveError,
     ServiceNotFoundError,
 )
 from myopenip_bot.models import Outcome, Target
@@ -31,17 +33,38 @@ def test_an_unknown_service_is_refused_naming_the_services_found(
         run(Target(licence_ref="FPC367128"), service=service)
 
     assert raised.value.result is not None
-    assert outcomes(raised.value.result) == [Outcome.REFUSED]
+    assert outcomes(raised.value.result) == [Outcome.SKIPPED]
     assert replica.state() == before
 
 
-def test_an_unknown_licence_is_refused_and_the_others_are_still_done(
+def test_a_typo_among_several_licences_changes_nothing_and_names_the_refusal(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    before = replica.state()
+
+    result = run(
+        Target(licence_ref="FPC367128"),
+        Target(licence_ref="FPC999999"),
+        Target(number="0231456790"),
+    )
+
+    assert outcomes(result) == [Outcome.SKIPPED, Outcome.REFUSED, Outcome.SKIPPED]
+    assert "no licence FPC999999 in the service SRV-10021" in (result.results[1].reason or "")
+    assert "FPC999999" in (result.error or "")
+    assert "FPC999999" in (result.results[0].reason or "")
+    assert hooks.confirmations == []
+    assert replica.state() == before
+
+
+def test_with_skip_refused_an_unknown_licence_is_refused_and_the_others_are_done(
     run: RunFn, replica: Replica
 ) -> None:
-    result = run(Target(licence_ref="FPC999999"), Target(licence_ref="FPC367128"))
+    result = run(
+        Target(licence_ref="FPC999999"), Target(licence_ref="FPC367128"), skip_refused=True
+    )
 
     assert outcomes(result) == [Outcome.REFUSED, Outcome.DONE]
-    assert "no licence FPC999999 in the service SRV-10021" in (result.results[0].reason or "")
+    assert result.error is None
     assert licence(replica.state(), "FPC367128")["sda"] is None
 
 
@@ -138,9 +161,11 @@ def test_a_declined_confirmation_cancels_the_dialog_and_changes_nothing(
     hooks.answer = False
     before = replica.state()
 
-    result = run(Target(licence_ref="FPC367128"))
+    # Two tabs: one question, and "no" leaves both untouched.
+    result = run(Target(licence_ref="FPC367128"), Target(licence_ref="FPC367131"))
 
-    assert outcomes(result) == [Outcome.REFUSED]
+    assert outcomes(result) == [Outcome.NOT_CONFIRMED, Outcome.NOT_CONFIRMED]
+    assert len(hooks.confirmations) == 1
     assert "not confirmed" in (result.results[0].reason or "")
     assert replica.state() == before
 
@@ -152,18 +177,46 @@ def test_a_service_without_licences_is_refused_naming_its_type(
         run(Target(licence_ref="FPC367128"), service="SRV-10026")
 
 
-def test_a_dissociation_the_portal_refuses_is_reported_failed_with_its_message(
-    run: RunFn, replica: Replica
+@pytest.mark.parametrize(
+    ("service", "state"), [("SRV-10024", "Suspendu"), ("SRV-10025", "Résilié")]
+)
+@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "real-run"])
+def test_a_service_that_is_not_active_is_refused_when_planning_naming_its_state(
+    run: RunFn, replica: Replica, hooks: RecordingHooks, service: str, state: str, dry_run: bool
 ) -> None:
     before = replica.state()
-    suspended = next(
-        row
-        for row in before["licences"]
-        if row["service_ref"] == "SRV-10024" and row["sda"] is not None
+    one = next(row for row in before["licences"] if row["service_ref"] == service)
+
+    with pytest.raises(ServiceNotActiveError, match=f"« {state} »") as raised:
+        run(Target(licence_ref=one["ref"]), service=service, dry_run=dry_run)
+
+    assert raised.value.result is not None
+    assert outcomes(raised.value.result) == [Outcome.SKIPPED]
+    assert hooks.confirmations == []
+    assert replica.state() == before  # the audit too: no « Valider » was ever sent
+
+
+def test_a_refusal_shown_after_valider_is_final_and_valider_is_never_clicked_again(
+    run: RunFn, replica: Replica, hooks: RecordingHooks, page: Page
+) -> None:
+    sent: list[str] = []
+
+    def note(request: Request) -> None:
+        if request.method == "POST" and request.url.endswith("/dissociations"):
+            sent.append(request.url)
+
+    page.on("request", note)
+    # The back office suspends the service while the person reads the confirmation.
+    hooks.before_answer = lambda: replica.test_api(
+        "service-state", {"service_ref": SERVICE, "state": "Suspendu"}
     )
+    before = replica.state()
 
-    result = run(Target(licence_ref=suspended["ref"]), service="SRV-10024")
+    result = run(Target(licence_ref="FPC367128"), Target(licence_ref="FPC367129"))
 
-    assert outcomes(result) == [Outcome.FAILED]
-    assert "still shows" in (result.results[0].reason or "")
-    assert replica.state() == before
+    assert outcomes(result) == [Outcome.REFUSED, Outcome.REFUSED]
+    assert "n'est pas un service MetaCentrex actif" in (result.results[0].reason or "")
+    assert len(sent) == 1  # one « Valider », never a second after the portal said no
+    after = replica.state()
+    assert after["licences"] == before["licences"]
+    assert after["audit"] == []

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import stat
 import zipfile
 from pathlib import Path
 
@@ -28,26 +29,47 @@ def make_trace(path: Path) -> None:
 
 
 def test_redaction_removes_cookie_headers_and_secret_values_everywhere(tmp_path: Path) -> None:
-    trace = tmp_path / "trace-1.zip"
-    make_trace(trace)
-    assert find_secrets(trace, [COOKIE, PASSWORD])  # the scan sees them before
-    redact_trace(trace, [COOKIE, PASSWORD])
-    assert find_secrets(trace, [COOKIE, PASSWORD]) == []
-    with zipfile.ZipFile(trace) as zf:
+    raw, kept = tmp_path / "raw.zip", tmp_path / "trace.zip"
+    make_trace(raw)
+    assert find_secrets(raw, [COOKIE, PASSWORD])  # the scan sees them before
+    redact_trace(raw, kept, [COOKIE, PASSWORD])
+    assert find_secrets(kept, [COOKIE, PASSWORD]) == []
+    with zipfile.ZipFile(kept) as zf:
         network = json.loads(zf.read("trace.network"))
     assert network["snapshot"]["request"]["headers"][0] == {"name": "Cookie", "value": "[redacted]"}
 
 
 def test_header_values_are_blanked_even_for_cookies_not_known_in_advance(tmp_path: Path) -> None:
-    trace = tmp_path / "trace-1.zip"
-    make_trace(trace)
-    redact_trace(trace, [])
-    with zipfile.ZipFile(trace) as zf:
+    raw, kept = tmp_path / "raw.zip", tmp_path / "trace.zip"
+    make_trace(raw)
+    redact_trace(raw, kept, [])
+    with zipfile.ZipFile(kept) as zf:
         assert COOKIE.encode() not in zf.read("trace.network")
 
 
-def test_run_folders_are_unique_even_within_one_second(tmp_path: Path) -> None:
-    first = new_run_dir(tmp_path, "dissociate SRV-10021")
-    second = new_run_dir(tmp_path, "dissociate SRV-10021")
+def test_a_short_password_is_redacted_in_every_spelling_and_the_trace_stays_valid_json(
+    tmp_path: Path,
+) -> None:
+    short = "p@ss é"  # 6 characters, with what URL, JSON and HTML encodings change
+    action = {"type": "before", "params": {"value": short, "url": "/login?p=p%40ss%20%C3%A9"}}
+    raw, kept = tmp_path / "raw.zip", tmp_path / "trace.zip"
+    with zipfile.ZipFile(raw, "w") as zf:
+        zf.writestr("trace.trace", json.dumps(action) + "\n")
+        zf.writestr("resources/form.html", "<input value='p@ss \u00e9'>p@ss+%C3%A9</p>")
+    assert find_secrets(raw, [short])
+
+    redact_trace(raw, kept, [short])
+
+    assert find_secrets(kept, [short]) == []
+    with zipfile.ZipFile(kept) as zf:
+        line = json.loads(zf.read("trace.trace"))  # still one valid JSON document
+    assert line["params"]["value"] == "[redacted]"
+
+
+def test_run_folders_are_unique_even_within_one_second_and_private(tmp_path: Path) -> None:
+    first = new_run_dir(tmp_path / "traces", "dissociate SRV-10021")
+    second = new_run_dir(tmp_path / "traces", "dissociate SRV-10021")
     assert first != second
     assert first.name.endswith("dissociate-SRV-10021")
+    for folder in (tmp_path / "traces", first, second):
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700

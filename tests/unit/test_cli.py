@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from myopenip_bot.cli import build_parser, build_request
+from myopenip.cli import build_parser
+from myopenip_bot.cli import build_request
 from myopenip_bot.errors import UsageError
 from myopenip_bot.models import Target
 
@@ -14,7 +15,8 @@ def parse(*argv: str) -> object:
 
 
 def test_licences_and_numbers_alone_are_separate_targets() -> None:
-    request = parse("--service", "SRV-10021", "--licence", "fpc367128", "--keep-number")
+    request = parse("--service", "srv-10021", "--licence", "fpc367128", "--keep-number")
+    assert request.service_ref == "SRV-10021"  # type: ignore[attr-defined]
     assert request.targets == (Target(licence_ref="FPC367128"),)  # type: ignore[attr-defined]
     request = parse("--service", "SRV-10021", "--number", "+33 2 31 45 67 89", "--release-number")
     assert request.targets == (Target(number="0231456789"),)  # type: ignore[attr-defined]
@@ -67,3 +69,35 @@ def test_bad_targets_are_refused_naming_the_culprit(argv: list[str], message: st
 def test_a_blank_service_is_refused() -> None:
     with pytest.raises(UsageError, match="--service"):
         parse("--service", "  ", "--licence", "FPC367128", "--keep-number")
+
+
+@pytest.mark.parametrize("abbreviation", ["--keep", "--release", "--skip", "--lic"])
+def test_options_are_never_abbreviated(
+    abbreviation: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(
+            ["dissociate", "--service", "S", "--licence", "L", "--keep-number", abbreviation]
+        )
+    assert exit_info.value.code == 2
+    assert "unrecognized arguments" in capsys.readouterr().err
+
+
+def test_skip_refused_is_off_unless_asked() -> None:
+    base = ("--service", "SRV-10021", "--licence", "FPC367128", "--keep-number")
+    assert parse(*base).skip_refused is False  # type: ignore[attr-defined]
+    assert parse(*base, "--skip-refused").skip_refused is True  # type: ignore[attr-defined]
+
+
+def test_help_and_a_wrong_command_list_every_command(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        build_parser().parse_args(["frobnicate"])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err
+    for command in ("portal", "dissociate", "demo"):
+        assert command in error
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["--help"])
+    shown = capsys.readouterr().out
+    for command in ("portal", "dissociate", "demo"):
+        assert command in shown

@@ -87,3 +87,50 @@ def test_empty_password_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> No
     monkeypatch.setenv("MYOPENIP_PASSWORD", "")
     with pytest.raises(SettingsError, match="MYOPENIP_PASSWORD"):
         load_settings().require_credentials()
+
+
+def test_keys_of_other_tools_in_a_shared_dotenv_are_ignored(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(
+        "DATABASE_URL=postgres://db/app\nSECRET_KEY=abc\nMYOPENIP_USERNAME=alice\n"
+    )
+    assert load_settings().username == "alice"
+
+
+@pytest.mark.parametrize("where", ["environment", "dotenv"])
+def test_a_typo_among_myopenip_names_is_refused_with_a_suggestion(
+    where: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    if where == "environment":
+        monkeypatch.setenv("MYOPENIP_PASWORD", "typo")
+    else:
+        (tmp_path / ".env").write_text("MYOPENIP_PASWORD=typo\n")
+    with pytest.raises(SettingsError, match=r"did you mean MYOPENIP_PASSWORD\?"):
+        load_settings()
+
+
+def test_an_unusable_traces_folder_is_one_clear_error_naming_the_setting(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MYOPENIP_TRACES_DIR", str(blocker / "traces"))
+    settings = load_settings()
+    with pytest.raises(SettingsError, match="MYOPENIP_TRACES_DIR: cannot use the folder"):
+        settings.prepare_folders()
+
+
+def test_the_bot_creates_its_folders_readable_by_their_owner_only(tmp_path: Path) -> None:
+    settings = load_settings()  # relative defaults, under the test's working folder
+    settings.prepare_folders()
+    for folder in (tmp_path / "traces", tmp_path / ".myopenip", tmp_path / ".myopenip" / "work"):
+        assert folder.stat().st_mode & 0o777 == 0o700
+
+
+def test_a_browser_path_that_is_not_executable_is_refused(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    fake = tmp_path / "chromium"
+    fake.write_text("#!/bin/sh\n")
+    monkeypatch.setenv("MYOPENIP_BROWSER_PATH", str(fake))
+    with pytest.raises(SettingsError, match=r"MYOPENIP_BROWSER_PATH: .*not executable"):
+        load_settings()

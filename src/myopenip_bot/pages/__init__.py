@@ -4,7 +4,7 @@ None of them prints, asserts or decides: they return data or the next page objec
 raise SessionExpiredError / TechnicalError when the portal shows its login or an error page.
 """
 
-from myopenip_bot.pages.dialog import DialogRow, DissociationDialog, SubmitAnswer
+from myopenip_bot.pages.dialog import AnswerKind, DialogRow, DissociationDialog, SubmitAnswer
 from myopenip_bot.pages.licences import LicenceResultsPage, LicenceRow
 from myopenip_bot.pages.login import LoginPage
 from myopenip_bot.pages.navigation import Navigation
@@ -12,6 +12,7 @@ from myopenip_bot.pages.service import ServiceSettingsPage
 from myopenip_bot.pages.services import ServiceRow, ServicesPage
 
 __all__ = [
+    "AnswerKind",
     "DialogRow",
     "DissociationDialog",
     "LicenceResultsPage",

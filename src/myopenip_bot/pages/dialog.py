@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 import structlog
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator, Page, Request, Response, expect
 
 from myopenip_bot.errors import TechnicalError
 from myopenip_bot.models import format_number, normalize_number
-from myopenip_bot.pages._base import Screen, _visible, for_browser, squash
+from myopenip_bot.pages._base import (
+    DATA_REQUESTS,
+    Screen,
+    _visible,
+    for_browser,
+    is_transient,
+    squash,
+)
 
 log = structlog.get_logger(__name__)
 
@@ -23,17 +31,26 @@ class DialogRow:
     number: str  # ten digits
 
 
+class AnswerKind(StrEnum):
+    """How the portal answered « Valider »."""
+
+    CONFIRMED = "confirmed"  # the status "Numéro(s) dissocié(s) : N"
+    REFUSED = "refused"  # the portal said no (an alert, a 4xx): final, never sent again
+    LOST = "lost"  # no usable answer (5xx, network, timeout, login page): read the portal
+
+
 @dataclass(frozen=True)
 class SubmitAnswer:
-    """What the portal showed after "Valider": a status (done) or a problem (unknown state)."""
+    """What the portal showed after « Valider », and what the bot may conclude from it."""
 
-    status: str | None = None
-    problem: str | None = None
+    kind: AnswerKind
+    status: str | None = None  # the status message, when confirmed
+    problem: str | None = None  # the portal's own words (refused), or what went wrong (lost)
     login_shown: bool = False  # the session had expired: the click may not have reached it
 
     @property
     def confirmed(self) -> bool:
-        return self.status is not None
+        return self.kind is AnswerKind.CONFIRMED
 
 
 class DissociationDialog(Screen):
@@ -146,46 +163,113 @@ class DissociationDialog(Screen):
             log.warning("dialog_not_closed", error=str(error).splitlines()[0] if str(error) else "")
 
     def validate(self) -> SubmitAnswer:
-        """Click "Valider" once and report what the portal answered; never clicks it again.
+        """Click « Valider » once and report what the portal answered; never clicks it again.
 
-        Returns the status message ("Numéro(s) dissocié(s) : N") when the dialog closed
-        with it, else the problem (an alert in the dialog, the login page, an error page,
-        or no answer within the timeout): the dissociation may or may not have happened,
-        so the caller must re-read the portal before anything else.
+        The answer is read from the screen (the status message, an alert in the dialog,
+        the login page) together with the HTTP answer to the request the click sent, so
+        that a refusal (an alert after a 4xx, or with no request at all) is told apart
+        from a failure (5xx, 408, 429, a connection cut, no answer within the timeout, the
+        login page). Only a LOST answer leaves the outcome open: the caller must re-read
+        the portal before anything else.
         """
         status = self._locate(self.selectors.licences.status).filter(
             has_text=for_browser(self.selectors.texts.status_dissociated)
         )
         problem = self.error.filter(visible=True)
         login = self._login_heading
-        failure = self._technical_error
+        exchange = _Exchange(self.page)
         try:
             self.submit_button.click()
             # `.first`: whichever answer shows first decides; nothing is acted upon.
-            answers = status.or_(problem).or_(login).or_(failure).filter(visible=True)
-            expect(answers.first).to_be_visible(timeout=self.timeout_ms)
-            answer = self._answer(status, problem, login)
+            answers = status.or_(problem).or_(login).or_(self._technical_error)
+            expect(answers.filter(visible=True).first).to_be_visible(timeout=self.timeout_ms)
+            answer = self._answer(status, problem, login, exchange.failure())
         except AssertionError:
-            answer = SubmitAnswer(problem=f"no answer within {self.timeout_ms / 1000:g} s")
+            answer = SubmitAnswer(
+                AnswerKind.LOST, problem=f"no answer within {self.timeout_ms / 1000:g} s"
+            )
         except PlaywrightError as error:
-            answer = SubmitAnswer(problem=f"the browser failed: {str(error).splitlines()[0]}")
-        log.info("dissociation_submitted", status=answer.status, problem=answer.problem)
+            answer = SubmitAnswer(
+                AnswerKind.LOST, problem=f"the browser failed: {str(error).splitlines()[0]}"
+            )
+        finally:
+            exchange.close()
+        log.info(
+            "dissociation_submitted",
+            answer=answer.kind.value,
+            status=answer.status,
+            problem=answer.problem,
+        )
         return answer
 
-    def _answer(self, status: Locator, problem: Locator, login: Locator) -> SubmitAnswer:
+    def _answer(
+        self, status: Locator, problem: Locator, login: Locator, http_failure: str | None
+    ) -> SubmitAnswer:
         # Read at once, without waiting: the page may already be moving on (its results
         # reload, or a session that expired right after sends it to the login page).
         pattern = self.selectors.texts.status_dissociated
         said = [squash(text) for text in status.all_inner_texts()]
         confirmed = [text for text in said if pattern.search(text)]
         if confirmed:
-            return SubmitAnswer(status=confirmed[0])
+            return SubmitAnswer(AnswerKind.CONFIRMED, status=confirmed[0])
         if _visible(login):
-            return SubmitAnswer(problem="the portal showed its login page", login_shown=True)
-        if _visible(problem):
-            return SubmitAnswer(problem="; ".join(squash(t) for t in problem.all_inner_texts()))
+            return SubmitAnswer(
+                AnswerKind.LOST, problem="the portal showed its login page", login_shown=True
+            )
+        alert = "; ".join(squash(t) for t in problem.all_inner_texts() if t.strip())
+        if http_failure is not None:
+            shown = f" (the dialog says: {alert})" if alert else ""
+            return SubmitAnswer(AnswerKind.LOST, problem=http_failure + shown)
+        if alert:
+            return SubmitAnswer(AnswerKind.REFUSED, problem=alert)
         if _visible(self._technical_error):
             return SubmitAnswer(
-                problem=f"the portal answered {self.selectors.texts.technical_error!r}"
+                AnswerKind.LOST,
+                problem=f"the portal answered {self.selectors.texts.technical_error!r}",
             )
-        return SubmitAnswer(problem="the answer vanished before it could be read")
+        return SubmitAnswer(AnswerKind.LOST, problem="the answer vanished before it could be read")
+
+
+class _Exchange:
+    """The requests a click sends, and how each one ended, as the browser reports them.
+
+    The browser reports a request's end (its answer, or its failure: a connection cut,
+    a body cut short) before the page's script can show anything about it, so once the
+    screen shows an answer, what is recorded here is complete.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.sent: list[Request] = []
+        self.statuses: dict[Request, int] = {}
+        self.failures: dict[Request, str] = {}
+        page.on("request", self._sent)
+        page.on("response", self._answered)
+        page.on("requestfailed", self._failed)
+
+    def _sent(self, request: Request) -> None:
+        if request.resource_type in DATA_REQUESTS:
+            self.sent.append(request)
+
+    def _answered(self, response: Response) -> None:
+        self.statuses[response.request] = response.status
+
+    def _failed(self, request: Request) -> None:
+        self.failures[request] = request.failure or "connection failed"
+
+    def failure(self) -> str | None:
+        """Why a request the click sent failed (5xx, 408, 429, 401, a cut), if one did."""
+        for request in self.sent:
+            if request in self.failures:
+                return f"the request failed ({self.failures[request]})"
+            status = self.statuses.get(request)
+            if status is None:
+                return "the request got no answer"
+            if is_transient(status) or status == 401:
+                return f"the portal answered HTTP {status}"
+        return None
+
+    def close(self) -> None:
+        self.page.remove_listener("request", self._sent)
+        self.page.remove_listener("response", self._answered)
+        self.page.remove_listener("requestfailed", self._failed)

@@ -6,8 +6,13 @@ import structlog
 from playwright.sync_api import Locator, expect
 from pydantic import SecretStr
 
-from myopenip_bot.errors import AuthenticationError, SessionExpiredError, TechnicalError
-from myopenip_bot.pages._base import Screen, _visible, squash
+from myopenip_bot.errors import (
+    AuthenticationError,
+    SessionExpiredError,
+    TechnicalError,
+    TransientError,
+)
+from myopenip_bot.pages._base import Screen, _visible, is_transient, squash
 
 log = structlog.get_logger(__name__)
 
@@ -58,8 +63,9 @@ class LoginPage(Screen):
         """Fill the form and submit it once; return when the portal's navigation shows.
 
         Raises AuthenticationError with the portal's own message when it refuses (an
-        alert on the login page, e.g. wrong password or locked account), TechnicalError
-        when it shows an error page or nothing within the timeout.
+        alert on the login page, e.g. wrong password or locked account), TransientError
+        when it answers 5xx (a failure, not a refusal: the caller may log in again), and
+        TechnicalError when it shows an error page or nothing within the timeout.
         """
         step = "logging in"
         self.username.fill(username)
@@ -70,8 +76,8 @@ class LoginPage(Screen):
             answer = self._send(self.submit.click, step)
         except SessionExpiredError:  # still on this page: the portal never answered
             raise TechnicalError(f"{step}: the portal did not answer the login") from None
-        if answer.status >= 500:
-            raise TechnicalError(f"{step}: the portal answered HTTP {answer.status}")
+        if is_transient(answer.status):
+            raise TransientError(f"{step}: the portal answered HTTP {answer.status}")
         menu = self._locate(self.selectors.navigation.services_menu)
         refused = self.error.filter(visible=True).or_(self._technical_error)
         # `.first`: whichever shows first decides; nothing is acted upon.

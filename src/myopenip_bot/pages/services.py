@@ -25,6 +25,8 @@ class ServiceRow:
     name: str
     type: str
     state: str
+    client: str = ""
+    account: str = ""
 
 
 class ServicesPage(Screen):
@@ -76,6 +78,8 @@ class ServicesPage(Screen):
                 name=row.cells.get(columns.name, ""),
                 type=row.cells.get(columns.type, ""),
                 state=row.cells.get(columns.state, ""),
+                client=row.cells.get(columns.client, ""),
+                account=row.cells.get(columns.account, ""),
             )
             for row in self._read_table(self.table, self.selectors.texts.empty_services)
         ]

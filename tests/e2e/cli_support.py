@@ -1,0 +1,148 @@
+"""Running `myopenip dissociate` as a user does: a real process in its own folder, its
+settings in MYOPENIP_* variables, its structlog events read from stderr (imported by name:
+tests/e2e is on sys.path)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from e2e_support import SERVICE
+
+from myopenip.replica import Replica
+
+
+class Cli:
+    """Runs `python -m myopenip dissociate …` in `tmp_path` with MYOPENIP_* set for a replica."""
+
+    def __init__(self, tmp_path: Path, replica: Replica | None, **settings: str) -> None:
+        self.cwd = tmp_path
+        self.traces = tmp_path / "traces"
+        self.state_file = tmp_path / "private" / "session-state.json"
+        env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
+        if "MYOPENIP_BROWSER_PATH" in os.environ:
+            env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
+        env |= {
+            "MYOPENIP_TRACES_DIR": str(self.traces),
+            "MYOPENIP_STATE_FILE": str(self.state_file),
+            "MYOPENIP_LOG_FORMAT": "json",
+            "MYOPENIP_TIMEOUT_MS": "10000",
+        }
+        if replica is not None:
+            env |= {
+                "MYOPENIP_BASE_URL": replica.url,
+                "MYOPENIP_USERNAME": replica.username,
+                "MYOPENIP_PASSWORD": replica.password,
+            }
+        env |= {f"MYOPENIP_{k.upper()}": v for k, v in settings.items()}
+        self.env = env
+
+    def argv(self, *args: str, service: str = SERVICE) -> list[str]:
+        return [sys.executable, "-m", "myopenip", "dissociate", "--service", service, *args]
+
+    def __call__(self, *args: str, service: str = SERVICE) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            self.argv(*args, service=service),
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=180,
+        )
+
+    def start(self, *args: str, service: str = SERVICE) -> Running:
+        """Start the command without waiting: signal it, watch its events as they come."""
+        process = subprocess.Popen(
+            self.argv(*args, service=service),
+            cwd=self.cwd,
+            env=self.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        return Running(process)
+
+
+class Running:
+    """A command under way: its structlog events as they are written, then its end."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self.process = process
+        self.lines: list[str] = []
+        self._changed = threading.Condition()
+        self._stdout: list[str] = []
+        threading.Thread(target=self._read_stderr, daemon=True).start()
+        threading.Thread(target=self._read_stdout, daemon=True).start()
+
+    def _read_stderr(self) -> None:
+        assert self.process.stderr is not None
+        for line in self.process.stderr:
+            with self._changed:
+                self.lines.append(line)
+                self._changed.notify_all()
+        with self._changed:
+            self.lines.append("")  # end of output
+            self._changed.notify_all()
+
+    def _read_stdout(self) -> None:
+        assert self.process.stdout is not None
+        self._stdout.append(self.process.stdout.read())
+
+    def wait_for_event(self, event: str, timeout: float = 120) -> dict[str, Any]:
+        """Block until the command logs `event`; fail if it ends or takes too long first."""
+
+        def found() -> dict[str, Any] | None:
+            for line in self.lines:
+                if line.startswith("{") and json.loads(line)["event"] == event:
+                    return dict(json.loads(line))
+            return None
+
+        with self._changed:
+            seen = self._changed.wait_for(lambda: found() or "" in self.lines, timeout)
+            match = found()
+        assert seen, f"no {event!r} event within {timeout} s; stderr: {''.join(self.lines)}"
+        assert match is not None, f"the run ended without {event!r}: {''.join(self.lines)}"
+        return match
+
+    def send(self, signum: int) -> None:
+        self.process.send_signal(signum)
+
+    def finish(self, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        """Wait for the end; the whole output as `subprocess.run` would give it."""
+        code = self.process.wait(timeout)
+        with self._changed:
+            self._changed.wait_for(lambda: "" in self.lines, timeout)
+        deadline = time.monotonic() + timeout
+        while not self._stdout and time.monotonic() < deadline:
+            time.sleep(0.05)  # the reader thread is draining the last bytes
+        return subprocess.CompletedProcess(
+            self.process.args, code, "".join(self._stdout), "".join(self.lines)
+        )
+
+
+def events(process: subprocess.CompletedProcess[str]) -> list[dict[str, Any]]:
+    """The structlog events (JSON lines) the run wrote on stderr."""
+    found = []
+    for line in process.stderr.splitlines():
+        if line.startswith("{"):
+            found.append(json.loads(line))
+    return found
+
+
+def named(process: subprocess.CompletedProcess[str], event: str) -> list[dict[str, Any]]:
+    return [e for e in events(process) if e["event"] == event]
+
+
+def exit_agrees(process: subprocess.CompletedProcess[str]) -> dict[str, Any]:
+    """The JSON the run printed, after checking its exit_code is the process's own."""
+    payload: dict[str, Any] = json.loads(process.stdout)
+    assert payload["exit_code"] == process.returncode, (payload["exit_code"], process.stderr)
+    return payload

@@ -1,0 +1,373 @@
+"""`myopenip dissociate` at its edges, as a user meets them: the confirmation prompt in a
+terminal, signals mid-run, a SIGKILL, settings files shared with other tools, refusals.
+
+Every run here is a real process driving a real Chromium against the real replica; the
+process's exit code and the exit code its JSON reports are checked to agree.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import pty
+import re
+import signal
+import stat
+import struct
+import sys
+import termios
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cli_support import Cli, exit_agrees, named
+from e2e_support import SERVICE, licence, number_state
+
+from myopenip.replica import Replica
+from myopenip_bot.artifacts import find_secrets
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+# One licence in each tab of SRV-10021: the prompt must cover both.
+TWO_TABS = ("--licence", "FPC367128", "--licence", "FPC367131")
+NUMBERS = ("0231456789", "0231456701")
+
+
+class Terminal:
+    """`myopenip …` run in a pseudo-terminal 80 columns wide, as a person runs it."""
+
+    def __init__(self, cli: Cli, *args: str) -> None:
+        env = dict(cli.env, NO_COLOR="1", TERM="xterm", COLUMNS="80", LINES="40")
+        env["MYOPENIP_LOG_LEVEL"] = "warning"  # keep the screen to what a person reads
+        argv = cli.argv(*args)
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the pty is its controlling terminal
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
+            os.chdir(cli.cwd)
+            os.execve(sys.executable, argv, env)
+        self.pid, self.fd = pid, fd
+        self._output = bytearray()
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:
+                chunk = b""
+            with self._changed:
+                if not chunk:
+                    self._changed.notify_all()
+                    return
+                self._output += chunk
+                self._changed.notify_all()
+
+    @property
+    def screen(self) -> str:
+        """Everything shown so far, without colours and with plain line ends."""
+        text = self._output.decode("utf-8", "replace")
+        return ANSI.sub("", text).replace("\r\n", "\n")
+
+    @property
+    def flat(self) -> str:
+        """The screen as one line of words: what wraps in a table or a panel reads whole."""
+        return " ".join(re.sub(r"[│┃┏┓┗┛┡┩└┘┌┐╭╮╰╯─━┳┻╇╈┼]", " ", self.screen).split())
+
+    def expect(self, text: str, timeout: float = 120) -> None:
+        with self._changed:
+            found = self._changed.wait_for(lambda: text in self.screen, timeout)
+        assert found, f"{text!r} never showed; the screen:\n{self.screen}"
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def wait(self, timeout: float = 120) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.1)
+        os.kill(self.pid, signal.SIGKILL)
+        raise AssertionError(f"still running after {timeout} s; the screen:\n{self.screen}")
+
+
+PROMPT_HINT = "[o/oui/y/yes = yes, n/non/no = no; Enter = no]"
+
+
+def test_one_prompt_shows_the_whole_plan_and_warnings_and_no_changes_nothing(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    terminal = Terminal(Cli(tmp_path, replica), *TWO_TABS, "--release-number")
+
+    terminal.expect(PROMPT_HINT)
+    shown = terminal.flat
+    # The whole plan, both tabs, before the first « Valider »: service, client, numbers.
+    for text in ("SRV-10021", "Normandie Logistique", "FPC367128", "FPC367131"):
+        assert text in shown
+    assert "02 31 45 67 89" in shown
+    assert "02 31 45 67 01" in shown
+    assert "Utilisateurs" in shown
+    assert "Groupements" in shown
+    # The portal's warnings whole, wrapped rather than cut at 80 columns.
+    assert "Cette action n'est pas réversible" in shown
+    assert (
+        "Vous pouvez conserver ce numéro pour d'autres utilisateurs si vous le souhaitez" in shown
+    )
+    terminal.type(b"n\r")
+
+    assert terminal.wait() == 4
+    assert terminal.screen.count(PROMPT_HINT) == 1  # one question for the two tabs
+    assert "Traceback" not in terminal.screen
+    assert replica.state() == before
+
+
+def test_yes_at_the_prompt_dissociates_every_licence_of_the_plan(
+    replica: Replica, tmp_path: Path
+) -> None:
+    terminal = Terminal(Cli(tmp_path, replica), *TWO_TABS, "--release-number")
+
+    terminal.expect(PROMPT_HINT)
+    terminal.type(b"oui\r")
+
+    assert terminal.wait() == 0
+    assert terminal.screen.count(PROMPT_HINT) == 1
+    state = replica.state()
+    for number in NUMBERS:
+        assert number_state(state, number) == "quarantine"
+
+
+@pytest.mark.parametrize(
+    ("keys", "name"), [(b"\x04", "Ctrl-D"), (b"\x03", "Ctrl-C")], ids=["ctrl-d", "ctrl-c"]
+)
+def test_hanging_up_at_the_prompt_means_no_without_a_traceback(
+    replica: Replica, tmp_path: Path, keys: bytes, name: str
+) -> None:
+    before = replica.state()
+    terminal = Terminal(Cli(tmp_path, replica), *TWO_TABS, "--keep-number")
+
+    terminal.expect(PROMPT_HINT)
+    terminal.type(keys)
+
+    assert terminal.wait() == 4, terminal.screen
+    assert "Traceback" not in terminal.screen
+    assert "Annuler clicked, nothing changed" in terminal.flat
+    assert replica.state() == before
+
+
+def test_sigterm_while_planning_stops_at_a_safe_point_with_a_summary_and_result_file(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    run = Cli(tmp_path, replica).start(*TWO_TABS, "--release-number", "--yes", "--json")
+
+    run.wait_for_event("licence_planned")
+    run.send(signal.SIGTERM)
+    done = run.finish()
+
+    assert done.returncode == 143, done.stderr
+    payload = exit_agrees(done)
+    assert payload["interrupted"] == "SIGTERM"
+    assert {row["outcome"] for row in payload["results"]} <= {"skipped"}
+    written = Path(payload["trace_dir"]) / "result.json"
+    assert exit_agrees_file(written, 143)["interrupted"] == "SIGTERM"
+    assert "Traceback" not in done.stderr
+    assert replica.state() == before
+
+
+def exit_agrees_file(path: Path, code: int) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    assert payload["exit_code"] == code
+    return payload
+
+
+@pytest.mark.parametrize(
+    ("faults", "outcome"),
+    [((), "done"), (("--drop-after-commit-rate", "1"), "unknown")],
+    ids=["answer-read", "answer-lost"],
+)
+def test_sigterm_right_after_valider_reads_its_answer_and_a_rerun_settles_the_licence(
+    replica_factory: Callable[..., Replica], tmp_path: Path, faults: tuple[str, ...], outcome: str
+) -> None:
+    slow = replica_factory("--latency-ms", "400", *faults)  # « Valider » answers late
+    cli = Cli(tmp_path, slow)
+    run = cli.start("--licence", "FPC367128", "--release-number", "--yes", "--json")
+
+    run.wait_for_event("dissociation_confirmed")  # « Valider » is clicked right after
+    run.send(signal.SIGTERM)
+    done = run.finish()
+
+    assert done.returncode == 143, done.stderr
+    payload = exit_agrees(done)
+    (row,) = payload["results"]
+    assert row["outcome"] == outcome  # the answer was waited for, never cut off
+    if outcome == "unknown":
+        assert "rerun to settle" in row["reason"]
+    assert licence(slow.state(), "FPC367128")["sda"] is None
+    assert [entry["licence_ref"] for entry in slow.state()["audit"]] == ["FPC367128"]
+
+    rerun = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert [r["outcome"] for r in exit_agrees(rerun)["results"]] == ["already_done"]
+    assert len(slow.state()["audit"]) == 1  # settled by reading, never a second « Valider »
+
+
+def test_after_a_sigkill_nothing_the_bot_wrote_holds_a_secret_once_the_next_run_started(
+    replica_factory: Callable[..., Replica], tmp_path: Path
+) -> None:
+    password = "s3cr3t"  # six characters: short passwords are secrets too
+    portal = replica_factory(password=password)
+    system_tmp = tmp_path / "system-tmp"
+    system_tmp.mkdir()
+    cli = Cli(tmp_path, portal, trace="on")
+    cli.env["TMPDIR"] = str(system_tmp)
+    run = cli.start("--licence", "FPC367128", "--keep-number", "--dry-run")
+
+    run.wait_for_event("dialog_read_back")  # logged in, tracing, a dialog open
+    run.process.kill()
+    run.finish()
+
+    work = tmp_path / ".myopenip" / "work"
+    left = [path for path in work.rglob("*")]
+    assert left, "the killed run's working files are still there"
+    for path in [work, *left]:
+        if not path.is_symlink():
+            assert stat.S_IMODE(path.lstat().st_mode) & 0o077 == 0, f"{path} is not private"
+
+    rerun = cli("--licence", "FPC367128", "--keep-number", "--dry-run", "--json")
+
+    assert rerun.returncode == 0, rerun.stderr
+    assert list(work.iterdir()) == []  # the next run removed what the killed one left
+    cookies = {
+        cookie["value"] for cookie in _saved_cookies(cli.state_file) if len(cookie["value"]) >= 8
+    }
+    assert cookies
+    written = [
+        path
+        for path in tmp_path.rglob("*")
+        if path.is_file() and path != cli.state_file and not path.is_relative_to(system_tmp)
+    ]
+    assert written
+    assert find_secrets(tmp_path / "traces", {password} | cookies) == []
+    assert [p for p in written if find_secrets(p, {password} | cookies)] == []
+    # Nothing of the bot's browser went to the shared temp folder.
+    assert find_secrets(system_tmp, {password} | cookies) == []
+    assert not [p for p in system_tmp.rglob("*") if "playwright" in p.name]
+
+
+def _saved_cookies(state_file: Path) -> list[dict[str, Any]]:
+    cookies: list[dict[str, Any]] = json.loads(state_file.read_text())["storage_state"]["cookies"]
+    return cookies
+
+
+def test_a_six_character_password_never_reaches_a_kept_trace(
+    replica_factory: Callable[..., Replica], tmp_path: Path
+) -> None:
+    portal = replica_factory(password="Pw-6ch")
+    cli = Cli(tmp_path, portal, trace="on")
+
+    done = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
+
+    assert done.returncode == 0, done.stderr
+    run_dir = Path(exit_agrees(done)["trace_dir"])
+    assert (run_dir / "trace.zip").is_file()  # kept: MYOPENIP_TRACE=on
+    assert find_secrets(run_dir, ["Pw-6ch"]) == []
+    assert "Pw-6ch" not in done.stdout + done.stderr
+
+
+def test_a_dotenv_shared_with_other_tools_and_lower_case_refs_are_accepted(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path, replica)
+    password = cli.env.pop("MYOPENIP_PASSWORD")
+    (tmp_path / ".env").write_text(
+        f"DATABASE_URL=postgres://db/app\nDJANGO_SECRET_KEY=xyz\nMYOPENIP_PASSWORD={password}\n"
+    )
+
+    done = cli(
+        "--licence", "fpc367128", "--keep-number", "--yes", "--json", service=SERVICE.lower()
+    )
+
+    assert done.returncode == 0, done.stderr
+    assert [r["outcome"] for r in exit_agrees(done)["results"]] == ["done"]
+    assert number_state(replica.state(), "0231456789") == "available"
+
+
+def test_a_typo_among_several_licences_changes_nothing_and_exits_1(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+
+    refused = Cli(tmp_path, replica)(
+        "--licence", "FPC367128", "--licence", "FPC36712B", "--release-number", "--yes", "--json"
+    )
+
+    assert refused.returncode == 1, refused.stderr
+    payload = exit_agrees(refused)
+    assert [r["outcome"] for r in payload["results"]] == ["skipped", "refused"]
+    assert "FPC36712B" in payload["error"]
+    assert replica.state() == before
+
+
+@pytest.mark.parametrize("mode", [(), ("--dry-run",)], ids=["real-run", "dry-run"])
+def test_a_suspended_service_exits_1_naming_its_state_and_nothing_changes(
+    replica: Replica, tmp_path: Path, mode: tuple[str, ...]
+) -> None:
+    before = replica.state()
+    one = next(row for row in before["licences"] if row["service_ref"] == "SRV-10024")
+
+    refused = Cli(tmp_path, replica)(
+        "--licence", one["ref"], "--release-number", "--yes", "--json", *mode, service="SRV-10024"
+    )
+
+    assert refused.returncode == 1, refused.stderr
+    assert "« Suspendu »" in exit_agrees(refused)["error"]
+    assert replica.state() == before
+
+
+def test_a_refusal_after_valider_exits_1_with_the_portals_words(
+    replica: Replica, tmp_path: Path
+) -> None:
+    # The back office suspends the service while the bot has planned and the dialog is
+    # being prepared: the portal itself refuses « Valider ».
+    cli = Cli(tmp_path, replica)
+    run = cli.start("--licence", "FPC367128", "--release-number", "--yes", "--json")
+    run.wait_for_event("dissociation_opened")
+    replica.test_api("service-state", {"service_ref": SERVICE, "state": "Suspendu"})
+    done = run.finish()
+
+    assert done.returncode == 1, done.stderr
+    (row,) = exit_agrees(done)["results"]
+    assert row["outcome"] == "refused"
+    assert "n'est pas un service MetaCentrex actif" in row["reason"]
+    assert len(named(done, "dissociation_submitted")) == 1
+    assert replica.state()["audit"] == []
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named_in_error"),
+    [
+        ("traces_dir", "{tmp}/a-file/traces", "MYOPENIP_TRACES_DIR"),
+        ("browser_path", "{tmp}/a-file", "MYOPENIP_BROWSER_PATH"),
+    ],
+)
+def test_an_unusable_folder_or_browser_is_one_clear_line_and_exit_2(
+    replica: Replica, tmp_path: Path, setting: str, value: str, named_in_error: str
+) -> None:
+    (tmp_path / "a-file").write_text("not a folder, not a browser")
+    cli = Cli(tmp_path, replica, **{setting: value.format(tmp=tmp_path)})
+
+    failed = cli("--licence", "FPC367128", "--release-number", "--yes")
+
+    assert failed.returncode == 2
+    assert named_in_error in failed.stderr
+    assert "Traceback" not in failed.stderr
+    assert not named(failed, "browser_found")

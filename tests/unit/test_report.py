@@ -1,0 +1,164 @@
+"""One exit code per run: interrupted 128+N, then technical 3 > usage 2 > refused 1 > no 4 > 0."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from myopenip_bot.models import ErrorKind, LicenceResult, Outcome, RunResult, Target
+from myopenip_bot.report import exit_code, to_json
+
+SIGINT, SIGTERM = 2, 15
+
+
+def run_of(
+    *outcomes: Outcome,
+    error_kind: ErrorKind | None = None,
+    interrupted: int | None = None,
+) -> RunResult:
+    """A run of service SRV-10021 with one licence per outcome, in order."""
+    return RunResult(
+        service_ref="SRV-10021",
+        keep_number=False,
+        dry_run=False,
+        results=[
+            LicenceResult(
+                target=Target(licence_ref=f"FPC3671{index:02d}"),
+                outcome=outcome,
+                licence_ref=f"FPC3671{index:02d}",
+                number=f"02314567{index:02d}",
+            )
+            for index, outcome in enumerate(outcomes)
+        ],
+        error="stopped" if error_kind or interrupted else None,
+        error_kind=error_kind,
+        interrupted=interrupted,
+    )
+
+
+@pytest.mark.parametrize(
+    "outcomes",
+    [
+        (),
+        (Outcome.DONE,),
+        (Outcome.ALREADY_DONE,),
+        (Outcome.WOULD_DO,),
+        (Outcome.SKIPPED,),
+        (Outcome.DONE, Outcome.ALREADY_DONE, Outcome.WOULD_DO, Outcome.SKIPPED),
+    ],
+    ids=lambda outcomes: "+".join(o.value for o in outcomes) or "nothing",
+)
+def test_a_run_with_nothing_refused_failed_or_declined_exits_0(
+    outcomes: tuple[Outcome, ...],
+) -> None:
+    assert exit_code(run_of(*outcomes)) == 0
+
+
+@pytest.mark.parametrize(
+    ("outcome", "code"),
+    [
+        (Outcome.REFUSED, 1),
+        (Outcome.FAILED, 3),
+        (Outcome.UNKNOWN, 3),
+        (Outcome.NOT_CONFIRMED, 4),
+    ],
+    ids=lambda value: value.value if isinstance(value, Outcome) else str(value),
+)
+def test_each_outcome_that_is_not_success_has_its_own_code(outcome: Outcome, code: int) -> None:
+    assert exit_code(run_of(outcome)) == code
+
+
+@pytest.mark.parametrize(
+    ("kind", "code"),
+    [
+        (ErrorKind.TECHNICAL, 3),
+        (ErrorKind.USAGE, 2),
+        (ErrorKind.AUTHENTICATION, 2),
+        (ErrorKind.BUSINESS, 1),
+    ],
+    ids=lambda value: value.value if isinstance(value, ErrorKind) else str(value),
+)
+def test_a_run_level_failure_gives_the_code_of_its_kind(kind: ErrorKind, code: int) -> None:
+    assert exit_code(run_of(error_kind=kind)) == code
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "kind", "code"),
+    [
+        # the docstring's own cases
+        ((Outcome.DONE, Outcome.REFUSED), None, 1),
+        ((Outcome.DONE, Outcome.UNKNOWN), None, 3),
+        # technical 3 beats everything else
+        ((Outcome.DONE, Outcome.FAILED), None, 3),
+        ((Outcome.REFUSED, Outcome.FAILED, Outcome.NOT_CONFIRMED), None, 3),
+        ((Outcome.REFUSED,), ErrorKind.TECHNICAL, 3),
+        ((Outcome.FAILED,), ErrorKind.USAGE, 3),
+        ((Outcome.NOT_CONFIRMED,), ErrorKind.TECHNICAL, 3),
+        ((Outcome.SKIPPED, Outcome.SKIPPED), ErrorKind.TECHNICAL, 3),
+        # then usage 2
+        ((Outcome.REFUSED,), ErrorKind.USAGE, 2),
+        ((Outcome.REFUSED, Outcome.NOT_CONFIRMED), ErrorKind.AUTHENTICATION, 2),
+        ((Outcome.SKIPPED,), ErrorKind.AUTHENTICATION, 2),
+        # then refused 1
+        ((Outcome.REFUSED, Outcome.NOT_CONFIRMED), None, 1),
+        ((Outcome.NOT_CONFIRMED,), ErrorKind.BUSINESS, 1),
+        ((Outcome.ALREADY_DONE, Outcome.SKIPPED), ErrorKind.BUSINESS, 1),
+        # then not confirmed 4, over success
+        ((Outcome.ALREADY_DONE, Outcome.NOT_CONFIRMED), None, 4),
+        ((Outcome.NOT_CONFIRMED, Outcome.NOT_CONFIRMED), None, 4),
+    ],
+)
+def test_when_several_codes_apply_the_first_of_the_precedence_wins(
+    outcomes: tuple[Outcome, ...], kind: ErrorKind | None, code: int
+) -> None:
+    assert exit_code(run_of(*outcomes, error_kind=kind)) == code
+
+
+@pytest.mark.parametrize(
+    ("outcomes", "kind"),
+    [
+        ((), None),
+        ((Outcome.DONE,), None),
+        ((Outcome.DONE, Outcome.UNKNOWN, Outcome.SKIPPED), ErrorKind.TECHNICAL),
+        ((Outcome.REFUSED, Outcome.NOT_CONFIRMED), ErrorKind.USAGE),
+    ],
+)
+@pytest.mark.parametrize(("signum", "code"), [(SIGINT, 130), (SIGTERM, 143)])
+def test_an_interrupted_run_exits_128_plus_the_signal_whatever_else_happened(
+    outcomes: tuple[Outcome, ...], kind: ErrorKind | None, signum: int, code: int
+) -> None:
+    assert exit_code(run_of(*outcomes, error_kind=kind, interrupted=signum)) == code
+
+
+def test_the_json_of_an_interrupted_run_names_the_signal_and_holds_the_same_exit_code() -> None:
+    result = run_of(
+        Outcome.DONE, Outcome.UNKNOWN, error_kind=ErrorKind.TECHNICAL, interrupted=SIGTERM
+    )
+
+    data = json.loads(to_json(result))
+
+    assert data["interrupted"] == "SIGTERM"
+    assert data["exit_code"] == exit_code(result) == 143
+    assert [row["outcome"] for row in data["results"]] == ["done", "unknown"]
+    assert data["error_kind"] == "technical"
+    assert data["counts"]["done"] == 1
+    assert data["counts"]["unknown"] == 1
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        run_of(Outcome.DONE),
+        run_of(Outcome.DONE, Outcome.REFUSED),
+        run_of(Outcome.NOT_CONFIRMED),
+        run_of(Outcome.SKIPPED, error_kind=ErrorKind.AUTHENTICATION),
+        run_of(Outcome.ALREADY_DONE, Outcome.FAILED, error_kind=ErrorKind.TECHNICAL),
+    ],
+    ids=["ok", "refused", "not-confirmed", "usage", "technical"],
+)
+def test_the_json_of_a_run_holds_the_same_exit_code_as_the_process(result: RunResult) -> None:
+    data = json.loads(to_json(result))
+
+    assert data["exit_code"] == exit_code(result)
+    assert data["interrupted"] is None
