@@ -133,7 +133,7 @@ def run(args: argparse.Namespace) -> int:
         console.print(_number_states(replica, [n for n in initial.values() if n]))
     console.print(
         f"Each run has its folder under {args.traces_dir}/; open a trace with "
-        "`.venv/bin/playwright show-trace <folder>/trace-1.zip`."
+        "`.venv/bin/playwright show-trace <folder>/trace.zip`."
     )
     console.print("[green]Demo finished.[/green]" if ok else "[red]The demo failed.[/red]")
     return 0 if ok else 1
