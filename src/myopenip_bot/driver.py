@@ -35,6 +35,7 @@ from myopenip_bot.pages import (
     Navigation,
     ServiceRow,
     ServiceSettingsPage,
+    prepare_page,
 )
 from myopenip_bot.retry import backoff_delay
 from myopenip_bot.selectors import Selectors
@@ -90,6 +91,7 @@ class PortalDriver:
         self.service: ServiceInfo | None = None
         self._settings: ServiceSettingsPage | None = None  # the service page we are on
         self._dirty = False  # a dialog was opened on it: ticks or a status may linger
+        prepare_page(page)
 
     def start(self, service_ref: str) -> None:
         """Begin a run on `service_ref`: counters and remembered pages start afresh."""
@@ -246,7 +248,7 @@ class PortalDriver:
         """Every row (all pages) whose ref or number is exactly the one asked for."""
         results = self.results(tab)
         formats = ["{digits}", "{grouped}"] if number else [None]
-        preferred = self.selectors.texts.number_filter_format
+        preferred = self.selectors.hints.number_filter_format
         formats.sort(key=lambda f: f != preferred)
         for number_format in formats:
             rows = results.search(licence=ref or "", number=number, number_format=number_format)

@@ -25,6 +25,7 @@ from myopenip_bot.models import Tab
 
 __all__ = [
     "Control",
+    "Hints",
     "Selectors",
     "Texts",
     "default_selectors_path",
@@ -185,13 +186,8 @@ class Texts(_Strict):
     keep_yes: str
     keep_no: str
     status_dissociated: re.Pattern[str]
-    loading: str
-    empty_results: str
-    empty_services: str
-    technical_error: str
     service_type_with_licences: str
     service_state_active: str
-    number_filter_format: Literal["{digits}", "{grouped}"]
 
     @field_validator("licence_cell")
     @classmethod
@@ -207,6 +203,20 @@ class Texts(_Strict):
     @classmethod
     def _status_groups(cls, value: re.Pattern[str]) -> re.Pattern[str]:
         return _require_groups(value, "count")
+
+
+class Hints(_Strict):
+    """Guesses about the real portal that the guide and the spec do not show.
+
+    The bot may use them to go faster or to say more, never as a condition to go on:
+    it works, at full speed, on a portal that shows none of them.
+    """
+
+    loading: str
+    empty_results: str
+    empty_services: str
+    technical_error: str
+    number_filter_format: Literal["{digits}", "{grouped}"]
 
 
 def _require_groups(value: re.Pattern[str], *groups: str) -> re.Pattern[str]:
@@ -227,6 +237,7 @@ class Selectors(_Strict):
     licences: LicencesSelectors
     dialog: DialogSelectors
     texts: Texts
+    hints: Hints
 
 
 def default_selectors_path() -> Path:

@@ -68,6 +68,7 @@ class Submitter:
         for item in batch:
             results.tick(item.ref or "")
         self.driver.mark_dirty()
+        results.expect_ticked([item.ref or "" for item in batch], f"ticking in {tab.value}")
         dialog = results.open_dissociation()
         self._read_back(dialog, batch, check_keep=False)
         for item in batch:

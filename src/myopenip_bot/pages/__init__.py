@@ -4,6 +4,7 @@ None of them prints, asserts or decides: they return data or the next page objec
 raise SessionExpiredError / TechnicalError when the portal shows its login or an error page.
 """
 
+from myopenip_bot.pages._base import prepare_page
 from myopenip_bot.pages.dialog import AnswerKind, DialogRow, DissociationDialog, SubmitAnswer
 from myopenip_bot.pages.licences import LicenceResultsPage, LicenceRow
 from myopenip_bot.pages.login import LoginPage
@@ -23,4 +24,5 @@ __all__ = [
     "ServiceSettingsPage",
     "ServicesPage",
     "SubmitAnswer",
+    "prepare_page",
 ]

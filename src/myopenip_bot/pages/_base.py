@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import re
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import structlog
 from playwright.sync_api import Error as PlaywrightError
@@ -20,6 +22,7 @@ from playwright.sync_api import Locator, Page, Request, Response, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from myopenip_bot.errors import SessionExpiredError, TechnicalError, TransientError
+from myopenip_bot.pages._table import aria_rows
 from myopenip_bot.retry import backoff_delay
 from myopenip_bot.selectors import Control, Selectors, locate
 
@@ -35,6 +38,80 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429})
 # Times a search (a GET: asking again changes nothing) is sent in place before the
 # failure goes up to the runner, which then redoes the whole step from a fresh page.
 IN_PLACE_ATTEMPTS = 3
+
+
+# How long the page must stay still (no DOM change, no request of its own under way) for
+# what it shows to count as settled. Portals differ in how they render results; none
+# needs to say "done": a still page whose requests are all answered is done.
+QUIET_MS = 75
+
+# Installed in every page the bot drives (before the portal's own scripts): counts the
+# page's fetch/XHR requests under way and notes the time of the last DOM change. It only
+# observes; the portal's requests go through unchanged.
+SETTLE_SCRIPT = """
+(() => {
+  if (window.__myopenipSettle) return;
+  const state = { id: Math.random().toString(36).slice(2), last: performance.now(), open: [] };
+  const touch = () => { state.last = performance.now(); };
+  const track = () => {
+    const t = performance.now();
+    state.open.push(t);
+    touch();
+    return () => {
+      const i = state.open.indexOf(t);
+      if (i >= 0) state.open.splice(i, 1);
+      touch();
+    };
+  };
+  const fetch0 = window.fetch;
+  if (fetch0) {
+    window.fetch = function (...args) {
+      const done = track();
+      return fetch0.apply(this, args).then(
+        (r) => { done(); return r; }, (e) => { done(); throw e; });
+    };
+  }
+  const send0 = XMLHttpRequest.prototype.send;
+  XMLHttpRequest.prototype.send = function (...args) {
+    const done = track();
+    this.addEventListener("loadend", done, { once: true });
+    return send0.apply(this, args);
+  };
+  state.mark = () => [state.id, performance.now()];
+  state.settled = (mark, quiet) => {
+    const since = mark && mark[0] === state.id ? mark[1] : 0;
+    const busy = state.open.some((t) => t >= since);
+    return !busy && performance.now() - state.last >= quiet;
+  };
+  window.__myopenipSettle = state;
+  new MutationObserver(touch).observe(document, {
+    subtree: true, childList: true, characterData: true, attributes: true });
+})();
+"""
+
+# Waits for that state; on a page without the script (not yet reloaded since the bot
+# started), it watches DOM changes from now on and counts no request.
+_SETTLED = """
+([mark, quiet]) => {
+  const state = window.__myopenipSettle;
+  if (state) return state.settled(mark, quiet);
+  if (!window.__myopenipQuiet) {
+    const q = window.__myopenipQuiet = { last: performance.now() };
+    new MutationObserver(() => { q.last = performance.now(); }).observe(document, {
+      subtree: true, childList: true, characterData: true, attributes: true });
+  }
+  return performance.now() - window.__myopenipQuiet.last >= quiet;
+}
+"""
+
+_prepared: weakref.WeakSet[Page] = weakref.WeakSet()
+
+
+def prepare_page(page: Page) -> None:
+    """Let the bot tell when `page` has settled, from its next load on (once per page)."""
+    if page not in _prepared:
+        page.add_init_script(SETTLE_SCRIPT)
+        _prepared.add(page)
 
 
 def is_transient(status: int) -> bool:
@@ -53,10 +130,11 @@ class _RequestFailed(TransientError):
 
 @dataclass(frozen=True)
 class TableRow:
-    """One data row of a table: its cells by column header, and its whole text."""
+    """One row of a table: its cells by column header, its whole text, its named controls."""
 
     cells: dict[str, str]
     text: str
+    controls: tuple[tuple[str, str], ...] = ()
 
 
 def squash(text: str) -> str:
@@ -91,13 +169,20 @@ class Screen:
     ) -> Locator:
         return locate(self.page if scope is None else scope, control, **values)
 
+    def _table(self, control: Control, scope: Page | Locator | None = None) -> Locator:
+        """The tables `control` finds; an ARIA grid is a table too (its subclass role)."""
+        found = self._locate(control, scope)
+        if control.role == "table":
+            found = found.or_((scope or self.page).get_by_role("grid"))
+        return found
+
     @property
     def _login_heading(self) -> Locator:
         return self._locate(self.selectors.login.heading)
 
     @property
     def _technical_error(self) -> Locator:
-        return self.page.get_by_text(self.selectors.texts.technical_error)
+        return self.page.get_by_text(self.selectors.hints.technical_error)
 
     # -- waiting --------------------------------------------------------------------
 
@@ -123,7 +208,7 @@ class Screen:
             raise SessionExpiredError(f"{step}: the portal showed its login page")
         if _visible(self._technical_error):
             raise TechnicalError(
-                f"{step}: the portal answered {self.selectors.texts.technical_error!r}"
+                f"{step}: the portal answered {self.selectors.hints.technical_error!r}"
             )
 
     def _expect(self, check: Callable[[], None], step: str, what: str) -> None:
@@ -147,8 +232,9 @@ class Screen:
         """
         action = click
         for attempt in range(1, IN_PLACE_ATTEMPTS + 1):
+            mark = self._mark()
             try:
-                return self._submit_once(action, step)
+                response = self._submit_once(action, step)
             except _RequestFailed as failed:
                 if attempt == IN_PLACE_ATTEMPTS or failed.method != "GET":
                     raise
@@ -156,6 +242,9 @@ class Screen:
                 # allowed: backoff with jitter before asking a failing portal again
                 time.sleep(backoff_delay(attempt, base=0.5, cap=2.0))
                 action = self._reload if failed.document else click
+                continue
+            self._wait_settled(step, mark)
+            return response
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _reload(self) -> None:
@@ -218,43 +307,77 @@ class Screen:
                 pass  # a portal may rewrite its address once loaded: the content waits follow
         return response
 
+    def _mark(self) -> Any:
+        """A point in the page's life: requests sent after it count for `_wait_settled`."""
+        try:
+            return self.page.evaluate(
+                "() => window.__myopenipSettle ? window.__myopenipSettle.mark() : null"
+            )
+        except PlaywrightError:
+            return None  # a page being replaced: the next one counts from its start
+
+    def _wait_settled(
+        self, step: str, mark: Any = None, scope: Page | Locator | None = None
+    ) -> None:
+        """Wait until the page has settled: every request it sent since `mark` answered,
+        nothing changed for QUIET_MS, and nothing shows a loading state.
+
+        No text needs to say "done": a loading sentence is only a hint, while aria-busy
+        and a progressbar are ARIA states any portal may use.
+        """
+        try:
+            self.page.wait_for_function(
+                _SETTLED, arg=[mark, QUIET_MS], timeout=self.timeout_ms, polling="raf"
+            )
+        except PlaywrightError as error:
+            self._raise_for_page(step)
+            raise TechnicalError(
+                f"{step}: the page did not settle within {self.timeout_ms / 1000:g} s "
+                f"({_first_line(error)})"
+            ) from None
+        self._settle(scope or self.page, step)
+
     def _settle(self, scope: Page | Locator, step: str) -> None:
-        """Wait until nothing in `scope` is loading (no aria-busy, no loading text)."""
-        loading = scope.get_by_text(self.selectors.texts.loading)
-        busy = scope.locator("[aria-busy='true']")  # an ARIA state, not a style hook
+        """Wait until nothing in `scope` shows a loading state (aria-busy, a progressbar,
+        or the loading hint text)."""
+        loading = (
+            scope.get_by_text(self.selectors.hints.loading)
+            .or_(scope.locator("[aria-busy='true']"))  # an ARIA state, not a style hook
+            .or_(scope.get_by_role("progressbar"))
+        )
         self._expect(
             lambda: expect(loading.filter(visible=True)).to_have_count(0, timeout=self.timeout_ms),
             step,
             "the end of loading",
         )
-        self._expect(
-            lambda: expect(busy).to_have_count(0, timeout=self.timeout_ms),
-            step,
-            "the end of loading (aria-busy)",
-        )
 
     # -- reading tables -------------------------------------------------------------
 
-    def _read_table(self, table: Locator, empty: str) -> list[TableRow]:
-        """Every data row of `table`, cells keyed by their column header's text.
+    def _read_table(self, table: Locator) -> list[TableRow]:
+        """Every row of `table` but its header, cells keyed by their column header's name.
 
-        A row saying `empty` ("Aucune licence ne correspond …") is a message, not data.
+        Read in one go from the table's ARIA snapshot: a portal that re-renders or
+        reorders its rows meanwhile is never read half old, half new. Rows that are not
+        data (a "nothing found" message) are the caller's to drop, by their content.
         """
         if table.count() == 0:
             return []
-        headers = [squash(text) for text in table.get_by_role("columnheader").all_inner_texts()]
-        rows: list[TableRow] = []
-        for row in self._data_rows(table).all():
-            if squash(empty) in squash(row.inner_text()):
+        try:
+            rows = aria_rows(table.aria_snapshot(timeout=self.timeout_ms))
+        except PlaywrightError:
+            return []  # the table went away while read: the caller's waits decide
+        headers = next((row.cells for row in rows if row.header), [])
+        found: list[TableRow] = []
+        for row in rows:
+            if row.header:
                 continue
-            # A row may head itself with a rowheader (<th scope="row">): read both, in order.
-            found = row.get_by_role("cell").or_(row.get_by_role("rowheader"))
-            cells = [squash(text) for text in found.all_inner_texts()]
+            cells = [squash(cell) for cell in row.cells]
             by_header = (
                 dict(zip(headers, cells, strict=False)) if len(cells) == len(headers) else {}
             )
-            rows.append(TableRow(cells=by_header, text=squash(row.inner_text())))
-        return rows
+            text = squash(row.name) or " ".join(cells)
+            found.append(TableRow(cells=by_header, text=text, controls=tuple(row.controls)))
+        return found
 
     def _data_rows(self, table: Locator) -> Locator:
         """The rows of `table` that hold cells (the header row holds only column headers)."""

@@ -85,7 +85,7 @@ class DissociationDialog(Screen):
     def wait_loaded(self, step: str) -> DissociationDialog:
         """Wait for the dialog and its fetched content (rows, or "Licences sans numéro")."""
         self._await(self.heading, step)
-        self._settle(self.dialog, step)
+        self._wait_settled(step, scope=self.dialog)
         content = (
             self._locate(self.selectors.dialog.any_keep_select, self.dialog)
             .or_(self.dialog.get_by_text(self.selectors.texts.without_number))
@@ -225,7 +225,7 @@ class DissociationDialog(Screen):
         if _visible(self._technical_error):
             return SubmitAnswer(
                 AnswerKind.LOST,
-                problem=f"the portal answered {self.selectors.texts.technical_error!r}",
+                problem=f"the portal answered {self.selectors.hints.technical_error!r}",
             )
         return SubmitAnswer(AnswerKind.LOST, problem="the answer vanished before it could be read")
 

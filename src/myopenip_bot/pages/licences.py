@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from playwright.sync_api import Locator, Page, expect
@@ -59,11 +60,7 @@ class LicenceResultsPage(Screen):
     def table(self) -> Locator:
         column = self.selectors.texts.licence_columns.licence
         header = self.page.get_by_role("columnheader", name=column, exact=True)
-        return self._locate(self.selectors.licences.table, self.scope).filter(has=header)
-
-    @property
-    def empty_message(self) -> Locator:
-        return self.scope.get_by_text(self.selectors.texts.empty_results)
+        return self._table(self.selectors.licences.table, self.scope).filter(has=header)
 
     @property
     def next_page_link(self) -> Locator:
@@ -77,12 +74,12 @@ class LicenceResultsPage(Screen):
         return self._locate(self.selectors.licences.row_checkbox, self.table, ref=ref)
 
     def wait(self, step: str) -> LicenceResultsPage:
-        """Wait for the tab's search form and its first results, if it loads any.
+        """Wait for the tab's search form and for the page to settle (its first results).
 
         Raises SessionExpiredError when the login page shows instead.
         """
         self._await(self.search_button, step)
-        self._settle(self.scope, step)
+        self._wait_settled(step, scope=self.scope)
         return self
 
     def search(
@@ -91,16 +88,18 @@ class LicenceResultsPage(Screen):
         """Fill the "Licence" and "SDA" filters (substring matches), search, return the rows.
 
         `number` is ten digits; it is typed as `number_format` ("{digits}" or "{grouped}")
-        says, by default as the selectors' `texts.number_filter_format` says.
-        Returns only when the new results show: nothing loading, and every row matching
-        the filters (or the empty-results message), so no stale row is ever read or ticked.
+        says, by default as the selectors' `hints.number_filter_format` says.
+        Returns once the portal has answered this search and the page has settled
+        (nothing under way, nothing loading, nothing changing), the table is shown and no
+        row contradicts the filters: no stale row is ever read or ticked, and zero rows
+        mean "nothing found" without any sentence saying so.
         """
         what = " ".join(part for part in (licence, number and format_number(number)) if part)
         step = f"searching {what or 'every licence'} in {self.tab.value}"
         self.wait(step)
         typed = ""
         if number:
-            typed = (number_format or self.selectors.texts.number_filter_format).format(
+            typed = (number_format or self.selectors.hints.number_filter_format).format(
                 digits=number, grouped=format_number(number)
             )
         self.licence_filter.fill(licence)
@@ -118,9 +117,14 @@ class LicenceResultsPage(Screen):
         return rows
 
     def rows(self) -> list[LicenceRow]:
-        """The licences on the current page of results."""
-        empty = self.selectors.texts.empty_results
-        return [self._licence_row(row) for row in self._read_table(self.table, empty)]
+        """The licences on the current page of results (rows without a licence ref, such
+        as a "nothing found" message, are not licences)."""
+        pattern = self.selectors.texts.licence_ref
+        return [
+            self._licence_row(row)
+            for row in self._read_table(self.table)
+            if pattern.search(row.text) or any(pattern.search(c) for c in row.cells.values())
+        ]
 
     def next_page(self, *, licence: str = "", number: str | None = None) -> bool:
         """Go to the next page of results ("Suivant"); False when there is none."""
@@ -137,6 +141,16 @@ class LicenceResultsPage(Screen):
         """Tick the row's checkbox "Sélectionner <ref>" (exactly one must exist)."""
         self.checkbox(ref).check()
         log.info("licence_ticked", licence=ref, tab=self.tab.value)
+
+    def expect_ticked(self, refs: list[str], step: str) -> None:
+        """Every row of `refs` is ticked (also after the portal re-rendered its rows)."""
+        for ref in refs:
+            self._expect(
+                partial(self._expect_checked, self.checkbox(ref)), step, f"the tick of {ref}"
+            )
+
+    def _expect_checked(self, box: Locator) -> None:
+        expect(box).to_be_checked(timeout=self.timeout_ms)
 
     def open_dissociation(self) -> DissociationDialog:
         """Actions > "Dissocier vos numéros"; return the dialog once its content is loaded."""
@@ -162,28 +176,28 @@ class LicenceResultsPage(Screen):
         return [squash(text) for text in status.filter(visible=True).all_inner_texts() if text]
 
     def _wait_for_results(self, licence: str, number: str | None, step: str) -> None:
-        self._settle(self.scope, step)
-        rows = self._data_rows(self.table).filter(has_not_text=self.selectors.texts.empty_results)
+        """After the answer has settled: the table is shown, and no licence row in it
+        contradicts the filters (a row of the previous search still on screen)."""
+        self._expect(
+            lambda: expect(self.table).to_be_visible(timeout=self.timeout_ms),
+            step,
+            "the results table",
+        )
+        licences = self._data_rows(self.table).filter(has_text=self.selectors.texts.licence_ref)
         if licence:
-            stale = rows.filter(has_not_text=re.compile(re.escape(licence), re.I))
+            stale = licences.filter(has_not_text=re.compile(re.escape(licence), re.I))
             self._expect(
                 lambda: expect(stale).to_have_count(0, timeout=self.timeout_ms),
                 step,
                 f"results showing only licences matching {licence!r}",
             )
         if number:
-            stale = rows.filter(has_not_text=digits_pattern(number))
+            stale = licences.filter(has_not_text=digits_pattern(number))
             self._expect(
                 lambda: expect(stale).to_have_count(0, timeout=self.timeout_ms),
                 step,
                 f"results showing only the number {format_number(number)}",
             )
-        shown = rows.or_(self.empty_message)
-        self._expect(
-            lambda: expect(shown).not_to_have_count(0, timeout=self.timeout_ms),
-            step,
-            "results or the empty-results message",
-        )
 
     def _licence_row(self, row: TableRow) -> LicenceRow:
         texts = self.selectors.texts

@@ -56,7 +56,7 @@ class LoginPage(Screen):
         )
         if _visible(self._technical_error) and not self.is_shown():
             raise TechnicalError(
-                f"{step}: the portal answered {self.selectors.texts.technical_error!r}"
+                f"{step}: the portal answered {self.selectors.hints.technical_error!r}"
             )
 
     def log_in(self, username: str, password: SecretStr) -> None:
@@ -91,7 +91,7 @@ class LoginPage(Screen):
         if not _visible(menu):
             if _visible(self._technical_error):
                 raise TechnicalError(
-                    f"{step}: the portal answered {self.selectors.texts.technical_error!r}"
+                    f"{step}: the portal answered {self.selectors.hints.technical_error!r}"
                 )
             alerts = self.error.filter(visible=True).all_inner_texts()
             message = "; ".join(squash(text) for text in alerts)

@@ -19,17 +19,23 @@ class Navigation(Screen):
         return self._locate(self.selectors.navigation.services_menu)
 
     @property
-    def bar(self) -> Locator | Page:
-        """The navigation landmark holding "Mes Services", else the whole page.
+    def menu_scope(self) -> Locator | Page:
+        """Where the open menu's "Paramétrage / Monitoring" is: an open role=menu holding
+        it (wherever the portal attached it), else the navigation landmark holding
+        "Mes Services", else the whole page.
 
         Scoping matters: a breadcrumb may hold another link "Paramétrage / Monitoring".
         """
+        link = self.selectors.navigation.services_settings
+        menu = self.page.get_by_role("menu").filter(has=self._locate(link)).filter(visible=True)
+        if menu.count() == 1:
+            return menu
         bar = self.page.get_by_role("navigation").filter(has=self.services_menu)
         return bar if bar.count() == 1 else self.page
 
     @property
     def services_settings(self) -> Locator:
-        return self._locate(self.selectors.navigation.services_settings, self.bar)
+        return self._locate(self.selectors.navigation.services_settings, self.menu_scope)
 
     @property
     def logout(self) -> Locator:
@@ -49,7 +55,8 @@ class Navigation(Screen):
         step = "opening Mes Services > Paramétrage / Monitoring"
         self._await(self.services_menu, step)
         self.services_menu.click()
-        self._await(self.services_settings, step)
+        # The link shows once the menu is open, wherever it is attached in the page.
+        self._await(self._locate(self.selectors.navigation.services_settings), step)
         self.services_settings.click()
         services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
         self._await(services.heading, step)

@@ -48,7 +48,7 @@ class ServicesPage(Screen):
     def table(self) -> Locator:
         columns = self.selectors.texts.service_columns
         header = self.page.get_by_role("columnheader", name=columns.ref, exact=True)
-        return self._locate(self.selectors.services.table).filter(has=header)
+        return self._table(self.selectors.services.table).filter(has=header)
 
     @property
     def next_page_link(self) -> Locator:
@@ -70,7 +70,8 @@ class ServicesPage(Screen):
         return found
 
     def rows(self) -> list[ServiceRow]:
-        """The services on the current page of results."""
+        """The services on the current page of results (a row without a ref, such as a
+        "nothing found" message, is not a service)."""
         columns = self.selectors.texts.service_columns
         return [
             ServiceRow(
@@ -81,7 +82,8 @@ class ServicesPage(Screen):
                 client=row.cells.get(columns.client, ""),
                 account=row.cells.get(columns.account, ""),
             )
-            for row in self._read_table(self.table, self.selectors.texts.empty_services)
+            for row in self._read_table(self.table)
+            if row.cells.get(columns.ref)
         ]
 
     def open_service(self, ref: str) -> ServiceSettingsPage:
@@ -98,12 +100,17 @@ class ServicesPage(Screen):
         return settings
 
     def _wait_for_rows(self, ref: str, step: str) -> None:
-        self._settle(self.page, step)
-        other = (
-            self._data_rows(self.table)
-            .filter(has_not_text=re.compile(re.escape(ref), re.I))
-            .filter(has_not_text=self.selectors.texts.empty_services)
+        """After the answer has settled: the table is shown, and no service row in it
+        contradicts the filter (a row of the previous page still on screen)."""
+        self._expect(
+            lambda: expect(self.table).to_be_visible(timeout=self.timeout_ms),
+            step,
+            "the services table",
         )
+        services = self._data_rows(self.table).filter(
+            has=self._locate(self.selectors.services.configure)
+        )
+        other = services.filter(has_not_text=re.compile(re.escape(ref), re.I))
         self._expect(
             lambda: expect(other).to_have_count(0, timeout=self.timeout_ms),
             step,
