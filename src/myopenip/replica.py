@@ -61,10 +61,15 @@ def run_replica(
     password: str = "demo",
     test_api: bool = True,
     startup_timeout: float = 30.0,
+    markup: str = "classic",
 ) -> Iterator[Replica]:
-    """Serve the replica on 127.0.0.1 and a free port for the duration of the block."""
+    """Serve the replica on 127.0.0.1 and a free port for the duration of the block.
+
+    `markup` picks its front end: "classic" or "aria" (same portal, other URLs and markup).
+    """
     command: list[str] = [sys.executable, "-m", "myopenip_portal", "--host", "127.0.0.1"]
     command += ["--port", "0", "--user", username, "--password", password]
+    command += ["--markup", markup]
     if seed is not None:
         command += ["--seed", str(seed)]
     if test_api:

@@ -120,6 +120,8 @@ class Submitter:
         """Click « Valider » once for `batch` and return the portal's answer, whatever it is."""
         for item in batch:
             item.submissions += 1
+        # Past the last safe point: a signal from now on waits for the answer to be read.
+        log.info("valider_clicking", licences=[item.ref for item in batch])
         answer = dialog.validate()
         if answer.problem:
             log.warning("valider_unconfirmed", answer=answer.kind.value, problem=answer.problem)

@@ -1,7 +1,9 @@
 """The replica's routes: login, the service list, a service's licences and the dissociation.
 
 Pages are server-rendered (Jinja2); a service's licences and the dissociation go through
-a small JSON API under /api/ that the page's JavaScript calls, like the real portal does.
+a small JSON API that the page's JavaScript calls, like the real portal does. The same
+handlers serve both markups (`--markup classic|aria`): each reads its URLs, query and
+form names, page size and templates from the app's `Markup` (markup.py).
 """
 
 from __future__ import annotations
@@ -30,12 +32,12 @@ from myopenip_portal import db
 from myopenip_portal.auth import LOGIN_COOKIE, SESSION_COOKIE, Session, new_token, tokens_match
 from myopenip_portal.config import PortalConfig
 from myopenip_portal.faults import FaultMiddleware, ResponseDropped
+from myopenip_portal.markup import ARIA, Markup, markup_named
 from myopenip_portal.portal import Portal
 from myopenip_portal.sessions import SessionMiddleware
 from myopenip_portal.testapi import test_routes
 
 HERE = Path(__file__).parent
-PAGE_SIZE = 20
 TABS = ("utilisateurs", "groupements")
 CSRF_HEADER = "x-csrf-token"
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -44,18 +46,13 @@ templates.env.filters["number"] = db.display_number
 
 def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> Starlette:
     """The ASGI application for these options (its data opened and seeded already)."""
+    markup = markup_named(config.markup)
     portal = Portal.open(config, clock)
     routes: list[Route | Mount] = [
-        Route("/", home),
-        Route("/login", login_page, methods=["GET"]),
-        Route("/login", login_submit, methods=["POST"]),
-        Route("/logout", logout, methods=["POST"]),
-        Route("/services", services_page),
-        Route("/services/{ref}", service_page),
-        Route("/services/{ref}/licences/{licence}", licence_page),
-        Route("/api/services/{ref}/licences", api_licences),
-        Route("/api/services/{ref}/dissociation-preview", api_preview, methods=["POST"]),
-        Route("/api/services/{ref}/dissociations", api_dissociate, methods=["POST"]),
+        *page_routes(markup),
+        Route(markup.api_licences, api_licences),
+        Route(markup.api_preview, api_preview, methods=["POST"]),
+        Route(markup.api_dissociate, api_dissociate, methods=["POST"]),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
     if config.test_api:
@@ -63,13 +60,32 @@ def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> 
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(FaultMiddleware, faults=portal.faults),
+            Middleware(FaultMiddleware, faults=portal.faults, markup=markup),
             Middleware(SessionMiddleware, store=portal.sessions),
         ],
         exception_handlers={HTTPException: http_error},
     )
     app.state.portal = portal
+    app.state.markup = markup
     return app
+
+
+def page_routes(markup: Markup) -> list[Route]:
+    """The pages at this markup's addresses (the other markup's addresses are 404)."""
+    routes: list[Route] = [
+        Route(markup.login_path, login_page, methods=["GET"]),
+        Route(markup.login_path, login_submit, methods=["POST"]),
+        Route(markup.logout_path, logout, methods=["POST"]),
+        Route(markup.services_path, services_page),
+        Route(markup.service_path, service_page),
+        Route(markup.licence_path, licence_page),
+    ]
+    if markup.name == ARIA:
+        # "/" is only the entry: it leads to the login page or to the home page.
+        routes += [Route("/", entry), Route("/espace", entry), Route(markup.home_path, home)]
+    else:
+        routes.append(Route(markup.home_path, home))
+    return routes
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -78,6 +94,11 @@ def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> 
 def portal_of(request: Request) -> Portal:
     portal: Portal = request.app.state.portal
     return portal
+
+
+def markup_of(request: Request) -> Markup:
+    markup: Markup = request.app.state.markup
+    return markup
 
 
 def session_of(request: Request) -> Session | None:
@@ -96,10 +117,8 @@ def here(request: Request) -> str:
 
 
 def login_redirect(request: Request) -> RedirectResponse:
-    params = {"next": here(request)}
-    if session_expired(request):
-        params["expired"] = "1"
-    return RedirectResponse(f"/login?{urlencode(params)}", status_code=303)
+    url = markup_of(request).login_url(here(request), expired=session_expired(request))
+    return RedirectResponse(url, status_code=303)
 
 
 def safe_next(target: str | None) -> str:
@@ -113,11 +132,12 @@ def render(
     request: Request, name: str, context: Mapping[str, Any], status_code: int = 200
 ) -> Response:
     session = session_of(request)
-    base: dict[str, Any] = {"session": session, "user_name": ""}
+    markup = markup_of(request)
+    base: dict[str, Any] = {"session": session, "user_name": "", "markup": markup}
     if session is not None:
         base["user_name"] = db.partner_name(portal_of(request).conn, session.user)
     response = templates.TemplateResponse(
-        request, name, {**base, **context}, status_code=status_code
+        request, markup.template(name), {**base, **context}, status_code=status_code
     )
     response.headers["cache-control"] = "no-store"
     return response
@@ -132,9 +152,9 @@ def json_error(status: int, code: str, message: str, **extra: Any) -> JSONRespon
 
 
 async def http_error(request: Request, exc: Exception) -> Response:
-    """Unknown paths and wrong methods: JSON under /api/, a portal page elsewhere."""
+    """Unknown paths and wrong methods: JSON under the API's prefix, a portal page elsewhere."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
-    if request.url.path.startswith("/api/"):
+    if markup_of(request).is_api(request.url.path):
         return json_error(status, "http_error", "Requête invalide ou ressource introuvable.")
     if status == 404:
         return error_page(request, 404, "Page introuvable", "Cette page n'existe pas.")
@@ -153,7 +173,7 @@ def api_session(request: Request) -> Session | JSONResponse:
         "Votre session a expiré. Veuillez vous reconnecter."
         if expired
         else "Vous devez vous connecter.",
-        login_url="/login",
+        login_url=markup_of(request).login_path,
     )
 
 
@@ -186,12 +206,21 @@ async def home(request: Request) -> Response:
     return render(request, "home.html", {"title": "Accueil"})
 
 
+async def entry(request: Request) -> Response:
+    """The aria markup's "/": the login page when logged out, else the home page."""
+    if session_of(request) is None:
+        return login_redirect(request)
+    return RedirectResponse(markup_of(request).home_path, status_code=303)
+
+
 async def login_page(request: Request) -> Response:
+    markup = markup_of(request)
     token = request.cookies.get(LOGIN_COOKIE) or new_token()
     notice = ""
-    if request.query_params.get("expired"):
+    query = request.query_params
+    if query.get(markup.expired_param[0]) == markup.expired_param[1]:
         notice = "Votre session a expiré. Veuillez vous reconnecter."
-    elif request.query_params.get("logged_out"):
+    elif query.get(markup.logged_out_param[0]) == markup.logged_out_param[1]:
         notice = "Vous êtes déconnecté."
     response = render(
         request,
@@ -200,7 +229,7 @@ async def login_page(request: Request) -> Response:
             "title": "Connexion",
             "session": None,  # the login page never shows the logged-in navigation
             "login_token": token,
-            "next": safe_next(request.query_params.get("next")),
+            "next": safe_next(query.get(markup.next_param)),
             "notice": notice,
             "alert": "",
             "username": "",
@@ -212,9 +241,10 @@ async def login_page(request: Request) -> Response:
 
 async def login_submit(request: Request) -> Response:
     portal = portal_of(request)
+    markup = markup_of(request)
     form = await request.form()
     cookie = request.cookies.get(LOGIN_COOKIE)
-    if not tokens_match(cookie, str(form.get("csrf_token") or "")):
+    if not tokens_match(cookie, str(form.get(markup.token_field) or "")):
         return error_page(
             request,
             403,
@@ -222,9 +252,9 @@ async def login_submit(request: Request) -> Response:
             "Le jeton de sécurité du formulaire de connexion est manquant ou invalide. "
             "Rechargez la page de connexion puis réessayez.",
         )
-    username = str(form.get("username") or "").strip()
-    password = str(form.get("password") or "")
-    target = safe_next(str(form.get("next") or "/"))
+    username = str(form.get(markup.username_field) or "").strip()
+    password = str(form.get(markup.password_field) or "")
+    target = safe_next(str(form.get(markup.next_param) or "/"))
     result = portal.sessions.login(
         username, password, db.partner_password(portal.conn, username) if username else None
     )
@@ -254,10 +284,11 @@ async def login_submit(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     session = session_of(request)
+    markup = markup_of(request)
     if session is None:
-        return RedirectResponse("/login", status_code=303)
+        return RedirectResponse(markup.login_path, status_code=303)
     form = await request.form()
-    if not tokens_match(session.csrf, str(form.get("csrf_token") or "")):
+    if not tokens_match(session.csrf, str(form.get(markup.token_field) or "")):
         return error_page(
             request,
             403,
@@ -265,7 +296,7 @@ async def logout(request: Request) -> Response:
             "Le jeton de sécurité (CSRF) est manquant ou invalide. Rechargez la page.",
         )
     portal_of(request).sessions.logout(session.token)
-    response = RedirectResponse("/login?logged_out=1", status_code=303)
+    response = RedirectResponse(markup.login_url(logged_out=True), status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
@@ -286,14 +317,16 @@ async def services_page(request: Request) -> Response:
     session = session_of(request)
     if session is None:
         return login_redirect(request)
+    markup = markup_of(request)
+    size = markup.page_size
     filters = {key: request.query_params.get(key, "") for key, _, _ in db.SERVICE_FILTERS}
     rows = db.services_for(portal_of(request).conn, session.user, filters)
-    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
-    page = _page_number(request.query_params.get("page"), pages)
+    pages = max(1, math.ceil(len(rows) / size))
+    page = _page_number(request.query_params.get(markup.page_param), pages)
     active = {k: v for k, v in filters.items() if v}
 
     def page_url(number: int) -> str:
-        return "/services?" + urlencode({**active, "page": number})
+        return f"{markup.services_path}?" + urlencode({**active, markup.page_param: number})
 
     return render(
         request,
@@ -302,7 +335,9 @@ async def services_page(request: Request) -> Response:
             "title": "Paramétrage / Monitoring",
             "filters": db.SERVICE_FILTERS,
             "values": filters,
-            "rows": rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE],
+            "rows": rows[(page - 1) * size : page * size],
+            "first": (page - 1) * size + 1 if rows else 0,
+            "last": min(page * size, len(rows)),
             "total": len(rows),
             "page": page,
             "pages": pages,
@@ -323,7 +358,8 @@ async def service_page(request: Request) -> Response:
         return error_page(request, status, title, message)
     if service["type"] != db.METACENTREX:
         return render(request, "service_other.html", {"title": service["name"], "service": service})
-    tab = request.query_params.get("tab", TABS[0])
+    markup = markup_of(request)
+    tab = request.query_params.get(markup.tab_param, TABS[0])
     if tab not in TABS:
         tab = TABS[0]
     values = {key: request.query_params.get(key, "") for key, _, _ in db.LICENCE_FILTERS}
@@ -336,7 +372,7 @@ async def service_page(request: Request) -> Response:
             "tab": tab,
             "filters": db.LICENCE_FILTERS,
             "values": values,
-            "page": request.query_params.get("page", "1"),
+            "page": request.query_params.get(markup.page_param, "1"),
         },
     )
 
@@ -411,7 +447,8 @@ async def api_licences(request: Request) -> Response:
     # A real back end takes a moment to search; the page shows its loading state meanwhile.
     await asyncio.sleep(portal.faults.jittered(portal.config.search_delay_ms))
     rows = db.licences_of(portal.conn, ref, tab, filters)
-    pages = max(1, math.ceil(len(rows) / PAGE_SIZE))
+    size = markup_of(request).page_size
+    pages = max(1, math.ceil(len(rows) / size))
     page = _page_number(request.query_params.get("page"), pages)
     return JSONResponse(
         {
@@ -420,7 +457,7 @@ async def api_licences(request: Request) -> Response:
             "page": page,
             "pages": pages,
             "total": len(rows),
-            "per_page": PAGE_SIZE,
+            "per_page": size,
             "rows": [
                 {
                     "ref": row["ref"],
@@ -432,7 +469,7 @@ async def api_licences(request: Request) -> Response:
                     "site": row["site"],
                     "state": row["state"],
                 }
-                for row in rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+                for row in rows[(page - 1) * size : page * size]
             ],
         },
         headers={"cache-control": "no-store"},

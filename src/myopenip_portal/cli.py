@@ -16,6 +16,7 @@ import uvicorn
 from myopenip_portal.app import create_app
 from myopenip_portal.config import PortalConfig
 from myopenip_portal.faults import ResponseDropped
+from myopenip_portal.markup import CLASSIC, NAMES
 
 
 def _float(text: str) -> float:
@@ -92,6 +93,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="fraction of dissociations committed whose response is never delivered",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request")
+    parser.add_argument(
+        "--markup",
+        choices=NAMES,
+        default=CLASSIC,
+        help="the front end: classic (default) or aria (other URLs and markup, same roles)",
+    )
 
 
 def config_from(argv: Sequence[str]) -> PortalConfig:
@@ -115,6 +122,7 @@ def config_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Port
         session_ttl=args.session_ttl,
         drop_after_commit_rate=args.drop_after_commit_rate,
         access_log=args.access_log,
+        markup=args.markup,
     )
 
 

@@ -25,6 +25,9 @@ class PortalConfig:
     session_ttl: float = 1800.0  # seconds a session lives after login
     drop_after_commit_rate: float = 0.0
     access_log: bool = False
+    # The front end: "classic" (the replica's own pages) or "aria" (the same portal with
+    # other URLs and markup, keeping the spec's roles and names; see markup.py).
+    markup: str = "classic"
     # The dissociation dialog's content takes this long to arrive (a real portal's
     # preview call is slow); the actual wait is jittered between 0.5x and 1.5x.
     dialog_delay_ms: float = 450.0

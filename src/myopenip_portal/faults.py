@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from myopenip_portal.config import PortalConfig
+from myopenip_portal.markup import Markup
 
 EXEMPT_PREFIXES = ("/_test/", "/static/")
 
@@ -64,9 +65,10 @@ class Faults:
 class FaultMiddleware:
     """Delays requests and answers some of them 503 before the application sees them."""
 
-    def __init__(self, app: ASGIApp, faults: Faults) -> None:
+    def __init__(self, app: ASGIApp, faults: Faults, markup: Markup) -> None:
         self.app = app
         self.faults = faults
+        self.markup = markup
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
@@ -76,25 +78,21 @@ class FaultMiddleware:
         if delay:
             await asyncio.sleep(delay)
         if self.faults.should_fail():
-            await _technical_error(scope, send)
+            await _technical_error(scope, send, self.markup)
             return
         await self.app(scope, receive, send)
 
 
-async def _technical_error(scope: Scope, send: Send) -> None:
+async def _technical_error(scope: Scope, send: Send, markup: Markup) -> None:
     """A 503 like a real portal's overloaded back end: JSON for the API, a page otherwise."""
-    if scope["path"].startswith("/api/"):
+    if markup.is_api(scope["path"]):
         body = json.dumps(
-            {
-                "error": "technical_error",
-                "message": "Erreur technique : le service est momentanément indisponible. "
-                "Veuillez réessayer.",
-            },
+            {"error": "technical_error", "message": markup.unavailable_message},
             ensure_ascii=False,
         ).encode()
         content_type = b"application/json"
     else:
-        body = _ERROR_PAGE.encode()
+        body = markup.unavailable_page.encode()
         content_type = b"text/html; charset=utf-8"
     headers = [
         (b"content-type", content_type),
@@ -105,16 +103,3 @@ async def _technical_error(scope: Scope, send: Send) -> None:
     start: Message = {"type": "http.response.start", "status": 503, "headers": headers}
     await send(start)
     await send({"type": "http.response.body", "body": body})
-
-
-_ERROR_PAGE = """<!doctype html>
-<html lang="fr"><head><meta charset="utf-8"><title>Erreur technique – MyOpenIP</title>
-<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
-<link rel="stylesheet" href="/static/portal.css"></head>
-<body class="error-page"><main class="card narrow">
-<h1>Erreur technique</h1>
-<p role="alert">Le service est momentanément indisponible. Veuillez réessayer dans quelques
-instants.</p>
-<p><a href="/">Retour à l'accueil</a></p>
-</main></body></html>
-"""

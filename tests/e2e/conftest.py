@@ -1,8 +1,14 @@
-"""Fixtures for the workflow's end-to-end tests: a Runner on pytest-playwright's page,
-pointed at the replica, with hooks that record what the runner asked for."""
+"""Fixtures for the bot's end-to-end tests: the replica in each of its markups, a Runner
+on pytest-playwright's page pointed at it, with hooks that record what the runner asked.
+
+Every test here runs once per markup: "classic" (the replica's own HTML) and "aria"
+(divs with ARIA roles, other URLs, no hint texts): the bot must drive both unchanged.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack
 from typing import Any
 
 import pytest
@@ -10,10 +16,37 @@ from e2e_support import SERVICE, RecordingHooks, RunFn
 from playwright.sync_api import Page
 from pydantic import SecretStr
 
-from myopenip.replica import Replica
+from myopenip.replica import Replica, run_replica
 from myopenip_bot.models import DissociationRequest, RunResult, Target
 from myopenip_bot.selectors import Selectors, load_selectors
 from myopenip_bot.workflow import Runner
+
+
+MARKUPS = ("classic", "aria")
+
+
+@pytest.fixture(scope="session", params=MARKUPS)
+def markup(request: pytest.FixtureRequest) -> str:
+    """The replica's markup this test runs against."""
+    return str(request.param)
+
+
+@pytest.fixture(scope="session")
+def replica_server(markup: str) -> Iterator[Replica]:
+    """One replica per markup for the whole session, with its test API on."""
+    with run_replica(markup=markup) as replica:
+        yield replica
+
+
+@pytest.fixture
+def replica_factory(markup: str) -> Iterator[Callable[..., Replica]]:
+    """Start extra replicas of this markup with their own flags (faults, a password)."""
+    with ExitStack() as stack:
+
+        def start(*args: str, **kwargs: Any) -> Replica:
+            return stack.enter_context(run_replica(*args, markup=markup, **kwargs))
+
+        yield start
 
 
 @pytest.fixture(scope="session")

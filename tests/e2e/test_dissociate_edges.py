@@ -200,7 +200,7 @@ def test_sigterm_right_after_valider_reads_its_answer_and_a_rerun_settles_the_li
     cli = Cli(tmp_path, slow)
     run = cli.start("--licence", "FPC367128", "--release-number", "--yes", "--json")
 
-    run.wait_for_event("dissociation_confirmed")  # « Valider » is clicked right after
+    run.wait_for_event("valider_clicking")  # past the last safe point before « Valider »
     run.send(signal.SIGTERM)
     done = run.finish()
 

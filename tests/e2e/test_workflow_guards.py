@@ -220,3 +220,14 @@ def test_a_refusal_shown_after_valider_is_final_and_valider_is_never_clicked_aga
     after = replica.state()
     assert after["licences"] == before["licences"]
     assert after["audit"] == []
+
+
+def test_a_search_that_finds_nothing_concludes_without_waiting_a_timeout_out(
+    run: RunFn, replica: Replica
+) -> None:
+    # With a 2 s timeout, a bot that waited for a "nothing found" sentence the portal
+    # does not show (the aria markup shows none) would fail with a TechnicalError.
+    result = run(Target(licence_ref="FPC999999"), timeout_ms=2_000)
+
+    assert outcomes(result) == [Outcome.REFUSED]
+    assert "no licence FPC999999 in the service SRV-10021" in (result.results[0].reason or "")

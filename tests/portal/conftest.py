@@ -16,6 +16,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from starlette.testclient import TestClient
 
+from myopenip.replica import Replica, run_replica
 from myopenip_portal.app import create_app
 from myopenip_portal.config import PortalConfig
 
@@ -115,6 +116,20 @@ def logged_in(portal: Portal) -> Portal:
     """A fresh default replica with the demo user logged in."""
     assert portal.login().status_code == 200
     return portal
+
+
+@pytest.fixture(scope="session")
+def aria_replica_server() -> Iterator[Replica]:
+    """One replica with the "aria" markup for the whole session, its test API on."""
+    with run_replica(markup="aria") as replica:
+        yield replica
+
+
+@pytest.fixture
+def aria_replica(aria_replica_server: Replica) -> Replica:
+    """The session's aria replica, its data reset to the default seed before the test."""
+    aria_replica_server.test_api("reset")
+    return aria_replica_server
 
 
 @pytest.fixture(scope="session")
