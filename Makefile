@@ -7,8 +7,9 @@ setup:
 demo: setup
 	.venv/bin/myopenip demo
 
+# The end-to-end tests mostly wait on the portal: four workers keep the suite short on 2 cores.
 test: setup
-	.venv/bin/python -m pytest
+	.venv/bin/python -m pytest -n 4
 
 lint: setup
 	.venv/bin/ruff check src tests

@@ -30,6 +30,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """`myopenip` and every command, with their options."""
     from myopenip import demo
+    from myopenip_bot import batchcli
     from myopenip_bot import cli as bot_cli
     from myopenip_portal import cli as portal_cli
 
@@ -53,6 +54,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bot_cli.add_arguments(dissociate)
     dissociate.set_defaults(handler=bot_cli.run)
+    batch = commands.add_parser(
+        "batch", help="dissociate the numbers a .csv or .xlsx file lists, unattended"
+    )
+    batchcli.add_arguments(batch)
+    batch.set_defaults(handler=batchcli.run)
     demo_parser = commands.add_parser(
         "demo",
         help="serve the replica on a free port and run the bot against it",

@@ -31,7 +31,14 @@ from myopenip_bot.models import (
 from myopenip_bot.report import exit_code, print_summary, to_json
 from myopenip_bot.settings import ENV_PREFIX, load_settings
 
-__all__ = ["EXIT_CODES_HELP", "TerminalConfirm", "add_arguments", "build_request", "run"]
+__all__ = [
+    "EXIT_CODES_HELP",
+    "TerminalConfirm",
+    "add_arguments",
+    "ask_to_valider",
+    "build_request",
+    "run",
+]
 
 EXIT_CODES_HELP = """exit codes (the first that applies, in this order):
   130/143  interrupted by SIGINT/SIGTERM: stopped at a safe point (rerun to settle)
@@ -146,10 +153,7 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
 
 
 class TerminalConfirm:
-    """Show the whole plan and the portal's warnings, then ask a person once.
-
-    Enter, n/non/no, Ctrl-D, Ctrl-C (or any signal) mean no; o/oui/y/yes mean yes.
-    """
+    """Show the whole plan and the portal's warnings, then ask a person once."""
 
     def __init__(self, console: Console, stop: StopSignal) -> None:
         self.console = console
@@ -158,28 +162,39 @@ class TerminalConfirm:
 
     def __call__(self, confirmation: Confirmation) -> bool:
         self.console.print(_plan_table(confirmation))
-        warning = Text("\n\n".join(confirmation.warnings) or "(the dialog shows no warning)")
-        self.console.print(Panel(warning, title="The portal's warning", expand=False))
         count = len(confirmation.licences)
-        self.console.print(
-            f"Click « Valider » for these {count} number(s)? This cannot be undone.",
-            highlight=False,
-        )
-        answer = self._ask(PROMPT)
-        while answer is not None and answer not in YES | NO:
-            answer = self._ask(f"Please answer: {PROMPT}")
-        confirmed = answer in YES
+        confirmed = ask_to_valider(self.console, self.stop, count, confirmation.warnings)
         self.answered_no = not confirmed
         return confirmed
 
-    def _ask(self, question: str) -> str | None:
-        """The answer, lower-cased; None when the person hung up (Ctrl-D, Ctrl-C, a signal)."""
-        try:
-            with self.stop.prompting():
-                return self.console.input(escape(question)).strip().lower()
-        except (EOFError, KeyboardInterrupt, PromptInterrupted):
-            self.console.print()
-            return None
+
+def ask_to_valider(
+    console: Console, stop: StopSignal, count: int, warnings: tuple[str, ...]
+) -> bool:
+    """Show the portal's warnings whole, then ask once whether to click « Valider ».
+
+    Enter, n/non/no, Ctrl-D, Ctrl-C (or any signal) mean no; o/oui/y/yes mean yes.
+    """
+    warning = Text("\n\n".join(warnings) or "(the dialog shows no warning)")
+    console.print(Panel(warning, title="The portal's warning", expand=False))
+    console.print(
+        f"Click « Valider » for these {count} number(s)? This cannot be undone.",
+        highlight=False,
+    )
+    answer = _ask(console, stop, PROMPT)
+    while answer is not None and answer not in YES | NO:
+        answer = _ask(console, stop, f"Please answer: {PROMPT}")
+    return answer in YES
+
+
+def _ask(console: Console, stop: StopSignal, question: str) -> str | None:
+    """The answer, lower-cased; None when the person hung up (Ctrl-D, Ctrl-C, a signal)."""
+    try:
+        with stop.prompting():
+            return console.input(escape(question)).strip().lower()
+    except (EOFError, KeyboardInterrupt, PromptInterrupted):
+        console.print()
+        return None
 
 
 def _plan_table(confirmation: Confirmation) -> Table:

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
 from typing import Protocol
 
 from playwright.sync_api import Page
 
-from myopenip_bot.models import Confirmation
+from myopenip_bot.models import Confirmation, LicenceResult, PlannedLicence
 
 ConfirmFn = Callable[[Confirmation], bool]
 
@@ -25,12 +26,25 @@ class RunnerHooks(Protocol):
         """
         ...
 
-    def screenshot(self, page: Page, name: str) -> None:
-        """Keep a screenshot of the page, e.g. "dialog-before-valider", "verification"."""
+    def screenshot(self, page: Page, name: str) -> Path | None:
+        """Keep a screenshot of the page, e.g. "dialog-before-valider"; where it went."""
         ...
 
     def confirm(self, confirmation: Confirmation) -> bool:
         """Ask once, before the first « Valider », whether to do the whole plan."""
+        ...
+
+    def planned(self, licence: PlannedLicence) -> None:
+        """A licence was found with a number: it is planned (not yet confirmed)."""
+        ...
+
+    def before_valider(self, licences: list[PlannedLicence], screenshot: Path | None) -> None:
+        """Record that « Valider » is about to be clicked for `licences` (a journal writes
+        and syncs it here: it must be on disk when this returns)."""
+        ...
+
+    def settled(self, result: LicenceResult) -> None:
+        """A licence has its outcome (called as soon as it is known)."""
         ...
 
 
@@ -46,8 +60,17 @@ class NoHooks:
     def logging_in(self, page: Page) -> Iterator[Page]:
         yield page
 
-    def screenshot(self, page: Page, name: str) -> None:
+    def screenshot(self, page: Page, name: str) -> Path | None:
         return None
 
     def confirm(self, confirmation: Confirmation) -> bool:
         return True
+
+    def planned(self, licence: PlannedLicence) -> None:
+        return None
+
+    def before_valider(self, licences: list[PlannedLicence], screenshot: Path | None) -> None:
+        return None
+
+    def settled(self, result: LicenceResult) -> None:
+        return None

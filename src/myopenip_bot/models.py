@@ -48,10 +48,17 @@ class Outcome(StrEnum):
 
 @dataclass(frozen=True)
 class Target:
-    """One licence asked for, by ref or by number (normalized), optionally both."""
+    """One licence asked for, by ref or by number (normalized), optionally both.
+
+    `keep` overrides the request's « Conserver le numéro » for this licence (a batch row);
+    `submitted` says how many times « Valider » was already clicked for it by earlier
+    runs (from a batch journal): a licence is never submitted more than twice in all.
+    """
 
     licence_ref: str | None = None
     number: str | None = None
+    keep: bool | None = None
+    submitted: int = 0
 
     def label(self) -> str:
         if self.licence_ref and self.number:

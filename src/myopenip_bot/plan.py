@@ -8,7 +8,7 @@ already done and never touched. The rules that need no browser are plain functio
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 import structlog
@@ -39,6 +39,9 @@ log = structlog.get_logger(__name__)
 
 # Tabs in the order the guide searches them.
 TAB_ORDER = (Tab.UTILISATEURS, Tab.GROUPEMENTS)
+# "Valider" clicks for one licence, over all runs, each after a fresh read showing it
+# still has its number.
+MAX_SUBMISSIONS = 2
 
 
 @dataclass(eq=False)
@@ -53,7 +56,8 @@ class Item:
     tab: Tab | None = None
     outcome: Outcome | None = None
     reason: str | None = None
-    submissions: int = 0  # how many times "Valider" was clicked with it in the dialog
+    submissions: int = 0  # "Valider" clicks with it in the dialog, earlier runs included
+    listener: Callable[[LicenceResult], None] | None = None  # told each outcome at once
 
     def settle(self, outcome: Outcome, reason: str | None = None) -> None:
         self.outcome, self.reason = outcome, reason
@@ -64,6 +68,8 @@ class Item:
             outcome=outcome.value,
             reason=reason,
         )
+        if self.listener is not None:
+            self.listener(self.as_result())
 
     def planned(self) -> PlannedLicence:
         assert self.ref is not None
@@ -100,8 +106,21 @@ class Planner:
             item.settle(Outcome.REFUSED, str(refusal))
             return
         item.ref, item.tab, item.number = row.ref, tab, row.number
-        if row.number is None:
+        if row.number is None and item.submissions:
+            # « Valider » was clicked for it by an earlier run whose answer was not read:
+            # the portal settles it.
+            item.settle(
+                Outcome.DONE,
+                f"{row.ref} has no number any more: the earlier « Valider » took effect",
+            )
+        elif row.number is None:
             item.settle(Outcome.ALREADY_DONE, f"{row.ref} has no number: nothing to do")
+        elif item.submissions >= MAX_SUBMISSIONS:
+            item.settle(
+                Outcome.FAILED,
+                f"« Valider » was clicked {item.submissions} times for {row.ref} and the portal "
+                f"still shows {format_number(row.number)}: left for a person to check",
+            )
         elif target.number is not None and target.number != row.number:
             mismatch = NumberMismatchError(
                 f"{row.ref}'s number is {format_number(row.number)}, "

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -38,7 +39,7 @@ from myopenip_bot.browser import detached_driver, find_browser
 from myopenip_bot.errors import SettingsError, TechnicalError
 from myopenip_bot.hooks import ConfirmFn, always_yes
 from myopenip_bot.logs import scrubber
-from myopenip_bot.models import Confirmation
+from myopenip_bot.models import Confirmation, LicenceResult, PlannedLicence
 from myopenip_bot.settings import ENV_PREFIX, Settings, TraceMode
 from myopenip_bot.workdir import WorkArea, make_private_dirs
 
@@ -49,6 +50,8 @@ _STATE_FORMAT = 1
 # everywhere would only garble a trace. Cookie headers are blanked whatever their length.
 COOKIE_MIN_LENGTH = 8
 TRACE_NAME = "trace.zip"
+# The process environment is changed while a driver starts: one start at a time.
+_LAUNCH_LOCK = threading.Lock()
 
 
 class StateFile:
@@ -151,17 +154,33 @@ class BotSession:
         return self
 
     def _launch(self) -> Browser:
-        """Start Playwright's driver and Chromium with private working files and no password."""
-        launch = find_browser(self.settings.browser_path)
-        log.info("browser_found", source=launch.source)
+        """Start Playwright's driver and Chromium with private working files and no password.
+
+        With MYOPENIP_BROWSER_ENDPOINT, connect to that browser server instead (its
+        working files are the server's: start it with a private TMPDIR too).
+        """
+        endpoint = self.settings.browser_endpoint
+        launch = None if endpoint else find_browser(self.settings.browser_path)
+        log.info("browser_found", source=endpoint or (launch.source if launch else ""))
         os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)  # never inherited by the driver
         overrides = {"TMPDIR": str(self.work.tmp), "TMP": str(self.work.tmp)}
         wrapper = detached_driver(self.work.path)
         if wrapper is not None:
             overrides["PLAYWRIGHT_NODEJS_PATH"] = wrapper
-        with _environment(overrides):
+        with _LAUNCH_LOCK, _environment(overrides):  # workers start their own, one at a time
             self._playwright_cm = sync_playwright()
             self._playwright = self._playwright_cm.__enter__()
+        if endpoint:
+            try:
+                return self._playwright.chromium.connect(
+                    endpoint, timeout=self.settings.navigation_timeout_ms
+                )
+            except PlaywrightError as error:
+                raise TechnicalError(
+                    f"cannot reach the browser server MYOPENIP_BROWSER_ENDPOINT={endpoint}: "
+                    f"{str(error).splitlines()[0]}"
+                ) from None
+        assert launch is not None
         return self._playwright.chromium.launch(
             headless=self.settings.headless,
             traces_dir=self.work.traces,
@@ -270,14 +289,24 @@ class BotSession:
             self._state.save(self.context.storage_state())  # type: ignore[arg-type]
             log.info("session_state_saved", path=str(self._state.path))
 
-    def screenshot(self, page: Page, name: str) -> None:
+    def screenshot(self, page: Page, name: str) -> Path | None:
         self._shots += 1
         path = self.run_dir / f"{self._shots:02d}-{name}.png"
         page.screenshot(path=path, full_page=True)
         log.info("screenshot_taken", path=str(path))
+        return path
 
     def confirm(self, confirmation: Confirmation) -> bool:
         return self._confirm(confirmation)
+
+    def planned(self, licence: PlannedLicence) -> None:
+        return None
+
+    def before_valider(self, licences: list[PlannedLicence], screenshot: Path | None) -> None:
+        return None
+
+    def settled(self, result: LicenceResult) -> None:
+        return None
 
 
 @contextmanager

@@ -53,6 +53,10 @@ class Settings(BaseSettings):
     password: SecretStr | None = Field(default=None, description="Portal password (Mot de passe).")
     headless: bool = Field(default=True, description="Run Chromium without a window.")
     browser_path: Path | None = Field(default=None, description="Chromium binary to use.")
+    browser_endpoint: str | None = Field(
+        default=None,
+        description="ws:// address of a running `playwright launch-server` to use instead.",
+    )
     timeout_ms: int = Field(
         default=15_000, ge=1_000, le=600_000, description="How long a step may wait for the page."
     )
@@ -87,6 +91,16 @@ class Settings(BaseSettings):
         value = value.strip().rstrip("/")
         if not value.startswith(("http://", "https://")) or len(value.split("://", 1)[1]) == 0:
             raise ValueError(f"must be an http:// or https:// address, not {value!r}")
+        return value
+
+    @field_validator("browser_endpoint")
+    @classmethod
+    def _ws_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        value = value.strip()
+        if not value.startswith(("ws://", "wss://")):
+            raise ValueError(f"must be a ws:// or wss:// address, not {value!r}")
         return value
 
     @field_validator("log_level")

@@ -14,14 +14,11 @@ import structlog
 from myopenip_bot.driver import PortalDriver
 from myopenip_bot.models import Outcome, Tab, format_number
 from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
-from myopenip_bot.plan import Item, common_prefix
+from myopenip_bot.plan import MAX_SUBMISSIONS, Item, common_prefix
 
-__all__ = ["MAX_SUBMISSIONS", "Verifier", "settle_unread"]
+__all__ = ["Verifier", "settle_unread"]
 
 log = structlog.get_logger(__name__)
-
-# "Valider" clicks for one licence, each after a fresh read showing it still has its number.
-MAX_SUBMISSIONS = 2
 
 
 class Verifier:

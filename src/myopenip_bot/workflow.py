@@ -123,7 +123,13 @@ class Runner:
         self.page.set_default_timeout(self.timeout_ms)
         self.driver.start(request.service_ref)
         items = [
-            Item(index, target, keep=request.keep_number)
+            Item(
+                index,
+                target,
+                keep=request.keep_number if target.keep is None else target.keep,
+                submissions=target.submitted,
+                listener=self.hooks.settled,
+            )
             for index, target in enumerate(request.targets)
         ]
         result = RunResult(
@@ -147,6 +153,9 @@ class Runner:
                 if item.outcome is None:
                     self.planner.plan(item)
             refuse_same_licence(items)
+            for item in items:
+                if item.outcome is None:
+                    self.hooks.planned(item.planned())
             if not request.skip_refused:
                 result.error = skip_all_when_any_refused(items)
             planned = [item for item in items if item.outcome is None]
@@ -207,12 +216,13 @@ class Runner:
                     for item in batch:
                         item.settle(Outcome.WOULD_DO, "dry run: the dialog listed it; Annuler")
                     continue
-                self.hooks.screenshot(self.page, "dialog-before-valider")
+                shot = self.hooks.screenshot(self.page, "dialog-before-valider")
                 if not confirmed:
                     if not self._confirm(planned, warnings, dialog, result):
                         return
                     confirmed = True
                 self.stop.check()  # the last safe point before « Valider »
+                self.hooks.before_valider([item.planned() for item in batch], shot)
                 todo += self._submit(tab, batch, dialog, result)
 
     def _confirm(

@@ -1,0 +1,434 @@
+"""`myopenip batch`: a file of rows done unattended, with a journal, resumable, in parallel.
+
+    Batch.run()
+    ├── the journal      lock it (one run at a time), add the file's rows, skip final ones
+    ├── the services     rows grouped by service; each service is one Runner request
+    │                    (mixed « Conserver le numéro » in one dialog; rows refused alone)
+    ├── the workers      N threads, each with its own browser context (and Playwright
+    │                    driver), each taking whole services from a queue; worker 1 logs
+    │                    in first, the others reuse its saved login
+    ├── the failures     business refusals are final; a service that fails technically is
+    │                    tried again (backoff with jitter, SERVICE_ATTEMPTS); after
+    │                    `max_failures` technical failures in a row the run stops
+    └── the result       every row's state from the journal, for the reports
+
+The journal is written by the runner's hooks as things happen: "planned", "submitting"
+(synced to disk before « Valider »), then the outcome. A rerun with the same file and
+journal skips final rows and lets the runner settle the others by reading the portal.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import structlog
+from playwright.sync_api import Page
+
+from myopenip_bot.batchfile import BatchRow
+from myopenip_bot.errors import (
+    AuthenticationError,
+    BotError,
+    BusinessError,
+    Interrupted,
+    TechnicalError,
+    UsageError,
+    error_kind,
+)
+from myopenip_bot.hooks import ConfirmFn
+from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.journal import FINAL, Journal, JournalRow
+from myopenip_bot.models import (
+    Confirmation,
+    DissociationRequest,
+    ErrorKind,
+    LicenceResult,
+    Outcome,
+    PlannedLicence,
+    Target,
+)
+from myopenip_bot.retry import backoff_delay
+from myopenip_bot.selectors import Selectors
+from myopenip_bot.session import BotSession
+from myopenip_bot.settings import Settings
+from myopenip_bot.workflow import Runner
+
+__all__ = ["Batch", "BatchOptions", "BatchResult", "BatchTotals"]
+
+log = structlog.get_logger(__name__)
+
+# Attempts of one service that fails technically (the runner retried its steps already).
+SERVICE_ATTEMPTS = 3
+# Outcomes that a row keeps in the journal; the others leave it as it was.
+_STATES = {
+    Outcome.DONE: "done",
+    Outcome.ALREADY_DONE: "already_done",
+    Outcome.REFUSED: "refused",
+    Outcome.FAILED: "failed",
+    Outcome.UNKNOWN: "unknown",
+}
+
+
+@dataclass(frozen=True)
+class BatchOptions:
+    file: Path
+    journal: Path
+    report_dir: Path
+    dry_run: bool = False
+    workers: int = 1
+    max_failures: int = 5
+
+
+@dataclass(frozen=True)
+class BatchTotals:
+    """What a run is about to do: shown and confirmed once, before the first « Valider »."""
+
+    services: int
+    licences: int
+    kept: int
+    released: int
+
+
+@dataclass
+class BatchResult:
+    """Every row of the file with its state, and how the run ended."""
+
+    rows: list[JournalRow]
+    dry_run: bool = False
+    would_do: set[str] = field(default_factory=set)  # licences a dry run would dissociate
+    not_confirmed: bool = False
+    interrupted: int | None = None
+    error: str | None = None
+    error_kind: ErrorKind | None = None
+    stopped_after_failures: bool = False
+    services: dict[str, str] = field(default_factory=dict)  # service ref -> client
+
+
+class _Abort(Exception):
+    """Stop every worker: the login was refused, or too many technical failures in a row."""
+
+
+class Batch:
+    """One run of a batch file; `run()` once."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        options: BatchOptions,
+        rows: list[BatchRow],
+        journal: Journal,
+        *,
+        selectors: Selectors,
+        stop: StopSignal,
+        ask: Callable[[BatchTotals, tuple[str, ...]], bool] | None = None,
+        on_row: Callable[[JournalRow], None] | None = None,
+    ) -> None:
+        self.settings = settings
+        self.options = options
+        self.file_rows = rows
+        self.journal = journal
+        self.selectors = selectors
+        self.stop = stop
+        self._ask = ask  # None: confirmed beforehand (--yes, or a dry run)
+        self._on_row = on_row
+        self._confirm_lock = threading.Lock()
+        self._answer: bool | None = None
+        self._failures = 0  # technical failures in a row, over all workers
+        self._failures_lock = threading.Lock()
+        self._abort: BotError | None = None
+        self._first_login = threading.Event()
+        self._services: dict[str, str] = {}
+        self._would_do: set[str] = set()
+
+    # -- the run ----------------------------------------------------------------------
+
+    def totals(self, rows: list[JournalRow]) -> BatchTotals:
+        todo = [row for row in rows if not row.final]
+        return BatchTotals(
+            services=len({row.service for row in todo}),
+            licences=len(todo),
+            kept=sum(row.keep for row in todo),
+            released=sum(not row.keep for row in todo),
+        )
+
+    def run(self) -> BatchResult:
+        """Do every row that is not final; the journal keeps what happened, row by row."""
+        rows = self.journal.load(self.file_rows)
+        self.journal.start_run(self.options.file)
+        by_service: dict[str, list[JournalRow]] = {}
+        for row in rows:
+            if not row.final:
+                by_service.setdefault(row.service, []).append(row)
+        log.info(
+            "batch_started",
+            file=str(self.options.file),
+            rows=len(rows),
+            todo=sum(len(group) for group in by_service.values()),
+            services=len(by_service),
+            workers=self.options.workers,
+            dry_run=self.options.dry_run,
+        )
+        services: queue.Queue[str] = queue.Queue()
+        for service in by_service:
+            services.put(service)
+        workers = min(self.options.workers, len(by_service))  # none when nothing is left
+        threads = [
+            threading.Thread(
+                target=self._worker, args=(n, services), name=f"batch-worker-{n}", daemon=True
+            )
+            for n in range(1, workers + 1)
+        ]
+        if not by_service:
+            self._first_login.set()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            while thread.is_alive():
+                thread.join(timeout=0.5)  # allowed: wakes the main thread for signals
+        return self._result()
+
+    def _result(self) -> BatchResult:
+        wanted = {(row.service, row.licence) for row in self.file_rows}
+        rows = [row for row in self.journal.rows() if (row.service, row.licence) in wanted]
+        result = BatchResult(
+            rows=rows,
+            dry_run=self.options.dry_run,
+            would_do=set(self._would_do),
+            not_confirmed=self._answer is False,
+            interrupted=self.stop.signum,
+            services=dict(self._services),
+        )
+        if self._abort is not None:
+            result.error = str(self._abort)
+            result.error_kind = error_kind(self._abort)
+            result.stopped_after_failures = isinstance(self._abort, TechnicalError)
+        return result
+
+    # -- a worker ---------------------------------------------------------------------
+
+    def _worker(self, number: int, services: queue.Queue[str]) -> None:
+        if number > 1:
+            self._first_login.wait()  # reuse the first worker's login
+        try:
+            self._serve(number, services)
+        except _Abort:
+            pass
+        except Interrupted:
+            pass
+        except BotError as error:  # the browser could not start, or the like
+            self._stop_all(error)
+        except Exception as error:  # a bug must stop the run, not one worker silently
+            log.exception("worker_crashed", worker=number)
+            self._stop_all(TechnicalError(f"worker {number} crashed: {error}"))
+        finally:
+            self._first_login.set()
+
+    def _serve(self, number: int, services: queue.Queue[str]) -> None:
+        username, password = self.settings.require_credentials()
+        label = f"worker-{number}"
+        hooks = _BatchHooks(self)
+        # Each worker's screenshots and trace go in a folder of the report's.
+        settings = self.settings.model_copy(update={"traces_dir": self.options.report_dir})
+        session = BotSession(settings, label=label, confirm=hooks.confirm)
+        hooks.session = session
+        with session:
+            runner = Runner(
+                session.page,
+                self.selectors,
+                base_url=self.settings.base_url,
+                username=username,
+                password=password,
+                hooks=hooks,
+                timeout_ms=self.settings.timeout_ms,
+                stop=self.stop,
+            )
+            if number == 1:
+                try:
+                    runner.driver.step("opening the portal", runner.driver.open_portal)
+                except AuthenticationError as error:
+                    self._stop_all(error)
+                    raise _Abort() from None
+                finally:
+                    self._first_login.set()
+            while self._abort is None and not self.stop.requested and self._answer is not False:
+                try:
+                    service = services.get_nowait()
+                except queue.Empty:
+                    return
+                hooks.service = service
+                self._do_service(runner, service)
+            if self._abort is not None or self._answer is False:
+                session.failed = True
+
+    def _do_service(self, runner: Runner, service: str) -> None:
+        for attempt in range(1, SERVICE_ATTEMPTS + 1):
+            rows = [
+                row
+                for row in self.journal.rows()
+                if row.service == service
+                and not row.final
+                and (row.service, row.licence) in self._wanted()
+            ]
+            if not rows:
+                return
+            request = DissociationRequest(
+                service_ref=service,
+                targets=tuple(
+                    Target(
+                        licence_ref=row.licence,
+                        number=row.number,
+                        keep=row.keep,
+                        submitted=row.submissions,
+                    )
+                    for row in rows
+                ),
+                keep_number=False,  # each row says its own
+                dry_run=self.options.dry_run,
+                skip_refused=True,  # a batch row is refused alone
+            )
+            try:
+                result = runner.run(request)
+            except AuthenticationError as error:
+                self._stop_all(error)
+                raise _Abort() from None
+            except Interrupted:
+                raise
+            except BusinessError as error:  # the service itself: not found, not « Actif »
+                for row in rows:
+                    current = self.journal.row(row.service, row.licence)
+                    if current is not None and current.state not in FINAL | {"unknown"}:
+                        self.journal.settle(service, row.licence, "refused", reason=str(error))
+                        self._tell(service, row.licence)
+                self._succeeded()
+                return
+            except TechnicalError as error:
+                self._failed(error)
+                if attempt == SERVICE_ATTEMPTS or self._abort is not None:
+                    return
+                log.warning("service_retried", service=service, attempt=attempt, error=str(error))
+                self.stop.sleep(backoff_delay(attempt, base=1.0, cap=15.0))
+                continue
+            if result.service is not None:
+                self._services[service] = result.service.client
+                self.journal.set_client(service, result.service.client)
+            self._succeeded()
+            return
+
+    def _wanted(self) -> set[tuple[str, str]]:
+        return {(row.service, row.licence) for row in self.file_rows}
+
+    # -- failures and the confirmation --------------------------------------------------
+
+    def _succeeded(self) -> None:
+        with self._failures_lock:
+            self._failures = 0
+
+    def _failed(self, error: TechnicalError) -> None:
+        with self._failures_lock:
+            self._failures += 1
+            failures = self._failures
+        if failures >= self.options.max_failures and self._abort is None:
+            self._stop_all(
+                TechnicalError(
+                    f"{failures} technical failures in a row (the last: {error}); the run "
+                    "stopped, the journal is ready: run the same command again to resume"
+                )
+            )
+
+    def _stop_all(self, error: BotError) -> None:
+        if self._abort is None:
+            self._abort = error
+            log.error("batch_stopping", error=str(error), error_type=type(error).__name__)
+
+    def confirm(self, confirmation: Confirmation) -> bool:
+        """Once per run, whatever the worker: the totals and the portal's warnings."""
+        with self._confirm_lock:
+            if self._answer is None:
+                if self._ask is None:
+                    self._answer = True
+                else:
+                    totals = self.totals(self.journal.rows())
+                    self._answer = self._ask(totals, confirmation.warnings)
+            return self._answer
+
+    def _tell(self, service: str, licence: str) -> None:
+        if self._on_row is not None:
+            row = self.journal.row(service, licence)
+            if row is not None:
+                self._on_row(row)
+
+
+class _BatchHooks:
+    """The runner's hooks for one worker: its session's, plus the journal's records."""
+
+    def __init__(self, batch: Batch) -> None:
+        self.batch = batch
+        self.session: BotSession | None = None
+        self.service = ""
+
+    def logging_in(self, page: Page) -> AbstractContextManager[Page]:
+        assert self.session is not None
+        return self.session.logging_in(page)
+
+    def screenshot(self, page: Page, name: str) -> Path | None:
+        assert self.session is not None
+        return self.session.screenshot(page, f"{self.service}-{name}")
+
+    def confirm(self, confirmation: Confirmation) -> bool:
+        return self.batch.confirm(confirmation)
+
+    def planned(self, licence: PlannedLicence) -> None:
+        if not self.batch.options.dry_run:
+            self.batch.journal.planned(
+                self.service, licence.licence_ref, licence.number, licence.tab.value
+            )
+
+    def before_valider(self, licences: list[PlannedLicence], screenshot: Path | None) -> None:
+        self.batch.journal.submitting(
+            self.service,
+            [licence.licence_ref for licence in licences],
+            str(screenshot) if screenshot else None,
+        )
+
+    def settled(self, result: LicenceResult) -> None:
+        licence = result.licence_ref or result.target.licence_ref or ""
+        journal = self.batch.journal
+        state = _STATES.get(result.outcome)
+        if result.outcome is Outcome.WOULD_DO:
+            self.batch._would_do.add(licence)
+        if state is not None:
+            journal.settle(
+                self.service,
+                licence,
+                state,
+                reason=result.reason,
+                number=result.number,
+                tab=result.tab.value if result.tab else None,
+                answer=_answer(result),
+            )
+        else:
+            journal.note(self.service, licence, result.reason or result.outcome.value)
+        self.batch._tell(self.service, licence)
+
+
+def _answer(result: LicenceResult) -> str | None:
+    """The portal's own words about a row, when it said any (a refusal after « Valider »)."""
+    reason = result.reason or ""
+    if "« " in reason and result.outcome in (Outcome.REFUSED, Outcome.DONE):
+        return reason
+    return None
+
+
+def plain_confirm(answer: bool) -> ConfirmFn:
+    """A confirmation that answers `answer` without asking (tests, --yes)."""
+    return lambda confirmation: answer
+
+
+def check_workers(workers: int) -> int:
+    if workers < 1 or workers > 16:
+        raise UsageError(f"--workers {workers}: give 1 to 16 workers")
+    return workers

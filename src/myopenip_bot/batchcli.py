@@ -1,0 +1,336 @@
+"""`myopenip batch FILE`: check the file, lock the journal, run the batch, write the report.
+
+Nothing here clicks: `batch.Batch` does, through the workflow runner. This module reads
+arguments and settings, asks once, shows progress, and turns the result into the report
+folder, the output and the exit code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import structlog
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TextColumn,
+    TimeRemainingColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from myopenip_bot.batchfile import BatchFileError, read_batch_file
+from myopenip_bot.errors import BotError, UsageError, error_kind
+from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.journal import FINAL, Journal, JournalLockedError, JournalRow
+from myopenip_bot.logs import configure_logging
+from myopenip_bot.settings import ENV_PREFIX, load_settings
+
+if TYPE_CHECKING:
+    from myopenip_bot.batch import BatchResult, BatchTotals
+
+__all__ = ["add_arguments", "default_journal", "run"]
+
+log = structlog.get_logger(__name__)
+
+EXIT_CODES_HELP = """exit codes (the first that applies, in this order):
+  130/143  interrupted: stopped at a safe point; run the same command to resume
+  5        another run holds the journal's lock
+  3        some rows failed technically or are not settled yet: run the same command
+           again (the journal resumes; nothing is ever done twice)
+  2        a bad file (every problem listed), bad settings, a refused login
+  1        some rows refused (business: unknown licence, number mismatch, …)
+  4        not confirmed at the prompt
+  0        every row done or already done (dry run: would be done)
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `myopenip batch` (the command tree lives in myopenip.cli)."""
+    parser.description = (
+        "Dissociate the numbers of many licences, as a file says: columns "
+        "service;licence;keep_number[;number] (`;` or `,`, UTF-8, a header row; keep_number "
+        "oui/non or yes/no), or an .xlsx file with the same columns. The whole file is "
+        "checked first. A journal records each row, so that a run killed halfway resumes "
+        "where it stopped when the same command runs again."
+    )
+    parser.epilog = EXIT_CODES_HELP
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("file", type=Path, metavar="FILE", help="the .csv or .xlsx file")
+    parser.add_argument(
+        "--dry-run", action="store_true", help="open each dialog, check it, then Annuler"
+    )
+    parser.add_argument("--yes", action="store_true", help="do not ask before Valider")
+    parser.add_argument(
+        "--workers", type=_workers, default=1, metavar="N", help="browsers in parallel (1-16)"
+    )
+    parser.add_argument(
+        "--journal",
+        type=Path,
+        metavar="PATH",
+        help="the journal (default: .myopenip/journals/<file>-<hash>.sqlite)",
+    )
+    parser.add_argument(
+        "--report", type=Path, metavar="DIR", help="the report folder (default: a run folder)"
+    )
+    parser.add_argument(
+        "--max-failures",
+        type=_positive,
+        default=5,
+        metavar="N",
+        help="stop after N technical failures in a row (default 5)",
+    )
+    parser.add_argument("--headed", action="store_true", help="show the browsers")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def _workers(text: str) -> int:
+    value = _positive(text)
+    if value > 16:
+        raise argparse.ArgumentTypeError("at most 16")
+    return value
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return value
+
+
+def default_journal(file: Path) -> Path:
+    """One journal per batch file (by its absolute path), under .myopenip/journals/."""
+    digest = hashlib.sha256(str(file.expanduser().resolve()).encode()).hexdigest()[:8]
+    return Path(".myopenip") / "journals" / f"{file.stem}-{digest}.sqlite"
+
+
+def run(args: argparse.Namespace) -> int:
+    """`myopenip batch`, once its arguments are parsed; returns the exit code."""
+    from myopenip_bot.batch import Batch, BatchOptions
+    from myopenip_bot.batchreport import EXIT_LOCKED, batch_exit_code, summary, write_report
+    from myopenip_bot.selectors import load_selectors
+
+    os.umask(0o077)
+    out = Console(soft_wrap=True)
+    err = Console(stderr=True)
+    stop = StopSignal()
+    try:
+        rows = read_batch_file(args.file)
+        settings = load_settings(**({"headless": False} if args.headed else {}))
+        configure_logging(settings.log_format, settings.log_level)
+        settings.require_credentials()
+        settings.prepare_folders()
+        selectors = load_selectors(settings.selectors_file)
+        os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)
+        if not (args.dry_run or args.yes or sys.stdin.isatty()):
+            raise UsageError("no terminal to confirm on: pass --yes to run the batch unattended")
+        report_dir = args.report or _default_report(settings.traces_dir, args.file)
+        _check_report_dir(report_dir)
+    except BatchFileError as error:
+        err.print(f"[red]Bad file:[/red] {escape(str(error))}", highlight=False)
+        return _fail_json(args, error, 2)
+    except BotError as error:
+        err.print(f"[red]Error ({error_kind(error).value}):[/red] {escape(str(error))}")
+        return _fail_json(args, error, 2)
+
+    journal_path = args.journal or default_journal(args.file)
+    try:
+        journal = _open_journal(journal_path, args.dry_run, settings.work_dir)
+    except JournalLockedError as error:
+        err.print(f"[red]Locked:[/red] {escape(str(error))}")
+        return _fail_json(args, error, EXIT_LOCKED)
+    except BotError as error:
+        err.print(f"[red]Error ({error_kind(error).value}):[/red] {escape(str(error))}")
+        return _fail_json(args, error, 2)
+
+    progress = _progress(err)
+    try:
+        existing = journal.load(rows)
+        todo = [row for row in existing if not row.final]
+        task = progress.add_task("rows", total=len(todo)) if progress else None
+
+        def advance(row: JournalRow) -> None:
+            log.info("batch_row", service=row.service, licence=row.licence, state=row.state)
+            if progress is not None and task is not None and row.state in FINAL | {"failed"}:
+                progress.advance(task)
+
+        batch = Batch(
+            settings,
+            BatchOptions(
+                file=args.file,
+                journal=journal_path,
+                report_dir=report_dir,
+                dry_run=args.dry_run,
+                workers=args.workers,
+                max_failures=args.max_failures,
+            ),
+            rows,
+            journal,
+            selectors=selectors,
+            stop=stop,
+            ask=None if (args.yes or args.dry_run) else _asker(err, stop),
+            on_row=advance,
+        )
+        if progress is not None:
+            progress.start()
+        try:
+            with stop.installed():
+                result = batch.run()
+        finally:
+            if progress is not None:
+                progress.stop()
+        code = batch_exit_code(result)
+        if not args.dry_run:
+            journal.finish_run(code)
+    finally:
+        journal.close()
+        if args.dry_run:
+            shutil.rmtree(journal.path.parent, ignore_errors=True)
+    try:
+        folder = write_report(result, report_dir, file=args.file, journal=journal_path)
+    except OSError as error:
+        err.print(f"[red]The report could not be written to {report_dir}:[/red] {error}")
+        folder = None
+    data = summary(result) | {"report": str(folder) if folder else None}
+    data |= {"journal": None if args.dry_run else str(journal_path)}
+    log.info("batch_finished", **data)
+    if args.json:
+        payload = data | {"results": [_row_json(row, result) for row in result.rows]}
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    else:
+        _print_summary(out, data, folder)
+    return code
+
+
+def _open_journal(path: Path, dry_run: bool, work_dir: Path) -> Journal:
+    """The journal; for a dry run, a throwaway copy (the real one is never written)."""
+    if not dry_run:
+        return Journal.open(path)
+    from myopenip_bot.workdir import make_private_dirs
+
+    folder = make_private_dirs(work_dir) / f"dry-run-{os.getpid()}"
+    folder.mkdir(mode=0o700, exist_ok=True)
+    copy = folder / "journal.sqlite"
+    if path.exists():
+        Journal.open(path).close()  # refuses a file that is not a journal, or a locked one
+        shutil.copyfile(path, copy)
+    return Journal.open(copy)
+
+
+def _default_report(traces_dir: Path, file: Path) -> Path:
+    from datetime import UTC, datetime
+
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return traces_dir / f"{stamp}-batch-{file.stem}"
+
+
+def _check_report_dir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        probe = folder / f".write-test-{os.getpid()}"
+        probe.touch()
+        probe.unlink()
+    except OSError as error:
+        raise UsageError(
+            f"--report {folder}: cannot write there: {error.strerror or error}"
+        ) from None
+
+
+def _asker(err: Console, stop: StopSignal) -> Callable[[BatchTotals, tuple[str, ...]], bool]:
+    from myopenip_bot.cli import ask_to_valider
+
+    def ask(totals: BatchTotals, warnings: tuple[str, ...]) -> bool:
+        table = Table(title="The batch", title_justify="left")
+        for column in ("Services", "Licences", "Numbers kept (Oui)", "Numbers released (Non)"):
+            table.add_column(column)
+        table.add_row(
+            str(totals.services), str(totals.licences), str(totals.kept), str(totals.released)
+        )
+        err.print(table)
+        return ask_to_valider(err, stop, totals.licences, warnings)
+
+    return ask
+
+
+def _progress(err: Console) -> Progress | None:
+    if not err.is_terminal:
+        return None  # jobs read the JSON-lines events on stderr instead
+    return Progress(
+        TextColumn("[bold]batch"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        _RateColumn(),
+        TimeRemainingColumn(),
+        console=err,
+    )
+
+
+class _RateColumn(ProgressColumn):
+    """Rows settled per minute."""
+
+    def render(self, task: Task) -> Text:
+        speed = task.speed
+        return Text(f"{speed * 60:.1f} rows/min" if speed else "", style="progress.data.speed")
+
+
+def _row_json(row: JournalRow, result: BatchResult) -> dict[str, object]:
+    from myopenip_bot.batchreport import outcome_of
+
+    return {
+        "line": row.line,
+        "service": row.service,
+        "licence": row.licence,
+        "keep_number": row.keep,
+        "number": row.planned_number or row.number,
+        "outcome": outcome_of(row, result),
+        "reason": row.reason,
+        "submissions": row.submissions,
+    }
+
+
+def _print_summary(out: Console, data: dict[str, object], folder: Path | None) -> None:
+    table = Table(title="Batch " + ("(dry run, nothing changed)" if data["dry_run"] else ""))
+    table.add_column("Outcome")
+    table.add_column("Rows", justify="right")
+    counts = data["counts"]
+    assert isinstance(counts, dict)
+    for outcome, count in counts.items():
+        table.add_row(str(outcome).replace("_", " "), str(count))
+    out.print(table)
+    if data.get("error"):
+        out.print(f"[red]{escape(str(data['error']))}[/red]")
+    if data.get("interrupted"):
+        out.print(f"[yellow]Interrupted by {data['interrupted']}: run the same command to resume.")
+    if folder is not None:
+        out.print(f"Report: {folder / 'report.html'}", highlight=False)
+    if data.get("journal"):
+        out.print(f"Journal: {data['journal']}", highlight=False)
+    out.print(f"Exit code {data['exit_code']}", highlight=False)
+
+
+def _fail_json(args: argparse.Namespace, error: BotError, code: int) -> int:
+    if getattr(args, "json", False):
+        payload = {
+            "error": str(error),
+            "error_kind": error_kind(error).value,
+            "error_type": type(error).__name__,
+            "exit_code": code,
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    return code

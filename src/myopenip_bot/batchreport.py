@@ -1,0 +1,193 @@
+"""What a batch leaves for people and jobs: its exit code, and a report folder.
+
+report.html               one self-contained page (screenshots inlined): totals, then a
+                          row per licence with its outcome, number, keep value, the
+                          portal's answer and the dialog it was submitted in
+results.csv               the file's columns plus outcome and reason: the rows that
+                          failed can be fed back as a file
+numbers-to-terminate.csv  the numbers this batch put in quarantine (« Conserver le
+                          numéro » = Non), with service, client and licence: « Pensez à
+                          résilier le numéro depuis vos offres contractées pour arrêter
+                          sa facturation »
+summary.json              the totals, the exit code and how the run ended
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import json
+import os
+from collections import Counter
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from myopenip_bot.batch import BatchResult
+from myopenip_bot.errors import signal_name
+from myopenip_bot.journal import JournalRow
+from myopenip_bot.models import ErrorKind, format_number
+from myopenip_bot.report import (
+    EXIT_NOT_CONFIRMED,
+    EXIT_OK,
+    EXIT_REFUSED,
+    EXIT_SIGNAL_BASE,
+    EXIT_TECHNICAL,
+    EXIT_USAGE,
+    PRECEDENCE,
+)
+
+__all__ = ["EXIT_LOCKED", "batch_exit_code", "outcome_of", "summary", "write_report"]
+
+EXIT_LOCKED = 5  # another run holds the journal's lock
+
+_FINAL_OK = {"done", "already_done", "would_do"}
+
+
+def outcome_of(row: JournalRow, result: BatchResult) -> str:
+    """A row's outcome as reports show it: its journal state, or "would_do" in a dry run."""
+    if result.dry_run and row.licence in result.would_do:
+        return "would_do"
+    if result.not_confirmed and row.state in {"pending", "planned"}:
+        return "not_confirmed"
+    return row.state
+
+
+def batch_exit_code(result: BatchResult) -> int:
+    """0 every row done or already done; 1 some refused; 3 some failed or unsettled;
+    4 not confirmed; 2 bad settings or a refused login; 128 + N when interrupted."""
+    if result.interrupted:
+        return EXIT_SIGNAL_BASE + result.interrupted
+    codes = {EXIT_OK}
+    for row in result.rows:
+        outcome = outcome_of(row, result)
+        if outcome == "refused":
+            codes.add(EXIT_REFUSED)
+        elif outcome == "not_confirmed":
+            codes.add(EXIT_NOT_CONFIRMED)
+        elif outcome not in _FINAL_OK:
+            codes.add(EXIT_TECHNICAL)  # failed, unknown, or never reached: resume
+    if result.error_kind in (ErrorKind.USAGE, ErrorKind.AUTHENTICATION):
+        codes.add(EXIT_USAGE)
+    elif result.error_kind is ErrorKind.TECHNICAL:
+        codes.add(EXIT_TECHNICAL)
+    return min(codes, key=PRECEDENCE.index)
+
+
+def summary(result: BatchResult) -> dict[str, Any]:
+    counts = Counter(outcome_of(row, result) for row in result.rows)
+    return {
+        "rows": len(result.rows),
+        "counts": dict(sorted(counts.items())),
+        "dry_run": result.dry_run,
+        "interrupted": signal_name(result.interrupted) if result.interrupted else None,
+        "error": result.error,
+        "error_kind": result.error_kind.value if result.error_kind else None,
+        "stopped_after_failures": result.stopped_after_failures,
+        "exit_code": batch_exit_code(result),
+    }
+
+
+def released(result: BatchResult) -> list[JournalRow]:
+    """Rows whose number this batch put in quarantine."""
+    return [row for row in result.rows if row.state == "done" and not row.keep]
+
+
+def write_report(result: BatchResult, folder: Path, *, file: Path, journal: Path) -> Path:
+    """Write the four report files into `folder` (created, private); return it."""
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    _write_csv(
+        folder / "results.csv",
+        ["service", "licence", "keep_number", "number", "outcome", "reason"],
+        [
+            [
+                row.service,
+                row.licence,
+                "oui" if row.keep else "non",
+                row.number or "",
+                outcome_of(row, result),
+                row.reason or "",
+            ]
+            for row in result.rows
+        ],
+    )
+    _write_csv(
+        folder / "numbers-to-terminate.csv",
+        ["number", "service", "client", "licence"],
+        [
+            [
+                format_number(row.planned_number) if row.planned_number else "",
+                row.service,
+                row.client or result.services.get(row.service, ""),
+                row.licence,
+            ]
+            for row in released(result)
+        ],
+    )
+    data = summary(result) | {"file": str(file), "journal": str(journal), "report": str(folder)}
+    _write(folder / "summary.json", json.dumps(data, ensure_ascii=False, indent=2))
+    _write(folder / "report.html", _html(result, data))
+    return folder
+
+
+def _html(result: BatchResult, data: dict[str, Any]) -> str:
+    env = Environment(
+        loader=PackageLoader("myopenip_bot", "templates"), autoescape=select_autoescape()
+    )
+    template = env.get_template("report.html.j2")
+    rows = [
+        {
+            "service": row.service,
+            "client": row.client or result.services.get(row.service, ""),
+            "licence": row.licence,
+            "number": format_number(row.planned_number or row.number or "")
+            if (row.planned_number or row.number)
+            else "—",
+            "keep": "Oui" if row.keep else "Non",
+            "outcome": outcome_of(row, result),
+            "reason": row.reason or "",
+            "answer": row.answer or "",
+            "screenshot": _inline(row.screenshot),
+        }
+        for row in result.rows
+    ]
+    return template.render(
+        summary=data,
+        rows=rows,
+        released=released(result),
+        when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        format_number=format_number,
+    )
+
+
+def _inline(path: str | None) -> str | None:
+    """A screenshot as a data: URL, so that the page is one self-contained file."""
+    if not path:
+        return None
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return None
+    return "data:image/png;base64," + base64.b64encode(data).decode()
+
+
+def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
+    lines: list[str] = []
+
+    class _Sink:
+        def write(self, text: str) -> int:
+            lines.append(text)
+            return len(text)
+
+    writer = csv.writer(_Sink(), delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    _write(path, "\ufeff" + "".join(lines))  # a BOM: Excel opens it as UTF-8
+
+
+def _write(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        handle.write(text)

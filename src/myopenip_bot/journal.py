@@ -1,0 +1,359 @@
+"""The batch journal: a write-ahead record of each row's state, in SQLite, that a killed run
+leaves ready to resume.
+
+    pending ──plan──▶ planned ──▶ submitting ──▶ done | refused | failed | unknown
+       │                  ╰──▶ already_done | refused | failed
+       ╰── (a rerun) every row not final goes through the plan again
+
+"submitting" is written and synced *before* the click on « Valider »; the outcome after.
+A rerun skips final rows (done, already done, refused) and plans the others again: a
+row left "submitting" or "unknown" is settled by reading the portal (no number any more:
+done), and « Valider » is clicked for it again only if its number is still there and it
+was clicked fewer than twice in all. WAL mode, synchronous=FULL, one transaction per
+transition (BEGIN IMMEDIATE), a schema version in PRAGMA user_version and our own
+PRAGMA application_id, so that a file that is not a journal is never written to.
+A lock file beside it (`<journal>.lock`, flock) lets one run at a time use it; the kernel
+releases it when a run dies, so a killed run never leaves it stuck. The journal holds no
+secret: refs, numbers, states, the portal's answers and screenshot paths.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from myopenip_bot.batchfile import BatchRow
+from myopenip_bot.errors import BotError, SettingsError
+from myopenip_bot.workdir import make_private_dirs
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
+
+__all__ = ["FINAL", "Journal", "JournalLockedError", "JournalRow"]
+
+APPLICATION_ID = 0x4D4F4950  # "MOIP"
+SCHEMA_VERSION = 1
+FINAL = frozenset({"done", "already_done", "refused"})
+STATES = frozenset(
+    {"pending", "planned", "submitting", "done", "already_done", "refused", "failed", "unknown"}
+)
+
+_SCHEMA = """
+CREATE TABLE rows (
+    service TEXT NOT NULL,
+    licence TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    keep INTEGER NOT NULL,
+    number TEXT,                 -- as the file gives it, or NULL
+    state TEXT NOT NULL,
+    planned_number TEXT,         -- the number the portal showed when planned
+    tab TEXT,
+    submissions INTEGER NOT NULL DEFAULT 0,  -- « Valider » clicks with it, over all runs
+    reason TEXT,
+    answer TEXT,                 -- the portal's words after « Valider »
+    screenshot TEXT,             -- the dialog before « Valider »
+    client TEXT,                 -- the service's client, as the services list shows it
+    run INTEGER,                 -- the run that gave the row its state
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (service, licence)
+);
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    finished_at TEXT,
+    file TEXT NOT NULL,
+    exit_code INTEGER
+);
+"""
+
+
+class JournalLockedError(BotError):
+    """Another run holds the journal's lock."""
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    service: str
+    licence: str
+    line: int
+    keep: bool
+    number: str | None
+    state: str
+    planned_number: str | None
+    tab: str | None
+    submissions: int
+    reason: str | None
+    answer: str | None
+    screenshot: str | None
+    client: str | None
+    run: int | None
+
+    @property
+    def final(self) -> bool:
+        return self.state in FINAL
+
+
+class Journal:
+    """An open, locked journal; `open` it, `close` it."""
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, lock_fd: int | None) -> None:
+        self.path = path
+        self._conn = conn
+        self._lock_fd = lock_fd
+        self._mutex = threading.RLock()  # workers share the connection: one at a time
+        self.run_id: int | None = None
+
+    @classmethod
+    def open(cls, path: Path) -> Journal:
+        """Lock and open (or create) the journal at `path`.
+
+        Raises JournalLockedError when another run holds it, SettingsError when the file
+        is not a journal of ours, is corrupt, or cannot be created: it is never overwritten.
+        """
+        path = path.expanduser()
+        try:
+            make_private_dirs(path.parent)
+        except OSError as error:
+            raise SettingsError(
+                f"cannot create the journal's folder {path.parent}: {error}"
+            ) from None
+        lock_fd = _lock(path)
+        try:
+            conn = _connect(path)
+        except BaseException:
+            if lock_fd is not None:
+                os.close(lock_fd)
+            raise
+        return cls(path, conn, lock_fd)
+
+    def close(self) -> None:
+        self._conn.close()
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def __enter__(self) -> Journal:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- rows -----------------------------------------------------------------------------
+
+    def load(self, rows: list[BatchRow]) -> list[JournalRow]:
+        """Add the file's rows not yet in the journal; return every row of the file.
+
+        A row already in the journal keeps its history. If the file now asks another
+        « Conserver le numéro » for a row that is not final, the file wins (nothing was
+        submitted with the old value unless it is "submitting", which keeps its value).
+        """
+        now = _now()
+        with self._transaction() as conn:
+            for row in rows:
+                conn.execute(
+                    "INSERT INTO rows (service, licence, line, keep, number, state, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, 'pending', ?)"
+                    " ON CONFLICT (service, licence) DO UPDATE SET line = excluded.line,"
+                    " keep = CASE WHEN state IN ('pending', 'planned', 'failed')"
+                    "        THEN excluded.keep ELSE keep END,"
+                    " number = excluded.number",
+                    (row.service, row.licence, row.line, int(row.keep), row.number, now),
+                )
+        wanted = {(row.service, row.licence) for row in rows}
+        return [row for row in self.rows() if (row.service, row.licence) in wanted]
+
+    def rows(self) -> list[JournalRow]:
+        with self._mutex:
+            return self._rows()
+
+    def _rows(self) -> list[JournalRow]:
+        cursor = self._conn.execute(
+            "SELECT service, licence, line, keep, number, state, planned_number, tab,"
+            " submissions, reason, answer, screenshot, client, run FROM rows ORDER BY line"
+        )
+        return [
+            JournalRow(
+                service=r[0],
+                licence=r[1],
+                line=r[2],
+                keep=bool(r[3]),
+                number=r[4],
+                state=r[5],
+                planned_number=r[6],
+                tab=r[7],
+                submissions=r[8],
+                reason=r[9],
+                answer=r[10],
+                screenshot=r[11],
+                client=r[12],
+                run=r[13],
+            )
+            for r in cursor.fetchall()
+        ]
+
+    def row(self, service: str, licence: str) -> JournalRow | None:
+        found = [r for r in self.rows() if (r.service, r.licence) == (service, licence)]
+        return found[0] if found else None
+
+    def planned(self, service: str, licence: str, number: str | None, tab: str | None) -> None:
+        self._update(service, licence, state="planned", planned_number=number, tab=tab, reason=None)
+
+    def submitting(self, service: str, licences: list[str], screenshot: str | None) -> None:
+        """Before « Valider »: these rows are being submitted (synced to disk on return)."""
+        now = _now()
+        with self._transaction() as conn:
+            for licence in licences:
+                conn.execute(
+                    "UPDATE rows SET state = 'submitting', submissions = submissions + 1,"
+                    " screenshot = COALESCE(?, screenshot), updated_at = ?"
+                    " WHERE service = ? AND licence = ?",
+                    (screenshot, now, service, licence),
+                )
+
+    def settle(
+        self,
+        service: str,
+        licence: str,
+        state: str,
+        *,
+        reason: str | None = None,
+        answer: str | None = None,
+        number: str | None = None,
+        tab: str | None = None,
+    ) -> None:
+        """Record a row's outcome."""
+        fields: dict[str, object] = {"state": state, "reason": reason, "run": self.run_id}
+        if answer is not None:
+            fields["answer"] = answer
+        if number is not None:
+            fields["planned_number"] = number
+        if tab is not None:
+            fields["tab"] = tab
+        self._update(service, licence, **fields)
+
+    def _update(self, service: str, licence: str, **fields: object) -> None:
+        state = fields.get("state")
+        if state is not None and state not in STATES:
+            raise ValueError(f"unknown state {state!r}")
+        columns = ", ".join(f"{name} = ?" for name in fields)
+        with self._transaction() as conn:
+            conn.execute(
+                f"UPDATE rows SET {columns}, updated_at = ? WHERE service = ? AND licence = ?",
+                (*fields.values(), _now(), service, licence),
+            )
+
+    # -- runs -----------------------------------------------------------------------------
+
+    def set_client(self, service: str, client: str) -> None:
+        with self._transaction() as conn:
+            conn.execute("UPDATE rows SET client = ? WHERE service = ?", (client, service))
+
+    def note(self, service: str, licence: str, reason: str) -> None:
+        """Say why a row that is not final stays so (not attempted, not confirmed)."""
+        self._update(service, licence, reason=reason)
+
+    def start_run(self, file: Path) -> int:
+        with self._transaction() as conn:
+            cursor = conn.execute(
+                "INSERT INTO runs (started_at, file) VALUES (?, ?)", (_now(), str(file))
+            )
+        self.run_id = int(cursor.lastrowid or 0)
+        return self.run_id
+
+    def finish_run(self, exit_code: int) -> None:
+        if self.run_id is None:
+            return
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET finished_at = ?, exit_code = ? WHERE id = ?",
+                (_now(), exit_code, self.run_id),
+            )
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._mutex:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
+
+
+def _lock(path: Path) -> int | None:
+    if fcntl is None:
+        return None
+    lock_path = path.with_name(path.name + ".lock")
+    try:
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+    except OSError as error:
+        raise SettingsError(f"cannot create the journal's lock {lock_path}: {error}") from None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 64).decode(errors="replace").strip()
+        os.close(fd)
+        who = f" (pid {holder})" if holder else ""
+        raise JournalLockedError(
+            f"another run is using the journal {path}{who}: wait for it to end, or give this "
+            "run its own --journal"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    existed = path.exists() and path.stat().st_size > 0
+    try:
+        if existed:
+            with path.open("rb") as handle:
+                if handle.read(16) != b"SQLite format 3\x00":
+                    raise SettingsError(
+                        f"{path} is not a journal (not an SQLite file): not touched; "
+                        "give another --journal"
+                    )
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        if existed:
+            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+            version = conn.execute("PRAGMA user_version").fetchone()[0]
+            if app_id != APPLICATION_ID:
+                conn.close()
+                raise SettingsError(
+                    f"{path} is an SQLite file but not a myopenip journal: not touched; "
+                    "give another --journal"
+                )
+            if version != SCHEMA_VERSION:
+                conn.close()
+                raise SettingsError(
+                    f"{path} is a journal of another version ({version}, this bot writes "
+                    f"{SCHEMA_VERSION}): not touched"
+                )
+            conn.execute("PRAGMA quick_check").fetchone()
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = FULL")
+        if not existed:
+            conn.execute("BEGIN IMMEDIATE")
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    conn.execute(statement)
+            conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+            conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            conn.execute("COMMIT")
+        os.chmod(path, 0o600)
+        return conn
+    except sqlite3.DatabaseError as error:
+        raise SettingsError(f"the journal {path} is unreadable or corrupt: {error}") from None
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
