@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
 
-from myopenip_bot.models import Confirmation, Outcome, RunResult
+from myopenip_bot.models import Confirmation, LicenceResult, Outcome, PlannedLicence, RunResult
 
 SERVICE = "SRV-10021"
 
@@ -24,14 +25,27 @@ class RecordingHooks:
         self.logins = 0
         self.screenshots: list[str] = []
         self.confirmations: list[Confirmation] = []
+        self.planned_licences: list[PlannedLicence] = []
+        self.submitting: list[list[str]] = []  # the refs of each « Valider », in order
+        self.settled_results: list[LicenceResult] = []
 
     @contextmanager
     def logging_in(self, page: Page) -> Iterator[Page]:
         self.logins += 1
         yield page
 
-    def screenshot(self, page: Page, name: str) -> None:
+    def screenshot(self, page: Page, name: str) -> Path | None:
         self.screenshots.append(name)
+        return None
+
+    def planned(self, licence: PlannedLicence) -> None:
+        self.planned_licences.append(licence)
+
+    def before_valider(self, licences: list[PlannedLicence], screenshot: Path | None) -> None:
+        self.submitting.append([licence.licence_ref for licence in licences])
+
+    def settled(self, result: LicenceResult) -> None:
+        self.settled_results.append(result)
 
     def confirm(self, confirmation: Confirmation) -> bool:
         self.confirmations.append(confirmation)
