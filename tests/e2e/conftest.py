@@ -21,7 +21,6 @@ from myopenip_bot.models import DissociationRequest, RunResult, Target
 from myopenip_bot.selectors import Selectors, load_selectors
 from myopenip_bot.workflow import Runner
 
-
 MARKUPS = ("classic", "aria")
 
 
