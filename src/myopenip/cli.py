@@ -39,6 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="MyOpenIP dissociation bot, and a local replica of the portal to try it on.",
         epilog="`myopenip COMMAND --help` tells more about each command.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
@@ -81,7 +82,20 @@ def _run_demo(args: argparse.Namespace) -> int:
     return run(args)
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("myopenip-bot")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
-    handler: Callable[[argparse.Namespace], int] = args.handler
-    return handler(args)
+    try:
+        args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+        handler: Callable[[argparse.Namespace], int] = args.handler
+        return handler(args)
+    except KeyboardInterrupt:  # Ctrl-C before a command could set up its own handling
+        sys.stderr.write("myopenip: interrupted before anything was done\n")
+        return 130

@@ -122,14 +122,19 @@ def default_journal(file: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """`myopenip batch`, once its arguments are parsed; returns the exit code."""
-    from myopenip_bot.batch import Batch, BatchOptions
-    from myopenip_bot.batchreport import EXIT_LOCKED, batch_exit_code, summary, write_report
-    from myopenip_bot.selectors import load_selectors
-
     os.umask(0o077)
     out = Console(soft_wrap=True)
     err = Console(stderr=True)
     stop = StopSignal()
+    with stop.installed():  # from the start: a signal at any moment stops at a safe point
+        return _run(args, out, err, stop)
+
+
+def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal) -> int:
+    from myopenip_bot.batch import Batch, BatchOptions
+    from myopenip_bot.batchreport import EXIT_LOCKED, batch_exit_code, summary, write_report
+    from myopenip_bot.selectors import load_selectors
+
     try:
         rows = read_batch_file(args.file)
         settings = load_settings(**({"headless": False} if args.headed else {}))
@@ -143,17 +148,19 @@ def run(args: argparse.Namespace) -> int:
         report_dir = args.report or _default_report(settings.traces_dir, args.file)
         _check_report_dir(report_dir)
     except BatchFileError as error:
-        err.print(f"[red]Bad file:[/red] {escape(str(error))}", highlight=False)
+        err.print(f"[red]Bad file:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
         return _fail_json(args, error, 2)
     except BotError as error:
-        err.print(f"[red]Error ({error_kind(error).value}):[/red] {escape(str(error))}")
+        err.print(
+            f"[red]Error ({error_kind(error).value}):[/red] {escape(str(error))}", soft_wrap=True
+        )
         return _fail_json(args, error, 2)
 
     journal_path = args.journal or default_journal(args.file)
     try:
         journal = _open_journal(journal_path, args.dry_run, settings.work_dir)
     except JournalLockedError as error:
-        err.print(f"[red]Locked:[/red] {escape(str(error))}")
+        err.print(f"[red]Locked:[/red] {escape(str(error))}", soft_wrap=True)
         return _fail_json(args, error, EXIT_LOCKED)
     except BotError as error:
         err.print(f"[red]Error ({error_kind(error).value}):[/red] {escape(str(error))}")
@@ -190,8 +197,7 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.start()
         try:
-            with stop.installed():
-                result = batch.run()
+            result = batch.run()
         finally:
             if progress is not None:
                 progress.stop()

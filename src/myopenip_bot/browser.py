@@ -81,12 +81,35 @@ def _bundled_node() -> Path:
     return Path(playwright.__file__).parent / "driver" / ("node.exe" if os.name == "nt" else "node")
 
 
-def _playwright_chromium() -> str | None:
-    """The Chromium that `playwright install chromium` put in its cache, if it is there."""
-    from playwright.sync_api import sync_playwright
+def _playwright_cache() -> Path:
+    """Where `playwright install` puts its browsers (PLAYWRIGHT_BROWSERS_PATH, else per OS)."""
+    configured = os.environ.get("PLAYWRIGHT_BROWSERS_PATH")
+    if configured and configured != "0":
+        return Path(configured)
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Caches" / "ms-playwright"
+    if os.name == "nt":
+        return Path(os.environ.get("LOCALAPPDATA", Path.home())) / "ms-playwright"
+    return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "ms-playwright"
 
-    with sync_playwright() as pw:
-        path = pw.chromium.executable_path
+
+def _playwright_chromium() -> str | None:
+    """The Chromium that `playwright install chromium` put in its cache, if it is there.
+
+    Playwright's driver is asked only when its cache holds a Chromium at all, so that a
+    machine without one starts no extra process; a driver that fails (a signal while it
+    starts) counts as "not found".
+    """
+    cache = _playwright_cache()
+    if os.environ.get("PLAYWRIGHT_BROWSERS_PATH") != "0" and not any(cache.glob("chromium*")):
+        return None
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as pw:
+            path = pw.chromium.executable_path
+    except Exception:  # the driver died or cannot start: look for a system browser
+        return None
     return path if path and Path(path).is_file() else None
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 
 from rich.console import Console
 from rich.markup import escape
@@ -17,7 +18,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from myopenip_bot.errors import BotError, UsageError, error_kind
+from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.interrupts import PromptInterrupted, StopSignal
 from myopenip_bot.logs import configure_logging
 from myopenip_bot.models import (
@@ -28,7 +29,7 @@ from myopenip_bot.models import (
     format_number,
     normalize_number,
 )
-from myopenip_bot.report import exit_code, print_summary, to_json
+from myopenip_bot.report import exit_code, failure_result, print_summary, to_json
 from myopenip_bot.settings import ENV_PREFIX, load_settings
 
 __all__ = [
@@ -58,13 +59,14 @@ NO = frozenset({"", "n", "non", "no"})
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `myopenip dissociate` (the command tree lives in myopenip.cli)."""
-    parser.description = (
+    parser.description = textwrap.fill(
         "Dissociate the numbers of one or more licences of a MetaCentrex service, as the "
         "user guide shows: the licence loses its number, settings and history. This cannot "
         "be undone. Give licences by ref (--licence) or by number (--number); when both are "
         "given they are paired in order, and the number must be the licence's current one. "
         "Refs are case-insensitive. If any licence is refused when planning, nothing is done "
-        "(unless --skip-refused)."
+        "(unless --skip-refused).",
+        width=80,
     )
     parser.epilog = EXIT_CODES_HELP
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -106,7 +108,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _clean_ref(value: str, option: str) -> str:
     ref = value.strip()
     if not ref or any(c.isspace() for c in ref):
-        raise UsageError(f"{option} {value!r}: a ref is one word, e.g. FPC367128")
+        example = "SRV-10021" if option == "--service" else "FPC367128"
+        raise UsageError(f"{option} {value!r}: a ref is one word, e.g. {example}")
     return ref.upper()
 
 
@@ -177,10 +180,8 @@ def ask_to_valider(
     """
     warning = Text("\n\n".join(warnings) or "(the dialog shows no warning)")
     console.print(Panel(warning, title="The portal's warning", expand=False))
-    console.print(
-        f"Click « Valider » for these {count} number(s)? This cannot be undone.",
-        highlight=False,
-    )
+    these = "this number" if count == 1 else f"these {count} numbers"
+    console.print(f"Click « Valider » for {these}? This cannot be undone.", highlight=False)
     answer = _ask(console, stop, PROMPT)
     while answer is not None and answer not in YES | NO:
         answer = _ask(console, stop, f"Please answer: {PROMPT}")
@@ -219,6 +220,11 @@ def run(args: argparse.Namespace) -> int:
     out = Console(soft_wrap=True)
     err = Console(stderr=True)
     stop = StopSignal()
+    with stop.installed():  # from the start: a signal at any moment stops at a safe point
+        return _run(args, out, err, stop)
+
+
+def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal) -> int:
     request: DissociationRequest | None = None
     try:
         request = build_request(args)
@@ -235,18 +241,20 @@ def run(args: argparse.Namespace) -> int:
         from myopenip_bot.hooks import always_yes
         from myopenip_bot.run import run_dissociation  # imports Playwright: only when needed
 
-        with stop.installed():
-            result = run_dissociation(
-                settings, request, confirm=always_yes if args.yes else confirm, stop=stop
-            )
+        stop.check()  # a signal during start-up
+        result = run_dissociation(
+            settings, request, confirm=always_yes if args.yes else confirm, stop=stop
+        )
     except BotError as exc:
         result = exc.result or _result_of_failure(args, request, exc)
         if exc.run_dir and result.trace_dir is None:
             result.trace_dir = exc.run_dir
-        if exc.result is None or not exc.result.results:
-            err.print(f"[red]Error ({error_kind(exc).value}):[/red] {escape(str(exc))}")
+        if not result.results:
+            err.print(
+                f"[red]Error ({error_kind(exc).value}):[/red] {escape(str(exc))}", soft_wrap=True
+            )
             if result.trace_dir:
-                err.print(f"Trace and screenshots: {result.trace_dir}", highlight=False)
+                err.print(f"Trace and screenshots: {result.trace_dir}", soft_wrap=True)
     _print(result, args.json, out)
     return exit_code(result)
 
@@ -255,20 +263,24 @@ def _result_of_failure(
     args: argparse.Namespace, request: DissociationRequest | None, exc: BotError
 ) -> RunResult:
     """The result of a run that failed before it began (bad input, settings, browser)."""
-    result = RunResult(
-        service_ref=request.service_ref if request else str(args.service).strip().upper(),
+    if request is not None:
+        return failure_result(request, exc)
+    return RunResult(
+        service_ref=str(args.service).strip().upper(),
         keep_number=bool(args.keep_number),
         dry_run=bool(args.dry_run),
         error=str(exc),
         error_kind=error_kind(exc),
         error_type=type(exc).__name__,
+        interrupted=exc.signum if isinstance(exc, Interrupted) else None,
     )
-    return result
 
 
 def _print(result: RunResult, as_json: bool, out: Console) -> None:
     if as_json:
         text = to_json(result)
         out.print_json(text) if out.is_terminal else print(text)
-    elif result.results or result.interrupted:
+    elif result.results:
         print_summary(result, out)
+    elif result.interrupted:
+        out.print(f"Interrupted by {signal_name(result.interrupted)} before anything was done.")

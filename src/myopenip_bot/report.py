@@ -12,8 +12,15 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from myopenip_bot.errors import signal_name
-from myopenip_bot.models import ErrorKind, LicenceResult, Outcome, RunResult, format_number
+from myopenip_bot.errors import BotError, Interrupted, error_kind, signal_name
+from myopenip_bot.models import (
+    DissociationRequest,
+    ErrorKind,
+    LicenceResult,
+    Outcome,
+    RunResult,
+    format_number,
+)
 
 EXIT_OK = 0  # every licence done, already done, or (dry run) would be done
 EXIT_REFUSED = 1  # at least one business refusal; nothing technical failed
@@ -66,6 +73,19 @@ def exit_code(result: RunResult) -> int:
     return min(codes | {EXIT_OK}, key=PRECEDENCE.index)
 
 
+def failure_result(request: DissociationRequest, error: BotError) -> RunResult:
+    """The result of a run that failed before it could plan anything."""
+    return RunResult(
+        service_ref=request.service_ref,
+        keep_number=request.keep_number,
+        dry_run=request.dry_run,
+        error=str(error),
+        error_kind=error_kind(error),
+        error_type=type(error).__name__,
+        interrupted=error.signum if isinstance(error, Interrupted) else None,
+    )
+
+
 def _plain(value: Any) -> Any:
     if isinstance(value, Enum):
         return value.value
@@ -91,31 +111,48 @@ def _number(row: LicenceResult) -> str:
 
 
 def print_summary(result: RunResult, console: Console) -> None:
-    """A table per licence, then the run's totals and where its artifacts are."""
+    """A table per licence, then the run's totals and where its artifacts are.
+
+    Made to read at 80 columns: the outcome is never cut, the reasons fold, and a
+    reason every skipped licence shares (the run's error) is said once, below.
+    """
     mode = "dry run, nothing changed" if result.dry_run else "run"
     keep = "Oui (kept)" if result.keep_number else "Non (quarantine)"
     service = result.service
     named = f" « {service.name} », client {service.client}" if service and service.client else ""
-    table = Table(
-        title=f"Service {result.service_ref}{named}: {mode}; « Conserver le numéro » = {keep}"
+    console.print(
+        f"[bold]Service {escape(result.service_ref)}{escape(named)}[/bold]: {mode}; "
+        f"« Conserver le numéro » = {keep}",
+        soft_wrap=True,
+        highlight=False,
     )
-    for column in ("Asked", "Licence", "Tab", "Number", "Outcome", "Why"):
-        table.add_column(column)
+    table = Table(show_lines=False)
+    table.add_column("Licence", no_wrap=True)
+    table.add_column("Tab", no_wrap=True)
+    table.add_column("Number", no_wrap=True)
+    table.add_column("Outcome", no_wrap=True)
+    table.add_column("Why", overflow="fold", ratio=1)
     for row in result.results:
         label, colour = _LABELS[row.outcome]
+        asked = row.target.label()
+        licence = row.licence_ref or asked
+        if row.licence_ref and asked not in (row.licence_ref, ""):
+            licence = f"{row.licence_ref} ({asked})" if row.target.number is None else asked
+        why = row.reason or ""
+        if row.outcome is Outcome.SKIPPED and result.error and result.error in why:
+            why = "not attempted: see the error below"
         table.add_row(
-            row.target.label(),
-            row.licence_ref or "—",
+            escape(licence),
             row.tab.value if row.tab else "—",
             _number(row),
             f"[{colour}]{label}[/{colour}]",
-            escape(row.reason or ""),
+            escape(why),
         )
     console.print(table)
     for message in result.status_messages:
-        console.print(f"Portal: « {message} »")
+        console.print(f"Portal: « {message} »", highlight=False)
     if result.error:
-        console.print(f"[red]Error: {escape(result.error)}[/red]")
+        console.print(f"[red]Error: {escape(result.error)}[/red]", soft_wrap=True)
     if result.interrupted:
         console.print(
             f"[yellow]Interrupted by {signal_name(result.interrupted)}: stopped at a safe point."
@@ -127,4 +164,4 @@ def print_summary(result: RunResult, console: Console) -> None:
             "whose outcome is unknown (never clicking « Valider » for one already done)."
         )
     if result.trace_dir:
-        console.print(f"Trace and screenshots: {result.trace_dir}")
+        console.print(f"Trace and screenshots: {result.trace_dir}", soft_wrap=True, highlight=False)

@@ -12,7 +12,7 @@ from myopenip_bot.errors import BotError
 from myopenip_bot.hooks import ConfirmFn, always_yes
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import DissociationRequest, RunResult
-from myopenip_bot.report import exit_code, to_json
+from myopenip_bot.report import exit_code, failure_result, to_json
 from myopenip_bot.selectors import Selectors, load_selectors
 from myopenip_bot.session import BotSession
 from myopenip_bot.settings import Settings
@@ -60,8 +60,9 @@ def run_dissociation(
             session.failed = exit_code(result) != 0
     except BotError as exc:
         exc.run_dir = session.kept_dir
-        if exc.result is not None:
-            keep_result(exc.result, session.kept_dir)
+        if exc.result is None:  # it failed before the runner began (the browser, say)
+            exc.result = failure_result(request, exc)
+        keep_result(exc.result, session.kept_dir)
         log.error("run_failed", error=str(exc), error_type=type(exc).__name__)
         raise
     keep_result(result, session.kept_dir)

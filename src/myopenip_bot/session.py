@@ -36,7 +36,7 @@ from playwright.sync_api._context_manager import PlaywrightContextManager
 
 from myopenip_bot import artifacts
 from myopenip_bot.browser import detached_driver, find_browser
-from myopenip_bot.errors import SettingsError, TechnicalError
+from myopenip_bot.errors import BrowserNotFoundError, SettingsError, TechnicalError
 from myopenip_bot.hooks import ConfirmFn, always_yes
 from myopenip_bot.logs import scrubber
 from myopenip_bot.models import Confirmation, LicenceResult, PlannedLicence
@@ -82,10 +82,13 @@ class StateFile:
         payload = json.dumps({"format": _STATE_FORMAT, **self._key, "storage_state": storage_state})
         tmp = self.path.with_name(self.path.name + ".tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(payload)
-        os.chmod(tmp, 0o600)  # in case the file existed with wider permissions
-        tmp.replace(self.path)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(payload)
+            os.chmod(tmp, 0o600)  # in case the file existed with wider permissions
+            tmp.replace(self.path)
+        finally:
+            tmp.unlink(missing_ok=True)  # never leave a session behind under another name
 
 
 class BotSession:
@@ -111,6 +114,7 @@ class BotSession:
         self._cookies: set[str] = set()
         scrubber.add(self._password)
         self._state = StateFile(settings.state_file, settings.base_url, username)
+        self._save_session = settings.save_session
         self._tracing = False
         self._shots = 0
         try:
@@ -136,7 +140,7 @@ class BotSession:
         try:
             if self._browser is None:
                 self._browser = self._launch()
-            saved = self._state.load()
+            saved = self._state.load() if self._save_session else None
             self.context = self._new_context(storage_state=saved)
             if self.settings.trace is not TraceMode.OFF:
                 self.context.tracing.start(screenshots=True, snapshots=True, title=self._label)
@@ -145,7 +149,9 @@ class BotSession:
         except PlaywrightError as exc:
             self._close()
             self.work.close()
-            raise TechnicalError(f"could not start the browser: {exc.message}") from exc
+            raise TechnicalError(
+                f"could not start the browser: {_first_line(exc.message)}"
+            ) from None
         except BaseException:
             self._close()
             self.work.close()
@@ -160,14 +166,14 @@ class BotSession:
         working files are the server's: start it with a private TMPDIR too).
         """
         endpoint = self.settings.browser_endpoint
-        launch = None if endpoint else find_browser(self.settings.browser_path)
-        log.info("browser_found", source=endpoint or (launch.source if launch else ""))
         os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)  # never inherited by the driver
         overrides = {"TMPDIR": str(self.work.tmp), "TMP": str(self.work.tmp)}
         wrapper = detached_driver(self.work.path)
         if wrapper is not None:
             overrides["PLAYWRIGHT_NODEJS_PATH"] = wrapper
         with _LAUNCH_LOCK, _environment(overrides):  # workers start their own, one at a time
+            launch = None if endpoint else find_browser(self.settings.browser_path)
+            log.info("browser_found", source=endpoint or (launch.source if launch else ""))
             self._playwright_cm = sync_playwright()
             self._playwright = self._playwright_cm.__enter__()
         if endpoint:
@@ -181,14 +187,22 @@ class BotSession:
                     f"{str(error).splitlines()[0]}"
                 ) from None
         assert launch is not None
-        return self._playwright.chromium.launch(
-            headless=self.settings.headless,
-            traces_dir=self.work.traces,
-            handle_sigint=False,
-            handle_sigterm=False,
-            handle_sighup=False,
-            **launch.as_kwargs(),  # type: ignore[arg-type]
-        )
+        try:
+            return self._playwright.chromium.launch(
+                headless=self.settings.headless,
+                traces_dir=self.work.traces,
+                handle_sigint=False,
+                handle_sigterm=False,
+                handle_sighup=False,
+                **launch.as_kwargs(),  # type: ignore[arg-type]
+            )
+        except PlaywrightError as error:
+            # Not a browser, or one that cannot start here: a setting to fix, in one line.
+            raise BrowserNotFoundError(
+                f"the browser {launch.executable_path or ''} ({launch.source}) did not start: "
+                f"{_first_line(error.message)}"
+                " (set MYOPENIP_BROWSER_PATH to a Chromium or Chrome binary)"
+            ) from None
 
     def _new_context(self, storage_state: dict[str, Any] | None = None) -> BrowserContext:
         assert self._browser is not None
@@ -285,7 +299,7 @@ class BotSession:
             with suppress(PlaywrightError):
                 login.close()
         self.context.add_cookies(cookies)  # type: ignore[arg-type]
-        if self.settings.save_session:
+        if self._save_session:
             self._state.save(self.context.storage_state())  # type: ignore[arg-type]
             log.info("session_state_saved", path=str(self._state.path))
 
@@ -322,3 +336,8 @@ def _environment(overrides: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def _first_line(text: str) -> str:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    return lines[0].strip() if lines else "no reason given"

@@ -111,6 +111,13 @@ class Settings(BaseSettings):
             raise ValueError("must be one of debug, info, warning, error")
         return value
 
+    @field_validator("traces_dir", "work_dir", "state_file", mode="before")
+    @classmethod
+    def _not_empty(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            raise ValueError("must name a path, not be empty")
+        return value
+
     @field_validator("selectors_file")
     @classmethod
     def _existing_file(cls, value: Path | None) -> Path | None:
@@ -132,6 +139,10 @@ class Settings(BaseSettings):
 
     def prepare_folders(self) -> None:
         """Create the traces, state and work folders (private), or raise naming the setting."""
+        if self.state_file.expanduser().is_dir():
+            raise SettingsError(
+                f"{ENV_PREFIX}STATE_FILE: {self.state_file} is a folder; give a file path"
+            )
         for name, folder in (
             ("TRACES_DIR", self.traces_dir),
             ("STATE_FILE", self.state_file.parent),
@@ -181,7 +192,10 @@ def load_settings(**overrides: Any) -> Settings:
     try:
         settings = Settings(**overrides)
     except ValidationError as exc:
-        problems += [f"{_setting_name(error['loc'])}: {error['msg']}" for error in exc.errors()]
+        problems += [
+            f"{_setting_name(error['loc'])}: {str(error['msg']).removeprefix('Value error, ')}"
+            for error in exc.errors()
+        ]
     if problems:
         raise SettingsError("invalid settings: " + "; ".join(problems))
     return settings

@@ -357,6 +357,14 @@ def test_a_refusal_after_valider_exits_1_with_the_portals_words(
     [
         ("traces_dir", "{tmp}/a-file/traces", "MYOPENIP_TRACES_DIR"),
         ("browser_path", "{tmp}/a-file", "MYOPENIP_BROWSER_PATH"),
+        ("browser_path", "/bin/true", "did not start"),  # executable, but not a browser
+        ("state_file", "{tmp}", "MYOPENIP_STATE_FILE"),  # a folder
+    ],
+    ids=[
+        "traces-dir-under-a-file",
+        "browser-not-executable",
+        "browser-not-a-browser",
+        "state-file-a-folder",
     ],
 )
 def test_an_unusable_folder_or_browser_is_one_clear_line_and_exit_2(
@@ -368,6 +376,24 @@ def test_an_unusable_folder_or_browser_is_one_clear_line_and_exit_2(
     failed = cli("--licence", "FPC367128", "--release-number", "--yes")
 
     assert failed.returncode == 2
-    assert named_in_error in failed.stderr
+    said = [line for line in failed.stderr.splitlines() if not line.startswith("{")]
+    assert len(said) == 1, said  # one clear line
+    assert named_in_error in said[0]
     assert "Traceback" not in failed.stderr
-    assert not named(failed, "browser_found")
+    assert not list((tmp_path / ".myopenip").rglob("*.tmp"))  # no session left anywhere
+
+
+def test_without_saving_the_session_a_saved_login_is_not_reused(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path, replica)
+    first = cli("--licence", "FPC367128", "--keep-number", "--dry-run")
+    assert first.returncode == 0, first.stderr
+    assert cli.state_file.exists()
+
+    cli.env["MYOPENIP_SAVE_SESSION"] = "false"
+    second = cli("--licence", "FPC367128", "--keep-number", "--dry-run")
+
+    assert second.returncode == 0, second.stderr
+    assert named(second, "session_started")[0]["reused_login"] is False
+    assert len(named(second, "logged_in")) == 1
