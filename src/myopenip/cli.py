@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     from myopenip import demo
     from myopenip_bot import batchcli
     from myopenip_bot import cli as bot_cli
+    from myopenip_bot.smoke import cli as smoke_cli
     from myopenip_portal import cli as portal_cli
 
     parser = _Parser(
@@ -60,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     batchcli.add_arguments(batch)
     batch.set_defaults(handler=batchcli.run)
+    smoke = commands.add_parser(
+        "smoke", help="check every screen and selector on the portal, read-only"
+    )
+    smoke_cli.add_arguments(smoke)
+    smoke.set_defaults(handler=smoke_cli.run)
     demo_parser = commands.add_parser(
         "demo",
         help="serve the replica on a free port and run the bot against it",

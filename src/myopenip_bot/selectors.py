@@ -117,6 +117,7 @@ class NavigationSelectors(_Strict):
 class ServicesSelectors(_Strict):
     heading: Control
     ref_filter: Control
+    filters: tuple[Control, ...]
     search: Control
     table: Control
     configure: Control
@@ -140,6 +141,8 @@ class ServiceSelectors(_Strict):
 class LicencesSelectors(_Strict):
     licence_filter: Control
     number_filter: Control
+    filters: tuple[Control, ...]
+    select_all: Control
     search: Control
     table: Control
     row_checkbox: Control
@@ -158,6 +161,7 @@ class DialogSelectors(_Strict):
     cancel: Control
     submit: Control
     warnings: tuple[Control, ...]
+    warning_texts: tuple[str, ...]
 
 
 class ServiceColumns(_Strict):
@@ -165,13 +169,18 @@ class ServiceColumns(_Strict):
     name: str
     client: str
     account: str
+    site: str
     type: str
     state: str
+    action: str
 
 
 class LicenceColumns(_Strict):
     licence: str
     number: str
+    user: str
+    site: str
+    state: str
 
 
 class Texts(_Strict):

@@ -101,6 +101,7 @@ class BotSession:
         label: str,
         browser: Browser | None = None,
         confirm: ConfirmFn = always_yes,
+        reuse_login: bool = True,
     ) -> None:
         username, password = settings.require_credentials()
         self.settings = settings
@@ -115,6 +116,7 @@ class BotSession:
         scrubber.add(self._password)
         self._state = StateFile(settings.state_file, settings.base_url, username)
         self._save_session = settings.save_session
+        self._reuse_login = reuse_login and settings.save_session
         self._tracing = False
         self._shots = 0
         try:
@@ -140,7 +142,7 @@ class BotSession:
         try:
             if self._browser is None:
                 self._browser = self._launch()
-            saved = self._state.load() if self._save_session else None
+            saved = self._state.load() if self._reuse_login else None
             self.context = self._new_context(storage_state=saved)
             if self.settings.trace is not TraceMode.OFF:
                 self.context.tracing.start(screenshots=True, snapshots=True, title=self._label)

@@ -14,7 +14,7 @@ from typing import Any
 
 import yaml
 
-__all__ = ["AriaRow", "aria_rows"]
+__all__ = ["AriaRow", "aria_names", "aria_rows"]
 
 # "row", 'cell "FPC367128 Licence SVI"', 'checkbox "Sélectionner FPC367128" [checked]'
 _NODE = re.compile(r'^(?P<role>[a-z]+)(?:\s+"(?P<name>(?:[^"\\]|\\.)*)")?(?P<rest>.*)$', re.S)
@@ -87,3 +87,18 @@ def _node(node: Any) -> tuple[str, str, Any]:
     if match["role"] == "text" and isinstance(children, str):
         return "text", children, None
     return match["role"], " ".join(name.split()), children
+
+
+def aria_names(snapshot: str) -> list[tuple[str, str]]:
+    """Every named node of an ARIA snapshot, as (role, accessible name), in order."""
+    found: list[tuple[str, str]] = []
+
+    def walk(nodes: Any) -> None:
+        for node in nodes if isinstance(nodes, list) else []:
+            role, name, children = _node(node)
+            if role and name and role != "text":
+                found.append((role, name))
+            walk(children)
+
+    walk(yaml.safe_load(snapshot) or [])
+    return found
