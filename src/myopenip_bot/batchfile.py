@@ -67,7 +67,14 @@ def read_batch_file(path: Path) -> list[BatchRow]:
     """Every row of the file, or BatchFileError listing every problem (nothing is done)."""
     try:
         table = list(_xlsx_lines(path) if path.suffix.lower() == ".xlsx" else _csv_lines(path))
-    except (OSError, UnicodeDecodeError, ValueError, csv.Error) as error:
+    except UnicodeDecodeError as error:
+        line = error.object[: error.start].count(b"\n") + 1
+        bad = error.object[error.start : error.end].hex(" ")
+        message = (
+            f"is not UTF-8 (byte {bad}): save the file as « CSV UTF-8 », or as .xlsx"
+        )
+        raise BatchFileError(path, [Problem(line, "", "", message)]) from None
+    except (OSError, ValueError, csv.Error) as error:
         raise BatchFileError(path, [Problem(0, "", "", f"cannot be read: {error}")]) from None
     problems: list[Problem] = []
     rows = _rows(table, problems)
