@@ -70,9 +70,7 @@ def read_batch_file(path: Path) -> list[BatchRow]:
     except UnicodeDecodeError as error:
         line = error.object[: error.start].count(b"\n") + 1
         bad = error.object[error.start : error.end].hex(" ")
-        message = (
-            f"is not UTF-8 (byte {bad}): save the file as « CSV UTF-8 », or as .xlsx"
-        )
+        message = f"is not UTF-8 (byte {bad}): save the file as « CSV UTF-8 », or as .xlsx"
         raise BatchFileError(path, [Problem(line, "", "", message)]) from None
     except (OSError, ValueError, csv.Error) as error:
         raise BatchFileError(path, [Problem(0, "", "", f"cannot be read: {error}")]) from None

@@ -95,6 +95,52 @@ class Planner:
     def __init__(self, driver: PortalDriver) -> None:
         self.driver = driver
 
+    def plan_all(self, items: list[Item]) -> None:
+        """Plan every item without an outcome; several refs are found from one listing.
+
+        Two or more licences given by ref are looked up in each tab's listing for the
+        common prefix of their refs (one search, its pages), in the guide's tab order; a
+        ref found in neither listing is refused. A licence given only by number, or a
+        single ref, is searched on its own.
+        """
+        by_ref = [i for i in items if i.outcome is None and i.target.licence_ref]
+        if len(by_ref) < 2:
+            for item in items:
+                if item.outcome is None:
+                    self.plan(item)
+            return
+        refs = {(i.target.licence_ref or "").upper() for i in by_ref}
+        left = set(refs)
+        found: dict[str, tuple[Tab, LicenceRow]] = {}
+        for tab in TAB_ORDER:
+            if not left:
+                break
+            prefix = common_prefix(left)
+            rows = self.driver.step(
+                f"listing the licences {prefix}… in {tab.value}",
+                lambda tab=tab, prefix=prefix: self.driver.rows_matching(tab, prefix),  # type: ignore[misc]
+            )
+            for row in rows:
+                ref = row.ref.upper()
+                if ref in left:
+                    found[ref] = (tab, row)
+                    left.discard(ref)
+        service = self.driver.service_ref
+        for item in items:
+            if item.outcome is not None:
+                continue
+            ref = (item.target.licence_ref or "").upper()
+            if not ref:
+                self.plan(item)
+            elif ref in found:
+                self._settle_found(item, *found[ref])
+            else:
+                item.settle(
+                    Outcome.REFUSED,
+                    f"no licence {ref} in the service {service} "
+                    "(searched Utilisateurs and Groupements)",
+                )
+
     def plan(self, item: Item) -> None:
         """Find the item's licence; refuse it, or mark it already done, or leave it planned."""
         target = item.target
@@ -105,6 +151,10 @@ class Planner:
         except BusinessError as refusal:
             item.settle(Outcome.REFUSED, str(refusal))
             return
+        self._settle_found(item, tab, row)
+
+    def _settle_found(self, item: Item, tab: Tab, row: LicenceRow) -> None:
+        target = item.target
         item.ref, item.tab, item.number = row.ref, tab, row.number
         if row.number is None and item.submissions:
             # « Valider » was clicked for it by an earlier run whose answer was not read:

@@ -149,9 +149,7 @@ class Runner:
             self.driver.step("opening the portal", self.driver.open_portal)
             self.driver.step(f"finding the service {request.service_ref}", self.driver.open_service)
             result.service = self.driver.service
-            for item in items:
-                if item.outcome is None:
-                    self.planner.plan(item)
+            self.planner.plan_all(items)
             refuse_same_licence(items)
             for item in items:
                 if item.outcome is None:
