@@ -12,12 +12,13 @@ import asyncio
 import json
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qs, urlencode
 
+import jinja2
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -31,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 from myopenip_portal import db
 from myopenip_portal.auth import LOGIN_COOKIE, SESSION_COOKIE, Session, new_token, tokens_match
 from myopenip_portal.config import PortalConfig
+from myopenip_portal.drift import OPEN, Drift, finalize, ui, ui_format
 from myopenip_portal.faults import FaultMiddleware, ResponseDropped
 from myopenip_portal.markup import ARIA, Markup, markup_named
 from myopenip_portal.portal import Portal
@@ -40,8 +42,20 @@ from myopenip_portal.testapi import test_routes
 HERE = Path(__file__).parent
 TABS = ("utilisateurs", "groupements")
 CSRF_HEADER = "x-csrf-token"
-templates = Jinja2Templates(directory=HERE / "templates")
+# Everything a template prints goes through `finalize`, which marks it as data unless it
+# is the portal's own text (`UiText`): a drift (POST /_test/drift) renames only the latter.
+templates = Jinja2Templates(
+    env=jinja2.Environment(
+        loader=jinja2.FileSystemLoader(HERE / "templates"),
+        autoescape=jinja2.select_autoescape(),
+        finalize=finalize,
+    )
+)
 templates.env.filters["number"] = db.display_number
+templates.env.filters["ui"] = ui
+# The filters' labels (also the column headers) are the portal's own texts.
+SERVICE_FILTERS = tuple((key, ui(label), column) for key, label, column in db.SERVICE_FILTERS)
+LICENCE_FILTERS = tuple((key, ui(label), column) for key, label, column in db.LICENCE_FILTERS)
 
 
 def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> Starlette:
@@ -50,17 +64,19 @@ def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> 
     portal = Portal.open(config, clock)
     routes: list[Route | Mount] = [
         *page_routes(markup),
-        Route(markup.api_licences, api_licences),
-        Route(markup.api_preview, api_preview, methods=["POST"]),
-        Route(markup.api_dissociate, api_dissociate, methods=["POST"]),
-        Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
+        Route(markup.api_licences, drifting(api_licences)),
+        Route(markup.api_preview, drifting(api_preview), methods=["POST"]),
+        Route(markup.api_dissociate, drifting(api_dissociate), methods=["POST"]),
+        Mount(
+            "/static", app=DriftingStatic(portal.drift, directory=HERE / "static"), name="static"
+        ),
     ]
     if config.test_api:
         routes.append(Mount("/_test", routes=test_routes()))
     app = Starlette(
         routes=routes,
         middleware=[
-            Middleware(FaultMiddleware, faults=portal.faults, markup=markup),
+            Middleware(FaultMiddleware, faults=portal.faults, markup=markup, drift=portal.drift),
             Middleware(SessionMiddleware, store=portal.sessions),
         ],
         exception_handlers={HTTPException: http_error},
@@ -139,23 +155,80 @@ def render(
     response = templates.TemplateResponse(
         request, markup.template(name), {**base, **context}, status_code=status_code
     )
+    # The sentinels around printed data go; a drift renames the portal's own texts.
+    response.body = portal_of(request).drift.page(bytes(response.body).decode()).encode()
+    response.headers["content-length"] = str(len(response.body))
     response.headers["cache-control"] = "no-store"
     return response
 
 
 def error_page(request: Request, status: int, title: str, message: str) -> Response:
-    return render(request, "error.html", {"title": title, "message": message}, status)
+    return render(request, "error.html", {"title": ui(title), "message": ui(message)}, status)
 
 
 def json_error(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
     return JSONResponse({"error": code, "message": message, **extra}, status_code=status)
 
 
+def drift_json(request: Request, response: Response) -> Response:
+    """A JSON answer with its `message` renamed by the drift (nothing else of it, not even
+    the refs it quotes) and the sentinels around those refs removed."""
+    drift = portal_of(request).drift
+    if not isinstance(response, JSONResponse):
+        return response
+    if not drift.active and OPEN.encode() not in bytes(response.body):
+        return response
+    body = json.loads(bytes(response.body))
+    renamed = drift.json_message(body)
+    if renamed is not body:
+        response.body = response.render(renamed)
+        response.headers["content-length"] = str(len(response.body))
+    return response
+
+
+def drifting(
+    handler: Callable[[Request], Awaitable[Response]],
+) -> Callable[[Request], Awaitable[Response]]:
+    """An API handler whose JSON `message` follows the drift."""
+
+    async def handle(request: Request) -> Response:
+        return drift_json(request, await handler(request))
+
+    handle.__name__ = handler.__name__
+    handle.__doc__ = handler.__doc__
+    return handle
+
+
+class DriftingStatic(StaticFiles):
+    """/static/: while a drift is on, scripts are served with their `ui("…")` texts renamed;
+    cached only at the address the drifted pages give them (`?drift=<version>`), never at
+    another. Without a drift, and for other files, exactly what StaticFiles serves."""
+
+    def __init__(self, drift: Drift, **options: Any) -> None:
+        super().__init__(**options)
+        self.drift = drift
+
+    async def get_response(self, path: str, scope: Scope) -> Response:
+        response = await super().get_response(path, scope)
+        if not (self.drift.active and path.endswith(".js")) or response.status_code >= 400:
+            return response
+        full_path, _ = self.lookup_path(path)
+        source = Path(full_path).read_text(encoding="utf-8")
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        versioned = query.get("drift") == [self.drift.version]
+        return Response(
+            self.drift.script(source),
+            media_type="text/javascript; charset=utf-8",
+            headers={"cache-control": "private, max-age=3600" if versioned else "no-store"},
+        )
+
+
 async def http_error(request: Request, exc: Exception) -> Response:
     """Unknown paths and wrong methods: JSON under the API's prefix, a portal page elsewhere."""
     status = exc.status_code if isinstance(exc, HTTPException) else 500
     if markup_of(request).is_api(request.url.path):
-        return json_error(status, "http_error", "Requête invalide ou ressource introuvable.")
+        error = json_error(status, "http_error", "Requête invalide ou ressource introuvable.")
+        return drift_json(request, error)
     if status == 404:
         return error_page(request, 404, "Page introuvable", "Cette page n'existe pas.")
     return error_page(request, status, "Requête refusée", "Cette requête n'est pas acceptée.")
@@ -191,9 +264,9 @@ def visible_service(
     """The service if this user may see it; else (None, status, message)."""
     service = db.service(portal.conn, ref)
     if service is None:
-        return None, 404, f"Le service {ref} n'existe pas."
+        return None, 404, ui_format("Le service {} n'existe pas.", ref)
     if service["partner"] != session.user:
-        return None, 403, f"Vous n'avez pas accès au service {ref}."
+        return None, 403, ui_format("Vous n'avez pas accès au service {}.", ref)
     return service, 200, ""
 
 
@@ -203,7 +276,7 @@ def visible_service(
 async def home(request: Request) -> Response:
     if session_of(request) is None:
         return login_redirect(request)
-    return render(request, "home.html", {"title": "Accueil"})
+    return render(request, "home.html", {"title": ui("Accueil")})
 
 
 async def entry(request: Request) -> Response:
@@ -219,14 +292,14 @@ async def login_page(request: Request) -> Response:
     notice = ""
     query = request.query_params
     if query.get(markup.expired_param[0]) == markup.expired_param[1]:
-        notice = "Votre session a expiré. Veuillez vous reconnecter."
+        notice = ui("Votre session a expiré. Veuillez vous reconnecter.")
     elif query.get(markup.logged_out_param[0]) == markup.logged_out_param[1]:
-        notice = "Vous êtes déconnecté."
+        notice = ui("Vous êtes déconnecté.")
     response = render(
         request,
         "login.html",
         {
-            "title": "Connexion",
+            "title": ui("Connexion"),
             "session": None,  # the login page never shows the logged-in navigation
             "login_token": token,
             "next": safe_next(query.get(markup.next_param)),
@@ -264,12 +337,12 @@ async def login_submit(request: Request) -> Response:
             request,
             "login.html",
             {
-                "title": "Connexion",
+                "title": ui("Connexion"),
                 "session": None,  # the login page never shows the logged-in navigation
                 "login_token": token,
                 "next": target,
                 "notice": "",
-                "alert": result.message,
+                "alert": ui(result.message),
                 "username": username,
             },
             status_code=401,
@@ -332,8 +405,8 @@ async def services_page(request: Request) -> Response:
         request,
         "services.html",
         {
-            "title": "Paramétrage / Monitoring",
-            "filters": db.SERVICE_FILTERS,
+            "title": ui("Paramétrage / Monitoring"),
+            "filters": SERVICE_FILTERS,
             "values": filters,
             "rows": rows[(page - 1) * size : page * size],
             "first": (page - 1) * size + 1 if rows else 0,
@@ -370,7 +443,7 @@ async def service_page(request: Request) -> Response:
             "title": service["name"],
             "service": service,
             "tab": tab,
-            "filters": db.LICENCE_FILTERS,
+            "filters": LICENCE_FILTERS,
             "values": values,
             "page": request.query_params.get(markup.page_param, "1"),
         },
@@ -395,7 +468,7 @@ async def licence_page(request: Request) -> Response:
             request,
             404,
             "Licence introuvable",
-            f"La licence {licence_ref} n'existe pas dans le service {ref}.",
+            ui_format("La licence {} n'existe pas dans le service {}.", licence_ref, ref),
         )
     return render(
         request,
@@ -439,10 +512,10 @@ async def api_licences(request: Request) -> Response:
         return checked
     _session, portal, ref, service = checked
     if service["type"] != db.METACENTREX:
-        return json_error(409, "no_licences", f"Le service {ref} n'a pas de licences.")
+        return json_error(409, "no_licences", ui_format("Le service {} n'a pas de licences.", ref))
     tab = request.query_params.get("tab", TABS[0])
     if tab not in TABS:
-        return json_error(400, "bad_tab", f"Onglet inconnu : {tab}.")
+        return json_error(400, "bad_tab", ui_format("Onglet inconnu : {}.", tab))
     filters = {key: request.query_params.get(key, "") for key, _, _ in db.LICENCE_FILTERS}
     # A real back end takes a moment to search; the page shows its loading state meanwhile.
     await asyncio.sleep(portal.faults.jittered(portal.config.search_delay_ms))

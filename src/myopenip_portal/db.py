@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from myopenip_portal.drift import ui_format
+
 STANDARDISTE = "Application standardiste"
 METACENTREX = "MetaCentrex"
 ACTIVE = "Actif"
@@ -256,17 +258,21 @@ def check_licences(
         raise DissociationError(400, "no_licence", "Aucune licence n'est sélectionnée.")
     if len(set(refs)) != len(refs):
         dup = next(r for r in refs if refs.count(r) > 1)
-        raise DissociationError(400, "duplicate", f"La licence {dup} est en double.", dup)
+        raise DissociationError(
+            400, "duplicate", ui_format("La licence {} est en double.", dup), dup
+        )
     found = licences_by_ref(conn, refs)
     for ref in refs:
         licence = found.get(ref)
         if licence is None:
-            raise DissociationError(404, "unknown_licence", f"Licence {ref} introuvable.", ref)
+            raise DissociationError(
+                404, "unknown_licence", ui_format("Licence {} introuvable.", ref), ref
+            )
         if licence["partner"] != partner or licence["service_ref"] != service_ref:
             raise DissociationError(
                 403,
                 "foreign_licence",
-                f"La licence {ref} n'appartient pas au service {service_ref}.",
+                ui_format("La licence {} n'appartient pas au service {}.", ref, service_ref),
                 ref,
             )
     return found
@@ -289,13 +295,18 @@ def dissociate(
     """
     svc = service(conn, service_ref)
     if svc is None or svc["partner"] != partner:
-        raise DissociationError(404, "unknown_service", f"Service {service_ref} introuvable.")
+        raise DissociationError(
+            404, "unknown_service", ui_format("Service {} introuvable.", service_ref)
+        )
     if svc["type"] != METACENTREX or svc["state"] != ACTIVE:
         raise DissociationError(
             409,
             "service_not_active",
-            f"Le service {service_ref} n'est pas un service MetaCentrex actif : "
-            "aucun numéro ne peut être dissocié.",
+            ui_format(
+                "Le service {} n'est pas un service MetaCentrex actif : "
+                "aucun numéro ne peut être dissocié.",
+                service_ref,
+            ),
         )
     conn.execute("BEGIN IMMEDIATE")
     try:
@@ -306,7 +317,10 @@ def dissociate(
             number = licence["sda"]
             if not number:
                 raise DissociationError(
-                    409, "no_number", f"La licence {ref} n'a pas de numéro à dissocier.", ref
+                    409,
+                    "no_number",
+                    ui_format("La licence {} n'a pas de numéro à dissocier.", ref),
+                    ref,
                 )
             options = [o for o in json.loads(licence["options"]) if o != STANDARDISTE]
             conn.execute(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from myopenip_portal.config import PortalConfig
+from myopenip_portal.drift import Drift
 from myopenip_portal.markup import Markup
 
 EXEMPT_PREFIXES = ("/_test/", "/static/")
@@ -65,10 +66,13 @@ class Faults:
 class FaultMiddleware:
     """Delays requests and answers some of them 503 before the application sees them."""
 
-    def __init__(self, app: ASGIApp, faults: Faults, markup: Markup) -> None:
+    def __init__(
+        self, app: ASGIApp, faults: Faults, markup: Markup, drift: Drift | None = None
+    ) -> None:
         self.app = app
         self.faults = faults
         self.markup = markup
+        self.drift = drift or Drift()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
@@ -78,21 +82,22 @@ class FaultMiddleware:
         if delay:
             await asyncio.sleep(delay)
         if self.faults.should_fail():
-            await _technical_error(scope, send, self.markup)
+            await _technical_error(scope, send, self.markup, self.drift)
             return
         await self.app(scope, receive, send)
 
 
-async def _technical_error(scope: Scope, send: Send, markup: Markup) -> None:
-    """A 503 like a real portal's overloaded back end: JSON for the API, a page otherwise."""
+async def _technical_error(scope: Scope, send: Send, markup: Markup, drift: Drift) -> None:
+    """A 503 like a real portal's overloaded back end: JSON for the API, a page otherwise
+    (their texts follow the drift, see drift.py)."""
     if markup.is_api(scope["path"]):
         body = json.dumps(
-            {"error": "technical_error", "message": markup.unavailable_message},
+            drift.json_message({"error": "technical_error", "message": markup.unavailable_message}),
             ensure_ascii=False,
         ).encode()
         content_type = b"application/json"
     else:
-        body = markup.unavailable_page.encode()
+        body = drift.page(markup.unavailable_page).encode()
         content_type = b"text/html; charset=utf-8"
     headers = [
         (b"content-type", content_type),

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from myopenip_portal import db, seed
 from myopenip_portal.auth import SessionStore
 from myopenip_portal.config import PortalConfig
+from myopenip_portal.drift import Drift
 from myopenip_portal.faults import Faults
 
 
@@ -23,6 +24,8 @@ class Portal:
     faults: Faults
     # POST /_test/misreport: licence ref -> the number the dialog's preview shows instead.
     misreports: dict[str, str] = field(default_factory=dict)
+    # POST /_test/drift: the portal's own texts under other names (never data nor rules).
+    drift: Drift = field(default_factory=Drift)
 
     @classmethod
     def open(cls, config: PortalConfig, clock: Callable[[], float] = time.time) -> Portal:
@@ -38,9 +41,11 @@ class Portal:
         )
 
     def reset(self, seed_value: int | None = None) -> None:
-        """Back to a fresh data set: re-seeded, nobody logged in or locked, no override."""
+        """Back to a fresh data set: re-seeded, nobody logged in or locked, no override nor
+        drift."""
         value = self.config.seed if seed_value is None else seed_value
         seed.seed_database(self.conn, value, self.config.user, self.config.password)
         self.sessions.reset()
         self.faults.reseed(value)
         self.misreports.clear()
+        self.drift.clear()  # in place: the middlewares hold this very object

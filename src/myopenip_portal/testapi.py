@@ -1,6 +1,6 @@
 """The test API (`--test-api` only): read the whole state, reset it, expire sessions, make
-the dialog misreport a number, change a service's state. Never delayed nor failed by the
-fault knobs."""
+the dialog misreport a number, change a service's state, make the portal's texts drift.
+Never delayed nor failed by the fault knobs."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ def test_routes() -> list[Route]:
         Route("/expire-sessions", expire_sessions, methods=["POST"]),
         Route("/misreport", misreport, methods=["POST"]),
         Route("/service-state", service_state, methods=["POST"]),
+        Route("/drift", drift, methods=["GET", "POST"]),
     ]
 
 
@@ -103,3 +104,37 @@ async def service_state(request: Request) -> JSONResponse:
             {"error": "unknown_service", "message": f"Service {ref} introuvable."}, status_code=404
         )
     return JSONResponse({"ok": True, "service_ref": ref, "state": new_state})
+
+
+DRIFT_KEYS = frozenset({"rename", "hide", "clear"})
+DRIFT_USAGE = (
+    'Attendu : {"rename": {"Valider": "Confirmer", …}, "hide": ["Suivant", …], '
+    '"clear": true|false} (chaque clé facultative).'
+)
+
+
+async def drift(request: Request) -> JSONResponse:
+    """GET: the current drift. POST: add renames / hidden names (after clearing all if
+    "clear" is true). Texts only: data, rules, faults and sessions never change."""
+    current = _portal(request).drift
+    if request.method == "GET":
+        return JSONResponse(current.as_json())
+    body = await _body(request)
+    if body is None or not set(body) <= DRIFT_KEYS:
+        return _bad(DRIFT_USAGE)
+    renames = body.get("rename", {})
+    hide = body.get("hide", [])
+    clear = body.get("clear", False)
+    if (
+        not isinstance(renames, dict)
+        or not all(isinstance(old, str) and old.strip() for old in renames)
+        or not all(isinstance(new, str) for new in renames.values())
+        or not isinstance(hide, list)
+        or not all(isinstance(name, str) and name.strip() for name in hide)
+        or not isinstance(clear, bool)
+    ):
+        return _bad(DRIFT_USAGE)
+    if clear:
+        current.clear()
+    current.update(renames, hide)
+    return JSONResponse({"ok": True, **current.as_json()})

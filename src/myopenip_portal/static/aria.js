@@ -11,6 +11,12 @@
   const configNode = document.getElementById("x-config");
   const config = configNode ? JSON.parse(configNode.textContent) : {};
 
+  /* The page's visible texts are literals in ui() calls: the replica's drift (POST /_test/drift,
+   * see drift.py) serves this file with those literals renamed, and nothing else. */
+  function ui(text) {
+    return text;
+  }
+
   // ------------------------------------------------------------------ popup menus
 
   let openPopup = null; // {button, node, onClose}
@@ -61,11 +67,11 @@
   const servicesToggle = document.getElementById("x-services-toggle");
   if (servicesToggle) {
     servicesToggle.addEventListener("click", function () {
-      togglePopup(servicesToggle, "x-menu-services", "Mes Services", function (menu) {
+      togglePopup(servicesToggle, "x-menu-services", ui("Mes Services"), function (menu) {
         const link = document.createElement("a");
         link.href = config.services;
         link.className = "x-popover__item";
-        link.textContent = "Paramétrage / Monitoring";
+        link.textContent = ui("Paramétrage / Monitoring");
         menu.appendChild(link);
       });
     });
@@ -110,8 +116,9 @@
 
   class SessionExpired extends Error {}
 
-  const CONNECTION_LOST =
-    "La connexion au serveur a été interrompue. Vérifiez le résultat avant de réessayer.";
+  const CONNECTION_LOST = ui(
+    "La connexion au serveur a été interrompue. Vérifiez le résultat avant de réessayer."
+  );
 
   function goToLogin(loginUrl) {
     const params = new URLSearchParams();
@@ -141,8 +148,8 @@
       if (data && data.message) throw new Error(data.message);
       throw new Error(
         response.status >= 500
-          ? "Le service est momentanément indisponible (" + response.status + ")."
-          : "La demande a été refusée (" + response.status + ")."
+          ? ui("Le service est momentanément indisponible (") + response.status + ")."
+          : ui("La demande a été refusée (") + response.status + ")."
       );
     }
     if (data === null) throw new Error(CONNECTION_LOST);
@@ -194,7 +201,7 @@
   function startLoading() {
     table.setAttribute("aria-busy", "true");
     if (!results.querySelector("[role='progressbar']")) {
-      results.insertBefore(progress("Recherche des licences"), table);
+      results.insertBefore(progress(ui("Recherche des licences")), table);
     }
   }
 
@@ -282,7 +289,7 @@
     const box = document.createElement("span");
     box.setAttribute("role", "checkbox");
     box.setAttribute("tabindex", "0");
-    box.setAttribute("aria-label", "Sélectionner " + ref);
+    box.setAttribute("aria-label", ui("Sélectionner ") + ref);
     box.setAttribute("aria-checked", String(state.selected.has(ref)));
     box.className = "x-check";
     box.dataset.ref = ref;
@@ -343,7 +350,7 @@
       });
       return a;
     }
-    if (data.page > 1) pager.appendChild(link("Précédent", data.page - 1));
+    if (data.page > 1) pager.appendChild(link(ui("Précédent"), data.page - 1));
     if (data.total > 0) {
       const info = document.createElement("span");
       info.className = "x-pager__info";
@@ -352,7 +359,7 @@
       info.textContent = first + "–" + last + " / " + data.total;
       pager.appendChild(info);
     }
-    if (data.page < data.pages) pager.appendChild(link("Suivant", data.page + 1));
+    if (data.page < data.pages) pager.appendChild(link(ui("Suivant"), data.page + 1));
   }
 
   // ---------------------------------------------------------------- ticks and actions
@@ -416,12 +423,12 @@
 
   actions.addEventListener("click", function () {
     if (actions.getAttribute("aria-disabled") === "true") return;
-    togglePopup(actions, "x-menu-actions", "Actions", function (menu) {
+    togglePopup(actions, "x-menu-actions", ui("Actions"), function (menu) {
       const item = document.createElement("div");
       item.setAttribute("role", "menuitem");
       item.setAttribute("tabindex", "-1");
       item.className = "x-popover__item";
-      item.textContent = "Dissocier vos numéros";
+      item.textContent = ui("Dissocier vos numéros");
       item.addEventListener("click", function () {
         closePopup(false);
         openDialog(ticked());
@@ -509,11 +516,11 @@
       text.append(ref, " ", number);
       const select = document.createElement("select");
       select.className = "x-input x-input--small";
-      select.setAttribute("aria-label", "Conserver le numéro " + item.number_display);
+      select.setAttribute("aria-label", ui("Conserver le numéro ") + item.number_display);
       select.dataset.ref = item.ref;
       [
-        ["1", "Oui"],
-        ["0", "Non"],
+        ["1", ui("Oui")],
+        ["0", ui("Non")],
       ].forEach(function (pair) {
         const option = document.createElement("option");
         option.value = pair[0];
@@ -560,7 +567,7 @@
       return;
     }
     closeDialog();
-    status.textContent = "Numéro(s) dissocié(s) : " + result.dissociated;
+    status.textContent = ui("Numéro(s) dissocié(s) : ") + result.dissociated;
     search(state.page);
   }
 

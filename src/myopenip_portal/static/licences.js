@@ -5,6 +5,12 @@
   const root = document.getElementById("licences-app");
   if (!root) return;
 
+  /* The page's visible texts are literals in ui() calls: the replica's drift (POST /_test/drift,
+   * see drift.py) serves this file with those literals renamed, and nothing else. */
+  function ui(text) {
+    return text;
+  }
+
   const service = root.dataset.service;
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const tabs = Array.from(root.querySelectorAll('[role="tab"]'));
@@ -50,7 +56,7 @@
       response = await fetch(url, Object.assign({ credentials: "same-origin" }, options || {}));
     } catch (err) {
       throw new Error(
-        "La connexion au serveur a été interrompue. Vérifiez le résultat avant de réessayer."
+        ui("La connexion au serveur a été interrompue. Vérifiez le résultat avant de réessayer.")
       );
     }
     if (response.status === 401) {
@@ -64,12 +70,12 @@
       data = null;
     }
     if (!response.ok) {
-      const text = data && data.message ? data.message : "Erreur technique (HTTP " + response.status + ").";
+      const text = data && data.message ? data.message : ui("Erreur technique (HTTP ") + response.status + ").";
       throw new Error(text);
     }
     if (data === null) {
       throw new Error(
-        "La connexion au serveur a été interrompue. Vérifiez le résultat avant de réessayer."
+        ui("La connexion au serveur a été interrompue. Vérifiez le résultat avant de réessayer.")
       );
     }
     return data;
@@ -117,7 +123,7 @@
     const td = document.createElement("td");
     td.colSpan = 6;
     td.innerHTML = '<span class="spinner" aria-hidden="true"></span>';
-    td.appendChild(document.createTextNode("Chargement…"));
+    td.appendChild(document.createTextNode(ui("Chargement…")));
     tr.appendChild(td);
     body.appendChild(tr);
     pager.textContent = "";
@@ -160,7 +166,7 @@
     body.textContent = "";
     if (rows.length === 0) {
       const tr = document.createElement("tr");
-      const td = cell("Aucune licence ne correspond à votre recherche.");
+      const td = cell(ui("Aucune licence ne correspond à votre recherche."));
       td.colSpan = 6;
       td.className = "empty";
       tr.appendChild(td);
@@ -175,7 +181,7 @@
       box.type = "checkbox";
       box.className = "row-check";
       box.value = row.ref;
-      box.setAttribute("aria-label", "Sélectionner " + row.ref);
+      box.setAttribute("aria-label", ui("Sélectionner ") + row.ref);
       box.addEventListener("change", updateSelection);
       check.appendChild(box);
       tr.appendChild(check);
@@ -212,14 +218,14 @@
       });
       return a;
     }
-    if (data.page > 1) pager.appendChild(link("Précédent", data.page - 1, "prev"));
+    if (data.page > 1) pager.appendChild(link(ui("Précédent"), data.page - 1, "prev"));
     const info = document.createElement("span");
     info.className = "page-info";
     info.textContent =
-      "Page " + data.page + " sur " + data.pages + " · " + data.total +
-      " licence" + (data.total > 1 ? "s" : "");
+      ui("Page") + " " + data.page + " " + ui("sur") + " " + data.pages + " · " + data.total +
+      " " + (data.total > 1 ? ui("licences") : ui("licence"));
     pager.appendChild(info);
-    if (data.page < data.pages) pager.appendChild(link("Suivant", data.page + 1, "next"));
+    if (data.page < data.pages) pager.appendChild(link(ui("Suivant"), data.page + 1, "next"));
   }
 
   // ---------------------------------------------------------------- ticks and actions
@@ -239,8 +245,8 @@
     actionsButton.disabled = count === 0;
     if (count === 0) closeActions();
     selectionCount.textContent =
-      count === 0 ? "Aucune licence sélectionnée"
-        : count + " licence" + (count > 1 ? "s sélectionnées" : " sélectionnée");
+      count === 0 ? ui("Aucune licence sélectionnée")
+        : count + " " + (count > 1 ? ui("licences sélectionnées") : ui("licence sélectionnée"));
   }
 
   selectAll.addEventListener("change", function () {
@@ -320,11 +326,11 @@
       li.appendChild(label);
       const choice = document.createElement("label");
       choice.className = "keep-choice";
-      choice.appendChild(document.createTextNode("Conserver le numéro "));
+      choice.appendChild(document.createTextNode(ui("Conserver le numéro ")));
       const select = document.createElement("select");
-      select.setAttribute("aria-label", "Conserver le numéro " + item.number_display);
+      select.setAttribute("aria-label", ui("Conserver le numéro ") + item.number_display);
       select.dataset.licence = item.ref;
-      [["oui", "Oui"], ["non", "Non"]].forEach(function (pair) {
+      [["oui", ui("Oui")], ["non", ui("Non")]].forEach(function (pair) {
         const option = document.createElement("option");
         option.value = pair[0];
         option.textContent = pair[1];
@@ -375,7 +381,7 @@
       return;
     }
     dialog.close();
-    status.textContent = "Numéro(s) dissocié(s) : " + result.dissociated;
+    status.textContent = ui("Numéro(s) dissocié(s) : ") + result.dissociated;
     search(page);
   });
 
