@@ -313,6 +313,8 @@ def _lock(path: Path) -> int | None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
+    if path.is_dir():
+        raise SettingsError(f"the journal {path} is a folder; give a file path with --journal")
     existed = path.exists() and path.stat().st_size > 0
     try:
         if existed:
@@ -338,7 +340,13 @@ def _connect(path: Path) -> sqlite3.Connection:
                     f"{path} is a journal of another version ({version}, this bot writes "
                     f"{SCHEMA_VERSION}): not touched"
                 )
-            conn.execute("PRAGMA quick_check").fetchone()
+            verdict = conn.execute("PRAGMA quick_check").fetchone()[0]
+            if verdict != "ok":
+                conn.close()
+                raise SettingsError(
+                    f"the journal {path} is corrupt ({verdict}): not touched; keep it for a "
+                    "person to look at, and give another --journal"
+                )
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
         if not existed:
