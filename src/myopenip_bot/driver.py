@@ -91,6 +91,7 @@ class PortalDriver:
         self.service: ServiceInfo | None = None
         self._settings: ServiceSettingsPage | None = None  # the service page we are on
         self._dirty = False  # a dialog was opened on it: ticks or a status may linger
+        self._shown: tuple[Tab, str] | None = None  # a one-page listing still on screen
         prepare_page(page)
 
     def start(self, service_ref: str) -> None:
@@ -104,10 +105,17 @@ class PortalDriver:
     def forget_page(self) -> None:
         """The next step starts from a fresh page (no leftover ticks, dialog or status)."""
         self._settings = None
+        self._shown = None
 
     def mark_dirty(self) -> None:
         """A dialog was opened: the next preparation must not reuse this page."""
         self._dirty = True
+        self._shown = None
+
+    def shows(self, tab: Tab, prefix: str) -> bool:
+        """Whether the page still shows the whole listing of `prefix` in `tab` (one page,
+        nothing done on it since): the next step may read it instead of searching again."""
+        return self._shown == (tab, prefix) and self._settings is not None and not self._dirty
 
     # -- steps --------------------------------------------------------------------------
 
@@ -126,14 +134,14 @@ class PortalDriver:
                 return translated(name, action)
             except SessionExpiredError as expired:
                 log.info("login_needed", step=name, why=str(expired))
-                self._settings = None
+                self._settings, self._shown = None, None
                 self.log_in(name)
             except TechnicalError as error:
                 failures += 1
                 if failures >= STEP_ATTEMPTS:
                     raise
                 log.warning("step_retried", step=name, attempt=failures, error=str(error))
-                self._settings, self._dirty = None, True
+                self._settings, self._dirty, self._shown = None, True, None
                 self.stop.sleep(backoff_delay(failures))
 
     def log_in(self, step: str) -> None:
@@ -242,21 +250,29 @@ class PortalDriver:
         if self._settings is None:
             self._settings = self.open_service()
             self._dirty = False
+            self._shown = None
+        if self._shown is not None and self._shown[0] is not tab:
+            self._shown = None  # another tab: its listing is another one
         return self._settings.open_tab(tab)
 
     def find_rows(self, tab: Tab, *, ref: str | None, number: str | None) -> list[LicenceRow]:
         """Every row (all pages) whose ref or number is exactly the one asked for."""
         results = self.results(tab)
+        self._shown = None  # a search of its own replaces what the page showed
         formats = ["{digits}", "{grouped}"] if number else [None]
         preferred = self.selectors.hints.number_filter_format
         formats.sort(key=lambda f: f != preferred)
         for number_format in formats:
             rows = results.search(licence=ref or "", number=number, number_format=number_format)
             matches = [row for row in rows if _same(row, ref, number)]
+            pages = 1
             for _ in range(MAX_PAGES):
                 if not results.next_page(licence=ref or "", number=number):
                     break
                 matches += [row for row in results.rows() if _same(row, ref, number)]
+                pages += 1
+            if ref and number is None and pages == 1:
+                self._shown = (tab, ref)  # the listing of this ref, whole, on screen
             if matches:
                 return matches
         return []
@@ -264,11 +280,16 @@ class PortalDriver:
     def rows_matching(self, tab: Tab, prefix: str) -> list[LicenceRow]:
         """Every row (all pages) that the "Licence" filter `prefix` lists."""
         results = self.results(tab)
+        self._shown = None
         rows = results.search(licence=prefix)
+        pages = 1
         for _ in range(MAX_PAGES):
             if not results.next_page(licence=prefix):
                 break
             rows += results.rows()
+            pages += 1
+        if pages == 1:
+            self._shown = (tab, prefix)
         return rows
 
 

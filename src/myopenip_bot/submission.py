@@ -41,9 +41,14 @@ class Submitter:
         those listed have another number than planned (they are marked failed). Raises
         ReadBackMismatchError, after Annuler, when the dialog is not the plan.
         """
-        results = self.driver.results(tab, fresh=True)
         prefix = common_prefix(item.ref or "" for item in todo)
-        rows = results.search(licence=prefix)
+        reuse = self.driver.shows(tab, prefix)  # the plan's listing is still on screen
+        results = self.driver.results(tab, fresh=True)
+        rows = results.rows() if reuse and self.driver.shows(tab, prefix) else None
+        if rows is None:
+            rows = results.search(licence=prefix)
+        else:
+            log.info("listing_reused", tab=tab.value, prefix=prefix)
         batch: list[Item] = []
         for _ in range(MAX_PAGES):
             shown = {row.ref: row for row in rows}
