@@ -15,7 +15,7 @@ import structlog
 from myopenip_bot.driver import PortalDriver, translated
 from myopenip_bot.errors import ReadBackMismatchError, SessionExpiredError
 from myopenip_bot.models import Outcome, Tab, format_number
-from myopenip_bot.pages import DissociationDialog, SubmitAnswer
+from myopenip_bot.pages import DissociationDialog, LicenceResultsPage, SubmitAnswer
 from myopenip_bot.plan import Item, common_prefix
 from myopenip_bot.selectors import Selectors
 
@@ -33,6 +33,7 @@ class Submitter:
     def __init__(self, driver: PortalDriver, selectors: Selectors) -> None:
         self.driver = driver
         self.selectors = selectors
+        self.results: LicenceResultsPage | None = None  # the results the last dialog came from
 
     def prepare(self, tab: Tab, todo: list[Item]) -> tuple[DissociationDialog | None, list[Item]]:
         """Tick the licences of `todo` shown on one results page; open and fill the dialog.
@@ -44,6 +45,7 @@ class Submitter:
         prefix = common_prefix(item.ref or "" for item in todo)
         reuse = self.driver.shows(tab, prefix)  # the plan's listing is still on screen
         results = self.driver.results(tab, fresh=True)
+        self.results = results
         rows = results.rows() if reuse and self.driver.shows(tab, prefix) else None
         if rows is None:
             rows = results.search(licence=prefix)

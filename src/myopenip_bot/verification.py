@@ -13,7 +13,7 @@ import structlog
 
 from myopenip_bot.driver import PortalDriver
 from myopenip_bot.models import Outcome, Tab, format_number
-from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
+from myopenip_bot.pages import AnswerKind, LicenceResultsPage, LicenceRow, SubmitAnswer
 from myopenip_bot.plan import MAX_SUBMISSIONS, Item, common_prefix
 
 __all__ = ["Verifier", "settle_unread"]
@@ -38,6 +38,24 @@ class Verifier:
                 found[ref] = matches[0]
         log.info("licences_verified", numbers={ref: row.number for ref, row in found.items()})
         return found
+
+    def read_refreshed(
+        self, results: LicenceResultsPage, batch: list[Item]
+    ) -> dict[str, LicenceRow] | None:
+        """After a confirmed « Valider »: the results the portal refreshed by itself (the
+        spec says it does), once settled, when they show every licence of `batch` without
+        its number; None otherwise (stale or partial: the caller searches afresh).
+
+        Only positive evidence is taken from it: a row that still shows its number could
+        be the table from before the refresh, so it sends the caller to a fresh search.
+        """
+        refs = {item.ref or "" for item in batch}
+        results.wait_settled("reading the refreshed results")
+        shown = {row.ref: row for row in results.rows() if row.ref in refs}
+        if shown.keys() != refs or any(row.number is not None for row in shown.values()):
+            return None
+        log.info("licences_verified", numbers={ref: None for ref in shown}, how="refreshed")
+        return shown
 
     def settle(
         self, batch: list[Item], answer: SubmitAnswer, now: dict[str, LicenceRow]

@@ -262,7 +262,17 @@ class Runner:
             assert self.stop.signum is not None
             settle_unread(batch, answer, "the run was interrupted")
             raise Interrupted(self.stop.signum)
-        now = self.driver.step(f"verifying in {tab.value}", lambda: self.verifier.read(tab, batch))
+        now = None
+        shown = self.submitter.results
+        if answer.confirmed and shown is not None:
+            now = self.driver.step(
+                f"reading the refreshed results in {tab.value}",
+                lambda: self.verifier.read_refreshed(shown, batch),
+            )
+        if now is None:
+            now = self.driver.step(
+                f"verifying in {tab.value}", lambda: self.verifier.read(tab, batch)
+            )
         self.hooks.screenshot(self.page, "verification")
         return self.verifier.settle(batch, answer, now)
 

@@ -142,6 +142,10 @@ class LicenceResultsPage(Screen):
         self.checkbox(ref).check()
         log.info("licence_ticked", licence=ref, tab=self.tab.value)
 
+    def wait_settled(self, step: str) -> None:
+        """Wait until the page has settled (a refresh of its own, say, is over)."""
+        self._wait_settled(step, scope=self.scope)
+
     def expect_ticked(self, refs: list[str], step: str) -> None:
         """Every row of `refs` is ticked (also after the portal re-rendered its rows)."""
         for ref in refs:
