@@ -35,6 +35,7 @@ from myopenip_bot.errors import (
     BotError,
     BusinessError,
     Interrupted,
+    ReadBackMismatchError,
     TechnicalError,
     UsageError,
     error_kind,
@@ -140,6 +141,7 @@ class Batch:
         self._failures = 0  # technical failures in a row, over all workers
         self._failures_lock = threading.Lock()
         self._abort: BotError | None = None
+        self._too_many_failures = False
         self._first_login = threading.Event()
         self._services: dict[str, str] = {}
         self._would_do: set[str] = set()
@@ -205,7 +207,7 @@ class Batch:
         if self._abort is not None:
             result.error = str(self._abort)
             result.error_kind = error_kind(self._abort)
-            result.stopped_after_failures = isinstance(self._abort, TechnicalError)
+            result.stopped_after_failures = self._too_many_failures
         return result
 
     # -- a worker ---------------------------------------------------------------------
@@ -297,6 +299,11 @@ class Batch:
                 raise _Abort() from None
             except Interrupted:
                 raise
+            except ReadBackMismatchError as error:
+                # That dialog's rows are refused (the runner said so); the service's other
+                # rows were not tried: try them again.
+                log.warning("service_retried", service=service, attempt=attempt, error=str(error))
+                continue
             except BusinessError as error:  # the service itself: not found, not « Actif »
                 for row in rows:
                     current = self.journal.row(row.service, row.licence)
@@ -332,6 +339,7 @@ class Batch:
             self._failures += 1
             failures = self._failures
         if failures >= self.options.max_failures and self._abort is None:
+            self._too_many_failures = True
             self._stop_all(
                 TechnicalError(
                     f"{failures} technical failures in a row (the last: {error}); the run "
@@ -409,6 +417,7 @@ class _BatchHooks:
                 number=result.number,
                 tab=result.tab.value if result.tab else None,
                 answer=_answer(result),
+                submissions=result.submissions,
             )
         else:
             journal.note(self.service, licence, result.reason or result.outcome.value)

@@ -35,7 +35,13 @@ from rich.text import Text
 from myopenip_bot.batchfile import BatchFileError, read_batch_file
 from myopenip_bot.errors import BotError, UsageError, error_kind
 from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.journal import FINAL, Journal, JournalLockedError, JournalRow
+from myopenip_bot.journal import (
+    FINAL,
+    Journal,
+    JournalLockedError,
+    JournalRow,
+    copy_for_dry_run,
+)
 from myopenip_bot.logs import configure_logging
 from myopenip_bot.settings import ENV_PREFIX, load_settings
 
@@ -233,9 +239,9 @@ def _open_journal(path: Path, dry_run: bool, work_dir: Path) -> Journal:
     folder = make_private_dirs(work_dir) / f"dry-run-{os.getpid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     copy = folder / "journal.sqlite"
+    copy.unlink(missing_ok=True)
     if path.exists():
-        Journal.open(path).close()  # refuses a file that is not a journal, or a locked one
-        shutil.copyfile(path, copy)
+        copy_for_dry_run(path, copy)  # never writes the real one
     return Journal.open(copy)
 
 

@@ -19,6 +19,7 @@ secret: refs, numbers, states, the portal's answers and screenshot paths.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
@@ -99,6 +100,39 @@ class JournalRow:
     @property
     def final(self) -> bool:
         return self.state in FINAL
+
+
+def copy_for_dry_run(path: Path, copy: Path) -> None:
+    """Copy the journal at `path` to `copy` without ever writing to it: checked through a
+    read-only connection (its last records included, even those a killed run left in the
+    write-ahead log), while its lock is held. Raises like `Journal.open`."""
+    lock_fd = _lock(path)
+    try:
+        if path.is_dir():
+            raise SettingsError(f"the journal {path} is a folder; give a file path")
+        with path.open("rb") as handle:
+            if handle.read(16) != b"SQLite format 3\x00":
+                raise SettingsError(f"{path} is not a journal (not an SQLite file): not touched")
+        try:
+            source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        except sqlite3.Error as error:
+            raise SettingsError(f"the journal {path} cannot be read: {error}") from None
+        try:
+            app_id = source.execute("PRAGMA application_id").fetchone()[0]
+            if app_id != APPLICATION_ID:
+                raise SettingsError(f"{path} is an SQLite file but not a myopenip journal")
+            target = sqlite3.connect(copy)
+            try:
+                source.backup(target)
+            finally:
+                target.close()
+        except sqlite3.DatabaseError as error:
+            raise SettingsError(f"the journal {path} is unreadable or corrupt: {error}") from None
+        finally:
+            source.close()
+    finally:
+        if lock_fd is not None:
+            os.close(lock_fd)
 
 
 class Journal:
@@ -228,9 +262,12 @@ class Journal:
         answer: str | None = None,
         number: str | None = None,
         tab: str | None = None,
+        submissions: int | None = None,
     ) -> None:
-        """Record a row's outcome."""
+        """Record a row's outcome (and its « Valider » count, when the runner knows it)."""
         fields: dict[str, object] = {"state": state, "reason": reason, "run": self.run_id}
+        if submissions is not None:
+            fields["submissions"] = submissions
         if answer is not None:
             fields["answer"] = answer
         if number is not None:
@@ -360,6 +397,8 @@ def _connect(path: Path) -> sqlite3.Connection:
         os.chmod(path, 0o600)
         return conn
     except sqlite3.DatabaseError as error:
+        with contextlib.suppress(UnboundLocalError, sqlite3.Error):
+            conn.close()
         raise SettingsError(f"the journal {path} is unreadable or corrupt: {error}") from None
 
 

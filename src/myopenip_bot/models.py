@@ -123,6 +123,7 @@ class LicenceResult:
     number: str | None = None  # the number the licence had when planned
     tab: Tab | None = None
     reason: str | None = None
+    submissions: int = 0  # « Valider » clicks that reached the portal, earlier runs included
 
 
 class ErrorKind(StrEnum):

@@ -86,6 +86,7 @@ class Item:
             number=self.number,
             tab=self.tab,
             reason=self.reason,
+            submissions=self.submissions,
         )
 
 

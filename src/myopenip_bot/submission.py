@@ -132,6 +132,12 @@ class Submitter:
         answer = dialog.validate()
         if answer.problem:
             log.warning("valider_unconfirmed", answer=answer.kind.value, problem=answer.problem)
+        if answer.login_shown:
+            # The portal answered with its login page: the session had ended, so the
+            # click was refused as unauthenticated and did nothing. It does not count
+            # towards the two « Valider » a licence may get (the fresh read still decides).
+            for item in batch:
+                item.submissions -= 1
         if not answer.confirmed:
             self.driver.forget_page()  # the dialog may still be open: go on from a fresh page
             if not answer.login_shown:

@@ -1,0 +1,713 @@
+"""`myopenip batch` as a scheduler runs it: a file of rows, a journal, faults, SIGKILLs, reruns,
+a lock, workers, a remote browser server, and the report folder it leaves.
+
+Every run is a real process driving real Chromiums against the replica (both markups);
+the process's exit code is checked against the one it prints (--json) and the one in
+summary.json; the portal is checked through the replica's /_test/state: each row's licence
+dissociated exactly once with its keep value, nothing else touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import random
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from batch_support import (
+    BatchCli,
+    assert_portal_is_the_file,
+    assert_released_listed,
+    assert_summary_agrees,
+    clicked,
+    exit_agrees,
+    file_state,
+    journal_left_by_a_killed_run,
+    journal_rows,
+    named,
+    pick,
+    read_report_csv,
+    rows_for,
+    write_csv,
+    write_rows,
+)
+from cli_support import Cli
+
+from myopenip.replica import Replica
+from myopenip_bot.browser import BrowserLaunch
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Each run: no prompt, the result as JSON on stdout.
+UNATTENDED = ("--yes", "--json")
+
+
+def outcomes(payload: dict[str, Any]) -> dict[str, str]:
+    return {row["licence"]: row["outcome"] for row in payload["results"]}
+
+
+# -- 1. faults, SIGKILLs at random moments, resumed until it ends --------------------------
+
+
+def test_a_faulty_batch_killed_at_random_moments_and_resumed_ends_exactly_as_the_file(
+    replica_factory: Callable[..., Replica], tmp_path: Path, markup: str
+) -> None:
+    # Sessions expire every 40 s from login: several times a run, yet not between every
+    # login and « Valider » on a busy machine (each expiry there spends one of its two).
+    portal = replica_factory(
+        "--error-rate",
+        "0.05",
+        "--session-ttl",
+        "40",
+        "--drop-after-commit-rate",
+        "0.3",
+        seed=11,
+    )
+    before = portal.state()
+    # Two services, three dialogs: SRV-10021's Utilisateurs and Groupements, SRV-10022's
+    # Utilisateurs; mixed « Conserver le numéro » in one dialog.
+    rows = rows_for(
+        before,
+        [
+            ("SRV-10021", 2, "utilisateurs"),
+            ("SRV-10021", 1, "groupements"),
+            ("SRV-10022", 3, "utilisateurs"),
+        ],
+        [False, True, False, True, False, True],
+    )
+    batch = write_rows(tmp_path / "batch.csv", rows)
+    args = (batch, *UNATTENDED, "--journal", tmp_path / "journal.sqlite")
+    args += ("--report", tmp_path / "report")
+    cli = BatchCli(tmp_path, portal)
+    rng = random.Random(f"batch-kills-{markup}")
+    stderr: list[str] = []
+    history: list[str] = []  # what each run did, for the failure message
+
+    def record(done: subprocess.CompletedProcess[str], what: str) -> None:
+        stderr.append(done.stderr)
+        rows_seen = [(e["licence"], e["state"]) for e in named(done.stderr, "batch_row")]
+        lost = [e.get("problem") for e in named(done.stderr, "valider_unconfirmed")]
+        history.append(
+            f"{what}: exit {done.returncode}, clicked {clicked(done.stderr)}, "
+            f"rows {rows_seen}, lost answers {lost}"
+        )
+
+    kills = 0
+    for _ in range(2):
+        event = rng.choice(["batch_row", "valider_clicking"])
+        nth = rng.randint(1, 3)
+        run = cli.start(*args)
+        reached = run.wait_for_nth(event, nth)
+        if reached:
+            time.sleep(rng.uniform(0.0, 1.5))  # somewhere after it, not right on it
+            run.process.kill()
+            kills += 1
+        done = run.finish(timeout=600)
+        record(done, f"killed after {event} #{nth}" if reached else "ran to its end")
+        if not reached:
+            break
+    for _ in range(6):
+        done = cli(*args)
+        record(done, "resumed")
+        if done.returncode in (0, 1):
+            break
+
+    journal = journal_rows(tmp_path / "journal.sqlite")
+    assert done.returncode == 0, "\n".join([*history, str(journal), done.stderr[-3000:]])
+    payload = exit_agrees(done)
+    assert set(outcomes(payload).values()) == {"done"}, payload["results"]
+    assert_portal_is_the_file(before, portal.state(), rows)
+    # « Valider »: never more than twice for a row, over every run.
+    clicks = Counter(ref for text in stderr for ref in clicked(text))
+    assert set(clicks) == {row.licence for row in rows}
+    assert max(clicks.values()) <= 2, clicks
+    assert {r["licence"]: r["state"] for r in journal} == {row.licence: "done" for row in rows}
+    assert all(1 <= r["submissions"] <= 2 for r in journal), journal
+    assert kills >= 1, "no run was killed: the seeded kill points came after the end"
+    # The last run's report covers the rows earlier runs did, killed or not.
+    assert_summary_agrees(tmp_path / "report", 0)
+    assert_released_listed(tmp_path / "report", before, rows)
+
+
+# -- 2 and 7. the report of a finished batch; a rerun clicks nothing -----------------------
+
+
+def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    rows = rows_for(
+        before,
+        [("SRV-10021", 2, "utilisateurs"), ("SRV-10022", 1, "utilisateurs")],
+        [False, True, False],
+    )
+    batch = write_rows(tmp_path / "batch.csv", rows, with_number=True)
+    journal = tmp_path / "journal.sqlite"
+    report = tmp_path / "report"
+    cli = BatchCli(tmp_path, replica)
+
+    done = cli(batch, *UNATTENDED, "--journal", journal, "--report", report)
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    payload = exit_agrees(done)
+    assert outcomes(payload) == {row.licence: "done" for row in rows}
+    after = replica.state()
+    assert_portal_is_the_file(before, after, rows)
+
+    summary = assert_summary_agrees(report, done.returncode)
+    assert summary["counts"] == {"done": 3}
+    assert summary["rows"] == 3
+
+    results = read_report_csv(report / "results.csv")
+    assert results[0] == ["service", "licence", "keep_number", "number", "outcome", "reason"]
+    assert [line[:5] for line in results[1:]] == [
+        [r.service, r.licence, r.keep_text, r.number, "done"] for r in rows
+    ]
+    assert_released_listed(report, before, rows)
+
+    html = (report / "report.html").read_text(encoding="utf-8")
+    for row in rows:
+        assert row.licence in html
+    assert html.count("data:image/png;base64,") >= len(rows)  # each row its dialog
+    sources = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    assert all(s.startswith(("data:", "#")) for s in sources), sources  # self-contained
+    workers = [p for p in report.iterdir() if p.is_dir()]
+    assert workers
+    assert all("worker-1" in p.name for p in workers)
+
+    # The same command again: every row is final, nothing is clicked, no browser starts.
+    rerun = cli(batch, *UNATTENDED, "--journal", journal, "--report", tmp_path / "report-2")
+
+    assert rerun.returncode == 0, rerun.stderr[-4000:]
+    assert outcomes(exit_agrees(rerun)) == {row.licence: "done" for row in rows}
+    assert clicked(rerun.stderr) == []
+    assert named(rerun.stderr, "browser_found") == []
+    assert replica.state() == after
+
+    # results.csv fed back as a file (its outcome and reason columns are ignored).
+    fed_back = cli(
+        report / "results.csv", *UNATTENDED, "--journal", journal, "--report", tmp_path / "r3"
+    )
+
+    assert fed_back.returncode == 0, fed_back.stderr[-4000:]
+    assert outcomes(exit_agrees(fed_back)) == {row.licence: "done" for row in rows}
+    assert clicked(fed_back.stderr) == []
+    assert replica.state() == after
+
+
+# -- 3. a bad file: every problem named, nothing done -------------------------------------
+
+
+GOOD = "SRV-10021;FPC367128;oui"
+BAD_FILES: dict[str, tuple[bytes, list[str]]] = {
+    "unknown-keep": (
+        f"service;licence;keep_number\n{GOOD}\nSRV-10021;FPC367131;peut-être\n".encode(),
+        ["line 3, column keep_number: 'peut-être'"],
+    ),
+    "malformed-licence": (
+        f"service;licence;keep_number\nSRV-10021;FPC36713;non\n{GOOD}\n".encode(),
+        ["line 2, column licence: 'FPC36713'"],
+    ),
+    "malformed-number": (
+        f"service;licence;keep_number;number\n{GOOD};\nSRV-10021;FPC367131;non;02 31 45\n".encode(),
+        ["line 3, column number: '02 31 45'"],
+    ),
+    "same-licence-twice": (
+        f"service;licence;keep_number\n{GOOD}\nSRV-10021;fpc367128;non\n".encode(),
+        ["line 3, column licence: 'FPC367128'", "also line 2"],
+    ),
+    "several-problems": (
+        b"service,licence,keep_number\r\nSRV-10021,FPC367128,oui\r\n\r\n"
+        b"SRV-10021,FPC367131,maybe\r\nSRV-10021,FPC3671,non\r\n",
+        ["2 problems", "line 4, column keep_number: 'maybe'", "line 5, column licence: 'FPC3671'"],
+    ),
+    "missing-column": (
+        b"service;licence\nSRV-10021;FPC367128\n",
+        ["line 1, column keep_number", "missing column"],
+    ),
+    "unknown-column": (
+        f"service;licence;keep_number;commentaire\n{GOOD};urgent\n".encode(),
+        ["line 1, column commentaire", "unknown column"],
+    ),
+    "empty": (b"", ["no row"]),
+    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00", ["line 1"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_a_bad_file_is_refused_naming_each_problem_and_nothing_starts(
+    replica: Replica, tmp_path: Path, case: str
+) -> None:
+    data, expected = BAD_FILES[case]
+    batch = tmp_path / "batch.csv"
+    batch.write_bytes(data)
+    journal = tmp_path / "journal.sqlite"
+    before = replica.state()
+
+    refused = BatchCli(tmp_path, replica)(batch, *UNATTENDED, "--journal", journal)
+
+    assert refused.returncode == 2, refused.stderr[-4000:]
+    payload = exit_agrees(refused)
+    assert payload["error_kind"] == "usage"
+    assert str(batch) in payload["error"]
+    for text in expected:
+        assert text in payload["error"], payload["error"]
+    assert "Bad file" in refused.stderr
+    assert "Traceback" not in refused.stderr
+    assert named(refused.stderr, "browser_found") == []
+    assert not journal.exists()
+    assert replica.state() == before
+
+
+# -- interrupted, then resumed: a service that is not « Actif » is refused alone ----------
+
+
+def test_sigterm_stops_the_batch_at_a_safe_point_and_the_rerun_refuses_only_the_bad_service(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    rows = rows_for(before, [("SRV-10021", 2, "utilisateurs")], [False, True])
+    ((suspended, _),) = pick(before, "SRV-10024", 1)  # « Suspendu »
+    lines = [(r.service, r.licence, r.keep_text) for r in rows]
+    batch = write_csv(tmp_path / "batch.csv", [*lines, ("SRV-10024", suspended, "non")])
+    report = tmp_path / "report"
+    args = (batch, *UNATTENDED, "--journal", tmp_path / "j.sqlite", "--report", report)
+    cli = BatchCli(tmp_path, replica)
+
+    run = cli.start(*args)
+    run.wait_for_event("licence_planned")
+    run.send(signal.SIGTERM)
+    stopped = run.finish(timeout=600)
+
+    assert stopped.returncode == 143, stopped.stderr[-4000:]
+    payload = exit_agrees(stopped)
+    assert payload["interrupted"] == "SIGTERM"
+    assert set(outcomes(payload).values()) <= {"pending", "planned"}, payload["results"]
+    assert_summary_agrees(report, 143)
+    assert "Traceback" not in stopped.stderr
+    assert clicked(stopped.stderr) == []
+    assert replica.state() == before
+
+    rerun = cli(*args)
+
+    assert rerun.returncode == 1, rerun.stderr[-4000:]
+    payload = exit_agrees(rerun)
+    assert outcomes(payload) == {
+        rows[0].licence: "done",
+        rows[1].licence: "done",
+        suspended: "refused",
+    }
+    (refusal,) = [r["reason"] for r in payload["results"] if r["licence"] == suspended]
+    assert "Suspendu" in refusal
+    assert_summary_agrees(report, 1)
+    results = {line[1]: line for line in read_report_csv(report / "results.csv")[1:]}
+    assert results[suspended][4:] == ["refused", refusal]
+    assert_portal_is_the_file(before, replica.state(), rows)  # SRV-10024's licence untouched
+    assert_released_listed(report, before, rows)
+
+
+# -- refused alone; never "refused" without reading ---------------------------------------
+
+
+def test_a_dialog_that_does_not_match_the_plan_refuses_its_rows_alone(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    # One row in each tab of SRV-10021: the Utilisateurs dialog will list a wrong number.
+    rows = rows_for(
+        before,
+        [("SRV-10021", 1, "utilisateurs"), ("SRV-10021", 1, "groupements")],
+        [False, True],
+    )
+    misreported, fine = rows
+    replica.test_api("misreport", {"licence_ref": misreported.licence, "number": "0299999999"})
+    batch = write_rows(tmp_path / "batch.csv", rows)
+
+    done = BatchCli(tmp_path, replica)(
+        batch, *UNATTENDED, "--journal", tmp_path / "j.sqlite", "--report", tmp_path / "r"
+    )
+
+    assert done.returncode == 1, done.stderr[-4000:]
+    payload = exit_agrees(done)
+    # The mismatch is that dialog's: Annuler, its row refused; the other tab's row is done.
+    assert outcomes(payload) == {misreported.licence: "refused", fine.licence: "done"}
+    assert_portal_is_the_file(before, replica.state(), [fine])
+
+
+def test_a_row_left_submitting_is_not_called_refused_when_its_service_cannot_be_read(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    (row,) = rows_for(before, [("SRV-10021", 1, "utilisateurs")], [False])
+    batch = write_rows(tmp_path / "batch.csv", [row])
+    journal = tmp_path / "j.sqlite"
+    # A run clicked « Valider » (the portal dissociated the licence), then was killed before
+    # it read the answer; then the back office suspended the service.
+    dissociated = Cli(tmp_path, replica)(
+        "--licence", row.licence, "--release-number", "--yes", service=row.service
+    )
+    assert dissociated.returncode == 0, dissociated.stderr[-4000:]
+    journal_left_by_a_killed_run(journal, batch, {row.licence: "submitting"})
+    replica.test_api("service-state", {"service_ref": row.service, "state": "Suspendu"})
+    portal = replica.state()
+
+    done = BatchCli(tmp_path, replica)(
+        batch, *UNATTENDED, "--journal", journal, "--report", tmp_path / "r"
+    )
+
+    # The number is gone (quarantine): calling the row "refused" would be false, final,
+    # and would leave the number out of numbers-to-terminate.csv. It stays to settle.
+    assert done.returncode == 3, done.stderr[-4000:]
+    payload = exit_agrees(done)
+    assert outcomes(payload)[row.licence] in {"submitting", "unknown"}
+    (left,) = journal_rows(journal)
+    assert left["state"] in {"submitting", "unknown"}
+    assert clicked(done.stderr) == []
+    assert replica.state() == portal
+
+
+# -- 4. the lock ------------------------------------------------------------------------
+
+
+def test_a_second_run_on_a_journal_in_use_exits_5_and_a_sigkill_leaves_no_stuck_lock(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    rows = rows_for(before, [("SRV-10021", 2, "utilisateurs")], [False, True])
+    batch = write_rows(tmp_path / "batch.csv", rows)
+    journal = tmp_path / "journal.sqlite"
+    cli = BatchCli(tmp_path, replica)
+    first = cli.start(batch, *UNATTENDED, "--journal", journal, "--report", tmp_path / "r1")
+    try:
+        first.wait_for_event("batch_started")
+
+        started = time.monotonic()
+        second = cli(batch, *UNATTENDED, "--journal", journal, "--report", tmp_path / "r2")
+        took = time.monotonic() - started
+
+        assert second.returncode == 5, second.stderr[-4000:]
+        assert first.process.poll() is None, "the second run waited for the first to end"
+        assert took < 90  # at once, not after the first run (generous: a busy machine)
+        payload = exit_agrees(second)
+        assert "another run is using the journal" in payload["error"]
+        assert f"pid {first.process.pid}" in payload["error"]
+        assert "Locked" in second.stderr
+        assert named(second.stderr, "browser_found") == []
+
+        first.wait_for_event("valider_clicking")
+    finally:
+        first.process.kill()
+        first.finish(timeout=600)
+
+    third = cli(batch, *UNATTENDED, "--journal", journal, "--report", tmp_path / "r3")
+
+    assert third.returncode == 0, third.stderr[-4000:]
+    assert set(outcomes(exit_agrees(third)).values()) == {"done"}
+    assert_portal_is_the_file(before, replica.state(), rows)
+
+
+# -- 5. two workers --------------------------------------------------------------------
+
+
+def test_two_workers_share_three_services_and_both_do_some(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    rows = rows_for(
+        before,
+        [
+            ("SRV-10021", 2, "utilisateurs"),
+            ("SRV-10022", 1, "utilisateurs"),
+            ("SRV-10023", 1, "utilisateurs"),
+        ],
+        [True, False, True, False],
+    )
+    batch = write_rows(tmp_path / "batch.csv", rows)
+    report = tmp_path / "report"
+
+    done = BatchCli(tmp_path, replica)(
+        batch, *UNATTENDED, "--workers", "2", "--journal", tmp_path / "j.sqlite", "--report", report
+    )
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert set(outcomes(exit_agrees(done)).values()) == {"done"}
+    assert_portal_is_the_file(before, replica.state(), rows)
+    services_by_worker: dict[str, set[str]] = {}
+    for folder in report.iterdir():
+        match = re.search(r"worker-(\d+)$", folder.name)
+        if folder.is_dir() and match:
+            shots = [p.name for p in folder.glob("*dialog-before-valider.png")]
+            services = {re.sub(r"^\d+-(SRV-\d+)-.*$", r"\1", name) for name in shots}
+            services_by_worker.setdefault(match[1], set()).update(services)
+    assert sorted(services_by_worker) == ["1", "2"], services_by_worker
+    assert all(services_by_worker.values()), services_by_worker  # both did something
+    assert set().union(*services_by_worker.values()) == {"SRV-10021", "SRV-10022", "SRV-10023"}
+    # A service belongs to one worker: no service was worked on by both.
+    assert sum(len(s) for s in services_by_worker.values()) == 3, services_by_worker
+
+
+# -- 6. a browser server (playwright launch-server) -----------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def wait_listening(
+    port: int, server: subprocess.Popen[bytes], log: Path, timeout: float = 120
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        assert server.poll() is None, f"the browser server exited: {log.read_text()[-3000:]}"
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"the browser server never listened on {port}")
+
+
+def test_a_worker_drives_a_browser_of_a_playwright_launch_server(
+    replica: Replica, tmp_path: Path, browser_launch: BrowserLaunch
+) -> None:
+    port = free_port()
+    config: dict[str, Any] = {
+        "args": list(browser_launch.args),
+        "port": port,
+        "host": "127.0.0.1",
+        "wsPath": "/pw-test",
+        "headless": True,
+    }
+    if browser_launch.executable_path:
+        config["executablePath"] = browser_launch.executable_path
+    (tmp_path / "cfg.json").write_text(json.dumps(config))
+    # A private temp folder with a short path: Chromium's singleton socket lives there.
+    server_tmp = tempfile.TemporaryDirectory(prefix="pws-", ignore_cleanup_errors=True)
+    log = (tmp_path / "server.log").open("wb")
+    command = [sys.executable, "-m", "playwright", "launch-server", "--browser", "chromium"]
+    server = subprocess.Popen(
+        [*command, "--config", str(tmp_path / "cfg.json")],
+        cwd=tmp_path,
+        env=dict(os.environ, TMPDIR=server_tmp.name),
+        stdout=log,
+        stderr=log,
+        start_new_session=True,  # its node and Chromium are stopped with it
+    )
+    try:
+        wait_listening(port, server, tmp_path / "server.log")
+        before = replica.state()
+        rows = rows_for(before, [("SRV-10021", 2, "utilisateurs")], [True, False])
+        batch = write_rows(tmp_path / "batch.csv", rows)
+        endpoint = f"ws://127.0.0.1:{port}/pw-test"
+
+        done = BatchCli(tmp_path, replica, browser_endpoint=endpoint)(
+            batch, *UNATTENDED, "--journal", tmp_path / "j.sqlite", "--report", tmp_path / "r"
+        )
+
+        assert done.returncode == 0, done.stderr[-4000:]
+        assert set(outcomes(exit_agrees(done)).values()) == {"done"}
+        assert [e["source"] for e in named(done.stderr, "browser_found")] == [endpoint]
+        assert_portal_is_the_file(before, replica.state(), rows)
+        assert server.poll() is None  # the server's browser is the server's: still there
+    finally:
+        with_children_stopped(server, server_tmp.name)
+        log.close()
+        server_tmp.cleanup()
+
+
+def with_children_stopped(server: subprocess.Popen[bytes], tmp: str) -> None:
+    """Stop the server's session (python, node), then the Chromium it launched in a process
+    group of its own: the processes whose command line names the server's own temp folder."""
+    for signum in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(server.pid, signum)
+        except ProcessLookupError:
+            break
+        try:
+            server.wait(timeout=20)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    server.wait(timeout=20)
+    deadline = time.monotonic() + 20
+    while (left := processes_using(tmp)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def processes_using(folder: str) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if folder.encode() in (entry / "cmdline").read_bytes():
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def test_an_unreachable_browser_server_is_a_clear_error_and_changes_nothing(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    batch = write_csv(tmp_path / "batch.csv", [("SRV-10021", "FPC367131", "oui")])
+    endpoint = f"ws://127.0.0.1:{free_port()}/pw-test"
+
+    failed = BatchCli(tmp_path, replica, browser_endpoint=endpoint)(
+        batch, *UNATTENDED, "--journal", tmp_path / "j.sqlite", "--report", tmp_path / "r"
+    )
+
+    assert failed.returncode in (2, 3), failed.stderr[-4000:]
+    payload = exit_agrees(failed)
+    assert "MYOPENIP_BROWSER_ENDPOINT" in payload["error"]
+    assert endpoint in payload["error"]
+    assert "Traceback" not in failed.stderr
+    assert outcomes(payload) == {"FPC367131": "pending"}
+    # One browser that cannot be reached is not "--max-failures technical failures in a row".
+    assert payload["stopped_after_failures"] is False
+    assert replica.state() == before
+
+
+# -- 8. a journal that is not ours, a report folder that cannot be written -------------------
+
+
+def _text_journal(path: Path) -> None:
+    path.write_text("my notes: not a journal\n")
+
+
+def _other_apps_db(path: Path) -> None:
+    import sqlite3
+
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE contacts (name TEXT, phone TEXT)")
+    conn.execute("INSERT INTO contacts VALUES ('Durand', '0231456789')")
+    conn.commit()
+    conn.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (_text_journal, "not a journal"),
+        (_other_apps_db, "not a myopenip journal"),
+        (lambda path: path.mkdir(), "journal"),
+    ],
+    ids=["text-file", "other-apps-sqlite", "a-folder"],
+)
+def test_a_journal_that_is_not_ours_is_refused_with_exit_2_and_left_untouched(
+    replica: Replica, tmp_path: Path, make: Callable[[Path], None], says: str
+) -> None:
+    journal = tmp_path / "journal.sqlite"
+    make(journal)
+    kept = file_state(journal) if journal.is_file() else None
+    batch = write_csv(tmp_path / "batch.csv", [("SRV-10021", "FPC367131", "oui")])
+    before = replica.state()
+
+    refused = BatchCli(tmp_path, replica)(
+        batch, *UNATTENDED, "--journal", journal, "--report", tmp_path / "r"
+    )
+
+    assert refused.returncode == 2, refused.stderr[-4000:]
+    payload = exit_agrees(refused)
+    assert says in payload["error"]
+    assert str(journal) in payload["error"]
+    assert "Traceback" not in refused.stderr
+    assert named(refused.stderr, "browser_found") == []
+    if journal.is_file():
+        assert file_state(journal) == kept
+    else:
+        assert list(journal.iterdir()) == []
+    assert replica.state() == before
+
+
+def test_a_report_folder_that_cannot_be_written_is_refused_with_exit_2(
+    replica: Replica, tmp_path: Path
+) -> None:
+    (tmp_path / "a-file").write_text("a file, not a folder")
+    report = tmp_path / "a-file" / "report"
+    batch = write_csv(tmp_path / "batch.csv", [("SRV-10021", "FPC367131", "oui")])
+    before = replica.state()
+
+    refused = BatchCli(tmp_path, replica)(
+        batch, *UNATTENDED, "--journal", tmp_path / "j.sqlite", "--report", report
+    )
+
+    assert refused.returncode == 2, refused.stderr[-4000:]
+    payload = exit_agrees(refused)
+    assert "--report" in payload["error"]
+    assert str(report) in payload["error"]
+    assert "Traceback" not in refused.stderr
+    assert named(refused.stderr, "browser_found") == []
+    assert not (tmp_path / "j.sqlite").exists()
+    assert replica.state() == before
+
+
+# -- 9. a dry run ---------------------------------------------------------------------
+
+
+def test_a_dry_run_changes_nothing_and_creates_no_journal(replica: Replica, tmp_path: Path) -> None:
+    before = replica.state()
+    rows = rows_for(before, [("SRV-10021", 2, "utilisateurs")], [True, False])
+    lines = [(r.service, r.licence, r.keep_text) for r in rows]
+    batch = write_csv(tmp_path / "batch.csv", [*lines, ("SRV-10021", "FPC999999", "non")])
+    cli = BatchCli(tmp_path, replica)
+
+    done = cli(batch, "--dry-run", "--json", "--report", tmp_path / "r")
+
+    assert done.returncode == 1, done.stderr[-4000:]  # the unknown licence is refused
+    payload = exit_agrees(done)
+    assert outcomes(payload) == {
+        rows[0].licence: "would_do",
+        rows[1].licence: "would_do",
+        "FPC999999": "refused",
+    }
+    assert payload["dry_run"] is True
+    assert payload["journal"] is None
+    assert clicked(done.stderr) == []
+    assert replica.state() == before
+    journals = tmp_path / ".myopenip" / "journals"
+    assert not journals.exists() or list(journals.iterdir()) == []
+    assert [p for p in tmp_path.rglob("*.sqlite*")] == []
+
+
+def test_a_dry_run_after_a_killed_run_never_writes_the_real_journal(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    rows = rows_for(before, [("SRV-10021", 1, "utilisateurs")], [False])
+    batch = write_rows(tmp_path / "batch.csv", rows)
+    journal = tmp_path / "journal.sqlite"
+    # A run SIGKILLed after it planned the row: its journal is left as a kill leaves it.
+    journal_left_by_a_killed_run(journal, batch, {rows[0].licence: "planned"})
+    files = ("journal.sqlite", "journal.sqlite-wal")
+    kept = {name: file_state(tmp_path / name) for name in files}
+
+    done = BatchCli(tmp_path, replica)(
+        batch, "--dry-run", "--json", "--journal", journal, "--report", tmp_path / "r"
+    )
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert outcomes(exit_agrees(done)) == {rows[0].licence: "would_do"}
+    assert clicked(done.stderr) == []
+    assert replica.state() == before
+    assert {name: file_state(tmp_path / name) for name in files} == kept
+    (row,) = journal_rows(journal)
+    assert (row["licence"], row["state"]) == (rows[0].licence, "planned")

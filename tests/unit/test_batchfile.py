@@ -1,0 +1,298 @@
+"""Reading a batch file: the separators, encodings and spellings people's tools produce, a
+results.csv fed back, an .xlsx; every bad row reported with its line, column and value.
+
+Pure parsing: no browser, no portal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from myopenip_bot.batch import BatchResult
+from myopenip_bot.batchfile import BatchFileError, BatchRow, read_batch_file
+from myopenip_bot.batchreport import write_report
+from myopenip_bot.errors import UsageError
+from myopenip_bot.journal import JournalRow
+
+
+def write(tmp_path: Path, data: bytes | str, name: str = "batch.csv") -> Path:
+    path = tmp_path / name
+    path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+def problems(path: Path) -> list[tuple[int, str, str]]:
+    """(line, column, value) of each problem the file has; fails if it has none."""
+    with pytest.raises(BatchFileError) as caught:
+        read_batch_file(path)
+    return [(p.line, p.column, p.value) for p in caught.value.problems]
+
+
+EXPECTED = [
+    BatchRow(line=2, service="SRV-10021", licence="FPC367128", keep=False, number=None),
+    BatchRow(line=3, service="SRV-10021", licence="FPC367131", keep=True, number="0231456701"),
+]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "service;licence;keep_number;number\nSRV-10021;FPC367128;non;\n"
+        "SRV-10021;FPC367131;oui;02 31 45 67 01\n",
+        "service,licence,keep_number,number\r\nSRV-10021,FPC367128,non,\r\n"
+        "SRV-10021,FPC367131,oui,0231456701\r\n",
+        "\ufeffservice;licence;keep_number;number\r\nSRV-10021;FPC367128;non\r\n"
+        "SRV-10021;FPC367131;oui;+33 2 31 45 67 01\r\n",
+        # a trailing separator, spaces around values, quoted values, lower-case refs
+        "Service ; Licence ; Keep_Number ; Number ;\nsrv-10021 ; fpc367128 ; NON ; ;\n"
+        '"SRV-10021";"fpc367131";"oui";"0231456701"\n',
+    ],
+    ids=["semicolon-lf", "comma-crlf", "bom-crlf-short-row", "spaces-quotes-case"],
+)
+def test_separators_encodings_and_line_ends_read_the_same_rows(tmp_path: Path, text: str) -> None:
+    assert read_batch_file(write(tmp_path, text)) == EXPECTED
+
+
+def test_blank_lines_are_ignored_and_lines_keep_their_numbers_in_the_file(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "\r\nservice;licence;keep_number\r\n\r\nSRV-10021;FPC367128;non\r\n  ;  ;\r\n"
+        "\r\nSRV-10021;FPC367131;maybe\r\n\r\n",
+    )
+
+    assert problems(path) == [(7, "keep_number", "maybe")]
+
+
+def test_blank_lines_between_good_rows_give_the_rows_their_file_line(tmp_path: Path) -> None:
+    rows = read_batch_file(
+        write(tmp_path, "service;licence;keep_number\n\nSRV-10021;FPC367128;non\n\n\n")
+    )
+
+    assert rows == [BatchRow(line=3, service="SRV-10021", licence="FPC367128", keep=False)]
+
+
+@pytest.mark.parametrize(
+    ("spelling", "keep"),
+    [
+        ("oui", True),
+        ("Oui", True),
+        ("OUI", True),
+        ("yes", True),
+        ("Yes", True),
+        ("non", False),
+        ("Non", False),
+        ("no", False),
+        ("NO", False),
+    ],
+)
+def test_keep_number_is_oui_non_yes_no_in_any_case(
+    tmp_path: Path, spelling: str, keep: bool
+) -> None:
+    (row,) = read_batch_file(
+        write(tmp_path, f"service;licence;keep_number\nSRV-10021;FPC367128;{spelling}\n")
+    )
+
+    assert row.keep is keep
+
+
+def test_every_bad_row_is_reported_with_line_column_and_value(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "service;licence;keep_number;number\n"
+        "SRV-10021;FPC367128;oui;\n"
+        "SRV-10021;FPC367129;peut-être;\n"  # unknown keep value
+        "SRV-10021;FPC36712B;non;\n"  # malformed licence ref
+        "SRV-10021;FPC367130;non;12 34\n"  # malformed number
+        "SRV 10021;FPC367131;non;\n"  # malformed service ref
+        "SRV-10021;FPC367128;non;\n"  # the same licence twice
+        "SRV-10021;FPC367132;non;0231456702;extra\n",  # more values than columns
+    )
+
+    found = problems(path)
+
+    assert found == [
+        (3, "keep_number", "peut-être"),
+        (4, "licence", "FPC36712B"),
+        (5, "number", "12 34"),
+        (6, "service", "SRV 10021"),
+        (7, "licence", "FPC367128"),
+        (8, "", "extra"),
+    ]
+    with pytest.raises(BatchFileError) as caught:
+        read_batch_file(path)
+    message = str(caught.value)
+    assert "6 problems, nothing was done" in message
+    assert "line 3, column keep_number: 'peut-être'" in message
+    assert "also line 2" in message
+
+
+def test_a_bad_file_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        read_batch_file(write(tmp_path, "service;licence\nSRV-10021;FPC367128\n"))
+
+
+def test_the_same_licence_under_two_services_is_refused(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "service;licence;keep_number\nSRV-10021;FPC367128;oui\nSRV-10022;fpc367128;oui\n",
+    )
+
+    assert problems(path) == [(3, "licence", "FPC367128")]
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [
+        ("service;licence", [(1, "keep_number", "")]),
+        ("service;licence;keep_number;colour", [(1, "colour", "")]),
+        ("service;licence;keep_number;licence", [(1, "licence", "")]),
+        ("service", [(1, "licence", ""), (1, "keep_number", "")]),
+    ],
+    ids=["missing", "unknown", "twice", "two-missing"],
+)
+def test_a_bad_header_names_each_column(
+    tmp_path: Path, header: str, expected: list[tuple[int, str, str]]
+) -> None:
+    assert problems(write(tmp_path, f"{header}\nSRV-10021;FPC367128;oui;x\n")) == expected
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"", b"\r\n\r\n", b"\xef\xbb\xbf", b"service;licence;keep_number\r\n\r\n"],
+    ids=["empty", "blank-lines", "bom-only", "header-only"],
+)
+def test_a_file_without_rows_is_refused(tmp_path: Path, data: bytes) -> None:
+    with pytest.raises(BatchFileError, match="no row"):
+        read_batch_file(write(tmp_path, data))
+
+
+@pytest.mark.parametrize(
+    ("name", "data", "says"),
+    [
+        (
+            "batch.csv",
+            b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00",
+            "line 1: is not UTF-8",
+        ),
+        ("batch.csv", bytes(range(256)) * 8, r"line 2: is not UTF-8"),
+        ("batch.xlsx", b"service;licence;keep_number\nSRV-10021;FPC367128;oui\n", "cannot be read"),
+        ("batch.xlsx", b"PK\x03\x04 a broken zip", "cannot be read"),
+    ],
+    ids=["png-as-csv", "random-bytes", "csv-named-xlsx", "broken-zip"],
+)
+def test_a_file_that_is_not_csv_or_xlsx_is_refused_not_a_crash(
+    tmp_path: Path, name: str, data: bytes, says: str
+) -> None:
+    with pytest.raises(BatchFileError, match=says):
+        read_batch_file(write(tmp_path, data, name))
+
+
+def test_a_file_that_is_not_utf8_names_the_line_of_the_first_bad_byte(tmp_path: Path) -> None:
+    # Excel's "CSV" export on Windows writes cp1252: a person must be told where to look,
+    # not a byte offset.
+    data = "service;licence;keep_number\nSRV-10021;FPC367128;oui\nSRV-10021;FPC367129;Non é\n"
+    path = write(tmp_path, data.encode("cp1252"))
+
+    ((line, _column, _value),) = problems(path)
+
+    assert line == 3
+
+
+def test_a_missing_file_is_refused_not_a_crash(tmp_path: Path) -> None:
+    with pytest.raises(BatchFileError, match="cannot be read"):
+        read_batch_file(tmp_path / "nowhere.csv")
+
+
+# -- Excel ----------------------------------------------------------------------------------
+
+
+def write_xlsx(path: Path, rows: list[list[object]]) -> Path:
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in rows:
+        sheet.append(row)
+    book.save(path)
+    return path
+
+
+def test_an_xlsx_file_reads_like_a_csv_and_a_number_cell_gets_its_leading_zero_back(
+    tmp_path: Path,
+) -> None:
+    path = write_xlsx(
+        tmp_path / "batch.xlsx",
+        [
+            ["Service", "Licence", "Keep_number", "Number"],
+            ["SRV-10021", "FPC367128", "Non", None],
+            ["srv-10021", "fpc367131", "oui", 231456701],  # Excel dropped the leading 0
+            [None, None, None, None],  # a blank row
+            ["SRV-10021", "FPC367132", "yes", "02 31 45 67 02"],
+            ["SRV-10021", "FPC367133", "no", 231456703.0],
+        ],
+    )
+
+    assert read_batch_file(path) == [
+        BatchRow(line=2, service="SRV-10021", licence="FPC367128", keep=False, number=None),
+        BatchRow(line=3, service="SRV-10021", licence="FPC367131", keep=True, number="0231456701"),
+        BatchRow(line=5, service="SRV-10021", licence="FPC367132", keep=True, number="0231456702"),
+        BatchRow(line=6, service="SRV-10021", licence="FPC367133", keep=False, number="0231456703"),
+    ]
+
+
+def test_a_bad_xlsx_row_is_reported_with_its_excel_row_number(tmp_path: Path) -> None:
+    path = write_xlsx(
+        tmp_path / "batch.xlsx",
+        [
+            ["service", "licence", "keep_number", "number"],
+            ["SRV-10021", "FPC367128", "non", None],
+            ["SRV-10021", "FPC367131", "peut-être", 12345],
+        ],
+    )
+
+    assert problems(path) == [(3, "keep_number", "peut-être"), (3, "number", "12345")]
+
+
+# -- results.csv fed back -------------------------------------------------------------------
+
+
+def journal_row(line: int, licence: str, keep: bool, number: str | None, state: str) -> JournalRow:
+    return JournalRow(
+        service="SRV-10021",
+        licence=licence,
+        line=line,
+        keep=keep,
+        number=number,
+        state=state,
+        planned_number=number or "0231456799",
+        tab="Utilisateurs",
+        submissions=1 if state == "done" else 0,
+        reason=None if state == "done" else 'the portal said « non »; "quoted"; a;b',
+        answer=None,
+        screenshot=None,
+        client="Normandie Logistique",
+        run=1,
+    )
+
+
+def test_results_csv_fed_back_as_a_file_reads_the_same_rows(tmp_path: Path) -> None:
+    result = BatchResult(
+        rows=[
+            journal_row(2, "FPC367128", False, None, "done"),
+            journal_row(3, "FPC367131", True, "0231456701", "refused"),
+            journal_row(4, "FPC367132", False, "0231456702", "failed"),
+        ]
+    )
+    folder = write_report(
+        result, tmp_path / "report", file=tmp_path / "in.csv", journal=tmp_path / "j.sqlite"
+    )
+
+    rows = read_batch_file(folder / "results.csv")
+
+    assert [(r.service, r.licence, r.keep, r.number) for r in rows] == [
+        ("SRV-10021", "FPC367128", False, None),
+        ("SRV-10021", "FPC367131", True, "0231456701"),
+        ("SRV-10021", "FPC367132", False, "0231456702"),
+    ]

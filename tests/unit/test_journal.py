@@ -1,0 +1,390 @@
+"""The batch journal: created, reopened with its history, never written when it is not ours,
+locked against a second run, and free again once the run holding it is SIGKILLed.
+
+No browser: the journal is plain SQLite and a lock file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from myopenip_bot.batchfile import BatchRow
+from myopenip_bot.errors import SettingsError
+from myopenip_bot.journal import APPLICATION_ID, SCHEMA_VERSION, Journal, JournalLockedError
+
+ROWS = [
+    BatchRow(line=2, service="SRV-10021", licence="FPC367128", keep=False),
+    BatchRow(line=3, service="SRV-10021", licence="FPC367131", keep=True, number="0231456701"),
+    BatchRow(line=4, service="SRV-10022", licence="FPC302848", keep=False),
+]
+
+
+def snapshot(folder: Path) -> dict[str, tuple[str, int]]:
+    """Every file of `folder` but lock files: its digest and mtime."""
+    return {
+        path.name: (hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns)
+        for path in sorted(folder.iterdir())
+        if path.is_file() and not path.name.endswith(".lock")
+    }
+
+
+def states(journal: Journal) -> dict[str, str]:
+    return {row.licence: row.state for row in journal.rows()}
+
+
+# -- create, reopen ---------------------------------------------------------------------
+
+
+def test_a_new_journal_is_created_private_and_marked_as_ours(tmp_path: Path) -> None:
+    path = tmp_path / "journals" / "batch.sqlite"
+
+    with Journal.open(path) as journal:
+        rows = journal.load(ROWS)
+
+    assert [(r.licence, r.state, r.submissions) for r in rows] == [
+        ("FPC367128", "pending", 0),
+        ("FPC367131", "pending", 0),
+        ("FPC302848", "pending", 0),
+    ]
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    finally:
+        conn.close()
+
+
+def test_a_reopened_journal_keeps_every_state_and_load_keeps_the_history(tmp_path: Path) -> None:
+    path = tmp_path / "batch.sqlite"
+    with Journal.open(path) as journal:
+        journal.load(ROWS)
+        run = journal.start_run(Path("batch.csv"))
+        journal.planned("SRV-10021", "FPC367128", "0231456789", "Groupements")
+        journal.submitting("SRV-10021", ["FPC367128"], "/shots/01-dialog.png")
+        journal.settle("SRV-10021", "FPC367128", "done", number="0231456789")
+        journal.planned("SRV-10021", "FPC367131", "0231456701", "Utilisateurs")
+        journal.submitting("SRV-10021", ["FPC367131"], None)
+        journal.settle(
+            "SRV-10021",
+            "FPC367131",
+            "refused",
+            reason="the portal refused it",
+            answer="« Service suspendu »",
+        )
+        journal.set_client("SRV-10021", "Normandie Logistique")
+        journal.finish_run(1)
+
+    with Journal.open(path) as journal:
+        # The same file again, with the keep values flipped: a final row keeps its own.
+        flipped = [BatchRow(r.line, r.service, r.licence, not r.keep, r.number) for r in ROWS]
+        rows = {row.licence: row for row in journal.load(flipped)}
+
+    done, refused, pending = rows["FPC367128"], rows["FPC367131"], rows["FPC302848"]
+    assert (done.state, done.submissions, done.planned_number, done.tab) == (
+        "done",
+        1,
+        "0231456789",
+        "Groupements",
+    )
+    assert done.keep is False
+    assert done.screenshot == "/shots/01-dialog.png"
+    assert done.client == "Normandie Logistique"
+    assert done.run == run
+    assert (refused.state, refused.reason, refused.answer) == (
+        "refused",
+        "the portal refused it",
+        "« Service suspendu »",
+    )
+    assert refused.keep is True
+    assert refused.submissions == 1
+    assert (pending.state, pending.keep) == ("pending", True)  # not final: the file wins
+    assert done.final
+    assert refused.final
+    assert not pending.final
+
+
+def test_load_returns_only_the_files_rows_and_keeps_the_others(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        journal.settle("SRV-10022", "FPC302848", "already_done")
+
+        rows = journal.load(ROWS[:1])
+
+        assert [row.licence for row in rows] == ["FPC367128"]
+        assert states(journal)["FPC302848"] == "already_done"
+
+
+def test_a_row_left_submitting_keeps_its_keep_value_when_the_file_changes(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        journal.submitting("SRV-10021", ["FPC367128"], None)
+        journal.settle("SRV-10021", "FPC367131", "unknown")
+
+        flipped = [BatchRow(r.line, r.service, r.licence, not r.keep, r.number) for r in ROWS]
+        rows = {row.licence: row for row in journal.load(flipped)}
+
+    # What was submitted with « Valider » stays what the journal says.
+    assert (rows["FPC367128"].state, rows["FPC367128"].keep) == ("submitting", False)
+    assert (rows["FPC367131"].state, rows["FPC367131"].keep) == ("unknown", True)
+
+
+def test_submitting_counts_every_valider_over_runs(tmp_path: Path) -> None:
+    path = tmp_path / "batch.sqlite"
+    for _ in range(2):
+        with Journal.open(path) as journal:
+            journal.load(ROWS)
+            journal.start_run(Path("batch.csv"))
+            journal.submitting("SRV-10021", ["FPC367128", "FPC367131"], None)
+            journal.settle("SRV-10021", "FPC367128", "unknown")
+
+    with Journal.open(path) as journal:
+        rows = {row.licence: row for row in journal.rows()}
+
+    assert rows["FPC367128"].submissions == 2
+    assert rows["FPC367131"].submissions == 2
+    assert rows["FPC302848"].submissions == 0
+    conn = sqlite3.connect(path)
+    try:
+        runs = conn.execute("SELECT id, finished_at, exit_code FROM runs").fetchall()
+    finally:
+        conn.close()
+    assert [run[0] for run in runs] == [1, 2]
+
+
+def test_submitting_is_on_disk_when_it_returns(tmp_path: Path) -> None:
+    path = tmp_path / "batch.sqlite"
+    with Journal.open(path) as journal:
+        journal.load(ROWS)
+        journal.submitting("SRV-10021", ["FPC367128"], None)
+
+        other = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            seen = other.execute(
+                "SELECT state, submissions FROM rows WHERE licence = 'FPC367128'"
+            ).fetchone()
+        finally:
+            other.close()
+
+    assert seen == ("submitting", 1)
+
+
+def test_an_unknown_state_is_refused(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        with pytest.raises(ValueError, match="unknown state"):
+            journal.settle("SRV-10021", "FPC367128", "finished")
+        assert states(journal)["FPC367128"] == "pending"
+
+
+def test_finish_run_records_the_exit_code(tmp_path: Path) -> None:
+    path = tmp_path / "batch.sqlite"
+    with Journal.open(path) as journal:
+        journal.load(ROWS)
+        journal.start_run(Path("batch.csv"))
+        journal.finish_run(3)
+    conn = sqlite3.connect(path)
+    try:
+        ((file, finished, code),) = conn.execute(
+            "SELECT file, finished_at, exit_code FROM runs"
+        ).fetchall()
+    finally:
+        conn.close()
+    assert (file, code) == ("batch.csv", 3)
+    assert finished
+
+
+# -- not ours: never written --------------------------------------------------------------
+
+
+def _foreign_sqlite(path: Path, wal: bool = False) -> None:
+    conn = sqlite3.connect(path)
+    if wal:
+        conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total REAL)")
+    conn.execute("INSERT INTO invoices (total) VALUES (12.5)")
+    conn.commit()
+    conn.close()
+
+
+def _other_version(path: Path) -> None:
+    with Journal.open(path) as journal:
+        journal.load(ROWS)
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+
+
+def _text(path: Path) -> None:
+    path.write_text("service;licence;keep_number\nSRV-10021;FPC367128;oui\n")
+
+
+def _short(path: Path) -> None:
+    path.write_bytes(b"SQLite")
+
+
+def _header_only(path: Path) -> None:
+    path.write_bytes(b"SQLite format 3\x00" + b"\x00" * 84)
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (_text, "not an SQLite file"),
+        (_short, "not an SQLite file"),
+        (_foreign_sqlite, "not a myopenip journal"),
+        (lambda path: _foreign_sqlite(path, wal=True), "not a myopenip journal"),
+        (_other_version, "another version"),
+        (_header_only, "corrupt"),
+    ],
+    ids=["text", "short", "other-app", "other-app-wal", "other-version", "header-only"],
+)
+def test_a_file_that_is_not_our_journal_is_refused_and_left_as_it_was(
+    tmp_path: Path, make: object, says: str
+) -> None:
+    path = tmp_path / "batch.sqlite"
+    assert callable(make)
+    make(path)
+    before = snapshot(tmp_path)
+
+    with pytest.raises(SettingsError, match=says):
+        Journal.open(path)
+
+    assert snapshot(tmp_path) == before
+
+
+def test_a_journal_with_a_broken_constraint_is_refused_as_corrupt(tmp_path: Path) -> None:
+    # quick_check finds it ("NULL value in rows.state"): writing on must not go on.
+    path = tmp_path / "batch.sqlite"
+    with Journal.open(path) as journal:
+        journal.load(ROWS)
+    conn = sqlite3.connect(path)
+    (schema,) = conn.execute("SELECT sql FROM sqlite_master WHERE name = 'rows'").fetchone()
+    conn.execute("PRAGMA writable_schema = ON")
+    loose = schema.replace("state TEXT NOT NULL", "state TEXT")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'rows'", (loose,))
+    conn.commit()
+    conn.close()
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE rows SET state = NULL WHERE licence = 'FPC367128'")
+    conn.commit()
+    conn.execute("PRAGMA writable_schema = ON")
+    conn.execute("UPDATE sqlite_master SET sql = ? WHERE name = 'rows'", (schema,))
+    conn.commit()
+    conn.close()
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA quick_check").fetchone()[0] != "ok"
+    conn.close()
+    before = snapshot(tmp_path)
+
+    with pytest.raises(SettingsError, match="corrupt"):
+        Journal.open(path).close()
+
+    assert snapshot(tmp_path) == before
+
+
+def test_a_journal_with_damaged_pages_is_refused_as_corrupt(tmp_path: Path) -> None:
+    path = tmp_path / "batch.sqlite"
+    with Journal.open(path) as journal:
+        journal.load([BatchRow(n, "SRV-10021", f"FPC3671{n:02d}", True) for n in range(2, 90)])
+    data = bytearray(path.read_bytes())
+    for index in range(len(data) // 2, len(data)):
+        data[index] = 0xA5
+    path.write_bytes(bytes(data))
+    before = path.stat().st_mtime_ns
+
+    with pytest.raises(SettingsError, match="corrupt"):
+        Journal.open(path).close()
+
+    assert path.read_bytes() == data
+    assert path.stat().st_mtime_ns == before
+
+
+def test_a_journal_path_that_is_a_folder_is_a_clear_settings_error(tmp_path: Path) -> None:
+    folder = tmp_path / "batch.sqlite"
+    folder.mkdir()
+
+    with pytest.raises(SettingsError):
+        Journal.open(folder)
+
+    assert list(folder.iterdir()) == []
+
+
+def test_a_journal_under_a_file_is_a_clear_settings_error(tmp_path: Path) -> None:
+    (tmp_path / "a-file").write_text("x")
+
+    with pytest.raises(SettingsError, match="a-file"):
+        Journal.open(tmp_path / "a-file" / "batch.sqlite")
+
+
+# -- the lock -----------------------------------------------------------------------------
+
+
+HOLDER = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    from myopenip_bot.batchfile import BatchRow
+    from myopenip_bot.journal import Journal
+
+    journal = Journal.open(Path(sys.argv[1]))
+    journal.load([BatchRow(2, "SRV-10021", "FPC367128", False)])
+    journal.start_run(Path("batch.csv"))
+    journal.submitting("SRV-10021", ["FPC367128"], None)
+    print("holding", flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def test_the_lock_refuses_a_second_run_and_is_free_once_the_holder_is_sigkilled(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "batch.sqlite"
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLDER, str(path)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert holder.stdout is not None
+        assert holder.stdout.readline().strip() == "holding"
+
+        with pytest.raises(JournalLockedError) as refused:
+            Journal.open(path)
+        assert f"pid {holder.pid}" in str(refused.value)
+        assert "another run is using the journal" in str(refused.value)
+
+        holder.send_signal(signal.SIGKILL)
+        assert holder.wait(timeout=30) == -signal.SIGKILL
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+            holder.wait()
+
+    # The kernel released the lock with the process; what it wrote before dying is there.
+    with Journal.open(path) as journal:
+        (row,) = journal.rows()
+        assert (row.state, row.submissions) == ("submitting", 1)
+        assert (path.with_name(path.name + ".lock")).read_text() == str(os.getpid())
+
+
+def test_the_lock_refuses_a_second_open_in_the_same_process_until_closed(tmp_path: Path) -> None:
+    path = tmp_path / "batch.sqlite"
+    first = Journal.open(path)
+    try:
+        with pytest.raises(JournalLockedError):
+            Journal.open(path)
+    finally:
+        first.close()
+
+    Journal.open(path).close()
