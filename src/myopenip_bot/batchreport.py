@@ -1,8 +1,9 @@
 """What a batch leaves for people and jobs: its exit code, and a report folder.
 
-report.html               one self-contained page (screenshots inlined): totals, then a
-                          row per licence with its outcome, number, keep value, the
-                          portal's answer and the dialog it was submitted in
+report.html               one self-contained page: totals, then a row per licence with
+                          its outcome, number, keep value, the portal's answer and a
+                          link to the dialog it was submitted in (each dialog's
+                          screenshot inlined once, however many licences it held)
 results.csv               the file's columns plus outcome and reason: the rows that
                           failed can be fed back as a file
 numbers-to-terminate.csv  the numbers this batch put in quarantine (« Conserver le
@@ -137,6 +138,24 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
         loader=PackageLoader("myopenip_bot", "templates"), autoescape=select_autoescape()
     )
     template = env.get_template("report.html.j2")
+    dialogs: dict[str, dict[str, Any]] = {}  # one entry per screenshot, in order
+
+    def dialog_of(row: JournalRow) -> str | None:
+        if not row.screenshot:
+            return None
+        if row.screenshot not in dialogs:
+            image = _inline(row.screenshot)
+            if image is None:
+                return None
+            dialogs[row.screenshot] = {
+                "anchor": f"dialog-{len(dialogs) + 1}",
+                "image": image,
+                "service": row.service,
+                "licences": [],
+            }
+        dialogs[row.screenshot]["licences"].append(row.licence)
+        return str(dialogs[row.screenshot]["anchor"])
+
     rows = [
         {
             "service": row.service,
@@ -149,23 +168,22 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
             "outcome": outcome_of(row, result),
             "reason": row.reason or "",
             "answer": row.answer or "",
-            "screenshot": _inline(row.screenshot),
+            "dialog": dialog_of(row),
         }
         for row in result.rows
     ]
     return template.render(
         summary=data,
         rows=rows,
+        dialogs=list(dialogs.values()),
         released=released(result),
         when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         format_number=format_number,
     )
 
 
-def _inline(path: str | None) -> str | None:
+def _inline(path: str) -> str | None:
     """A screenshot as a data: URL, so that the page is one self-contained file."""
-    if not path:
-        return None
     try:
         data = Path(path).read_bytes()
     except OSError:

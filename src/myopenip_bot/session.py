@@ -169,15 +169,18 @@ class BotSession:
         """
         endpoint = self.settings.browser_endpoint
         os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)  # never inherited by the driver
-        overrides = {"TMPDIR": str(self.work.tmp), "TMP": str(self.work.tmp)}
-        wrapper = detached_driver(self.work.path)
-        if wrapper is not None:
-            overrides["PLAYWRIGHT_NODEJS_PATH"] = wrapper
-        with _LAUNCH_LOCK, _environment(overrides):  # workers start their own, one at a time
-            launch = None if endpoint else find_browser(self.settings.browser_path)
-            log.info("browser_found", source=endpoint or (launch.source if launch else ""))
-            self._playwright_cm = sync_playwright()
-            self._playwright = self._playwright_cm.__enter__()
+        # Workers start their own driver, one at a time: the environment is the process's,
+        # and the wrapper is written while it names no other worker's wrapper.
+        with _LAUNCH_LOCK:
+            overrides = {"TMPDIR": str(self.work.tmp), "TMP": str(self.work.tmp)}
+            wrapper = detached_driver(self.work.path)
+            if wrapper is not None:
+                overrides["PLAYWRIGHT_NODEJS_PATH"] = wrapper
+            with _environment(overrides):
+                launch = None if endpoint else find_browser(self.settings.browser_path)
+                log.info("browser_found", source=endpoint or (launch.source if launch else ""))
+                self._playwright_cm = sync_playwright()
+                self._playwright = self._playwright_cm.__enter__()
         if endpoint:
             try:
                 return self._playwright.chromium.connect(

@@ -180,7 +180,11 @@ def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
     html = (report / "report.html").read_text(encoding="utf-8")
     for row in rows:
         assert row.licence in html
-    assert html.count("data:image/png;base64,") >= len(rows)  # each row its dialog
+    anchors = re.findall(r'<a href="#(dialog-\d+)"', html)
+    assert len(anchors) == len(rows)  # each row links its dialog ...
+    for anchor in set(anchors):  # ... whose screenshot is in the page, once
+        assert html.count(f'id="{anchor}"') == 1
+    assert html.count("data:image/png;base64,") == len(set(anchors))
     sources = re.findall(r"""(?:src|href)\s*=\s*["']([^"']+)["']""", html)
     assert all(s.startswith(("data:", "#")) for s in sources), sources  # self-contained
     workers = [p for p in report.iterdir() if p.is_dir()]
@@ -418,10 +422,10 @@ def test_a_second_run_on_a_journal_in_use_exits_5_and_a_sigkill_leaves_no_stuck_
     assert_portal_is_the_file(before, replica.state(), rows)
 
 
-# -- 5. two workers --------------------------------------------------------------------
+# -- 5. workers -------------------------------------------------------------------------
 
 
-def test_two_workers_share_three_services_and_both_do_some(
+def test_three_workers_start_together_and_share_three_services(
     replica: Replica, tmp_path: Path
 ) -> None:
     before = replica.state()
@@ -438,7 +442,7 @@ def test_two_workers_share_three_services_and_both_do_some(
     report = tmp_path / "report"
 
     done = BatchCli(tmp_path, replica)(
-        batch, *UNATTENDED, "--workers", "2", "--journal", tmp_path / "j.sqlite", "--report", report
+        batch, *UNATTENDED, "--workers", "3", "--journal", tmp_path / "j.sqlite", "--report", report
     )
 
     assert done.returncode == 0, done.stderr[-4000:]
@@ -451,8 +455,11 @@ def test_two_workers_share_three_services_and_both_do_some(
             shots = [p.name for p in folder.glob("*dialog-before-valider.png")]
             services = {re.sub(r"^\d+-(SRV-\d+)-.*$", r"\1", name) for name in shots}
             services_by_worker.setdefault(match[1], set()).update(services)
-    assert sorted(services_by_worker) == ["1", "2"], services_by_worker
-    assert all(services_by_worker.values()), services_by_worker  # both did something
+    # Workers 2 and 3 start their browsers together once worker 1 has logged in (they
+    # once shared one driver wrapper and worker 3 crashed): at least two did some work.
+    assert "worker_crashed" not in done.stderr
+    assert set(services_by_worker) <= {"1", "2", "3"}, services_by_worker
+    assert sum(bool(s) for s in services_by_worker.values()) >= 2, services_by_worker
     assert set().union(*services_by_worker.values()) == {"SRV-10021", "SRV-10022", "SRV-10023"}
     # A service belongs to one worker: no service was worked on by both.
     assert sum(len(s) for s in services_by_worker.values()) == 3, services_by_worker
