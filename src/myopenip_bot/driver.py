@@ -40,7 +40,7 @@ from myopenip_bot.pages import (
 from myopenip_bot.retry import backoff_delay
 from myopenip_bot.selectors import Selectors
 
-__all__ = ["PortalDriver", "first_line", "translated"]
+__all__ = ["RENEW_PAGE_EVERY", "PortalDriver", "first_line", "translated"]
 
 log = structlog.get_logger(__name__)
 
@@ -55,6 +55,12 @@ LOGIN_ATTEMPTS = 3
 STEP_ATTEMPTS = 3
 # Result pages walked when looking for a licence: this only stops a runaway "Suivant" loop.
 MAX_PAGES = 100
+# Visits to a service after which the next one starts in a new tab of the same browser
+# context (same login). Chromium's renderer keeps memory from each screen a tab has shown
+# through the portal's links (8-16 MiB per visit here): a 1,000-licence batch grew it by
+# half a GiB in one tab; a new tab every few visits keeps a batch's memory flat (it costs
+# one load of the portal's home page; a one-shot run never gets that far).
+RENEW_PAGE_EVERY = 4
 
 
 class PortalDriver:
@@ -76,6 +82,7 @@ class PortalDriver:
         hooks: RunnerHooks,
         timeout_ms: float,
         stop: StopSignal,
+        renew_page_every: int = RENEW_PAGE_EVERY,
     ) -> None:
         self.page = page
         self.selectors = selectors
@@ -92,6 +99,8 @@ class PortalDriver:
         self._settings: ServiceSettingsPage | None = None  # the service page we are on
         self._dirty = False  # a dialog was opened on it: ticks or a status may linger
         self._shown: tuple[Tab, str] | None = None  # a one-page listing still on screen
+        self._renew_every = renew_page_every
+        self._visits = 0  # visits to a service in this page
         prepare_page(page)
 
     def start(self, service_ref: str) -> None:
@@ -198,6 +207,9 @@ class PortalDriver:
     def open_service(self) -> ServiceSettingsPage:
         """From any page: Mes Services > Paramétrage / Monitoring > search > Paramétrer >."""
         ref = self.service_ref
+        if self._visits >= self._renew_every:
+            self._renew_page()
+        self._visits += 1
         navigation = Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms)
         if not navigation.is_shown():  # an error page, a blank page: start from the portal
             self.goto(self.base_url, f"opening the service {ref}")
@@ -214,6 +226,25 @@ class PortalDriver:
         self._check_service(row, state=self.service is None)
         self._settings = services.open_service(row.ref)
         return self._settings
+
+    def _renew_page(self) -> None:
+        """Go on in a new tab of the same context (same cookies) and close this one.
+
+        Only called where the bot leaves the page it is on anyway (to open a service from
+        the menu), so nothing shown on the old page is still needed.
+        """
+        old = self.page
+        page = old.context.new_page()
+        prepare_page(page)
+        page.set_default_timeout(self.timeout_ms)
+        self.page = page
+        self._visits = 0
+        self.forget_page()
+        try:
+            old.close()
+        except PlaywrightError as error:  # already gone with its renderer: nothing to free
+            log.warning("page_not_closed", why=first_line(error))
+        log.info("page_renewed")
 
     def _check_service(self, row: ServiceRow, *, state: bool) -> None:
         """Only an « Actif » MetaCentrex service has licences whose numbers can be changed.

@@ -25,6 +25,12 @@ log = structlog.get_logger(__name__)
 
 # Result pages walked when looking for the planned licences: this only stops a runaway loop.
 MAX_PAGES = 100
+# Each dialog searches for the first licences left (in ref order) rather than for all of
+# them: with hundreds of licences in a tab, the common prefix of all would list them all,
+# and each dialog would turn more pages than the one before. About a results page's worth
+# (the replica shows 20 rows; another portal's page size only changes how many pages are
+# turned, never what is ticked: every licence left that the page shows is).
+SEARCH_CHUNK = 20
 
 
 class Submitter:
@@ -38,11 +44,14 @@ class Submitter:
     def prepare(self, tab: Tab, todo: list[Item]) -> tuple[DissociationDialog | None, list[Item]]:
         """Tick the licences of `todo` shown on one results page; open and fill the dialog.
 
-        Returns no dialog and an empty batch when none of `todo` is listed any more, or
-        those listed have another number than planned (they are marked failed). Raises
+        Searches for the first SEARCH_CHUNK licences of `todo` by ref and ticks every one of
+        `todo` on the first results page that shows any. Returns no dialog and an empty
+        batch when none is listed any more (the chunk is marked failed), or those listed
+        have another number than planned (they are marked failed). Raises
         ReadBackMismatchError, after Annuler, when the dialog is not the plan.
         """
-        prefix = common_prefix(item.ref or "" for item in todo)
+        chunk = sorted(todo, key=lambda item: item.ref or "")[:SEARCH_CHUNK]
+        prefix = common_prefix(item.ref or "" for item in chunk)
         reuse = self.driver.shows(tab, prefix)  # the plan's listing is still on screen
         results = self.driver.results(tab, fresh=True)
         self.results = results
@@ -58,8 +67,8 @@ class Submitter:
             if batch or not results.next_page(licence=prefix):
                 break
             rows = results.rows()
-        if not batch:  # on no page at all
-            for item in todo:
+        if not batch:  # on no page of a search that lists the chunk, if it is still there
+            for item in chunk:
                 item.settle(Outcome.FAILED, f"no longer listed in {tab.value} when acting")
             return None, []
         changed = [item for item in batch if shown[item.ref or ""].number != item.number]

@@ -29,7 +29,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 from pydantic import SecretStr
 
-from myopenip_bot.driver import PortalDriver, first_line
+from myopenip_bot.driver import RENEW_PAGE_EVERY, PortalDriver, first_line
 from myopenip_bot.errors import BotError, Interrupted, TechnicalError, error_kind
 from myopenip_bot.hooks import NoHooks, RunnerHooks
 from myopenip_bot.interrupts import StopSignal
@@ -91,8 +91,8 @@ class Runner:
         hooks: RunnerHooks | None = None,
         timeout_ms: float = 15_000.0,
         stop: StopSignal | None = None,
+        renew_page_every: int = RENEW_PAGE_EVERY,
     ) -> None:
-        self.page = page
         self.selectors = selectors
         self.hooks: RunnerHooks = hooks if hooks is not None else NoHooks()
         self.timeout_ms = timeout_ms
@@ -106,10 +106,16 @@ class Runner:
             hooks=self.hooks,
             timeout_ms=timeout_ms,
             stop=self.stop,
+            renew_page_every=renew_page_every,
         )
         self.planner = Planner(self.driver)
         self.submitter = Submitter(self.driver, selectors)
         self.verifier = Verifier(self.driver)
+
+    @property
+    def page(self) -> Page:
+        """The page the run is on (the driver may move to a new one; see RENEW_PAGE_EVERY)."""
+        return self.driver.page
 
     @property
     def logins(self) -> int:

@@ -81,6 +81,7 @@ def run(page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHook
             password=SecretStr(password if password is not None else portal.password),
             hooks=hooks,
             timeout_ms=runner_options.pop("timeout_ms", 10_000),
+            **runner_options,
         )
         request = DissociationRequest(
             service_ref=service,

@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 import pytest
 from e2e_support import RecordingHooks, RunFn, confirmed_refs, licence, number_state, outcomes
+from playwright.sync_api import Page
 from structlog.testing import capture_logs
 
 from myopenip.replica import Replica
@@ -86,6 +87,24 @@ def test_licences_on_different_result_pages_get_one_dialog_per_page(
     assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
     assert result.status_messages == ["Numéro(s) dissocié(s) : 1"] * 2
     assert licence(state, "FPC367158")["sda"] is None
+
+
+def test_a_run_that_moves_to_a_new_tab_at_each_visit_still_does_each_licence_once(
+    run: RunFn, replica: Replica, page: Page
+) -> None:
+    # A batch moves to a new tab every RENEW_PAGE_EVERY visits to the service (memory);
+    # here at each visit: plan, two dialogs and their checks each start in a new tab.
+    result = run(
+        Target(licence_ref="FPC367131"), Target(licence_ref="FPC367158"), renew_page_every=1
+    )
+
+    assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
+    assert result.status_messages == ["Numéro(s) dissocié(s) : 1"] * 2
+    state = replica.state()
+    assert licence(state, "FPC367131")["sda"] is None
+    assert licence(state, "FPC367158")["sda"] is None
+    assert page.is_closed()  # the test's first tab was left for another ...
+    assert len(page.context.pages) == 1  # ... and none is left open behind
 
 
 def test_a_licence_given_by_its_number_is_found_and_dissociated(
