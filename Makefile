@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both set up what they need.
-.PHONY: setup demo test lint screens
+.PHONY: setup demo test lint screens bench
 
 setup:
 	./scripts/bootstrap.sh
@@ -18,3 +18,8 @@ lint: setup
 
 screens: setup
 	.venv/bin/python scripts/screens.py
+
+# Benchmarks: every figure as a ratio of its floor, measured in one run (under 15 min on
+# 2 cores); writes docs/benchmarks.md and docs/benchmarks.png. See bench/README.md.
+bench: setup
+	.venv/bin/python bench/run.py

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 import uvicorn
 
+from myopenip_portal import seed
 from myopenip_portal.app import create_app
 from myopenip_portal.config import PortalConfig
 from myopenip_portal.faults import ResponseDropped
@@ -54,6 +55,16 @@ def _port(text: str) -> int:
         raise argparse.ArgumentTypeError(f"not a port number: {text!r}") from None
     if not 0 <= value <= 65535:
         raise argparse.ArgumentTypeError(f"must be between 0 and 65535, got {text}")
+    return value
+
+
+def _licences_per_service(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= seed.BULK_MAX:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {seed.BULK_MAX}, got {text}")
     return value
 
 
@@ -99,6 +110,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=CLASSIC,
         help="the front end: classic (default) or aria (other URLs and markup, same roles)",
     )
+    parser.add_argument(
+        "--licences-per-service",
+        type=_licences_per_service,
+        default=0,
+        metavar="N",
+        help="top up SRV-10022 and SRV-10023 to N numbered licences each (default 0: none)",
+    )
 
 
 def config_from(argv: Sequence[str]) -> PortalConfig:
@@ -123,6 +141,7 @@ def config_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Port
         drop_after_commit_rate=args.drop_after_commit_rate,
         access_log=args.access_log,
         markup=args.markup,
+        licences_per_service=args.licences_per_service,
     )
 
 

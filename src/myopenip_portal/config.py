@@ -33,3 +33,6 @@ class PortalConfig:
     dialog_delay_ms: float = 450.0
     # Licence searches take this long (jittered likewise), so the loading state shows.
     search_delay_ms: float = 150.0
+    # `--licences-per-service N`: the services of seed.BULK_SERVICES are topped up to N
+    # licences each (numbered, for benchmarks at scale); 0 keeps the seed's data exactly.
+    licences_per_service: int = 0

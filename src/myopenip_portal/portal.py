@@ -32,7 +32,13 @@ class Portal:
         conn = db.connect(config.db)
         # A database file keeps its data across restarts; a new or empty one is seeded.
         if db.is_empty(conn):
-            seed.seed_database(conn, config.seed, config.user, config.password)
+            seed.seed_database(
+                conn,
+                config.seed,
+                config.user,
+                config.password,
+                licences_per_service=config.licences_per_service,
+            )
         return cls(
             config=config,
             conn=conn,
@@ -44,7 +50,13 @@ class Portal:
         """Back to a fresh data set: re-seeded, nobody logged in or locked, no override nor
         drift."""
         value = self.config.seed if seed_value is None else seed_value
-        seed.seed_database(self.conn, value, self.config.user, self.config.password)
+        seed.seed_database(
+            self.conn,
+            value,
+            self.config.user,
+            self.config.password,
+            licences_per_service=self.config.licences_per_service,
+        )
         self.sessions.reset()
         self.faults.reseed(value)
         self.misreports.clear()

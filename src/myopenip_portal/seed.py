@@ -71,10 +71,30 @@ SRV_10021_NO_NUMBER = {5, 12, 19, 26}  # indexes of user licences without a numb
 SRV_10021_STANDARDISTE = {0, 9, 17, 26}
 SRV_10021_RECORDING = {0, 3, 9, 14, 21}
 
+# `--licences-per-service N` (benchmarks at scale): these active MetaCentrex services are
+# topped up to N licences each with numbered "Utilisateurs" licences. Their refs are
+# sequential from a block of their own (FPC600000… and FPC700000…: the seed's random refs
+# stay below FPC500000) and their numbers start with 0970/0971 (the seed's start with 02),
+# drawn from a random stream of their own after every other row: whatever N, the rest of
+# the data (SRV-10021 and the guide's licences above all) is exactly that of the seed.
+# 0 (the default) adds nothing.
+BULK_SERVICES = (("SRV-10022", 600000, "0970"), ("SRV-10023", 700000, "0971"))
+BULK_MAX = 99999  # licences a bulk service may hold (its ref block and number range)
 
-def seed_database(conn: sqlite3.Connection, seed: int, user: str, password: str) -> None:
-    """Replace all data with the data set of this seed (one transaction, well under 1 s)."""
-    rows = _DataSet(seed, user, password).build()
+
+def seed_database(
+    conn: sqlite3.Connection,
+    seed: int,
+    user: str,
+    password: str,
+    *,
+    licences_per_service: int = 0,
+) -> None:
+    """Replace all data with the data set of this seed (one transaction, well under 1 s
+    with the default data); `licences_per_service`: see BULK_SERVICES."""
+    if not 0 <= licences_per_service <= BULK_MAX:
+        raise ValueError(f"licences per service must be between 0 and {BULK_MAX}")
+    rows = _DataSet(seed, user, password, licences_per_service).build()
     conn.execute("BEGIN")
     try:
         db.wipe(conn)
@@ -89,8 +109,9 @@ def seed_database(conn: sqlite3.Connection, seed: int, user: str, password: str)
 class _DataSet:
     """Builds the rows of every table for one seed."""
 
-    def __init__(self, seed: int, user: str, password: str) -> None:
+    def __init__(self, seed: int, user: str, password: str, licences_per_service: int) -> None:
         self.rng = random.Random(seed)
+        self.licences_per_service = licences_per_service
         self.user = user
         self.password = password
         self.rows: dict[str, list[dict[str, Any]]] = {
@@ -153,6 +174,7 @@ class _DataSet:
         self._srv_10021()
         self._fixed_services()
         self._random_services()
+        self._bulk_licences()
         return self.rows
 
     def _service(
@@ -335,6 +357,28 @@ class _DataSet:
                 self._metacentrex_licences(
                     ref, account, site_name, users=users, groups=self.rng.randint(0, 2),
                     unnumbered=self.rng.randint(0, 1),
+                )  # fmt: skip
+
+    def _bulk_licences(self) -> None:
+        """`--licences-per-service N`: top up BULK_SERVICES to N licences each (see there)."""
+        if self.licences_per_service <= 0:
+            return
+        rng = random.Random(f"bulk-{self.rng.random()}")  # after every other draw
+        accounts = {client_id: account for account, client_id in self.clients.items()}
+        for service_ref, first_ref, prefix in BULK_SERVICES:
+            service = next(s for s in self.rows["services"] if s["ref"] == service_ref)
+            account = accounts[service["client_id"]]
+            site = dict(self.sites[account])[service["site_id"]]
+            have = sum(1 for lic in self.rows["licences"] if lic["service_ref"] == service_ref)
+            for i in range(max(0, self.licences_per_service - have)):
+                ref, number = f"FPC{first_ref + i}", f"{prefix}{i:06d}"
+                self.used_refs.add(ref)
+                self.used_numbers.add(number)
+                options = [db.STANDARDISTE] if rng.random() < 0.15 else []
+                self._licence(
+                    ref=ref, service_ref=service_ref, account=account, site=site,
+                    type_=rng.choice(USER_TYPES), tab=UTILISATEURS, number=number,
+                    user_name=self._person(rng), options=options, rng=rng,
                 )  # fmt: skip
 
 

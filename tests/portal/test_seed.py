@@ -111,3 +111,25 @@ def test_the_demo_user_sees_more_than_a_page_of_services_and_never_the_other_par
     assert len(mine) > 20
     assert theirs
     assert not mine & theirs
+
+
+def test_licences_per_service_tops_up_two_services_and_leaves_the_rest_as_seeded() -> None:
+    def bulk(value: int, per_service: int) -> dict:
+        conn = db.connect(None)
+        seed.seed_database(conn, value, "demo", "demo", licences_per_service=per_service)
+        return db.state(conn)
+
+    plain, topped = seeded(1), bulk(1, 150)
+    count = Counter(lic["service_ref"] for lic in topped["licences"])
+    assert count["SRV-10022"] == count["SRV-10023"] == 150
+    added = [lic for lic in topped["licences"] if lic not in plain["licences"]]
+    assert {lic["service_ref"] for lic in added} == {"SRV-10022", "SRV-10023"}
+    assert all(lic["sda"] and lic["tab"] == "utilisateurs" for lic in added)
+    refs = [lic["ref"] for lic in topped["licences"]]
+    numbers = [lic["sda"] for lic in topped["licences"] if lic["sda"]]
+    assert len(refs) == len(set(refs))
+    assert len(numbers) == len(set(numbers))
+    # Everything else is the seed's, row for row.
+    assert [lic for lic in topped["licences"] if lic not in added] == plain["licences"]
+    assert topped["services"] == plain["services"]
+    assert bulk(1, 150) == topped  # deterministic
