@@ -12,8 +12,8 @@ test: setup
 	.venv/bin/python -m pytest -n 4
 
 lint: setup
-	.venv/bin/ruff check src tests
-	.venv/bin/ruff format --check src tests
+	.venv/bin/ruff check src tests bench
+	.venv/bin/ruff format --check src tests bench
 	.venv/bin/mypy
 
 screens: setup
