@@ -61,7 +61,6 @@ SCALE_SERVICES = ("SRV-10022", "SRV-10023")  # the services --licences-per-servi
 WORKERS = (1, 2, 4)
 LATENCY_MS = 100
 RSS_FIRST_MARK = 100
-SPEED_SCALE_ROWS = 400  # the batch that measures the last speed change, before and after
 # A row is settled once its journal state is one of these (batch_row events).
 SETTLED = frozenset({"done", "already_done", "refused", "failed", "unknown"})
 SINGLE_TIMEOUT = 300.0
@@ -1269,17 +1268,15 @@ def measure(args: argparse.Namespace, bench: Bench, log: Any) -> Results:
         rows = pick(replica.state(), dict.fromkeys(SCALE_SERVICES, half))
         res.scale_rows = len(rows)
         scale_file = write_batch(bench.work / f"batch-{len(rows)}.csv", rows)
-        some = pick(replica.state(), dict.fromkeys(SCALE_SERVICES, SPEED_SCALE_ROWS // 2))
-        log(f"speed work: the bot before and after the last change, {len(some)} rows")
-        speed.measure_scale(
-            bench, replica, some, write_batch(bench.work / "batch-speed.csv", some),
-            root=ROOT, reset=reset, check_done=check_done, batch=bot_batch,
-            results=res.speed,
-        )  # fmt: skip
         log(f"`batch` of {len(rows)}, --workers 2, sampling RSS")
         res.scale = batch_run(
             bench, res, replica, f"scale-batch-{len(rows)}", bot_batch(scale_file, 2), rows,
             sample_rss=True, rss_marks=(RSS_FIRST_MARK, len(rows)),
+        )  # fmt: skip
+        log(f"speed work: the same {len(rows)} rows by the bot before the last change")
+        speed.measure_scale(
+            bench, replica, rows, scale_file, res.scale, root=ROOT, reset=reset,
+            check_done=check_done, batch=bot_batch, results=res.speed,
         )  # fmt: skip
     return res
 
