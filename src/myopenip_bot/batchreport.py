@@ -58,9 +58,14 @@ def outcome_of(row: JournalRow, result: BatchResult) -> str:
 
 def batch_exit_code(result: BatchResult) -> int:
     """0 every row done or already done; 1 some refused; 3 some failed or unsettled;
-    4 not confirmed; 2 bad settings or a refused login; 128 + N when interrupted."""
+    4 not confirmed; 2 bad settings or a refused login (whatever the rows); 128 + N when
+    interrupted."""
     if result.interrupted:
         return EXIT_SIGNAL_BASE + result.interrupted
+    if result.error_kind in (ErrorKind.USAGE, ErrorKind.AUTHENTICATION):
+        # Not 3 for the rows it left: running again unchanged would only spend another of
+        # the account's login attempts. Fix the settings, then run the same command.
+        return EXIT_USAGE
     codes = {EXIT_OK}
     for row in result.rows:
         outcome = outcome_of(row, result)
@@ -70,9 +75,7 @@ def batch_exit_code(result: BatchResult) -> int:
             codes.add(EXIT_NOT_CONFIRMED)
         elif outcome not in _FINAL_OK:
             codes.add(EXIT_TECHNICAL)  # failed, unknown, or never reached: resume
-    if result.error_kind in (ErrorKind.USAGE, ErrorKind.AUTHENTICATION):
-        codes.add(EXIT_USAGE)
-    elif result.error_kind is ErrorKind.TECHNICAL:
+    if result.error_kind is ErrorKind.TECHNICAL:
         codes.add(EXIT_TECHNICAL)
     return min(codes, key=PRECEDENCE.index)
 

@@ -13,9 +13,10 @@ from openpyxl import Workbook
 
 from myopenip_bot.batch import BatchResult
 from myopenip_bot.batchfile import BatchFileError, BatchRow, read_batch_file
-from myopenip_bot.batchreport import write_report
+from myopenip_bot.batchreport import batch_exit_code, write_report
 from myopenip_bot.errors import UsageError
 from myopenip_bot.journal import JournalRow
+from myopenip_bot.models import ErrorKind
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "batch.csv") -> Path:
@@ -296,3 +297,19 @@ def test_results_csv_fed_back_as_a_file_reads_the_same_rows(tmp_path: Path) -> N
         ("SRV-10021", "FPC367131", True, "0231456701"),
         ("SRV-10021", "FPC367132", False, "0231456702"),
     ]
+
+
+def test_a_refused_login_exits_2_even_with_rows_left_to_do() -> None:
+    # 3 would tell a scheduler to run again at once: each rerun would spend one more of
+    # the account's login attempts before it locks.
+    rows = [
+        journal_row(2, "FPC367128", False, None, "done"),
+        journal_row(3, "FPC367131", True, "0231456701", "pending"),
+        journal_row(4, "FPC367132", False, "0231456702", "failed"),
+    ]
+    refused = BatchResult(rows=rows, error="refused", error_kind=ErrorKind.AUTHENTICATION)
+    failed = BatchResult(rows=rows, error="503", error_kind=ErrorKind.TECHNICAL)
+
+    assert batch_exit_code(refused) == 2
+    assert batch_exit_code(failed) == 3
+    assert batch_exit_code(BatchResult(rows=rows[:1])) == 0
