@@ -124,5 +124,6 @@ def run(args: argparse.Namespace) -> int:
         out.print(f"{counts}. Screenshots: {result.run_dir}", highlight=False)
         failed = [check for check in result.checks if check.status.value == "failed"]
         for check in failed:
-            out.print(f"[red]FAILED[/red] {escape(check.id)}: {escape(check.message)}")
+            # The message starts with the selector key (JUnit shows it alone): not twice.
+            out.print(f"[red]FAILED[/red] {escape(check.spec.screen)}: {escape(check.message)}")
     return code
