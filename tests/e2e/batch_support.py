@@ -10,7 +10,6 @@ import csv
 import hashlib
 import io
 import json
-import os
 import sqlite3
 import subprocess
 import sys
@@ -19,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cli_support import Running
+from cli_support import Running, cli_env
 
 from myopenip.replica import Replica
 
@@ -34,23 +33,8 @@ class BatchCli:
         self.cwd = tmp_path
         self.traces = tmp_path / "traces"
         self.state_file = tmp_path / "private" / "session-state.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
-        if "MYOPENIP_BROWSER_PATH" in os.environ:
-            env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
-        env |= {
-            "MYOPENIP_TRACES_DIR": str(self.traces),
-            "MYOPENIP_STATE_FILE": str(self.state_file),
-            "MYOPENIP_LOG_FORMAT": "json",
-            "MYOPENIP_TIMEOUT_MS": "15000",
-        }
-        if replica is not None:
-            env |= {
-                "MYOPENIP_BASE_URL": replica.url,
-                "MYOPENIP_USERNAME": replica.username,
-                "MYOPENIP_PASSWORD": replica.password,
-            }
-        env |= {f"MYOPENIP_{k.upper()}": v for k, v in settings.items()}
-        self.env = env
+        timeout = {"timeout_ms": "15000"}
+        self.env = cli_env(self.traces, self.state_file, replica, timeout | settings)
 
     @staticmethod
     def argv(*args: str | Path) -> list[str]:

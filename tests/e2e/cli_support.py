@@ -18,6 +18,29 @@ from e2e_support import SERVICE
 from myopenip.replica import Replica
 
 
+def cli_env(
+    traces: Path, state_file: Path, replica: Replica | None, settings: dict[str, str]
+) -> dict[str, str]:
+    """The environment of a bot process: this one's without its MYOPENIP_* (but the
+    browser path), JSON logs, its own traces and state file, the replica's URL and
+    credentials, then `settings` (lower-case names, without the prefix)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
+    if "MYOPENIP_BROWSER_PATH" in os.environ:
+        env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
+    env |= {
+        "MYOPENIP_TRACES_DIR": str(traces),
+        "MYOPENIP_STATE_FILE": str(state_file),
+        "MYOPENIP_LOG_FORMAT": "json",
+    }
+    if replica is not None:
+        env |= {
+            "MYOPENIP_BASE_URL": replica.url,
+            "MYOPENIP_USERNAME": replica.username,
+            "MYOPENIP_PASSWORD": replica.password,
+        }
+    return env | {f"MYOPENIP_{k.upper()}": v for k, v in settings.items()}
+
+
 class Cli:
     """Runs `python -m myopenip dissociate …` in `tmp_path` with MYOPENIP_* set for a replica."""
 
@@ -25,23 +48,8 @@ class Cli:
         self.cwd = tmp_path
         self.traces = tmp_path / "traces"
         self.state_file = tmp_path / "private" / "session-state.json"
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
-        if "MYOPENIP_BROWSER_PATH" in os.environ:
-            env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
-        env |= {
-            "MYOPENIP_TRACES_DIR": str(self.traces),
-            "MYOPENIP_STATE_FILE": str(self.state_file),
-            "MYOPENIP_LOG_FORMAT": "json",
-            "MYOPENIP_TIMEOUT_MS": "10000",
-        }
-        if replica is not None:
-            env |= {
-                "MYOPENIP_BASE_URL": replica.url,
-                "MYOPENIP_USERNAME": replica.username,
-                "MYOPENIP_PASSWORD": replica.password,
-            }
-        env |= {f"MYOPENIP_{k.upper()}": v for k, v in settings.items()}
-        self.env = env
+        timeout = {"timeout_ms": "10000"}
+        self.env = cli_env(self.traces, self.state_file, replica, timeout | settings)
 
     def argv(self, *args: str, service: str = SERVICE) -> list[str]:
         return [sys.executable, "-m", "myopenip", "dissociate", "--service", service, *args]

@@ -239,8 +239,8 @@ class Screen:
                 if attempt == IN_PLACE_ATTEMPTS or failed.method != "GET":
                     raise
                 log.warning("request_retried", step=step, attempt=attempt, error=str(failed))
-                # allowed: backoff with jitter before asking a failing portal again
-                time.sleep(backoff_delay(attempt, base=0.5, cap=2.0))
+                # Backoff with jitter before asking a failing portal again.
+                time.sleep(backoff_delay(attempt, base=0.5, cap=2.0))  # allowed: backoff
                 action = self._reload if failed.document else click
                 continue
             self._wait_settled(step, mark)
