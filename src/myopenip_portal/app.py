@@ -615,6 +615,9 @@ async def api_dissociate(request: Request) -> Response:
             "bad_request",
             'Attendu : {"licences": [{"ref": "FPC…", "keep": true|false}, …]}.',
         )
+    refused = portal.refusal.take()
+    if refused is not None:  # POST /_test/refuse: shown verbatim, never renamed by a drift
+        return json_error(409, "refused", ui_format("{}", refused))
     try:
         done = db.dissociate(
             portal.conn,

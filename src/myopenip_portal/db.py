@@ -348,6 +348,78 @@ def dissociate(
 
 # ---------------------------------------------------------------------------- test API
 
+# POST /_test/data: the text columns a person may edit by hand, by kind of row (the key
+# that names a row of each kind, then the editable names). Refs, numbers and the columns a
+# rule reads (a service's type and state, a licence's number) are not among them.
+EDITABLE: dict[str, tuple[str, frozenset[str]]] = {
+    "clients": ("account", frozenset({"name"})),
+    "services": ("ref", frozenset({"name", "site"})),
+    "licences": (
+        "ref",
+        frozenset(
+            {"type", "user_name", "site", "state", "accountcode", "fiche", "restrictions",
+             "restrictions_hf", "superviseur"}
+        ),
+    ),
+}  # fmt: skip
+_ROW_NAMES = {"clients": "Client", "services": "Service", "licences": "Licence"}
+
+
+class UnknownRow(Exception):
+    """A hand edit names a row that does not exist; nothing was changed."""
+
+    def __init__(self, kind: str, key: str) -> None:
+        super().__init__(f"{_ROW_NAMES[kind]} {key} introuvable.")
+        self.kind = kind
+        self.key = key
+
+
+def edit_texts(
+    conn: sqlite3.Connection, edits: Mapping[str, Mapping[str, Mapping[str, str]]]
+) -> None:
+    """Set text columns as a person editing the database by hand would, all in one
+    transaction: `edits` is {kind: {key: {column: text}}} with the kinds and columns of
+    EDITABLE (checked by the caller). UnknownRow, and nothing changed, for a missing row.
+
+    A service's "site" gives that service a site of its own with that name, so no other
+    service sharing its site changes."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        for kind, rows in edits.items():
+            key_column, editable = EDITABLE[kind]
+            for key, values in rows.items():
+                _edit_row(conn, kind, key_column, key, values, editable)
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _edit_row(
+    conn: sqlite3.Connection,
+    kind: str,
+    key_column: str,
+    key: str,
+    values: Mapping[str, str],
+    editable: frozenset[str],
+) -> None:
+    if not set(values) <= editable:
+        raise ValueError(f"not editable in {kind}: {sorted(set(values) - editable)}")
+    if conn.execute(f"SELECT 1 FROM {kind} WHERE {key_column} = ?", (key,)).fetchone() is None:
+        raise UnknownRow(kind, key)
+    columns = dict(values)
+    if kind == "services" and "site" in columns:
+        conn.execute(
+            "INSERT INTO sites(client_id, name) SELECT client_id, ? FROM services WHERE ref = ?",
+            (columns.pop("site"), key),
+        )
+        conn.execute("UPDATE services SET site_id = last_insert_rowid() WHERE ref = ?", (key,))
+    if columns:  # names from EDITABLE only (checked above), values bound
+        assignments = ", ".join(f"{column} = ?" for column in columns)
+        conn.execute(
+            f"UPDATE {kind} SET {assignments} WHERE {key_column} = ?", (*columns.values(), key)
+        )
+
 
 def state(conn: sqlite3.Connection) -> dict[str, Any]:
     """The whole data set in the spec's `GET /_test/state` shape."""

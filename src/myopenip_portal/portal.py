@@ -15,6 +15,25 @@ from myopenip_portal.faults import Faults
 
 
 @dataclass
+class Refusal:
+    """POST /_test/refuse: the next `count` dissociation submissions are refused with
+    `message`, as a back end refuses for a reason of its own (none by default)."""
+
+    message: str = ""
+    count: int = 0
+
+    def take(self) -> str | None:
+        """The message if this submission is to be refused (one refusal used), else None."""
+        if self.count <= 0:
+            return None
+        self.count -= 1
+        return self.message
+
+    def clear(self) -> None:
+        self.message, self.count = "", 0
+
+
+@dataclass
 class Portal:
     """Everything a request may read or change."""
 
@@ -26,6 +45,7 @@ class Portal:
     misreports: dict[str, str] = field(default_factory=dict)
     # POST /_test/drift: the portal's own texts under other names (never data nor rules).
     drift: Drift = field(default_factory=Drift)
+    refusal: Refusal = field(default_factory=Refusal)
 
     @classmethod
     def open(cls, config: PortalConfig, clock: Callable[[], float] = time.time) -> Portal:
@@ -47,8 +67,8 @@ class Portal:
         )
 
     def reset(self, seed_value: int | None = None) -> None:
-        """Back to a fresh data set: re-seeded, nobody logged in or locked, no override nor
-        drift."""
+        """Back to a fresh data set (hand edits gone): re-seeded, nobody logged in or locked,
+        no override, refusal nor drift."""
         value = self.config.seed if seed_value is None else seed_value
         seed.seed_database(
             self.conn,
@@ -60,4 +80,5 @@ class Portal:
         self.sessions.reset()
         self.faults.reseed(value)
         self.misreports.clear()
+        self.refusal.clear()
         self.drift.clear()  # in place: the middlewares hold this very object

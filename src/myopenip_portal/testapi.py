@@ -1,6 +1,7 @@
 """The test API (`--test-api` only): read the whole state, reset it, expire sessions, make
-the dialog misreport a number, change a service's state, make the portal's texts drift.
-Never delayed nor failed by the fault knobs."""
+the dialog misreport a number, change a service's state, make the portal's texts drift,
+edit data by hand, refuse the next submissions. Never delayed nor failed by the fault
+knobs."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from myopenip_portal import db
+from myopenip_portal.drift import CLOSE, OPEN
 from myopenip_portal.portal import Portal
 
 
@@ -22,6 +24,8 @@ def test_routes() -> list[Route]:
         Route("/misreport", misreport, methods=["POST"]),
         Route("/service-state", service_state, methods=["POST"]),
         Route("/drift", drift, methods=["GET", "POST"]),
+        Route("/data", edit_data, methods=["POST"]),
+        Route("/refuse", refuse, methods=["GET", "POST"]),
     ]
 
 
@@ -138,3 +142,88 @@ async def drift(request: Request) -> JSONResponse:
         current.clear()
     current.update(renames, hide)
     return JSONResponse({"ok": True, **current.as_json()})
+
+
+DATA_USAGE = (
+    'Attendu : {"clients": {"CC-…": {"name": "…"}}, "services": {"SRV-…": {"name": "…", '
+    '"site": "…"}}, "licences": {"FPC…": {"type": "…", "user_name": "…", "site": "…", '
+    '"state": "…", …}}} (chaque clé facultative).'
+)
+
+
+def _text_problem(value: object) -> str | None:
+    """Why `value` cannot be stored as a text column, or None: any text will do, as long
+    as it is text SQLite can hold (a lone surrogate is not)."""
+    if not isinstance(value, str):
+        return "chaque valeur doit être un texte"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "chaque valeur doit être un texte Unicode valide (pas de demi-paire isolée)"
+    return None
+
+
+def _edits_problem(body: dict[str, Any]) -> str | None:
+    """What is wrong with a POST /_test/data body (unknown kind, column or value), or None."""
+    unknown = set(body) - set(db.EDITABLE)
+    if unknown:
+        return f"clé inconnue : {sorted(unknown)}. {DATA_USAGE}"
+    for kind, rows in body.items():
+        editable = db.EDITABLE[kind][1]
+        if not isinstance(rows, dict) or not all(isinstance(v, dict) for v in rows.values()):
+            return DATA_USAGE
+        for key, values in rows.items():
+            columns = set(values) - editable
+            if columns:
+                return (
+                    f"{kind} {key} : {sorted(columns)} ne peut pas être modifié "
+                    f"(modifiables : {sorted(editable)})."
+                )
+            problems = [_text_problem(value) for value in values.values()]
+            if problem := next((p for p in problems if p), None):
+                return f"{kind} {key} : {problem}."
+    return None
+
+
+async def edit_data(request: Request) -> JSONResponse:
+    """Set text columns as a person editing the database by hand would (any text at all:
+    markup, control characters, 10,000 characters…), all or nothing. The pages must show
+    them as text and the JSON API carry them unchanged; a drift never renames them."""
+    body = await _body(request)
+    if body is None:
+        return _bad(DATA_USAGE)
+    problem = _edits_problem(body)
+    if problem:
+        return _bad(problem)
+    try:
+        db.edit_texts(_portal(request).conn, body)
+    except db.UnknownRow as error:
+        return JSONResponse({"error": "unknown_ref", "message": str(error)}, status_code=404)
+    edited = {kind: len(rows) for kind, rows in body.items()}
+    return JSONResponse({"ok": True, "edited": edited})
+
+
+REFUSE_USAGE = 'Attendu : {"message": "…", "count": N} (count : 1 par défaut, 0 annule).'
+
+
+async def refuse(request: Request) -> JSONResponse:
+    """POST: the next `count` dissociation submissions are refused (409 `refused`, this
+    message, nothing changed). GET: what is left of it."""
+    refusal = _portal(request).refusal
+    if request.method == "POST":
+        body = await _body(request)
+        message = body.get("message") if body else None
+        count = body.get("count", 1) if body else None
+        if (
+            not isinstance(message, str)
+            or not message.strip()
+            or OPEN in message
+            or CLOSE in message  # the replica's own markers (drift.py)
+            or _text_problem(message)
+            or not isinstance(count, int)
+            or isinstance(count, bool)
+            or count < 0
+        ):
+            return _bad(REFUSE_USAGE)
+        refusal.message, refusal.count = message, count
+    return JSONResponse({"message": refusal.message, "count": refusal.count})

@@ -20,6 +20,8 @@ from myopenip.replica import Replica, run_replica
 from myopenip_portal.app import create_app
 from myopenip_portal.config import PortalConfig
 
+from .fronts import CLASSIC, FRONTS, Front, Site
+
 # No built-in delays: HTTP-level tests need no loading state to observe.
 FAST = PortalConfig(test_api=True, dialog_delay_ms=0, search_delay_ms=0)
 META_CSRF = re.compile(r'<meta name="csrf-token" content="([^"]+)">')
@@ -130,6 +132,25 @@ def aria_replica(aria_replica_server: Replica) -> Replica:
     """The session's aria replica, its data reset to the default seed before the test."""
     aria_replica_server.test_api("reset")
     return aria_replica_server
+
+
+@pytest.fixture(params=["classic", "aria"])
+def site(request: pytest.FixtureRequest) -> Iterator[Site]:
+    """A fresh in-process replica of each markup, logged in as the demo user."""
+    front = FRONTS[request.param]
+    with TestClient(create_app(replace(FAST, markup=front.markup))) as client:
+        made = Site(front=front, client=client)
+        made.login()
+        yield made
+
+
+@pytest.fixture(params=["classic", "aria"])
+def served(request: pytest.FixtureRequest) -> Iterator[tuple[Replica, Front]]:
+    """The session's replica of each markup, reset before and after (no drift left)."""
+    front = FRONTS[request.param]
+    replica: Replica = request.getfixturevalue("replica" if front is CLASSIC else "aria_replica")
+    yield replica, front
+    replica.test_api("reset")
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,7 @@ import html
 import json
 import re
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -27,6 +26,7 @@ from myopenip_portal.app import create_app
 from myopenip_portal.drift import NAME_ATTRIBUTES, Drift, finalize, ui
 
 from .conftest import FAST
+from .fronts import CLASSIC, FRONTS, Front, Site, results, settle
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -96,95 +96,6 @@ DATA = {
 
 
 # ------------------------------------------------------------------------------ in process
-
-
-@dataclass(frozen=True)
-class Front:
-    """What differs between the markups for these tests."""
-
-    markup: str
-    login: str
-    fields: tuple[str, str, str]  # username, password, token
-    home: str
-    services: str
-    service: str  # a MetaCentrex service's page, Groupements tab
-    licence: str
-    other: str  # a service without licences
-    script: str
-
-    def pages(self) -> list[str]:
-        return [self.home, self.services, self.service, self.licence, self.other]
-
-
-CLASSIC = Front(
-    markup="classic",
-    login="/login",
-    fields=("username", "password", "csrf_token"),
-    home="/",
-    services="/services",
-    service="/services/SRV-10021?tab=groupements",
-    licence="/services/SRV-10021/licences/FPC367128",
-    other="/services/SRV-10026",
-    script="licences.js",
-)
-ARIA = Front(
-    markup="aria",
-    login="/connexion",
-    fields=("identifiant", "secret", "jeton"),
-    home="/espace/accueil",
-    services="/espace/services",
-    service="/espace/services/SRV-10021/parametrage?onglet=groupements",
-    licence="/espace/services/SRV-10021/licences/FPC367128",
-    other="/espace/services/SRV-10026/parametrage",
-    script="aria.js",
-)
-FRONTS = {"classic": CLASSIC, "aria": ARIA}
-
-
-@dataclass
-class Site:
-    """An in-process replica of one markup."""
-
-    front: Front
-    client: TestClient
-
-    def login(self) -> None:
-        page = self.client.get(self.front.login).text
-        user, password, token_field = self.front.fields
-        token = re.search(rf'name="{token_field}" value="([^"]+)"', page)
-        assert token is not None
-        response = self.client.post(
-            self.front.login, data={user: "demo", password: "demo", token_field: token[1]}
-        )
-        assert response.status_code == 200
-
-    def get(self, path: str) -> str:
-        response = self.client.get(path, follow_redirects=False)
-        assert response.status_code in (200, 404), path
-        return response.text
-
-    def drift(self, **body: Any) -> Any:
-        return self.client.post("/_test/drift", json=body)
-
-    def api(self, path: str = "") -> str:
-        prefix = "/api" if self.front is CLASSIC else "/espace/api/v2"
-        return f"{prefix}/services/SRV-10021{path}"
-
-    def post(self, path: str, body: Any) -> Any:
-        page = self.get(self.front.service)
-        token = re.search(r'(?:name="csrf-token" content=|"jeton": )"([^"]+)"', page)
-        assert token is not None
-        return self.client.post(path, json=body, headers={"X-CSRF-Token": token[1]})
-
-
-@pytest.fixture(params=["classic", "aria"])
-def site(request: pytest.FixtureRequest) -> Iterator[Site]:
-    """A fresh in-process replica of each markup, logged in as the demo user."""
-    front = FRONTS[request.param]
-    with TestClient(create_app(replace(FAST, markup=front.markup))) as client:
-        made = Site(front=front, client=client)
-        made.login()
-        yield made
 
 
 class Parsed(HTMLParser):
@@ -541,41 +452,12 @@ def test_hiding_adds_the_hiding_script_to_every_page_and_only_then(site: Site) -
 browser = pytest.mark.browser
 
 
-@pytest.fixture(params=["classic", "aria"])
-def served(request: pytest.FixtureRequest) -> Iterator[tuple[Replica, Front]]:
-    """The session's replica of each markup, reset before and after (no drift left)."""
-    front = FRONTS[request.param]
-    replica: Replica = request.getfixturevalue("replica" if front is CLASSIC else "aria_replica")
-    yield replica, front
-    replica.test_api("reset")
-
-
 def log_in_as(page: Page, replica: Replica, path: str, user: str, password: str, go: str) -> None:
     """Log in with the login page's fields and button named as given."""
     page.goto(replica.url + path)
     page.get_by_label(user, exact=True).fill(replica.username)
     page.get_by_label(password, exact=True).fill(replica.password)
     page.get_by_role("button", name=go, exact=True).click()
-
-
-def results(page: Page) -> Locator:
-    table = page.get_by_role("table", name="Licences")
-    expect(table).to_have_attribute("aria-busy", "false")
-    return table
-
-
-def settle(page: Page, front: Front, box: str) -> None:
-    """The results are in (and, in the aria markup, re-rendered in their final order)."""
-    results(page)
-    if front is ARIA:
-        page.wait_for_function(
-            """prefix => { const refs = Array.from(document.querySelectorAll(
-                 '[role=table][aria-label=Licences] [role=checkbox][aria-label^="' + prefix + '"]'))
-                 .map(b => b.getAttribute('aria-label'));
-               const sorted = refs.slice().sort();
-               return refs.length < 2 || refs.some((r, i) => r !== sorted[i]); }""",
-            arg=box + " ",
-        )
 
 
 def none(locator: Locator) -> None:

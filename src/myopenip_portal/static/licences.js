@@ -122,7 +122,10 @@
     tr.className = "loading-row";
     const td = document.createElement("td");
     td.colSpan = 6;
-    td.innerHTML = '<span class="spinner" aria-hidden="true"></span>';
+    const spinner = document.createElement("span");
+    spinner.className = "spinner";
+    spinner.setAttribute("aria-hidden", "true");
+    td.appendChild(spinner);
     td.appendChild(document.createTextNode(ui("Chargement…")));
     tr.appendChild(td);
     body.appendChild(tr);
