@@ -43,6 +43,12 @@ class Replica:
         """POST to a /_test/ endpoint, e.g. test_api("reset") or test_api("expire-sessions")."""
         return self._call("POST", f"/_test/{path}", payload or {})
 
+    def faults(self, **values: float) -> dict[str, float]:
+        """Turn fault knobs at run time (POST /_test/faults), e.g. faults(latency_ms=100,
+        error_rate=0.1); returns every knob in force. None given: only reads them.
+        `test_api("reset")` restores the start-up values."""
+        return self._call("POST", "/_test/faults", values)
+
     def _call(self, method: str, path: str, payload: Any = None) -> dict[str, Any]:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(
@@ -62,10 +68,13 @@ def run_replica(
     test_api: bool = True,
     startup_timeout: float = 30.0,
     markup: str = "classic",
+    delays: bool = True,
 ) -> Iterator[Replica]:
     """Serve the replica on 127.0.0.1 and a free port for the duration of the block.
 
     `markup` picks its front end: "classic" or "aria" (same portal, other URLs and markup).
+    `delays=False` starts it without the built-in delays of a search and of the dialog's
+    preview (`--no-delays`), for tests that need no loading state to watch.
     """
     command: list[str] = [sys.executable, "-m", "myopenip_portal", "--host", "127.0.0.1"]
     command += ["--port", "0", "--user", username, "--password", password]
@@ -74,6 +83,8 @@ def run_replica(
         command += ["--seed", str(seed)]
     if test_api:
         command.append("--test-api")
+    if not delays:
+        command.append("--no-delays")
     command += list(extra_args)
     process = _spawn(command)
     try:

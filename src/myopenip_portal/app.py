@@ -518,7 +518,7 @@ async def api_licences(request: Request) -> Response:
         return json_error(400, "bad_tab", ui_format("Onglet inconnu : {}.", tab))
     filters = {key: request.query_params.get(key, "") for key, _, _ in db.LICENCE_FILTERS}
     # A real back end takes a moment to search; the page shows its loading state meanwhile.
-    await asyncio.sleep(portal.faults.jittered(portal.config.search_delay_ms))
+    await asyncio.sleep(portal.faults.search_delay())
     rows = db.licences_of(portal.conn, ref, tab, filters)
     size = markup_of(request).page_size
     pages = max(1, math.ceil(len(rows) / size))
@@ -567,7 +567,7 @@ async def api_preview(request: Request) -> Response:
     refs = body.get("licences") if body else None
     if not isinstance(refs, list) or not all(isinstance(r, str) for r in refs):
         return json_error(400, "bad_request", "La liste des licences est invalide.")
-    await asyncio.sleep(portal.faults.jittered(portal.config.dialog_delay_ms))
+    await asyncio.sleep(portal.faults.dialog_delay())
     try:
         licences = db.check_licences(portal.conn, session.user, ref, refs)
     except db.DissociationError as error:

@@ -24,7 +24,7 @@ class Session:
     token: str
     user: str
     csrf: str
-    expires_at: float
+    logged_in_at: float
 
 
 @dataclass
@@ -39,7 +39,9 @@ class LoginResult:
 class SessionStore:
     """All sessions, the failed-login counters and the test API's expiry countdown."""
 
-    ttl: float
+    # The seconds a session lives after its login, as now in force: a change at run time
+    # (/_test/faults) applies to the sessions already open too.
+    ttl: Callable[[], float]
     clock: Callable[[], float]
     sessions: dict[str, Session] = field(default_factory=dict)
     failures: dict[str, int] = field(default_factory=dict)
@@ -76,7 +78,7 @@ class SessionStore:
             token=secrets.token_urlsafe(32),
             user=user,
             csrf=secrets.token_urlsafe(32),
-            expires_at=self.clock() + self.ttl,
+            logged_in_at=self.clock(),
         )
         self.sessions[session.token] = session
         return LoginResult(session=session)
@@ -91,7 +93,7 @@ class SessionStore:
         session = self.sessions.get(token)
         if session is None:
             return None, True
-        if session.expires_at <= self.clock():
+        if session.logged_in_at + self.ttl() <= self.clock():
             del self.sessions[token]
             return None, True
         if self.expire_countdown is not None:

@@ -9,15 +9,16 @@ import signal
 import socket
 import sqlite3
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import uvicorn
 
 from myopenip_portal import seed
 from myopenip_portal.app import create_app
 from myopenip_portal.config import PortalConfig
-from myopenip_portal.faults import ResponseDropped
+from myopenip_portal.faults import DURATION, LIFETIME, RATE, ResponseDropped, out_of_range
 from myopenip_portal.markup import CLASSIC, NAMES
+from myopenip_portal.testapi import test_routes
 
 
 def _float(text: str) -> float:
@@ -27,25 +28,17 @@ def _float(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
 
 
-def _rate(text: str) -> float:
-    value = _float(text)
-    if not 0.0 <= value <= 1.0:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
-    return value
+def _knob(kind: str) -> Callable[[str], float]:
+    """An argparse type for a fault knob of this kind (checked like `/_test/faults`)."""
 
+    def parse(text: str) -> float:
+        value = _float(text)
+        problem = out_of_range(kind, value)
+        if problem:
+            raise argparse.ArgumentTypeError(problem)
+        return value
 
-def _non_negative(text: str) -> float:
-    value = _float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be zero or more, got {text}")
-    return value
-
-
-def _positive(text: str) -> float:
-    value = _non_negative(text)
-    if value == 0:
-        raise argparse.ArgumentTypeError("must be more than zero")
-    return value
+    return parse
 
 
 def _port(text: str) -> int:
@@ -89,19 +82,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--password", default="demo", help="the demo password")
     parser.add_argument("--test-api", action="store_true", help="serve /_test/ (tests only)")
     parser.add_argument(
-        "--latency-ms", type=_non_negative, default=0.0, help="delay each request (jittered)"
+        "--latency-ms", type=_knob(DURATION), default=0.0, help="delay each request (jittered)"
     )
     parser.add_argument(
-        "--error-rate", type=_rate, default=0.0, help="fraction of requests answered 503"
+        "--error-rate", type=_knob(RATE), default=0.0, help="fraction of requests answered 503"
     )
     parser.add_argument(
-        "--session-ttl", type=_positive, default=1800.0, help="seconds a session lives"
+        "--session-ttl", type=_knob(LIFETIME), default=1800.0, help="seconds a session lives"
     )
     parser.add_argument(
         "--drop-after-commit-rate",
-        type=_rate,
+        type=_knob(RATE),
         default=0.0,
         help="fraction of dissociations committed whose response is never delivered",
+    )
+    parser.add_argument(
+        "--no-delays",
+        action="store_true",
+        help="no built-in delay of a search (150 ms) or of the dialog's preview (450 ms)",
     )
     parser.add_argument("--access-log", action="store_true", help="log every request")
     parser.add_argument(
@@ -142,6 +140,7 @@ def config_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Port
         access_log=args.access_log,
         markup=args.markup,
         licences_per_service=args.licences_per_service,
+        **({"dialog_delay_ms": 0.0, "search_delay_ms": 0.0} if args.no_delays else {}),
     )
 
 
@@ -224,8 +223,6 @@ async def _serve(server: uvicorn.Server, sock: socket.socket, config: PortalConf
     print(f"MyOpenIP replica listening on http://{shown}:{port}", flush=True)
     print(f"Identifiant : {config.user}  Mot de passe : {config.password}", flush=True)
     if config.test_api:
-        print(
-            "Test API: /_test/state, /_test/reset, /_test/expire-sessions, /_test/misreport",
-            flush=True,
-        )
+        routes = ", ".join("/_test" + route.path for route in test_routes())
+        print(f"Test API: {routes} (docs/replica.md)", flush=True)
     await task

@@ -1,7 +1,10 @@
-"""Fault injection: latency, technical errors and responses lost after a commit.
+"""Fault injection: latency, technical errors and responses lost after a commit; and the
+built-in delays of a search and of the dialog's preview.
 
-All three draw from random streams seeded by `--seed` (one stream each, so turning one
-knob does not shift another's draws), and `POST /_test/reset` re-seeds them.
+All draw from random streams seeded by `--seed` (one stream each, so turning one knob
+does not shift another's draws), and `POST /_test/reset` re-seeds them. Every knob starts
+at its command-line value and may be turned at run time (`/_test/faults`), so that tests
+reuse one replica process; `POST /_test/reset` restores the start-up values.
 `/_test/` and `/static/` are never delayed nor failed: the test API must stay reliable,
 and in real life the portal's assets come from a CDN, not from the application.
 """
@@ -10,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
 import random
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -22,22 +27,82 @@ from myopenip_portal.markup import Markup
 EXEMPT_PREFIXES = ("/_test/", "/static/")
 
 
+# What each knob's value may be: a fraction, a duration (ms) or a lifetime (s).
+RATE, DURATION, LIFETIME = "rate", "duration", "lifetime"
+
+
+def out_of_range(kind: str, value: float) -> str | None:
+    """Why `value` cannot be a knob of this kind, or None: the command line's flags and
+    `/_test/faults` refuse the same values with the same words."""
+    if not math.isfinite(value):
+        return f"must be a finite number, got {value}"
+    if kind == RATE and not 0.0 <= value <= 1.0:
+        return f"must be between 0 and 1, got {value:g}"
+    if kind == DURATION and value < 0:
+        return f"must be zero or more, got {value:g}"
+    if kind == LIFETIME and value <= 0:
+        return "must be more than zero"
+    return None
+
+
 class ResponseDropped(Exception):
     """Raised after a committed dissociation to make the server drop the connection."""
 
 
 @dataclass
+class FaultSettings:
+    """The knobs in force, named like PortalConfig's fields (and `/_test/faults`' keys),
+    each with the kind of value it takes."""
+
+    # every request waits around this long
+    latency_ms: float = field(metadata={"kind": DURATION})
+    # the fraction of requests answered 503
+    error_rate: float = field(metadata={"kind": RATE})
+    # the fraction of committed dissociations whose answer is lost
+    drop_after_commit_rate: float = field(metadata={"kind": RATE})
+    # seconds a session lives after its login
+    session_ttl: float = field(metadata={"kind": LIFETIME})
+    # the dialog's preview takes around this long
+    dialog_delay_ms: float = field(metadata={"kind": DURATION})
+    # a licence search takes around this long
+    search_delay_ms: float = field(metadata={"kind": DURATION})
+
+    @classmethod
+    def of(cls, config: PortalConfig) -> FaultSettings:
+        """The start-up values, from the command line."""
+        return cls(**{name: getattr(config, name) for name in KNOBS})
+
+
+# Each knob's name and kind of value.
+KNOBS: dict[str, str] = {knob.name: knob.metadata["kind"] for knob in fields(FaultSettings)}
+
+
+@dataclass
 class Faults:
-    """The fault knobs and their random streams."""
+    """The fault knobs in force and their random streams."""
 
     config: PortalConfig
+    settings: FaultSettings = field(init=False)
     latency_rng: random.Random = field(init=False)
     error_rng: random.Random = field(init=False)
     drop_rng: random.Random = field(init=False)
     delay_rng: random.Random = field(init=False)
 
     def __post_init__(self) -> None:
+        self.restore()
         self.reseed(self.config.seed)
+
+    def restore(self) -> None:
+        """Back to the command line's values."""
+        self.settings = FaultSettings.of(self.config)
+
+    def update(self, values: Mapping[str, float]) -> None:
+        """Turn these knobs (names of KNOBS, values checked by `out_of_range`)."""
+        for name, value in values.items():
+            if name not in KNOBS or out_of_range(KNOBS[name], value):
+                raise ValueError(f"bad fault setting {name}={value!r}")
+        for name, value in values.items():
+            setattr(self.settings, name, float(value))
 
     def reseed(self, seed: int) -> None:
         self.latency_rng = random.Random(f"latency-{seed}")
@@ -46,20 +111,27 @@ class Faults:
         self.delay_rng = random.Random(f"delay-{seed}")
 
     def latency_seconds(self) -> float:
-        """Around --latency-ms: uniform between half and one and a half times it."""
-        base = self.config.latency_ms
+        """Around latency_ms: uniform between half and one and a half times it."""
+        base = self.settings.latency_ms
         return 0.0 if base <= 0 else self.latency_rng.uniform(base / 2, base * 1.5) / 1000
 
     def should_fail(self) -> bool:
-        rate = self.config.error_rate
+        rate = self.settings.error_rate
         return rate > 0 and self.error_rng.random() < rate
 
     def should_drop(self) -> bool:
-        rate = self.config.drop_after_commit_rate
+        rate = self.settings.drop_after_commit_rate
         return rate > 0 and self.drop_rng.random() < rate
 
-    def jittered(self, millis: float) -> float:
-        """A built-in delay (dialog, search), in seconds, jittered like the latency."""
+    def search_delay(self) -> float:
+        """How long this licence search takes, in seconds (jittered like the latency)."""
+        return self._jittered(self.settings.search_delay_ms)
+
+    def dialog_delay(self) -> float:
+        """How long this preview of the dialog takes, in seconds (jittered likewise)."""
+        return self._jittered(self.settings.dialog_delay_ms)
+
+    def _jittered(self, millis: float) -> float:
         return 0.0 if millis <= 0 else self.delay_rng.uniform(millis / 2, millis * 1.5) / 1000
 
 

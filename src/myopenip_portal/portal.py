@@ -59,16 +59,17 @@ class Portal:
                 config.password,
                 licences_per_service=config.licences_per_service,
             )
+        faults = Faults(config)
         return cls(
             config=config,
             conn=conn,
-            sessions=SessionStore(ttl=config.session_ttl, clock=clock),
-            faults=Faults(config),
+            sessions=SessionStore(ttl=lambda: faults.settings.session_ttl, clock=clock),
+            faults=faults,
         )
 
     def reset(self, seed_value: int | None = None) -> None:
         """Back to a fresh data set (hand edits gone): re-seeded, nobody logged in or locked,
-        no override, refusal nor drift."""
+        no override, refusal nor drift, the fault knobs at their start-up values."""
         value = self.config.seed if seed_value is None else seed_value
         seed.seed_database(
             self.conn,
@@ -79,6 +80,7 @@ class Portal:
         )
         self.sessions.reset()
         self.faults.reseed(value)
+        self.faults.restore()
         self.misreports.clear()
         self.refusal.clear()
         self.drift.clear()  # in place: the middlewares hold this very object

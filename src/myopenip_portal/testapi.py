@@ -1,10 +1,11 @@
 """The test API (`--test-api` only): read the whole state, reset it, expire sessions, make
 the dialog misreport a number, change a service's state, make the portal's texts drift,
-edit data by hand, refuse the next submissions. Never delayed nor failed by the fault
-knobs."""
+edit data by hand, refuse the next submissions, turn the fault knobs. Never delayed nor
+failed by the fault knobs."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Any
 
 from starlette.requests import Request
@@ -13,6 +14,7 @@ from starlette.routing import Route
 
 from myopenip_portal import db
 from myopenip_portal.drift import CLOSE, OPEN
+from myopenip_portal.faults import KNOBS, out_of_range
 from myopenip_portal.portal import Portal
 
 
@@ -26,6 +28,7 @@ def test_routes() -> list[Route]:
         Route("/drift", drift, methods=["GET", "POST"]),
         Route("/data", edit_data, methods=["POST"]),
         Route("/refuse", refuse, methods=["GET", "POST"]),
+        Route("/faults", faults, methods=["GET", "POST"]),
     ]
 
 
@@ -227,3 +230,33 @@ async def refuse(request: Request) -> JSONResponse:
             return _bad(REFUSE_USAGE)
         refusal.message, refusal.count = message, count
     return JSONResponse({"message": refusal.message, "count": refusal.count})
+
+
+def _faults_problem(body: dict[str, Any]) -> str | None:
+    """What is wrong with a POST /_test/faults body, or None (its values are checked like
+    the command line's flags)."""
+    unknown = sorted(set(body) - set(KNOBS))
+    if unknown:
+        return f"réglage inconnu : {unknown} (connus : {sorted(KNOBS)})."
+    for name, value in body.items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return f"{name} : un nombre est attendu."
+        problem = out_of_range(KNOBS[name], value)
+        if problem:
+            return f"{name} : {problem}."
+    return None
+
+
+async def faults(request: Request) -> JSONResponse:
+    """GET: every fault knob in force. POST: turn some of them, from the next request on
+    (all or none), then the same answer. POST /_test/reset restores the start-up values."""
+    current = _portal(request).faults
+    if request.method == "POST":
+        body = await _body(request)
+        if body is None:
+            return _bad(f"Attendu : {{réglage: valeur, …}} parmi {sorted(KNOBS)}.")
+        problem = _faults_problem(body)
+        if problem:
+            return _bad(problem)
+        current.update(body)
+    return JSONResponse(asdict(current.settings))

@@ -45,6 +45,7 @@ def test_every_flag_is_read() -> None:
         (["--drop-after-commit-rate", "-0.1"], "between 0 and 1"),
         (["--error-rate", "lots"], "not a number"),
         (["--latency-ms", "-5"], "zero or more"),
+        (["--latency-ms", "nan"], "finite"),
         (["--session-ttl", "0"], "more than zero"),
         (["--port", "70000"], "between 0 and 65535"),
         (["--seed", "x"], "invalid int value"),

@@ -1,15 +1,19 @@
-"""The fault knobs: latency, technical errors and responses lost after a commit."""
+"""The fault knobs: latency, technical errors and responses lost after a commit, the
+built-in delays and the session TTL; at start-up and at run time (`/_test/faults`)."""
 
 from __future__ import annotations
 
 import re
 import time
 from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
 
 import httpx
 import pytest
 
 from myopenip.replica import Replica
+from myopenip_portal.cli import config_from
 from myopenip_portal.faults import ResponseDropped
 
 from .conftest import META_CSRF, Portal
@@ -127,3 +131,140 @@ def test_a_real_server_answers_503_with_error_rate_one(
     assert response.status_code == 503
     assert "Erreur technique" in response.text
     assert replica.state()["services"]  # the test API is spared
+
+
+# ---------------------------------------------------------------------- at run time
+
+STARTUP = {
+    "latency_ms": 0.0,
+    "error_rate": 0.0,
+    "drop_after_commit_rate": 0.0,
+    "session_ttl": 1800.0,
+    "dialog_delay_ms": 0.0,
+    "search_delay_ms": 0.0,
+}
+
+
+def faults(portal: Portal, **values: Any) -> Any:
+    return portal.client.post("/_test/faults", json=values)
+
+
+def test_get_faults_reads_every_knob_at_its_start_up_value(make_portal) -> None:
+    portal: Portal = make_portal(latency_ms=5, error_rate=0.25)
+    assert portal.client.get("/_test/faults").json() == {
+        **STARTUP,
+        "latency_ms": 5.0,
+        "error_rate": 0.25,
+    }
+
+
+def test_errors_and_latency_turn_on_and_off_from_the_next_request(portal: Portal) -> None:
+    assert faults(portal, error_rate=1).json() == {**STARTUP, "error_rate": 1.0}
+    assert portal.client.get("/login").status_code == 503
+    assert portal.client.get("/_test/state").status_code == 200  # the test API is spared
+    faults(portal, error_rate=0, latency_ms=300)
+    started = time.monotonic()
+    assert portal.client.get("/login").status_code == 200
+    assert 0.15 <= time.monotonic() - started < 1.5
+    faults(portal, latency_ms=0)
+    started = time.monotonic()
+    portal.client.get("/login")
+    assert time.monotonic() - started < 0.15
+
+
+def test_built_in_delays_can_be_turned_at_run_time(logged_in: Portal) -> None:
+    faults(logged_in, search_delay_ms=400, dialog_delay_ms=400)
+    started = time.monotonic()
+    assert logged_in.licences(tab="groupements").status_code == 200
+    assert time.monotonic() - started >= 0.2  # jittered between 200 and 600 ms
+    started = time.monotonic()
+    assert logged_in.preview(["FPC367128"]).status_code == 200
+    assert time.monotonic() - started >= 0.2
+
+
+def test_drops_turn_on_at_run_time(logged_in: Portal) -> None:
+    faults(logged_in, drop_after_commit_rate=1)
+    with pytest.raises(ResponseDropped):
+        logged_in.dissociate({"FPC367128": True})
+    assert logged_in.licence("FPC367128")["sda"] is None
+
+
+def test_a_new_session_ttl_applies_to_sessions_already_open(logged_in: Portal) -> None:
+    logged_in.clock.advance(100)
+    assert logged_in.client.get("/services", follow_redirects=False).status_code == 200
+    faults(logged_in, session_ttl=60)
+    expired = logged_in.client.get("/services", follow_redirects=False)
+    assert expired.status_code == 303
+    assert "expired=1" in expired.headers["location"]
+    logged_in.login()
+    logged_in.clock.advance(59)
+    assert logged_in.client.get("/services", follow_redirects=False).status_code == 200
+    logged_in.clock.advance(2)
+    assert logged_in.client.get("/services", follow_redirects=False).status_code == 303
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        ({"error_rate": 1.5}, "between 0 and 1"),
+        ({"drop_after_commit_rate": -0.1}, "between 0 and 1"),
+        ({"latency_ms": -5}, "zero or more"),
+        ({"search_delay_ms": -1}, "zero or more"),
+        ({"session_ttl": 0}, "more than zero"),
+        ({"latency_ms": "50"}, "nombre"),
+        ({"error_rate": True}, "nombre"),
+        ({"error_rate": None}, "nombre"),
+        ({"latency": 50}, "latency"),
+        ({"latency_ms": 10, "error_rate": 2}, "between 0 and 1"),  # all or none
+    ],
+)
+def test_bad_knobs_are_refused_like_the_flags_and_change_nothing(
+    portal: Portal, body: dict[str, Any], words: str
+) -> None:
+    answer = faults(portal, **body)
+    assert answer.status_code == 400
+    assert words in answer.json()["message"]
+    assert portal.client.get("/_test/faults").json() == STARTUP
+
+
+def test_an_unknown_knob_is_named_with_the_known_ones(portal: Portal) -> None:
+    message = faults(portal, latency=50).json()["message"]
+    assert "latency" in message
+    for name in STARTUP:
+        assert name in message
+    assert portal.client.post("/_test/faults", content=b"[1]").status_code == 400
+
+
+def test_reset_restores_the_start_up_values_and_the_draws(make_portal) -> None:
+    portal: Portal = make_portal(error_rate=0.5)
+    first = [portal.client.get("/login").status_code for _ in range(40)]
+    faults(portal, error_rate=1, latency_ms=20, session_ttl=5, search_delay_ms=9)
+    portal.client.post("/_test/reset", json={})
+    assert portal.client.get("/_test/faults").json() == {**STARTUP, "error_rate": 0.5}
+    assert [portal.client.get("/login").status_code for _ in range(40)] == first
+
+
+def test_no_delays_starts_without_the_built_in_delays_and_nothing_else_changes() -> None:
+    assert (config_from([]).dialog_delay_ms, config_from([]).search_delay_ms) == (450, 150)
+    quiet = config_from(["--no-delays", "--latency-ms", "20"])
+    assert (quiet.dialog_delay_ms, quiet.search_delay_ms, quiet.latency_ms) == (0, 0, 20)
+    assert replace(quiet, dialog_delay_ms=450, search_delay_ms=150) == config_from(
+        ["--latency-ms", "20"]
+    )
+
+
+@pytest.mark.slow
+def test_a_served_replica_without_delays_turns_its_knobs_through_the_helper(
+    replica_factory: Callable[..., Replica],
+) -> None:
+    replica = replica_factory(delays=False)
+    assert replica.faults() == {
+        **STARTUP,
+        "dialog_delay_ms": 0.0,
+        "search_delay_ms": 0.0,
+    }
+    assert replica.faults(error_rate=1)["error_rate"] == 1.0
+    with httpx.Client(base_url=replica.url, timeout=10) as client:
+        assert client.get("/login").status_code == 503
+    replica.test_api("reset")
+    assert replica.faults()["error_rate"] == 0.0
