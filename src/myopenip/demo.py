@@ -17,6 +17,7 @@ from myopenip_bot.logs import configure_logging
 from myopenip_bot.models import DissociationRequest, Outcome, RunResult, Target, format_number
 from myopenip_bot.report import print_summary
 from myopenip_bot.settings import LogFormat, Settings, TraceMode
+from myopenip_bot.terminal import plain, safe
 
 SERVICE = "SRV-10021"
 RELEASED = "FPC367128"  # Licence full conferencing, as ticked in the user guide
@@ -42,12 +43,17 @@ def _licence_rows(replica: Replica, refs: Sequence[str]) -> Table:
     for licence in (lc for lc in state["licences"] if lc["ref"] in refs):
         sda = licence["sda"]
         table.add_row(
-            licence["ref"],
-            licence["type"],
-            licence["state"],
-            format_number(sda) if sda else "—",
-            ", ".join(licence["options"]) or "—",
-            str(licence["history"]),
+            *(
+                plain(value)
+                for value in (
+                    licence["ref"],
+                    licence["type"],
+                    licence["state"],
+                    format_number(sda) if sda else "—",
+                    ", ".join(licence["options"]) or "—",
+                    str(licence["history"]),
+                )
+            )
         )
     return table
 
@@ -72,7 +78,7 @@ def _step(
     try:
         result = run_dissociation(settings, request)
     except BotError as exc:
-        console.print(f"[red]Error: {exc}[/red]")
+        console.print(f"[red]Error: {safe(exc)}[/red]")
         return None
     print_summary(result, console)
     return result

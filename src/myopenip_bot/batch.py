@@ -131,6 +131,7 @@ class Batch:
         self.settings = settings
         self.options = options
         self.file_rows = rows
+        self._wanted = frozenset((row.service, row.licence) for row in rows)
         self.journal = journal
         self.selectors = selectors
         self.stop = stop
@@ -157,9 +158,9 @@ class Batch:
             released=sum(not row.keep for row in todo),
         )
 
-    def run(self) -> BatchResult:
-        """Do every row that is not final; the journal keeps what happened, row by row."""
-        rows = self.journal.load(self.file_rows)
+    def run(self, rows: list[JournalRow]) -> BatchResult:
+        """Do every row of `rows` (the file's, as `journal.load` returned them) that is not
+        final; the journal keeps what happened, row by row."""
         self.journal.start_run(self.options.file)
         by_service: dict[str, list[JournalRow]] = {}
         for row in rows:
@@ -194,8 +195,7 @@ class Batch:
         return self._result()
 
     def _result(self) -> BatchResult:
-        wanted = {(row.service, row.licence) for row in self.file_rows}
-        rows = [row for row in self.journal.rows() if (row.service, row.licence) in wanted]
+        rows = [row for row in self.journal.rows() if (row.service, row.licence) in self._wanted]
         result = BatchResult(
             rows=rows,
             dry_run=self.options.dry_run,
@@ -270,10 +270,8 @@ class Batch:
         for attempt in range(1, SERVICE_ATTEMPTS + 1):
             rows = [
                 row
-                for row in self.journal.rows()
-                if row.service == service
-                and not row.final
-                and (row.service, row.licence) in self._wanted()
+                for row in self.journal.rows_of(service)
+                if not row.final and (row.service, row.licence) in self._wanted
             ]
             if not rows:
                 return
@@ -324,9 +322,6 @@ class Batch:
                 self.journal.set_client(service, result.service.client)
             self._succeeded()
             return
-
-    def _wanted(self) -> set[tuple[str, str]]:
-        return {(row.service, row.licence) for row in self.file_rows}
 
     # -- failures and the confirmation --------------------------------------------------
 

@@ -11,7 +11,6 @@ import argparse
 import hashlib
 import json
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import structlog
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -33,7 +31,7 @@ from rich.table import Table
 from rich.text import Text
 
 from myopenip_bot.batchfile import BatchFileError, read_batch_file
-from myopenip_bot.errors import BotError, UsageError, error_kind
+from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.journal import (
     FINAL,
@@ -43,7 +41,10 @@ from myopenip_bot.journal import (
     copy_for_dry_run,
 )
 from myopenip_bot.logs import configure_logging
-from myopenip_bot.settings import ENV_PREFIX, load_settings
+from myopenip_bot.report import EXIT_SIGNAL_BASE
+from myopenip_bot.settings import forget_password_environment, load_settings
+from myopenip_bot.terminal import plain, safe
+from myopenip_bot.workdir import WorkArea
 
 if TYPE_CHECKING:
     from myopenip_bot.batch import BatchResult, BatchTotals
@@ -142,39 +143,43 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
     from myopenip_bot.selectors import load_selectors
 
     try:
-        rows = read_batch_file(args.file)
+        rows = read_batch_file(args.file, check=stop.check)
         settings = load_settings(**({"headless": False} if args.headed else {}))
         configure_logging(settings.log_format, settings.log_level)
         settings.require_credentials()
         settings.prepare_folders()
         selectors = load_selectors(settings.selectors_file)
-        os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)
+        forget_password_environment()
         if not (args.dry_run or args.yes or sys.stdin.isatty()):
             raise UsageError("no terminal to confirm on: pass --yes to run the batch unattended")
         report_dir = args.report or _default_report(settings.traces_dir, args.file)
         _check_report_dir(report_dir)
+    except Interrupted as stopped:
+        return _interrupted(args, err, stopped)
     except BatchFileError as error:
-        err.print(f"[red]Bad file:[/red] {escape(str(error))}", highlight=False, soft_wrap=True)
+        err.print(f"[red]Bad file:[/red] {safe(error, 20_000)}", highlight=False, soft_wrap=True)
         return _fail_json(args, error, 2)
     except BotError as error:
-        err.print(
-            f"[red]Error ({error_kind(error).value}):[/red] {escape(str(error))}", soft_wrap=True
-        )
+        err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
         return _fail_json(args, error, 2)
 
     journal_path = args.journal or default_journal(args.file)
+    area: WorkArea | None = None
     try:
-        journal = _open_journal(journal_path, args.dry_run, settings.work_dir)
+        journal, area = _open_journal(journal_path, args.dry_run, settings.work_dir)
     except JournalLockedError as error:
-        err.print(f"[red]Locked:[/red] {escape(str(error))}", soft_wrap=True)
+        err.print(f"[red]Locked:[/red] {safe(error)}", soft_wrap=True)
         return _fail_json(args, error, EXIT_LOCKED)
     except BotError as error:
-        err.print(f"[red]Error ({error_kind(error).value}):[/red] {escape(str(error))}")
+        err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
         return _fail_json(args, error, 2)
 
     progress = _progress(err)
     try:
-        existing = journal.load(rows)
+        try:
+            existing = journal.load(rows, check=stop.check)
+        except Interrupted as stopped:
+            return _interrupted(args, err, stopped)
         todo = [row for row in existing if not row.final]
         task = progress.add_task("rows", total=len(todo)) if progress else None
 
@@ -203,7 +208,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
         if progress is not None:
             progress.start()
         try:
-            result = batch.run()
+            result = batch.run(existing)
         finally:
             if progress is not None:
                 progress.stop()
@@ -212,12 +217,12 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
             journal.finish_run(code)
     finally:
         journal.close()
-        if args.dry_run:
-            shutil.rmtree(journal.path.parent, ignore_errors=True)
+        if area is not None:
+            area.close()  # the dry run's copy of the journal
     try:
         folder = write_report(result, report_dir, file=args.file, journal=journal_path)
-    except OSError as error:
-        err.print(f"[red]The report could not be written to {report_dir}:[/red] {error}")
+    except (OSError, BotError) as error:
+        err.print(f"[red]No report in {safe(report_dir)}:[/red] {safe(error)}")
         folder = None
     data = summary(result) | {"report": str(folder) if folder else None}
     data |= {"journal": None if args.dry_run else str(journal_path)}
@@ -230,19 +235,20 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
     return code
 
 
-def _open_journal(path: Path, dry_run: bool, work_dir: Path) -> Journal:
-    """The journal; for a dry run, a throwaway copy (the real one is never written)."""
+def _open_journal(path: Path, dry_run: bool, work_dir: Path) -> tuple[Journal, WorkArea | None]:
+    """The journal; for a dry run, a throwaway copy in a private work area (the real one
+    is never written; a killed run's area is removed by the next run, like any other)."""
     if not dry_run:
-        return Journal.open(path)
-    from myopenip_bot.workdir import make_private_dirs
-
-    folder = make_private_dirs(work_dir) / f"dry-run-{os.getpid()}"
-    folder.mkdir(mode=0o700, exist_ok=True)
-    copy = folder / "journal.sqlite"
-    copy.unlink(missing_ok=True)
-    if path.exists():
-        copy_for_dry_run(path, copy)  # never writes the real one
-    return Journal.open(copy)
+        return Journal.open(path), None
+    area = WorkArea.open(work_dir)
+    try:
+        copy = area.path / "journal.sqlite"
+        if path.exists() or path.is_symlink():
+            copy_for_dry_run(path, copy)  # never writes the real one
+        return Journal.open(copy), area
+    except BaseException:
+        area.close()
+        raise
 
 
 def _default_report(traces_dir: Path, file: Path) -> Path:
@@ -253,6 +259,9 @@ def _default_report(traces_dir: Path, file: Path) -> Path:
 
 
 def _check_report_dir(folder: Path) -> None:
+    from myopenip_bot.batchreport import check_report_folder
+
+    check_report_folder(folder)
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         probe = folder / f".write-test-{os.getpid()}"
@@ -326,14 +335,20 @@ def _print_summary(out: Console, data: dict[str, object], folder: Path | None) -
         table.add_row(str(outcome).replace("_", " "), str(count))
     out.print(table)
     if data.get("error"):
-        out.print(f"[red]{escape(str(data['error']))}[/red]")
+        out.print(f"[red]{safe(data['error'])}[/red]")
     if data.get("interrupted"):
         out.print(f"[yellow]Interrupted by {data['interrupted']}: run the same command to resume.")
     if folder is not None:
-        out.print(f"Report: {folder / 'report.html'}", highlight=False)
+        out.print(plain(f"Report: {folder / 'report.html'}"))
     if data.get("journal"):
-        out.print(f"Journal: {data['journal']}", highlight=False)
+        out.print(plain(f"Journal: {data['journal']}"))
     out.print(f"Exit code {data['exit_code']}", highlight=False)
+
+
+def _interrupted(args: argparse.Namespace, err: Console, stopped: Interrupted) -> int:
+    """A signal before any row was tried (reading the file, loading the journal)."""
+    err.print(f"Interrupted by {signal_name(stopped.signum)} before any row was tried.")
+    return _fail_json(args, stopped, EXIT_SIGNAL_BASE + stopped.signum)
 
 
 def _fail_json(args: argparse.Namespace, error: BotError, code: int) -> int:

@@ -2,8 +2,13 @@
 
 CSV with `;` or `,`, UTF-8 with or without BOM, CRLF or LF, a header row, blank lines
 ignored; or an Excel `.xlsx` file with the same columns on its first sheet. Every bad row
-is reported with its line, column and value before anything else happens: the file is
-done as it says, or not at all.
+is reported with its line, column and value before anything else happens (the first
+MAX_PROBLEMS, then how many more): the file is done as it says, or not at all.
+
+A file is input the bot does not control: it is read within limits (its size, an .xlsx
+file's uncompressed size and shared strings, a value's length), so that no file can make
+the bot run out of memory or time; refs and numbers are ASCII digits only, and an Excel
+formula without a computed value is refused, never read as an empty cell.
 """
 
 from __future__ import annotations
@@ -11,7 +16,8 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable, Iterator
+import zipfile
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,8 +31,20 @@ REQUIRED = ("service", "licence", "keep_number")
 # The columns results.csv adds: a report fed back as a file has them, and they are ignored.
 REPORT_COLUMNS = ("outcome", "reason")
 KEEP = {"oui": True, "yes": True, "non": False, "no": False}
-_LICENCE = re.compile(r"FPC\d{6}")
+_LICENCE = re.compile(r"FPC[0-9]{6}")
 _SERVICE = re.compile(r"[A-Z0-9][A-Z0-9_.-]*")
+# Problems listed in full; the others are counted.
+MAX_PROBLEMS = 50
+# What a batch file may weigh: far beyond a million rows, far below what would exhaust the
+# machine. A bigger file is refused with a line saying which limit it passed.
+MAX_FILE_BYTES = 256 * 1024 * 1024
+MAX_XLSX_UNCOMPRESSED = 512 * 1024 * 1024  # every part of the zip, inflated
+MAX_XLSX_SHARED_STRINGS = 16 * 1024 * 1024  # xl/sharedStrings.xml, held in memory whole
+MAX_XLSX_PARTS = 1_000
+MAX_VALUE_LENGTH = 1_000  # characters of one value (a ref is 9, a reason a few hundred)
+MAX_COLUMNS = 32  # columns read per row (the format has at most six)
+# Rows read between two calls of the caller's `check` (a signal stops the read there).
+CHECK_EVERY = 5_000
 
 
 @dataclass(frozen=True)
@@ -54,19 +72,33 @@ class Problem:
 
 
 class BatchFileError(UsageError):
-    """The batch file cannot be done as it is; every problem is listed."""
+    """The batch file cannot be done as it is; its problems are listed (MAX_PROBLEMS)."""
 
     def __init__(self, path: Path, problems: list[Problem]) -> None:
         self.problems = problems
-        listed = "\n".join(f"  {problem}" for problem in problems)
-        count = f"{len(problems)} problem{'s' if len(problems) > 1 else ''}"
+        listed = "\n".join(f"  {problem}" for problem in problems[:MAX_PROBLEMS])
+        more = len(problems) - MAX_PROBLEMS
+        if more > 0:
+            listed += f"\n  … and {more:,} more problem{'s' if more > 1 else ''}"
+        count = f"{len(problems):,} problem{'s' if len(problems) > 1 else ''}"
         super().__init__(f"{path}: {count}, nothing was done:\n{listed}")
 
 
-def read_batch_file(path: Path) -> list[BatchRow]:
-    """Every row of the file, or BatchFileError listing every problem (nothing is done)."""
+def read_batch_file(path: Path, check: Callable[[], None] | None = None) -> list[BatchRow]:
+    """Every row of the file, or BatchFileError listing its problems (nothing is done).
+
+    `check` is called every CHECK_EVERY rows: a signal handler's check stops a long read.
+    """
     try:
-        table = list(_xlsx_lines(path) if path.suffix.lower() == ".xlsx" else _csv_lines(path))
+        if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
+            raise _TooBig(
+                f"is {path.stat().st_size:,} bytes: a batch file may hold {MAX_FILE_BYTES:,}"
+                " at most; split it"
+            )
+        lines = _xlsx_lines(path) if path.suffix.lower() == ".xlsx" else _csv_lines(path)
+        table = list(_checked(lines, check))
+    except _TooBig as error:
+        raise BatchFileError(path, [Problem(0, "", "", str(error))]) from None
     except UnicodeDecodeError as error:
         line = error.object[: error.start].count(b"\n") + 1
         bad = error.object[error.start : error.end].hex(" ")
@@ -75,12 +107,25 @@ def read_batch_file(path: Path) -> list[BatchRow]:
     except (OSError, ValueError, csv.Error) as error:
         raise BatchFileError(path, [Problem(0, "", "", f"cannot be read: {error}")]) from None
     problems: list[Problem] = []
-    rows = _rows(table, problems)
+    rows = _rows(table, problems, check)
     if not problems and not rows:
         problems.append(Problem(0, "", "", "holds no row to do (only a header, or nothing)"))
     if problems:
         raise BatchFileError(path, problems)
     return rows
+
+
+class _TooBig(ValueError):
+    """The file passes one of the limits above; the message says which."""
+
+
+def _checked(
+    lines: Iterable[tuple[int, list[str]]], check: Callable[[], None] | None
+) -> Iterator[tuple[int, list[str]]]:
+    for count, line in enumerate(lines, start=1):
+        if check is not None and count % CHECK_EVERY == 0:
+            check()
+        yield line
 
 
 def _csv_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
@@ -93,18 +138,83 @@ def _csv_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
 
 
 def _xlsx_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+    """The first sheet's rows, read twice: once for where its formulas are, once for the
+    values Excel computed (a formula without one would otherwise read as empty)."""
+    _check_xlsx_limits(path)
+    formulas = {(cell.row, cell.column) for cell in _xlsx_cells(path, data_only=False)}
+    row_values: dict[int, list[str]] = {}
+    current = 0
+    for cell in _xlsx_cells(path, data_only=True, formulas=formulas):
+        if cell.row != current:
+            if current:
+                yield current, row_values.pop(current)
+            current = cell.row
+            row_values[current] = []
+        values = row_values[current]
+        values += [""] * (cell.column - 1 - len(values))
+        values.append(cell.text)
+    if current:
+        yield current, row_values.pop(current)
+
+
+@dataclass(frozen=True)
+class _Cell:
+    row: int
+    column: int
+    text: str
+
+
+def _xlsx_cells(
+    path: Path, *, data_only: bool, formulas: set[tuple[int, int]] | None = None
+) -> Iterator[_Cell]:
+    """With data_only false, only the formula cells; with it, every cell's value (a
+    formula cell without a computed value refused, as a formula in a CSV file would be)."""
     from openpyxl import load_workbook  # only for Excel files
 
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
+        book = load_workbook(path, read_only=True, data_only=data_only)
     except Exception as error:  # openpyxl raises many kinds for a file that is not xlsx
         raise ValueError(f"not an Excel .xlsx file ({type(error).__name__}: {error})") from None
     try:
         sheet = book.worksheets[0]
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            yield number, [_cell_text(value) for value in values]
+        for row in sheet.iter_rows(max_col=MAX_COLUMNS):
+            for cell in row:
+                value = getattr(cell, "value", None)
+                row_number, column = getattr(cell, "row", 0), getattr(cell, "column", 0)
+                if not data_only:
+                    if getattr(cell, "data_type", "") == "f":
+                        yield _Cell(row_number, column, "")
+                    continue
+                if value is None and (row_number, column) in (formulas or set()):
+                    value = "=(a formula without a computed value)"
+                if value is not None:
+                    yield _Cell(row_number, column, _cell_text(value))
     finally:
         book.close()
+
+
+def _check_xlsx_limits(path: Path) -> None:
+    """Refuse, before inflating anything, an .xlsx file that would inflate beyond the
+    limits (zipfile never inflates a part beyond the size its directory declares)."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise ValueError(f"not an Excel .xlsx file ({error})") from None
+    if len(parts) > MAX_XLSX_PARTS:
+        raise _TooBig(f"holds {len(parts):,} parts: an .xlsx batch file holds a few")
+    inflated = sum(part.file_size for part in parts)
+    if inflated > MAX_XLSX_UNCOMPRESSED:
+        raise _TooBig(
+            f"inflates to {inflated:,} bytes: an .xlsx batch file may inflate to "
+            f"{MAX_XLSX_UNCOMPRESSED:,} at most"
+        )
+    strings = sum(part.file_size for part in parts if part.filename.endswith("sharedStrings.xml"))
+    if strings > MAX_XLSX_SHARED_STRINGS:
+        raise _TooBig(
+            f"holds {strings:,} bytes of shared strings: an .xlsx batch file may hold "
+            f"{MAX_XLSX_SHARED_STRINGS:,} at most"
+        )
 
 
 def _cell_text(value: object) -> str:
@@ -119,7 +229,11 @@ def _cell_text(value: object) -> str:
     return str(value)
 
 
-def _rows(table: Iterable[tuple[int, list[str]]], problems: list[Problem]) -> list[BatchRow]:
+def _rows(
+    table: Iterable[tuple[int, list[str]]],
+    problems: list[Problem],
+    check: Callable[[], None] | None = None,
+) -> list[BatchRow]:
     lines = [(line, [v.strip() for v in values]) for line, values in table]
     lines = [(line, values) for line, values in lines if any(values)]  # blank lines
     if not lines:
@@ -143,7 +257,16 @@ def _rows(table: Iterable[tuple[int, list[str]]], problems: list[Problem]) -> li
         return []
     rows: list[BatchRow] = []
     seen: dict[tuple[str, str], int] = {}
-    for line, values in lines[1:]:
+    for count, (line, values) in enumerate(lines[1:], start=1):
+        if check is not None and count % CHECK_EVERY == 0:
+            check()
+        too_long = next((v for v in values if len(v) > MAX_VALUE_LENGTH), None)
+        if too_long is not None:
+            shown = too_long[:40] + "…"
+            problems.append(
+                Problem(line, "", shown, f"a value of {len(too_long):,} characters: too long")
+            )
+            continue
         extra = [v for v in values[len(names) :] if v]
         if extra:
             problems.append(Problem(line, "", extra[0], "more values than columns"))

@@ -18,16 +18,16 @@ from __future__ import annotations
 import base64
 import csv
 import json
-import os
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, select_autoescape
+from jinja2 import Environment, PackageLoader
 
 from myopenip_bot.batch import BatchResult
 from myopenip_bot.errors import signal_name
+from myopenip_bot.files import refuse_link, write_private
 from myopenip_bot.journal import JournalRow
 from myopenip_bot.models import ErrorKind, format_number
 from myopenip_bot.report import (
@@ -39,8 +39,19 @@ from myopenip_bot.report import (
     EXIT_USAGE,
     PRECEDENCE,
 )
+from myopenip_bot.text import csv_cell, visible
 
-__all__ = ["EXIT_LOCKED", "batch_exit_code", "outcome_of", "summary", "write_report"]
+__all__ = [
+    "EXIT_LOCKED",
+    "REPORT_FILES",
+    "batch_exit_code",
+    "check_report_folder",
+    "outcome_of",
+    "summary",
+    "write_report",
+]
+
+REPORT_FILES = ("report.html", "results.csv", "numbers-to-terminate.csv", "summary.json")
 
 EXIT_LOCKED = 5  # another run holds the journal's lock
 
@@ -99,6 +110,14 @@ def released(result: BatchResult) -> list[JournalRow]:
     return [row for row in result.rows if row.state == "done" and not row.keep]
 
 
+def check_report_folder(folder: Path) -> None:
+    """Refuse a report folder that is a link, or whose report files are: the report would
+    be written over whatever they point to (UnsafePathError)."""
+    refuse_link(folder, "the report folder")
+    for name in REPORT_FILES:
+        refuse_link(folder / name, "the report file")
+
+
 def write_report(result: BatchResult, folder: Path, *, file: Path, journal: Path) -> Path:
     """Write the four report files into `folder` (created, private); return it."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -137,8 +156,12 @@ def write_report(result: BatchResult, folder: Path, *, file: Path, journal: Path
 
 
 def _html(result: BatchResult, data: dict[str, Any]) -> str:
+    # Every value is escaped (the template's name ends in .j2, which select_autoescape
+    # would not match) and made visible: portal texts and file names are data.
     env = Environment(
-        loader=PackageLoader("myopenip_bot", "templates"), autoescape=select_autoescape()
+        loader=PackageLoader("myopenip_bot", "templates"),
+        autoescape=True,
+        finalize=lambda value: visible(str(value)) if isinstance(value, str) else value,
     )
     template = env.get_template("report.html.j2")
     dialogs: dict[str, dict[str, Any]] = {}  # one entry per screenshot, in order
@@ -204,11 +227,9 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
     writer = csv.writer(_Sink(), delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows(rows)
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
     _write(path, "\ufeff" + "".join(lines))  # a BOM: Excel opens it as UTF-8
 
 
 def _write(path: Path, text: str) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-        handle.write(text)
+    write_private(path, text)

@@ -30,7 +30,8 @@ from myopenip_bot.models import (
     normalize_number,
 )
 from myopenip_bot.report import exit_code, failure_result, print_summary, to_json
-from myopenip_bot.settings import ENV_PREFIX, load_settings
+from myopenip_bot.settings import forget_password_environment, load_settings
+from myopenip_bot.terminal import plain, safe
 
 __all__ = [
     "EXIT_CODES_HELP",
@@ -107,9 +108,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _clean_ref(value: str, option: str) -> str:
     ref = value.strip()
+    example = "SRV-10021" if option == "--service" else "FPC367128"
     if not ref or any(c.isspace() for c in ref):
-        example = "SRV-10021" if option == "--service" else "FPC367128"
         raise UsageError(f"{option} {value!r}: a ref is one word, e.g. {example}")
+    if not (ref.isascii() and ref.isprintable()):
+        raise UsageError(f"{option} {value!r}: a ref is ASCII letters and digits, e.g. {example}")
     return ref.upper()
 
 
@@ -178,7 +181,8 @@ def ask_to_valider(
 
     Enter, n/non/no, Ctrl-D, Ctrl-C (or any signal) mean no; o/oui/y/yes mean yes.
     """
-    warning = Text("\n\n".join(warnings) or "(the dialog shows no warning)")
+    paragraphs = [plain(text, width=4_000) for text in warnings]
+    warning = Text("\n\n").join(paragraphs) if paragraphs else Text("(the dialog shows no warning)")
     console.print(Panel(warning, title="The portal's warning", expand=False))
     these = "this number" if count == 1 else f"these {count} numbers"
     console.print(f"Click « Valider » for {these}? This cannot be undone.", highlight=False)
@@ -203,14 +207,19 @@ def _plan_table(confirmation: Confirmation) -> Table:
     client = f", client {service.client}" if service.client else ""
     account = f" ({service.account})" if service.account else ""
     table = Table(
-        title=f"Service {service.ref} « {service.name} »{client}{account}",
+        title=plain(f"Service {service.ref} « {service.name} »{client}{account}"),
         title_justify="left",
     )
     for column in ("Tab", "Licence", "Number", "« Conserver le numéro »"):
         table.add_column(column)
     for licence in confirmation.licences:
         keep = "Oui: kept, available" if licence.keep_number else "Non: quarantine"
-        table.add_row(licence.tab.value, licence.licence_ref, format_number(licence.number), keep)
+        table.add_row(
+            licence.tab.value,
+            plain(licence.licence_ref),
+            format_number(licence.number),
+            keep,
+        )
     return table
 
 
@@ -233,7 +242,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
         configure_logging(settings.log_format, settings.log_level)
         settings.require_credentials()
         settings.prepare_folders()
-        os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)  # read: no child needs it
+        forget_password_environment()  # read: no child needs it, no one may read it
         if not (request.dry_run or args.yes or sys.stdin.isatty()):
             raise UsageError("no terminal to confirm on: pass --yes to dissociate without asking")
         confirm = TerminalConfirm(err, stop)
@@ -250,11 +259,9 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
         if exc.run_dir and result.trace_dir is None:
             result.trace_dir = exc.run_dir
         if not result.results:
-            err.print(
-                f"[red]Error ({error_kind(exc).value}):[/red] {escape(str(exc))}", soft_wrap=True
-            )
+            err.print(f"[red]Error ({error_kind(exc).value}):[/red] {safe(exc)}", soft_wrap=True)
             if result.trace_dir:
-                err.print(f"Trace and screenshots: {result.trace_dir}", soft_wrap=True)
+                err.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)
     _print(result, args.json, out)
     return exit_code(result)
 

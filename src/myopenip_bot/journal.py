@@ -13,8 +13,10 @@ was clicked fewer than twice in all. WAL mode, synchronous=FULL, one transaction
 transition (BEGIN IMMEDIATE), a schema version in PRAGMA user_version and our own
 PRAGMA application_id, so that a file that is not a journal is never written to.
 A lock file beside it (`<journal>.lock`, flock) lets one run at a time use it; the kernel
-releases it when a run dies, so a killed run never leaves it stuck. The journal holds no
-secret: refs, numbers, states, the portal's answers and screenshot paths.
+releases it when a run dies, so a killed run never leaves it stuck. The lock is taken only
+once the journal's path is checked (a regular file or nothing yet, no link for it or its
+companions), and never through a link. The journal holds no secret: refs, numbers,
+states, the portal's answers (made visible, text.visible) and screenshot paths.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -31,6 +33,8 @@ from pathlib import Path
 
 from myopenip_bot.batchfile import BatchRow
 from myopenip_bot.errors import BotError, SettingsError
+from myopenip_bot.files import refuse_link
+from myopenip_bot.text import visible
 from myopenip_bot.workdir import make_private_dirs
 
 try:
@@ -43,6 +47,14 @@ __all__ = ["FINAL", "Journal", "JournalLockedError", "JournalRow"]
 APPLICATION_ID = 0x4D4F4950  # "MOIP"
 SCHEMA_VERSION = 1
 FINAL = frozenset({"done", "already_done", "refused"})
+# Rows added per transaction when a file is loaded (a signal is checked between two).
+LOAD_CHUNK = 10_000
+# The files SQLite and the lock keep beside a journal.
+COMPANIONS = ("-wal", "-shm", "-journal", ".lock")
+_COLUMNS = (
+    "service, licence, line, keep, number, state, planned_number, tab,"
+    " submissions, reason, answer, screenshot, client, run"
+)
 STATES = frozenset(
     {"pending", "planned", "submitting", "done", "already_done", "refused", "failed", "unknown"}
 )
@@ -106,10 +118,9 @@ def copy_for_dry_run(path: Path, copy: Path) -> None:
     """Copy the journal at `path` to `copy` without ever writing to it: checked through a
     read-only connection (its last records included, even those a killed run left in the
     write-ahead log), while its lock is held. Raises like `Journal.open`."""
+    check_path(path)
     lock_fd = _lock(path)
     try:
-        if path.is_dir():
-            raise SettingsError(f"the journal {path} is a folder; give a file path")
         with path.open("rb") as handle:
             if handle.read(16) != b"SQLite format 3\x00":
                 raise SettingsError(f"{path} is not a journal (not an SQLite file): not touched")
@@ -153,6 +164,7 @@ class Journal:
         is not a journal of ours, is corrupt, or cannot be created: it is never overwritten.
         """
         path = path.expanduser()
+        check_path(path)
         try:
             make_private_dirs(path.parent)
         except OSError as error:
@@ -182,37 +194,53 @@ class Journal:
 
     # -- rows -----------------------------------------------------------------------------
 
-    def load(self, rows: list[BatchRow]) -> list[JournalRow]:
+    def load(
+        self, rows: list[BatchRow], check: Callable[[], None] | None = None
+    ) -> list[JournalRow]:
         """Add the file's rows not yet in the journal; return every row of the file.
 
         A row already in the journal keeps its history. If the file now asks another
         « Conserver le numéro » for a row that is not final, the file wins (nothing was
         submitted with the old value unless it is "submitting", which keeps its value).
+        Rows go in LOAD_CHUNK at a time (loading twice adds nothing twice); `check` is
+        called between two chunks, so that a signal stops a long load.
         """
         now = _now()
-        with self._transaction() as conn:
-            for row in rows:
-                conn.execute(
+        for start in range(0, len(rows), LOAD_CHUNK):
+            if check is not None and start:
+                check()
+            with self._transaction() as conn:
+                conn.executemany(
                     "INSERT INTO rows (service, licence, line, keep, number, state, updated_at)"
                     " VALUES (?, ?, ?, ?, ?, 'pending', ?)"
                     " ON CONFLICT (service, licence) DO UPDATE SET line = excluded.line,"
                     " keep = CASE WHEN state IN ('pending', 'planned', 'failed')"
                     "        THEN excluded.keep ELSE keep END,"
                     " number = excluded.number",
-                    (row.service, row.licence, row.line, int(row.keep), row.number, now),
+                    [
+                        (row.service, row.licence, row.line, int(row.keep), row.number, now)
+                        for row in rows[start : start + LOAD_CHUNK]
+                    ],
                 )
         wanted = {(row.service, row.licence) for row in rows}
         return [row for row in self.rows() if (row.service, row.licence) in wanted]
 
     def rows(self) -> list[JournalRow]:
-        with self._mutex:
-            return self._rows()
+        """Every row, in the file's order."""
+        return self._select("ORDER BY line")
 
-    def _rows(self) -> list[JournalRow]:
-        cursor = self._conn.execute(
-            "SELECT service, licence, line, keep, number, state, planned_number, tab,"
-            " submissions, reason, answer, screenshot, client, run FROM rows ORDER BY line"
-        )
+    def rows_of(self, service: str) -> list[JournalRow]:
+        """The rows of one service, in the file's order."""
+        return self._select("WHERE service = ? ORDER BY line", (service,))
+
+    def row(self, service: str, licence: str) -> JournalRow | None:
+        found = self._select("WHERE service = ? AND licence = ?", (service, licence))
+        return found[0] if found else None
+
+    def _select(self, where: str, values: tuple[object, ...] = ()) -> list[JournalRow]:
+        with self._mutex:
+            cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM rows {where}", values)
+            found = cursor.fetchall()
         return [
             JournalRow(
                 service=r[0],
@@ -230,12 +258,8 @@ class Journal:
                 client=r[12],
                 run=r[13],
             )
-            for r in cursor.fetchall()
+            for r in found
         ]
-
-    def row(self, service: str, licence: str) -> JournalRow | None:
-        found = [r for r in self.rows() if (r.service, r.licence) == (service, licence)]
-        return found[0] if found else None
 
     def planned(self, service: str, licence: str, number: str | None, tab: str | None) -> None:
         self._update(service, licence, state="planned", planned_number=number, tab=tab, reason=None)
@@ -277,6 +301,10 @@ class Journal:
         self._update(service, licence, **fields)
 
     def _update(self, service: str, licence: str, **fields: object) -> None:
+        for name in ("reason", "answer", "client"):
+            value = fields.get(name)
+            if isinstance(value, str):
+                fields[name] = visible(value)
         state = fields.get("state")
         if state is not None and state not in STATES:
             raise ValueError(f"unknown state {state!r}")
@@ -291,7 +319,7 @@ class Journal:
 
     def set_client(self, service: str, client: str) -> None:
         with self._transaction() as conn:
-            conn.execute("UPDATE rows SET client = ? WHERE service = ?", (client, service))
+            conn.execute("UPDATE rows SET client = ? WHERE service = ?", (visible(client), service))
 
     def note(self, service: str, licence: str, reason: str) -> None:
         """Say why a row that is not final stays so (not attempted, not confirmed)."""
@@ -326,12 +354,26 @@ class Journal:
             self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
 
 
+def check_path(path: Path) -> None:
+    """Refuse a journal path that is a link, a folder or not a regular file (a device, a
+    pipe), or whose companions (`-wal`, `-shm`, `.lock`) are links: nothing is created."""
+    refuse_link(path, "the journal")
+    for suffix in COMPANIONS:
+        refuse_link(path.with_name(path.name + suffix), "the journal's companion file")
+    if path.is_dir():
+        raise SettingsError(f"the journal {path} is a folder; give a file path with --journal")
+    if path.exists() and not path.is_file():
+        raise SettingsError(
+            f"the journal {path} is not a regular file; give a file path with --journal"
+        )
+
+
 def _lock(path: Path) -> int | None:
     if fcntl is None:
         return None
     lock_path = path.with_name(path.name + ".lock")
     try:
-        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
+        fd = os.open(lock_path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o600)
     except OSError as error:
         raise SettingsError(f"cannot create the journal's lock {lock_path}: {error}") from None
     try:
@@ -350,8 +392,6 @@ def _lock(path: Path) -> int | None:
 
 
 def _connect(path: Path) -> sqlite3.Connection:
-    if path.is_dir():
-        raise SettingsError(f"the journal {path} is a folder; give a file path with --journal")
     existed = path.exists() and path.stat().st_size > 0
     try:
         if existed:

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-_DIGITS = re.compile(r"\d")
-
 
 def normalize_number(text: str) -> str:
     """Return a French number as ten digits: "+33 2 31 45 67 89" -> "0231456789".
@@ -20,7 +18,7 @@ def normalize_number(text: str) -> str:
         cleaned = "0" + cleaned[3:]
     elif cleaned.startswith("0033"):
         cleaned = "0" + cleaned[4:]
-    if not re.fullmatch(r"0[1-9]\d{8}", cleaned):
+    if not re.fullmatch(r"0[1-9][0-9]{8}", cleaned):  # ASCII digits only: not "０２…"
         raise ValueError(f"not a French ten-digit number: {text!r}")
     return cleaned
 

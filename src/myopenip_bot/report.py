@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from myopenip_bot.errors import BotError, Interrupted, error_kind, signal_name
@@ -21,6 +20,7 @@ from myopenip_bot.models import (
     RunResult,
     format_number,
 )
+from myopenip_bot.terminal import plain, safe
 
 EXIT_OK = 0  # every licence done, already done, or (dry run) would be done
 EXIT_REFUSED = 1  # at least one business refusal; nothing technical failed
@@ -121,7 +121,7 @@ def print_summary(result: RunResult, console: Console) -> None:
     service = result.service
     named = f" « {service.name} », client {service.client}" if service and service.client else ""
     console.print(
-        f"[bold]Service {escape(result.service_ref)}{escape(named)}[/bold]: {mode}; "
+        f"[bold]Service {safe(result.service_ref)}{safe(named)}[/bold]: {mode}; "
         f"« Conserver le numéro » = {keep}",
         soft_wrap=True,
         highlight=False,
@@ -142,17 +142,17 @@ def print_summary(result: RunResult, console: Console) -> None:
         if row.outcome is Outcome.SKIPPED and result.error and result.error in why:
             why = "not attempted: see the error below"
         table.add_row(
-            escape(licence),
+            plain(licence),
             row.tab.value if row.tab else "—",
             _number(row),
             f"[{colour}]{label}[/{colour}]",
-            escape(why),
+            plain(why),
         )
     console.print(table)
     for message in result.status_messages:
-        console.print(f"Portal: « {message} »", highlight=False)
+        console.print(plain(f"Portal: « {message} »"))
     if result.error:
-        console.print(f"[red]Error: {escape(result.error)}[/red]", soft_wrap=True)
+        console.print(f"[red]Error: {safe(result.error)}[/red]", soft_wrap=True)
     if result.interrupted:
         console.print(
             f"[yellow]Interrupted by {signal_name(result.interrupted)}: stopped at a safe point."
@@ -164,4 +164,4 @@ def print_summary(result: RunResult, console: Console) -> None:
             "whose outcome is unknown (never clicking « Valider » for one already done)."
         )
     if result.trace_dir:
-        console.print(f"Trace and screenshots: {result.trace_dir}", soft_wrap=True, highlight=False)
+        console.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import structlog
 from playwright.sync_api import Browser
 
 from myopenip_bot.errors import BotError
+from myopenip_bot.files import write_private
 from myopenip_bot.hooks import ConfirmFn, always_yes
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import DissociationRequest, RunResult
@@ -73,7 +73,4 @@ def keep_result(result: RunResult, run_dir: Path | None) -> None:
     """Record where the artifacts are, and write the result beside them (owner only)."""
     result.trace_dir = run_dir
     if run_dir is not None and run_dir.is_dir():
-        path = run_dir / "result.json"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(to_json(result))
+        write_private(run_dir / "result.json", to_json(result))

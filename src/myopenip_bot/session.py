@@ -37,10 +37,11 @@ from playwright.sync_api._context_manager import PlaywrightContextManager
 from myopenip_bot import artifacts
 from myopenip_bot.browser import detached_driver, find_browser
 from myopenip_bot.errors import BrowserNotFoundError, SettingsError, TechnicalError
+from myopenip_bot.files import write_private
 from myopenip_bot.hooks import ConfirmFn, always_yes
 from myopenip_bot.logs import scrubber
 from myopenip_bot.models import Confirmation, LicenceResult, PlannedLicence
-from myopenip_bot.settings import ENV_PREFIX, Settings, TraceMode
+from myopenip_bot.settings import Settings, TraceMode, forget_password_environment
 from myopenip_bot.workdir import WorkArea, make_private_dirs
 
 log = structlog.get_logger(__name__)
@@ -80,15 +81,7 @@ class StateFile:
     def save(self, storage_state: dict[str, Any]) -> None:
         make_private_dirs(self.path.parent)
         payload = json.dumps({"format": _STATE_FORMAT, **self._key, "storage_state": storage_state})
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                handle.write(payload)
-            os.chmod(tmp, 0o600)  # in case the file existed with wider permissions
-            tmp.replace(self.path)
-        finally:
-            tmp.unlink(missing_ok=True)  # never leave a session behind under another name
+        write_private(self.path, payload)  # a new private file, renamed into place
 
 
 class BotSession:
@@ -168,7 +161,7 @@ class BotSession:
         working files are the server's: start it with a private TMPDIR too).
         """
         endpoint = self.settings.browser_endpoint
-        os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)  # never inherited by the driver
+        forget_password_environment()  # never inherited by the driver
         # Workers start their own driver, one at a time: the environment is the process's,
         # and the wrapper is written while it names no other worker's wrapper.
         with _LAUNCH_LOCK:

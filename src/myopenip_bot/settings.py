@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import difflib
 import os
 from enum import StrEnum
@@ -173,6 +174,36 @@ class Settings(BaseSettings):
         assert self.username is not None
         assert self.password is not None
         return self.username, self.password
+
+
+def forget_password_environment() -> None:
+    """Once the settings are read: MYOPENIP_PASSWORD leaves this process's environment.
+
+    Removed from `os.environ` (no child inherits it), and overwritten where the kernel
+    keeps the environment the process started with (what /proc/<pid>/environ shows to
+    its owner and to root for the whole run), on Linux.
+    """
+    name = f"{ENV_PREFIX}PASSWORD"
+    os.environ.pop(name, None)
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        _wipe_initial_environment(name.encode() + b"=")
+
+
+def _wipe_initial_environment(key: bytes) -> None:
+    with open("/proc/self/stat", "rb") as handle:
+        stat = handle.read()
+    fields = stat[stat.rindex(b")") + 2 :].split()  # from field 3 on: the name may hold spaces
+    start, end = int(fields[50 - 3]), int(fields[51 - 3])  # env_start, env_end (proc(5))
+    if not 0 < start < end:
+        return
+    block = ctypes.string_at(start, end - start)
+    at = 0
+    while (at := block.find(key, at)) >= 0:
+        if at == 0 or block[at - 1] == 0:  # the start of an entry, not inside a value
+            value_end = block.find(b"\0", at)
+            value_end = len(block) if value_end < 0 else value_end
+            ctypes.memset(start + at + len(key), 0, value_end - at - len(key))
+        at += len(key)
 
 
 def _setting_name(loc: tuple[int | str, ...]) -> str:

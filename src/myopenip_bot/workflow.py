@@ -171,6 +171,14 @@ class Runner:
         except BotError as error:
             self._stop(items, result, error)
             raise
+        except Exception as error:  # a screen no page object could read: never a traceback
+            log.exception("unexpected_error", step=self.driver.current_step)
+            stop = TechnicalError(
+                f"{self.driver.current_step}: unexpected {type(error).__name__}: "
+                f"{first_line(error)}"
+            )
+            self._stop(items, result, stop)
+            raise stop from None
         finally:
             result.service = result.service or self.driver.service
         result.results = [item.as_result() for item in items]

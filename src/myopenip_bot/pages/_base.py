@@ -22,9 +22,10 @@ from playwright.sync_api import Locator, Page, Request, Response, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from myopenip_bot.errors import SessionExpiredError, TechnicalError, TransientError
-from myopenip_bot.pages._table import aria_rows
+from myopenip_bot.pages._table import read_rows
 from myopenip_bot.retry import backoff_delay
 from myopenip_bot.selectors import Control, Selectors, locate
+from myopenip_bot.text import visible
 
 log = structlog.get_logger(__name__)
 
@@ -130,16 +131,21 @@ class _RequestFailed(TransientError):
 
 @dataclass(frozen=True)
 class TableRow:
-    """One row of a table: its cells by column header, its whole text, its named controls."""
+    """One row of a table: its cells by column header, and its whole text."""
 
     cells: dict[str, str]
     text: str
-    controls: tuple[tuple[str, str], ...] = ()
 
 
 def squash(text: str) -> str:
     """Collapse runs of whitespace (including non-breaking spaces) into one space."""
     return " ".join(text.split())
+
+
+def portal_text(text: str) -> str:
+    """A text the portal shows, as the bot keeps it: one line, every character visible
+    (text.visible), so that it is safe in a terminal, a file or a log."""
+    return visible(squash(text))
 
 
 def for_browser(pattern: re.Pattern[str]) -> re.Pattern[str]:
@@ -356,27 +362,26 @@ class Screen:
     def _read_table(self, table: Locator) -> list[TableRow]:
         """Every row of `table` but its header, cells keyed by their column header's name.
 
-        Read in one go from the table's ARIA snapshot: a portal that re-renders or
-        reorders its rows meanwhile is never read half old, half new. Rows that are not
-        data (a "nothing found" message) are the caller's to drop, by their content.
+        Read in one go (pages._table): a portal that re-renders or reorders its rows
+        meanwhile is never read half old, half new. Cells are the portal's text made
+        visible (text.visible): any character is a value, never a crash. Rows that are
+        not data (a "nothing found" message) are the caller's to drop, by their content.
         """
-        if table.count() == 0:
-            return []
         try:
-            rows = aria_rows(table.aria_snapshot(timeout=self.timeout_ms))
+            rows = read_rows(table)
         except PlaywrightError:
             return []  # the table went away while read: the caller's waits decide
         headers = next((row.cells for row in rows if row.header), [])
+        headers = [squash(header) for header in headers]
         found: list[TableRow] = []
         for row in rows:
             if row.header:
                 continue
-            cells = [squash(cell) for cell in row.cells]
+            cells = [portal_text(cell) for cell in row.cells]
             by_header = (
                 dict(zip(headers, cells, strict=False)) if len(cells) == len(headers) else {}
             )
-            text = squash(row.name) or " ".join(cells)
-            found.append(TableRow(cells=by_header, text=text, controls=tuple(row.controls)))
+            found.append(TableRow(cells=by_header, text=" ".join(c for c in cells if c)))
         return found
 
     def _data_rows(self, table: Locator) -> Locator:

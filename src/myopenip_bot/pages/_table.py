@@ -1,104 +1,112 @@
-"""Read a table as a person's screen reader does: its ARIA rows, cells and controls, at once.
+"""Read a table as a person sees it: its rows (by ARIA role), their cells' texts, at once.
 
-Playwright's ARIA snapshot of a table is taken in one go inside the page, so a table
-that the portal re-renders or reorders while it is read is never seen half old, half
-new. It names each node by role and accessible name, whatever the markup: `<table>`,
-or divs with role=table/grid, row, cell/gridcell, columnheader, rowheader.
+Rows are found by Playwright's role engine (`<tr>` or any element with role=row, whatever
+the markup), and read in one call inside the page: a table that the portal re-renders or
+reorders meanwhile is never seen half old, half new. Each cell is what a person reads
+(its rendered text), whole and whatever characters it holds: no parser stands between
+the page and the bot, so no character can break a read, and no length is cut.
+
+`aria_names` reads the role/name pairs of an ARIA snapshot (Playwright's own rendering,
+parsed line by line without a YAML parser), for messages that name what a screen shows.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
 
-import yaml
+from playwright.sync_api import Locator
 
-__all__ = ["AriaRow", "aria_names", "aria_rows"]
+from myopenip_bot.text import visible
 
-# "row", 'cell "FPC367128 Licence SVI"', 'checkbox "Sélectionner FPC367128" [checked]'
-_NODE = re.compile(r'^(?P<role>[a-z]+)(?:\s+"(?P<name>(?:[^"\\]|\\.)*)")?(?P<rest>.*)$', re.S)
-_CELLS = frozenset({"cell", "gridcell", "rowheader", "columnheader"})
+__all__ = ["RawRow", "aria_names", "read_rows"]
+
+# For each row element: its cells (explicit ARIA cell roles, else <td>/<th>, not those of
+# a nested row), each cell's label or rendered text, and its role; the row's controls are
+# not read (the bot locates them by role and name when it acts).
+_READ_ROWS = """
+(rows) => {
+  const CELL_ROLES = new Set(["cell", "gridcell", "rowheader", "columnheader"]);
+  const roleOf = (el) => {
+    const explicit = (el.getAttribute("role") || "").trim().split(/\\s+/)[0];
+    if (explicit) return explicit;
+    const tag = el.tagName.toLowerCase();
+    if (tag === "td") return "cell";
+    if (tag === "th") return el.closest("thead") || el.getAttribute("scope") === "col"
+      ? "columnheader" : (el.getAttribute("scope") === "row" ? "rowheader" : "columnheader");
+    if (tag === "tr") return "row";
+    return "";
+  };
+  return rows.map((row) => {
+    const cells = [];
+    const walk = (node) => {
+      for (const child of node.children) {
+        const role = roleOf(child);
+        if (role === "row") continue;
+        if (CELL_ROLES.has(role)) {
+          const label = (child.getAttribute("aria-label") || "").trim();
+          cells.push({ text: label || child.innerText || child.textContent || "", role });
+        } else {
+          walk(child);
+        }
+      }
+    };
+    walk(row);
+    return cells;
+  });
+}
+"""
 
 
 @dataclass
-class AriaRow:
-    """One row: its cells' names in order, and every named control inside it."""
+class RawRow:
+    """One row: its cells' texts in order, and whether it holds column headers only."""
 
-    name: str
     cells: list[str] = field(default_factory=list)
-    header: bool = False  # made of column headers only
-    controls: list[tuple[str, str]] = field(default_factory=list)  # (role, name)
+    header: bool = False
 
 
-def aria_rows(snapshot: str) -> list[AriaRow]:
-    """The rows of a table's ARIA snapshot (`locator.aria_snapshot()`), in order."""
-    tree = yaml.safe_load(snapshot) or []
-    rows: list[AriaRow] = []
-    _walk(tree, rows)
+def read_rows(table: Locator) -> list[RawRow]:
+    """The rows of `table`, in document order, as shown now (read at once, no waiting)."""
+    found: list[list[dict[str, str]]] = table.get_by_role("row").evaluate_all(_READ_ROWS)
+    rows: list[RawRow] = []
+    for cells in found:
+        roles = [cell["role"] for cell in cells]
+        rows.append(
+            RawRow(
+                cells=[str(cell["text"]) for cell in cells],
+                header=bool(roles) and all(role == "columnheader" for role in roles),
+            )
+        )
     return rows
 
 
-def _walk(nodes: Any, rows: list[AriaRow]) -> None:
-    for node in nodes if isinstance(nodes, list) else []:
-        role, name, children = _node(node)
-        if role == "row":
-            rows.append(_row(name, children))
-        else:
-            _walk(children, rows)
-
-
-def _row(name: str, children: Any) -> AriaRow:
-    row = AriaRow(name=name)
-    roles: list[str] = []
-    for node in children if isinstance(children, list) else []:
-        role, cell_name, content = _node(node)
-        if role in _CELLS:
-            roles.append(role)
-            # A cell named by its content, or (`- cell: text`) holding only that text.
-            row.cells.append(
-                cell_name or (" ".join(content.split()) if isinstance(content, str) else "")
-            )
-        _controls(node, row.controls)
-    row.header = bool(roles) and all(role == "columnheader" for role in roles)
-    return row
-
-
-def _controls(node: Any, into: list[tuple[str, str]]) -> None:
-    role, name, children = _node(node)
-    if role and name and role not in _CELLS and role != "text":
-        into.append((role, name))
-    for child in children if isinstance(children, list) else []:
-        _controls(child, into)
-
-
-def _node(node: Any) -> tuple[str, str, Any]:
-    """(role, accessible name, children) of one snapshot entry."""
-    if isinstance(node, dict) and len(node) == 1:
-        ((key, children),) = node.items()
-    elif isinstance(node, str):
-        key, children = node, None
-    else:
-        return "", "", None
-    match = _NODE.match(str(key).strip())
-    if match is None:
-        return "", "", children
-    name = re.sub(r"\\(.)", r"\1", match["name"] or "")  # \" and \\ escapes
-    if match["role"] == "text" and isinstance(children, str):
-        return "text", children, None
-    return match["role"], " ".join(name.split()), children
+# One line of an ARIA snapshot: `- role "name" [attrs]`, `- role "name": text`, the key
+# single-quoted when YAML needs it ('row "a: b"'), the name in JSON's escapes.
+_LINE = re.compile(r"^\s*- (?P<quote>'?)(?P<role>[a-z]+)(?P<rest>.*)$")
 
 
 def aria_names(snapshot: str) -> list[tuple[str, str]]:
-    """Every named node of an ARIA snapshot, as (role, accessible name), in order."""
+    """Every named node of an ARIA snapshot, as (role, accessible name), in order.
+
+    Read line by line: a name may hold any character (U+FFFF, control characters,
+    quotes) without stopping the read; a line that is not a node is skipped.
+    """
     found: list[tuple[str, str]] = []
-
-    def walk(nodes: Any) -> None:
-        for node in nodes if isinstance(nodes, list) else []:
-            role, name, children = _node(node)
-            if role and name and role != "text":
-                found.append((role, name))
-            walk(children)
-
-    walk(yaml.safe_load(snapshot) or [])
+    for line in snapshot.split("\n"):
+        match = _LINE.match(line)
+        if match is None or match["role"] == "text":
+            continue
+        rest = match["rest"]
+        if match["quote"]:
+            rest = rest.replace("''", "'")
+        if not rest.startswith(' "'):
+            continue
+        try:
+            name, _ = json.JSONDecoder().raw_decode(rest, 1)
+        except ValueError:
+            continue
+        if isinstance(name, str) and name.strip():
+            found.append((match["role"], visible(" ".join(name.split()))))
     return found

@@ -17,6 +17,7 @@ from myopenip_bot.pages._base import (
     _visible,
     for_browser,
     is_transient,
+    portal_text,
     squash,
 )
 
@@ -97,7 +98,7 @@ class DissociationDialog(Screen):
             "the dialog's list of numbers",
         )
         if _visible(self.error):
-            message = "; ".join(squash(text) for text in self.error.all_inner_texts())
+            message = "; ".join(portal_text(text) for text in self.error.all_inner_texts())
             self.cancel()
             raise TechnicalError(f"{step}: the dialog shows an error: {message} (Annuler clicked)")
         return self
@@ -129,7 +130,7 @@ class DissociationDialog(Screen):
             texts = self._locate(control, self.dialog).all_inner_texts()
             if not texts:
                 log.warning("dialog_warning_missing", warning=control.describe())
-            found += [squash(text) for text in texts if squash(text) not in found]
+            found += [portal_text(text) for text in texts if portal_text(text) not in found]
         return found
 
     def set_keep(self, number: str, keep: bool) -> None:
@@ -208,7 +209,7 @@ class DissociationDialog(Screen):
         # Read at once, without waiting: the page may already be moving on (its results
         # reload, or a session that expired right after sends it to the login page).
         pattern = self.selectors.texts.status_dissociated
-        said = [squash(text) for text in status.all_inner_texts()]
+        said = [portal_text(text) for text in status.all_inner_texts()]
         confirmed = [text for text in said if pattern.search(text)]
         if confirmed:
             return SubmitAnswer(AnswerKind.CONFIRMED, status=confirmed[0])
@@ -216,7 +217,7 @@ class DissociationDialog(Screen):
             return SubmitAnswer(
                 AnswerKind.LOST, problem="the portal showed its login page", login_shown=True
             )
-        alert = "; ".join(squash(t) for t in problem.all_inner_texts() if t.strip())
+        alert = "; ".join(portal_text(t) for t in problem.all_inner_texts() if t.strip())
         if http_failure is not None:
             shown = f" (the dialog says: {alert})" if alert else ""
             return SubmitAnswer(AnswerKind.LOST, problem=http_failure + shown)

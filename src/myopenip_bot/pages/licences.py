@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from myopenip_bot.errors import TechnicalError
 from myopenip_bot.models import Tab, format_number, normalize_number
-from myopenip_bot.pages._base import Screen, TableRow, _visible, digits_pattern, squash
+from myopenip_bot.pages._base import Screen, TableRow, _visible, digits_pattern, portal_text
 from myopenip_bot.pages.dialog import DissociationDialog
 from myopenip_bot.selectors import Selectors
 
@@ -177,7 +177,7 @@ class LicenceResultsPage(Screen):
     def status_messages(self) -> list[str]:
         """The visible status messages, e.g. "Numéro(s) dissocié(s) : 2"."""
         status = self._locate(self.selectors.licences.status)
-        return [squash(text) for text in status.filter(visible=True).all_inner_texts() if text]
+        return [portal_text(text) for text in status.filter(visible=True).all_inner_texts() if text]
 
     def _wait_for_results(self, licence: str, number: str | None, step: str) -> None:
         """After the answer has settled: the table is shown, and no licence row in it

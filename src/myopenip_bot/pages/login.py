@@ -12,7 +12,7 @@ from myopenip_bot.errors import (
     TechnicalError,
     TransientError,
 )
-from myopenip_bot.pages._base import Screen, _visible, is_transient, squash
+from myopenip_bot.pages._base import Screen, _visible, is_transient, portal_text
 
 log = structlog.get_logger(__name__)
 
@@ -94,7 +94,7 @@ class LoginPage(Screen):
                     f"{step}: the portal answered {self.selectors.hints.technical_error!r}"
                 )
             alerts = self.error.filter(visible=True).all_inner_texts()
-            message = "; ".join(squash(text) for text in alerts)
+            message = "; ".join(portal_text(text) for text in alerts)
             log.warning("login_refused", user=username, message=message)
             raise AuthenticationError(
                 f"the portal refused the login of {username!r}: {message or 'no reason given'}"

@@ -39,6 +39,7 @@ from myopenip_bot.pages import (
 from myopenip_bot.pages._base import prepare_page, squash
 from myopenip_bot.pages._table import aria_names
 from myopenip_bot.selectors import Control, Selectors, locate
+from myopenip_bot.text import visible
 
 __all__ = ["CHECKS", "CheckResult", "CheckSpec", "ReadOnlyDialog", "SmokeWalk", "Status"]
 
@@ -256,7 +257,7 @@ class SmokeWalk:
             result = CheckResult(spec, Status.SKIPPED, str(skip))
         except Drift as drift:
             result = CheckResult(spec, Status.FAILED, f"{key}: {drift}")
-        except (PlaywrightError, AssertionError, BotError) as error:
+        except Exception as error:  # a browser failure, an assertion, a screen read oddly
             text = (
                 str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             )
@@ -512,7 +513,9 @@ class SmokeWalk:
 
     def _columns(self, table: Locator, columns: object, where: str) -> str:
         wanted = [str(c) for c in columns]  # type: ignore[attr-defined]
-        shown = [squash(t) for t in table.first.get_by_role("columnheader").all_inner_texts()]
+        shown = [
+            visible(squash(t)) for t in table.first.get_by_role("columnheader").all_inner_texts()
+        ]
         missing = [c for c in wanted if c not in shown]
         if missing:
             found = ", ".join(f'"{c}"' for c in shown) or "none"
@@ -752,7 +755,7 @@ class SmokeWalk:
             def check() -> str:
                 if not select:
                     raise Skip("no choice to read")
-                texts = [squash(t) for t in select[0].locator("option").all_inner_texts()]
+                texts = [visible(squash(t)) for t in select[0].locator("option").all_inner_texts()]
                 if label not in texts:
                     raise Drift(f"no option {label!r} in « Conserver le numéro »; found {texts}")
                 if preselected:

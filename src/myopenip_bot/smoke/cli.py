@@ -12,12 +12,12 @@ import os
 from pathlib import Path
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from myopenip_bot.errors import BotError, error_kind
 from myopenip_bot.logs import configure_logging
-from myopenip_bot.settings import ENV_PREFIX, load_settings
+from myopenip_bot.settings import forget_password_environment, load_settings
+from myopenip_bot.terminal import plain, safe
 
 __all__ = ["add_arguments", "run"]
 
@@ -72,12 +72,10 @@ def run(args: argparse.Namespace) -> int:
         settings.require_credentials()
         settings.prepare_folders()
         selectors = load_selectors(settings.selectors_file)
-        os.environ.pop(f"{ENV_PREFIX}PASSWORD", None)
+        forget_password_environment()
         result = run_smoke(settings, selectors, service=args.service, licence=args.licence)
     except BotError as error:
-        err.print(
-            f"[red]Error ({error_kind(error).value}):[/red] {escape(str(error))}", soft_wrap=True
-        )
+        err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
         if args.json:
             print(json.dumps({"error": str(error), "exit_code": EXIT_USAGE}, ensure_ascii=False))
         return EXIT_USAGE
@@ -108,22 +106,22 @@ def run(args: argparse.Namespace) -> int:
         }
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        table = Table(title=f"Smoke checks on {settings.base_url}", title_justify="left")
+        table = Table(title=plain(f"Smoke checks on {settings.base_url}"), title_justify="left")
         table.add_column("Check", ratio=2)
         table.add_column("Result", no_wrap=True)
         table.add_column("Details", ratio=3)
         for check in result.checks:
             style = _STYLE[check.status.value]
             table.add_row(
-                f"{escape(check.spec.screen)}\n[bold]{escape(check.spec.key)}[/bold]",
+                f"{safe(check.spec.screen)}\n[bold]{safe(check.spec.key)}[/bold]",
                 f"[{style}]{check.status.value}[/{style}]",
-                escape(check.message or check.spec.what),
+                plain(check.message or check.spec.what),
             )
         out.print(table)
         counts = ", ".join(f"{count} {status}" for status, count in result.counts.items())
-        out.print(f"{counts}. Screenshots: {result.run_dir}", highlight=False)
+        out.print(plain(f"{counts}. Screenshots: {result.run_dir}"))
         failed = [check for check in result.checks if check.status.value == "failed"]
         for check in failed:
             # The message starts with the selector key (JUnit shows it alone): not twice.
-            out.print(f"[red]FAILED[/red] {escape(check.spec.screen)}: {escape(check.message)}")
+            out.print(f"[red]FAILED[/red] {safe(check.spec.screen)}: {safe(check.message)}")
     return code

@@ -5,6 +5,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+from myopenip_bot.files import write_private
 from myopenip_bot.smoke.checks import CheckResult, Status
 
 __all__ = ["write_junit"]
@@ -37,4 +38,4 @@ def write_junit(checks: list[CheckResult], path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tree = ET.ElementTree(suite)
     ET.indent(tree)
-    tree.write(path, encoding="utf-8", xml_declaration=True)
+    write_private(path, ET.tostring(suite, encoding="utf-8", xml_declaration=True))
