@@ -14,9 +14,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote, quote_plus
 
+import structlog
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+
 from myopenip_bot.workdir import make_private_dirs
 
+log = structlog.get_logger(__name__)
+
 REDACTED = "[redacted]"
+# A screenshot shows at most this many pixels each way: a page stretched by a hostile
+# 10,000-character name would otherwise make one taking longer than any timeout.
+SCREENSHOT_MAX_PX = 4_096
 _SECRET_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization"}
 
 
@@ -128,6 +137,28 @@ def find_secrets(path: Path, secrets: Iterable[str]) -> list[str]:
             blobs = [(str(file), file.read_bytes())]
         hits += [name for name, blob in blobs if any(v in blob for v in values)]
     return hits
+
+
+def screenshot(page: Page, path: Path) -> Path | None:
+    """A full-page screenshot (up to SCREENSHOT_MAX_PX each way) at `path`; None, with a
+    warning, when the page cannot be taken (evidence is kept where it can be, never at
+    the cost of the run)."""
+    try:
+        width, height = page.evaluate(
+            "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+        )
+        clip = {
+            "x": 0,
+            "y": 0,
+            "width": max(1, min(int(width), SCREENSHOT_MAX_PX)),
+            "height": max(1, min(int(height), SCREENSHOT_MAX_PX)),
+        }
+        page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]
+    except PlaywrightError as error:
+        log.warning("screenshot_not_taken", path=str(path), why=str(error).splitlines()[0])
+        return None
+    log.info("screenshot_taken", path=str(path))
+    return path
 
 
 def remove_traces(run_dir: Path) -> None:

@@ -303,10 +303,7 @@ class BotSession:
 
     def screenshot(self, page: Page, name: str) -> Path | None:
         self._shots += 1
-        path = self.run_dir / f"{self._shots:02d}-{name}.png"
-        page.screenshot(path=path, full_page=True)
-        log.info("screenshot_taken", path=str(path))
-        return path
+        return artifacts.screenshot(page, self.run_dir / f"{self._shots:02d}-{name}.png")
 
     def confirm(self, confirmation: Confirmation) -> bool:
         return self._confirm(confirmation)

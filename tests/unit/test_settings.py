@@ -134,3 +134,23 @@ def test_a_browser_path_that_is_not_executable_is_refused(
     monkeypatch.setenv("MYOPENIP_BROWSER_PATH", str(fake))
     with pytest.raises(SettingsError, match=r"MYOPENIP_BROWSER_PATH: .*not executable"):
         load_settings()
+
+
+def test_the_password_leaves_the_environment_the_process_started_with() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "from myopenip_bot.settings import forget_password_environment\n"
+        "import os\n"
+        "before = open('/proc/self/environ', 'rb').read().count(b'S3cr3t-value')\n"
+        "forget_password_environment()\n"
+        "after = open('/proc/self/environ', 'rb').read().count(b'S3cr3t-value')\n"
+        "print(before, after, 'MYOPENIP_PASSWORD' in os.environ, os.environ['OTHER'])\n"
+    )
+    env = {"MYOPENIP_PASSWORD": "S3cr3t-value", "OTHER": "kept", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+
+    assert done.stdout.split() == ["1", "0", "False", "kept"]

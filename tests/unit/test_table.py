@@ -35,7 +35,8 @@ GRID = """
   <div role="rowgroup">
     <div role="row"><span role="rowheader">FPC367128 Licence SVI</span>
       <span role="gridcell">+33 2 31 45 67 89</span></div>
-    <div role="row" style="display: none"><span role="cell">FPC000000</span><span role="cell">x</span></div>
+    <div role="row" style="display: none">
+      <span role="cell">FPC000000</span><span role="cell">x</span></div>
   </div>
 </div>
 """

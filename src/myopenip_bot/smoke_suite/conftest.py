@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
-from myopenip_bot.artifacts import redact_trace
+from myopenip_bot.artifacts import redact_trace, screenshot
 from myopenip_bot.browser import find_browser
 from myopenip_bot.driver import PortalDriver
 from myopenip_bot.interrupts import StopSignal
@@ -127,4 +127,4 @@ def smoke_checks(
 
 
 def _screenshot(page: Page, path: Path) -> None:
-    page.screenshot(path=path, full_page=True)
+    screenshot(page, path)
