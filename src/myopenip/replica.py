@@ -49,6 +49,13 @@ class Replica:
         `test_api("reset")` restores the start-up values."""
         return self._call("POST", "/_test/faults", values)
 
+    def quirks(self, *names: str) -> list[str]:
+        """Switch to these quirks (POST /_test/quirks, e.g. quirks("client-paging",
+        "page-size=5"); none: the markup's own behaviour) from the next page load on;
+        returns the quirks in force."""
+        quirks: list[str] = self._call("POST", "/_test/quirks", {"quirks": list(names)})["quirks"]
+        return quirks
+
     def _call(self, method: str, path: str, payload: Any = None) -> dict[str, Any]:
         data = None if payload is None else json.dumps(payload).encode()
         request = urllib.request.Request(
@@ -69,12 +76,15 @@ def run_replica(
     startup_timeout: float = 30.0,
     markup: str = "classic",
     delays: bool = True,
+    quirks: Sequence[str] = (),
 ) -> Iterator[Replica]:
     """Serve the replica on 127.0.0.1 and a free port for the duration of the block.
 
     `markup` picks its front end: "classic" or "aria" (same portal, other URLs and markup).
     `delays=False` starts it without the built-in delays of a search and of the dialog's
-    preview (`--no-delays`), for tests that need no loading state to watch.
+    preview (`--no-delays`), for tests that need no loading state to watch. `quirks`
+    starts it with behaviours of other portals (`--quirks`, e.g. ["search-first"]); a reset
+    comes back to them.
     """
     command: list[str] = [sys.executable, "-m", "myopenip_portal", "--host", "127.0.0.1"]
     command += ["--port", "0", "--user", username, "--password", password]
@@ -85,6 +95,8 @@ def run_replica(
         command.append("--test-api")
     if not delays:
         command.append("--no-delays")
+    if quirks:
+        command += ["--quirks", ",".join(quirks)]
     command += list(extra_args)
     process = _spawn(command)
     try:

@@ -149,7 +149,14 @@ def render(
 ) -> Response:
     session = session_of(request)
     markup = markup_of(request)
-    base: dict[str, Any] = {"session": session, "user_name": "", "markup": markup}
+    quirks = portal_of(request).quirks
+    base: dict[str, Any] = {
+        "session": session,
+        "user_name": "",
+        "markup": markup,
+        "quirks": quirks,
+        "script_quirks": quirks.for_script(markup.page_size),
+    }
     if session is not None:
         base["user_name"] = db.partner_name(portal_of(request).conn, session.user)
     response = templates.TemplateResponse(
@@ -391,7 +398,8 @@ async def services_page(request: Request) -> Response:
     if session is None:
         return login_redirect(request)
     markup = markup_of(request)
-    size = markup.page_size
+    quirks = portal_of(request).quirks
+    size = quirks.rows_a_page(markup.page_size)
     filters = {key: request.query_params.get(key, "") for key, _, _ in db.SERVICE_FILTERS}
     rows = db.services_for(portal_of(request).conn, session.user, filters)
     pages = max(1, math.ceil(len(rows) / size))
@@ -416,6 +424,9 @@ async def services_page(request: Request) -> Response:
             "pages": pages,
             "previous_url": page_url(page - 1) if page > 1 else None,
             "next_url": page_url(page + 1) if page < pages else None,
+            # search-first: the list shows once the form was submitted (its fields are in
+            # the query, even empty) or a page link followed.
+            "searched": any(key in request.query_params for key in (*filters, markup.page_param)),
         },
     )
 
@@ -520,9 +531,13 @@ async def api_licences(request: Request) -> Response:
     # A real back end takes a moment to search; the page shows its loading state meanwhile.
     await asyncio.sleep(portal.faults.search_delay())
     rows = db.licences_of(portal.conn, ref, tab, filters)
-    size = markup_of(request).page_size
-    pages = max(1, math.ceil(len(rows) / size))
+    # all=1: every matching row at once, for a page that pages or filters them itself
+    # (the client-paging and client-filtering quirks).
+    everything = request.query_params.get("all") == "1"
+    size = len(rows) if everything else portal.quirks.rows_a_page(markup_of(request).page_size)
+    pages = 1 if everything else max(1, math.ceil(len(rows) / size))
     page = _page_number(request.query_params.get("page"), pages)
+    shown = rows if everything else rows[(page - 1) * size : page * size]
     return JSONResponse(
         {
             "service_ref": ref,
@@ -531,22 +546,26 @@ async def api_licences(request: Request) -> Response:
             "pages": pages,
             "total": len(rows),
             "per_page": size,
-            "rows": [
-                {
-                    "ref": row["ref"],
-                    "type": row["type"],
-                    "licence": row["licence"],
-                    "sda": row["sda"],
-                    "sda_display": db.display_number(row["sda"]),
-                    "user": row["user_name"],
-                    "site": row["site"],
-                    "state": row["state"],
-                }
-                for row in rows[(page - 1) * size : page * size]
-            ],
+            "rows": [_licence_row(row) for row in shown],
         },
         headers={"cache-control": "no-store"},
     )
+
+
+def _licence_row(row: Mapping[str, Any]) -> dict[str, Any]:
+    """A licence as the API gives it; `fields` holds what each filter field matches, for a
+    page that filters rows itself (the client-filtering quirk)."""
+    return {
+        "ref": row["ref"],
+        "type": row["type"],
+        "licence": row["licence"],
+        "sda": row["sda"],
+        "sda_display": db.display_number(row["sda"]),
+        "user": row["user_name"],
+        "site": row["site"],
+        "state": row["state"],
+        "fields": {key: row[column] or "" for key, _, column in db.LICENCE_FILTERS},
+    }
 
 
 async def _json_body(request: Request) -> dict[str, Any] | None:

@@ -18,6 +18,7 @@ from myopenip_portal.app import create_app
 from myopenip_portal.config import PortalConfig
 from myopenip_portal.faults import DURATION, LIFETIME, RATE, ResponseDropped, out_of_range
 from myopenip_portal.markup import CLASSIC, NAMES
+from myopenip_portal.quirks import KNOWN, Quirks, UnknownQuirk
 from myopenip_portal.testapi import test_routes
 
 
@@ -59,6 +60,14 @@ def _licences_per_service(text: str) -> int:
     if not 0 <= value <= seed.BULK_MAX:
         raise argparse.ArgumentTypeError(f"must be between 0 and {seed.BULK_MAX}, got {text}")
     return value
+
+
+def _quirks(text: str) -> tuple[str, ...]:
+    """`--quirks a,b,…`: the quirks named, checked (a usage error names an unknown one)."""
+    try:
+        return tuple(Quirks.parse(text.split(",")).names())
+    except UnknownQuirk as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 DESCRIPTION = "Serve the local MyOpenIP replica (a faithful, stateful copy of the portal)."
@@ -109,6 +118,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the front end: classic (default) or aria (other URLs and markup, same roles)",
     )
     parser.add_argument(
+        "--quirks",
+        type=_quirks,
+        default=(),
+        metavar="Q,Q…",
+        help=f"behave like other real portals: {', '.join(KNOWN)} (default: none)",
+    )
+    parser.add_argument(
         "--licences-per-service",
         type=_licences_per_service,
         default=0,
@@ -140,6 +156,7 @@ def config_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Port
         access_log=args.access_log,
         markup=args.markup,
         licences_per_service=args.licences_per_service,
+        quirks=args.quirks,
         **({"dialog_delay_ms": 0.0, "search_delay_ms": 0.0} if args.no_delays else {}),
     )
 

@@ -36,3 +36,5 @@ class PortalConfig:
     # `--licences-per-service N`: the services of seed.BULK_SERVICES are topped up to N
     # licences each (numbered, for benchmarks at scale); 0 keeps the seed's data exactly.
     licences_per_service: int = 0
+    # `--quirks a,b`: behaviours of other real portals (quirks.py), none by default.
+    quirks: tuple[str, ...] = ()

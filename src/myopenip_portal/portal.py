@@ -12,6 +12,7 @@ from myopenip_portal.auth import SessionStore
 from myopenip_portal.config import PortalConfig
 from myopenip_portal.drift import Drift
 from myopenip_portal.faults import Faults
+from myopenip_portal.quirks import Quirks
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Portal:
     # POST /_test/drift: the portal's own texts under other names (never data nor rules).
     drift: Drift = field(default_factory=Drift)
     refusal: Refusal = field(default_factory=Refusal)
+    # --quirks / POST /_test/quirks: behaviours of other portals, read at every page load.
+    quirks: Quirks = field(default_factory=Quirks)
 
     @classmethod
     def open(cls, config: PortalConfig, clock: Callable[[], float] = time.time) -> Portal:
@@ -65,11 +68,13 @@ class Portal:
             conn=conn,
             sessions=SessionStore(ttl=lambda: faults.settings.session_ttl, clock=clock),
             faults=faults,
+            quirks=Quirks.parse(config.quirks),
         )
 
     def reset(self, seed_value: int | None = None) -> None:
         """Back to a fresh data set (hand edits gone): re-seeded, nobody logged in or locked,
-        no override, refusal nor drift, the fault knobs at their start-up values."""
+        no override, refusal nor drift, the fault knobs and quirks at their start-up
+        values."""
         value = self.config.seed if seed_value is None else seed_value
         seed.seed_database(
             self.conn,
@@ -83,4 +88,5 @@ class Portal:
         self.faults.restore()
         self.misreports.clear()
         self.refusal.clear()
+        self.quirks = Quirks.parse(self.config.quirks)
         self.drift.clear()  # in place: the middlewares hold this very object

@@ -1,7 +1,7 @@
 """The test API (`--test-api` only): read the whole state, reset it, expire sessions, make
 the dialog misreport a number, change a service's state, make the portal's texts drift,
-edit data by hand, refuse the next submissions, turn the fault knobs. Never delayed nor
-failed by the fault knobs."""
+edit data by hand, refuse the next submissions, turn the fault knobs, switch quirks.
+Never delayed nor failed by the fault knobs."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from myopenip_portal import db
 from myopenip_portal.drift import CLOSE, OPEN
 from myopenip_portal.faults import KNOBS, out_of_range
 from myopenip_portal.portal import Portal
+from myopenip_portal.quirks import KNOWN, Quirks, UnknownQuirk
 
 
 def test_routes() -> list[Route]:
@@ -29,6 +30,7 @@ def test_routes() -> list[Route]:
         Route("/data", edit_data, methods=["POST"]),
         Route("/refuse", refuse, methods=["GET", "POST"]),
         Route("/faults", faults, methods=["GET", "POST"]),
+        Route("/quirks", quirks, methods=["GET", "POST"]),
     ]
 
 
@@ -260,3 +262,27 @@ async def faults(request: Request) -> JSONResponse:
             return _bad(problem)
         current.update(body)
     return JSONResponse(asdict(current.settings))
+
+
+QUIRKS_USAGE = f'Attendu : {{"quirks": [...]}} parmi {list(KNOWN)}.'
+
+
+async def quirks(request: Request) -> JSONResponse:
+    """GET: the quirks in force. POST: replace them all (from the next page load on)."""
+    portal = _portal(request)
+    if request.method == "GET":
+        return JSONResponse({"quirks": portal.quirks.names()})
+    body = await _body(request)
+    names = body.get("quirks") if body is not None else None
+    if (
+        body is None
+        or set(body) != {"quirks"}
+        or not isinstance(names, list)
+        or not all(isinstance(name, str) for name in names)
+    ):
+        return _bad(QUIRKS_USAGE)
+    try:
+        portal.quirks = Quirks.parse(names)
+    except UnknownQuirk as error:
+        return _bad(str(error))
+    return JSONResponse({"ok": True, "quirks": portal.quirks.names()})

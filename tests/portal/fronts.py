@@ -33,6 +33,7 @@ class Front:
     script: str
     api_prefix: str
     preview: str  # the dialog's preview, under the API's service path
+    rows_a_page: int  # services and licences alike, without the page-size quirk
 
     def pages(self) -> list[str]:
         return [self.home, self.services, self.service, self.licence, self.other]
@@ -50,6 +51,7 @@ CLASSIC = Front(
     script="licences.js",
     api_prefix="/api",
     preview="/dissociation-preview",
+    rows_a_page=20,
 )
 ARIA = Front(
     markup="aria",
@@ -63,6 +65,7 @@ ARIA = Front(
     script="aria.js",
     api_prefix="/espace/api/v2",
     preview="/dissociations/apercu",
+    rows_a_page=7,
 )
 FRONTS = {"classic": CLASSIC, "aria": ARIA}
 

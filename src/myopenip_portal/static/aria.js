@@ -83,6 +83,7 @@
   if (!root) return;
 
   const service = root.dataset.service;
+  const quirks = config.quirks; // the replica's quirks in force (quirks.py)
   const tabParam = root.dataset.ongletParam;
   const pageParam = root.dataset.pParam;
   const licenceUrl = root.dataset.licenceUrl;
@@ -90,14 +91,19 @@
   const panel = document.getElementById("x-panel");
   const form = document.getElementById("x-filters");
   const results = document.getElementById("x-results");
-  const table = document.getElementById("x-table");
-  const body = document.getElementById("x-body");
   const pager = document.getElementById("x-pager");
-  const all = document.getElementById("x-all");
   const actions = document.getElementById("x-actions");
   const selectionInfo = document.getElementById("x-selection");
   const errors = document.getElementById("x-errors");
   const status = document.getElementById("x-status");
+
+  // The results table: the page's own, or none before the first search (search-first, the
+  // page holds it in a <template>). `pristine` is its unrendered copy, for new tables.
+  const tableTemplate = document.getElementById("x-table-template");
+  let grid = tableTemplate ? null : gridOf(document.getElementById("x-table"));
+  const pristine = tableTemplate
+    ? tableTemplate.content.firstElementChild.cloneNode(true)
+    : grid.table.cloneNode(true);
 
   // The page's state: what the table shows is always rendered from it.
   const state = {
@@ -105,7 +111,9 @@
     page: parseInt(root.dataset.p, 10) || 1,
     rows: [], // in the order shown
     selected: new Set(), // licence refs ticked on the page shown
-    serial: 0, // the latest search
+    serial: 0, // the latest change of the results: an answer to an older one is dropped
+    applied: filters(), // the filters of the rows shown (those of the last search)
+    kept: null, // the rows the page keeps (client-paging, client-filtering), once loaded
   };
 
   function api(name) {
@@ -192,53 +200,110 @@
   }
 
   function address(page) {
-    const params = filters();
+    const params = new URLSearchParams(state.applied);
     params.set(tabParam, state.tab);
     if (page > 1) params.set(pageParam, String(page));
     return location.pathname + "?" + params.toString();
   }
 
+  function gridOf(table) {
+    return {
+      table: table,
+      body: table.querySelector("#x-body"),
+      all: table.querySelector("#x-all"),
+    };
+  }
+
+  /* The table to render into: the one shown, or a new one in its place when there is none
+   * yet (search-first) or every render replaces it (replace-table). */
+  function tableToRender() {
+    if (grid && !quirks.replaceTable) return grid;
+    const table = pristine.cloneNode(true);
+    if (grid) grid.table.replaceWith(table);
+    else results.appendChild(table);
+    grid = gridOf(table);
+    return grid;
+  }
+
   function startLoading() {
-    table.setAttribute("aria-busy", "true");
+    const current = tableToRender();
+    current.body.textContent = "";
+    current.table.setAttribute("aria-busy", "true");
     if (!results.querySelector("[role='progressbar']")) {
-      results.insertBefore(progress(ui("Recherche des licences")), table);
+      results.insertBefore(progress(ui("Recherche des licences")), current.table);
     }
   }
 
   function stopLoading() {
     const bar = results.querySelector("[role='progressbar']");
     if (bar) bar.remove();
-    table.setAttribute("aria-busy", "false");
+    if (grid) grid.table.setAttribute("aria-busy", "false");
   }
 
-  async function search(page) {
-    const serial = ++state.serial;
-    state.page = page;
+  /* A new search, page or tab: no rows, no ticks, no error. */
+  function clearResults() {
     state.rows = [];
     state.selected.clear();
-    history.replaceState(null, "", address(page));
     errors.textContent = "";
-    body.textContent = "";
     pager.textContent = "";
-    updateSelection();
+  }
+
+  /* One request for results; null when it failed (its alert shown) or was overtaken. */
+  async function fetchRows(params) {
+    const mine = ++state.serial;
+    clearResults();
     startLoading();
-    const params = filters();
+    updateSelection();
     params.set("tab", state.tab);
-    params.set("page", String(page));
-    let data;
     try {
-      data = await call(api("licences") + "?" + params.toString());
+      const data = await call(api("licences") + "?" + params.toString());
+      return mine === state.serial ? data : null;
     } catch (err) {
-      if (serial !== state.serial || err instanceof SessionExpired) return;
-      stopLoading();
-      alertIn(errors, err.message);
-      return;
+      if (mine === state.serial && !(err instanceof SessionExpired)) {
+        stopLoading();
+        alertIn(errors, err.message);
+      }
+      return null;
     }
-    if (serial !== state.serial) return; // a newer search has started
-    state.page = data.page;
-    state.rows = data.rows;
+  }
+
+  /* A page of results as the server pages them (the default, and page turns without
+   * client-paging). */
+  async function loadPage(page) {
+    const params = new URLSearchParams(state.applied);
+    params.set("page", String(page));
+    const data = await fetchRows(params);
+    if (data) show(data);
+  }
+
+  /* Every row at once, kept in the page (client-paging, client-filtering: then unfiltered),
+   * and page `page` of them. */
+  async function loadAll(page) {
+    const params = new URLSearchParams(quirks.clientFiltering ? "" : state.applied);
+    params.set("all", "1");
+    const data = await fetchRows(params);
+    if (!data) return;
+    state.kept = data.rows;
+    showKept(page);
+  }
+
+  /* Page `page` of the kept rows, filtered here under client-filtering: no request. */
+  function showKept(page) {
+    state.serial++; // an answer still on its way is no longer wanted
+    clearResults();
+    const rows = quirks.clientFiltering
+      ? state.kept.filter(keptRows.matcher(state.applied))
+      : state.kept;
+    show(keptRows.pageOf(rows, page, quirks.pageSize));
+  }
+
+  function show(shown) {
+    const serial = state.serial;
+    state.page = shown.page;
+    state.rows = shown.rows;
+    history.replaceState(null, "", address(state.page));
     renderRows();
-    renderPager(data);
+    renderPager(shown);
     stopLoading();
     // Like many single-page apps, the list settles once more a moment later (here in
     // another order): nodes are replaced, the ticks live in the page's state.
@@ -248,6 +313,37 @@
       state.rows = reordered(state.rows, serial);
       renderRows();
     }, delay);
+  }
+
+  /* The results again from the server: first load, tab change, after « Valider ». */
+  function reload(page) {
+    if (quirks.clientPaging || quirks.clientFiltering) loadAll(page);
+    else loadPage(page);
+  }
+
+  /* « Rechercher »: the form's filters apply from now on. */
+  function search() {
+    state.applied = filters();
+    if (quirks.clientFiltering && state.kept) showKept(1);
+    else reload(1);
+  }
+
+  /* « Suivant » / « Précédent ». */
+  function turn(page) {
+    if (quirks.clientPaging && state.kept) showKept(page);
+    else loadPage(page);
+  }
+
+  /* search-first: no table, nothing loaded, until « Rechercher ». */
+  function awaitSearch() {
+    state.serial++;
+    state.kept = null;
+    clearResults();
+    stopLoading();
+    if (grid) grid.table.remove();
+    grid = null;
+    history.replaceState(null, "", address(1));
+    updateSelection();
   }
 
   /* A small seeded generator (mulberry32), so a given search reorders the same way. */
@@ -298,7 +394,8 @@
 
   function renderRows() {
     const focused = document.activeElement;
-    const focusedRef = focused && body.contains(focused) ? focused.dataset.ref : null;
+    const inTable = focused && grid && grid.body.contains(focused);
+    const focusedRef = inTable ? focused.dataset.ref : null;
     const fragment = document.createDocumentFragment();
     state.rows.forEach(function (row) {
       const line = document.createElement("div");
@@ -329,9 +426,11 @@
       line.appendChild(stateCell);
       fragment.appendChild(line);
     });
-    body.replaceChildren(fragment);
+    const current = tableToRender();
+    current.body.replaceChildren(fragment);
+    current.table.setAttribute("aria-busy", "false");
     if (focusedRef) {
-      const again = body.querySelector("[data-ref='" + focusedRef + "']");
+      const again = current.body.querySelector("[data-ref='" + focusedRef + "']");
       if (again) again.focus();
     }
     updateSelection();
@@ -339,19 +438,30 @@
 
   function renderPager(data) {
     pager.textContent = "";
-    function link(label, page) {
+    function link(label, page, enabled) {
+      if (!enabled) {
+        // disabled-next: the same link, disabled, where there is no such page
+        const off = document.createElement("span");
+        off.className = "x-link x-link--off";
+        off.setAttribute("role", "link");
+        off.setAttribute("aria-disabled", "true");
+        off.textContent = label;
+        return off;
+      }
       const a = document.createElement("a");
       a.className = "x-link";
       a.href = address(page);
       a.textContent = label;
       a.addEventListener("click", function (event) {
         event.preventDefault();
-        search(page);
+        turn(page);
       });
       return a;
     }
-    if (data.page > 1) pager.appendChild(link(ui("Précédent"), data.page - 1));
-    if (data.total > 0) {
+    if (data.page > 1 || quirks.disabledNext) {
+      pager.appendChild(link(ui("Précédent"), data.page - 1, data.page > 1));
+    }
+    if (data.total > 0 && !quirks.noPageIndicator) {
       const info = document.createElement("span");
       info.className = "x-pager__info";
       const first = (data.page - 1) * data.per_page + 1;
@@ -359,7 +469,9 @@
       info.textContent = first + "–" + last + " / " + data.total;
       pager.appendChild(info);
     }
-    if (data.page < data.pages) pager.appendChild(link(ui("Suivant"), data.page + 1));
+    if (data.page < data.pages || quirks.disabledNext) {
+      pager.appendChild(link(ui("Suivant"), data.page + 1, data.page < data.pages));
+    }
   }
 
   // ---------------------------------------------------------------- ticks and actions
@@ -379,11 +491,13 @@
   function updateSelection() {
     const count = state.selected.size;
     const total = state.rows.length;
-    all.setAttribute(
-      "aria-checked",
-      total > 0 && count === total ? "true" : count > 0 ? "mixed" : "false"
-    );
-    all.setAttribute("aria-disabled", String(total === 0));
+    if (grid) {
+      grid.all.setAttribute(
+        "aria-checked",
+        total > 0 && count === total ? "true" : count > 0 ? "mixed" : "false"
+      );
+      grid.all.setAttribute("aria-disabled", String(total === 0));
+    }
     actions.setAttribute("aria-disabled", String(count === 0));
     if (count === 0 && openPopup && openPopup.button === actions) closePopup(false);
     selectionInfo.textContent = count + " / " + total;
@@ -392,13 +506,13 @@
   function setTicked(ref, on) {
     if (on) state.selected.add(ref);
     else state.selected.delete(ref);
-    const box = body.querySelector("[data-ref='" + ref + "']");
+    const box = grid && grid.body.querySelector("[data-ref='" + ref + "']");
     if (box) box.setAttribute("aria-checked", String(on));
   }
 
   function toggle(box) {
-    if (box === all) {
-      if (all.getAttribute("aria-disabled") === "true") return;
+    if (box === grid.all) {
+      if (box.getAttribute("aria-disabled") === "true") return;
       const on = state.selected.size !== state.rows.length;
       state.rows.forEach(function (row) {
         setTicked(row.ref, on);
@@ -409,11 +523,12 @@
     updateSelection();
   }
 
-  table.addEventListener("click", function (event) {
+  // Listeners on the results' container, for whatever table is shown (it may be replaced).
+  results.addEventListener("click", function (event) {
     const box = event.target.closest("[role='checkbox']");
     if (box) toggle(box);
   });
-  table.addEventListener("keydown", function (event) {
+  results.addEventListener("keydown", function (event) {
     const box = event.target.closest("[role='checkbox']");
     if (box && (event.key === " " || event.key === "Enter")) {
       event.preventDefault();
@@ -568,7 +683,7 @@
     }
     closeDialog();
     status.textContent = ui("Numéro(s) dissocié(s) : ") + result.dissociated;
-    search(state.page);
+    reload(state.page);
   }
 
   // ---------------------------------------------------------------- tabs and form
@@ -588,8 +703,11 @@
     form.querySelectorAll("input").forEach(function (input) {
       input.value = "";
     });
+    state.applied = filters();
+    state.kept = null;
     status.textContent = "";
-    search(1);
+    if (quirks.searchFirst) awaitSearch();
+    else reload(1);
   }
 
   tabs.forEach(function (tab, index) {
@@ -610,8 +728,9 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    search(1);
+    search();
   });
 
-  search(state.page);
+  if (quirks.searchFirst) awaitSearch();
+  else reload(state.page);
 })();

@@ -1,5 +1,9 @@
 /* A MetaCentrex service's page: the Utilisateurs / Groupements tabs, the licence search
- * (loaded by fetch), the ticks, the Actions menu and the "Dissocier vos numéros" dialog. */
+ * (loaded by fetch), the ticks, the Actions menu and the "Dissocier vos numéros" dialog.
+ * The replica's quirks (data-quirks, see quirks.py) change how the results load and show:
+ * rows kept in the page (client-paging, client-filtering), no table before the first
+ * search (search-first), a new table at every render (replace-table), disabled page links
+ * (disabled-next), no page indicator (no-page-indicator), the page size. */
 (function () {
   "use strict";
   const root = document.getElementById("licences-app");
@@ -12,14 +16,13 @@
   }
 
   const service = root.dataset.service;
+  const quirks = JSON.parse(root.dataset.quirks);
   const csrf = document.querySelector('meta[name="csrf-token"]').content;
   const tabs = Array.from(root.querySelectorAll('[role="tab"]'));
   const panel = document.getElementById("licences-panel");
   const form = document.getElementById("licence-filters");
-  const table = document.getElementById("licences-table");
-  const body = document.getElementById("licences-body");
+  const results = document.getElementById("licences-results");
   const pager = document.getElementById("licences-pagination");
-  const selectAll = document.getElementById("select-all");
   const selectionCount = document.getElementById("selection-count");
   const actionsButton = document.getElementById("actions-button");
   const actionsMenu = document.getElementById("actions-menu");
@@ -36,9 +39,19 @@
   const cancelButton = document.getElementById("dialog-cancel");
   const validateButton = document.getElementById("dialog-validate");
 
+  // The results table: the page's own, or none before the first search (search-first, the
+  // page holds it in a <template>). `pristine` is its unrendered copy, for new tables.
+  const tableTemplate = document.getElementById("licences-table-template");
+  let grid = tableTemplate ? null : gridOf(document.getElementById("licences-table"));
+  const pristine = tableTemplate
+    ? tableTemplate.content.firstElementChild.cloneNode(true)
+    : grid.table.cloneNode(true);
+
   let tab = root.dataset.tab;
   let page = parseInt(root.dataset.page, 10) || 1;
-  let searchSerial = 0;
+  let applied = filters(); // the filters of the results shown (those of the last search)
+  let kept = null; // the rows the page keeps (client-paging, client-filtering), once loaded
+  let serial = 0; // the latest change of the results: an answer to an older one is dropped
 
   // ---------------------------------------------------------------- server calls
 
@@ -98,26 +111,31 @@
     container.appendChild(p);
   }
 
-  // ---------------------------------------------------------------- search
+  // ---------------------------------------------------------------- the results table
 
-  function filters() {
-    const params = new URLSearchParams();
-    new FormData(form).forEach(function (value, key) {
-      if (String(value).trim()) params.set(key, String(value).trim());
-    });
-    return params;
+  function gridOf(table) {
+    return {
+      table: table,
+      body: table.querySelector("tbody"),
+      selectAll: table.querySelector("#select-all"),
+    };
   }
 
-  function pageUrl(number) {
-    const params = filters();
-    params.set("tab", tab);
-    if (number > 1) params.set("page", String(number));
-    return location.pathname + "?" + params.toString();
+  /* The table to render into: the one shown, or a new one in its place when there is none
+   * yet (search-first) or every render replaces it (replace-table). */
+  function tableToRender() {
+    if (grid && !quirks.replaceTable) return grid;
+    const table = pristine.cloneNode(true);
+    if (grid) grid.table.replaceWith(table);
+    else results.appendChild(table);
+    grid = gridOf(table);
+    return grid;
   }
 
   function setLoading() {
-    table.setAttribute("aria-busy", "true");
-    body.textContent = "";
+    const current = tableToRender();
+    current.table.setAttribute("aria-busy", "true");
+    current.body.textContent = "";
     const tr = document.createElement("tr");
     tr.className = "loading-row";
     const td = document.createElement("td");
@@ -128,35 +146,17 @@
     td.appendChild(spinner);
     td.appendChild(document.createTextNode(ui("Chargement…")));
     tr.appendChild(td);
-    body.appendChild(tr);
+    current.body.appendChild(tr);
     pager.textContent = "";
     updateSelection();
   }
 
-  async function search(number) {
-    const serial = ++searchSerial;
-    page = number;
-    history.replaceState(null, "", pageUrl(page));
-    resultsError.textContent = "";
-    setLoading();
-    const params = filters();
-    params.set("tab", tab);
-    params.set("page", String(page));
-    let data;
-    try {
-      data = await call("/api/services/" + encodeURIComponent(service) + "/licences?" + params);
-    } catch (err) {
-      if (serial !== searchSerial || err instanceof SessionExpired) return;
-      body.textContent = "";
-      table.setAttribute("aria-busy", "false");
-      showAlert(resultsError, err.message);
-      return;
-    }
-    if (serial !== searchSerial) return; // a newer search has started
-    page = data.page;
-    renderRows(data.rows);
-    renderPager(data);
-    table.setAttribute("aria-busy", "false");
+  function showError(message) {
+    const current = tableToRender();
+    current.body.textContent = "";
+    current.table.setAttribute("aria-busy", "false");
+    showAlert(resultsError, message);
+    updateSelection();
   }
 
   function cell(text) {
@@ -166,14 +166,15 @@
   }
 
   function renderRows(rows) {
-    body.textContent = "";
+    const current = tableToRender();
+    current.body.textContent = "";
     if (rows.length === 0) {
       const tr = document.createElement("tr");
       const td = cell(ui("Aucune licence ne correspond à votre recherche."));
       td.colSpan = 6;
       td.className = "empty";
       tr.appendChild(td);
-      body.appendChild(tr);
+      current.body.appendChild(tr);
     }
     rows.forEach(function (row) {
       const tr = document.createElement("tr");
@@ -185,7 +186,6 @@
       box.className = "row-check";
       box.value = row.ref;
       box.setAttribute("aria-label", ui("Sélectionner ") + row.ref);
-      box.addEventListener("change", updateSelection);
       check.appendChild(box);
       tr.appendChild(check);
       const licenceCell = cell("");
@@ -203,48 +203,167 @@
       badge.textContent = row.state;
       stateCell.appendChild(badge);
       tr.appendChild(stateCell);
-      body.appendChild(tr);
+      current.body.appendChild(tr);
     });
+    current.table.setAttribute("aria-busy", "false");
     updateSelection();
   }
 
-  function renderPager(data) {
+  function renderPager(shown) {
     pager.textContent = "";
-    function link(label, number, rel) {
-      const a = document.createElement("a");
-      a.href = pageUrl(number);
-      a.rel = rel;
-      a.textContent = label;
-      a.addEventListener("click", function (event) {
-        event.preventDefault();
-        search(number);
-      });
+    if (shown.page > 1 || quirks.disabledNext) {
+      pager.appendChild(pageLink(ui("Précédent"), shown.page - 1, "prev", shown.page > 1));
+    }
+    if (!quirks.noPageIndicator) {
+      const info = document.createElement("span");
+      info.className = "page-info";
+      info.textContent =
+        ui("Page") + " " + shown.page + " " + ui("sur") + " " + shown.pages + " · " +
+        shown.total + " " + (shown.total > 1 ? ui("licences") : ui("licence"));
+      pager.appendChild(info);
+    }
+    if (shown.page < shown.pages || quirks.disabledNext) {
+      pager.appendChild(pageLink(ui("Suivant"), shown.page + 1, "next", shown.page < shown.pages));
+    }
+  }
+
+  /* A link to another page; where there is none (disabled-next), the same link disabled:
+   * no href, its role and name kept, aria-disabled. */
+  function pageLink(label, number, rel, enabled) {
+    const a = document.createElement("a");
+    a.textContent = label;
+    if (!enabled) {
+      a.setAttribute("role", "link");
+      a.setAttribute("aria-disabled", "true");
+      a.className = "disabled";
       return a;
     }
-    if (data.page > 1) pager.appendChild(link(ui("Précédent"), data.page - 1, "prev"));
-    const info = document.createElement("span");
-    info.className = "page-info";
-    info.textContent =
-      ui("Page") + " " + data.page + " " + ui("sur") + " " + data.pages + " · " + data.total +
-      " " + (data.total > 1 ? ui("licences") : ui("licence"));
-    pager.appendChild(info);
-    if (data.page < data.pages) pager.appendChild(link(ui("Suivant"), data.page + 1, "next"));
+    a.href = pageUrl(number);
+    a.rel = rel;
+    a.addEventListener("click", function (event) {
+      event.preventDefault();
+      turn(number);
+    });
+    return a;
+  }
+
+  // ---------------------------------------------------------------- search
+
+  function filters() {
+    const params = new URLSearchParams();
+    new FormData(form).forEach(function (value, key) {
+      if (String(value).trim()) params.set(key, String(value).trim());
+    });
+    return params;
+  }
+
+  function pageUrl(number) {
+    const params = new URLSearchParams(applied);
+    params.set("tab", tab);
+    if (number > 1) params.set("page", String(number));
+    return location.pathname + "?" + params.toString();
+  }
+
+  /* One request for results; null when it failed (its alert shown) or was overtaken. */
+  async function fetchRows(params) {
+    const mine = ++serial;
+    resultsError.textContent = "";
+    setLoading();
+    params.set("tab", tab);
+    try {
+      const data = await call(
+        "/api/services/" + encodeURIComponent(service) + "/licences?" + params
+      );
+      return mine === serial ? data : null;
+    } catch (err) {
+      if (mine === serial && !(err instanceof SessionExpired)) showError(err.message);
+      return null;
+    }
+  }
+
+  /* A page of results as the server pages them (the default, and page turns without
+   * client-paging). */
+  async function loadPage(number) {
+    const params = new URLSearchParams(applied);
+    params.set("page", String(number));
+    const data = await fetchRows(params);
+    if (data) show(data);
+  }
+
+  /* Every row at once, kept in the page (client-paging, client-filtering: then unfiltered),
+   * and page `number` of them. */
+  async function loadAll(number) {
+    const params = new URLSearchParams(quirks.clientFiltering ? "" : applied);
+    params.set("all", "1");
+    const data = await fetchRows(params);
+    if (!data) return;
+    kept = data.rows;
+    showKept(number);
+  }
+
+  /* Page `number` of the kept rows, filtered here under client-filtering: no request. */
+  function showKept(number) {
+    serial++; // an answer still on its way is no longer wanted
+    resultsError.textContent = "";
+    const rows = quirks.clientFiltering ? kept.filter(keptRows.matcher(applied)) : kept;
+    show(keptRows.pageOf(rows, number, quirks.pageSize));
+  }
+
+  function show(shown) {
+    page = shown.page;
+    history.replaceState(null, "", pageUrl(page));
+    renderRows(shown.rows);
+    renderPager(shown);
+  }
+
+  /* The results again from the server: first load, tab change, after « Valider ». */
+  function reload(number) {
+    if (quirks.clientPaging || quirks.clientFiltering) loadAll(number);
+    else loadPage(number);
+  }
+
+  /* « Rechercher »: the form's filters apply from now on. */
+  function search() {
+    applied = filters();
+    if (quirks.clientFiltering && kept) showKept(1);
+    else reload(1);
+  }
+
+  /* « Suivant » / « Précédent ». */
+  function turn(number) {
+    if (quirks.clientPaging && kept) showKept(number);
+    else loadPage(number);
+  }
+
+  /* search-first: no table, nothing loaded, until « Rechercher ». */
+  function awaitSearch() {
+    serial++;
+    kept = null;
+    if (grid) grid.table.remove();
+    grid = null;
+    pager.textContent = "";
+    resultsError.textContent = "";
+    history.replaceState(null, "", pageUrl(1));
+    updateSelection();
   }
 
   // ---------------------------------------------------------------- ticks and actions
 
   function ticked() {
-    return Array.from(body.querySelectorAll(".row-check:checked")).map(function (box) {
+    if (!grid) return [];
+    return Array.from(grid.body.querySelectorAll(".row-check:checked")).map(function (box) {
       return box.value;
     });
   }
 
   function updateSelection() {
-    const boxes = body.querySelectorAll(".row-check");
+    const boxes = grid ? grid.body.querySelectorAll(".row-check") : [];
     const count = ticked().length;
-    selectAll.checked = boxes.length > 0 && count === boxes.length;
-    selectAll.indeterminate = count > 0 && count < boxes.length;
-    selectAll.disabled = boxes.length === 0;
+    if (grid) {
+      grid.selectAll.checked = boxes.length > 0 && count === boxes.length;
+      grid.selectAll.indeterminate = count > 0 && count < boxes.length;
+      grid.selectAll.disabled = boxes.length === 0;
+    }
     actionsButton.disabled = count === 0;
     if (count === 0) closeActions();
     selectionCount.textContent =
@@ -252,10 +371,14 @@
         : count + " " + (count > 1 ? ui("licences sélectionnées") : ui("licence sélectionnée"));
   }
 
-  selectAll.addEventListener("change", function () {
-    body.querySelectorAll(".row-check").forEach(function (box) {
-      box.checked = selectAll.checked;
-    });
+  // One listener for whatever table is shown (it may be replaced at every render).
+  results.addEventListener("change", function (event) {
+    if (!grid) return;
+    if (event.target === grid.selectAll) {
+      grid.body.querySelectorAll(".row-check").forEach(function (box) {
+        box.checked = grid.selectAll.checked;
+      });
+    }
     updateSelection();
   });
 
@@ -280,7 +403,6 @@
       actionsButton.focus();
     }
   });
-
   // ---------------------------------------------------------------- the dialog
 
   let previewing = false;
@@ -385,7 +507,7 @@
     }
     dialog.close();
     status.textContent = ui("Numéro(s) dissocié(s) : ") + result.dissociated;
-    search(page);
+    reload(page);
   });
 
   // ---------------------------------------------------------------- tabs and form
@@ -406,8 +528,11 @@
     form.querySelectorAll("input").forEach(function (input) {
       input.value = "";
     });
+    applied = filters();
+    kept = null;
     status.textContent = "";
-    search(1);
+    if (quirks.searchFirst) awaitSearch();
+    else reload(1);
   }
 
   tabs.forEach(function (t, index) {
@@ -424,8 +549,9 @@
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    search(1);
+    search();
   });
 
-  search(page);
+  if (quirks.searchFirst) awaitSearch();
+  else reload(page);
 })();
