@@ -52,14 +52,19 @@ def _port(text: str) -> int:
     return value
 
 
-def _licences_per_service(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= seed.BULK_MAX:
-        raise argparse.ArgumentTypeError(f"must be between 0 and {seed.BULK_MAX}, got {text}")
-    return value
+def _whole(low: int, high: int) -> Callable[[str], int]:
+    """An argparse type for a whole number from `low` to `high`."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be between {low} and {high}, got {text}")
+        return value
+
+    return parse
 
 
 def _quirks(text: str) -> tuple[str, ...]:
@@ -126,10 +131,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--licences-per-service",
-        type=_licences_per_service,
+        type=_whole(0, seed.BULK_MAX),
         default=0,
         metavar="N",
-        help="top up SRV-10022 and SRV-10023 to N numbered licences each (default 0: none)",
+        help="top up the --bulk-services services to N numbered licences each (default 0: none)",
+    )
+    parser.add_argument(
+        "--bulk-services",
+        type=_whole(1, seed.BULK_SERVICES_MAX),
+        default=2,
+        metavar="K",
+        help="with --licences-per-service: how many active MetaCentrex services of different "
+        "clients to top up (default 2: SRV-10022 and SRV-10023; more are added)",
     )
 
 
@@ -141,6 +154,9 @@ def config_from(argv: Sequence[str]) -> PortalConfig:
 def config_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> PortalConfig:
     if not args.user:
         parser.error("--user must not be empty")
+    bulk = seed.bulk_problem(args.bulk_services, args.licences_per_service)
+    if bulk:
+        parser.error(f"--bulk-services / --licences-per-service: {bulk}")
     return PortalConfig(
         host=args.host,
         port=args.port,
@@ -156,6 +172,7 @@ def config_of(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Port
         access_log=args.access_log,
         markup=args.markup,
         licences_per_service=args.licences_per_service,
+        bulk_services=args.bulk_services,
         quirks=args.quirks,
         **({"dialog_delay_ms": 0.0, "search_delay_ms": 0.0} if args.no_delays else {}),
     )

@@ -33,8 +33,10 @@ class PortalConfig:
     dialog_delay_ms: float = 450.0
     # Licence searches take this long (jittered likewise), so the loading state shows.
     search_delay_ms: float = 150.0
-    # `--licences-per-service N`: the services of seed.BULK_SERVICES are topped up to N
-    # licences each (numbered, for benchmarks at scale); 0 keeps the seed's data exactly.
+    # `--licences-per-service N`: `--bulk-services K` active MetaCentrex services (SRV-10022,
+    # SRV-10023, then added ones) are topped up to N numbered licences each, for benchmarks
+    # at scale (seed.EXISTING_BULK); N = 0 keeps the seed's data exactly.
     licences_per_service: int = 0
+    bulk_services: int = 2
     # `--quirks a,b`: behaviours of other real portals (quirks.py), none by default.
     quirks: tuple[str, ...] = ()

@@ -61,6 +61,7 @@ class Portal:
                 config.user,
                 config.password,
                 licences_per_service=config.licences_per_service,
+                bulk_services=config.bulk_services,
             )
         faults = Faults(config)
         return cls(
@@ -82,6 +83,7 @@ class Portal:
             self.config.user,
             self.config.password,
             licences_per_service=self.config.licences_per_service,
+            bulk_services=self.config.bulk_services,
         )
         self.sessions.reset()
         self.faults.reseed(value)

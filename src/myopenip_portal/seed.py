@@ -71,15 +71,37 @@ SRV_10021_NO_NUMBER = {5, 12, 19, 26}  # indexes of user licences without a numb
 SRV_10021_STANDARDISTE = {0, 9, 17, 26}
 SRV_10021_RECORDING = {0, 3, 9, 14, 21}
 
-# `--licences-per-service N` (benchmarks at scale): these active MetaCentrex services are
-# topped up to N licences each with numbered "Utilisateurs" licences. Their refs are
-# sequential from a block of their own (FPC600000… and FPC700000…: the seed's random refs
-# stay below FPC500000) and their numbers start with 0970/0971 (the seed's start with 02),
-# drawn from a random stream of their own after every other row: whatever N, the rest of
-# the data (SRV-10021 and the guide's licences above all) is exactly that of the seed.
-# 0 (the default) adds nothing.
-BULK_SERVICES = (("SRV-10022", 600000, "0970"), ("SRV-10023", 700000, "0971"))
-BULK_MAX = 99999  # licences a bulk service may hold (its ref block and number range)
+# `--licences-per-service N` with `--bulk-services K` (benchmarks at scale, workers on
+# services of their own): K active MetaCentrex services of K different clients of the demo
+# user are topped up to N numbered "Utilisateurs" licences each. The first two are
+# SRV-10022 and SRV-10023, refs FPC600000… and FPC700000… (the seed's random refs stay
+# below FPC500000); from the third on, each service is added with a client and a site of
+# its own (SRV-10403 "MetaCentrex Banc d'essai 03" of "Banc d'essai 03", CC-900003, …),
+# its refs taken N at a time from FPC800000 on. The k-th service's numbers start with
+# 0970 + k - 1 (0970, 0971, 0972…; the seed's start with 02). All of it is drawn from a
+# random stream of its own after every other row: whatever K and N, the rest of the data
+# (SRV-10021 and the guide's licences above all) is exactly that of the seed. N = 0 (the
+# default) adds nothing, whatever K; K = 2 (the default) adds no service.
+EXISTING_BULK = (("SRV-10022", 600000), ("SRV-10023", 700000))
+BULK_MAX = 99999  # licences a bulk service may hold
+BULK_SERVICES_MAX = 30  # one number prefix each, 0970 to 0999
+ADDED_BULK_FIRST_REF = 800000
+ADDED_BULK_REFS = 1_000_000 - ADDED_BULK_FIRST_REF  # FPC800000 to FPC999999, shared
+
+
+def bulk_problem(services: int, per_service: int) -> str | None:
+    """Why K bulk services of N licences each cannot be seeded, or None."""
+    if not 1 <= services <= BULK_SERVICES_MAX:
+        return f"bulk services must be between 1 and {BULK_SERVICES_MAX}, got {services}"
+    if not 0 <= per_service <= BULK_MAX:
+        return f"licences per service must be between 0 and {BULK_MAX}, got {per_service}"
+    added = max(0, services - len(EXISTING_BULK)) * per_service
+    if added > ADDED_BULK_REFS:
+        return (
+            f"{services} bulk services of {per_service} licences need {added} new refs "
+            f"beyond SRV-10022 and SRV-10023; at most {ADDED_BULK_REFS}"
+        )
+    return None
 
 
 def seed_database(
@@ -89,12 +111,14 @@ def seed_database(
     password: str,
     *,
     licences_per_service: int = 0,
+    bulk_services: int = len(EXISTING_BULK),
 ) -> None:
     """Replace all data with the data set of this seed (one transaction, well under 1 s
-    with the default data); `licences_per_service`: see BULK_SERVICES."""
-    if not 0 <= licences_per_service <= BULK_MAX:
-        raise ValueError(f"licences per service must be between 0 and {BULK_MAX}")
-    rows = _DataSet(seed, user, password, licences_per_service).build()
+    with the default data); `licences_per_service` and `bulk_services`: see EXISTING_BULK."""
+    problem = bulk_problem(bulk_services, licences_per_service)
+    if problem:
+        raise ValueError(problem)
+    rows = _DataSet(seed, user, password, licences_per_service, bulk_services).build()
     conn.execute("BEGIN")
     try:
         db.wipe(conn)
@@ -109,9 +133,12 @@ def seed_database(
 class _DataSet:
     """Builds the rows of every table for one seed."""
 
-    def __init__(self, seed: int, user: str, password: str, licences_per_service: int) -> None:
+    def __init__(
+        self, seed: int, user: str, password: str, licences_per_service: int, bulk_services: int
+    ) -> None:
         self.rng = random.Random(seed)
         self.licences_per_service = licences_per_service
+        self.bulk_services = bulk_services
         self.user = user
         self.password = password
         self.rows: dict[str, list[dict[str, Any]]] = {
@@ -360,26 +387,52 @@ class _DataSet:
                 )  # fmt: skip
 
     def _bulk_licences(self) -> None:
-        """`--licences-per-service N`: top up BULK_SERVICES to N licences each (see there)."""
+        """`--licences-per-service N`: top up the bulk services (see EXISTING_BULK)."""
         if self.licences_per_service <= 0:
             return
         rng = random.Random(f"bulk-{self.rng.random()}")  # after every other draw
+        for index in range(self.bulk_services):
+            service_ref, first_ref = self._bulk_service(index)
+            self._top_up(service_ref, first_ref, f"09{70 + index}", rng)
+
+    def _bulk_service(self, index: int) -> tuple[str, int]:
+        """The index-th bulk service (added with its client from the third on) and its
+        first licence ref."""
+        if index < len(EXISTING_BULK):
+            return EXISTING_BULK[index]
+        number = f"{index + 1:02d}"
+        account = f"CC-9000{number}"
+        client_id = len(self.rows["clients"]) + 1
+        site_id = len(self.rows["sites"]) + 1
+        name, site = f"Banc d'essai {number}", "Caen – Banc d'essai"
+        self.clients[account] = client_id
+        self.sites[account] = [(site_id, site)]
+        self.rows["clients"].append(
+            {"id": client_id, "name": name, "account": account, "partner": self.user}
+        )
+        self.rows["sites"].append({"id": site_id, "client_id": client_id, "name": site})
+        ref = f"SRV-104{number}"
+        self._service(ref, f"MetaCentrex {name}", account, 0, db.METACENTREX, db.ACTIVE)
+        added = index - len(EXISTING_BULK)
+        return ref, ADDED_BULK_FIRST_REF + added * self.licences_per_service
+
+    def _top_up(self, service_ref: str, first_ref: int, prefix: str, rng: random.Random) -> None:
+        """Numbered "Utilisateurs" licences until the service holds licences_per_service."""
         accounts = {client_id: account for account, client_id in self.clients.items()}
-        for service_ref, first_ref, prefix in BULK_SERVICES:
-            service = next(s for s in self.rows["services"] if s["ref"] == service_ref)
-            account = accounts[service["client_id"]]
-            site = dict(self.sites[account])[service["site_id"]]
-            have = sum(1 for lic in self.rows["licences"] if lic["service_ref"] == service_ref)
-            for i in range(max(0, self.licences_per_service - have)):
-                ref, number = f"FPC{first_ref + i}", f"{prefix}{i:06d}"
-                self.used_refs.add(ref)
-                self.used_numbers.add(number)
-                options = [db.STANDARDISTE] if rng.random() < 0.15 else []
-                self._licence(
-                    ref=ref, service_ref=service_ref, account=account, site=site,
-                    type_=rng.choice(USER_TYPES), tab=UTILISATEURS, number=number,
-                    user_name=self._person(rng), options=options, rng=rng,
-                )  # fmt: skip
+        service = next(s for s in self.rows["services"] if s["ref"] == service_ref)
+        account = accounts[service["client_id"]]
+        site = dict(self.sites[account])[service["site_id"]]
+        have = sum(1 for lic in self.rows["licences"] if lic["service_ref"] == service_ref)
+        for i in range(max(0, self.licences_per_service - have)):
+            ref, number = f"FPC{first_ref + i}", f"{prefix}{i:06d}"
+            self.used_refs.add(ref)
+            self.used_numbers.add(number)
+            options = [db.STANDARDISTE] if rng.random() < 0.15 else []
+            self._licence(
+                ref=ref, service_ref=service_ref, account=account, site=site,
+                type_=rng.choice(USER_TYPES), tab=UTILISATEURS, number=number,
+                user_name=self._person(rng), options=options, rng=rng,
+            )  # fmt: skip
 
 
 def _settings(rng: random.Random, number: str, fax: bool) -> dict[str, Any]:

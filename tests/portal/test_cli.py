@@ -17,6 +17,12 @@ from myopenip_portal.cli import config_from
 from myopenip_portal.config import PortalConfig
 
 
+def test_bulk_services_are_read() -> None:
+    assert (config_from([]).bulk_services, config_from([]).licences_per_service) == (2, 0)
+    config = config_from(["--bulk-services", "4", "--licences-per-service", "300"])
+    assert (config.bulk_services, config.licences_per_service) == (4, 300)
+
+
 def test_flags_have_the_specs_defaults() -> None:
     config = config_from([])
     assert (config.host, config.port, config.db, config.seed) == ("127.0.0.1", 8765, None, 1)
@@ -49,6 +55,9 @@ def test_every_flag_is_read() -> None:
         (["--session-ttl", "0"], "more than zero"),
         (["--port", "70000"], "between 0 and 65535"),
         (["--seed", "x"], "invalid int value"),
+        (["--bulk-services", "0"], "between 1 and 30"),
+        (["--bulk-services", "5", "--licences-per-service", "99999"], "at most 200000"),
+        (["--licences-per-service", "100000"], "between 0 and 99999"),
     ],
 )
 def test_bad_flags_stop_with_a_clear_message(

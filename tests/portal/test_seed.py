@@ -133,3 +133,51 @@ def test_licences_per_service_tops_up_two_services_and_leaves_the_rest_as_seeded
     assert [lic for lic in topped["licences"] if lic not in added] == plain["licences"]
     assert topped["services"] == plain["services"]
     assert bulk(1, 150) == topped  # deterministic
+
+
+def bulk(value: int, per_service: int, services: int) -> dict:
+    conn = db.connect(None)
+    seed.seed_database(
+        conn, value, "demo", "demo", licences_per_service=per_service, bulk_services=services
+    )
+    return {**db.state(conn), "visible": db.services_for(conn, "demo", {})}
+
+
+def test_bulk_services_adds_services_of_other_clients_and_leaves_the_seed_alone() -> None:
+    plain, four = bulk(1, 40, 2), bulk(1, 40, 4)
+    targets = ["SRV-10022", "SRV-10023", "SRV-10403", "SRV-10404"]
+    count = Counter(lic["service_ref"] for lic in four["licences"])
+    assert [count[ref] for ref in targets] == [40] * 4
+    services = {s["ref"]: s for s in four["services"]}
+    assert len({services[ref]["account"] for ref in targets}) == 4  # four clients
+    assert all(services[ref]["type"] == "MetaCentrex" for ref in targets)
+    assert all(services[ref]["state"] == "Actif" for ref in targets)
+    assert set(targets) <= {s["ref"] for s in four["visible"]}  # the demo user's
+    assert services["SRV-10404"]["client"] == "Banc d'essai 04"
+    added = {ref: [lic for lic in four["licences"] if lic["service_ref"] == ref] for ref in targets}
+    assert added["SRV-10403"][0]["ref"] == "FPC800000"
+    assert added["SRV-10404"][0]["ref"] == "FPC800040"
+    assert {lic["sda"][:4] for lic in added["SRV-10404"]} == {"0973"}
+    # The first two are topped up exactly as with the default K, the rest is the seed's.
+    assert [lic for lic in four["licences"] if lic["service_ref"] not in targets[2:]] == plain[
+        "licences"
+    ]
+    assert [s for s in four["services"] if s["ref"] not in targets[2:]] == plain["services"]
+    refs = [lic["ref"] for lic in four["licences"]]
+    numbers = [n["number"] for n in four["numbers"]]
+    assert len(refs) == len(set(refs))
+    assert len(numbers) == len(set(numbers))
+    assert bulk(1, 40, 4) == four
+
+
+def test_bulk_services_without_licences_per_service_add_nothing() -> None:
+    assert bulk(1, 0, 5) == bulk(1, 0, 2)
+    assert {k: v for k, v in bulk(1, 0, 2).items() if k != "visible"} == seeded(1)
+
+
+def test_bulk_services_and_licences_must_fit_their_refs_and_numbers() -> None:
+    assert seed.bulk_problem(2, 99999) is None
+    assert seed.bulk_problem(30, 7142) is None
+    assert "at most 200000" in (seed.bulk_problem(30, 7200) or "")
+    assert seed.bulk_problem(31, 1) is not None
+    assert seed.bulk_problem(0, 1) is not None
