@@ -951,7 +951,7 @@ def machine_lines(elapsed: float, load: tuple[list[float], list[float]]) -> list
 
 
 def _chromium() -> str:
-    from myopenip_bot.browser import find_browser
+    from myopenip_bot.browser.launch import find_browser
 
     launch = find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"))
     return launch.executable_path or "chromium"
@@ -1188,8 +1188,8 @@ def measure(args: argparse.Namespace, bench: Bench, log: Any) -> Results:
             [
                 PYTHON,
                 "-c",
-                "import myopenip_bot.cli, "
-                "myopenip_bot.batch, myopenip_bot.session, playwright.sync_api, httpx",
+                "import myopenip.commands.dissociate, "
+                "myopenip_bot.batch, myopenip_bot.browser.session, playwright.sync_api, httpx",
             ],
             replica,
             record=False,

@@ -26,7 +26,7 @@ import time
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from myopenip_bot.browser import find_browser
+from myopenip_bot.browser.launch import find_browser
 
 STATUS = re.compile(r"Numéro\(s\) dissocié\(s\) : 1")
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from playwright.sync_api import Page, expect, sync_playwright
 
 from myopenip.replica import run_replica
-from myopenip_bot.browser import find_browser
+from myopenip_bot.browser.launch import find_browser
 
 OUT = Path(__file__).resolve().parent.parent / "docs" / "screens"
 

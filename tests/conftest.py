@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from myopenip.replica import Replica, run_replica
-from myopenip_bot.browser import BrowserLaunch, find_browser
+from myopenip_bot.browser.launch import BrowserLaunch, find_browser
 
 
 @pytest.fixture(scope="session")

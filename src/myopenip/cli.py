@@ -29,10 +29,10 @@ class _Parser(argparse.ArgumentParser):
 
 def build_parser() -> argparse.ArgumentParser:
     """`myopenip` and every command, with their options."""
-    from myopenip import demo
-    from myopenip_bot import batchcli
-    from myopenip_bot import cli as bot_cli
-    from myopenip_bot.smoke import cli as smoke_cli
+    from myopenip.commands import batch as batchcli
+    from myopenip.commands import demo
+    from myopenip.commands import dissociate as bot_cli
+    from myopenip.commands import smoke as smoke_cli
     from myopenip_portal import cli as portal_cli
 
     parser = _Parser(
@@ -83,7 +83,7 @@ def _run_portal(args: argparse.Namespace, parser: argparse.ArgumentParser) -> in
 
 
 def _run_demo(args: argparse.Namespace) -> int:
-    from myopenip.demo import run
+    from myopenip.commands.demo import run
 
     return run(args)
 

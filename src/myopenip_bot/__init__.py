@@ -2,9 +2,25 @@
 
 The public surface, for jobs that call the bot from Python rather than the command line:
 `run_dissociation(settings, request)` runs one request end to end (browser, saved login,
-artifacts); `Runner` is the plan/act/verify workflow on a Playwright page you provide.
+artifacts); `Runner(Portal(page, selectors, settings))` is the plan/act/verify workflow
+on a Playwright page you provide; an `Observer` is told what a run does.
+
+The library knows nothing of the terminal (the application, `myopenip`, parses
+arguments, prints and exits). Its layers, each importing only those below it:
+
+    dissociation/, batch/, smoke/    what the bot does (runner, journal, checks)
+    portal/                          steps under one retry policy, listings
+    pages/                           one page object per portal screen
+    browser/, config/                Chromium, sessions, artifacts; settings, selectors
+    errors, models, text, files,     the shared vocabulary
+    interrupts
 """
 
+from myopenip_bot.config.selectors import Selectors, load_selectors
+from myopenip_bot.config.settings import Settings, load_settings
+from myopenip_bot.dissociation.observer import Observer
+from myopenip_bot.dissociation.run import run_dissociation
+from myopenip_bot.dissociation.runner import Runner
 from myopenip_bot.errors import (
     AuthenticationError,
     BotError,
@@ -15,24 +31,23 @@ from myopenip_bot.errors import (
 )
 from myopenip_bot.models import (
     DissociationRequest,
-    LicenceResult,
+    LicenceTask,
     Outcome,
     RunResult,
     Target,
     normalize_number,
 )
-from myopenip_bot.run import run_dissociation
-from myopenip_bot.selectors import Selectors, load_selectors
-from myopenip_bot.settings import Settings, load_settings
-from myopenip_bot.workflow import Runner
+from myopenip_bot.portal.portal import Portal
 
 __all__ = [
     "AuthenticationError",
     "BotError",
     "BusinessError",
     "DissociationRequest",
-    "LicenceResult",
+    "LicenceTask",
+    "Observer",
     "Outcome",
+    "Portal",
     "RunResult",
     "Runner",
     "Selectors",

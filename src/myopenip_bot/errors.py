@@ -5,18 +5,19 @@
     │   ├── SettingsError          a setting, the selectors file, a folder or the browser
     │   │   └── BrowserNotFoundError   no Chromium to launch
     │   └── AuthenticationError    credentials refused or account locked; never retried
-    ├── BusinessError              the portal's data refuses the request       (exit 1)
+    ├── BusinessError              the portal's data refuses the request; never retried (exit 1)
     │   ├── ServiceNotFoundError   no service, or several, match the given ref
     │   ├── ServiceNotActiveError  the service's state is not « Actif »: nothing can change
     │   ├── LicenceNotFoundError   no licence, or several, match a ref or number
     │   ├── NumberMismatchError    --number is not the licence's current number
     │   └── ReadBackMismatchError  the dialog does not list exactly the plan (cancelled)
-    ├── TechnicalError             the portal or browser failed: timeout, 5xx  (exit 3)
+    ├── TechnicalError             the portal or browser failed: timeout, 5xx; retried
+    │                              under the retry policy (portal.retry)        (exit 3)
     │   ├── TransientError         one request failed (5xx, network): may be sent again
     │   └── SessionExpiredError    the login page showed mid-run (the runner logs in again)
     └── Interrupted                SIGINT / SIGTERM: the run stopped at a safe point (128 + N)
 
-`myopenip_bot.report.exit_code` turns a run's outcomes into the process exit code.
+`myopenip_bot.dissociation.results.exit_code` turns a run's outcomes into the process exit code.
 """
 
 from __future__ import annotations
@@ -106,6 +107,14 @@ def signal_name(signum: int) -> str:
         return signal.Signals(signum).name
     except ValueError:
         return f"signal {signum}"
+
+
+def first_line(error: BaseException | str) -> str:
+    """The first non-empty line of an error's message (Playwright's carry a call log)."""
+    lines = [line.strip() for line in str(error).strip().splitlines() if line.strip()]
+    if lines:
+        return lines[0]
+    return type(error).__name__ if isinstance(error, BaseException) else "no reason given"
 
 
 def error_kind(error: BotError) -> ErrorKind:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 
@@ -92,16 +92,46 @@ class ServiceInfo:
     account: str = ""
     type: str = ""
     state: str = ""
+    site: str = ""
 
 
 @dataclass(frozen=True)
-class PlannedLicence:
-    """A licence about to lose its number: what a person is asked to confirm."""
+class LicenceTask:
+    """One licence asked for, from the request to its outcome: the record every part of a
+    run reads and returns (the planner fills in what the portal lists, the submitter
+    counts « Valider », the verifier settles). Immutable: a part returns a new record
+    (`dataclasses.replace`); nothing changes one behind another's back.
 
-    licence_ref: str
-    number: str  # ten digits
-    tab: Tab
-    keep_number: bool
+    `outcome` None means planned and not settled yet; `reason` says why it settled so.
+    """
+
+    index: int  # its place in the request
+    target: Target
+    keep: bool  # « Conserver le numéro » = Oui when true
+    licence_ref: str | None = None  # as the portal lists it, once found
+    number: str | None = None  # ten digits, the number it had when planned
+    tab: Tab | None = None
+    type: str = ""  # "Licence full conferencing", as the listing says
+    user: str = ""  # « Utilisateur »
+    site: str = ""
+    outcome: Outcome | None = None
+    reason: str | None = None
+    submissions: int = 0  # « Valider » clicks with it in the dialog, earlier runs included
+
+    @property
+    def planned(self) -> bool:
+        """Found with a number and not settled: it goes on to the dialog."""
+        return self.outcome is None and self.licence_ref is not None and self.tab is not None
+
+    def settle(self, outcome: Outcome, reason: str | None = None) -> LicenceTask:
+        """This task with its outcome."""
+        return replace(self, outcome=outcome, reason=reason)
+
+    def label(self) -> str:
+        """How messages name it: the licence when known, else what was asked."""
+        if self.licence_ref and self.target.licence_ref is None and self.target.number:
+            return f"{self.licence_ref} ({format_number(self.target.number)})"
+        return self.licence_ref or self.target.label()
 
 
 @dataclass(frozen=True)
@@ -109,19 +139,8 @@ class Confirmation:
     """Everything the run will do, shown once before the first « Valider »."""
 
     service: ServiceInfo
-    licences: tuple[PlannedLicence, ...]
+    licences: tuple[LicenceTask, ...]
     warnings: tuple[str, ...]  # the dialog's own paragraphs, word for word
-
-
-@dataclass
-class LicenceResult:
-    target: Target
-    outcome: Outcome
-    licence_ref: str | None = None
-    number: str | None = None  # the number the licence had when planned
-    tab: Tab | None = None
-    reason: str | None = None
-    submissions: int = 0  # « Valider » clicks that reached the portal, earlier runs included
 
 
 class ErrorKind(StrEnum):
@@ -139,7 +158,7 @@ class RunResult:
     keep_number: bool
     dry_run: bool
     service: ServiceInfo | None = None  # as the services list showed it, once found
-    results: list[LicenceResult] = field(default_factory=list)
+    results: list[LicenceTask] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # the dialog's own warning paragraphs
     status_messages: list[str] = field(default_factory=list)  # e.g. "Numéro(s) dissocié(s) : 2"
     trace_dir: Path | None = None

@@ -271,8 +271,8 @@ def journal_rows(path: Path) -> list[dict[str, Any]]:
 KILLED_RUN = """
 import json, os, sys
 from pathlib import Path
-from myopenip_bot.batchfile import read_batch_file
-from myopenip_bot.journal import Journal
+from myopenip_bot.batch.file import read_batch_file
+from myopenip_bot.batch.journal import Journal
 
 journal_path, batch_path, states = Path(sys.argv[1]), Path(sys.argv[2]), json.loads(sys.argv[3])
 rows = {row.licence: row for row in read_batch_file(batch_path)}

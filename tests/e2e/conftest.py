@@ -17,9 +17,11 @@ from playwright.sync_api import Page
 from pydantic import SecretStr
 
 from myopenip.replica import Replica, run_replica
+from myopenip_bot.config.selectors import Selectors, load_selectors
+from myopenip_bot.config.settings import Settings
+from myopenip_bot.dissociation.runner import Runner
 from myopenip_bot.models import DissociationRequest, RunResult, Target
-from myopenip_bot.selectors import Selectors, load_selectors
-from myopenip_bot.workflow import Runner
+from myopenip_bot.portal.portal import Portal
 
 MARKUPS = ("classic", "aria")
 
@@ -72,17 +74,15 @@ def run(page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHook
         password: str | None = None,
         **runner_options: Any,
     ) -> RunResult:
-        portal = on or replica
-        runner = Runner(
-            page,
-            selectors,
-            base_url=portal.url,
-            username=portal.username,
-            password=SecretStr(password if password is not None else portal.password),
-            hooks=hooks,
+        replica_on = on or replica
+        settings = Settings(
+            base_url=replica_on.url,
+            username=replica_on.username,
+            password=SecretStr(password if password is not None else replica_on.password),
             timeout_ms=runner_options.pop("timeout_ms", 10_000),
-            **runner_options,
         )
+        portal = Portal(page, selectors, settings, login_page=hooks.logging_in, **runner_options)
+        runner = Runner(portal, observer=hooks, confirm=hooks.confirm, screenshot=hooks.screenshot)
         request = DissociationRequest(
             service_ref=service,
             targets=targets,

@@ -2,22 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from playwright.sync_api import Page
 
-from myopenip_bot.models import Confirmation, LicenceResult, Outcome, PlannedLicence, RunResult
+from myopenip_bot.dissociation.observer import Observer
+from myopenip_bot.models import Confirmation, LicenceTask, Outcome, RunResult
 
 SERVICE = "SRV-10021"
 
 RunFn = Callable[..., RunResult]
 
 
-class RecordingHooks:
-    """Counts logins, names screenshots, records confirmations and answers as told."""
+class RecordingHooks(Observer):
+    """The runner's observer, login page, confirmation and screenshots, recorded: counts
+    logins, names screenshots, records confirmations and answers as told."""
 
     def __init__(self, answer: bool = True) -> None:
         self.answer = answer
@@ -25,9 +27,9 @@ class RecordingHooks:
         self.logins = 0
         self.screenshots: list[str] = []
         self.confirmations: list[Confirmation] = []
-        self.planned_licences: list[PlannedLicence] = []
-        self.submitting: list[list[str]] = []  # the refs of each « Valider », in order
-        self.settled_results: list[LicenceResult] = []
+        self.planned_licences: list[LicenceTask] = []
+        self.submitting_refs: list[list[str]] = []  # the refs of each « Valider », in order
+        self.settled_results: list[LicenceTask] = []
 
     @contextmanager
     def logging_in(self, page: Page) -> Iterator[Page]:
@@ -38,14 +40,14 @@ class RecordingHooks:
         self.screenshots.append(name)
         return None
 
-    def planned(self, licence: PlannedLicence) -> None:
-        self.planned_licences.append(licence)
+    def planned(self, task: LicenceTask) -> None:
+        self.planned_licences.append(task)
 
-    def before_valider(self, licences: list[PlannedLicence], screenshot: Path | None) -> None:
-        self.submitting.append([licence.licence_ref for licence in licences])
+    def submitting(self, tasks: Sequence[LicenceTask], screenshot: Path | None) -> None:
+        self.submitting_refs.append([task.licence_ref or "" for task in tasks])
 
-    def settled(self, result: LicenceResult) -> None:
-        self.settled_results.append(result)
+    def settled(self, tasks: Sequence[LicenceTask]) -> None:
+        self.settled_results.extend(tasks)
 
     def confirm(self, confirmation: Confirmation) -> bool:
         self.confirmations.append(confirmation)
@@ -66,10 +68,10 @@ def number_state(state: dict[str, Any], number: str) -> str:
     return str(found["state"])
 
 
-def outcomes(result: RunResult) -> list[Outcome]:
+def outcomes(result: RunResult) -> list[Outcome | None]:
     return [row.outcome for row in result.results]
 
 
 def confirmed_refs(hooks: RecordingHooks) -> list[list[str]]:
     """The licence refs of each confirmation asked, in order."""
-    return [[lc.licence_ref for lc in c.licences] for c in hooks.confirmations]
+    return [[lc.licence_ref or "" for lc in c.licences] for c in hooks.confirmations]

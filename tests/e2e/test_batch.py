@@ -46,7 +46,7 @@ from batch_support import (
 from cli_support import Cli
 
 from myopenip.replica import Replica
-from myopenip_bot.browser import BrowserLaunch
+from myopenip_bot.browser.launch import BrowserLaunch
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -13,7 +13,7 @@ from e2e_support import licence, number_state
 from playwright.sync_api import Browser
 
 from myopenip.replica import Replica
-from myopenip_bot.artifacts import find_secrets
+from myopenip_bot.browser.artifacts import find_secrets
 
 SECRET_PASSWORD = "Tr0ub4dor&3-correct-horse"
 

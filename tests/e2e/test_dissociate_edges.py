@@ -28,7 +28,7 @@ from cli_support import Cli, exit_agrees, named
 from e2e_support import SERVICE, licence, number_state
 
 from myopenip.replica import Replica
-from myopenip_bot.artifacts import find_secrets
+from myopenip_bot.browser.artifacts import find_secrets
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

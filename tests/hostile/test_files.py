@@ -13,7 +13,7 @@ import pytest
 from openpyxl import Workbook
 
 from myopenip.cli import main
-from myopenip_bot.batchfile import (
+from myopenip_bot.batch.file import (
     MAX_PROBLEMS,
     MAX_XLSX_SHARED_STRINGS,
     MAX_XLSX_UNCOMPRESSED,

@@ -12,22 +12,21 @@ from hostile_values import BIDI, ESCAPES, FORMULAS, LONG, RICH, SCRIPT, SHOWN, U
 from playwright.sync_api import Dialog, Page
 from rich.console import Console
 
-from myopenip_bot.batch import BatchResult
-from myopenip_bot.batchreport import write_report
-from myopenip_bot.cli import _plan_table, ask_to_valider
+from myopenip.commands.dissociate import plan_table, print_summary
+from myopenip.terminal import ask_to_valider
+from myopenip_bot.batch.journal import JournalRow
+from myopenip_bot.batch.report import write_report
+from myopenip_bot.batch.runner import BatchResult
 from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.journal import JournalRow
 from myopenip_bot.models import (
     Confirmation,
-    LicenceResult,
+    LicenceTask,
     Outcome,
-    PlannedLicence,
     RunResult,
     ServiceInfo,
     Tab,
     Target,
 )
-from myopenip_bot.report import print_summary
 from myopenip_bot.text import visible
 
 CLIENTS = (SCRIPT, RICH, ESCAPES, BIDI, UNENCODABLE, *FORMULAS)
@@ -62,6 +61,7 @@ def report(tmp_path: Path) -> Path:
         tmp_path / "report",
         file=tmp_path / "<img src=x onerror=alert(3)>.csv",
         journal=tmp_path / "j.sqlite",
+        exit_code=1,
     )
 
 
@@ -109,7 +109,16 @@ def confirmation() -> Confirmation:
         service=ServiceInfo(
             ref="SRV-10021", name=RICH, client=RICH + ESCAPES, account=SCRIPT + BIDI
         ),
-        licences=(PlannedLicence("FPC367128", "0231456789", Tab.GROUPEMENTS, False),),
+        licences=(
+            LicenceTask(
+                0,
+                Target(licence_ref="FPC367128"),
+                keep=False,
+                licence_ref="FPC367128",
+                number="0231456789",
+                tab=Tab.GROUPEMENTS,
+            ),
+        ),
         warnings=(RICH, ESCAPES + UNENCODABLE),
     )
 
@@ -120,7 +129,7 @@ def test_the_confirmation_shows_hostile_names_as_written_and_asks_once(
     console = Console(record=True, force_terminal=True, width=80, color_system="truecolor")
     monkeypatch.setattr(console, "input", lambda prompt="": "non")
 
-    console.print(_plan_table(confirmation()))
+    console.print(plan_table(confirmation()))
     answered = ask_to_valider(console, StopSignal(), 1, confirmation().warnings)
     raw = console.export_text(styles=True, clear=False)
     text = console.export_text()
@@ -145,8 +154,10 @@ def test_the_summary_shortens_long_texts_on_screen_only() -> None:
         dry_run=False,
         service=ServiceInfo(ref="SRV-10021", name=LONG, client=RICH),
         results=[
-            LicenceResult(
+            LicenceTask(
+                index=0,
                 target=Target(licence_ref="FPC367128"),
+                keep=False,
                 outcome=Outcome.REFUSED,
                 licence_ref="FPC367128",
                 reason=f"the portal refused it: « {LONG}{ESCAPES} »",

@@ -7,7 +7,7 @@ import stat
 import zipfile
 from pathlib import Path
 
-from myopenip_bot.artifacts import find_secrets, new_run_dir, redact_trace
+from myopenip_bot.browser.artifacts import find_secrets, new_run_dir, redact_trace
 
 COOKIE = "Zx81-session-cookie-value-0123456789"
 PASSWORD = "correct horse battery"

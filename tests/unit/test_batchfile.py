@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from myopenip_bot.batch import BatchResult
-from myopenip_bot.batchfile import BatchFileError, BatchRow, read_batch_file
-from myopenip_bot.batchreport import batch_exit_code, write_report
+from myopenip.exitcodes import of_batch as batch_exit_code
+from myopenip_bot.batch.file import BatchFileError, BatchRow, read_batch_file
+from myopenip_bot.batch.journal import JournalRow
+from myopenip_bot.batch.report import write_report
+from myopenip_bot.batch.runner import BatchResult
 from myopenip_bot.errors import UsageError
-from myopenip_bot.journal import JournalRow
 from myopenip_bot.models import ErrorKind
 
 
@@ -287,7 +288,11 @@ def test_results_csv_fed_back_as_a_file_reads_the_same_rows(tmp_path: Path) -> N
         ]
     )
     folder = write_report(
-        result, tmp_path / "report", file=tmp_path / "in.csv", journal=tmp_path / "j.sqlite"
+        result,
+        tmp_path / "report",
+        file=tmp_path / "in.csv",
+        journal=tmp_path / "j.sqlite",
+        exit_code=0,
     )
 
     rows = read_batch_file(folder / "results.csv")

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from myopenip_bot.browser import find_browser
+from myopenip_bot.browser.launch import find_browser
 from myopenip_bot.errors import BrowserNotFoundError
 
 
@@ -29,7 +29,7 @@ def test_an_executable_override_is_used_as_is(tmp_path: Path) -> None:
 def test_with_no_browser_anywhere_the_error_says_how_to_get_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import myopenip_bot.browser as browser
+    import myopenip_bot.browser.launch as browser
 
     monkeypatch.setattr(browser, "_playwright_chromium", lambda: None)
     monkeypatch.setattr(browser, "_SYSTEM_CANDIDATES", ())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from myopenip.cli import build_parser
-from myopenip_bot.cli import build_request
+from myopenip.commands.dissociate import build_request
 from myopenip_bot.errors import UsageError
 from myopenip_bot.models import Target
 

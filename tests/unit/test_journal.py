@@ -18,9 +18,9 @@ from pathlib import Path
 
 import pytest
 
-from myopenip_bot.batchfile import BatchRow
+from myopenip_bot.batch.file import BatchRow
+from myopenip_bot.batch.journal import APPLICATION_ID, SCHEMA_VERSION, Journal, JournalLockedError
 from myopenip_bot.errors import SettingsError
-from myopenip_bot.journal import APPLICATION_ID, SCHEMA_VERSION, Journal, JournalLockedError
 
 ROWS = [
     BatchRow(line=2, service="SRV-10021", licence="FPC367128", keep=False),
@@ -335,8 +335,8 @@ HOLDER = textwrap.dedent(
     """
     import sys, time
     from pathlib import Path
-    from myopenip_bot.batchfile import BatchRow
-    from myopenip_bot.journal import Journal
+    from myopenip_bot.batch.file import BatchRow
+    from myopenip_bot.batch.journal import Journal
 
     journal = Journal.open(Path(sys.argv[1]))
     journal.load([BatchRow(2, "SRV-10021", "FPC367128", False)])

@@ -7,8 +7,8 @@ import json
 
 import structlog
 
-from myopenip_bot.logs import configure_logging, scrubber
-from myopenip_bot.settings import LogFormat
+from myopenip_bot.config.logs import configure_logging, scrubber
+from myopenip_bot.config.settings import LogFormat
 
 
 def test_json_log_lines_mask_passwords_and_cookies() -> None:

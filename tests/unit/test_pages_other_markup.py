@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
+from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.models import Tab
 from myopenip_bot.pages import DissociationDialog, LicenceResultsPage, ServicesPage
-from myopenip_bot.selectors import Selectors, load_selectors
 
 pytestmark = pytest.mark.browser
 

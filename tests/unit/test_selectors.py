@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 import yaml
 
-from myopenip_bot.errors import SettingsError
-from myopenip_bot.models import Tab
-from myopenip_bot.selectors import (
+from myopenip_bot.config.selectors import (
     Control,
     default_selectors_path,
     load_selectors,
     locate,
 )
+from myopenip_bot.errors import SettingsError
+from myopenip_bot.models import Tab
 
 REPO_SELECTORS = Path(__file__).resolve().parents[2] / "selectors" / "portal.yaml"
 

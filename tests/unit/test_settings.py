@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from myopenip_bot.config.settings import LogFormat, TraceMode, load_settings
 from myopenip_bot.errors import SettingsError
-from myopenip_bot.settings import LogFormat, TraceMode, load_settings
 
 
 @pytest.fixture(autouse=True)
@@ -141,7 +141,7 @@ def test_the_password_leaves_the_environment_the_process_started_with() -> None:
     import sys
 
     script = (
-        "from myopenip_bot.settings import forget_password_environment\n"
+        "from myopenip_bot.config.settings import forget_password_environment\n"
         "import os\n"
         "before = open('/proc/self/environ', 'rb').read().count(b'S3cr3t-value')\n"
         "forget_password_environment()\n"

@@ -9,7 +9,7 @@ from pathlib import Path
 from pydantic import BaseModel
 
 import myopenip_bot.smoke
-from myopenip_bot.selectors import Selectors, load_selectors
+from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.smoke.checks import CHECKS, ReadOnlyDialog
 
 SMOKE_SOURCES = sorted(Path(myopenip_bot.smoke.__file__).parent.glob("*.py")) + sorted(

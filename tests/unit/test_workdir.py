@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from myopenip_bot.workdir import WorkArea, make_private_dirs, remove_stale
+from myopenip_bot.browser.workdir import WorkArea, make_private_dirs, remove_stale
 
 FAKE_SECRET = "myopenip_session=Zx81-fake-cookie-0123456789"
 AREA_LINE = "AREA "  # the child's line naming its area; structlog may print other lines
@@ -25,7 +25,7 @@ CHILD = textwrap.dedent(
     f"""
     import sys, time
     from pathlib import Path
-    from myopenip_bot.workdir import WorkArea
+    from myopenip_bot.browser.workdir import WorkArea
 
     area = WorkArea.open(Path(sys.argv[1]))
     (area.tmp / "Cookies").write_text({FAKE_SECRET!r})

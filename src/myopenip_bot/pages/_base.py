@@ -10,7 +10,6 @@ in again and redo the step, or stop.
 from __future__ import annotations
 
 import re
-import time
 import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +20,9 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Request, Response, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from myopenip_bot.config.selectors import Control, Selectors, locate
 from myopenip_bot.errors import SessionExpiredError, TechnicalError, TransientError
 from myopenip_bot.pages._table import read_rows
-from myopenip_bot.retry import backoff_delay
-from myopenip_bot.selectors import Control, Selectors, locate
 from myopenip_bot.text import visible
 
 log = structlog.get_logger(__name__)
@@ -34,11 +32,9 @@ DEFAULT_TIMEOUT_MS = 15_000.0
 # Requests whose answer can change what a screen shows: the data fetches, or a whole page.
 DATA_REQUESTS = frozenset({"fetch", "xhr", "document"})
 # Answers that say "try again later" rather than "no": a request that got one (or no
-# answer at all) is transient.
+# answer at all) is transient. Page objects never retry: the portal layer's one retry
+# policy redoes the whole step (portal.retry).
 TRANSIENT_STATUSES = frozenset({408, 425, 429})
-# Times a search (a GET: asking again changes nothing) is sent in place before the
-# failure goes up to the runner, which then redoes the whole step from a fresh page.
-IN_PLACE_ATTEMPTS = 3
 
 
 # How long the page must stay still (no DOM change, no request of its own under way) for
@@ -118,15 +114,6 @@ def prepare_page(page: Page) -> None:
 def is_transient(status: int) -> bool:
     """Whether an HTTP status means the portal failed rather than refused."""
     return status >= 500 or status in TRANSIENT_STATUSES
-
-
-class _RequestFailed(TransientError):
-    """A request of this screen got a transient answer; says how to send it again."""
-
-    def __init__(self, message: str, *, method: str, document: bool) -> None:
-        super().__init__(message)
-        self.method = method
-        self.document = document
 
 
 @dataclass(frozen=True)
@@ -231,39 +218,14 @@ class Screen:
         """Click something that fetches data; return the answer, raising on 401 or 5xx.
 
         Only an answer to a request sent after the click counts: a fetch already under way
-        (a tab's own first search) must not pass for the answer to this one. A GET that
-        gets a transient answer (5xx, 408, 429) is sent again in place, up to
-        IN_PLACE_ATTEMPTS times with a short backoff: the same click for a fetch, a reload
-        for a whole page (the error page holds no form to click).
+        (a tab's own first search) must not pass for the answer to this one. A transient
+        answer (5xx, 408, 429) raises TransientError: the step is redone by the portal
+        layer's retry policy, never here.
         """
-        action = click
-        for attempt in range(1, IN_PLACE_ATTEMPTS + 1):
-            mark = self._mark()
-            try:
-                response = self._submit_once(action, step)
-            except _RequestFailed as failed:
-                if attempt == IN_PLACE_ATTEMPTS or failed.method != "GET":
-                    raise
-                log.warning("request_retried", step=step, attempt=attempt, error=str(failed))
-                # Backoff with jitter before asking a failing portal again.
-                time.sleep(backoff_delay(attempt, base=0.5, cap=2.0))  # allowed: backoff
-                action = self._reload if failed.document else click
-                continue
-            self._wait_settled(step, mark)
-            return response
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _reload(self) -> None:
-        self.page.reload()
-
-    def _submit_once(self, click: Callable[[], None], step: str) -> Response:
+        mark = self._mark()
         response = self._send(click, step)
         if is_transient(response.status):
-            raise _RequestFailed(
-                f"{step}: the portal answered HTTP {response.status}",
-                method=response.request.method,
-                document=response.request.resource_type == "document",
-            )
+            raise TransientError(f"{step}: the portal answered HTTP {response.status}")
         if response.status == 403:
             raise TechnicalError(f"{step}: the portal refused the request (HTTP 403)")
         if response.status == 401:
@@ -276,6 +238,7 @@ class Screen:
             raise SessionExpiredError(f"{step}: the portal answered HTTP {response.status}")
         if response.request.resource_type == "document":
             self._raise_for_page(step)
+        self._wait_settled(step, mark)
         return response
 
     def _send(self, click: Callable[[], None], step: str) -> Response:

@@ -10,11 +10,11 @@ from functools import partial
 import structlog
 from playwright.sync_api import Locator, Page, expect
 
+from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.errors import TechnicalError
 from myopenip_bot.models import Tab, format_number, normalize_number
 from myopenip_bot.pages._base import Screen, TableRow, _visible, digits_pattern, portal_text
 from myopenip_bot.pages.dialog import DissociationDialog
-from myopenip_bot.selectors import Selectors
 
 log = structlog.get_logger(__name__)
 
@@ -27,6 +27,8 @@ class LicenceRow:
     type: str
     number: str | None
     text: str
+    user: str = ""  # « Utilisateur »
+    site: str = ""
 
 
 class LicenceResultsPage(Screen):
@@ -214,8 +216,14 @@ class LicenceResultsPage(Screen):
             ref, kind = found.group(0), ""
         else:
             ref, kind = match["ref"], (match.groupdict().get("type") or "")
+        columns = texts.licence_columns
         return LicenceRow(
-            ref=ref, type=kind, number=_number(row, texts.licence_columns.number), text=row.text
+            ref=ref,
+            type=kind,
+            number=_number(row, columns.number),
+            text=row.text,
+            user=row.cells.get(columns.user, ""),
+            site=row.cells.get(columns.site, ""),
         )
 
 

@@ -27,6 +27,7 @@ class ServiceRow:
     state: str
     client: str = ""
     account: str = ""
+    site: str = ""
 
 
 class ServicesPage(Screen):
@@ -81,6 +82,7 @@ class ServicesPage(Screen):
                 state=row.cells.get(columns.state, ""),
                 client=row.cells.get(columns.client, ""),
                 account=row.cells.get(columns.account, ""),
+                site=row.cells.get(columns.site, ""),
             )
             for row in self._read_table(self.table)
             if row.cells.get(columns.ref)

@@ -27,6 +27,7 @@ import structlog
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
+from myopenip_bot.config.selectors import Control, Selectors, locate
 from myopenip_bot.errors import AuthenticationError, BotError, TechnicalError
 from myopenip_bot.models import Tab, format_number
 from myopenip_bot.pages import (
@@ -38,7 +39,6 @@ from myopenip_bot.pages import (
 )
 from myopenip_bot.pages._base import prepare_page, squash
 from myopenip_bot.pages._table import aria_names
-from myopenip_bot.selectors import Control, Selectors, locate
 from myopenip_bot.text import visible
 
 __all__ = ["CHECKS", "CheckResult", "CheckSpec", "ReadOnlyDialog", "SmokeWalk", "Status"]

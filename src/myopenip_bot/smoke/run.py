@@ -5,12 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from myopenip_bot.driver import PortalDriver
+from myopenip_bot.browser.session import BotSession
+from myopenip_bot.config.selectors import Selectors
+from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import BotError
-from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.selectors import Selectors
-from myopenip_bot.session import BotSession
-from myopenip_bot.settings import Settings
 from myopenip_bot.smoke.checks import CheckResult, SmokeWalk, Status
 from myopenip_bot.smoke.guard import NetworkGuard
 
@@ -41,25 +39,16 @@ def run_smoke(
     licence: str | None = None,
 ) -> SmokeResult:
     """Walk every screen read-only on the portal at `settings.base_url`."""
-    username, password = settings.require_credentials()
+    settings.require_credentials()
     session = BotSession(settings, label="smoke", reuse_login=False)
     with session:
         guard = NetworkGuard(session.context)
-        driver = PortalDriver(
-            session.page,
-            selectors,
-            base_url=settings.base_url,
-            username=username,
-            password=password,
-            hooks=session,
-            timeout_ms=settings.timeout_ms,
-            stop=StopSignal(),
-        )
+        portal = session.portal(selectors)
         walk = SmokeWalk(
             session.page,
             selectors,
             base_url=settings.base_url,
-            log_in=lambda: driver.log_in("logging in"),
+            log_in=portal.log_in,
             screenshot=lambda name: _shot(session, name),
             guard=guard.install,
             guard_violations=lambda: list(guard.violations),

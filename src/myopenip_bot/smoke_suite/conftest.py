@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, Page
 
-from myopenip_bot.artifacts import redact_trace, screenshot
-from myopenip_bot.browser import find_browser
-from myopenip_bot.driver import PortalDriver
-from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.models import Confirmation, LicenceResult, PlannedLicence
-from myopenip_bot.selectors import load_selectors
-from myopenip_bot.settings import load_settings
+from myopenip_bot.browser.artifacts import redact_trace, screenshot
+from myopenip_bot.browser.launch import find_browser
+from myopenip_bot.browser.login import untraced_login
+from myopenip_bot.config.selectors import load_selectors
+from myopenip_bot.config.settings import load_settings
+from myopenip_bot.portal.portal import Portal
 from myopenip_bot.smoke.checks import CheckResult, SmokeWalk, Status
 from myopenip_bot.smoke.guard import NetworkGuard
 
@@ -34,41 +32,6 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, **launch.as_kwargs()}
 
 
-class _Hooks:
-    """Log in on a page of a separate context that is never traced; hand its cookies over."""
-
-    def __init__(self, browser: Browser, context: BrowserContext) -> None:
-        self.browser = browser
-        self.context = context
-        self.cookies: set[str] = set()
-
-    @contextmanager
-    def logging_in(self, page: Page) -> Iterator[Page]:
-        login = self.browser.new_context(locale="fr-FR")
-        try:
-            yield login.new_page()
-            cookies = login.cookies()
-        finally:
-            login.close()
-        self.cookies |= {c["value"] for c in cookies if len(c.get("value", "")) >= 8}
-        self.context.add_cookies(cookies)  # type: ignore[arg-type]
-
-    def screenshot(self, page: Page, name: str) -> Path | None:
-        return None
-
-    def confirm(self, confirmation: Confirmation) -> bool:
-        return False  # the smoke never asks to submit anything
-
-    def planned(self, licence: PlannedLicence) -> None:
-        return None
-
-    def before_valider(self, licences: list[PlannedLicence], screenshot: Path | None) -> None:
-        raise AssertionError("the smoke never gets near « Valider »")
-
-    def settled(self, result: LicenceResult) -> None:
-        return None
-
-
 @pytest.fixture(scope="session")
 def smoke_checks(
     browser: Browser, base_url: str | None, pytestconfig: pytest.Config
@@ -76,7 +39,7 @@ def smoke_checks(
     """Walk every screen once; each test reads its own check's result."""
     overrides = {"base_url": base_url} if base_url else {}
     settings = load_settings(**overrides)
-    username, password = settings.require_credentials()
+    _, password = settings.require_credentials()
     selectors = load_selectors(settings.selectors_file)
     output = Path(str(pytestconfig.getoption("--output"))) / "myopenip-smoke"
     output.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -86,23 +49,19 @@ def smoke_checks(
     if tracing != "off":
         context.tracing.start(screenshots=True, snapshots=True, title="myopenip smoke")
     page = context.new_page()
-    hooks = _Hooks(browser, context)
+    cookies: set[str] = set()
+
+    def login_page(page: Page) -> AbstractContextManager[Page]:
+        """The login on a page of a separate context that is never traced."""
+        return untraced_login(lambda: browser.new_context(locale="fr-FR"), context, cookies.update)
+
     guard = NetworkGuard(context)
-    driver = PortalDriver(
-        page,
-        selectors,
-        base_url=settings.base_url,
-        username=username,
-        password=password,
-        hooks=hooks,
-        timeout_ms=settings.timeout_ms,
-        stop=StopSignal(),
-    )
+    portal = Portal(page, selectors, settings, login_page=login_page)
     walk = SmokeWalk(
         page,
         selectors,
         base_url=settings.base_url,
-        log_in=lambda: driver.log_in("logging in"),
+        log_in=portal.log_in,
         screenshot=lambda name: _screenshot(page, output / f"{name}.png"),
         guard=guard.install,
         guard_violations=lambda: list(guard.violations),
@@ -118,7 +77,7 @@ def smoke_checks(
         if tracing == "on" or (tracing == "retain-on-failure" and failed):
             with tempfile.TemporaryDirectory() as raw:
                 context.tracing.stop(path=Path(raw) / "trace.zip")
-                secrets = {password.get_secret_value()} | hooks.cookies
+                secrets = {password.get_secret_value()} | cookies
                 redact_trace(Path(raw) / "trace.zip", output / "trace.zip", secrets)
         elif tracing != "off":
             context.tracing.stop()

@@ -18,7 +18,7 @@ import structlog
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
-from myopenip_bot.workdir import make_private_dirs
+from myopenip_bot.browser.workdir import make_private_dirs
 
 log = structlog.get_logger(__name__)
 

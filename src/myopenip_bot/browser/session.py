@@ -20,7 +20,6 @@ one file that holds a live session on purpose (`MYOPENIP_SAVE_SESSION=false` tur
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 from collections.abc import Iterator
@@ -34,54 +33,23 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api._context_manager import PlaywrightContextManager
 
-from myopenip_bot import artifacts
-from myopenip_bot.browser import detached_driver, find_browser
-from myopenip_bot.errors import BrowserNotFoundError, SettingsError, TechnicalError
-from myopenip_bot.files import write_private
-from myopenip_bot.hooks import ConfirmFn, always_yes
-from myopenip_bot.logs import scrubber
-from myopenip_bot.models import Confirmation, LicenceResult, PlannedLicence
-from myopenip_bot.settings import Settings, TraceMode, forget_password_environment
-from myopenip_bot.workdir import WorkArea, make_private_dirs
+from myopenip_bot.browser import artifacts
+from myopenip_bot.browser.launch import detached_driver, find_browser
+from myopenip_bot.browser.login import cookie_secrets, untraced_login
+from myopenip_bot.browser.state import StateFile
+from myopenip_bot.browser.workdir import WorkArea
+from myopenip_bot.config.logs import scrubber
+from myopenip_bot.config.selectors import Selectors
+from myopenip_bot.config.settings import Settings, TraceMode, forget_password_environment
+from myopenip_bot.errors import BrowserNotFoundError, SettingsError, TechnicalError, first_line
+from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.portal.portal import Portal
 
 log = structlog.get_logger(__name__)
 
-_STATE_FORMAT = 1
-# A cookie value shorter than this is a preference ("fr"), not a session: replacing it
-# everywhere would only garble a trace. Cookie headers are blanked whatever their length.
-COOKIE_MIN_LENGTH = 8
 TRACE_NAME = "trace.zip"
 # The process environment is changed while a driver starts: one start at a time.
 _LAUNCH_LOCK = threading.Lock()
-
-
-class StateFile:
-    """The saved login for one portal address and username, private to its owner."""
-
-    def __init__(self, path: Path, base_url: str, username: str) -> None:
-        self.path = path.expanduser()
-        self._key = {"base_url": base_url, "username": username}
-
-    def load(self) -> dict[str, Any] | None:
-        try:
-            saved = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return None
-        except (OSError, ValueError) as exc:
-            log.warning("session_state_unreadable", path=str(self.path), error=str(exc))
-            return None
-        if not isinstance(saved, dict) or saved.get("format") != _STATE_FORMAT:
-            return None
-        if {k: saved.get(k) for k in self._key} != self._key:
-            log.info("session_state_not_reused", reason="other portal or username")
-            return None
-        state = saved.get("storage_state")
-        return state if isinstance(state, dict) else None
-
-    def save(self, storage_state: dict[str, Any]) -> None:
-        make_private_dirs(self.path.parent)
-        payload = json.dumps({"format": _STATE_FORMAT, **self._key, "storage_state": storage_state})
-        write_private(self.path, payload)  # a new private file, renamed into place
 
 
 class BotSession:
@@ -93,7 +61,6 @@ class BotSession:
         *,
         label: str,
         browser: Browser | None = None,
-        confirm: ConfirmFn = always_yes,
         reuse_login: bool = True,
     ) -> None:
         username, password = settings.require_credentials()
@@ -103,7 +70,6 @@ class BotSession:
         self._owns_browser = browser is None
         self._playwright_cm: PlaywrightContextManager | None = None
         self._playwright: Playwright | None = None
-        self._confirm = confirm
         self._password = password.get_secret_value()
         self._cookies: set[str] = set()
         scrubber.add(self._password)
@@ -145,7 +111,7 @@ class BotSession:
             self._close()
             self.work.close()
             raise TechnicalError(
-                f"could not start the browser: {_first_line(exc.message)}"
+                f"could not start the browser: {first_line(exc.message)}"
             ) from None
         except BaseException:
             self._close()
@@ -198,7 +164,7 @@ class BotSession:
             # Not a browser, or one that cannot start here: a setting to fix, in one line.
             raise BrowserNotFoundError(
                 f"the browser {launch.executable_path or ''} ({launch.source}) did not start: "
-                f"{_first_line(error.message)}"
+                f"{first_line(error.message)}"
                 " (set MYOPENIP_BROWSER_PATH to a Chromium or Chrome binary)"
             ) from None
 
@@ -274,48 +240,33 @@ class BotSession:
                 self._playwright_cm.__exit__(None, None, None)
             self._playwright_cm = None
 
-    def _remember_cookies(self, context: BrowserContext) -> None:
-        try:
-            values = {c["value"] for c in context.cookies() if c.get("value")}
-        except PlaywrightError:
-            return
-        values = {value for value in values if len(value) >= COOKIE_MIN_LENGTH}
+    def _remember(self, values: set[str]) -> None:
         self._cookies |= values
         scrubber.add(*values)
 
-    # -- hooks for the runner ---------------------------------------------------------------
+    def _remember_cookies(self, context: BrowserContext) -> None:
+        self._remember(cookie_secrets(context))
+
+    # -- what the portal and the runner use ------------------------------------------------
+    def portal(self, selectors: Selectors, stop: StopSignal | None = None) -> Portal:
+        """The portal on this session's page, logging in through `logging_in`."""
+        return Portal(self.page, selectors, self.settings, stop=stop, login_page=self.logging_in)
+
     @contextmanager
     def logging_in(self, page: Page) -> Iterator[Page]:
-        """Yield a page of a fresh, untraced context; hand its cookies over once logged in."""
+        """Yield a page of a fresh, untraced context; hand its cookies over once logged in,
+        and save the login for the next run (unless MYOPENIP_SAVE_SESSION=false)."""
         self._remember_cookies(self.context)
-        login = self._new_context()
-        try:
-            yield login.new_page()
-            cookies = login.cookies()
-            self._remember_cookies(login)
-        finally:
-            with suppress(PlaywrightError):
-                login.close()
-        self.context.add_cookies(cookies)  # type: ignore[arg-type]
+        with untraced_login(self._new_context, self.context, self._remember) as login_page:
+            yield login_page
         if self._save_session:
             self._state.save(self.context.storage_state())  # type: ignore[arg-type]
             log.info("session_state_saved", path=str(self._state.path))
 
     def screenshot(self, page: Page, name: str) -> Path | None:
+        """Keep a screenshot of `page` in the run folder, numbered in order."""
         self._shots += 1
         return artifacts.screenshot(page, self.run_dir / f"{self._shots:02d}-{name}.png")
-
-    def confirm(self, confirmation: Confirmation) -> bool:
-        return self._confirm(confirmation)
-
-    def planned(self, licence: PlannedLicence) -> None:
-        return None
-
-    def before_valider(self, licences: list[PlannedLicence], screenshot: Path | None) -> None:
-        return None
-
-    def settled(self, result: LicenceResult) -> None:
-        return None
 
 
 @contextmanager
@@ -331,8 +282,3 @@ def _environment(overrides: dict[str, str]) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def _first_line(text: str) -> str:
-    lines = [line for line in text.strip().splitlines() if line.strip()]
-    return lines[0].strip() if lines else "no reason given"

@@ -25,17 +25,17 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from myopenip_bot.batchfile import BatchRow
+from myopenip_bot.batch.file import BatchRow
+from myopenip_bot.browser.workdir import make_private_dirs
 from myopenip_bot.errors import BotError, SettingsError
 from myopenip_bot.files import refuse_link
 from myopenip_bot.text import visible
-from myopenip_bot.workdir import make_private_dirs
 
 try:
     import fcntl
@@ -289,31 +289,72 @@ class Journal:
         submissions: int | None = None,
     ) -> None:
         """Record a row's outcome (and its « Valider » count, when the runner knows it)."""
-        fields: dict[str, object] = {"state": state, "reason": reason, "run": self.run_id}
-        if submissions is not None:
-            fields["submissions"] = submissions
-        if answer is not None:
-            fields["answer"] = answer
-        if number is not None:
-            fields["planned_number"] = number
-        if tab is not None:
-            fields["tab"] = tab
-        self._update(service, licence, **fields)
+        self.record_outcomes(
+            service,
+            [
+                (
+                    licence,
+                    state,
+                    {
+                        "reason": reason,
+                        "answer": answer,
+                        "number": number,
+                        "tab": tab,
+                        "submissions": submissions,
+                    },
+                )
+            ],
+        )
+
+    def record_outcomes(
+        self, service: str, outcomes: Sequence[tuple[str, str | None, Mapping[str, object]]]
+    ) -> None:
+        """Several rows' outcomes in one transaction: (licence, state, details) each, with
+        details `reason`, `answer`, `number` (as planned), `tab`, `submissions` (those
+        None are left as they are). A state None only records why the row stays as it is
+        (not attempted, not confirmed, would be done in a dry run)."""
+        with self._transaction() as conn:
+            for licence, state, details in outcomes:
+                fields: dict[str, object] = {"reason": details.get("reason")}
+                if state is not None:
+                    fields |= {"state": state, "run": self.run_id}
+                    for name, column in (
+                        ("answer", "answer"),
+                        ("number", "planned_number"),
+                        ("tab", "tab"),
+                        ("submissions", "submissions"),
+                    ):
+                        if details.get(name) is not None:
+                            fields[column] = details[name]
+                _set(conn, service, licence, fields)
+
+    def settle_many(
+        self,
+        service: str,
+        licences: Sequence[str],
+        state: str,
+        *,
+        reason: str,
+        unless: frozenset[str] = frozenset(),
+    ) -> None:
+        """Give rows of `service` one outcome, in one transaction, but those whose state is
+        one of `unless` (a service refused as a whole, say)."""
+        with self._transaction() as conn:
+            for licence in licences:
+                current = conn.execute(
+                    "SELECT state FROM rows WHERE service = ? AND licence = ?", (service, licence)
+                ).fetchone()
+                if current is not None and current[0] not in unless:
+                    _set(
+                        conn,
+                        service,
+                        licence,
+                        {"state": state, "reason": reason, "run": self.run_id},
+                    )
 
     def _update(self, service: str, licence: str, **fields: object) -> None:
-        for name in ("reason", "answer", "client"):
-            value = fields.get(name)
-            if isinstance(value, str):
-                fields[name] = visible(value)
-        state = fields.get("state")
-        if state is not None and state not in STATES:
-            raise ValueError(f"unknown state {state!r}")
-        columns = ", ".join(f"{name} = ?" for name in fields)
         with self._transaction() as conn:
-            conn.execute(
-                f"UPDATE rows SET {columns}, updated_at = ? WHERE service = ? AND licence = ?",
-                (*fields.values(), _now(), service, licence),
-            )
+            _set(conn, service, licence, fields)
 
     # -- runs -----------------------------------------------------------------------------
 
@@ -352,6 +393,22 @@ class Journal:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
+
+
+def _set(conn: sqlite3.Connection, service: str, licence: str, fields: dict[str, object]) -> None:
+    """Update one row's columns (texts from the portal made visible first)."""
+    for name in ("reason", "answer", "client"):
+        value = fields.get(name)
+        if isinstance(value, str):
+            fields[name] = visible(value)
+    state = fields.get("state")
+    if state is not None and state not in STATES:
+        raise ValueError(f"unknown state {state!r}")
+    columns = ", ".join(f"{name} = ?" for name in fields)
+    conn.execute(
+        f"UPDATE rows SET {columns}, updated_at = ? WHERE service = ? AND licence = ?",
+        (*fields.values(), _now(), service, licence),
+    )
 
 
 def check_path(path: Path) -> None:

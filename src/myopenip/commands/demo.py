@@ -11,13 +11,13 @@ from rich.console import Console
 from rich.rule import Rule
 from rich.table import Table
 
+from myopenip.commands.dissociate import print_summary
 from myopenip.replica import Replica, run_replica
+from myopenip.terminal import plain, safe
+from myopenip_bot.config.logs import configure_logging
+from myopenip_bot.config.settings import LogFormat, Settings, TraceMode
 from myopenip_bot.errors import BotError
-from myopenip_bot.logs import configure_logging
 from myopenip_bot.models import DissociationRequest, Outcome, RunResult, Target, format_number
-from myopenip_bot.report import print_summary
-from myopenip_bot.settings import LogFormat, Settings, TraceMode
-from myopenip_bot.terminal import plain, safe
 
 SERVICE = "SRV-10021"
 RELEASED = "FPC367128"  # Licence full conferencing, as ticked in the user guide
@@ -72,7 +72,7 @@ def _number_states(replica: Replica, numbers: Sequence[str]) -> Table:
 def _step(
     console: Console, settings: Settings, title: str, request: DissociationRequest
 ) -> RunResult | None:
-    from myopenip_bot.run import run_dissociation
+    from myopenip_bot.dissociation.run import run_dissociation
 
     console.print(Rule(title))
     try:

@@ -1,37 +1,19 @@
-"""`myopenip smoke`: prove every screen and selector on the portal, read-only.
-
-Exit codes: 0 every check passed (skips with a reason are fine), 1 a check failed,
-2 usage or settings (a refused login too), 3 the portal could not be reached.
-"""
+"""`myopenip smoke`: prove every screen and selector on the portal, read-only."""
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 from pathlib import Path
 
-from rich.console import Console
 from rich.table import Table
 
+from myopenip import startup
+from myopenip.exitcodes import ExitCode, epilog, of_smoke
+from myopenip.terminal import plain, safe
 from myopenip_bot.errors import BotError, error_kind
-from myopenip_bot.logs import configure_logging
-from myopenip_bot.settings import forget_password_environment, load_settings
-from myopenip_bot.terminal import plain, safe
 
 __all__ = ["add_arguments", "run"]
-
-EXIT_PASSED = 0
-EXIT_FAILED = 1
-EXIT_USAGE = 2
-EXIT_UNREACHABLE = 3
-
-EXIT_CODES_HELP = """exit codes:
-  0  every check passed (a check skipped with its reason is fine: a small account)
-  1  a check failed: the portal drifted from selectors/ (the check names the key)
-  2  usage or settings, or the portal refused the login
-  3  the portal could not be reached
-"""
 
 _STYLE = {"passed": "green", "failed": "red", "skipped": "yellow"}
 
@@ -43,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "opens the dissociation dialog, reads it and clicks « Annuler »; it never clicks "
         "« Valider », and it aborts any request that could change data."
     )
-    parser.epilog = EXIT_CODES_HELP
+    parser.epilog = epilog("smoke")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--service", metavar="REF", help="the service to check (default: the first active one)"
@@ -59,32 +41,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from myopenip_bot.selectors import load_selectors
+    """`myopenip smoke`, once its arguments are parsed; returns the exit code."""
+    return startup.run(_run, args)
+
+
+def _run(command: startup.Command) -> int:
     from myopenip_bot.smoke.junit import write_junit
     from myopenip_bot.smoke.run import run_smoke
 
-    os.umask(0o077)
-    out = Console(soft_wrap=True)
-    err = Console(stderr=True)
+    args, out, err = command.args, command.out, command.err
     try:
-        settings = load_settings(**({"headless": False} if args.headed else {}))
-        configure_logging(settings.log_format, settings.log_level)
-        settings.require_credentials()
-        settings.prepare_folders()
-        selectors = load_selectors(settings.selectors_file)
-        forget_password_environment()
-        result = run_smoke(settings, selectors, service=args.service, licence=args.licence)
+        loaded = command.load()
+        settings = loaded.settings
+        result = run_smoke(settings, loaded.selectors, service=args.service, licence=args.licence)
     except BotError as error:
         err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
         if args.json:
-            print(json.dumps({"error": str(error), "exit_code": EXIT_USAGE}, ensure_ascii=False))
-        return EXIT_USAGE
-    if result.unreachable is not None:
-        code = EXIT_UNREACHABLE
-    elif result.refused is not None:
-        code = EXIT_USAGE
-    else:
-        code = EXIT_PASSED if result.passed else EXIT_FAILED
+            payload = {"error": str(error), "exit_code": int(ExitCode.USAGE)}
+            print(json.dumps(payload, ensure_ascii=False))
+        return ExitCode.USAGE
+    code = of_smoke(result)
     if args.junit_xml:
         write_junit(result.checks, args.junit_xml)
     if args.json:

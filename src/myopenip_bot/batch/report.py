@@ -25,37 +25,16 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
-from myopenip_bot.batch import BatchResult
+from myopenip_bot.batch.journal import JournalRow
+from myopenip_bot.batch.runner import BatchResult
 from myopenip_bot.errors import signal_name
 from myopenip_bot.files import refuse_link, write_private
-from myopenip_bot.journal import JournalRow
-from myopenip_bot.models import ErrorKind, format_number
-from myopenip_bot.report import (
-    EXIT_NOT_CONFIRMED,
-    EXIT_OK,
-    EXIT_REFUSED,
-    EXIT_SIGNAL_BASE,
-    EXIT_TECHNICAL,
-    EXIT_USAGE,
-    PRECEDENCE,
-)
+from myopenip_bot.models import format_number
 from myopenip_bot.text import csv_cell, visible
 
-__all__ = [
-    "EXIT_LOCKED",
-    "REPORT_FILES",
-    "batch_exit_code",
-    "check_report_folder",
-    "outcome_of",
-    "summary",
-    "write_report",
-]
+__all__ = ["REPORT_FILES", "check_report_folder", "outcome_of", "summary", "write_report"]
 
 REPORT_FILES = ("report.html", "results.csv", "numbers-to-terminate.csv", "summary.json")
-
-EXIT_LOCKED = 5  # another run holds the journal's lock
-
-_FINAL_OK = {"done", "already_done", "would_do"}
 
 
 def outcome_of(row: JournalRow, result: BatchResult) -> str:
@@ -67,31 +46,8 @@ def outcome_of(row: JournalRow, result: BatchResult) -> str:
     return row.state
 
 
-def batch_exit_code(result: BatchResult) -> int:
-    """0 every row done or already done; 1 some refused; 3 some failed or unsettled;
-    4 not confirmed; 2 bad settings or a refused login (whatever the rows); 128 + N when
-    interrupted."""
-    if result.interrupted:
-        return EXIT_SIGNAL_BASE + result.interrupted
-    if result.error_kind in (ErrorKind.USAGE, ErrorKind.AUTHENTICATION):
-        # Not 3 for the rows it left: running again unchanged would only spend another of
-        # the account's login attempts. Fix the settings, then run the same command.
-        return EXIT_USAGE
-    codes = {EXIT_OK}
-    for row in result.rows:
-        outcome = outcome_of(row, result)
-        if outcome == "refused":
-            codes.add(EXIT_REFUSED)
-        elif outcome == "not_confirmed":
-            codes.add(EXIT_NOT_CONFIRMED)
-        elif outcome not in _FINAL_OK:
-            codes.add(EXIT_TECHNICAL)  # failed, unknown, or never reached: resume
-    if result.error_kind is ErrorKind.TECHNICAL:
-        codes.add(EXIT_TECHNICAL)
-    return min(codes, key=PRECEDENCE.index)
-
-
-def summary(result: BatchResult) -> dict[str, Any]:
+def summary(result: BatchResult, exit_code: int) -> dict[str, Any]:
+    """The totals and how the run ended, with the process's exit code."""
     counts = Counter(outcome_of(row, result) for row in result.rows)
     return {
         "rows": len(result.rows),
@@ -101,7 +57,7 @@ def summary(result: BatchResult) -> dict[str, Any]:
         "error": result.error,
         "error_kind": result.error_kind.value if result.error_kind else None,
         "stopped_after_failures": result.stopped_after_failures,
-        "exit_code": batch_exit_code(result),
+        "exit_code": exit_code,
     }
 
 
@@ -118,7 +74,9 @@ def check_report_folder(folder: Path) -> None:
         refuse_link(folder / name, "the report file")
 
 
-def write_report(result: BatchResult, folder: Path, *, file: Path, journal: Path) -> Path:
+def write_report(
+    result: BatchResult, folder: Path, *, file: Path, journal: Path, exit_code: int
+) -> Path:
     """Write the four report files into `folder` (created, private); return it."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     _write_csv(
@@ -149,7 +107,11 @@ def write_report(result: BatchResult, folder: Path, *, file: Path, journal: Path
             for row in released(result)
         ],
     )
-    data = summary(result) | {"file": str(file), "journal": str(journal), "report": str(folder)}
+    data = summary(result, exit_code) | {
+        "file": str(file),
+        "journal": str(journal),
+        "report": str(folder),
+    }
     _write(folder / "summary.json", json.dumps(data, ensure_ascii=False, indent=2))
     _write(folder / "report.html", _html(result, data))
     return folder
@@ -159,7 +121,7 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
     # Every value is escaped (the template's name ends in .j2, which select_autoescape
     # would not match) and made visible: portal texts and file names are data.
     env = Environment(
-        loader=PackageLoader("myopenip_bot", "templates"),
+        loader=PackageLoader("myopenip_bot.batch", "templates"),
         autoescape=True,
         finalize=lambda value: visible(str(value)) if isinstance(value, str) else value,
     )

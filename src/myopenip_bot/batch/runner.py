@@ -7,63 +7,58 @@
     ├── the workers      N threads, each with its own browser context (and Playwright
     │                    driver), each taking whole services from a queue; worker 1 logs
     │                    in first, the others reuse its saved login
-    ├── the failures     business refusals are final; a service that fails technically is
-    │                    tried again (backoff with jitter, SERVICE_ATTEMPTS); after
+    ├── the failures     business refusals are final (a dialog that is not the plan
+    │                    refuses its rows alone); a service that fails technically is
+    │                    tried again under the retry policy (portal.retry); after
     │                    `max_failures` technical failures in a row the run stops
     └── the result       every row's state from the journal, for the reports
 
-The journal is written by the runner's hooks as things happen: "planned", "submitting"
-(synced to disk before « Valider »), then the outcome. A rerun with the same file and
-journal skips final rows and lets the runner settle the others by reading the portal.
+The journal is written by the batch's observer from what the runner reports: "planned",
+"submitting" (synced to disk before « Valider »), then the outcomes. A rerun with the same
+file and journal skips final rows and lets the runner settle the others by reading the
+portal.
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
-from playwright.sync_api import Page
 
-from myopenip_bot.batchfile import BatchRow
+from myopenip_bot.batch.file import BatchRow
+from myopenip_bot.batch.journal import FINAL, Journal, JournalRow
+from myopenip_bot.browser.session import BotSession
+from myopenip_bot.config.selectors import Selectors
+from myopenip_bot.config.settings import Settings
+from myopenip_bot.dissociation.observer import Observer
+from myopenip_bot.dissociation.runner import Runner
 from myopenip_bot.errors import (
     AuthenticationError,
     BotError,
     BusinessError,
     Interrupted,
-    ReadBackMismatchError,
     TechnicalError,
-    UsageError,
     error_kind,
 )
-from myopenip_bot.hooks import ConfirmFn
 from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.journal import FINAL, Journal, JournalRow
 from myopenip_bot.models import (
     Confirmation,
     DissociationRequest,
     ErrorKind,
-    LicenceResult,
+    LicenceTask,
     Outcome,
-    PlannedLicence,
     Target,
 )
-from myopenip_bot.retry import backoff_delay
-from myopenip_bot.selectors import Selectors
-from myopenip_bot.session import BotSession
-from myopenip_bot.settings import Settings
-from myopenip_bot.workflow import Runner
+from myopenip_bot.portal.retry import DEFAULT_POLICY
 
 __all__ = ["Batch", "BatchOptions", "BatchResult", "BatchTotals"]
 
 log = structlog.get_logger(__name__)
 
-# Attempts of one service that fails technically (the runner retried its steps already).
-SERVICE_ATTEMPTS = 3
 # Outcomes that a row keeps in the journal; the others leave it as it was.
 _STATES = {
     Outcome.DONE: "done",
@@ -136,6 +131,7 @@ class Batch:
         self.selectors = selectors
         self.stop = stop
         self._ask = ask  # None: confirmed beforehand (--yes, or a dry run)
+        self.policy = DEFAULT_POLICY
         self._on_row = on_row
         self._confirm_lock = threading.Lock()
         self._answer: bool | None = None
@@ -230,27 +226,23 @@ class Batch:
             self._first_login.set()
 
     def _serve(self, number: int, services: queue.Queue[str]) -> None:
-        username, password = self.settings.require_credentials()
-        label = f"worker-{number}"
-        hooks = _BatchHooks(self)
         # Each worker's screenshots and trace go in a folder of the report's.
         settings = self.settings.model_copy(update={"traces_dir": self.options.report_dir})
-        session = BotSession(settings, label=label, confirm=hooks.confirm)
-        hooks.session = session
+        session = BotSession(settings, label=f"worker-{number}")
         with session:
+            portal = session.portal(self.selectors, self.stop)
+            observer = _JournalObserver(self)
             runner = Runner(
-                session.page,
-                self.selectors,
-                base_url=self.settings.base_url,
-                username=username,
-                password=password,
-                hooks=hooks,
-                timeout_ms=self.settings.timeout_ms,
-                stop=self.stop,
+                portal,
+                observer=observer,
+                confirm=self.confirm,
+                screenshot=lambda page, name: session.screenshot(
+                    page, f"{observer.service}-{name}"
+                ),
             )
             if number == 1:
                 try:
-                    runner.driver.step("opening the portal", runner.driver.open_portal)
+                    portal.step("opening the portal", portal.open_portal)
                 except AuthenticationError as error:
                     self._stop_all(error)
                     raise _Abort() from None
@@ -261,13 +253,13 @@ class Batch:
                     service = services.get_nowait()
                 except queue.Empty:
                     return
-                hooks.service = service
+                observer.service = service
                 self._do_service(runner, service)
             if self._abort is not None or self._answer is False:
                 session.failed = True
 
     def _do_service(self, runner: Runner, service: str) -> None:
-        for attempt in range(1, SERVICE_ATTEMPTS + 1):
+        for attempt in range(1, self.policy.attempts + 1):
             rows = [
                 row
                 for row in self.journal.rows_of(service)
@@ -288,7 +280,7 @@ class Batch:
                 ),
                 keep_number=False,  # each row says its own
                 dry_run=self.options.dry_run,
-                skip_refused=True,  # a batch row is refused alone
+                skip_refused=True,  # a batch row is refused alone, a dialog's rows too
             )
             try:
                 result = runner.run(request)
@@ -297,25 +289,30 @@ class Batch:
                 raise _Abort() from None
             except Interrupted:
                 raise
-            except ReadBackMismatchError as error:
-                # That dialog's rows are refused (the runner said so); the service's other
-                # rows were not tried: try them again.
-                log.warning("service_retried", service=service, attempt=attempt, error=str(error))
-                continue
             except BusinessError as error:  # the service itself: not found, not « Actif »
+                self.journal.settle_many(
+                    service,
+                    [row.licence for row in rows],
+                    "refused",
+                    reason=str(error),
+                    unless=FINAL | {"unknown"},
+                )
                 for row in rows:
-                    current = self.journal.row(row.service, row.licence)
-                    if current is not None and current.state not in FINAL | {"unknown"}:
-                        self.journal.settle(service, row.licence, "refused", reason=str(error))
-                        self._tell(service, row.licence)
+                    self._tell(service, row.licence)
                 self._succeeded()
                 return
             except TechnicalError as error:
                 self._failed(error)
-                if attempt == SERVICE_ATTEMPTS or self._abort is not None:
+                if attempt == self.policy.attempts or self._abort is not None:
                     return
-                log.warning("service_retried", service=service, attempt=attempt, error=str(error))
-                self.stop.sleep(backoff_delay(attempt, base=1.0, cap=15.0))
+                log.warning(
+                    "service_retried",
+                    service=service,
+                    attempt=attempt + 1,
+                    attempts=self.policy.attempts,
+                    error=str(error),
+                )
+                self.policy.wait(attempt, self.stop)
                 continue
             if result.service is not None:
                 self._services[service] = result.service.client
@@ -365,74 +362,55 @@ class Batch:
                 self._on_row(row)
 
 
-class _BatchHooks:
-    """The runner's hooks for one worker: its session's, plus the journal's records."""
+class _JournalObserver(Observer):
+    """One worker's observer: the journal records what its runner reports, as it reports
+    it (the service is the one the worker is on)."""
 
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
-        self.session: BotSession | None = None
         self.service = ""
 
-    def logging_in(self, page: Page) -> AbstractContextManager[Page]:
-        assert self.session is not None
-        return self.session.logging_in(page)
-
-    def screenshot(self, page: Page, name: str) -> Path | None:
-        assert self.session is not None
-        return self.session.screenshot(page, f"{self.service}-{name}")
-
-    def confirm(self, confirmation: Confirmation) -> bool:
-        return self.batch.confirm(confirmation)
-
-    def planned(self, licence: PlannedLicence) -> None:
+    def planned(self, task: LicenceTask) -> None:
         if not self.batch.options.dry_run:
-            self.batch.journal.planned(
-                self.service, licence.licence_ref, licence.number, licence.tab.value
-            )
+            tab = task.tab.value if task.tab else None
+            self.batch.journal.planned(self.service, task.licence_ref or "", task.number, tab)
 
-    def before_valider(self, licences: list[PlannedLicence], screenshot: Path | None) -> None:
+    def submitting(self, tasks: Sequence[LicenceTask], screenshot: Path | None) -> None:
         self.batch.journal.submitting(
             self.service,
-            [licence.licence_ref for licence in licences],
+            [task.licence_ref or "" for task in tasks],
             str(screenshot) if screenshot else None,
         )
 
-    def settled(self, result: LicenceResult) -> None:
-        licence = result.licence_ref or result.target.licence_ref or ""
+    def settled(self, tasks: Sequence[LicenceTask]) -> None:
         journal = self.batch.journal
-        state = _STATES.get(result.outcome)
-        if result.outcome is Outcome.WOULD_DO:
-            self.batch._would_do.add(licence)
-        if state is not None:
-            journal.settle(
-                self.service,
-                licence,
-                state,
-                reason=result.reason,
-                number=result.number,
-                tab=result.tab.value if result.tab else None,
-                answer=_answer(result),
-                submissions=result.submissions,
+        outcomes = []
+        for task in tasks:
+            licence = task.licence_ref or task.target.licence_ref or ""
+            assert task.outcome is not None
+            if task.outcome is Outcome.WOULD_DO:
+                self.batch._would_do.add(licence)
+            outcomes.append(
+                (
+                    licence,
+                    _STATES.get(task.outcome),
+                    {
+                        "reason": task.reason or task.outcome.value,
+                        "number": task.number,
+                        "tab": task.tab.value if task.tab else None,
+                        "answer": _answer(task),
+                        "submissions": task.submissions,
+                    },
+                )
             )
-        else:
-            journal.note(self.service, licence, result.reason or result.outcome.value)
-        self.batch._tell(self.service, licence)
+        journal.record_outcomes(self.service, outcomes)
+        for licence, _, _ in outcomes:
+            self.batch._tell(self.service, licence)
 
 
-def _answer(result: LicenceResult) -> str | None:
+def _answer(task: LicenceTask) -> str | None:
     """The portal's own words about a row, when it said any (a refusal after « Valider »)."""
-    reason = result.reason or ""
-    if "« " in reason and result.outcome in (Outcome.REFUSED, Outcome.DONE):
+    reason = task.reason or ""
+    if "« " in reason and task.outcome in (Outcome.REFUSED, Outcome.DONE):
         return reason
     return None
-
-
-def plain_confirm(answer: bool) -> ConfirmFn:
-    """A confirmation that answers `answer` without asking (tests, --yes)."""
-    return lambda confirmation: answer
-
-
-def check_workers(workers: int) -> int:
-    if workers < 1 or workers > 16:
-        raise UsageError(f"--workers {workers}: give 1 to 16 workers")
-    return workers

@@ -11,7 +11,6 @@ import argparse
 import hashlib
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,39 +29,27 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from myopenip_bot.batchfile import BatchFileError, read_batch_file
-from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
-from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.journal import (
+from myopenip import startup
+from myopenip.exitcodes import ExitCode, epilog, of_batch
+from myopenip.terminal import ask_to_valider, plain, safe
+from myopenip_bot.batch.file import BatchFileError, read_batch_file
+from myopenip_bot.batch.journal import (
     FINAL,
     Journal,
     JournalLockedError,
     JournalRow,
     copy_for_dry_run,
 )
-from myopenip_bot.logs import configure_logging
-from myopenip_bot.report import EXIT_SIGNAL_BASE
-from myopenip_bot.settings import forget_password_environment, load_settings
-from myopenip_bot.terminal import plain, safe
-from myopenip_bot.workdir import WorkArea
+from myopenip_bot.browser.workdir import WorkArea
+from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
+from myopenip_bot.interrupts import StopSignal
 
 if TYPE_CHECKING:
-    from myopenip_bot.batch import BatchResult, BatchTotals
+    from myopenip_bot.batch.runner import BatchResult, BatchTotals
 
 __all__ = ["add_arguments", "default_journal", "run"]
 
 log = structlog.get_logger(__name__)
-
-EXIT_CODES_HELP = """exit codes (the first that applies, in this order):
-  130/143  interrupted: stopped at a safe point; run the same command to resume
-  5        another run holds the journal's lock
-  3        some rows failed technically or are not settled yet: run the same command
-           again (the journal resumes; nothing is ever done twice)
-  2        a bad file (every problem listed), bad settings, a refused login
-  1        some rows refused (business: unknown licence, number mismatch, …)
-  4        not confirmed at the prompt
-  0        every row done or already done (dry run: would be done)
-"""
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -74,7 +61,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "checked first. A journal records each row, so that a run killed halfway resumes "
         "where it stopped when the same command runs again."
     )
-    parser.epilog = EXIT_CODES_HELP
+    parser.epilog = epilog("batch")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("file", type=Path, metavar="FILE", help="the .csv or .xlsx file")
     parser.add_argument(
@@ -129,39 +116,28 @@ def default_journal(file: Path) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     """`myopenip batch`, once its arguments are parsed; returns the exit code."""
-    os.umask(0o077)
-    out = Console(soft_wrap=True)
-    err = Console(stderr=True)
-    stop = StopSignal()
-    with stop.installed():  # from the start: a signal at any moment stops at a safe point
-        return _run(args, out, err, stop)
+    return startup.run(_run, args)
 
 
-def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal) -> int:
-    from myopenip_bot.batch import Batch, BatchOptions
-    from myopenip_bot.batchreport import EXIT_LOCKED, batch_exit_code, summary, write_report
-    from myopenip_bot.selectors import load_selectors
+def _run(command: startup.Command) -> int:
+    from myopenip_bot.batch.report import summary, write_report
+    from myopenip_bot.batch.runner import Batch, BatchOptions
 
+    args, err, stop = command.args, command.err, command.stop
     try:
         rows = read_batch_file(args.file, check=stop.check)
-        settings = load_settings(**({"headless": False} if args.headed else {}))
-        configure_logging(settings.log_format, settings.log_level)
-        settings.require_credentials()
-        settings.prepare_folders()
-        selectors = load_selectors(settings.selectors_file)
-        forget_password_environment()
-        if not (args.dry_run or args.yes or sys.stdin.isatty()):
-            raise UsageError("no terminal to confirm on: pass --yes to run the batch unattended")
+        loaded = command.load(ask=None if args.dry_run else "to run the batch unattended")
+        settings = loaded.settings
         report_dir = args.report or _default_report(settings.traces_dir, args.file)
         _check_report_dir(report_dir)
     except Interrupted as stopped:
         return _interrupted(args, err, stopped)
     except BatchFileError as error:
         err.print(f"[red]Bad file:[/red] {safe(error, 20_000)}", highlight=False, soft_wrap=True)
-        return _fail_json(args, error, 2)
+        return _fail_json(args, error, ExitCode.USAGE)
     except BotError as error:
         err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
-        return _fail_json(args, error, 2)
+        return _fail_json(args, error, ExitCode.USAGE)
 
     journal_path = args.journal or default_journal(args.file)
     area: WorkArea | None = None
@@ -169,10 +145,10 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
         journal, area = _open_journal(journal_path, args.dry_run, settings.work_dir)
     except JournalLockedError as error:
         err.print(f"[red]Locked:[/red] {safe(error)}", soft_wrap=True)
-        return _fail_json(args, error, EXIT_LOCKED)
+        return _fail_json(args, error, ExitCode.LOCKED)
     except BotError as error:
         err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
-        return _fail_json(args, error, 2)
+        return _fail_json(args, error, ExitCode.USAGE)
 
     progress = _progress(err)
     try:
@@ -200,7 +176,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
             ),
             rows,
             journal,
-            selectors=selectors,
+            selectors=loaded.selectors,
             stop=stop,
             ask=None if (args.yes or args.dry_run) else _asker(err, stop),
             on_row=advance,
@@ -212,7 +188,7 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
         finally:
             if progress is not None:
                 progress.stop()
-        code = batch_exit_code(result)
+        code = of_batch(result)
         if not args.dry_run:
             journal.finish_run(code)
     finally:
@@ -220,18 +196,20 @@ def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal)
         if area is not None:
             area.close()  # the dry run's copy of the journal
     try:
-        folder = write_report(result, report_dir, file=args.file, journal=journal_path)
+        folder = write_report(
+            result, report_dir, file=args.file, journal=journal_path, exit_code=code
+        )
     except (OSError, BotError) as error:
         err.print(f"[red]No report in {safe(report_dir)}:[/red] {safe(error)}")
         folder = None
-    data = summary(result) | {"report": str(folder) if folder else None}
+    data = summary(result, code) | {"report": str(folder) if folder else None}
     data |= {"journal": None if args.dry_run else str(journal_path)}
     log.info("batch_finished", **data)
     if args.json:
         payload = data | {"results": [_row_json(row, result) for row in result.rows]}
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     else:
-        _print_summary(out, data, folder)
+        _print_summary(command.out, data, folder)
     return code
 
 
@@ -259,7 +237,7 @@ def _default_report(traces_dir: Path, file: Path) -> Path:
 
 
 def _check_report_dir(folder: Path) -> None:
-    from myopenip_bot.batchreport import check_report_folder
+    from myopenip_bot.batch.report import check_report_folder
 
     check_report_folder(folder)
     try:
@@ -274,8 +252,6 @@ def _check_report_dir(folder: Path) -> None:
 
 
 def _asker(err: Console, stop: StopSignal) -> Callable[[BatchTotals, tuple[str, ...]], bool]:
-    from myopenip_bot.cli import ask_to_valider
-
     def ask(totals: BatchTotals, warnings: tuple[str, ...]) -> bool:
         table = Table(title="The batch", title_justify="left")
         for column in ("Services", "Licences", "Numbers kept (Oui)", "Numbers released (Non)"):
@@ -311,7 +287,7 @@ class _RateColumn(ProgressColumn):
 
 
 def _row_json(row: JournalRow, result: BatchResult) -> dict[str, object]:
-    from myopenip_bot.batchreport import outcome_of
+    from myopenip_bot.batch.report import outcome_of
 
     return {
         "line": row.line,
@@ -348,7 +324,7 @@ def _print_summary(out: Console, data: dict[str, object], folder: Path | None) -
 def _interrupted(args: argparse.Namespace, err: Console, stopped: Interrupted) -> int:
     """A signal before any row was tried (reading the file, loading the journal)."""
     err.print(f"Interrupted by {signal_name(stopped.signum)} before any row was tried.")
-    return _fail_json(args, stopped, EXIT_SIGNAL_BASE + stopped.signum)
+    return _fail_json(args, stopped, ExitCode.INTERRUPTED + stopped.signum)
 
 
 def _fail_json(args: argparse.Namespace, error: BotError, code: int) -> int:

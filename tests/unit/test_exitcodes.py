@@ -6,8 +6,10 @@ import json
 
 import pytest
 
-from myopenip_bot.models import ErrorKind, LicenceResult, Outcome, RunResult, Target
-from myopenip_bot.report import exit_code, to_json
+from myopenip.exitcodes import MEANINGS, epilog, markdown
+from myopenip.exitcodes import of_run as exit_code
+from myopenip_bot.dissociation.results import result_data
+from myopenip_bot.models import ErrorKind, LicenceTask, Outcome, RunResult, Target
 
 SIGINT, SIGTERM = 2, 15
 
@@ -23,8 +25,10 @@ def run_of(
         keep_number=False,
         dry_run=False,
         results=[
-            LicenceResult(
+            LicenceTask(
+                index=index,
                 target=Target(licence_ref=f"FPC3671{index:02d}"),
+                keep=False,
                 outcome=outcome,
                 licence_ref=f"FPC3671{index:02d}",
                 number=f"02314567{index:02d}",
@@ -136,7 +140,7 @@ def test_the_json_of_an_interrupted_run_names_the_signal_and_holds_the_same_exit
         Outcome.DONE, Outcome.UNKNOWN, error_kind=ErrorKind.TECHNICAL, interrupted=SIGTERM
     )
 
-    data = json.loads(to_json(result))
+    data = result_data(result) | {"exit_code": exit_code(result)}
 
     assert data["interrupted"] == "SIGTERM"
     assert data["exit_code"] == exit_code(result) == 143
@@ -157,8 +161,22 @@ def test_the_json_of_an_interrupted_run_names_the_signal_and_holds_the_same_exit
     ],
     ids=["ok", "refused", "not-confirmed", "usage", "technical"],
 )
-def test_the_json_of_a_run_holds_the_same_exit_code_as_the_process(result: RunResult) -> None:
-    data = json.loads(to_json(result))
+def test_the_json_of_a_run_is_plain_data_that_serializes(result: RunResult) -> None:
+    data = result_data(result)
 
-    assert data["exit_code"] == exit_code(result)
+    assert json.loads(json.dumps(data)) == data
     assert data["interrupted"] is None
+
+
+@pytest.mark.parametrize("command", sorted(MEANINGS))
+def test_every_command_says_its_exit_codes_in_its_help_and_in_the_docs(command: str) -> None:
+    from pathlib import Path
+
+    docs = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in (Path(__file__).parents[2] / "docs").rglob("*.md")
+    )
+
+    assert all(code in epilog(command) for code, _ in MEANINGS[command])
+    hint = "python -m myopenip.exitcodes prints them"
+    assert markdown(command) in docs, f"docs/ lacks the exit codes of {command} ({hint})"

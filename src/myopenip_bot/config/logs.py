@@ -9,7 +9,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from myopenip_bot.settings import LogFormat
+from myopenip_bot.config.settings import LogFormat
 
 _SECRET_KEYS = {"password", "cookie", "cookies", "set-cookie", "storage_state", "token", "secret"}
 REDACTED = "[redacted]"

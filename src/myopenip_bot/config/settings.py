@@ -14,8 +14,8 @@ from dotenv import dotenv_values
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from myopenip_bot.browser.workdir import make_private_dirs
 from myopenip_bot.errors import SettingsError
-from myopenip_bot.workdir import make_private_dirs
 
 ENV_PREFIX = "MYOPENIP_"
 ENV_FILE = ".env"

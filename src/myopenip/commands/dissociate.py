@@ -1,61 +1,36 @@
 """`myopenip dissociate`: parse and check the arguments, run the bot, print the outcome.
 
-Nothing here clicks: the workflow runner does; this module only reads arguments and
-settings, asks for confirmation, and turns the result into output and an exit code —
-one exit code, from `report.exit_code`, for the process and for the JSON alike.
+Nothing here clicks: the library's runner does; this module only reads arguments, asks
+for confirmation, and turns the result into output, `result.json` and one exit code
+(exitcodes.of_run), the same for the process and for the JSON.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import sys
+import json
 import textwrap
 
 from rich.console import Console
-from rich.markup import escape
-from rich.panel import Panel
 from rich.table import Table
-from rich.text import Text
 
+from myopenip import startup
+from myopenip.exitcodes import epilog, of_run
+from myopenip.terminal import ask_to_valider, plain, safe
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
-from myopenip_bot.interrupts import PromptInterrupted, StopSignal
-from myopenip_bot.logs import configure_logging
+from myopenip_bot.files import write_private
+from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import (
     Confirmation,
     DissociationRequest,
+    Outcome,
     RunResult,
     Target,
     format_number,
     normalize_number,
 )
-from myopenip_bot.report import exit_code, failure_result, print_summary, to_json
-from myopenip_bot.settings import forget_password_environment, load_settings
-from myopenip_bot.terminal import plain, safe
 
-__all__ = [
-    "EXIT_CODES_HELP",
-    "TerminalConfirm",
-    "add_arguments",
-    "ask_to_valider",
-    "build_request",
-    "run",
-]
-
-EXIT_CODES_HELP = """exit codes (the first that applies, in this order):
-  130/143  interrupted by SIGINT/SIGTERM: stopped at a safe point (rerun to settle)
-  3        a technical failure (portal unreachable, HTTP 5xx, timeout), or an outcome
-           left unknown: rerun to settle it
-  2        bad usage or settings (no browser, unusable folder), refused credentials
-  1        a business refusal: unknown service or licence, number mismatch, service not
-           « Actif », the portal refused, the dialog did not list the plan
-  4        answered no at the confirmation: nothing was changed
-  0        every licence dissociated, already without a number, or (--dry-run) would be
-"""
-
-PROMPT = "[o/oui/y/yes = yes, n/non/no = no; Enter = no] "
-YES = frozenset({"o", "oui", "y", "yes"})
-NO = frozenset({"", "n", "non", "no"})
+__all__ = ["TerminalConfirm", "add_arguments", "build_request", "print_summary", "run"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,7 +44,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(unless --skip-refused).",
         width=80,
     )
-    parser.epilog = EXIT_CODES_HELP
+    parser.epilog = epilog("dissociate")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
         "--service", required=True, metavar="REF", help="service ref, e.g. SRV-10021"
@@ -164,45 +139,15 @@ class TerminalConfirm:
     def __init__(self, console: Console, stop: StopSignal) -> None:
         self.console = console
         self.stop = stop
-        self.answered_no = False
 
     def __call__(self, confirmation: Confirmation) -> bool:
-        self.console.print(_plan_table(confirmation))
+        self.console.print(plan_table(confirmation))
         count = len(confirmation.licences)
-        confirmed = ask_to_valider(self.console, self.stop, count, confirmation.warnings)
-        self.answered_no = not confirmed
-        return confirmed
+        return ask_to_valider(self.console, self.stop, count, confirmation.warnings)
 
 
-def ask_to_valider(
-    console: Console, stop: StopSignal, count: int, warnings: tuple[str, ...]
-) -> bool:
-    """Show the portal's warnings whole, then ask once whether to click « Valider ».
-
-    Enter, n/non/no, Ctrl-D, Ctrl-C (or any signal) mean no; o/oui/y/yes mean yes.
-    """
-    paragraphs = [plain(text, width=4_000) for text in warnings]
-    warning = Text("\n\n").join(paragraphs) if paragraphs else Text("(the dialog shows no warning)")
-    console.print(Panel(warning, title="The portal's warning", expand=False))
-    these = "this number" if count == 1 else f"these {count} numbers"
-    console.print(f"Click « Valider » for {these}? This cannot be undone.", highlight=False)
-    answer = _ask(console, stop, PROMPT)
-    while answer is not None and answer not in YES | NO:
-        answer = _ask(console, stop, f"Please answer: {PROMPT}")
-    return answer in YES
-
-
-def _ask(console: Console, stop: StopSignal, question: str) -> str | None:
-    """The answer, lower-cased; None when the person hung up (Ctrl-D, Ctrl-C, a signal)."""
-    try:
-        with stop.prompting():
-            return console.input(escape(question)).strip().lower()
-    except (EOFError, KeyboardInterrupt, PromptInterrupted):
-        console.print()
-        return None
-
-
-def _plan_table(confirmation: Confirmation) -> Table:
+def plan_table(confirmation: Confirmation) -> Table:
+    """The plan a person confirms: the service, then each licence, its number and keep."""
     service = confirmation.service
     client = f", client {service.client}" if service.client else ""
     account = f" ({service.account})" if service.account else ""
@@ -213,11 +158,11 @@ def _plan_table(confirmation: Confirmation) -> Table:
     for column in ("Tab", "Licence", "Number", "« Conserver le numéro »"):
         table.add_column(column)
     for licence in confirmation.licences:
-        keep = "Oui: kept, available" if licence.keep_number else "Non: quarantine"
+        keep = "Oui: kept, available" if licence.keep else "Non: quarantine"
         table.add_row(
-            licence.tab.value,
+            licence.tab.value if licence.tab else "—",
             plain(licence.licence_ref),
-            format_number(licence.number),
+            format_number(licence.number or ""),
             keep,
         )
     return table
@@ -225,53 +170,48 @@ def _plan_table(confirmation: Confirmation) -> Table:
 
 def run(args: argparse.Namespace) -> int:
     """`myopenip dissociate`, once its arguments are parsed; returns the exit code."""
-    os.umask(0o077)  # whatever the bot writes (traces, results, state) is its owner's only
-    out = Console(soft_wrap=True)
-    err = Console(stderr=True)
-    stop = StopSignal()
-    with stop.installed():  # from the start: a signal at any moment stops at a safe point
-        return _run(args, out, err, stop)
+    return startup.run(_run, args)
 
 
-def _run(args: argparse.Namespace, out: Console, err: Console, stop: StopSignal) -> int:
+def _run(command: startup.Command) -> int:
+    from myopenip_bot.dissociation.observer import always_yes
+    from myopenip_bot.dissociation.results import failure_result
+    from myopenip_bot.dissociation.run import run_dissociation  # imports Playwright
+
+    args, err = command.args, command.err
     request: DissociationRequest | None = None
     try:
         request = build_request(args)
-        overrides = {"headless": False} if args.headed else {}
-        settings = load_settings(**overrides)
-        configure_logging(settings.log_format, settings.log_level)
-        settings.require_credentials()
-        settings.prepare_folders()
-        forget_password_environment()  # read: no child needs it, no one may read it
-        if not (request.dry_run or args.yes or sys.stdin.isatty()):
-            raise UsageError("no terminal to confirm on: pass --yes to dissociate without asking")
-        confirm = TerminalConfirm(err, stop)
-
-        from myopenip_bot.hooks import always_yes
-        from myopenip_bot.run import run_dissociation  # imports Playwright: only when needed
-
-        stop.check()  # a signal during start-up
+        loaded = command.load(ask=None if request.dry_run else "to dissociate without asking")
+        confirm = always_yes if args.yes else TerminalConfirm(err, command.stop)
         result = run_dissociation(
-            settings, request, confirm=always_yes if args.yes else confirm, stop=stop
+            loaded.settings,
+            request,
+            selectors=loaded.selectors,
+            confirm=confirm,
+            stop=command.stop,
         )
     except BotError as exc:
-        result = exc.result or _result_of_failure(args, request, exc)
-        if exc.run_dir and result.trace_dir is None:
-            result.trace_dir = exc.run_dir
+        if exc.result is not None:
+            result = exc.result
+        elif request is not None:
+            result = failure_result(request, exc)
+        else:
+            result = _failure_before_request(args, exc)
         if not result.results:
             err.print(f"[red]Error ({error_kind(exc).value}):[/red] {safe(exc)}", soft_wrap=True)
             if result.trace_dir:
                 err.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)
-    _print(result, args.json, out)
-    return exit_code(result)
+    code = of_run(result)
+    text = json.dumps(_data(result, code), ensure_ascii=False, indent=2)
+    if result.trace_dir is not None and result.trace_dir.is_dir():
+        write_private(result.trace_dir / "result.json", text)  # beside the run's artifacts
+    _print(result, text, args.json, command.out)
+    return code
 
 
-def _result_of_failure(
-    args: argparse.Namespace, request: DissociationRequest | None, exc: BotError
-) -> RunResult:
-    """The result of a run that failed before it began (bad input, settings, browser)."""
-    if request is not None:
-        return failure_result(request, exc)
+def _failure_before_request(args: argparse.Namespace, exc: BotError) -> RunResult:
+    """The result of a run that failed on its own arguments."""
     return RunResult(
         service_ref=str(args.service).strip().upper(),
         keep_number=bool(args.keep_number),
@@ -283,11 +223,86 @@ def _result_of_failure(
     )
 
 
-def _print(result: RunResult, as_json: bool, out: Console) -> None:
+def _data(result: RunResult, code: int) -> dict[str, object]:
+    from myopenip_bot.dissociation.results import result_data
+
+    return result_data(result) | {"exit_code": code}
+
+
+def _print(result: RunResult, text: str, as_json: bool, out: Console) -> None:
     if as_json:
-        text = to_json(result)
         out.print_json(text) if out.is_terminal else print(text)
     elif result.results:
         print_summary(result, out)
     elif result.interrupted:
         out.print(f"Interrupted by {signal_name(result.interrupted)} before anything was done.")
+
+
+_LABELS = {
+    Outcome.DONE: ("dissociated", "green"),
+    Outcome.ALREADY_DONE: ("already without number", "cyan"),
+    Outcome.WOULD_DO: ("would be dissociated", "yellow"),
+    Outcome.REFUSED: ("refused", "red"),
+    Outcome.NOT_CONFIRMED: ("not confirmed", "yellow"),
+    Outcome.SKIPPED: ("not attempted", "yellow"),
+    Outcome.FAILED: ("failed", "red"),
+    Outcome.UNKNOWN: ("unknown: rerun to settle", "red"),
+}
+
+
+def print_summary(result: RunResult, console: Console) -> None:
+    """A table per licence, then the run's totals and where its artifacts are.
+
+    Made to read at 80 columns: the outcome is never cut, the reasons fold, and a
+    reason every skipped licence shares (the run's error) is said once, below.
+    """
+    mode = "dry run, nothing changed" if result.dry_run else "run"
+    keep = "Oui (kept)" if result.keep_number else "Non (quarantine)"
+    service = result.service
+    named = f" « {service.name} », client {service.client}" if service and service.client else ""
+    console.print(
+        f"[bold]Service {safe(result.service_ref)}{safe(named)}[/bold]: {mode}; "
+        f"« Conserver le numéro » = {keep}",
+        soft_wrap=True,
+        highlight=False,
+    )
+    table = Table(show_lines=False)
+    table.add_column("Licence", no_wrap=True)
+    table.add_column("Tab", no_wrap=True)
+    table.add_column("Number", no_wrap=True)
+    table.add_column("Outcome", no_wrap=True)
+    table.add_column("Why", overflow="fold", ratio=1)
+    for row in result.results:
+        assert row.outcome is not None
+        label, colour = _LABELS[row.outcome]
+        asked = row.target.label()
+        licence = row.licence_ref or asked
+        if row.licence_ref and asked not in (row.licence_ref, ""):
+            licence = f"{row.licence_ref} ({asked})" if row.target.number is None else asked
+        why = row.reason or ""
+        if row.outcome is Outcome.SKIPPED and result.error and result.error in why:
+            why = "not attempted: see the error below"
+        table.add_row(
+            plain(licence),
+            row.tab.value if row.tab else "—",
+            format_number(row.number) if row.number else "—",
+            f"[{colour}]{label}[/{colour}]",
+            plain(why),
+        )
+    console.print(table)
+    for message in result.status_messages:
+        console.print(plain(f"Portal: « {message} »"))
+    if result.error:
+        console.print(f"[red]Error: {safe(result.error)}[/red]", soft_wrap=True)
+    if result.interrupted:
+        console.print(
+            f"[yellow]Interrupted by {signal_name(result.interrupted)}: stopped at a safe point."
+            "[/yellow]"
+        )
+    if any(row.outcome is Outcome.UNKNOWN for row in result.results):
+        console.print(
+            "Run the same command again: it reads the portal and settles the licences "
+            "whose outcome is unknown (never clicking « Valider » for one already done)."
+        )
+    if result.trace_dir:
+        console.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)

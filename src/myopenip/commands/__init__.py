@@ -1,0 +1,1 @@
+"""One module per command of `myopenip`: its options (`add_arguments`) and `run(args)`."""

@@ -1,0 +1,169 @@
+"""Every exit code of `myopenip`, written once: the codes, their order of precedence, what
+each means per command, and the functions that give a run its code.
+
+The commands' `--help` epilogs and the tables of docs/ are made from `MEANINGS`
+(`python -m myopenip.exitcodes` prints the tables; a test checks that docs/ holds them).
+"""
+
+from __future__ import annotations
+
+import sys
+from enum import IntEnum
+
+from myopenip_bot.batch.report import outcome_of
+from myopenip_bot.batch.runner import BatchResult
+from myopenip_bot.models import ErrorKind, Outcome, RunResult
+from myopenip_bot.smoke.run import SmokeResult
+
+__all__ = [
+    "MEANINGS",
+    "PRECEDENCE",
+    "ExitCode",
+    "epilog",
+    "markdown",
+    "of_batch",
+    "of_run",
+    "of_smoke",
+]
+
+
+class ExitCode(IntEnum):
+    """What a command's exit status says; `INTERRUPTED` + the signal's number (130, 143)."""
+
+    OK = 0
+    REFUSED = 1  # a business refusal; for the smoke, a check failed (the portal drifted)
+    USAGE = 2  # bad arguments, settings or file; refused credentials
+    TECHNICAL = 3  # the portal or the browser failed, or an outcome is unknown: run again
+    NOT_CONFIRMED = 4  # a person answered no: nothing was changed
+    LOCKED = 5  # another run holds the batch journal's lock
+    INTERRUPTED = 128
+
+
+# When several apply, the first of these wins (after an interruption, which wins over all):
+# a run that changed the portal and then failed never says "nothing was changed".
+PRECEDENCE = (
+    ExitCode.TECHNICAL,
+    ExitCode.USAGE,
+    ExitCode.REFUSED,
+    ExitCode.NOT_CONFIRMED,
+    ExitCode.OK,
+)
+
+_SIGNALS = "130/143"
+MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
+    "dissociate": (
+        (_SIGNALS, "interrupted by SIGINT/SIGTERM: stopped at a safe point (rerun to settle)"),
+        (
+            "3",
+            "a technical failure (portal unreachable, HTTP 5xx, timeout), or an outcome "
+            "left unknown: rerun to settle it",
+        ),
+        ("2", "bad usage or settings (no browser, unusable folder), refused credentials"),
+        (
+            "1",
+            "a business refusal: unknown service or licence, number mismatch, service not "
+            "« Actif », the portal refused, the dialog did not list the plan",
+        ),
+        ("4", "answered no at the confirmation: nothing was changed"),
+        ("0", "every licence dissociated, already without a number, or (--dry-run) would be"),
+    ),
+    "batch": (
+        (_SIGNALS, "interrupted: stopped at a safe point; run the same command to resume"),
+        ("5", "another run holds the journal's lock"),
+        (
+            "3",
+            "some rows failed technically or are not settled yet: run the same command "
+            "again (the journal resumes; nothing is ever done twice)",
+        ),
+        ("2", "a bad file (every problem listed), bad settings, a refused login"),
+        ("1", "some rows refused (business: unknown licence, number mismatch, …)"),
+        ("4", "not confirmed at the prompt"),
+        ("0", "every row done or already done (dry run: would be done)"),
+    ),
+    "smoke": (
+        ("0", "every check passed (a check skipped with its reason is fine: a small account)"),
+        ("1", "a check failed: the portal drifted from selectors/ (the check names the key)"),
+        ("2", "usage or settings, or the portal refused the login"),
+        ("3", "the portal could not be reached"),
+    ),
+}
+
+
+def epilog(command: str) -> str:
+    """The `--help` epilog of `command`: its exit codes, in the order they apply."""
+    first = "" if command == "smoke" else " (the first that applies, in this order)"
+    lines = [f"exit codes{first}:"]
+    for code, meaning in MEANINGS[command]:
+        lines.append(f"  {code:<8} {meaning}")
+    return "\n".join(lines) + "\n"
+
+
+def markdown(command: str) -> str:
+    """The same as a Markdown table, for docs/."""
+    rows = [f"| `{code}` | {meaning} |" for code, meaning in MEANINGS[command]]
+    return "\n".join(["| exit | meaning |", "|---|---|", *rows])
+
+
+_BY_OUTCOME = {
+    Outcome.FAILED: ExitCode.TECHNICAL,
+    Outcome.UNKNOWN: ExitCode.TECHNICAL,
+    Outcome.REFUSED: ExitCode.REFUSED,
+    Outcome.NOT_CONFIRMED: ExitCode.NOT_CONFIRMED,
+}
+_BY_KIND = {
+    ErrorKind.TECHNICAL: ExitCode.TECHNICAL,
+    ErrorKind.USAGE: ExitCode.USAGE,
+    ErrorKind.AUTHENTICATION: ExitCode.USAGE,
+    ErrorKind.BUSINESS: ExitCode.REFUSED,
+}
+_BATCH_OK = frozenset({"done", "already_done", "would_do"})
+
+
+def _first(codes: set[ExitCode]) -> int:
+    return int(min(codes | {ExitCode.OK}, key=PRECEDENCE.index))
+
+
+def of_run(result: RunResult) -> int:
+    """A one-shot's code: the one behind `$?` and the JSON's `exit_code`."""
+    if result.interrupted:
+        return ExitCode.INTERRUPTED + result.interrupted
+    codes = {_BY_OUTCOME.get(row.outcome, ExitCode.OK) for row in result.results if row.outcome}
+    if result.error_kind is not None:
+        codes.add(_BY_KIND[result.error_kind])
+    return _first(codes)
+
+
+def of_batch(result: BatchResult) -> int:
+    """A batch's code, from every row of the file (see MEANINGS["batch"])."""
+    if result.interrupted:
+        return ExitCode.INTERRUPTED + result.interrupted
+    if result.error_kind in (ErrorKind.USAGE, ErrorKind.AUTHENTICATION):
+        # Not 3 for the rows it left: running again unchanged would only spend another of
+        # the account's login attempts. Fix the settings, then run the same command.
+        return ExitCode.USAGE
+    codes: set[ExitCode] = set()
+    for row in result.rows:
+        outcome = outcome_of(row, result)
+        if outcome == "refused":
+            codes.add(ExitCode.REFUSED)
+        elif outcome == "not_confirmed":
+            codes.add(ExitCode.NOT_CONFIRMED)
+        elif outcome not in _BATCH_OK:
+            codes.add(ExitCode.TECHNICAL)  # failed, unknown, or never reached: resume
+    if result.error_kind is ErrorKind.TECHNICAL:
+        codes.add(ExitCode.TECHNICAL)
+    return _first(codes)
+
+
+def of_smoke(result: SmokeResult) -> int:
+    """The smoke's code (see MEANINGS["smoke"])."""
+    if result.unreachable is not None:
+        return ExitCode.TECHNICAL
+    if result.refused is not None:
+        return ExitCode.USAGE
+    return ExitCode.OK if result.passed else ExitCode.REFUSED
+
+
+if __name__ == "__main__":
+    for name in MEANINGS:
+        sys.stdout.write(f"`myopenip {name}`:\n\n{markdown(name)}\n\n")

@@ -1,0 +1,71 @@
+"""The one start-up sequence of every command that drives the portal.
+
+run(body, args)     private files (umask 077), two consoles, SIGINT/SIGTERM routed to
+                    a StopSignal from the very start, Ctrl-C before that a clean exit
+Command.load(...)   settings (MYOPENIP_* and .env, `--headed`), logging, credentials,
+                    private folders, the password out of the process environment, the
+                    selectors, and the check that a person can be asked when needed
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rich.console import Console
+
+from myopenip_bot.config.logs import configure_logging
+from myopenip_bot.config.selectors import Selectors, load_selectors
+from myopenip_bot.config.settings import Settings, forget_password_environment, load_settings
+from myopenip_bot.errors import UsageError
+from myopenip_bot.interrupts import StopSignal
+
+__all__ = ["Command", "Loaded", "run"]
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """What a command works with once started."""
+
+    settings: Settings
+    selectors: Selectors
+
+
+class Command:
+    """One run of a command: its arguments, its consoles and its stop signal."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.out = Console(soft_wrap=True)  # results: the summary table, or JSON
+        self.err = Console(stderr=True)  # people: progress, prompts, errors
+        self.stop = StopSignal()
+
+    def load(self, *, ask: str | None = None) -> Loaded:
+        """Read and check everything the command needs before any browser starts.
+
+        `ask` says what a person will be asked to confirm ("to dissociate without
+        asking"): without a terminal to ask on, the command is refused (UsageError)
+        unless `--yes` was given. Raises SettingsError / UsageError naming the culprit.
+        """
+        overrides = {"headless": False} if getattr(self.args, "headed", False) else {}
+        settings = load_settings(**overrides)
+        configure_logging(settings.log_format, settings.log_level)
+        settings.require_credentials()
+        settings.prepare_folders()
+        selectors = load_selectors(settings.selectors_file)
+        forget_password_environment()  # read: no child needs it, no one may read it
+        if ask is not None and not (getattr(self.args, "yes", False) or sys.stdin.isatty()):
+            raise UsageError(f"no terminal to confirm on: pass --yes {ask}")
+        self.stop.check()  # a signal during start-up
+        return Loaded(settings, selectors)
+
+
+def run(body: Callable[[Command], int], args: argparse.Namespace) -> int:
+    """Run a command's `body` with what every command shares; returns its exit code."""
+    os.umask(0o077)  # whatever the bot writes (traces, results, state) is its owner's only
+    command = Command(args)
+    with command.stop.installed():  # from the start: a signal stops at a safe point
+        return body(command)

@@ -1,0 +1,65 @@
+"""The terminal: data shown as data, and the one question the bot ever asks.
+
+The portal's texts and the files' contents reach the screen inside rich tables and
+messages, where `[bold red]…[/]` would be styling and `[link=…]` a link. Everything that
+is not the bot's own wording goes through `plain` (a rich Text, never parsed as markup)
+or `safe` (escaped, to sit inside the bot's own markup); both make every character
+visible (`\\x1b`, `U+202E`) and shorten long texts (files keep them whole).
+"""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.markup import escape
+from rich.panel import Panel
+from rich.text import Text
+
+from myopenip_bot.interrupts import PromptInterrupted, StopSignal
+from myopenip_bot.text import shorten
+
+__all__ = ["PROMPT", "SCREEN_TEXT", "ask_to_valider", "plain", "safe"]
+
+# How much of one text the screen shows (files keep every text whole).
+SCREEN_TEXT = 300
+
+PROMPT = "[o/oui/y/yes = yes, n/non/no = no; Enter = no] "
+YES = frozenset({"o", "oui", "y", "yes"})
+NO = frozenset({"", "n", "non", "no"})
+
+
+def plain(value: object, width: int = SCREEN_TEXT, style: str = "") -> Text:
+    """`value` as a rich Text: shown as it is written, never as markup."""
+    return Text(shorten(str(value), width, newlines=True), style=style)
+
+
+def safe(value: object, width: int = SCREEN_TEXT) -> str:
+    """`value` escaped, to embed in the bot's own markup (`f"[red]{safe(x)}[/red]"`)."""
+    return escape(shorten(str(value), width, newlines=True))
+
+
+def ask_to_valider(
+    console: Console, stop: StopSignal, count: int, warnings: tuple[str, ...]
+) -> bool:
+    """Show the portal's warnings whole, then ask once whether to click « Valider ».
+
+    Enter, n/non/no, Ctrl-D, Ctrl-C (or any signal) mean no; o/oui/y/yes mean yes.
+    """
+    paragraphs = [plain(text, width=4_000) for text in warnings]
+    warning = Text("\n\n").join(paragraphs) if paragraphs else Text("(the dialog shows no warning)")
+    console.print(Panel(warning, title="The portal's warning", expand=False))
+    these = "this number" if count == 1 else f"these {count} numbers"
+    console.print(f"Click « Valider » for {these}? This cannot be undone.", highlight=False)
+    answer = _ask(console, stop, PROMPT)
+    while answer is not None and answer not in YES | NO:
+        answer = _ask(console, stop, f"Please answer: {PROMPT}")
+    return answer in YES
+
+
+def _ask(console: Console, stop: StopSignal, question: str) -> str | None:
+    """The answer, lower-cased; None when the person hung up (Ctrl-D, Ctrl-C, a signal)."""
+    try:
+        with stop.prompting():
+            return console.input(escape(question)).strip().lower()
+    except (EOFError, KeyboardInterrupt, PromptInterrupted):
+        console.print()
+        return None

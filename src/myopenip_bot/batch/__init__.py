@@ -1,0 +1,1 @@
+"""Batches: the file, the journal, the workers, the report."""

@@ -1,0 +1,1 @@
+"""What the bot is told: settings (MYOPENIP_*), the portal's selectors, logging."""

@@ -1,0 +1,1 @@
+"""The dissociation: plan, confirm, submit, verify, chained by the runner."""

@@ -1,0 +1,37 @@
+"""What a run tells whoever watches it: a no-op base class to override what you need.
+
+The runner reports, in order, each licence planned, each batch about to be submitted
+(before « Valider »: a journal writes and syncs it there), and each group of outcomes as
+soon as they are known. An observer only records; it never changes the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from myopenip_bot.models import Confirmation, LicenceTask
+
+__all__ = ["Confirm", "Observer", "always_yes"]
+
+#: Asked once per run, before the first « Valider », with the whole plan: True to go on.
+Confirm = Callable[[Confirmation], bool]
+
+
+def always_yes(confirmation: Confirmation) -> bool:
+    """The confirmation of `--yes` runs and of callers that confirmed beforehand."""
+    return True
+
+
+class Observer:
+    """Told what a run does, as it does it; every method does nothing unless overridden."""
+
+    def planned(self, task: LicenceTask) -> None:
+        """A licence was found with a number: it is planned (not yet confirmed)."""
+
+    def submitting(self, tasks: Sequence[LicenceTask], screenshot: Path | None) -> None:
+        """« Valider » is about to be clicked for `tasks` (their `submissions` count it).
+        Whatever must be on disk before the click must be when this returns."""
+
+    def settled(self, tasks: Sequence[LicenceTask]) -> None:
+        """These licences have their outcomes (told as soon as they are known)."""

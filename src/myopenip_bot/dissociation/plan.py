@@ -1,0 +1,116 @@
+"""The plan: which licence each task means, its tab and its number, before anything changes.
+
+A task is found by ref or by number in Utilisateurs, then Groupements (the guide's
+order), and must match exactly one row: the portal's filters match substrings. What a
+row means for a task is a rule (rules.found); this module only reads the listings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import structlog
+
+from myopenip_bot.dissociation.rules import TAB_ORDER, common_prefix, found
+from myopenip_bot.errors import LicenceNotFoundError
+from myopenip_bot.models import LicenceTask, Outcome, Tab, Target, format_number
+from myopenip_bot.pages import LicenceRow
+from myopenip_bot.portal.listings import Listings
+
+__all__ = ["Planner"]
+
+log = structlog.get_logger(__name__)
+
+
+class Planner:
+    """Finds each task's licence on the portal; returns the tasks, some of them settled."""
+
+    def __init__(self, listings: Listings) -> None:
+        self.listings = listings
+
+    def plan(self, tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
+        """Every task without an outcome, looked up; several refs from one listing.
+
+        Two or more licences given by ref are looked up in each tab's listing for the
+        common prefix of their refs (one search, its pages), in the guide's tab order; a
+        ref found in neither listing is refused. A licence given only by number, or a
+        single ref, is searched on its own.
+        """
+        by_ref = [t for t in tasks if t.outcome is None and t.target.licence_ref]
+        if len(by_ref) < 2:
+            return [self._plan_one(task) if task.outcome is None else task for task in tasks]
+        rows = self._list({(t.target.licence_ref or "").upper() for t in by_ref})
+        planned = []
+        for task in tasks:
+            ref = (task.target.licence_ref or "").upper()
+            if task.outcome is not None:
+                planned.append(task)
+            elif not ref:
+                planned.append(self._plan_one(task))
+            elif ref in rows:
+                planned.append(self._found(task, *rows[ref]))
+            else:
+                planned.append(
+                    task.settle(
+                        Outcome.REFUSED,
+                        f"no licence {ref} in the service {self.listings.service_ref} "
+                        "(searched Utilisateurs and Groupements)",
+                    )
+                )
+        return planned
+
+    def _list(self, refs: set[str]) -> dict[str, tuple[Tab, LicenceRow]]:
+        """Each of `refs` found in the listings of their common prefix, by ref."""
+        left = set(refs)
+        rows: dict[str, tuple[Tab, LicenceRow]] = {}
+        for tab in TAB_ORDER:
+            if not left:
+                break
+            prefix = common_prefix(left)
+            listed = self.listings.step(
+                f"listing the licences {prefix}… in {tab.value}",
+                lambda tab=tab, prefix=prefix: self.listings.rows_matching(tab, prefix),  # type: ignore[misc]
+            )
+            for row in listed:
+                ref = row.ref.upper()
+                if ref in left:
+                    rows[ref] = (tab, row)
+                    left.discard(ref)
+        return rows
+
+    def _plan_one(self, task: LicenceTask) -> LicenceTask:
+        try:
+            tab, row = self.listings.step(
+                f"finding {task.target.label()}", lambda: self._find(task.target)
+            )
+        except LicenceNotFoundError as refusal:
+            return task.settle(Outcome.REFUSED, str(refusal))
+        return self._found(task, tab, row)
+
+    def _found(self, task: LicenceTask, tab: Tab, row: LicenceRow) -> LicenceTask:
+        task = found(task, tab, row)
+        if task.outcome is None:
+            log.info("licence_planned", licence=row.ref, number=row.number, tab=tab.value)
+        return task
+
+    def _find(self, target: Target) -> tuple[Tab, LicenceRow]:
+        ref, number = target.licence_ref, target.number
+        search_number = None if ref else number  # a ref is enough to find it
+        service = self.listings.service_ref
+        for tab in TAB_ORDER:
+            matches = self.listings.find_rows(tab, ref=ref, number=search_number)
+            if len(matches) > 1:
+                refs = ", ".join(row.ref for row in matches)
+                raise LicenceNotFoundError(
+                    f"{len(matches)} licences of {service} match "
+                    f"{target.label()} in {tab.value} ({refs}): refused"
+                )
+            if matches:
+                return tab, matches[0]
+        if ref:
+            what = f"licence {ref}"
+        else:  # after a dissociation a number belongs to no licence: say so
+            what = f"licence with the number {format_number(number or '')} (already dissociated?)"
+        raise LicenceNotFoundError(
+            f"no {what} in the service {service} (searched Utilisateurs and Groupements)"
+        )

@@ -1,0 +1,258 @@
+"""The dissociation's rules, as functions over plain data: no browser, no portal.
+
+Each takes licence tasks (models.LicenceTask) and what the portal showed, and returns new
+tasks: which request is refused before anything is clicked, what a listed row means for
+a task, whether a dialog is the plan, and what the portal's answer to « Valider » and a
+fresh read mean for each licence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+
+from myopenip_bot.config.selectors import Texts
+from myopenip_bot.models import LicenceTask, Outcome, Tab, format_number
+from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
+
+__all__ = [
+    "MAX_SUBMISSIONS",
+    "TAB_ORDER",
+    "DialogShows",
+    "all_or_nothing",
+    "common_prefix",
+    "found",
+    "read_back_problems",
+    "refuse_repeated",
+    "refuse_same_licence",
+    "settle_after_valider",
+    "settle_unread",
+    "stopped",
+]
+
+# Tabs in the order the guide searches them.
+TAB_ORDER = (Tab.UTILISATEURS, Tab.GROUPEMENTS)
+# « Valider » clicks for one licence, over all runs, each after a fresh read showing it
+# still has its number.
+MAX_SUBMISSIONS = 2
+
+
+def refuse_repeated(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
+    """The same ref, or the same number, asked twice: every such entry is refused."""
+    result = list(tasks)
+    for key in ("licence_ref", "number"):
+        seen: dict[str, list[int]] = {}
+        for position, task in enumerate(result):
+            value = getattr(task.target, key)
+            if value:
+                seen.setdefault(value.upper(), []).append(position)
+        for value, positions in seen.items():
+            if len(positions) > 1:
+                for position in positions:
+                    if result[position].outcome is None:
+                        result[position] = result[position].settle(
+                            Outcome.REFUSED,
+                            f"{value} is given {len(positions)} times: refused as a duplicate",
+                        )
+    return result
+
+
+def found(task: LicenceTask, tab: Tab, row: LicenceRow) -> LicenceTask:
+    """What the row the portal lists for `task` means: planned, already done (no number),
+    done by an earlier run's « Valider », failed (clicked twice already), or refused (the
+    number given is not the licence's)."""
+    task = replace(
+        task,
+        licence_ref=row.ref,
+        tab=tab,
+        number=row.number,
+        type=row.type,
+        user=row.user,
+        site=row.site,
+    )
+    if row.number is None and task.submissions:
+        return task.settle(
+            Outcome.DONE, f"{row.ref} has no number any more: the earlier « Valider » took effect"
+        )
+    if row.number is None:
+        return task.settle(Outcome.ALREADY_DONE, f"{row.ref} has no number: nothing to do")
+    if task.submissions >= MAX_SUBMISSIONS:
+        return task.settle(
+            Outcome.FAILED,
+            f"« Valider » was clicked {task.submissions} times for {row.ref} and the portal "
+            f"still shows {format_number(row.number)}: left for a person to check",
+        )
+    if task.target.number is not None and task.target.number != row.number:
+        return task.settle(
+            Outcome.REFUSED,
+            f"{row.ref}'s number is {format_number(row.number)}, "
+            f"not {format_number(task.target.number)}: refused",
+        )
+    return task
+
+
+def refuse_same_licence(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
+    """Two entries that turned out to be one licence (a ref and its number): both refused."""
+    result = list(tasks)
+    by_ref: dict[str, list[int]] = {}
+    for position, task in enumerate(result):
+        if task.licence_ref is not None and task.outcome in (None, Outcome.ALREADY_DONE):
+            by_ref.setdefault(task.licence_ref, []).append(position)
+    for ref, positions in by_ref.items():
+        if len(positions) > 1:
+            given = " and ".join(result[p].target.label() for p in positions)
+            for position in positions:
+                result[position] = result[position].settle(
+                    Outcome.REFUSED, f"{given} are the same licence {ref}: duplicate"
+                )
+    return result
+
+
+def all_or_nothing(tasks: Sequence[LicenceTask]) -> tuple[list[LicenceTask], str | None]:
+    """A person's request is done whole or not at all: when one was refused, every planned
+    one is skipped; returns the tasks and the run-level message naming each refusal."""
+    refused = [task for task in tasks if task.outcome is Outcome.REFUSED]
+    if not refused:
+        return list(tasks), None
+    names = ", ".join(task.target.label() for task in refused)
+    message = (
+        f"{len(refused)} of {len(tasks)} licence(s) refused when planning ({names}): "
+        "nothing was done (--skip-refused acts on the others)"
+    )
+    skipped = [
+        task.settle(Outcome.SKIPPED, f"not attempted: {message}") if task.outcome is None else task
+        for task in tasks
+    ]
+    return skipped, message
+
+
+@dataclass(frozen=True)
+class DialogShows:
+    """What the dissociation dialog lists, as read from the screen."""
+
+    pairs: tuple[tuple[str, str], ...]  # (licence ref, ten digits) under « Numéros à dissocier »
+    without_number: tuple[str, ...]  # refs listed under « Licences sans numéro »
+    keep_selects: int  # « Conserver le numéro … » choices
+    kept: dict[str, str]  # number -> the option its choice shows ("Oui" / "Non"), if read
+
+
+def read_back_problems(
+    batch: Sequence[LicenceTask], shows: DialogShows, texts: Texts, *, check_keep: bool
+) -> list[str]:
+    """Why the dialog is not exactly the plan for `batch` (empty: it is)."""
+    expected = {(task.licence_ref or "", task.number or "") for task in batch}
+    problems: list[str] = []
+    if set(shows.pairs) != expected or len(shows.pairs) != len(expected):
+        problems.append(f"it lists {pairs_text(shows.pairs)}")
+    if shows.without_number:
+        listed = ", ".join(shows.without_number)
+        problems.append(f"it lists {listed} under {texts.without_number!r}")
+    if not problems and shows.keep_selects != len(expected):
+        problems.append(f"it has {shows.keep_selects} 'Conserver le numéro' choices")
+    if not problems and check_keep:
+        for task in batch:
+            wanted = texts.keep_yes if task.keep else texts.keep_no
+            shown = shows.kept.get(task.number or "", "")
+            if shown != wanted:
+                problems.append(
+                    f"'Conserver le numéro {format_number(task.number or '')}' shows {shown!r}"
+                )
+    return problems
+
+
+def settle_after_valider(
+    batch: Sequence[LicenceTask], answer: SubmitAnswer, now: dict[str, LicenceRow]
+) -> tuple[list[LicenceTask], list[LicenceTask]]:
+    """Each licence's outcome from the portal's answer and a fresh read of it (`now`, by
+    ref); returns (settled, to submit once more)."""
+    settled: list[LicenceTask] = []
+    again: list[LicenceTask] = []
+    for task in batch:
+        row = now.get(task.licence_ref or "")
+        if row is not None and row.number is None:
+            settled.append(task.settle(Outcome.DONE, _done_reason(answer)))
+        elif row is None:
+            why = answer.problem or answer.status
+            settled.append(task.settle(Outcome.FAILED, f"not found when verifying ({why})"))
+        elif answer.kind is AnswerKind.REFUSED:
+            settled.append(task.settle(Outcome.REFUSED, refused_reason(answer)))
+        elif (
+            answer.kind is AnswerKind.LOST
+            and task.submissions < MAX_SUBMISSIONS
+            and row.number == task.number
+        ):
+            # The answer was lost and the fresh read shows that nothing was done (an
+            # expired session, a 5xx before the portal acted): submit once more.
+            again.append(task)
+        else:
+            times = "once" if task.submissions == 1 else f"{task.submissions} times"
+            settled.append(
+                task.settle(
+                    Outcome.FAILED,
+                    f"the portal still shows {format_number(row.number or '')} after Valider"
+                    f" was clicked {times} ({answer.problem or answer.status})",
+                )
+            )
+    return settled, again
+
+
+def settle_unread(
+    batch: Sequence[LicenceTask], answer: SubmitAnswer, why: str
+) -> list[LicenceTask]:
+    """A batch whose verification will not run (the run is stopping): `why` says so."""
+    settled = []
+    for task in batch:
+        if answer.kind is AnswerKind.CONFIRMED:
+            reason = f"the portal said « {answer.status} »; not re-read: {why}"
+            settled.append(task.settle(Outcome.DONE, reason))
+        elif answer.kind is AnswerKind.REFUSED:
+            settled.append(task.settle(Outcome.REFUSED, refused_reason(answer)))
+        else:
+            settled.append(
+                task.settle(
+                    Outcome.UNKNOWN,
+                    f"Valider was clicked and its answer was lost ({answer.problem}); {why}: "
+                    "rerun to settle",
+                )
+            )
+    return settled
+
+
+def stopped(task: LicenceTask, error: str) -> LicenceTask:
+    """A task the run stopped before settling: unknown once « Valider » was clicked for
+    it (a rerun reads the portal), else not attempted."""
+    if task.outcome is not None:
+        return task
+    if task.submissions:
+        return task.settle(
+            Outcome.UNKNOWN,
+            f"Valider was clicked but the outcome was not read ({error}): rerun to settle",
+        )
+    return task.settle(Outcome.SKIPPED, f"not attempted: {error}")
+
+
+def refused_reason(answer: SubmitAnswer) -> str:
+    return f"the portal refused it: « {answer.problem} »"
+
+
+def common_prefix(texts: Iterable[str]) -> str:
+    """The longest text every one of `texts` starts with: a filter that shows them all."""
+    given = list(texts)
+    first, last = min(given, default=""), max(given, default="")
+    size = 0
+    while size < min(len(first), len(last)) and first[size] == last[size]:
+        size += 1
+    return first[:size]
+
+
+def pairs_text(pairs: Iterable[tuple[str, str]]) -> str:
+    """ "[FPC367128 02 31 45 67 89, …]" for messages."""
+    return "[" + ", ".join(f"{ref} {format_number(number)}" for ref, number in sorted(pairs)) + "]"
+
+
+def _done_reason(answer: SubmitAnswer) -> str | None:
+    if answer.kind is AnswerKind.CONFIRMED:
+        return None
+    if answer.kind is AnswerKind.REFUSED:
+        return f"the portal answered « {answer.problem} », yet the number is gone"
+    return f"verified after: {answer.problem}"

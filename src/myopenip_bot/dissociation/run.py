@@ -1,0 +1,71 @@
+"""One dissociation request end to end: a browser session, the portal, the runner."""
+
+from __future__ import annotations
+
+import structlog
+from playwright.sync_api import Browser
+
+from myopenip_bot.browser.session import BotSession
+from myopenip_bot.config.selectors import Selectors, load_selectors
+from myopenip_bot.config.settings import Settings
+from myopenip_bot.dissociation.observer import Confirm, Observer, always_yes
+from myopenip_bot.dissociation.results import failure_result
+from myopenip_bot.dissociation.runner import Runner
+from myopenip_bot.errors import BotError
+from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.models import DissociationRequest, RunResult
+
+__all__ = ["run_dissociation"]
+
+log = structlog.get_logger(__name__)
+
+
+def run_dissociation(
+    settings: Settings,
+    request: DissociationRequest,
+    *,
+    selectors: Selectors | None = None,
+    confirm: Confirm = always_yes,
+    observer: Observer | None = None,
+    browser: Browser | None = None,
+    stop: StopSignal | None = None,
+) -> RunResult:
+    """Plan, confirm, act and verify `request` on the portal; keep the run's artifacts.
+
+    Returns the result, its `trace_dir` the run folder. Run-level failures (and
+    interruptions, when `stop` is installed for signals) raise a BotError whose `result`
+    holds every licence's outcome and `run_dir` the run folder, once the trace is
+    redacted and the browser closed.
+    """
+    selectors = selectors or load_selectors(settings.selectors_file)
+    label = f"dissociate-{request.service_ref}" + ("-dry-run" if request.dry_run else "")
+    session = BotSession(settings, label=label, browser=browser)
+    try:
+        with session:
+            runner = Runner(
+                session.portal(selectors, stop),
+                observer=observer,
+                confirm=confirm,
+                screenshot=session.screenshot,
+            )
+            try:
+                result = runner.run(request)
+            except BotError:
+                session.failed = True
+                raise
+            session.failed = bool(result.error) or any(
+                task.outcome not in _CLEAN for task in result.results
+            )
+    except BotError as exc:
+        exc.run_dir = session.kept_dir
+        if exc.result is None:  # it failed before the runner began (the browser, say)
+            exc.result = failure_result(request, exc)
+        exc.result.trace_dir = session.kept_dir
+        log.error("run_failed", error=str(exc), error_type=type(exc).__name__)
+        raise
+    result.trace_dir = session.kept_dir
+    return result
+
+
+# Outcomes after which a run's trace is not kept with MYOPENIP_TRACE=retain-on-failure.
+_CLEAN = frozenset({"done", "already_done", "would_do", "skipped"})

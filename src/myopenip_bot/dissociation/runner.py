@@ -1,0 +1,322 @@
+"""The dissociation workflow: plan every licence, confirm once, act per dialog, verify.
+
+    run(request)
+    ├── plan     find the service (exactly one exact ref, MetaCentrex, « Actif »), then
+    │            each licence (plan.Planner); refuse duplicates, unknown licences and
+    │            number mismatches; all or nothing unless `request.skip_refused`
+    ├── confirm  once, before the first « Valider », for the whole plan (every tab, every
+    │            number, keep or release), with the first dialog's own warning paragraphs
+    ├── act      per tab and results page (submit.Submitter): tick, Actions >
+    │            « Dissocier vos numéros », « Conserver le numéro » per number, read the
+    │            dialog back, screenshot, « Valider » once (dry run: Annuler instead)
+    └── verify   the refreshed results, or one search, read the licences back (verify.py)
+
+Data flows one way: the runner asks the planner for a plan, the submitter for a dialog
+and then an answer, the verifier for outcomes; each returns new licence tasks, which the
+runner records (and tells its observer). « Valider » is never part of a redone step: a
+refusal is final, and only a lost answer, after a fresh read shows the number unchanged,
+sends it once more.
+
+A signal (interrupts.StopSignal) stops the run at the next safe point: between steps,
+before « Valider », or right after its answer has been read — never in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from functools import partial
+from pathlib import Path
+
+import structlog
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+
+from myopenip_bot.dissociation import rules
+from myopenip_bot.dissociation.observer import Confirm, Observer, always_yes
+from myopenip_bot.dissociation.plan import Planner
+from myopenip_bot.dissociation.submit import Prepared, Submitter
+from myopenip_bot.dissociation.verify import Verifier
+from myopenip_bot.errors import (
+    BotError,
+    Interrupted,
+    ReadBackMismatchError,
+    TechnicalError,
+    error_kind,
+    first_line,
+)
+from myopenip_bot.models import (
+    Confirmation,
+    DissociationRequest,
+    LicenceTask,
+    Outcome,
+    RunResult,
+    Tab,
+)
+from myopenip_bot.portal.listings import Listings
+from myopenip_bot.portal.portal import Portal
+
+__all__ = ["Runner", "Screenshot"]
+
+log = structlog.get_logger(__name__)
+
+#: Keeps a screenshot of the page, e.g. "dialog-before-valider"; says where it went.
+Screenshot = Callable[[Page, str], "Path | None"]
+
+
+def _no_screenshot(page: Page, name: str) -> Path | None:
+    return None
+
+
+class Runner:
+    """Drives the portal through one `DissociationRequest` at a time; see the module docstring.
+
+    `run` returns a RunResult in which every requested licence has an outcome: done,
+    already done, would do (dry run), refused (why), not confirmed, not attempted
+    (skipped: why), failed (why) or unknown (« Valider » clicked, answer never read). A
+    licence refused when planning never raises: the run records it and, unless the
+    request says `skip_refused`, does nothing else. `RunResult.warnings` holds the
+    dialog's warning paragraphs, `status_messages` the portal's "Numéro(s) dissocié(s) : N".
+
+    Run-level failures raise, with `error.result` holding the RunResult so far (with
+    `error_kind` set): AuthenticationError (login refused: never retried),
+    ServiceNotFoundError / ServiceNotActiveError, ReadBackMismatchError (a dialog was not
+    the plan and was cancelled; with `skip_refused` its licences are refused alone and the
+    run goes on), TechnicalError (5xx, timeouts, network, a session that keeps expiring,
+    a screen no page object could read), Interrupted (a signal; `result.interrupted`).
+
+    Screenshots are named "dialog-before-valider", "verification" and, in a dry run,
+    "dialog-dry-run"; `confirm` is asked once per run, never in a dry run.
+    """
+
+    def __init__(
+        self,
+        portal: Portal,
+        *,
+        observer: Observer | None = None,
+        confirm: Confirm = always_yes,
+        screenshot: Screenshot = _no_screenshot,
+    ) -> None:
+        self.portal = portal
+        self.observer = observer if observer is not None else Observer()
+        self.confirm = confirm
+        self.screenshot = screenshot
+        self.listings = Listings(portal)
+        self.planner = Planner(self.listings)
+        self.submitter = Submitter(self.listings, portal.selectors)
+        self.verifier = Verifier(self.listings)
+
+    @property
+    def page(self) -> Page:
+        """The page the run is on (the portal may move to a new one: RENEW_PAGE_EVERY)."""
+        return self.portal.page
+
+    # -- the run ----------------------------------------------------------------------
+
+    def run(self, request: DissociationRequest) -> RunResult:
+        """Plan, confirm, act, verify; see the class docstring for what raises."""
+        self.portal.start_run()
+        self.listings.start(request.service_ref)
+        record = _Record(
+            [
+                LicenceTask(
+                    index=index,
+                    target=target,
+                    keep=request.keep_number if target.keep is None else target.keep,
+                    submissions=target.submitted,
+                )
+                for index, target in enumerate(request.targets)
+            ],
+            self.observer,
+        )
+        result = RunResult(
+            service_ref=request.service_ref,
+            keep_number=request.keep_number,
+            dry_run=request.dry_run,
+        )
+        log.info(
+            "run_started",
+            service=request.service_ref,
+            targets=len(request.targets),
+            keep_number=request.keep_number,
+            dry_run=request.dry_run,
+        )
+        try:
+            record.update(rules.refuse_repeated(record.tasks))
+            self.portal.step("opening the portal", self.portal.open_portal)
+            self.listings.step(
+                f"finding the service {request.service_ref}", self.listings.open_service
+            )
+            result.service = self.listings.service
+            record.update(self.planner.plan(record.tasks))
+            record.update(rules.refuse_same_licence(record.tasks))
+            for task in record.tasks:
+                if task.planned:
+                    self.observer.planned(task)
+            if not request.skip_refused:
+                tasks, result.error = rules.all_or_nothing(record.tasks)
+                record.update(tasks)
+            self._act(request, record, result)
+        except PlaywrightError as error:  # a browser failure no page object anticipated
+            stop = TechnicalError(f"{self.portal.current_step}: {first_line(error)}")
+            self._stop(record, result, stop)
+            raise stop from None
+        except BotError as error:
+            self._stop(record, result, error)
+            raise
+        except Exception as error:  # a screen no page object could read: never a traceback
+            log.exception("unexpected_error", step=self.portal.current_step)
+            stop = TechnicalError(
+                f"{self.portal.current_step}: unexpected {type(error).__name__}: "
+                f"{first_line(error)}"
+            )
+            self._stop(record, result, stop)
+            raise stop from None
+        finally:
+            result.service = result.service or self.listings.service
+        result.results = record.tasks
+        log.info("run_finished", service=request.service_ref, counts=result.counts)
+        return result
+
+    def _stop(self, record: _Record, result: RunResult, error: BotError) -> None:
+        """Record a run-level failure: every licence gets an outcome; the error the result."""
+        record.update([rules.stopped(task, str(error)) for task in record.tasks])
+        result.results = record.tasks
+        result.error = str(error)
+        result.error_kind = error_kind(error)
+        result.error_type = type(error).__name__
+        if isinstance(error, Interrupted):
+            result.interrupted = error.signum
+        error.result = result
+        log.error("run_stopped", error=str(error), error_type=type(error).__name__)
+
+    # -- act --------------------------------------------------------------------------
+
+    def _act(self, request: DissociationRequest, record: _Record, result: RunResult) -> None:
+        confirmed = False
+        for tab in rules.TAB_ORDER:
+            todo = [task for task in record.tasks if task.planned and task.tab is tab]
+            while todo:
+                prepared = self.listings.step(
+                    f"preparing the dissociation in {tab.value}",
+                    partial(self.submitter.prepare, tab, todo),
+                )
+                record.update(prepared.settled)
+                if prepared.mismatch is not None and not request.skip_refused:
+                    raise ReadBackMismatchError(prepared.mismatch)
+                in_dialog = {task.index for task in prepared.batch}
+                todo = [
+                    task
+                    for task in record.current(todo)
+                    if task.outcome is None and task.index not in in_dialog
+                ]
+                if prepared.dialog is None:
+                    continue
+                result.warnings.extend(w for w in prepared.warnings if w not in result.warnings)
+                if request.dry_run:
+                    self.screenshot(self.page, "dialog-dry-run")
+                    self.submitter.cancel(prepared.dialog)
+                    would = "dry run: the dialog listed it; Annuler"
+                    record.update(t.settle(Outcome.WOULD_DO, would) for t in prepared.batch)
+                    continue
+                shot = self.screenshot(self.page, "dialog-before-valider")
+                if not confirmed:
+                    if not self._confirm(record, prepared):
+                        return
+                    confirmed = True
+                self.portal.stop.check()  # the last safe point before « Valider »
+                todo += self._submit(tab, prepared, shot, record, result)
+
+    def _confirm(self, record: _Record, prepared: Prepared) -> bool:
+        """Ask once for the whole plan; on no, Annuler and settle every licence not confirmed."""
+        assert self.listings.service is not None
+        assert prepared.dialog is not None
+        waiting = sorted(
+            (task for task in record.tasks if task.planned),
+            key=lambda task: (rules.TAB_ORDER.index(task.tab or Tab.UTILISATEURS), task.index),
+        )
+        confirmation = Confirmation(
+            service=self.listings.service, licences=tuple(waiting), warnings=prepared.warnings
+        )
+        refs = [task.licence_ref for task in waiting]
+        if self.confirm(confirmation):
+            log.info("dissociation_confirmed", licences=refs)
+            return True
+        log.info("dissociation_not_confirmed", licences=refs)
+        self.submitter.cancel(prepared.dialog)
+        no = "not confirmed: Annuler clicked, nothing changed"
+        record.update(task.settle(Outcome.NOT_CONFIRMED, no) for task in waiting)
+        return False
+
+    def _submit(
+        self,
+        tab: Tab,
+        prepared: Prepared,
+        shot: Path | None,
+        record: _Record,
+        result: RunResult,
+    ) -> list[LicenceTask]:
+        """Click « Valider » once, then verify. Returns the licences to submit once more."""
+        prepared = prepared.counted()
+        record.update(prepared.batch)
+        self.observer.submitting(prepared.batch, shot)
+        submitted = self.submitter.valider(prepared)
+        record.update(submitted.batch)
+        answer = submitted.answer
+        if answer.status is not None:
+            result.status_messages.append(answer.status)
+            self._check_count(answer.status, len(submitted.batch))
+        if self.portal.stop.requested:  # a safe point: the answer has been read
+            assert self.portal.stop.signum is not None
+            record.update(rules.settle_unread(submitted.batch, answer, "the run was interrupted"))
+            raise Interrupted(self.portal.stop.signum)
+        verified = self.verifier.verify(tab, submitted, prepared.results)
+        self.screenshot(self.page, "verification")
+        record.update(verified.settled)
+        for task in verified.again:
+            log.info("resubmitting", licence=task.licence_ref, why=answer.problem)
+        return list(verified.again)
+
+    def _check_count(self, status: str, expected: int) -> None:
+        match = self.portal.selectors.texts.status_dissociated.search(status)
+        if match is None or int(match["count"]) != expected:
+            log.warning("status_count_unexpected", status=status, expected=expected)
+
+
+class _Record:
+    """The run's licence tasks, by their place in the request: the latest of each, and
+    the observer told of each outcome as it is recorded."""
+
+    def __init__(self, tasks: Sequence[LicenceTask], observer: Observer) -> None:
+        self._tasks = list(tasks)
+        self._observer = observer
+
+    @property
+    def tasks(self) -> list[LicenceTask]:
+        return list(self._tasks)
+
+    def current(self, tasks: Iterable[LicenceTask]) -> list[LicenceTask]:
+        """The latest record of each of `tasks`."""
+        return [self._tasks[task.index] for task in tasks]
+
+    def update(self, tasks: Iterable[LicenceTask]) -> None:
+        """Keep these as the latest; tell the observer of those newly settled."""
+        settled = []
+        for task in tasks:
+            before = self._tasks[task.index]
+            if task == before:
+                continue
+            self._tasks[task.index] = task
+            if task.outcome is not None and (task.outcome, task.reason) != (
+                before.outcome,
+                before.reason,
+            ):
+                settled.append(task)
+                log.info(
+                    "licence_outcome",
+                    target=task.target.label(),
+                    licence=task.licence_ref,
+                    outcome=task.outcome.value,
+                    reason=task.reason,
+                )
+        if settled:
+            self._observer.settled(settled)

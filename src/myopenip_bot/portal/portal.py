@@ -1,0 +1,239 @@
+"""The portal as a run sees it: steps that survive an expired session or a failing portal,
+logins handed over from an untraced context, and the path to a service's settings.
+
+    Portal.step(name, action)   a step that reads or prepares (never « Valider »): logs in
+                                again when the login page shows; redoes it after a
+                                technical failure, under the one retry policy (retry.py)
+    Portal.log_in()             a login, on the page `login_page` gives (the browser
+                                session's untraced context); a refusal is never retried
+    Portal.find_service(ref)    Mes Services > Paramétrage / Monitoring > search: the
+                                service's row, whose « Paramétrer > » opens it
+
+The page itself is renewed every RENEW_PAGE_EVERY visits to a service (a new tab of the
+same context): Chromium's renderer keeps memory from each screen a tab has shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import TypeVar
+
+import structlog
+from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+
+from myopenip_bot.config.selectors import Selectors
+from myopenip_bot.config.settings import Settings
+from myopenip_bot.errors import (
+    ServiceNotFoundError,
+    SessionExpiredError,
+    TechnicalError,
+    first_line,
+)
+from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.models import ServiceInfo
+from myopenip_bot.pages import LoginPage, Navigation, ServicesPage, prepare_page
+from myopenip_bot.portal.retry import DEFAULT_POLICY, RetryPolicy
+
+__all__ = ["RENEW_PAGE_EVERY", "LoginPageFn", "Portal", "translated"]
+
+log = structlog.get_logger(__name__)
+
+T = TypeVar("T")
+
+# Logins per run (the first one and those after a session expired): beyond this, the
+# session keeps expiring and going on would only hammer the portal.
+MAX_LOGINS = 6
+# Visits to a service after which the next one starts in a new tab of the same browser
+# context (same login). Chromium's renderer keeps memory from each screen a tab has shown
+# through the portal's links (8-16 MiB per visit here): a 1,000-licence batch grew it by
+# half a GiB in one tab; a new tab every few visits keeps a batch's memory flat (it costs
+# one load of the portal's home page; a one-shot run never gets that far).
+RENEW_PAGE_EVERY = 4
+
+#: Gives the page to type the credentials on, for every login (the browser session
+#: yields a page of a separate, untraced context and then hands its cookies over).
+LoginPageFn = Callable[[Page], AbstractContextManager[Page]]
+
+
+@contextmanager
+def _same_page(page: Page) -> Iterator[Page]:
+    yield page
+
+
+class Portal:
+    """The portal for one run at a time, on `page`, as `settings` say how to reach it."""
+
+    def __init__(
+        self,
+        page: Page,
+        selectors: Selectors,
+        settings: Settings,
+        *,
+        stop: StopSignal | None = None,
+        login_page: LoginPageFn = _same_page,
+        policy: RetryPolicy = DEFAULT_POLICY,
+        renew_page_every: int = RENEW_PAGE_EVERY,
+    ) -> None:
+        self.page = page
+        self.selectors = selectors
+        self.settings = settings
+        self.stop = stop if stop is not None else StopSignal()
+        self.policy = policy
+        self.timeout_ms = float(settings.timeout_ms)
+        self.logins = 0
+        self.current_step = "starting"
+        self._login_page = login_page
+        self._renew_every = renew_page_every
+        self._visits = 0  # visits to a service in this page
+        self._base_url = settings.base_url.rstrip("/") + "/"
+        prepare_page(page)
+
+    def start_run(self) -> None:
+        """A new run begins: its logins are counted afresh."""
+        self.logins = 0
+        self.page.set_default_timeout(self.timeout_ms)
+
+    # -- steps --------------------------------------------------------------------------
+
+    def step(
+        self, name: str, action: Callable[[], T], *, on_retry: Callable[[], None] | None = None
+    ) -> T:
+        """Run one step that reads or prepares (never « Valider »), from wherever the page is.
+
+        When the session expired, log in again and redo it. When the portal failed (5xx,
+        timeout, network, a login that got no answer), redo it under the retry policy;
+        `on_retry` is told first (what was on screen is not to be trusted any more). A
+        signal stops the run before each attempt and cuts every wait.
+        """
+        self.current_step = name
+        failures = 0
+        while True:
+            self.stop.check()
+            try:
+                try:
+                    return translated(name, action)
+                except SessionExpiredError as expired:
+                    log.info("login_needed", step=name, why=str(expired))
+                    if on_retry is not None:
+                        on_retry()
+                    self.log_in(name)  # then the step again, from the page it left
+                    continue
+            except TechnicalError as error:  # the step's, or its login's
+                failures += 1
+                if self.policy.gives_up(failures):
+                    raise
+                log.warning(
+                    "step_retried",
+                    step=name,
+                    attempt=failures + 1,
+                    attempts=self.policy.attempts,
+                    error=str(error),
+                )
+                if on_retry is not None:
+                    on_retry()
+                self.policy.wait(failures, self.stop)
+
+    def log_in(self, step: str = "logging in") -> None:
+        """Log in (the page shows the login page), on the page `login_page` gives.
+
+        A refusal raises AuthenticationError at once; a technical failure raises
+        TechnicalError, which the step that needed the login retries.
+        """
+        if self.logins >= MAX_LOGINS:
+            raise TechnicalError(
+                f"{step}: the portal asked to log in {self.logins + 1} times in one run; "
+                "the session does not last, giving up"
+            )
+        here = LoginPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        translated("opening the login page", lambda: self._show_login(here))
+        if not here.is_shown():
+            return  # the portal let us in after all: the session was still valid
+        with self._login_page(self.page) as page:
+            login = LoginPage(page, self.selectors, timeout_ms=self.timeout_ms)
+            translated("opening the login page", lambda: self._show_login(login))
+            if login.is_shown():
+                username, password = self.settings.require_credentials()
+                translated("logging in", lambda: login.log_in(username, password))
+        self.logins += 1
+
+    def _show_login(self, login: LoginPage) -> None:
+        if not login.is_shown():
+            self.goto(self._base_url, "opening the login page", login.page)
+            login.wait_for_login_or_navigation("opening the login page")
+
+    def goto(self, url: str, step: str, page: Page | None = None) -> None:
+        response = (page or self.page).goto(url)
+        if response is not None and response.status >= 500:
+            raise TechnicalError(f"{step}: the portal answered HTTP {response.status}")
+
+    # -- the way to a service ---------------------------------------------------------
+
+    def open_portal(self) -> None:
+        """The portal's home page, logged in (a login first when it asks for one)."""
+        self.goto(self._base_url, "opening the portal")
+        Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms).wait("opening the portal")
+
+    def find_service(self, ref: str) -> tuple[ServicesPage, ServiceInfo]:
+        """From any page: Mes Services > Paramétrage / Monitoring > search for `ref`.
+
+        Returns the list (whose « Paramétrer > » opens the service) and the service's row
+        as it showed it; raises ServiceNotFoundError unless exactly one row has that ref
+        (case aside).
+        """
+        if self._visits >= self._renew_every:
+            self._renew_page()
+        self._visits += 1
+        navigation = Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        if not navigation.is_shown():  # an error page, a blank page: start from the portal
+            self.goto(self._base_url, f"opening the service {ref}")
+        services = navigation.open_services()
+        rows = services.search(ref)
+        exact = [row for row in rows if row.ref.upper() == ref.upper()]
+        if len(exact) != 1:
+            shown = ", ".join(sorted({row.ref for row in rows})) or "none"
+            how_many = "no service" if not exact else f"{len(exact)} services"
+            raise ServiceNotFoundError(
+                f"{how_many} with the ref {ref!r} (the search showed: {shown})"
+            )
+        (row,) = exact
+        info = ServiceInfo(
+            ref=row.ref,
+            name=row.name,
+            client=row.client,
+            account=row.account,
+            type=row.type,
+            state=row.state,
+            site=row.site,
+        )
+        return services, info
+
+    def _renew_page(self) -> None:
+        """Go on in a new tab of the same context (same cookies) and close this one.
+
+        Only called where the bot leaves the page it is on anyway (to open a service from
+        the menu), so nothing shown on the old page is still needed.
+        """
+        old = self.page
+        page = old.context.new_page()
+        prepare_page(page)
+        page.set_default_timeout(self.timeout_ms)
+        self.page = page
+        self._visits = 0
+        try:
+            old.close()
+        except PlaywrightError as error:  # already gone with its renderer: nothing to free
+            log.warning("page_not_closed", why=first_line(error))
+        log.info("page_renewed")
+
+
+def translated(step: str, action: Callable[[], T]) -> T:
+    """Run `action`, turning Playwright's own errors into TechnicalError naming the step."""
+    try:
+        return action()
+    except PlaywrightTimeoutError as error:
+        raise TechnicalError(f"{step}: timed out ({first_line(error)})") from None
+    except PlaywrightError as error:
+        raise TechnicalError(f"{step}: {first_line(error)}") from None

@@ -1,0 +1,245 @@
+"""The dissociation's rules on plain data: what is refused before anything is clicked, what
+a listed row means, whether a dialog is the plan, and what « Valider » and a fresh read
+mean for each licence. No browser, no portal."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from myopenip_bot.config.selectors import load_selectors
+from myopenip_bot.dissociation.rules import (
+    MAX_SUBMISSIONS,
+    DialogShows,
+    all_or_nothing,
+    common_prefix,
+    found,
+    read_back_problems,
+    refuse_repeated,
+    refuse_same_licence,
+    settle_after_valider,
+    settle_unread,
+    stopped,
+)
+from myopenip_bot.models import LicenceTask, Outcome, Tab, Target
+from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
+
+TEXTS = load_selectors(None).texts
+
+
+def tasks(*targets: Target) -> list[LicenceTask]:
+    return [LicenceTask(index, target, keep=False) for index, target in enumerate(targets)]
+
+
+def planned(ref: str, number: str, *, keep: bool = False, submissions: int = 0) -> LicenceTask:
+    return LicenceTask(
+        0,
+        Target(licence_ref=ref),
+        keep=keep,
+        licence_ref=ref,
+        number=number,
+        tab=Tab.GROUPEMENTS,
+        submissions=submissions,
+    )
+
+
+def row(ref: str, number: str | None) -> LicenceRow:
+    return LicenceRow(ref=ref, type="Licence SVI", number=number, text=ref, user="A. Martin")
+
+
+# -- before anything is clicked ----------------------------------------------------------
+
+
+def test_a_ref_given_twice_refuses_both_entries_and_leaves_the_others() -> None:
+    given = refuse_repeated(
+        tasks(
+            Target(licence_ref="FPC367128"),
+            Target(licence_ref="FPC367129"),
+            Target(licence_ref="fpc367128"),
+        )
+    )
+
+    assert [task.outcome for task in given] == [Outcome.REFUSED, None, Outcome.REFUSED]
+    assert "duplicate" in (given[0].reason or "")
+
+
+def test_a_number_given_twice_refuses_both_entries() -> None:
+    given = refuse_repeated(tasks(Target(number="0231456789"), Target(number="0231456789")))
+
+    assert [task.outcome for task in given] == [Outcome.REFUSED, Outcome.REFUSED]
+
+
+def test_a_ref_and_the_number_of_the_same_licence_are_refused_once_resolved() -> None:
+    given = [
+        replace(task, licence_ref="FPC367128", number="0231456789")
+        for task in tasks(Target(licence_ref="FPC367128"), Target(number="0231456789"))
+    ]
+
+    refused = refuse_same_licence(given)
+
+    assert [task.outcome for task in refused] == [Outcome.REFUSED, Outcome.REFUSED]
+    assert "same licence FPC367128" in (refused[1].reason or "")
+
+
+def test_the_common_prefix_is_a_filter_that_matches_every_ref() -> None:
+    assert common_prefix(["FPC367131", "FPC367158", "FPC367140"]) == "FPC3671"
+    assert common_prefix(["FPC367128"]) == "FPC367128"
+    assert common_prefix(["FPC367128", "XYZ000001"]) == ""
+
+
+def test_one_refusal_skips_every_other_planned_licence_and_names_the_refusal() -> None:
+    given = tasks(Target(licence_ref="FPC367128"), Target(licence_ref="FPC999999"))
+    given[1] = given[1].settle(Outcome.REFUSED, "no licence FPC999999")
+
+    skipped, message = all_or_nothing(given)
+
+    assert [task.outcome for task in skipped] == [Outcome.SKIPPED, Outcome.REFUSED]
+    assert message is not None
+    assert "FPC999999" in message
+    assert "--skip-refused" in message
+
+
+def test_without_a_refusal_nothing_is_skipped() -> None:
+    given = [tasks(Target(licence_ref="FPC367128"))[0].settle(Outcome.ALREADY_DONE)]
+
+    assert all_or_nothing(given) == (given, None)
+
+
+# -- what a listed row means -----------------------------------------------------------------
+
+
+def test_a_listed_licence_with_a_number_is_planned_with_what_the_portal_shows() -> None:
+    (task,) = tasks(Target(licence_ref="FPC367128"))
+
+    task = found(task, Tab.GROUPEMENTS, row("FPC367128", "0231456789"))
+
+    assert task.planned
+    assert (task.number, task.tab, task.type, task.user) == (
+        "0231456789",
+        Tab.GROUPEMENTS,
+        "Licence SVI",
+        "A. Martin",
+    )
+
+
+@pytest.mark.parametrize(
+    ("target", "submissions", "number", "outcome"),
+    [
+        (Target(licence_ref="FPC367128"), 0, None, Outcome.ALREADY_DONE),
+        (Target(licence_ref="FPC367128"), 1, None, Outcome.DONE),  # an earlier Valider did it
+        (Target(licence_ref="FPC367128"), MAX_SUBMISSIONS, "0231456789", Outcome.FAILED),
+        (Target(licence_ref="FPC367128", number="0231456790"), 0, "0231456789", Outcome.REFUSED),
+    ],
+    ids=["no-number", "earlier-valider-took-effect", "clicked-twice-already", "other-number"],
+)
+def test_what_a_listed_row_means_for_a_licence(
+    target: Target, submissions: int, number: str | None, outcome: Outcome
+) -> None:
+    task = LicenceTask(0, target, keep=False, submissions=submissions)
+
+    assert found(task, Tab.UTILISATEURS, row("FPC367128", number)).outcome is outcome
+
+
+# -- the dialog read back --------------------------------------------------------------------
+
+
+def shows(*pairs: tuple[str, str], without: tuple[str, ...] = (), kept: str = "Non") -> DialogShows:
+    return DialogShows(
+        pairs=pairs,
+        without_number=without,
+        keep_selects=len(pairs),
+        kept={number: kept for _, number in pairs},
+    )
+
+
+def test_a_dialog_listing_exactly_the_plan_is_the_plan() -> None:
+    batch = [planned("FPC367128", "0231456789")]
+
+    dialog = shows(("FPC367128", "0231456789"))
+
+    assert read_back_problems(batch, dialog, TEXTS, check_keep=True) == []
+
+
+@pytest.mark.parametrize(
+    ("dialog", "problem"),
+    [
+        (shows(("FPC367128", "0299999999")), "it lists [FPC367128 02 99 99 99 99]"),
+        (shows(("FPC367128", "0231456789"), ("FPC367129", "0231456790")), "it lists"),
+        (shows(("FPC367128", "0231456789"), without=("FPC367124",)), "Licences sans numéro"),
+        (shows(("FPC367128", "0231456789"), kept="Oui"), "shows 'Oui'"),
+    ],
+    ids=["another-number", "an-extra-licence", "a-licence-without-number", "keep-not-set"],
+)
+def test_a_dialog_that_is_not_the_plan_says_how(dialog: DialogShows, problem: str) -> None:
+    batch = [planned("FPC367128", "0231456789", keep=False)]
+
+    problems = read_back_problems(batch, dialog, TEXTS, check_keep=True)
+
+    assert problems
+    assert problem in "; ".join(problems)
+
+
+# -- after « Valider » ----------------------------------------------------------------------
+
+CONFIRMED = SubmitAnswer(AnswerKind.CONFIRMED, status="Numéro(s) dissocié(s) : 1")
+REFUSED = SubmitAnswer(AnswerKind.REFUSED, problem="Le service n'est pas actif.")
+LOST = SubmitAnswer(AnswerKind.LOST, problem="the portal answered HTTP 503")
+
+
+@pytest.mark.parametrize(
+    ("answer", "now", "submissions", "outcome"),
+    [
+        (CONFIRMED, None, 1, Outcome.DONE),
+        (LOST, None, 1, Outcome.DONE),  # the answer was lost, the number is gone: done
+        (REFUSED, "0231456789", 1, Outcome.REFUSED),  # a refusal is final
+        (CONFIRMED, "0231456789", 1, Outcome.FAILED),  # said done, still there
+        (LOST, "0231456789", MAX_SUBMISSIONS, Outcome.FAILED),  # lost twice: a person looks
+    ],
+    ids=["confirmed", "lost-but-done", "refused", "confirmed-but-still-there", "lost-twice"],
+)
+def test_each_licence_settles_from_the_answer_and_a_fresh_read(
+    answer: SubmitAnswer, now: str | None, submissions: int, outcome: Outcome
+) -> None:
+    batch = [planned("FPC367128", "0231456789", submissions=submissions)]
+
+    settled, again = settle_after_valider(batch, answer, {"FPC367128": row("FPC367128", now)})
+
+    assert [task.outcome for task in settled] == [outcome]
+    assert again == []
+
+
+def test_a_lost_answer_with_the_number_unchanged_is_submitted_once_more() -> None:
+    batch = [planned("FPC367128", "0231456789", submissions=1)]
+
+    settled, again = settle_after_valider(
+        batch, LOST, {"FPC367128": row("FPC367128", "0231456789")}
+    )
+
+    assert settled == []
+    assert [task.licence_ref for task in again] == ["FPC367128"]
+
+
+def test_a_licence_not_found_when_verifying_fails() -> None:
+    batch = [planned("FPC367128", "0231456789", submissions=1)]
+
+    settled, _ = settle_after_valider(batch, CONFIRMED, {})
+
+    assert [task.outcome for task in settled] == [Outcome.FAILED]
+
+
+def test_a_run_stopping_after_the_answer_settles_from_the_answer_alone() -> None:
+    batch = [planned("FPC367128", "0231456789", submissions=1)]
+
+    assert [t.outcome for t in settle_unread(batch, CONFIRMED, "stopped")] == [Outcome.DONE]
+    assert [t.outcome for t in settle_unread(batch, REFUSED, "stopped")] == [Outcome.REFUSED]
+    assert [t.outcome for t in settle_unread(batch, LOST, "stopped")] == [Outcome.UNKNOWN]
+
+
+def test_a_stopped_run_leaves_unknown_only_what_valider_was_clicked_for() -> None:
+    clicked = planned("FPC367128", "0231456789", submissions=1)
+    waiting = planned("FPC367129", "0231456790")
+
+    assert stopped(clicked, "interrupted").outcome is Outcome.UNKNOWN
+    assert stopped(waiting, "interrupted").outcome is Outcome.SKIPPED
+    assert stopped(waiting.settle(Outcome.DONE), "interrupted").outcome is Outcome.DONE
