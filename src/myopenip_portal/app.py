@@ -457,6 +457,9 @@ async def service_page(request: Request) -> Response:
             "filters": LICENCE_FILTERS,
             "values": values,
             "page": request.query_params.get(markup.page_param, "1"),
+            # search-first: the form was submitted (by the browser itself, before the
+            # page's script ran, or the address of a search reloaded).
+            "searched": any(key in request.query_params for key in values),
         },
     )
 

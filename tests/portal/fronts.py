@@ -109,12 +109,15 @@ class Site:
 
 
 def log_in(page: Page, replica: Replica, path: str = "/") -> None:
-    """Log in through the login page (same labels in both markups), landing on `path`."""
+    """Log in through the login page (same labels in both markups), landing on `path` with
+    its scripts run: a form submitted before they run is submitted by the browser itself
+    (a GET of the page, which drops the tab and any search-first state)."""
     page.goto(replica.url + path)
     page.get_by_label("Identifiant").fill(replica.username)
     page.get_by_label("Mot de passe").fill(replica.password)
     page.get_by_role("button", name="Se connecter").click()
     expect(page.get_by_role("button", name="Se déconnecter")).to_be_visible()
+    page.wait_for_load_state()
 
 
 def results(page: Page) -> Locator:

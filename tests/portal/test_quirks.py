@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from playwright.sync_api import Locator, Page, Request, expect
+from playwright.sync_api import Locator, Page, Request, Route, expect
 
 from myopenip.replica import Replica
 from myopenip_portal.cli import config_from
@@ -122,6 +122,11 @@ def test_search_first_keeps_the_licence_table_in_a_template(site: Site) -> None:
     page = site.get(site.front.service)
     assert re.search(r"<template id=\"[\w-]+\">\s*<(table|div role=\"table\")", page)
     assert page.count('aria-label="Licences"') == 1
+    assert 'data-searched="false"' in page
+    tab = "onglet" if site.front is ARIA else "tab"
+    assert f'<input type="hidden" name="{tab}" value="groupements">' in page
+    submitted = site.get(site.front.service + "&licence=FPC36712&sda=")  # the form's own GET
+    assert 'data-searched="true"' in submitted
     quirk(site)
     assert '-table-template"' not in site.get(site.front.service)
 
@@ -278,6 +283,7 @@ def test_search_first_shows_no_table_before_rechercher(page: Page, quirky: Any) 
     requests = licence_requests(page)
     page.get_by_role("link", name="Paramétrer > SRV-10021").click()
     expect(page.get_by_role("tab", name="Utilisateurs")).to_be_visible()
+    page.wait_for_load_state()  # its script is in charge of « Rechercher »
     expect(page.get_by_role("table")).to_have_count(0)
     expect(page.get_by_role("button", name="Actions")).to_be_disabled()
     assert requests == []
@@ -446,3 +452,27 @@ def test_a_replica_started_with_quirks_comes_back_to_them(
     expect(page.get_by_role("table")).to_have_count(0)
     search(page)
     shows(page, CLASSIC, GROUPS[:2])
+
+
+@browser
+def test_a_search_submitted_before_the_script_runs_keeps_its_tab_and_shows_results(
+    page: Page, quirky: Any
+) -> None:
+    replica, front = quirky("search-first")
+    log_in(page, replica, front.services)
+    blocked: list[str] = []
+
+    def once(route: Route) -> None:  # the service page's script is late the first time
+        if blocked:
+            route.continue_()
+        else:
+            blocked.append(route.request.url)
+            route.abort()
+
+    page.route(f"**/static/{front.script}*", once)
+    page.goto(replica.url + front.service)
+    search(page, Licence="FPC36712")  # the browser submits the form itself: a GET
+    expect(page).to_have_url(re.compile(r"licence=FPC36712"))
+    expect(page.get_by_role("tab", name="Groupements")).to_have_attribute("aria-selected", "true")
+    shows(page, front, GROUPS[: min(7, front.rows_a_page)])
+    assert blocked

@@ -191,10 +191,12 @@
 
   // ---------------------------------------------------------------- search
 
+  /* The filled filter fields (not the form's hidden tab, there for a submission made
+   * before this script runs: the browser's own GET of the page then keeps the tab). */
   function filters() {
     const params = new URLSearchParams();
-    new FormData(form).forEach(function (value, key) {
-      if (String(value).trim()) params.set(key, String(value).trim());
+    form.querySelectorAll("input[type='text']").forEach(function (input) {
+      if (input.value.trim()) params.set(input.name, input.value.trim());
     });
     return params;
   }
@@ -700,9 +702,10 @@
         if (focus) tab.focus();
       }
     });
-    form.querySelectorAll("input").forEach(function (input) {
+    form.querySelectorAll("input[type='text']").forEach(function (input) {
       input.value = "";
     });
+    form.elements.namedItem(tabParam).value = name;
     state.applied = filters();
     state.kept = null;
     status.textContent = "";
@@ -731,6 +734,7 @@
     search();
   });
 
-  if (quirks.searchFirst) awaitSearch();
+  // search-first: the page itself may come from a search (the form's fields in its address).
+  if (quirks.searchFirst && root.dataset.searched !== "true") awaitSearch();
   else reload(state.page);
 })();

@@ -249,10 +249,12 @@
 
   // ---------------------------------------------------------------- search
 
+  /* The filled filter fields (not the form's hidden tab, there for a submission made
+   * before this script runs: the browser's own GET of the page then keeps the tab). */
   function filters() {
     const params = new URLSearchParams();
-    new FormData(form).forEach(function (value, key) {
-      if (String(value).trim()) params.set(key, String(value).trim());
+    form.querySelectorAll("input[type='text']").forEach(function (input) {
+      if (input.value.trim()) params.set(input.name, input.value.trim());
     });
     return params;
   }
@@ -525,9 +527,10 @@
       }
     });
     form.reset();
-    form.querySelectorAll("input").forEach(function (input) {
+    form.querySelectorAll("input[type='text']").forEach(function (input) {
       input.value = "";
     });
+    form.elements.namedItem("tab").value = name;
     applied = filters();
     kept = null;
     status.textContent = "";
@@ -552,6 +555,7 @@
     search();
   });
 
-  if (quirks.searchFirst) awaitSearch();
+  // search-first: the page itself may come from a search (the form's fields in its address).
+  if (quirks.searchFirst && root.dataset.searched !== "true") awaitSearch();
   else reload(page);
 })();
