@@ -34,8 +34,9 @@ def browser_type_launch_args(
 
 @pytest.fixture(scope="session")
 def replica_server() -> Iterator[Replica]:
-    """One replica for the whole session, with its test API on."""
-    with run_replica() as replica:
+    """One replica for the whole session, with its test API on and without the built-in
+    delays (a test about a loading state turns them on: `replica.faults(...)`)."""
+    with run_replica(delays=False) as replica:
         yield replica
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import sys
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-from myopenip_bot.batch.report import outcome_of
-from myopenip_bot.batch.runner import BatchResult
 from myopenip_bot.models import ErrorKind, Outcome, RunResult
-from myopenip_bot.smoke.run import SmokeResult
+
+if TYPE_CHECKING:  # light at start-up: `myopenip --help` imports this, not Playwright
+    from myopenip_bot.batch.runner import BatchResult
+    from myopenip_bot.smoke.run import SmokeResult
 
 __all__ = [
     "MEANINGS",
@@ -135,6 +137,8 @@ def of_run(result: RunResult) -> int:
 
 def of_batch(result: BatchResult) -> int:
     """A batch's code, from every row of the file (see MEANINGS["batch"])."""
+    from myopenip_bot.batch.report import outcome_of
+
     if result.interrupted:
         return ExitCode.INTERRUPTED + result.interrupted
     if result.error_kind in (ErrorKind.USAGE, ErrorKind.AUTHENTICATION):

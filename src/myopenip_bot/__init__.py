@@ -16,28 +16,66 @@ arguments, prints and exits). Its layers, each importing only those below it:
     interrupts
 """
 
-from myopenip_bot.config.selectors import Selectors, load_selectors
-from myopenip_bot.config.settings import Settings, load_settings
-from myopenip_bot.dissociation.observer import Observer
-from myopenip_bot.dissociation.run import run_dissociation
-from myopenip_bot.dissociation.runner import Runner
-from myopenip_bot.errors import (
-    AuthenticationError,
-    BotError,
-    BusinessError,
-    SettingsError,
-    TechnicalError,
-    UsageError,
-)
-from myopenip_bot.models import (
-    DissociationRequest,
-    LicenceTask,
-    Outcome,
-    RunResult,
-    Target,
-    normalize_number,
-)
-from myopenip_bot.portal.portal import Portal
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from myopenip_bot.config.selectors import Selectors, load_selectors
+    from myopenip_bot.config.settings import Settings, load_settings
+    from myopenip_bot.dissociation.observer import Observer
+    from myopenip_bot.dissociation.run import run_dissociation
+    from myopenip_bot.dissociation.runner import Runner
+    from myopenip_bot.errors import (
+        AuthenticationError,
+        BotError,
+        BusinessError,
+        SettingsError,
+        TechnicalError,
+        UsageError,
+    )
+    from myopenip_bot.models import (
+        DissociationRequest,
+        LicenceTask,
+        Outcome,
+        RunResult,
+        Target,
+        normalize_number,
+    )
+    from myopenip_bot.portal.portal import Portal
+
+# Where each public name lives: imported on first use (PEP 562), so that importing a
+# small part of the library (models, errors) does not start Playwright's import.
+_HOMES = {
+    "AuthenticationError": "myopenip_bot.errors",
+    "BotError": "myopenip_bot.errors",
+    "BusinessError": "myopenip_bot.errors",
+    "SettingsError": "myopenip_bot.errors",
+    "TechnicalError": "myopenip_bot.errors",
+    "UsageError": "myopenip_bot.errors",
+    "DissociationRequest": "myopenip_bot.models",
+    "LicenceTask": "myopenip_bot.models",
+    "Outcome": "myopenip_bot.models",
+    "RunResult": "myopenip_bot.models",
+    "Target": "myopenip_bot.models",
+    "normalize_number": "myopenip_bot.models",
+    "Selectors": "myopenip_bot.config.selectors",
+    "load_selectors": "myopenip_bot.config.selectors",
+    "Settings": "myopenip_bot.config.settings",
+    "load_settings": "myopenip_bot.config.settings",
+    "Observer": "myopenip_bot.dissociation.observer",
+    "run_dissociation": "myopenip_bot.dissociation.run",
+    "Runner": "myopenip_bot.dissociation.runner",
+    "Portal": "myopenip_bot.portal.portal",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _HOMES:
+        return getattr(importlib.import_module(_HOMES[name]), name)
+    raise AttributeError(f"module 'myopenip_bot' has no attribute {name!r}")
+
 
 __all__ = [
     "AuthenticationError",

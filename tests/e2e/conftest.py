@@ -35,7 +35,7 @@ def markup(request: pytest.FixtureRequest) -> str:
 @pytest.fixture(scope="session")
 def replica_server(markup: str) -> Iterator[Replica]:
     """One replica per markup for the whole session, with its test API on."""
-    with run_replica(markup=markup) as replica:
+    with run_replica(markup=markup, delays=False) as replica:
         yield replica
 
 

@@ -19,6 +19,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from myopenip_bot.browser.workdir import make_private_dirs
+from myopenip_bot.errors import first_line
 
 log = structlog.get_logger(__name__)
 
@@ -155,7 +156,7 @@ def screenshot(page: Page, path: Path) -> Path | None:
         }
         page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]
     except PlaywrightError as error:
-        log.warning("screenshot_not_taken", path=str(path), why=str(error).splitlines()[0])
+        log.warning("screenshot_not_taken", path=str(path), why=first_line(error))
         return None
     log.info("screenshot_taken", path=str(path))
     return path

@@ -148,7 +148,7 @@ class BotSession:
             except PlaywrightError as error:
                 raise TechnicalError(
                     f"cannot reach the browser server MYOPENIP_BROWSER_ENDPOINT={endpoint}: "
-                    f"{str(error).splitlines()[0]}"
+                    f"{first_line(error)}"
                 ) from None
         assert launch is not None
         try:
@@ -208,7 +208,7 @@ class BotSession:
                     self._tracing = False
                     self.context.tracing.stop(path=raw)
             except (PlaywrightError, AttributeError) as exc:
-                log.warning("trace_not_saved", error=str(exc).splitlines()[0] if str(exc) else "")
+                log.warning("trace_not_saved", error=first_line(exc))
             finally:
                 self._close()
             if keep and raw.is_file():

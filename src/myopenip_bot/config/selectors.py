@@ -14,14 +14,16 @@ import re
 import string
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from playwright.sync_api import Locator, Page
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
 from myopenip_bot.errors import SettingsError
 from myopenip_bot.models import Tab
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Locator, Page
 
 __all__ = [
     "Control",

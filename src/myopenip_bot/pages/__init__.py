@@ -4,7 +4,8 @@ None of them prints, asserts or decides: they return data or the next page objec
 raise SessionExpiredError / TechnicalError when the portal shows its login or an error page.
 """
 
-from myopenip_bot.pages._base import prepare_page
+from myopenip_bot.pages._base import MAX_PAGES, prepare_page, squash
+from myopenip_bot.pages._table import aria_names
 from myopenip_bot.pages.dialog import AnswerKind, DialogRow, DissociationDialog, SubmitAnswer
 from myopenip_bot.pages.licences import LicenceResultsPage, LicenceRow
 from myopenip_bot.pages.login import LoginPage
@@ -13,6 +14,7 @@ from myopenip_bot.pages.service import ServiceSettingsPage
 from myopenip_bot.pages.services import ServiceRow, ServicesPage
 
 __all__ = [
+    "MAX_PAGES",
     "AnswerKind",
     "DialogRow",
     "DissociationDialog",
@@ -24,5 +26,7 @@ __all__ = [
     "ServiceSettingsPage",
     "ServicesPage",
     "SubmitAnswer",
+    "aria_names",
     "prepare_page",
+    "squash",
 ]

@@ -21,7 +21,7 @@ from playwright.sync_api import Locator, Page, Request, Response, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from myopenip_bot.config.selectors import Control, Selectors, locate
-from myopenip_bot.errors import SessionExpiredError, TechnicalError, TransientError
+from myopenip_bot.errors import SessionExpiredError, TechnicalError, TransientError, first_line
 from myopenip_bot.pages._table import read_rows
 from myopenip_bot.text import visible
 
@@ -41,6 +41,8 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429})
 # what it shows to count as settled. Portals differ in how they render results; none
 # needs to say "done": a still page whose requests are all answered is done.
 QUIET_MS = 75
+# Result pages walked in one listing: this only stops a runaway « Suivant » loop.
+MAX_PAGES = 100
 
 # Installed in every page the bot drives (before the portal's own scripts): counts the
 # page's fetch/XHR requests under way and notes the time of the last DOM change. It only
@@ -264,7 +266,7 @@ class Screen:
         except PlaywrightError as error:
             self._raise_for_page(step)
             raise TechnicalError(
-                f"{step}: the portal did not answer ({_first_line(error)})"
+                f"{step}: the portal did not answer ({first_line(error)})"
             ) from None
         finally:
             self.page.remove_listener("request", note)
@@ -302,7 +304,7 @@ class Screen:
             self._raise_for_page(step)
             raise TechnicalError(
                 f"{step}: the page did not settle within {self.timeout_ms / 1000:g} s "
-                f"({_first_line(error)})"
+                f"({first_line(error)})"
             ) from None
         self._settle(scope or self.page, step)
 
@@ -356,7 +358,3 @@ class Screen:
 def _visible(locator: Locator) -> bool:
     """Whether any element of `locator` is visible now (no waiting, no strictness)."""
     return locator.filter(visible=True).count() > 0
-
-
-def _first_line(error: BaseException) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

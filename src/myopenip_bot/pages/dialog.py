@@ -9,7 +9,7 @@ import structlog
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Request, Response, expect
 
-from myopenip_bot.errors import TechnicalError
+from myopenip_bot.errors import TechnicalError, first_line
 from myopenip_bot.models import format_number, normalize_number
 from myopenip_bot.pages._base import (
     DATA_REQUESTS,
@@ -161,7 +161,7 @@ class DissociationDialog(Screen):
             if _visible(self.dialog) and _visible(self.cancel_button):
                 self.cancel()
         except Exception as error:  # best effort: the page may be gone or be the login page
-            log.warning("dialog_not_closed", error=str(error).splitlines()[0] if str(error) else "")
+            log.warning("dialog_not_closed", error=first_line(error))
 
     def validate(self) -> SubmitAnswer:
         """Click « Valider » once and report what the portal answered; never clicks it again.
@@ -191,7 +191,7 @@ class DissociationDialog(Screen):
             )
         except PlaywrightError as error:
             answer = SubmitAnswer(
-                AnswerKind.LOST, problem=f"the browser failed: {str(error).splitlines()[0]}"
+                AnswerKind.LOST, problem=f"the browser failed: {first_line(error)}"
             )
         finally:
             exchange.close()

@@ -8,13 +8,10 @@ from dataclasses import dataclass
 import structlog
 from playwright.sync_api import Locator, expect
 
-from myopenip_bot.pages._base import Screen, _visible
+from myopenip_bot.pages._base import MAX_PAGES, Screen, _visible
 from myopenip_bot.pages.service import ServiceSettingsPage
 
 log = structlog.get_logger(__name__)
-
-# Service lists are short; this only stops a runaway "Suivant" loop.
-_MAX_PAGES = 50
 
 
 @dataclass(frozen=True)
@@ -63,7 +60,7 @@ class ServicesPage(Screen):
         self._submit(self.search_button.click, step)
         self._wait_for_rows(ref, step)
         found = self.rows()
-        for _ in range(_MAX_PAGES):
+        for _ in range(MAX_PAGES):
             if not self._next_page(ref, step):
                 break
             found += self.rows()

@@ -17,17 +17,14 @@ import structlog
 from myopenip_bot.config.selectors import Texts
 from myopenip_bot.errors import ServiceNotActiveError, ServiceNotFoundError
 from myopenip_bot.models import ServiceInfo, Tab
-from myopenip_bot.pages import LicenceResultsPage, LicenceRow, ServiceSettingsPage
+from myopenip_bot.pages import MAX_PAGES, LicenceResultsPage, LicenceRow, ServiceSettingsPage
 from myopenip_bot.portal.portal import Portal
 
-__all__ = ["MAX_PAGES", "Listings", "check_service"]
+__all__ = ["Listings", "check_service"]
 
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
-
-# Result pages walked in one listing: this only stops a runaway « Suivant » loop.
-MAX_PAGES = 100
 
 
 class Listings:

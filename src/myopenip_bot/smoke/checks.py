@@ -28,7 +28,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from myopenip_bot.config.selectors import Control, Selectors, locate
-from myopenip_bot.errors import AuthenticationError, BotError, TechnicalError
+from myopenip_bot.errors import AuthenticationError, BotError, TechnicalError, first_line
 from myopenip_bot.models import Tab, format_number
 from myopenip_bot.pages import (
     LicenceResultsPage,
@@ -36,9 +36,10 @@ from myopenip_bot.pages import (
     Navigation,
     ServiceSettingsPage,
     ServicesPage,
+    aria_names,
+    prepare_page,
+    squash,
 )
-from myopenip_bot.pages._base import prepare_page, squash
-from myopenip_bot.pages._table import aria_names
 from myopenip_bot.text import visible
 
 __all__ = ["CHECKS", "CheckResult", "CheckSpec", "ReadOnlyDialog", "SmokeWalk", "Status"]
@@ -258,9 +259,7 @@ class SmokeWalk:
         except Drift as drift:
             result = CheckResult(spec, Status.FAILED, f"{key}: {drift}")
         except Exception as error:  # a browser failure, an assertion, a screen read oddly
-            text = (
-                str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            )
+            text = first_line(error)
             result = CheckResult(spec, Status.FAILED, f"{key}: {text}")
         result.seconds = time.monotonic() - started
         self.results[spec.id] = result
@@ -321,7 +320,7 @@ class SmokeWalk:
             self.page.goto(self.base_url)
         except PlaywrightError as error:
             self.unreachable = TechnicalError(
-                f"the portal at {self.base_url} cannot be reached: {str(error).splitlines()[0]}"
+                f"the portal at {self.base_url} cannot be reached: {first_line(error)}"
             )
             raise _Stop(str(self.unreachable)) from None
         login = self.s.login

@@ -1,4 +1,5 @@
-"""`myopenip smoke` and its pytest suite against the replica, in both markups: every check
+"""`myopenip smoke` and its pytest suite against the replica (the e2e tests walk both
+markups and the portals' quirks in-process): every check
 passes on a portal as the spec says, one fails naming its selector key on each drift the
 replica can be told to make, and the portal is never changed — not even by a failed run.
 """

@@ -1,10 +1,11 @@
 """`myopenip batch` as a scheduler runs it: a file of rows, a journal, faults, SIGKILLs, reruns,
 a lock, workers, a remote browser server, and the report folder it leaves.
 
-Every run is a real process driving real Chromiums against the replica (both markups);
-the process's exit code is checked against the one it prints (--json) and the one in
-summary.json; the portal is checked through the replica's /_test/state: each row's licence
-dissociated exactly once with its keep value, nothing else touched.
+Every run is a real process driving real Chromiums against the replica (the classic
+markup; the e2e tests drive the runner on both); the process's exit code is checked
+against the one it prints (--json) and the one in summary.json; the portal is checked
+through the replica's /_test/state: each row's licence dissociated exactly once with its
+keep value, nothing else touched.
 """
 
 from __future__ import annotations
@@ -62,19 +63,13 @@ def outcomes(payload: dict[str, Any]) -> dict[str, str]:
 
 
 def test_a_faulty_batch_killed_at_random_moments_and_resumed_ends_exactly_as_the_file(
-    replica_factory: Callable[..., Replica], tmp_path: Path, markup: str
+    replica: Replica, tmp_path: Path
 ) -> None:
     # Sessions expire every 40 s from login: several times a run, yet not between every
     # login and « Valider » on a busy machine (each expiry there spends one of its two).
-    portal = replica_factory(
-        "--error-rate",
-        "0.05",
-        "--session-ttl",
-        "40",
-        "--drop-after-commit-rate",
-        "0.3",
-        seed=11,
-    )
+    portal = replica
+    portal.test_api("reset", {"seed": 11})
+    portal.faults(error_rate=0.05, session_ttl=40, drop_after_commit_rate=0.3)
     before = portal.state()
     # Two services, three dialogs: SRV-10021's Utilisateurs and Groupements, SRV-10022's
     # Utilisateurs; mixed « Conserver le numéro » in one dialog.
@@ -91,7 +86,7 @@ def test_a_faulty_batch_killed_at_random_moments_and_resumed_ends_exactly_as_the
     args = (batch, *UNATTENDED, "--journal", tmp_path / "journal.sqlite")
     args += ("--report", tmp_path / "report")
     cli = BatchCli(tmp_path, portal)
-    rng = random.Random(f"batch-kills-{markup}")
+    rng = random.Random("batch-kills")
     stderr: list[str] = []
     history: list[str] = []  # what each run did, for the failure message
 

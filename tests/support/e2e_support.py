@@ -1,4 +1,4 @@
-"""Helpers shared by the end-to-end tests (imported by name: tests/e2e is on sys.path)."""
+"""Helpers shared by the end-to-end tests (imported by name: tests/support is on sys.path)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Running `myopenip dissociate` as a user does: a real process in its own folder, its
 settings in MYOPENIP_* variables, its structlog events read from stderr (imported by name:
-tests/e2e is on sys.path)."""
+tests/support is on sys.path)."""
 
 from __future__ import annotations
 

@@ -189,14 +189,15 @@ def exit_agrees_file(path: Path, code: int) -> dict[str, Any]:
 
 
 @pytest.mark.parametrize(
-    ("faults", "outcome"),
-    [((), "done"), (("--drop-after-commit-rate", "1"), "unknown")],
+    ("drop", "outcome"),
+    [(0.0, "done"), (1.0, "unknown")],
     ids=["answer-read", "answer-lost"],
 )
 def test_sigterm_right_after_valider_reads_its_answer_and_a_rerun_settles_the_licence(
-    replica_factory: Callable[..., Replica], tmp_path: Path, faults: tuple[str, ...], outcome: str
+    replica: Replica, tmp_path: Path, drop: float, outcome: str
 ) -> None:
-    slow = replica_factory("--latency-ms", "400", *faults)  # « Valider » answers late
+    slow = replica
+    slow.faults(latency_ms=400, drop_after_commit_rate=drop)  # « Valider » answers late
     cli = Cli(tmp_path, slow)
     run = cli.start("--licence", "FPC367128", "--release-number", "--yes", "--json")
 

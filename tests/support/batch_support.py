@@ -1,7 +1,7 @@
 """Running `myopenip batch` as a scheduler does: a real process in its own folder, settings in
 MYOPENIP_* variables, JSON-line events on stderr; files written the way people's tools
 write them; the replica's state read to check that the portal is exactly what the file said.
-(Imported by name: tests/e2e is on sys.path.)
+(Imported by name: tests/support is on sys.path.)
 """
 
 from __future__ import annotations
