@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both set up what they need.
-.PHONY: setup demo test lint screens bench
+.PHONY: setup demo test lint screens bench docs
 
 setup:
 	./scripts/bootstrap.sh
@@ -23,3 +23,7 @@ screens: setup
 # 2 cores); writes docs/benchmarks.md and docs/benchmarks.png. See bench/README.md.
 bench: setup
 	.venv/bin/python bench/run.py
+
+# The exit code tables of docs/, from src/myopenip/exitcodes.py.
+docs: setup
+	.venv/bin/python -m myopenip.exitcodes --write docs

@@ -2,13 +2,15 @@
 each means per command, and the functions that give a run its code.
 
 The commands' `--help` epilogs and the tables of docs/ are made from `MEANINGS`
-(`python -m myopenip.exitcodes` prints the tables; a test checks that docs/ holds them).
+(`make docs` rewrites the tables between their markers; a test checks they are current).
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from enum import IntEnum
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from myopenip_bot.models import ErrorKind, Outcome, RunResult
@@ -64,7 +66,8 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
         (
             "1",
             "a business refusal: unknown service or licence, number mismatch, service not "
-            "« Actif », the portal refused, the dialog did not list the plan",
+            "« Actif », the portal refused, the dialog did not list the plan; or the portal "
+            "differs from selectors/ (the error names the key: run `myopenip smoke`)",
         ),
         ("4", "answered no at the confirmation: nothing was changed"),
         ("0", "every licence dissociated, already without a number, or (--dry-run) would be"),
@@ -78,7 +81,11 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
             "again (the journal resumes; nothing is ever done twice)",
         ),
         ("2", "a bad file (every problem listed), bad settings, a refused login"),
-        ("1", "some rows refused (business: unknown licence, number mismatch, …)"),
+        (
+            "1",
+            "some rows refused (business: unknown licence, number mismatch, …), or the "
+            "portal differs from selectors/ (the batch stopped at once: run `myopenip smoke`)",
+        ),
         ("4", "not confirmed at the prompt"),
         ("0", "every row done or already done (dry run: would be done)"),
     ),
@@ -117,6 +124,7 @@ _BY_KIND = {
     ErrorKind.USAGE: ExitCode.USAGE,
     ErrorKind.AUTHENTICATION: ExitCode.USAGE,
     ErrorKind.BUSINESS: ExitCode.REFUSED,
+    ErrorKind.DRIFT: ExitCode.REFUSED,
 }
 _BATCH_OK = frozenset({"done", "already_done", "would_do"})
 
@@ -156,6 +164,8 @@ def of_batch(result: BatchResult) -> int:
             codes.add(ExitCode.TECHNICAL)  # failed, unknown, or never reached: resume
     if result.error_kind is ErrorKind.TECHNICAL:
         codes.add(ExitCode.TECHNICAL)
+    if result.error_kind is ErrorKind.DRIFT:
+        return ExitCode.REFUSED  # not 3: running again unchanged would meet the same drift
     return _first(codes)
 
 
@@ -168,6 +178,30 @@ def of_smoke(result: SmokeResult) -> int:
     return ExitCode.OK if result.passed else ExitCode.REFUSED
 
 
+_TABLE = re.compile(
+    r"(<!-- exit codes of (?P<command>[a-z]+): made by `make docs` -->\n)"
+    r".*?(\n<!-- end of exit codes -->)",
+    re.S,
+)
+
+
+def write_docs(folder: Path) -> list[Path]:
+    """Rewrite every exit code table of `folder`'s pages (between their markers) from
+    MEANINGS; return the pages changed."""
+    changed = []
+    for page in sorted(folder.rglob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        new = _TABLE.sub(lambda m: m[1] + markdown(m["command"]) + m[3], text)
+        if new != text:
+            page.write_text(new, encoding="utf-8")
+            changed.append(page)
+    return changed
+
+
 if __name__ == "__main__":
-    for name in MEANINGS:
-        sys.stdout.write(f"`myopenip {name}`:\n\n{markdown(name)}\n\n")
+    if sys.argv[1:2] == ["--write"]:
+        for page in write_docs(Path(sys.argv[2] if len(sys.argv) > 2 else "docs")):
+            sys.stdout.write(f"{page}: exit codes updated\n")
+    else:
+        for name in MEANINGS:
+            sys.stdout.write(f"`myopenip {name}`:\n\n{markdown(name)}\n\n")

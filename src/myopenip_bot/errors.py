@@ -11,6 +11,8 @@
     │   ├── LicenceNotFoundError   no licence, or several, match a ref or number
     │   ├── NumberMismatchError    --number is not the licence's current number
     │   └── ReadBackMismatchError  the dialog does not list exactly the plan (cancelled)
+    ├── DriftError                 the portal does not show a control or text where
+    │                              selectors/ says it is; never retried        (exit 1)
     ├── TechnicalError             the portal or browser failed: timeout, 5xx; retried
     │                              under the retry policy (portal.retry)        (exit 3)
     │   ├── TransientError         one request failed (5xx, network): may be sent again
@@ -81,6 +83,16 @@ class ReadBackMismatchError(BusinessError):
     """The dissociation dialog does not list exactly the planned numbers."""
 
 
+class DriftError(BotError):
+    """The page has settled without a control the selectors name: the portal differs from
+    selectors/ (`myopenip smoke` says how). Neither business nor technical: never retried,
+    and a batch stops at once. `key` is the selectors entry (e.g. "dialog.submit")."""
+
+    def __init__(self, key: str, message: str) -> None:
+        self.key = key
+        super().__init__(f"{key}: {message}")
+
+
 class TechnicalError(BotError):
     """The portal or the browser failed (timeout, HTTP 5xx, unreachable); may be retried."""
 
@@ -125,4 +137,6 @@ def error_kind(error: BotError) -> ErrorKind:
         return ErrorKind.USAGE
     if isinstance(error, BusinessError):
         return ErrorKind.BUSINESS
+    if isinstance(error, DriftError):
+        return ErrorKind.DRIFT
     return ErrorKind.TECHNICAL

@@ -149,6 +149,7 @@ class ErrorKind(StrEnum):
     USAGE = "usage"
     AUTHENTICATION = "authentication"
     BUSINESS = "business"
+    DRIFT = "drift"  # the portal differs from selectors/: run `myopenip smoke`
     TECHNICAL = "technical"
 
 

@@ -178,5 +178,5 @@ def test_every_command_says_its_exit_codes_in_its_help_and_in_the_docs(command: 
     )
 
     assert all(code in epilog(command) for code, _ in MEANINGS[command])
-    hint = "python -m myopenip.exitcodes prints them"
+    hint = "make docs writes them"
     assert markdown(command) in docs, f"docs/ lacks the exit codes of {command} ({hint})"

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from myopenip_bot.errors import SettingsError
 from myopenip_bot.models import Tab
@@ -249,6 +256,37 @@ class Selectors(_Strict):
     dialog: DialogSelectors
     texts: Texts
     hints: Hints
+
+    _keys: dict[int, str] = PrivateAttr(default_factory=dict)
+
+    def model_post_init(self, context: Any) -> None:
+        self._keys.update(_control_keys(self, ""))
+
+    def key_of(self, control: Control) -> str:
+        """The entry of this file that is `control`, e.g. "dialog.submit" (for messages
+        that name what drifted); its description when it is not one of them."""
+        return self._keys.get(id(control), control.describe())
+
+
+def _control_keys(node: BaseModel, prefix: str) -> dict[int, str]:
+    """id(control) -> its dotted key, for every Control under `node`."""
+    keys: dict[int, str] = {}
+    for name in type(node).model_fields:
+        value = getattr(node, name)
+        key = f"{prefix}{name}"
+        if isinstance(value, Control):
+            keys[id(value)] = key
+        elif isinstance(value, BaseModel):
+            keys |= _control_keys(value, key + ".")
+        elif isinstance(value, dict):
+            for item_name, item in value.items():
+                if isinstance(item, Control):
+                    keys[id(item)] = f"{key}.{getattr(item_name, 'value', item_name)}"
+        elif isinstance(value, tuple):
+            for item in value:
+                if isinstance(item, Control):
+                    keys[id(item)] = key
+    return keys
 
 
 def default_selectors_path() -> Path:

@@ -1,10 +1,17 @@
-"""What every screen shares: waiting for a state, telling apart the login page and error pages.
+"""What every screen shares: waiting for a state, telling apart the login page, error
+pages and a portal that differs from the selectors.
 
-The portal can answer any step with its login page (the session expired: it redirects any
-page there, and its JS does so when a fetch gets 401) or with a technical error page.
-Page objects never guess: `_await` waits for the state they expect *or* one of those,
-and raises SessionExpiredError / TechnicalError naming the step, so the runner can log
-in again and redo the step, or stop.
+Page objects wait on what a person waits for, never on how the portal works: after a
+click, the page settled (every request it sent answered, nothing changing, nothing
+loading) and, where it must, the results changed. A request the click sent, if any, is
+read for its status (5xx, 401, 403 keep their meaning); a click that sends none — a
+portal that pages or filters in the browser — is not an error.
+
+The portal can answer any step with its login page (the session expired) or with a
+technical error page: `_await` waits for the control expected *or* one of those, and
+raises SessionExpiredError / TechnicalError naming the step. A page that has settled
+without the control is a DriftError naming its selectors key and what shows instead,
+in seconds, never retried.
 """
 
 from __future__ import annotations
@@ -18,10 +25,16 @@ from typing import Any
 import structlog
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Request, Response, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from myopenip_bot.config.selectors import Control, Selectors, locate
-from myopenip_bot.errors import SessionExpiredError, TechnicalError, TransientError, first_line
+from myopenip_bot.errors import (
+    DriftError,
+    SessionExpiredError,
+    TechnicalError,
+    TransientError,
+    first_line,
+)
+from myopenip_bot.pages._closest import absent
 from myopenip_bot.pages._table import read_rows
 from myopenip_bot.text import visible
 
@@ -43,6 +56,9 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429})
 QUIET_MS = 75
 # Result pages walked in one listing: this only stops a runaway « Suivant » loop.
 MAX_PAGES = 100
+# How long a control may take to show once its page has settled (a menu opening, a
+# dialog fading in): past this, the portal does not show it — a drift, said in seconds.
+PRESENT_MS = 3_000
 
 # Installed in every page the bot drives (before the portal's own scripts): counts the
 # page's fetch/XHR requests under way and notes the time of the last DOM change. It only
@@ -181,21 +197,35 @@ class Screen:
 
     # -- waiting --------------------------------------------------------------------
 
-    def _await(self, expected: Locator, step: str) -> None:
-        """Wait until `expected` is visible; raise if the login or an error page shows instead."""
+    def _await(
+        self,
+        control: Control,
+        step: str,
+        scope: Page | Locator | None = None,
+        where: str = "",
+        **values: str,
+    ) -> Locator:
+        """The element `control` finds, once visible; raise if the login or an error page
+        shows instead, and DriftError when the page has settled without it."""
+        expected = self._locate(control, scope, **values)
         # `.first`: we wait for whichever of these shows first; nothing is acted upon.
         anything = expected.or_(self._login_heading).or_(self._technical_error)
         anything = anything.filter(visible=True).first
-        try:
-            expect(anything).to_be_visible(timeout=self.timeout_ms)
-        except AssertionError:
-            self._raise_for_page(step)
-            raise TechnicalError(
-                f"{step}: the portal did not show what was expected within "
-                f"{self.timeout_ms / 1000:g} s (waited for {expected})"
-            ) from None
+        for wait_settled in (False, True):
+            if wait_settled:  # not yet: once every request is answered, a little more
+                self._wait_settled(step)
+            try:
+                expect(anything).to_be_visible(timeout=min(self.timeout_ms, PRESENT_MS))
+                break
+            except AssertionError:
+                self._raise_for_page(step)
+        else:
+            key = self.selectors.key_of(control)
+            here = where or f"({step})"
+            raise DriftError(key, absent(scope or self.page, control, here, PRESENT_MS, **values))
         if not _visible(expected):
             self._raise_for_page(step)
+        return expected
 
     def _raise_for_page(self, step: str) -> None:
         """Raise SessionExpiredError or TechnicalError if the page is the login or an error page."""
@@ -216,67 +246,54 @@ class Screen:
                 f"{step}: {what} did not happen within {self.timeout_ms / 1000:g} s"
             ) from None
 
-    def _submit(self, click: Callable[[], None], step: str) -> Response:
-        """Click something that fetches data; return the answer, raising on 401 or 5xx.
+    def _submit(
+        self,
+        click: Callable[[], None],
+        step: str,
+        *,
+        content: Locator | None = None,
+        before: str | None = None,
+    ) -> None:
+        """Click something that shows results; return once the page has settled on them.
 
-        Only an answer to a request sent after the click counts: a fetch already under way
-        (a tab's own first search) must not pass for the answer to this one. A transient
-        answer (5xx, 408, 429) raises TransientError: the step is redone by the portal
-        layer's retry policy, never here.
+        With `content` and `before` (a page turn), also wait until `content` shows
+        something else than `before`: other rows, another page. A request the click sent
+        is read for its status: a transient answer (5xx, 408, 429, a cut) raises
+        TransientError (the portal layer's retry policy redoes the step, never this), 401
+        the login page's SessionExpiredError, 403 TechnicalError; no request is fine.
         """
         mark = self._mark()
-        response = self._send(click, step)
-        if is_transient(response.status):
-            raise TransientError(f"{step}: the portal answered HTTP {response.status}")
-        if response.status == 403:
+        exchange = Exchange(self.page)
+        try:
+            try:
+                click()
+            except PlaywrightError as error:
+                self._raise_for_page(step)
+                raise TechnicalError(f"{step}: {first_line(error)}") from None
+            self._wait_settled(step, mark)
+        finally:
+            exchange.close()
+        status = exchange.worst_status()
+        if status is not None and (is_transient(status) or status < 0):
+            raise TransientError(f"{step}: {exchange.failure()}")
+        if status == 403:
             raise TechnicalError(f"{step}: the portal refused the request (HTTP 403)")
-        if response.status == 401:
+        if status == 401:
             # The page's JS goes to the login page; wait for it so the next step starts clean.
             self._expect(
                 lambda: expect(self._login_heading).to_be_visible(timeout=self.timeout_ms),
                 step,
                 "the redirection to the login page",
             )
-            raise SessionExpiredError(f"{step}: the portal answered HTTP {response.status}")
-        if response.request.resource_type == "document":
+            raise SessionExpiredError(f"{step}: the portal answered HTTP 401")
+        if exchange.navigated:
             self._raise_for_page(step)
-        self._wait_settled(step, mark)
-        return response
-
-    def _send(self, click: Callable[[], None], step: str) -> Response:
-        """Click, and return the answer to the request the click sent (a fetch or a page).
-
-        When a whole page answers, return once it is the page shown, so nothing of the
-        previous page (rows, an alert) is read for the new one.
-        """
-        sent: list[Request] = []
-
-        def note(request: Request) -> None:
-            if request.resource_type in DATA_REQUESTS:
-                sent.append(request)
-
-        def ours(response: Response) -> bool:
-            return response.request in sent and not 300 <= response.status < 400
-
-        self.page.on("request", note)
-        try:
-            with self.page.expect_response(ours, timeout=self.timeout_ms) as answer:
-                click()
-            response = answer.value
-        except PlaywrightError as error:
-            self._raise_for_page(step)
-            raise TechnicalError(
-                f"{step}: the portal did not answer ({first_line(error)})"
-            ) from None
-        finally:
-            self.page.remove_listener("request", note)
-        if response.request.resource_type == "document":
-            try:
-                self.page.wait_for_url(response.url, timeout=self.timeout_ms)
-                self.page.wait_for_load_state("domcontentloaded", timeout=self.timeout_ms)
-            except PlaywrightTimeoutError:
-                pass  # a portal may rewrite its address once loaded: the content waits follow
-        return response
+        if content is not None and before is not None:
+            self._expect(
+                lambda: expect(content).not_to_have_text(before, timeout=self.timeout_ms),
+                step,
+                "other results",
+            )
 
     def _mark(self) -> Any:
         """A point in the page's life: requests sent after it count for `_wait_settled`."""
@@ -349,10 +366,91 @@ class Screen:
             found.append(TableRow(cells=by_header, text=" ".join(c for c in cells if c)))
         return found
 
+    def _await_table(self, table: Locator, control: Control, step: str, where: str) -> None:
+        """Once a search has settled: its results `table` is shown, or the portal shows no
+        table with the expected column headers (DriftError naming `control`)."""
+        try:
+            expect(table).to_be_visible(timeout=min(self.timeout_ms, PRESENT_MS))
+        except AssertionError:
+            self._raise_for_page(step)
+            raise DriftError(
+                self.selectors.key_of(control),
+                f"no results table with the expected column headers {where} after the search",
+            ) from None
+
     def _data_rows(self, table: Locator) -> Locator:
         """The rows of `table` that hold cells (the header row holds only column headers)."""
         cells = self.page.get_by_role("cell").or_(self.page.get_by_role("rowheader"))
         return table.get_by_role("row").filter(has=cells)
+
+
+class Exchange:
+    """The requests a click sends, and how each one ended, as the browser reports them.
+
+    The browser reports a request's end (its answer, or its failure: a connection cut,
+    a body cut short) before the page's script can show anything about it, so once the
+    page has settled or the screen shows an answer, what is recorded here is complete.
+    """
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.sent: list[Request] = []
+        self.statuses: dict[Request, int] = {}
+        self.failures: dict[Request, str] = {}
+        page.on("request", self._sent)
+        page.on("response", self._answered)
+        page.on("requestfailed", self._failed)
+
+    @property
+    def navigated(self) -> bool:
+        """Whether a whole page was loaded (a form posted, a link followed)."""
+        return any(request.resource_type == "document" for request in self.sent)
+
+    def _sent(self, request: Request) -> None:
+        if request.resource_type in DATA_REQUESTS:
+            self.sent.append(request)
+
+    def _answered(self, response: Response) -> None:
+        if not 300 <= response.status < 400:  # a redirect: its target answers for it
+            self.statuses[response.request] = response.status
+
+    def _failed(self, request: Request) -> None:
+        self.failures[request] = request.failure or "connection failed"
+
+    def worst_status(self) -> int | None:
+        """The status that matters most among the answers: -1 for a failed request (a
+        cut, no answer), else a transient one, 401, 403, then None (all went well)."""
+        statuses = []
+        for request in self.sent:
+            if request in self.failures:
+                return -1
+            status = self.statuses.get(request)
+            if status is not None:
+                statuses.append(status)
+            elif request.redirected_to is None:
+                return -1  # sent, never answered
+        for wanted in (is_transient, lambda s: s == 401, lambda s: s == 403):
+            for status in statuses:
+                if wanted(status):
+                    return status
+        return None
+
+    def failure(self) -> str | None:
+        """Why a request the click sent failed (5xx, 408, 429, 401, a cut), if one did."""
+        for request in self.sent:
+            if request in self.failures:
+                return f"the request failed ({self.failures[request]})"
+            status = self.statuses.get(request)
+            if status is None and request.redirected_to is None:
+                return "the request got no answer"
+            if status is not None and (is_transient(status) or status == 401):
+                return f"the portal answered HTTP {status}"
+        return None
+
+    def close(self) -> None:
+        self.page.remove_listener("request", self._sent)
+        self.page.remove_listener("response", self._answered)
+        self.page.remove_listener("requestfailed", self._failed)
 
 
 def _visible(locator: Locator) -> bool:

@@ -7,16 +7,15 @@ from enum import StrEnum
 
 import structlog
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, Page, Request, Response, expect
+from playwright.sync_api import Locator, expect
 
 from myopenip_bot.errors import TechnicalError, first_line
 from myopenip_bot.models import format_number, normalize_number
 from myopenip_bot.pages._base import (
-    DATA_REQUESTS,
+    Exchange,
     Screen,
     _visible,
     for_browser,
-    is_transient,
     portal_text,
     squash,
 )
@@ -85,7 +84,8 @@ class DissociationDialog(Screen):
 
     def wait_loaded(self, step: str) -> DissociationDialog:
         """Wait for the dialog and its fetched content (rows, or "Licences sans numéro")."""
-        self._await(self.heading, step)
+        self._await(self.selectors.dialog.dialog, step, where="after « Dissocier vos numéros »")
+        self._await(self.selectors.dialog.heading, step, self.dialog, "in the dialog")
         self._wait_settled(step, scope=self.dialog)
         content = (
             self._locate(self.selectors.dialog.any_keep_select, self.dialog)
@@ -178,7 +178,7 @@ class DissociationDialog(Screen):
         )
         problem = self.error.filter(visible=True)
         login = self._login_heading
-        exchange = _Exchange(self.page)
+        exchange = Exchange(self.page)
         try:
             self.submit_button.click()
             # `.first`: whichever answer shows first decides; nothing is acted upon.
@@ -229,48 +229,3 @@ class DissociationDialog(Screen):
                 problem=f"the portal answered {self.selectors.hints.technical_error!r}",
             )
         return SubmitAnswer(AnswerKind.LOST, problem="the answer vanished before it could be read")
-
-
-class _Exchange:
-    """The requests a click sends, and how each one ended, as the browser reports them.
-
-    The browser reports a request's end (its answer, or its failure: a connection cut,
-    a body cut short) before the page's script can show anything about it, so once the
-    screen shows an answer, what is recorded here is complete.
-    """
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.sent: list[Request] = []
-        self.statuses: dict[Request, int] = {}
-        self.failures: dict[Request, str] = {}
-        page.on("request", self._sent)
-        page.on("response", self._answered)
-        page.on("requestfailed", self._failed)
-
-    def _sent(self, request: Request) -> None:
-        if request.resource_type in DATA_REQUESTS:
-            self.sent.append(request)
-
-    def _answered(self, response: Response) -> None:
-        self.statuses[response.request] = response.status
-
-    def _failed(self, request: Request) -> None:
-        self.failures[request] = request.failure or "connection failed"
-
-    def failure(self) -> str | None:
-        """Why a request the click sent failed (5xx, 408, 429, 401, a cut), if one did."""
-        for request in self.sent:
-            if request in self.failures:
-                return f"the request failed ({self.failures[request]})"
-            status = self.statuses.get(request)
-            if status is None:
-                return "the request got no answer"
-            if is_transient(status) or status == 401:
-                return f"the portal answered HTTP {status}"
-        return None
-
-    def close(self) -> None:
-        self.page.remove_listener("request", self._sent)
-        self.page.remove_listener("response", self._answered)
-        self.page.remove_listener("requestfailed", self._failed)

@@ -78,11 +78,17 @@ class LicenceResultsPage(Screen):
     def wait(self, step: str) -> LicenceResultsPage:
         """Wait for the tab's search form and for the page to settle (its first results).
 
-        Raises SessionExpiredError when the login page shows instead.
+        Raises SessionExpiredError when the login page shows instead, DriftError when the
+        page settles without « Rechercher ». The results table may not be there yet: some
+        portals show it only after a first search.
         """
-        self._await(self.search_button, step)
+        self._await(self.selectors.licences.search, step, self.scope, self._where)
         self._wait_settled(step, scope=self.scope)
         return self
+
+    @property
+    def _where(self) -> str:
+        return f"in the tab {self.tab.value}"
 
     def search(
         self, *, licence: str = "", number: str | None = None, number_format: str | None = None
@@ -104,8 +110,12 @@ class LicenceResultsPage(Screen):
             typed = (number_format or self.selectors.hints.number_filter_format).format(
                 digits=number, grouped=format_number(number)
             )
-        self.licence_filter.fill(licence)
-        self.number_filter.fill(typed)
+        self._await(self.selectors.licences.licence_filter, step, self.scope, self._where).fill(
+            licence
+        )
+        self._await(self.selectors.licences.number_filter, step, self.scope, self._where).fill(
+            typed
+        )
         self._submit(self.search_button.click, step)
         self._wait_for_results(licence, number, step)
         rows = self.rows()
@@ -134,7 +144,8 @@ class LicenceResultsPage(Screen):
         link = self.next_page_link
         if not _visible(link) or link.is_disabled():
             return False
-        self._submit(link.click, step)
+        before = self.table.inner_text()
+        self._submit(link.click, step, content=self.table, before=before)
         self._wait_for_results(licence, number, step)
         log.info("results_page_turned", tab=self.tab.value)
         return True
@@ -161,16 +172,14 @@ class LicenceResultsPage(Screen):
     def open_dissociation(self) -> DissociationDialog:
         """Actions > "Dissocier vos numéros"; return the dialog once its content is loaded."""
         step = f"opening the dissociation dialog in {self.tab.value}"
-        actions = self.actions
+        actions = self._await(self.selectors.licences.actions, step, self.scope, self._where)
         self._expect(
             lambda: expect(actions).to_be_enabled(timeout=self.timeout_ms),
             step,
             'the "Actions" button becoming enabled',
         )
         actions.click()
-        item = self._locate(self.selectors.licences.dissociate)
-        self._await(item, step)
-        item.click()
+        self._await(self.selectors.licences.dissociate, step, where='in the menu "Actions"').click()
         dialog = DissociationDialog(self.page, self.selectors, timeout_ms=self.timeout_ms)
         dialog.wait_loaded(step)
         log.info("dissociation_opened", tab=self.tab.value)
@@ -184,11 +193,7 @@ class LicenceResultsPage(Screen):
     def _wait_for_results(self, licence: str, number: str | None, step: str) -> None:
         """After the answer has settled: the table is shown, and no licence row in it
         contradicts the filters (a row of the previous search still on screen)."""
-        self._expect(
-            lambda: expect(self.table).to_be_visible(timeout=self.timeout_ms),
-            step,
-            "the results table",
-        )
+        self._await_table(self.table, self.selectors.licences.table, step, self._where)
         licences = self._data_rows(self.table).filter(has_text=self.selectors.texts.licence_ref)
         if licence:
             stale = licences.filter(has_not_text=re.compile(re.escape(licence), re.I))

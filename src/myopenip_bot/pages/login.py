@@ -8,11 +8,10 @@ from pydantic import SecretStr
 
 from myopenip_bot.errors import (
     AuthenticationError,
-    SessionExpiredError,
     TechnicalError,
     TransientError,
 )
-from myopenip_bot.pages._base import Screen, _visible, is_transient, portal_text
+from myopenip_bot.pages._base import Exchange, Screen, _visible, is_transient, portal_text
 
 log = structlog.get_logger(__name__)
 
@@ -60,41 +59,50 @@ class LoginPage(Screen):
             )
 
     def log_in(self, username: str, password: SecretStr) -> None:
-        """Fill the form and submit it once; return when the portal's navigation shows.
+        """Fill the form and submit it once; return when the portal has answered.
 
-        Raises AuthenticationError with the portal's own message when it refuses (an
-        alert on the login page, e.g. wrong password or locked account), TransientError
-        when it answers 5xx (a failure, not a refusal: the caller may log in again), and
-        TechnicalError when it shows an error page or nothing within the timeout.
+        The login is judged by its own screen: answered when the form is gone (whatever
+        the next page shows: its navigation is the next step's to check), refused when an
+        alert shows on the login page. Raises AuthenticationError with the portal's own
+        message when it refuses (never retried: the account would lock),
+        TransientError when the request got a 5xx or no answer, and TechnicalError when
+        it shows an error page or nothing changes within the timeout.
         """
         step = "logging in"
-        self.username.fill(username)
-        self.password.fill(password.get_secret_value())
-        # Wait for the answer to this submission: an alert left from before (e.g. "your
-        # session expired") must not be read as the portal's answer to these credentials.
-        try:
-            answer = self._send(self.submit.click, step)
-        except SessionExpiredError:  # still on this page: the portal never answered
-            raise TechnicalError(f"{step}: the portal did not answer the login") from None
-        if is_transient(answer.status):
-            raise TransientError(f"{step}: the portal answered HTTP {answer.status}")
-        menu = self._locate(self.selectors.navigation.services_menu)
-        refused = self.error.filter(visible=True).or_(self._technical_error)
-        # `.first`: whichever shows first decides; nothing is acted upon.
-        self._expect(
-            lambda: expect(menu.or_(refused).filter(visible=True).first).to_be_visible(
-                timeout=self.timeout_ms
-            ),
-            step,
-            "the portal's answer to the login",
+        login = self.selectors.login
+        self._await(login.username, step, where="on the login page").fill(username)
+        self._await(login.password, step, where="on the login page").fill(
+            password.get_secret_value()
         )
-        if not _visible(menu):
-            if _visible(self._technical_error):
-                raise TechnicalError(
-                    f"{step}: the portal answered {self.selectors.hints.technical_error!r}"
-                )
-            alerts = self.error.filter(visible=True).all_inner_texts()
-            message = "; ".join(portal_text(text) for text in alerts)
+        submit = self._await(login.submit, step, where="on the login page")
+        # Only an alert shown after this submission is its answer: one left from before
+        # ("your session expired") must not be read as the portal's answer.
+        mark = self._mark()
+        exchange = Exchange(self.page)
+        try:
+            submit.click()
+            self._wait_settled(step, mark)
+            # The form still there, with no alert nor error page: not answered yet.
+            answered = self.error.filter(visible=True).or_(self._technical_error)
+            waiting = self.page.locator(":root").filter(has_not=answered.filter(visible=True))
+            form = self._locate(login.password, waiting).filter(visible=True)
+            self._expect(
+                lambda: expect(form).to_have_count(0, timeout=self.timeout_ms),
+                step,
+                "the portal's answer to the login",
+            )
+        finally:
+            exchange.close()
+        status = exchange.worst_status()
+        if status is not None and (status < 0 or is_transient(status)):
+            raise TransientError(f"{step}: {exchange.failure()}")
+        if _visible(self._technical_error):
+            raise TechnicalError(
+                f"{step}: the portal answered {self.selectors.hints.technical_error!r}"
+            )
+        alerts = self.error.filter(visible=True)
+        if _visible(self._locate(login.password)) and alerts.count():
+            message = "; ".join(portal_text(text) for text in alerts.all_inner_texts())
             log.warning("login_refused", user=username, message=message)
             raise AuthenticationError(
                 f"the portal refused the login of {username!r}: {message or 'no reason given'}"

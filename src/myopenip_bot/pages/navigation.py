@@ -46,19 +46,20 @@ class Navigation(Screen):
         return _visible(self.services_menu)
 
     def wait(self, step: str) -> Navigation:
-        """Wait for the navigation bar; raise SessionExpiredError if the login page shows."""
-        self._await(self.services_menu, step)
+        """Wait for the navigation bar; raise SessionExpiredError if the login page shows,
+        DriftError if the page settles without « Mes Services »."""
+        self._await(self.selectors.navigation.services_menu, step, where="in the navigation bar")
         return self
 
     def open_services(self) -> ServicesPage:
         """Mes Services > Paramétrage / Monitoring."""
         step = "opening Mes Services > Paramétrage / Monitoring"
-        self._await(self.services_menu, step)
-        self.services_menu.click()
+        nav = self.selectors.navigation
+        self._await(nav.services_menu, step, where="in the navigation bar").click()
         # The link shows once the menu is open, wherever it is attached in the page.
-        self._await(self._locate(self.selectors.navigation.services_settings), step)
+        self._await(nav.services_settings, step, where='in the menu "Mes Services"')
         self.services_settings.click()
         services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
-        self._await(services.heading, step)
+        self._await(self.selectors.services.heading, step, where="after the menu's link")
         log.info("services_opened")
         return services

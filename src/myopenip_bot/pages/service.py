@@ -23,15 +23,17 @@ class ServiceSettingsPage(Screen):
         return self._locate(self.selectors.service.tabs[tab], self.tablist)
 
     def wait(self, step: str) -> ServiceSettingsPage:
-        """Wait for the tabs; raise SessionExpiredError if the login page shows instead."""
-        self._await(self.tablist, step)
+        """Wait for the tabs; raise SessionExpiredError if the login page shows instead,
+        DriftError if the page settles without them."""
+        self._await(self.selectors.service.tablist, step, where="on the service's page")
         return self
 
     def open_tab(self, tab: Tab) -> LicenceResultsPage:
         """Select the "Utilisateurs" or "Groupements" tab and wait for its search form."""
         step = f"opening the tab {tab.value}"
         self.wait(step)
-        control = self.tab(tab)
+        tabs = self.selectors.service.tabs
+        control = self._await(tabs[tab], step, self.tablist, "in the tab list")
         if control.get_attribute("aria-selected") != "true":
             control.click()
         self._expect(

@@ -55,9 +55,9 @@ class ServicesPage(Screen):
     def search(self, ref: str) -> list[ServiceRow]:
         """Filter on "Réf. du service" (a substring match) and return all rows found."""
         step = f"searching the service {ref}"
-        self._await(self.ref_filter, step)
-        self.ref_filter.fill(ref)
-        self._submit(self.search_button.click, step)
+        where = "on Paramétrage / Monitoring"
+        self._await(self.selectors.services.ref_filter, step, where=where).fill(ref)
+        self._submit(self._await(self.selectors.services.search, step, where=where).click, step)
         self._wait_for_rows(ref, step)
         found = self.rows()
         for _ in range(MAX_PAGES):
@@ -92,7 +92,8 @@ class ServicesPage(Screen):
             self.page.get_by_role("rowheader", name=ref, exact=True)
         )
         row = self._data_rows(self.table).filter(has=cell)
-        self._locate(self.selectors.services.configure, row).click()
+        configure = self.selectors.services.configure
+        self._await(configure, step, row, f"in the row of {ref}").click()
         settings = ServiceSettingsPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
         settings.wait(step)
         log.info("service_opened", service=ref)
@@ -101,11 +102,8 @@ class ServicesPage(Screen):
     def _wait_for_rows(self, ref: str, step: str) -> None:
         """After the answer has settled: the table is shown, and no service row in it
         contradicts the filter (a row of the previous page still on screen)."""
-        self._expect(
-            lambda: expect(self.table).to_be_visible(timeout=self.timeout_ms),
-            step,
-            "the services table",
-        )
+        where = "on Paramétrage / Monitoring"
+        self._await_table(self.table, self.selectors.services.table, step, where)
         services = self._data_rows(self.table).filter(
             has=self._locate(self.selectors.services.configure)
         )
@@ -120,6 +118,7 @@ class ServicesPage(Screen):
         link = self.next_page_link
         if not _visible(link) or link.is_disabled():
             return False
-        self._submit(link.click, f"{step} (next page)")
+        before = self.table.inner_text()
+        self._submit(link.click, f"{step} (next page)", content=self.table, before=before)
         self._wait_for_rows(ref, step)
         return True
