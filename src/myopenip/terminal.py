@@ -17,7 +17,13 @@ from rich.text import Text
 from myopenip_bot.interrupts import PromptInterrupted, StopSignal
 from myopenip_bot.text import shorten
 
-__all__ = ["PROMPT", "SCREEN_TEXT", "ask_to_valider", "plain", "safe"]
+__all__ = ["DRIFT_HINT", "PROMPT", "SCREEN_TEXT", "ask_to_valider", "plain", "safe"]
+
+# After a DriftError: the portal differs from selectors/, and the smoke says how.
+DRIFT_HINT = (
+    "The portal does not show what selectors/ says (the key above). Run `myopenip smoke` "
+    "to check every screen read-only; with --propose it suggests the fix."
+)
 
 # How much of one text the screen shows (files keep every text whole).
 SCREEN_TEXT = 300

@@ -31,7 +31,7 @@ from rich.text import Text
 
 from myopenip import startup
 from myopenip.exitcodes import ExitCode, epilog, of_batch
-from myopenip.terminal import ask_to_valider, plain, safe
+from myopenip.terminal import DRIFT_HINT, ask_to_valider, plain, safe
 from myopenip_bot.batch.file import BatchFileError, read_batch_file
 from myopenip_bot.batch.journal import (
     FINAL,
@@ -312,6 +312,8 @@ def _print_summary(out: Console, data: dict[str, object], folder: Path | None) -
     out.print(table)
     if data.get("error"):
         out.print(f"[red]{safe(data['error'])}[/red]")
+    if data.get("error_kind") == "drift":
+        out.print(DRIFT_HINT, highlight=False)
     if data.get("interrupted"):
         out.print(f"[yellow]Interrupted by {data['interrupted']}: run the same command to resume.")
     if folder is not None:

@@ -16,13 +16,14 @@ from rich.table import Table
 
 from myopenip import startup
 from myopenip.exitcodes import epilog, of_run
-from myopenip.terminal import ask_to_valider, plain, safe
+from myopenip.terminal import DRIFT_HINT, ask_to_valider, plain, safe
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.files import write_private
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import (
     Confirmation,
     DissociationRequest,
+    ErrorKind,
     Outcome,
     RunResult,
     Target,
@@ -200,6 +201,8 @@ def _run(command: startup.Command) -> int:
             result = _failure_before_request(args, exc)
         if not result.results:
             err.print(f"[red]Error ({error_kind(exc).value}):[/red] {safe(exc)}", soft_wrap=True)
+            if result.error_kind is ErrorKind.DRIFT:
+                err.print(DRIFT_HINT, highlight=False)
             if result.trace_dir:
                 err.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)
     code = of_run(result)
@@ -294,6 +297,8 @@ def print_summary(result: RunResult, console: Console) -> None:
         console.print(plain(f"Portal: « {message} »"))
     if result.error:
         console.print(f"[red]Error: {safe(result.error)}[/red]", soft_wrap=True)
+    if result.error_kind is ErrorKind.DRIFT:
+        console.print(DRIFT_HINT, highlight=False)
     if result.interrupted:
         console.print(
             f"[yellow]Interrupted by {signal_name(result.interrupted)}: stopped at a safe point."

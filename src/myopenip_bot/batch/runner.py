@@ -40,6 +40,7 @@ from myopenip_bot.errors import (
     AuthenticationError,
     BotError,
     BusinessError,
+    DriftError,
     Interrupted,
     TechnicalError,
     error_kind,
@@ -284,7 +285,9 @@ class Batch:
             )
             try:
                 result = runner.run(request)
-            except AuthenticationError as error:
+            except (AuthenticationError, DriftError) as error:
+                # A refused login, or a portal that differs from selectors/: every other
+                # service would meet it too. Stop at once; the journal keeps the rows.
                 self._stop_all(error)
                 raise _Abort() from None
             except Interrupted:
