@@ -138,11 +138,24 @@ def test_a_work_area_is_a_private_folder_named_after_the_run_with_tmp_and_traces
         assert mode(root) == 0o700
         assert mode(area.path) == 0o700
         for sub in (area.tmp, area.traces):
-            assert sub.parent == area.path
+            assert sub.resolve().parent == area.path
             assert sub.is_dir()
             assert mode(sub) == 0o700
+        # Chromium's socket goes in its TMPDIR: a short name, whatever the work folder.
+        assert len(str(area.tmp)) < 40
+        assert area.tmp.is_symlink()
     finally:
         area.close()
+
+
+def test_a_deep_work_folder_still_gives_chromium_a_short_temp_folder(tmp_path: Path) -> None:
+    area = WorkArea.open(tmp_path / ("deep-" * 30) / "work")
+    try:
+        socket = area.tmp / "org.chromium.Chromium.XXXXXX" / "SingletonSocket"
+        assert len(str(socket)) <= 107  # sun_path
+    finally:
+        area.close()
+    assert not area.tmp.is_symlink()  # the link goes with its area
 
 
 def test_closing_a_work_area_removes_it_with_its_contents_and_may_be_repeated(

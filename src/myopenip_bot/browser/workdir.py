@@ -6,6 +6,12 @@ downloads. They go to a `WorkArea`, `<root>/run-<pid>-<token>/` with mode 700, n
 the shared temp folder. A run removes its area when it ends; a run killed with SIGKILL
 cannot, so every new area first removes the areas of runs that are gone: each live run
 holds an exclusive lock on its `lock` file, which the kernel releases when it dies.
+
+Chromium puts a Unix socket in its TMPDIR, and a socket's path may not exceed 107
+bytes: a work area under a deep folder would make Chromium abort at start. So the
+browser's TMPDIR is a short link in the system's temp folder (`/tmp/myopenip-<token>`)
+to the area's `tmp/`: the files stay in the private area, only the name is short. The
+link goes with its area, also when the next run removes a killed run's area.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ import os
 import re
 import secrets
 import shutil
+import tempfile
 from pathlib import Path
 
 import structlog
@@ -54,14 +61,16 @@ def make_private_dirs(path: Path) -> Path:
 class WorkArea:
     """One run's private working folder; `open` it, `close` it (also on errors)."""
 
-    def __init__(self, path: Path, lock_fd: int | None) -> None:
+    def __init__(self, path: Path, lock_fd: int | None, tmp_link: Path | None = None) -> None:
         self.path = path
         self._lock_fd = lock_fd
+        self._tmp_link = tmp_link
 
     @property
     def tmp(self) -> Path:
-        """The temp folder of Playwright's driver and Chromium (their TMPDIR)."""
-        return self.path / "tmp"
+        """The temp folder of Playwright's driver and Chromium (their TMPDIR), by a short
+        name (see the module docstring)."""
+        return self._tmp_link or self.path / "tmp"
 
     @property
     def traces(self) -> Path:
@@ -87,10 +96,11 @@ class WorkArea:
             (building / sub).mkdir(mode=PRIVATE_DIR)
         path = root / name
         building.rename(path)
-        return cls(path, lock_fd)
+        return cls(path, lock_fd, _short_link(path))
 
     def close(self) -> None:
         """Remove the area and everything in it; idempotent."""
+        _remove_link(self.path)
         shutil.rmtree(self.path, ignore_errors=True)
         if self._lock_fd is not None:
             os.close(self._lock_fd)
@@ -102,11 +112,49 @@ def remove_stale(root: Path) -> list[Path]:
     removed: list[Path] = []
     for area in sorted([*root.glob("run-*"), *root.glob(".new-run-*")]):
         if area.is_dir() and _is_stale(area):
+            _remove_link(area)
             shutil.rmtree(area, ignore_errors=True)
             removed.append(area)
+    _remove_dangling_links()
     if removed:
         log.info("stale_work_removed", folders=[str(p) for p in removed])
     return removed
+
+
+def _remove_dangling_links() -> None:
+    """Our short links whose area is gone some other way (a work folder deleted by hand)."""
+    for link in Path(tempfile.gettempdir()).glob("myopenip-*"):
+        with contextlib.suppress(OSError):
+            if link.is_symlink() and not link.exists() and link.lstat().st_uid == os.getuid():
+                link.unlink()
+
+
+_LINK_NOTE = "tmp-link"
+
+
+def _short_link(area: Path) -> Path | None:
+    """A link with a short name in the system temp folder to the area's `tmp/` (noted in
+    the area, so that whoever removes the area removes the link); None if none can be
+    made (the area's own path is used then)."""
+    for _ in range(5):
+        link = Path(tempfile.gettempdir()) / f"myopenip-{secrets.token_hex(6)}"
+        try:
+            os.symlink(area / "tmp", link)
+        except FileExistsError:
+            continue
+        except OSError:
+            return None
+        (area / _LINK_NOTE).write_text(str(link), encoding="utf-8")
+        return link
+    return None
+
+
+def _remove_link(area: Path) -> None:
+    """Remove the short link of `area`, if it has one and it still points there."""
+    with contextlib.suppress(OSError):
+        link = Path((area / _LINK_NOTE).read_text(encoding="utf-8"))
+        if link.is_symlink() and Path(os.readlink(link)) == area / "tmp":
+            link.unlink()
 
 
 def _is_stale(area: Path) -> bool:

@@ -55,17 +55,23 @@ class ServicesPage(Screen):
     def search(self, ref: str) -> list[ServiceRow]:
         """Filter on "Réf. du service" (a substring match) and return all rows found."""
         step = f"searching the service {ref}"
-        where = "on Paramétrage / Monitoring"
-        self._await(self.selectors.services.ref_filter, step, where=where).fill(ref)
-        self._submit(self._await(self.selectors.services.search, step, where=where).click, step)
-        self._wait_for_rows(ref, step)
-        found = self.rows()
+        found = self.show(ref)
         for _ in range(MAX_PAGES):
             if not self._next_page(ref, step):
                 break
             found += self.rows()
         log.info("services_searched", ref=ref, found=[row.ref for row in found])
         return found
+
+    def show(self, ref: str = "") -> list[ServiceRow]:
+        """Filter on "Réf. du service" and search: the first page of results (a portal
+        may show no list at all before a first search)."""
+        step = f"searching the service {ref}" if ref else "listing the services"
+        where = "on Paramétrage / Monitoring"
+        self._await(self.selectors.services.ref_filter, step, where=where).fill(ref)
+        self._submit(self._await(self.selectors.services.search, step, where=where).click, step)
+        self._wait_for_rows(ref, step)
+        return self.rows()
 
     def rows(self) -> list[ServiceRow]:
         """The services on the current page of results (a row without a ref, such as a

@@ -1,0 +1,196 @@
+"""Portals that do their work in the page: the runner, the smoke walk and a batch on a
+pairwise covering set of the replica's quirks, in both markups — the same outcomes as on
+the default replica, and no step waits out a timeout or is retried.
+
+The seven quirks and the markup are eight on/off factors: every pair of them is seen
+on and off together in these six combinations (with the default replica of every other
+test), not in all 256.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_support import RecordingHooks, RunFn, licence, outcomes
+from playwright.sync_api import Browser
+from pydantic import SecretStr
+from structlog.testing import capture_logs
+
+from myopenip.replica import Replica
+from myopenip_bot.batch.file import BatchRow
+from myopenip_bot.batch.journal import Journal
+from myopenip_bot.batch.runner import Batch, BatchOptions
+from myopenip_bot.config.selectors import Selectors
+from myopenip_bot.config.settings import Settings
+from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.models import Outcome, Target
+from myopenip_bot.portal.portal import Portal
+from myopenip_bot.smoke.checks import SmokeWalk, Status
+from myopenip_bot.smoke.guard import NetworkGuard
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# Three combinations per markup (a pairwise covering array of the eight factors, plus
+# every quirk at once on the classic markup).
+COMBINATIONS = {
+    "aria": [
+        ("client-paging", "client-filtering", "search-first", "disabled-next", "page-size=5"),
+        ("client-paging", "client-filtering", "replace-table", "no-page-indicator"),
+        ("search-first", "disabled-next", "replace-table", "no-page-indicator"),
+    ],
+    "classic": [
+        ("client-paging", "search-first", "page-size=5", "replace-table"),
+        ("client-filtering", "disabled-next", "page-size=5", "no-page-indicator"),
+        (
+            "client-paging",
+            "client-filtering",
+            "search-first",
+            "disabled-next",
+            "page-size=3",
+            "replace-table",
+            "no-page-indicator",
+        ),
+    ],
+}
+
+
+@pytest.fixture(params=[0, 1, 2], ids=["first", "second", "third"])
+def quirky(request: pytest.FixtureRequest, replica: Replica, markup: str) -> Replica:
+    """The session's replica of this markup with one combination of quirks."""
+    replica.quirks(*COMBINATIONS[markup][request.param])
+    return replica
+
+
+def slow_events(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Events that say a step waited out a timeout or had to be redone."""
+    return [
+        e
+        for e in logs
+        if e["event"] in {"step_retried", "service_retried"}
+        or "timed out" in str(e.get("error", ""))
+    ]
+
+
+def test_a_one_shot_finds_licences_on_later_pages_and_in_both_tabs(
+    run: RunFn, quirky: Replica, hooks: RecordingHooks
+) -> None:
+    with capture_logs() as logs:
+        # FPC367158 is the last of 28 Utilisateurs: on a later page whatever the page size.
+        result = run(Target(licence_ref="FPC367158"), Target(licence_ref="FPC367128"))
+        unknown = run(Target(licence_ref="FPC999999"))
+
+    assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
+    state = quirky.state()
+    assert licence(state, "FPC367158")["sda"] is None
+    assert licence(state, "FPC367128")["sda"] is None
+    assert sorted(entry["licence_ref"] for entry in state["audit"]) == ["FPC367128", "FPC367158"]
+    assert outcomes(unknown) == [Outcome.REFUSED]
+    assert slow_events(logs) == []
+
+
+def walk(browser: Browser, selectors: Selectors, replica: Replica) -> dict[str, Any]:
+    """The smoke's checks in a new context, in process: failed checks by id, and the rest."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    settings = Settings(
+        base_url=replica.url,
+        username=replica.username,
+        password=SecretStr(replica.password),
+        timeout_ms=10_000,
+    )
+    guard = NetworkGuard(page.context)
+    checks = SmokeWalk(
+        page,
+        selectors,
+        base_url=replica.url,
+        log_in=Portal(page, selectors, settings).log_in,
+        screenshot=lambda name: None,
+        guard=guard.install,
+        guard_violations=lambda: list(guard.violations),
+        allow_one_write=guard.allow_one,
+        timeout_ms=10_000,
+        service="SRV-10021",
+    ).run()
+    context.close()
+    return {
+        "failed": {c.id: c.message for c in checks if c.status is Status.FAILED},
+        "passed": sum(c.status is Status.PASSED for c in checks),
+    }
+
+
+def test_the_smoke_passes_then_names_valider_when_it_drifts(
+    browser: Browser, selectors: Selectors, quirky: Replica
+) -> None:
+    before = quirky.state()
+
+    passing = walk(browser, selectors, quirky)
+    quirky.test_api("drift", {"rename": {"Valider": "Confirmer"}})
+    drifted = walk(browser, selectors, quirky)
+
+    assert passing["failed"] == {}
+    assert passing["passed"] > 50
+    assert list(drifted["failed"]) == ["Dissociation dialog: dialog.submit"]
+    assert "Confirmer" in drifted["failed"]["Dissociation dialog: dialog.submit"]
+    assert quirky.state()["licences"] == before["licences"]
+
+
+def test_a_batch_of_two_services_stopped_and_resumed_ends_as_the_file(
+    quirky: Replica, selectors: Selectors, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    state = quirky.state()
+    other = sorted(
+        lc["ref"]
+        for lc in state["licences"]
+        if lc["service_ref"] == "SRV-10022" and lc["sda"] and lc["tab"] == "utilisateurs"
+    )[-2:]
+    rows = [
+        BatchRow(2, "SRV-10021", "FPC367158", keep=False),
+        BatchRow(3, "SRV-10021", "FPC367128", keep=True),
+        *(BatchRow(4 + n, "SRV-10022", ref, keep=bool(n)) for n, ref in enumerate(other)),
+    ]
+    settings = Settings(
+        base_url=quirky.url,
+        username=quirky.username,
+        password=SecretStr(quirky.password),
+        timeout_ms=10_000,
+        traces_dir=tmp_path / "traces",
+        work_dir=tmp_path / "work",
+        state_file=tmp_path / "private" / "state.json",
+        browser_path=os.environ.get("MYOPENIP_BROWSER_PATH") or None,
+    )
+    options = BatchOptions(
+        file=tmp_path / "batch.csv", journal=tmp_path / "j.sqlite", report_dir=tmp_path / "r"
+    )
+
+    def run_batch(stop_after_first_row: bool) -> list[str]:
+        stop = StopSignal()
+        with Journal.open(options.journal) as journal:
+            loaded = journal.load(rows)
+
+            def on_row(row: Any) -> None:
+                if stop_after_first_row and row.state == "done":
+                    stop.request(15)  # what SIGTERM does: stop at the next safe point
+
+            batch = Batch(
+                settings, options, rows, journal, selectors=selectors, stop=stop, on_row=on_row
+            )
+            with capture_logs() as logs:
+                result = batch.run(loaded)
+        assert slow_events(logs) == [], slow_events(logs)
+        assert result.error is None, (result.error, [e for e in logs if e["log_level"] == "error"])
+        return [row.state for row in result.rows]
+
+    first = run_batch(stop_after_first_row=True)
+    second = run_batch(stop_after_first_row=False)
+
+    assert "done" in first
+    assert set(first) != {"done"}  # stopped halfway
+    assert second == ["done"] * 4
+    audit = quirky.state()["audit"]
+    refs = [row.licence for row in rows]
+    assert sorted(entry["licence_ref"] for entry in audit) == sorted(refs)  # each once
+    assert {e["licence_ref"]: bool(e["keep"]) for e in audit} == {r.licence: r.keep for r in rows}
