@@ -41,6 +41,7 @@ from myopenip_bot.batch.journal import (
     copy_for_dry_run,
 )
 from myopenip_bot.browser.workdir import WorkArea
+from myopenip_bot.config.logs import events
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.interrupts import StopSignal
 
@@ -130,6 +131,7 @@ def _run(command: startup.Command) -> int:
         settings = loaded.settings
         report_dir = args.report or _default_report(settings.traces_dir, args.file)
         _check_report_dir(report_dir)
+        events.open(report_dir / "events.jsonl")  # every worker's events, in one file
     except Interrupted as stopped:
         return _interrupted(args, err, stopped)
     except BatchFileError as error:

@@ -38,7 +38,7 @@ from myopenip_bot.browser.launch import detached_driver, find_browser
 from myopenip_bot.browser.login import cookie_secrets, untraced_login
 from myopenip_bot.browser.state import StateFile
 from myopenip_bot.browser.workdir import WorkArea
-from myopenip_bot.config.logs import scrubber
+from myopenip_bot.config.logs import events, scrubber
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings, TraceMode, forget_password_environment
 from myopenip_bot.errors import BrowserNotFoundError, SettingsError, TechnicalError, first_line
@@ -81,6 +81,7 @@ class BotSession:
         try:
             self.work = WorkArea.open(settings.work_dir)
             self.run_dir = artifacts.new_run_dir(settings.traces_dir, label)
+            events.open(self.run_dir / "events.jsonl")  # unless a batch's report has it
         except OSError as error:
             if hasattr(self, "work"):
                 self.work.close()

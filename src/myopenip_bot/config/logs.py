@@ -1,10 +1,15 @@
-"""structlog set-up: readable console lines for people, JSON lines for jobs, never a secret."""
+"""structlog set-up: every event as a JSON line in the run folder (`events.jsonl`), on
+stderr JSON lines for jobs, or for a person at a terminal only the warnings and errors;
+never a secret (the scrubber runs before any of them)."""
 
 from __future__ import annotations
 
 import logging
+import os
 import sys
+import threading
 from collections.abc import Iterable, MutableMapping
+from pathlib import Path
 from typing import Any, TextIO
 
 import structlog
@@ -45,18 +50,82 @@ class SecretScrubber:
 scrubber = SecretScrubber()
 
 
+class EventsFile:
+    """Every event of the process as a JSON line, in the run folder once there is one:
+    events before that wait in memory (a run that ends before it has a folder keeps
+    none). The first folder given wins (a batch's report, then its workers' sessions)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._waiting: list[str] = []
+        self._handle: TextIO | None = None
+        self.path: Path | None = None
+
+    def write(self, line: str) -> None:
+        with self._lock:
+            if self._handle is not None:
+                self._handle.write(line + "\n")
+                self._handle.flush()
+            elif len(self._waiting) < _MAX_WAITING:
+                self._waiting.append(line)
+
+    def open(self, path: Path) -> None:
+        """Append the events to `path` (private, never through a link) from now on, those
+        waiting first."""
+        with self._lock:
+            if self._handle is not None:
+                return
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | _NOFOLLOW, 0o600)
+            except OSError:
+                return  # no events file: stderr still has the warnings and errors
+            self._handle = os.fdopen(fd, "w", encoding="utf-8")
+            self.path = path
+            for line in self._waiting:
+                self._handle.write(line + "\n")
+            self._waiting.clear()
+            self._handle.flush()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+            self._handle, self.path = None, None
+            self._waiting.clear()
+
+
+_MAX_WAITING = 10_000
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+events = EventsFile()
+
+
+class _Outputs:
+    """The last processor: the event to the events file as JSON, then to the stream as
+    JSON (jobs), as a console line (a person; warnings and errors only), or not at all."""
+
+    def __init__(self, log_format: LogFormat, colors: bool) -> None:
+        self.format = log_format
+        self.json = structlog.processors.JSONRenderer(ensure_ascii=False)
+        self.console = structlog.dev.ConsoleRenderer(colors=colors)
+
+    def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
+        line = str(self.json(logger, method, dict(event_dict)))
+        events.write(line)
+        if self.format is LogFormat.JSON:
+            return line
+        if event_dict.get("level") in ("warning", "error", "critical"):
+            return str(self.console(logger, method, event_dict))
+        raise structlog.DropEvent
+
+
 def configure_logging(
     log_format: LogFormat = LogFormat.AUTO, level: str = "info", stream: TextIO | None = None
 ) -> None:
-    """Send structlog events to stderr (or `stream`) as console lines or JSON lines."""
+    """Events to the events file and to stderr (or `stream`): JSON lines when it is not a
+    terminal (or MYOPENIP_LOG_FORMAT=json), else the warnings and errors for a person."""
     stream = stream or sys.stderr
     if log_format is LogFormat.AUTO:
         log_format = LogFormat.CONSOLE if stream.isatty() else LogFormat.JSON
-    renderer: structlog.typing.Processor
-    if log_format is LogFormat.JSON:
-        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
-    else:
-        renderer = structlog.dev.ConsoleRenderer(colors=stream.isatty())
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -64,7 +133,7 @@ def configure_logging(
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             scrubber,
-            renderer,
+            _Outputs(log_format, colors=stream.isatty()),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
