@@ -39,7 +39,7 @@ class Outcome(StrEnum):
     WOULD_DO = "would_do"  # dry run: the dialog listed it; Annuler was clicked
     REFUSED = "refused"  # business refusal (unknown, mismatch, duplicate, the portal said no)
     NOT_CONFIRMED = "not_confirmed"  # a person answered no: Annuler, nothing changed
-    SKIPPED = "skipped"  # not attempted: the run stopped, or the plan was refused as a whole
+    SKIPPED = "not_attempted"  # not attempted: the run stopped, or the plan was refused as a whole
     FAILED = "failed"  # technical failure, or the portal still shows the number after Valider
     UNKNOWN = "unknown"  # Valider was clicked and its answer never read: a rerun settles it
 

@@ -175,7 +175,7 @@ def test_sigterm_while_planning_stops_at_a_safe_point_with_a_summary_and_result_
     assert done.returncode == 143, done.stderr
     payload = exit_agrees(done)
     assert payload["interrupted"] == "SIGTERM"
-    assert {row["outcome"] for row in payload["results"]} <= {"skipped"}
+    assert {row["outcome"] for row in payload["results"]} <= {"not_attempted"}
     written = Path(payload["trace_dir"]) / "result.json"
     assert exit_agrees_file(written, 143)["interrupted"] == "SIGTERM"
     assert "Traceback" not in done.stderr
@@ -313,7 +313,7 @@ def test_a_typo_among_several_licences_changes_nothing_and_exits_1(
 
     assert refused.returncode == 1, refused.stderr
     payload = exit_agrees(refused)
-    assert [r["outcome"] for r in payload["results"]] == ["skipped", "refused"]
+    assert [r["outcome"] for r in payload["results"]] == ["not_attempted", "refused"]
     assert "FPC36712B" in payload["error"]
     assert replica.state() == before
 

@@ -68,4 +68,4 @@ def run_dissociation(
 
 
 # Outcomes after which a run's trace is not kept with MYOPENIP_TRACE=retain-on-failure.
-_CLEAN = frozenset({"done", "already_done", "would_do", "skipped"})
+_CLEAN = frozenset({"done", "already_done", "would_do", "not_attempted"})
