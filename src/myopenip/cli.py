@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     """`myopenip` and every command, with their options."""
     from myopenip.commands import batch as batchcli
-    from myopenip.commands import demo
+    from myopenip.commands import demo, find
     from myopenip.commands import dissociate as bot_cli
     from myopenip.commands import smoke as smoke_cli
     from myopenip_portal import cli as portal_cli
@@ -56,6 +56,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     bot_cli.add_arguments(dissociate)
     dissociate.set_defaults(handler=bot_cli.run)
+    find_parser = commands.add_parser(
+        "find", help="look up a client's services, licences and numbers, read-only"
+    )
+    find.add_arguments(find_parser)
+    find_parser.set_defaults(handler=find.run)
     batch = commands.add_parser(
         "batch", help="dissociate the numbers a .csv or .xlsx file lists, unattended"
     )

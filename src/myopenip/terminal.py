@@ -9,6 +9,9 @@ visible (`\\x1b`, `U+202E`) and shorten long texts (files keep them whole).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -17,7 +20,7 @@ from rich.text import Text
 from myopenip_bot.interrupts import PromptInterrupted, StopSignal
 from myopenip_bot.text import shorten
 
-__all__ = ["DRIFT_HINT", "PROMPT", "SCREEN_TEXT", "ask_to_valider", "plain", "safe"]
+__all__ = ["DRIFT_HINT", "PROMPT", "SCREEN_TEXT", "Steps", "ask_to_valider", "plain", "safe"]
 
 # After a DriftError: the portal differs from selectors/, and the smoke says how.
 DRIFT_HINT = (
@@ -41,6 +44,44 @@ def plain(value: object, width: int = SCREEN_TEXT, style: str = "") -> Text:
 def safe(value: object, width: int = SCREEN_TEXT) -> str:
     """`value` escaped, to embed in the bot's own markup (`f"[red]{safe(x)}[/red]"`)."""
     return escape(shorten(str(value), width, newlines=True))
+
+
+class Steps:
+    """On a terminal, the step the bot is at, one line with a spinner ("logging in",
+    "finding the service SRV-10021", …); elsewhere nothing (jobs read the events).
+    Stopped while a person is asked, and gone once the run ends."""
+
+    def __init__(self, console: Console) -> None:
+        self._status = console.status("Starting…") if console.is_terminal else None
+        self._running = False
+
+    def __enter__(self) -> Steps:
+        if self._status is not None:
+            self._status.start()
+            self._running = True
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._status is not None and self._running:
+            self._status.stop()
+            self._running = False
+
+    def show(self, step: str) -> None:
+        """The step that begins, e.g. the portal layer's "finding the service SRV-10021"."""
+        if self._status is not None:
+            self._status.update(plain(step[:1].upper() + step[1:] + "…", width=120))
+
+    @contextmanager
+    def paused(self, next_step: str) -> Iterator[None]:
+        """No spinner while a person reads and answers; `next_step` once they have."""
+        running = self._running
+        self.__exit__()
+        try:
+            yield
+        finally:
+            if running:
+                self.__enter__()
+                self.show(next_step)
 
 
 def ask_to_valider(

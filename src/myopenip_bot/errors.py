@@ -10,6 +10,7 @@
     │   ├── ServiceNotActiveError  the service's state is not « Actif »: nothing can change
     │   ├── LicenceNotFoundError   no licence, or several, match a ref or number
     │   ├── NumberMismatchError    --number is not the licence's current number
+    │   ├── PlanRefusedError       a licence of the request refused: nothing done
     │   └── ReadBackMismatchError  the dialog does not list exactly the plan (cancelled)
     ├── DriftError                 the portal does not show a control or text where
     │                              selectors/ says it is; never retried        (exit 1)
@@ -77,6 +78,11 @@ class LicenceNotFoundError(BusinessError):
 
 class NumberMismatchError(BusinessError):
     """The number given does not match the licence's current number."""
+
+
+class PlanRefusedError(BusinessError):
+    """A licence of a person's request was refused when planning: nothing is done (all or
+    nothing); the run reports it rather than raising it."""
 
 
 class ReadBackMismatchError(BusinessError):

@@ -73,7 +73,7 @@ class StopSignal:
         if self.signum is not None:
             if not self._logged:
                 self._logged = True
-                log.warning("stopped_at_safe_point", signal=signal_name(self.signum))
+                log.info("stopped_at_safe_point", signal=signal_name(self.signum))
             raise Interrupted(self.signum)
 
     def sleep(self, seconds: float) -> None:

@@ -75,11 +75,12 @@ class DissociationRequest:
     when planning means nothing is done; true acts on the others.
     """
 
-    service_ref: str
+    service_ref: str  # "" when the service is to be found from `client`
     targets: tuple[Target, ...]
     keep_number: bool
     dry_run: bool = False
     skip_refused: bool = False
+    client: str | None = None  # a client's name or « Compte client », instead of a service
 
 
 @dataclass(frozen=True)

@@ -24,7 +24,7 @@ def test_a_release_exits_0_and_prints_the_outcome_as_json(replica: Replica, tmp_
     assert done.returncode == 0, done.stderr
     result = exit_agrees(done)
     assert result["exit_code"] == 0
-    assert [(r["licence_ref"], r["outcome"]) for r in result["results"]] == [("FPC367128", "done")]
+    assert [(r["licence"], r["outcome"]) for r in result["results"]] == [("FPC367128", "done")]
     assert result["status_messages"] == ["Numéro(s) dissocié(s) : 1"]
     state = replica.state()
     assert licence(state, "FPC367128")["sda"] is None
@@ -73,7 +73,7 @@ def test_a_refused_password_exits_2_and_saves_no_session(replica: Replica, tmp_p
     refused = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
 
     assert refused.returncode == 2, refused.stderr
-    assert exit_agrees(refused)["error_kind"] == "authentication"
+    assert exit_agrees(refused)["error"]["kind"] == "authentication"
     assert not cli.state_file.exists()
 
 
@@ -99,7 +99,7 @@ def test_an_unreachable_portal_exits_3_as_a_technical_failure(tmp_path: Path) ->
     failed = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
 
     assert failed.returncode == 3, failed.stderr
-    assert exit_agrees(failed)["error_kind"] == "technical"
+    assert exit_agrees(failed)["error"]["kind"] == "technical"
 
 
 def test_the_saved_session_is_private_and_spares_the_next_run_a_login(
@@ -175,10 +175,10 @@ def test_a_dialog_mismatch_exits_1_reporting_each_licence_and_keeping_the_trace(
 
     assert refused.returncode == 1, refused.stderr
     payload = exit_agrees(refused)
-    assert payload["error_type"] == "ReadBackMismatchError"
+    assert payload["error"]["type"] == "ReadBackMismatchError"
     assert [r["outcome"] for r in payload["results"]] == ["refused"]
     assert replica.state()["licences"] == before["licences"]
-    run_dir = Path(payload["trace_dir"])  # retain-on-failure, the default, keeps the trace
+    run_dir = Path(payload["run_dir"])  # retain-on-failure, the default, keeps the trace
     assert list(run_dir.glob("trace*.zip"))
     assert json.loads((run_dir / "result.json").read_text())["error"]
 
@@ -189,7 +189,7 @@ def test_a_successful_run_drops_its_trace_by_default_but_keeps_the_screenshots(
     done = Cli(tmp_path, replica)("--licence", "FPC367128", "--keep-number", "--yes", "--json")
 
     assert done.returncode == 0, done.stderr
-    run_dir = Path(exit_agrees(done)["trace_dir"])
+    run_dir = Path(exit_agrees(done)["run_dir"])
     assert not list(run_dir.glob("trace*.zip"))
     assert list(run_dir.glob("*dialog-before-valider.png"))
     assert list(run_dir.glob("*verification.png"))

@@ -7,18 +7,10 @@ process's exit code and the exit code its JSON reports are checked to agree.
 
 from __future__ import annotations
 
-import fcntl
 import json
-import os
-import pty
 import re
 import signal
 import stat
-import struct
-import sys
-import termios
-import threading
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +18,7 @@ from typing import Any
 import pytest
 from cli_support import Cli, exit_agrees, named
 from e2e_support import SERVICE, licence, number_state
+from terminal_support import PROMPT_HINT, Terminal
 
 from myopenip.replica import Replica
 from myopenip_bot.browser.artifacts import find_secrets
@@ -36,69 +29,6 @@ ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 # One licence in each tab of SRV-10021: the prompt must cover both.
 TWO_TABS = ("--licence", "FPC367128", "--licence", "FPC367131")
 NUMBERS = ("0231456789", "0231456701")
-
-
-class Terminal:
-    """`myopenip …` run in a pseudo-terminal 80 columns wide, as a person runs it."""
-
-    def __init__(self, cli: Cli, *args: str) -> None:
-        env = dict(cli.env, NO_COLOR="1", TERM="xterm", COLUMNS="80", LINES="40")
-        env["MYOPENIP_LOG_LEVEL"] = "warning"  # keep the screen to what a person reads
-        argv = cli.argv(*args)
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: the pty is its controlling terminal
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
-            os.chdir(cli.cwd)
-            os.execve(sys.executable, argv, env)
-        self.pid, self.fd = pid, fd
-        self._output = bytearray()
-        self._changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.fd, 4096)
-            except OSError:
-                chunk = b""
-            with self._changed:
-                if not chunk:
-                    self._changed.notify_all()
-                    return
-                self._output += chunk
-                self._changed.notify_all()
-
-    @property
-    def screen(self) -> str:
-        """Everything shown so far, without colours and with plain line ends."""
-        text = self._output.decode("utf-8", "replace")
-        return ANSI.sub("", text).replace("\r\n", "\n")
-
-    @property
-    def flat(self) -> str:
-        """The screen as one line of words: what wraps in a table or a panel reads whole."""
-        return " ".join(re.sub(r"[│┃┏┓┗┛┡┩└┘┌┐╭╮╰╯─━┳┻╇╈┼]", " ", self.screen).split())
-
-    def expect(self, text: str, timeout: float = 120) -> None:
-        with self._changed:
-            found = self._changed.wait_for(lambda: text in self.screen, timeout)
-        assert found, f"{text!r} never showed; the screen:\n{self.screen}"
-
-    def type(self, keys: bytes) -> None:
-        os.write(self.fd, keys)
-
-    def wait(self, timeout: float = 120) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(self.pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status)
-            time.sleep(0.1)
-        os.kill(self.pid, signal.SIGKILL)
-        raise AssertionError(f"still running after {timeout} s; the screen:\n{self.screen}")
-
-
-PROMPT_HINT = "[o/oui/y/yes = yes, n/non/no = no; Enter = no]"
 
 
 def test_one_prompt_shows_the_whole_plan_and_warnings_and_no_changes_nothing(
@@ -176,7 +106,7 @@ def test_sigterm_while_planning_stops_at_a_safe_point_with_a_summary_and_result_
     payload = exit_agrees(done)
     assert payload["interrupted"] == "SIGTERM"
     assert {row["outcome"] for row in payload["results"]} <= {"not_attempted"}
-    written = Path(payload["trace_dir"]) / "result.json"
+    written = Path(payload["run_dir"]) / "result.json"
     assert exit_agrees_file(written, 143)["interrupted"] == "SIGTERM"
     assert "Traceback" not in done.stderr
     assert replica.state() == before
@@ -278,7 +208,7 @@ def test_a_six_character_password_never_reaches_a_kept_trace(
     done = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
 
     assert done.returncode == 0, done.stderr
-    run_dir = Path(exit_agrees(done)["trace_dir"])
+    run_dir = Path(exit_agrees(done)["run_dir"])
     assert (run_dir / "trace.zip").is_file()  # kept: MYOPENIP_TRACE=on
     assert find_secrets(run_dir, ["Pw-6ch"]) == []
     assert "Pw-6ch" not in done.stdout + done.stderr
@@ -314,7 +244,7 @@ def test_a_typo_among_several_licences_changes_nothing_and_exits_1(
     assert refused.returncode == 1, refused.stderr
     payload = exit_agrees(refused)
     assert [r["outcome"] for r in payload["results"]] == ["not_attempted", "refused"]
-    assert "FPC36712B" in payload["error"]
+    assert "FPC36712B" in payload["error"]["message"]
     assert replica.state() == before
 
 
@@ -330,7 +260,7 @@ def test_a_suspended_service_exits_1_naming_its_state_and_nothing_changes(
     )
 
     assert refused.returncode == 1, refused.stderr
-    assert "« Suspendu »" in exit_agrees(refused)["error"]
+    assert "« Suspendu »" in exit_agrees(refused)["error"]["message"]
     assert replica.state() == before
 
 

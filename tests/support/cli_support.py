@@ -14,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from e2e_support import SERVICE
+from jsonschema import validate
+from schemas import schema
 
 from myopenip.replica import Replica
 
@@ -51,12 +53,15 @@ class Cli:
         timeout = {"timeout_ms": "10000"}
         self.env = cli_env(self.traces, self.state_file, replica, timeout | settings)
 
-    def argv(self, *args: str, service: str = SERVICE) -> list[str]:
-        return [sys.executable, "-m", "myopenip", "dissociate", "--service", service, *args]
+    def argv(self, *args: str, service: str = SERVICE, client: str | None = None) -> list[str]:
+        where = ["--client", client] if client is not None else ["--service", service]
+        return [sys.executable, "-m", "myopenip", "dissociate", *where, *args]
 
-    def __call__(self, *args: str, service: str = SERVICE) -> subprocess.CompletedProcess[str]:
+    def __call__(
+        self, *args: str, service: str = SERVICE, client: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
-            self.argv(*args, service=service),
+            self.argv(*args, service=service, client=client),
             cwd=self.cwd,
             env=self.env,
             stdin=subprocess.DEVNULL,
@@ -150,7 +155,11 @@ def named(process: subprocess.CompletedProcess[str], event: str) -> list[dict[st
 
 
 def exit_agrees(process: subprocess.CompletedProcess[str]) -> dict[str, Any]:
-    """The JSON the run printed, after checking its exit_code is the process's own."""
+    """The JSON the run printed, after checking its exit_code is the process's own and,
+    when its command has a schema (src/myopenip/schemas), that it follows it."""
     payload: dict[str, Any] = json.loads(process.stdout)
     assert payload["exit_code"] == process.returncode, (payload["exit_code"], process.stderr)
+    command = payload.get("command")
+    if command is not None:
+        validate(payload, schema(command))
     return payload

@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from jsonschema import validate
+from schemas import schema
 
+from myopenip.commands.dissociate import document
 from myopenip.exitcodes import MEANINGS, epilog, markdown
 from myopenip.exitcodes import of_run as exit_code
-from myopenip_bot.dissociation.results import result_data
 from myopenip_bot.models import ErrorKind, LicenceTask, Outcome, RunResult, Target
 
 SIGINT, SIGTERM = 2, 15
@@ -140,12 +142,12 @@ def test_the_json_of_an_interrupted_run_names_the_signal_and_holds_the_same_exit
         Outcome.DONE, Outcome.UNKNOWN, error_kind=ErrorKind.TECHNICAL, interrupted=SIGTERM
     )
 
-    data = result_data(result) | {"exit_code": exit_code(result)}
+    data = document(result, exit_code(result))
 
     assert data["interrupted"] == "SIGTERM"
     assert data["exit_code"] == exit_code(result) == 143
     assert [row["outcome"] for row in data["results"]] == ["done", "unknown"]
-    assert data["error_kind"] == "technical"
+    assert data["error"]["kind"] == "technical"
     assert data["counts"]["done"] == 1
     assert data["counts"]["unknown"] == 1
 
@@ -162,10 +164,11 @@ def test_the_json_of_an_interrupted_run_names_the_signal_and_holds_the_same_exit
     ids=["ok", "refused", "not-confirmed", "usage", "technical"],
 )
 def test_the_json_of_a_run_is_plain_data_that_serializes(result: RunResult) -> None:
-    data = result_data(result)
+    data = document(result, exit_code(result))
 
     assert json.loads(json.dumps(data)) == data
     assert data["interrupted"] is None
+    validate(data, schema("dissociate"))
 
 
 @pytest.mark.parametrize("command", sorted(MEANINGS))

@@ -240,3 +240,15 @@ def test_files_and_folders_that_are_not_areas_are_left_alone(tmp_path: Path) -> 
     assert remove_stale(tmp_path) == []
     assert (tmp_path / "notes").is_dir()
     assert (tmp_path / "run-file").is_file()
+
+
+def test_a_work_folder_given_relative_still_gives_a_working_short_temp_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    area = WorkArea.open(Path(".myopenip") / "work")  # the default is relative
+    try:
+        (area.tmp / "probe").write_text("x", encoding="utf-8")  # through the link
+        assert (area.path / "tmp" / "probe").read_text(encoding="utf-8") == "x"
+    finally:
+        area.close()

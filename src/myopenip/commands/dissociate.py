@@ -16,7 +16,7 @@ from rich.table import Table
 
 from myopenip import startup
 from myopenip.exitcodes import epilog, of_run
-from myopenip.terminal import DRIFT_HINT, ask_to_valider, plain, safe
+from myopenip.terminal import DRIFT_HINT, Steps, ask_to_valider, plain, safe
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.files import write_private
 from myopenip_bot.interrupts import StopSignal
@@ -31,7 +31,9 @@ from myopenip_bot.models import (
     normalize_number,
 )
 
-__all__ = ["TerminalConfirm", "add_arguments", "build_request", "print_summary", "run"]
+__all__ = ["TerminalConfirm", "add_arguments", "build_request", "document", "print_summary", "run"]
+
+SCHEMA_VERSION = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -47,8 +49,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.epilog = epilog("dissociate")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument(
-        "--service", required=True, metavar="REF", help="service ref, e.g. SRV-10021"
+    where = parser.add_mutually_exclusive_group(required=True)
+    where.add_argument("--service", metavar="REF", help="service ref, e.g. SRV-10021")
+    where.add_argument(
+        "--client",
+        metavar="NAME",
+        help="instead of --service: the client's name or « Compte client » (CC-…); its one "
+        "MetaCentrex service « Actif » holding the licences or numbers given",
     )
     parser.add_argument(
         "--licence", action="append", default=[], metavar="REF", help="licence ref, e.g. FPC367128"
@@ -94,7 +101,10 @@ def _clean_ref(value: str, option: str) -> str:
 
 def build_request(args: argparse.Namespace) -> DissociationRequest:
     """Check the arguments and turn them into a request; UsageError names the culprit."""
-    service = _clean_ref(args.service, "--service")
+    service = _clean_ref(args.service, "--service") if args.service is not None else ""
+    client = args.client.strip() if args.client is not None else None
+    if client is not None and not client:
+        raise UsageError("--client is empty: give the client's name or its CC-… account")
     licences = [_clean_ref(v, "--licence") for v in args.licence]
     numbers = []
     for value in args.number:
@@ -131,20 +141,24 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
         keep_number=args.keep_number,
         dry_run=args.dry_run,
         skip_refused=args.skip_refused,
+        client=client,
     )
 
 
 class TerminalConfirm:
-    """Show the whole plan and the portal's warnings, then ask a person once."""
+    """Show the whole plan and the portal's warnings, then ask a person once (the steps'
+    spinner, if any, stopped meanwhile)."""
 
-    def __init__(self, console: Console, stop: StopSignal) -> None:
+    def __init__(self, console: Console, stop: StopSignal, steps: Steps) -> None:
         self.console = console
         self.stop = stop
+        self.steps = steps
 
     def __call__(self, confirmation: Confirmation) -> bool:
-        self.console.print(plan_table(confirmation))
-        count = len(confirmation.licences)
-        return ask_to_valider(self.console, self.stop, count, confirmation.warnings)
+        with self.steps.paused("« Valider »"):
+            self.console.print(plan_table(confirmation))
+            count = len(confirmation.licences)
+            return ask_to_valider(self.console, self.stop, count, confirmation.warnings)
 
 
 def plan_table(confirmation: Confirmation) -> Table:
@@ -156,14 +170,17 @@ def plan_table(confirmation: Confirmation) -> Table:
         title=plain(f"Service {service.ref} « {service.name} »{client}{account}"),
         title_justify="left",
     )
-    for column in ("Tab", "Licence", "Number", "« Conserver le numéro »"):
-        table.add_column(column)
+    table.add_column("Licence", no_wrap=True)
+    table.add_column("Number", no_wrap=True)
+    table.add_column("Type · user · site", overflow="fold")
+    table.add_column("« Conserver le numéro »")
     for licence in confirmation.licences:
-        keep = "Oui: kept, available" if licence.keep else "Non: quarantine"
+        keep = "Oui: kept" if licence.keep else "Non: quarantine"
+        who = " · ".join(part for part in (licence.type, licence.user, licence.site) if part)
         table.add_row(
-            licence.tab.value if licence.tab else "—",
             plain(licence.licence_ref),
             format_number(licence.number or ""),
+            plain(f"{who} ({licence.tab.value})" if licence.tab else who),
             keep,
         )
     return table
@@ -181,17 +198,24 @@ def _run(command: startup.Command) -> int:
 
     args, err = command.args, command.err
     request: DissociationRequest | None = None
+    steps = Steps(err)
     try:
         request = build_request(args)
         loaded = command.load(ask=None if request.dry_run else "to dissociate without asking")
-        confirm = always_yes if args.yes else TerminalConfirm(err, command.stop)
-        result = run_dissociation(
-            loaded.settings,
-            request,
-            selectors=loaded.selectors,
-            confirm=confirm,
-            stop=command.stop,
-        )
+        confirm = always_yes if args.yes else TerminalConfirm(err, command.stop, steps)
+        with steps:
+            result = run_dissociation(
+                loaded.settings,
+                request,
+                selectors=loaded.selectors,
+                confirm=confirm,
+                stop=command.stop,
+                on_step=steps.show,
+            )
+        if command.stop.signum is not None and result.interrupted is None:
+            # Ctrl-C after the last safe point (the answer to « Valider » read): the run
+            # ended, but it was interrupted all the same.
+            result.interrupted = command.stop.signum
     except BotError as exc:
         if exc.result is not None:
             result = exc.result
@@ -206,7 +230,7 @@ def _run(command: startup.Command) -> int:
             if result.trace_dir:
                 err.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)
     code = of_run(result)
-    text = json.dumps(_data(result, code), ensure_ascii=False, indent=2)
+    text = json.dumps(document(result, code), ensure_ascii=False, indent=2)
     if result.trace_dir is not None and result.trace_dir.is_dir():
         write_private(result.trace_dir / "result.json", text)  # beside the run's artifacts
     _print(result, text, args.json, command.out)
@@ -216,7 +240,7 @@ def _run(command: startup.Command) -> int:
 def _failure_before_request(args: argparse.Namespace, exc: BotError) -> RunResult:
     """The result of a run that failed on its own arguments."""
     return RunResult(
-        service_ref=str(args.service).strip().upper(),
+        service_ref=str(args.service or "").strip().upper(),
         keep_number=bool(args.keep_number),
         dry_run=bool(args.dry_run),
         error=str(exc),
@@ -226,10 +250,61 @@ def _failure_before_request(args: argparse.Namespace, exc: BotError) -> RunResul
     )
 
 
-def _data(result: RunResult, code: int) -> dict[str, object]:
-    from myopenip_bot.dissociation.results import result_data
+def document(result: RunResult, code: int) -> dict[str, object]:
+    """The run as docs/json.md says (the schema: myopenip/schemas/dissociate.schema.json)."""
+    service = result.service
+    error = None
+    if result.error is not None:
+        kind = result.error_kind.value if result.error_kind else "technical"
+        error = {"kind": kind, "type": result.error_type or "", "message": result.error}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": "dissociate",
+        "exit_code": code,
+        "error": error,
+        "interrupted": signal_name(result.interrupted) if result.interrupted else None,
+        "service": None
+        if service is None
+        else {
+            "service": service.ref,
+            "name": service.name,
+            "client": service.client,
+            "account": service.account,
+            "site": service.site,
+            "type": service.type,
+            "state": service.state,
+        },
+        "keep_number": result.keep_number,
+        "dry_run": result.dry_run,
+        "counts": result.counts,
+        "results": [
+            {
+                "service": result.service_ref or None,
+                "licence": task.licence_ref or task.target.licence_ref,
+                "number": _number(task.number or task.target.number),
+                "keep_number": task.keep,
+                "outcome": task.outcome.value if task.outcome else "not_attempted",
+                "reason": task.reason,
+                "tab": task.tab.value if task.tab else None,
+                "type": task.type or None,
+                "user": task.user or None,
+                "site": task.site or None,
+                "submissions": task.submissions,
+                "asked": {
+                    "licence": task.target.licence_ref,
+                    "number": _number(task.target.number),
+                },
+            }
+            for task in result.results
+        ],
+        "warnings": result.warnings,
+        "status_messages": result.status_messages,
+        "run_dir": str(result.trace_dir) if result.trace_dir else None,
+    }
 
-    return result_data(result) | {"exit_code": code}
+
+def _number(digits: str | None) -> str | None:
+    return format_number(digits) if digits else None
 
 
 def _print(result: RunResult, text: str, as_json: bool, out: Console) -> None:
@@ -278,17 +353,15 @@ def print_summary(result: RunResult, console: Console) -> None:
     for row in result.results:
         assert row.outcome is not None
         label, colour = _LABELS[row.outcome]
-        asked = row.target.label()
-        licence = row.licence_ref or asked
-        if row.licence_ref and asked not in (row.licence_ref, ""):
-            licence = f"{row.licence_ref} ({asked})" if row.target.number is None else asked
+        licence = row.licence_ref or row.target.label()
         why = row.reason or ""
         if row.outcome is Outcome.SKIPPED and result.error and result.error in why:
             why = "not attempted: see the error below"
+        number = row.number or row.target.number
         table.add_row(
             plain(licence),
             row.tab.value if row.tab else "—",
-            format_number(row.number) if row.number else "—",
+            format_number(number) if number else "—",
             f"[{colour}]{label}[/{colour}]",
             plain(why),
         )

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from types import TracebackType
@@ -249,9 +249,21 @@ class BotSession:
         self._remember(cookie_secrets(context))
 
     # -- what the portal and the runner use ------------------------------------------------
-    def portal(self, selectors: Selectors, stop: StopSignal | None = None) -> Portal:
+    def portal(
+        self,
+        selectors: Selectors,
+        stop: StopSignal | None = None,
+        on_step: Callable[[str], None] | None = None,
+    ) -> Portal:
         """The portal on this session's page, logging in through `logging_in`."""
-        return Portal(self.page, selectors, self.settings, stop=stop, login_page=self.logging_in)
+        return Portal(
+            self.page,
+            selectors,
+            self.settings,
+            stop=stop,
+            login_page=self.logging_in,
+            on_step=on_step,
+        )
 
     @contextmanager
     def logging_in(self, page: Page) -> Iterator[Page]:

@@ -123,7 +123,7 @@ def remove_stale(root: Path) -> list[Path]:
 
 def _remove_dangling_links() -> None:
     """Our short links whose area is gone some other way (a work folder deleted by hand)."""
-    for link in Path(tempfile.gettempdir()).glob("myopenip-*"):
+    for link in {*Path("/tmp").glob("myopenip-*"), *Path(tempfile.gettempdir()).glob("myopenip-*")}:
         with contextlib.suppress(OSError):
             if link.is_symlink() and not link.exists() and link.lstat().st_uid == os.getuid():
                 link.unlink()
@@ -136,10 +136,11 @@ def _short_link(area: Path) -> Path | None:
     """A link with a short name in the system temp folder to the area's `tmp/` (noted in
     the area, so that whoever removes the area removes the link); None if none can be
     made (the area's own path is used then)."""
+    base = Path("/tmp") if os.access("/tmp", os.W_OK) else Path(tempfile.gettempdir())
     for _ in range(5):
-        link = Path(tempfile.gettempdir()) / f"myopenip-{secrets.token_hex(6)}"
+        link = base / f"myopenip-{secrets.token_hex(6)}"
         try:
-            os.symlink(area / "tmp", link)
+            os.symlink((area / "tmp").resolve(), link)  # absolute: the link is elsewhere
         except FileExistsError:
             continue
         except OSError:
@@ -153,7 +154,7 @@ def _remove_link(area: Path) -> None:
     """Remove the short link of `area`, if it has one and it still points there."""
     with contextlib.suppress(OSError):
         link = Path((area / _LINK_NOTE).read_text(encoding="utf-8"))
-        if link.is_symlink() and Path(os.readlink(link)) == area / "tmp":
+        if link.is_symlink() and Path(os.readlink(link)) == (area / "tmp").resolve():
             link.unlink()
 
 

@@ -118,11 +118,30 @@ class _Outputs:
         raise structlog.DropEvent
 
 
+class _Stream:
+    """Writes each rendered event to `stream`, or to whatever `sys.stderr` is when the
+    event is logged (a test or a caller may have swapped it since)."""
+
+    def __init__(self, stream: TextIO | None) -> None:
+        self._stream = stream
+
+    def msg(self, message: str) -> None:
+        stream = self._stream or sys.stderr
+        try:
+            stream.write(message + "\n")
+            stream.flush()
+        except ValueError:  # closed: the events file still has it
+            pass
+
+    debug = info = warning = warn = error = critical = exception = fatal = log = msg
+
+
 def configure_logging(
     log_format: LogFormat = LogFormat.AUTO, level: str = "info", stream: TextIO | None = None
 ) -> None:
     """Events to the events file and to stderr (or `stream`): JSON lines when it is not a
     terminal (or MYOPENIP_LOG_FORMAT=json), else the warnings and errors for a person."""
+    given = stream
     stream = stream or sys.stderr
     if log_format is LogFormat.AUTO:
         log_format = LogFormat.CONSOLE if stream.isatty() else LogFormat.JSON
@@ -138,6 +157,6 @@ def configure_logging(
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
         ),
-        logger_factory=structlog.PrintLoggerFactory(stream),
+        logger_factory=lambda *args: _Stream(given),
         cache_logger_on_first_use=False,
     )

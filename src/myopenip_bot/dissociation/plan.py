@@ -80,12 +80,28 @@ class Planner:
 
     def _plan_one(self, task: LicenceTask) -> LicenceTask:
         try:
-            tab, row = self.listings.step(
+            found = self.listings.step(
                 f"finding {task.target.label()}", lambda: self._find(task.target)
             )
         except LicenceNotFoundError as refusal:
             return task.settle(Outcome.REFUSED, str(refusal))
-        return self._found(task, tab, row)
+        if found is not None:
+            return self._found(task, *found)
+        service = self.listings.service_ref
+        if task.target.licence_ref:
+            return task.settle(
+                Outcome.REFUSED,
+                f"no licence {task.target.licence_ref} in the service {service} "
+                "(searched Utilisateurs and Groupements)",
+            )
+        # A number no licence of the service holds: dissociated already (a rerun), or never
+        # this service's. Nothing to do either way, as for a licence without its number.
+        number = format_number(task.target.number or "")
+        return task.settle(
+            Outcome.ALREADY_DONE,
+            f"no licence of {service} holds {number} (searched Utilisateurs and Groupements):"
+            " nothing to do",
+        )
 
     def _found(self, task: LicenceTask, tab: Tab, row: LicenceRow) -> LicenceTask:
         task = found(task, tab, row)
@@ -93,7 +109,7 @@ class Planner:
             log.info("licence_planned", licence=row.ref, number=row.number, tab=tab.value)
         return task
 
-    def _find(self, target: Target) -> tuple[Tab, LicenceRow]:
+    def _find(self, target: Target) -> tuple[Tab, LicenceRow] | None:
         ref, number = target.licence_ref, target.number
         search_number = None if ref else number  # a ref is enough to find it
         service = self.listings.service_ref
@@ -107,10 +123,4 @@ class Planner:
                 )
             if matches:
                 return tab, matches[0]
-        if ref:
-            what = f"licence {ref}"
-        else:  # after a dissociation a number belongs to no licence: say so
-            what = f"licence with the number {format_number(number or '')} (already dissociated?)"
-        raise LicenceNotFoundError(
-            f"no {what} in the service {service} (searched Utilisateurs and Groupements)"
-        )
+        return None

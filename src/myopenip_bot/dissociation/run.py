@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import structlog
 from playwright.sync_api import Browser
 
@@ -29,6 +31,7 @@ def run_dissociation(
     observer: Observer | None = None,
     browser: Browser | None = None,
     stop: StopSignal | None = None,
+    on_step: Callable[[str], None] | None = None,
 ) -> RunResult:
     """Plan, confirm, act and verify `request` on the portal; keep the run's artifacts.
 
@@ -38,12 +41,13 @@ def run_dissociation(
     redacted and the browser closed.
     """
     selectors = selectors or load_selectors(settings.selectors_file)
-    label = f"dissociate-{request.service_ref}" + ("-dry-run" if request.dry_run else "")
+    where = request.service_ref or f"client-{request.client}"
+    label = f"dissociate-{where}" + ("-dry-run" if request.dry_run else "")
     session = BotSession(settings, label=label, browser=browser)
     try:
         with session:
             runner = Runner(
-                session.portal(selectors, stop),
+                session.portal(selectors, stop, on_step),
                 observer=observer,
                 confirm=confirm,
                 screenshot=session.screenshot,

@@ -39,14 +39,19 @@ from myopenip_bot.dissociation.verify import Verifier
 from myopenip_bot.errors import (
     BotError,
     Interrupted,
+    PlanRefusedError,
     ReadBackMismatchError,
+    ServiceNotFoundError,
     TechnicalError,
     error_kind,
     first_line,
 )
+from myopenip_bot.lookup.finder import Finder
+from myopenip_bot.lookup.rules import ListedLicence, holder
 from myopenip_bot.models import (
     Confirmation,
     DissociationRequest,
+    ErrorKind,
     LicenceTask,
     Outcome,
     RunResult,
@@ -115,7 +120,6 @@ class Runner:
     def run(self, request: DissociationRequest) -> RunResult:
         """Plan, confirm, act, verify; see the class docstring for what raises."""
         self.portal.start_run()
-        self.listings.start(request.service_ref)
         record = _Record(
             [
                 LicenceTask(
@@ -143,8 +147,11 @@ class Runner:
         try:
             record.update(rules.refuse_repeated(record.tasks))
             self.portal.step("opening the portal", self.portal.open_portal)
+            if request.client:
+                result.service_ref = self._resolve(request.client, record.tasks)
+            self.listings.start(result.service_ref)
             self.listings.step(
-                f"finding the service {request.service_ref}", self.listings.open_service
+                f"finding the service {result.service_ref}", self.listings.open_service
             )
             result.service = self.listings.service
             record.update(self.planner.plan(record.tasks))
@@ -153,8 +160,11 @@ class Runner:
                 if task.planned:
                     self.observer.planned(task)
             if not request.skip_refused:
-                tasks, result.error = rules.all_or_nothing(record.tasks)
+                tasks, refused = rules.all_or_nothing(record.tasks)
                 record.update(tasks)
+                if refused is not None:  # reported, not raised: every outcome is known
+                    result.error, result.error_type = refused, PlanRefusedError.__name__
+                    result.error_kind = ErrorKind.BUSINESS
             self._act(request, record, result)
         except PlaywrightError as error:  # a browser failure no page object anticipated
             stop = TechnicalError(f"{self.portal.current_step}: {first_line(error)}")
@@ -174,8 +184,50 @@ class Runner:
         finally:
             result.service = result.service or self.listings.service
         result.results = record.tasks
-        log.info("run_finished", service=request.service_ref, counts=result.counts)
+        log.info("run_finished", service=result.service_ref, counts=result.counts)
         return result
+
+    def _resolve(self, client: str, tasks: list[LicenceTask]) -> str:
+        """The one MetaCentrex service « Actif » of `client` that holds every licence or
+        number asked (its only one, or the one whose listings hold them all); refused
+        (ServiceNotFoundError) naming the candidates otherwise. Only reads."""
+        finder = Finder(self.portal, opened=True)
+        (name, account), services = finder.client_services(client)
+        texts = self.portal.selectors.texts
+        candidates = [
+            s
+            for s in services
+            if s.type == texts.service_type_with_licences and s.state == texts.service_state_active
+        ]
+        if not candidates:
+            listed = ", ".join(f"{s.ref} ({s.type}, {s.state})" for s in services) or "none"
+            raise ServiceNotFoundError(
+                f"the client {name} ({account}) has no {texts.service_type_with_licences} "
+                f"service « {texts.service_state_active} » (its services: {listed})"
+            )
+        if len(candidates) == 1:
+            log.info("service_of_client", client=account, service=candidates[0].ref)
+            return candidates[0].ref
+        wanted = {
+            t.target.licence_ref or t.target.number or "": t.target
+            for t in tasks
+            if t.outcome is None
+        }
+        found: dict[str, list[ListedLicence]] = {}
+        for service in candidates:
+            for key, target in wanted.items():
+                found.setdefault(key, []).extend(
+                    finder.holding(
+                        service,
+                        ref=target.licence_ref,
+                        number=None if target.licence_ref else target.number,
+                    )
+                )
+        chosen, why = holder(sorted(wanted), found)
+        if chosen is None:
+            raise ServiceNotFoundError(f"the client {name} ({account}): {why}: refused")
+        log.info("service_of_client", client=account, service=chosen.ref)
+        return chosen.ref
 
     def _stop(self, record: _Record, result: RunResult, error: BotError) -> None:
         """Record a run-level failure: every licence gets an outcome; the error the result."""

@@ -29,6 +29,7 @@ class LicenceRow:
     text: str
     user: str = ""  # « Utilisateur »
     site: str = ""
+    state: str = ""  # « État »: "Affectée", "Non affectée"…
 
 
 class LicenceResultsPage(Screen):
@@ -229,6 +230,7 @@ class LicenceResultsPage(Screen):
             text=row.text,
             user=row.cells.get(columns.user, ""),
             site=row.cells.get(columns.site, ""),
+            state=row.cells.get(columns.state, ""),
         )
 
 

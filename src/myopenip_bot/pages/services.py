@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import structlog
 from playwright.sync_api import Locator, expect
 
+from myopenip_bot.config.selectors import Control
+from myopenip_bot.errors import DriftError
 from myopenip_bot.pages._base import MAX_PAGES, Screen, _visible
 from myopenip_bot.pages.service import ServiceSettingsPage
 
@@ -52,26 +54,41 @@ class ServicesPage(Screen):
     def next_page_link(self) -> Locator:
         return self._locate(self.selectors.services.next_page)
 
-    def search(self, ref: str) -> list[ServiceRow]:
-        """Filter on "Réf. du service" (a substring match) and return all rows found."""
-        step = f"searching the service {ref}"
-        found = self.show(ref)
+    def search(self, ref: str = "", **columns: str) -> list[ServiceRow]:
+        """Filter on "Réf. du service" and on other columns by their key in the selectors'
+        `texts.service_columns` (`client="Normandie"`, `account="CC-100245"`): substring
+        matches, as the portal's filters are; return every row found, over all pages."""
+        step = "searching the services " + " ".join(v for v in (ref, *columns.values()) if v)
+        found = self.show(ref, **columns)
         for _ in range(MAX_PAGES):
             if not self._next_page(ref, step):
                 break
             found += self.rows()
-        log.info("services_searched", ref=ref, found=[row.ref for row in found])
+        log.info("services_searched", ref=ref, filters=columns, found=[r.ref for r in found])
         return found
 
-    def show(self, ref: str = "") -> list[ServiceRow]:
-        """Filter on "Réf. du service" and search: the first page of results (a portal
-        may show no list at all before a first search)."""
-        step = f"searching the service {ref}" if ref else "listing the services"
+    def show(self, ref: str = "", **columns: str) -> list[ServiceRow]:
+        """Filter (see `search`) and search: the first page of results (a portal may show
+        no list at all before a first search)."""
+        step = "searching the services " + " ".join(v for v in (ref, *columns.values()) if v)
         where = "on Paramétrage / Monitoring"
         self._await(self.selectors.services.ref_filter, step, where=where).fill(ref)
+        for key, value in columns.items():
+            self._await(self._filter(key), step, where=where).fill(value)
         self._submit(self._await(self.selectors.services.search, step, where=where).click, step)
         self._wait_for_rows(ref, step)
         return self.rows()
+
+    def _filter(self, key: str) -> Control:
+        """The filter of a column: the one of `services.filters` labelled as its header
+        (the spec: "filter textboxes labelled like the columns")."""
+        header = getattr(self.selectors.texts.service_columns, key)
+        for control in self.selectors.services.filters:
+            if control.label == header:
+                return control
+        raise DriftError(
+            "services.filters", f"no filter labelled {header!r} in selectors/ for the column"
+        )
 
     def rows(self) -> list[ServiceRow]:
         """The services on the current page of results (a row without a ref, such as a

@@ -30,8 +30,9 @@ T = TypeVar("T")
 class Listings:
     """The listings of one service (`start`), on `portal`'s page."""
 
-    def __init__(self, portal: Portal) -> None:
+    def __init__(self, portal: Portal, *, require_active: bool = True) -> None:
         self.portal = portal
+        self.require_active = require_active  # a lookup reads a « Suspendu » service too
         self.service_ref = ""
         self.service: ServiceInfo | None = None  # as the services list showed it
         self._settings: ServiceSettingsPage | None = None  # the service page we are on
@@ -67,7 +68,8 @@ class Listings:
         the first visit of a run, « Actif » (later visits only read: a back office may
         change its state while a person reads the plan, and the portal then refuses)."""
         services, info = self.portal.find_service(self.service_ref)
-        check_service(info, self.portal.selectors.texts, state=self.service is None)
+        first = self.service is None and self.require_active
+        check_service(info, self.portal.selectors.texts, state=first)
         self.service = info
         self._settings, self._dirty, self._shown = services.open_service(info.ref), False, None
         return info

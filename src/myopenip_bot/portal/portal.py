@@ -34,7 +34,7 @@ from myopenip_bot.errors import (
 )
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import ServiceInfo
-from myopenip_bot.pages import LoginPage, Navigation, ServicesPage, prepare_page
+from myopenip_bot.pages import LoginPage, Navigation, ServiceRow, ServicesPage, prepare_page
 from myopenip_bot.portal.retry import DEFAULT_POLICY, RetryPolicy
 
 __all__ = ["RENEW_PAGE_EVERY", "LoginPageFn", "Portal", "translated"]
@@ -76,6 +76,7 @@ class Portal:
         login_page: LoginPageFn = _same_page,
         policy: RetryPolicy = DEFAULT_POLICY,
         renew_page_every: int = RENEW_PAGE_EVERY,
+        on_step: Callable[[str], None] | None = None,
     ) -> None:
         self.page = page
         self.selectors = selectors
@@ -86,6 +87,7 @@ class Portal:
         self.logins = 0
         self.current_step = "starting"
         self._login_page = login_page
+        self._on_step = on_step  # told each step's name as it begins (a person's progress)
         self._renew_every = renew_page_every
         self._visits = 0  # visits to a service in this page
         self._base_url = settings.base_url.rstrip("/") + "/"
@@ -109,6 +111,8 @@ class Portal:
         signal stops the run before each attempt and cuts every wait.
         """
         self.current_step = name
+        if self._on_step is not None:
+            self._on_step(name)
         failures = 0
         while True:
             self.stop.check()
@@ -176,6 +180,14 @@ class Portal:
         self.goto(self._base_url, "opening the portal")
         Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms).wait("opening the portal")
 
+    def list_services(self, ref: str = "", **columns: str) -> list[ServiceInfo]:
+        """The services the list « Paramétrage / Monitoring » shows for these filters (a
+        ref, and columns by their key: `client="…"`, `account="CC-…"`), all pages."""
+        navigation = Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        if not navigation.is_shown():
+            self.goto(self._base_url, "opening the services list")
+        return [_info(row) for row in navigation.open_services().search(ref, **columns)]
+
     def find_service(self, ref: str) -> tuple[ServicesPage, ServiceInfo]:
         """From any page: Mes Services > Paramétrage / Monitoring > search for `ref`.
 
@@ -199,16 +211,7 @@ class Portal:
                 f"{how_many} with the ref {ref!r} (the search showed: {shown})"
             )
         (row,) = exact
-        info = ServiceInfo(
-            ref=row.ref,
-            name=row.name,
-            client=row.client,
-            account=row.account,
-            type=row.type,
-            state=row.state,
-            site=row.site,
-        )
-        return services, info
+        return services, _info(row)
 
     def _renew_page(self) -> None:
         """Go on in a new tab of the same context (same cookies) and close this one.
@@ -227,6 +230,18 @@ class Portal:
         except PlaywrightError as error:  # already gone with its renderer: nothing to free
             log.warning("page_not_closed", why=first_line(error))
         log.info("page_renewed")
+
+
+def _info(row: ServiceRow) -> ServiceInfo:
+    return ServiceInfo(
+        ref=row.ref,
+        name=row.name,
+        client=row.client,
+        account=row.account,
+        type=row.type,
+        state=row.state,
+        site=row.site,
+    )
 
 
 def translated(step: str, action: Callable[[], T]) -> T:

@@ -1,0 +1,245 @@
+"""`myopenip find`: answer read-only questions — a client's services, a service's licences,
+who holds a number — as a table, JSON, or a batch file to fill in."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import textwrap
+from contextlib import nullcontext
+from typing import TYPE_CHECKING, Any
+
+from rich.console import Console
+from rich.table import Table
+
+from myopenip import startup
+from myopenip.exitcodes import ExitCode, epilog
+from myopenip.terminal import plain, safe
+from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
+from myopenip_bot.models import format_number, normalize_number
+from myopenip_bot.text import csv_cell
+
+if TYPE_CHECKING:
+    from myopenip_bot.lookup.run import FindQuery, FindResult
+    from myopenip_bot.models import ServiceInfo
+
+__all__ = ["add_arguments", "build_query", "run"]
+
+SCHEMA_VERSION = 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options of `myopenip find` (the command tree lives in myopenip.cli)."""
+    parser.description = textwrap.fill(
+        "Look things up on the portal, read-only (nothing can be changed: no dialog is "
+        "ever opened, and any request that is not a read is aborted). --client lists the "
+        "client's services (by name, or « Compte client » CC-…); with --number, --licence, "
+        "--with-number or --user, the licences of its MetaCentrex services that match. "
+        "--service lists a service's licences, both tabs, with number, type, user, site "
+        "and state. --csv writes them as a batch file with keep_number left empty: decide "
+        "oui or non per row, then give it to `myopenip batch`.",
+        width=80,
+    )
+    parser.epilog = epilog("find")
+    parser.formatter_class = argparse.RawDescriptionHelpFormatter
+    parser.add_argument("--client", metavar="NAME", help="client name, or CC-… account")
+    parser.add_argument("--service", metavar="REF", help="service ref, e.g. SRV-10021")
+    parser.add_argument("--number", metavar="SDA", help="only the licence holding it")
+    parser.add_argument("--licence", metavar="REF", help="only this licence (or refs so starting)")
+    parser.add_argument("--with-number", action="store_true", help="only licences with a number")
+    parser.add_argument("--user", metavar="TEXT", help="only licences whose user's name holds it")
+    output = parser.add_mutually_exclusive_group()
+    output.add_argument("--json", action="store_true", help="print the answer as JSON")
+    output.add_argument(
+        "--csv", action="store_true", help="print the licences as a batch file (keep_number empty)"
+    )
+    parser.add_argument("--headed", action="store_true", help="show the browser window")
+
+
+def build_query(args: argparse.Namespace) -> FindQuery:
+    """Check the arguments and turn them into a query; UsageError names the culprit."""
+    from myopenip_bot.lookup.rules import LicenceFilter
+    from myopenip_bot.lookup.run import FindQuery
+
+    if bool(args.client) == bool(args.service):
+        raise UsageError("give --client NAME (or CC-…) or --service REF, one of them")
+    number = None
+    if args.number:
+        try:
+            number = normalize_number(args.number)
+        except ValueError:
+            raise UsageError(
+                f"--number {args.number!r}: not a French ten-digit number "
+                "(0231456789, 02 31 45 67 89 or +33 2 31 45 67 89)"
+            ) from None
+    for option, value in (("--client", args.client), ("--service", args.service)):
+        if value is not None and not value.strip():
+            raise UsageError(f"{option} is empty")
+    licence = args.licence.strip().upper() if args.licence else None
+    if licence is not None and not (licence.isascii() and licence.isalnum()):
+        raise UsageError(f"--licence {args.licence!r}: a ref is ASCII letters and digits")
+    return FindQuery(
+        client=args.client.strip() if args.client else None,
+        service=args.service.strip().upper() if args.service else None,
+        licences=LicenceFilter(
+            with_number=args.with_number,
+            number=number,
+            licence=licence,
+            user=args.user.strip() if args.user else None,
+        ),
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """`myopenip find`, once its arguments are parsed; returns the exit code."""
+    return startup.run(_run, args)
+
+
+def _run(command: startup.Command) -> int:
+    from myopenip_bot.lookup.run import run_find
+
+    args, err = command.args, command.err
+    try:
+        query = build_query(args)
+        loaded = command.load()
+        status = err.status("Looking it up on the portal…") if err.is_terminal else nullcontext()
+        with status:
+            result = run_find(loaded.settings, loaded.selectors, query, stop=command.stop)
+    except Interrupted as stopped:
+        err.print(f"Interrupted by {signal_name(stopped.signum)}.")
+        return _fail(args, stopped, ExitCode.INTERRUPTED + stopped.signum)
+    except BotError as error:
+        err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
+        kind = error_kind(error).value
+        code = ExitCode.REFUSED if kind in ("business", "drift") else ExitCode.USAGE
+        code = ExitCode.TECHNICAL if kind == "technical" else code
+        return _fail(args, error, code)
+    found = (
+        bool(result.licences)
+        if query.asks_for_licences or query.licences.user
+        else bool(result.services)
+    )
+    code = ExitCode.OK if found else ExitCode.REFUSED
+    if args.json:
+        print(json.dumps(document(result, code), ensure_ascii=False, indent=2))
+    elif args.csv:
+        print(_csv(result), end="")
+    else:
+        _print(command.out, result, query)
+    return code
+
+
+def _number(digits: str | None) -> str | None:
+    return format_number(digits) if digits else None
+
+
+def _service_data(service: ServiceInfo) -> dict[str, Any]:
+    return {
+        "service": service.ref,
+        "name": service.name,
+        "client": service.client,
+        "account": service.account,
+        "site": service.site,
+        "type": service.type,
+        "state": service.state,
+    }
+
+
+def document(result: FindResult, code: int) -> dict[str, Any]:
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": "find",
+        "exit_code": int(code),
+        "error": None,
+        "interrupted": None,
+        "client": {"name": result.client[0], "account": result.client[1]}
+        if result.client
+        else None,
+        "services": [_service_data(s) for s in result.services],
+        "licences": [
+            {
+                "service": listed.service.ref,
+                "licence": listed.licence,
+                "number": _number(listed.number),
+                "tab": listed.tab.value,
+                "type": listed.type,
+                "user": listed.user,
+                "site": listed.site,
+                "state": listed.state,
+            }
+            for listed in result.licences
+        ],
+    }
+
+
+def _csv(result: FindResult) -> str:
+    """The licences as a batch file: `keep_number` empty, for a person to decide."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
+    writer.writerow(["service", "licence", "keep_number", "number"])
+    for listed in result.licences:
+        if listed.number is None:
+            continue  # nothing to dissociate
+        row = [listed.service.ref, listed.licence, "", _number(listed.number)]
+        writer.writerow([csv_cell(value) for value in row])
+    return buffer.getvalue()
+
+
+def _print(out: Console, result: FindResult, query: FindQuery) -> None:
+    if result.client:
+        out.print(plain(f"Client {result.client[0]} ({result.client[1]})"), style="bold")
+    if not (query.asks_for_licences or query.licences.user):
+        table = Table(title="Services", title_justify="left")
+        for column in ("Service", "Name", "Type", "State", "Site"):
+            table.add_column(column)
+        for s in result.services:
+            table.add_row(*(plain(v) for v in (s.ref, s.name, s.type, s.state, s.site)))
+        out.print(table)
+        if not result.services:
+            out.print("No service found.")
+        return
+    table = Table(title="Licences", title_justify="left")
+    for column in ("Service", "Licence", "Number"):
+        table.add_column(column, no_wrap=True)  # refs and numbers are read whole
+    for column in ("Type", "User", "Site", "State"):
+        table.add_column(column, overflow="fold")
+    for listed in result.licences:
+        table.add_row(
+            *(
+                plain(v)
+                for v in (
+                    listed.service.ref,
+                    listed.licence,
+                    _number(listed.number) or "—",
+                    listed.type,
+                    listed.user or "—",
+                    listed.site,
+                    listed.state,
+                )
+            )
+        )
+    out.print(table)
+    if not result.licences:
+        out.print("No licence matches.")
+
+
+def _fail(args: argparse.Namespace, error: BotError, code: int) -> int:
+    if getattr(args, "json", False):
+        payload = {
+            "schema_version": SCHEMA_VERSION,
+            "command": "find",
+            "exit_code": int(code),
+            "error": {
+                "kind": error_kind(error).value,
+                "type": type(error).__name__,
+                "message": str(error),
+            },
+            "interrupted": signal_name(error.signum) if isinstance(error, Interrupted) else None,
+            "client": None,
+            "services": [],
+            "licences": [],
+        }
+        print(json.dumps(payload, ensure_ascii=False, indent=2))
+    return int(code)

@@ -1,0 +1,96 @@
+"""The lookups' rules on plain data: which client a name means, which licences a filter
+keeps, which service a one-shot given by client means."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from myopenip_bot.models import ServiceInfo, Tab, format_number
+
+__all__ = ["LicenceFilter", "ListedLicence", "clients_meant", "holder", "same_text"]
+
+
+@dataclass(frozen=True)
+class ListedLicence:
+    """A licence as a service's tab lists it, with its service."""
+
+    service: ServiceInfo
+    tab: Tab
+    licence: str
+    type: str
+    number: str | None  # ten digits
+    user: str
+    site: str
+    state: str
+
+
+@dataclass(frozen=True)
+class LicenceFilter:
+    """Which licences to keep: all filters given must hold."""
+
+    with_number: bool = False
+    number: str | None = None  # ten digits
+    licence: str | None = None  # a ref, or its start
+    user: str | None = None  # any part of the user's name, case and accents aside
+
+    def keeps(self, listed: ListedLicence) -> bool:
+        if self.with_number and listed.number is None:
+            return False
+        if self.number is not None and listed.number != self.number:
+            return False
+        if self.licence is not None and not listed.licence.upper().startswith(self.licence.upper()):
+            return False
+        return self.user is None or _fold(self.user) in _fold(listed.user)
+
+
+def same_text(a: str, b: str) -> bool:
+    """The same name to a person: case, accents and spacing aside."""
+    return _fold(a) == _fold(b)
+
+
+def clients_meant(given: str, services: Iterable[ServiceInfo]) -> list[tuple[str, str]]:
+    """The clients (name, account) `given` means among those of `services`: its account,
+    else exactly its name, else every client whose name holds it."""
+    clients = sorted({(s.client, s.account) for s in services if s.client or s.account})
+    by_account = [c for c in clients if c[1] and same_text(c[1], given)]
+    if by_account:
+        return by_account
+    exact = [c for c in clients if same_text(c[0], given)]
+    return exact or [c for c in clients if _fold(given) in _fold(c[0])]
+
+
+def holder(
+    wanted: Sequence[str], found: dict[str, list[ListedLicence]]
+) -> tuple[ServiceInfo | None, str]:
+    """The one service holding every one of `wanted` (refs or numbers, as `found` keys
+    them, each with the licences it matched); None and why not, naming the candidates."""
+    services = {s.service.ref: s.service for rows in found.values() for s in rows}
+    holding = [
+        ref
+        for ref in sorted(services)
+        if all(any(row.service.ref == ref for row in found.get(w, [])) for w in wanted)
+    ]
+    if len(holding) == 1:
+        return services[holding[0]], ""
+    if not services:
+        return None, "none of the client's MetaCentrex services « Actif » holds " + ", ".join(
+            wanted
+        )
+    candidates = "; ".join(
+        f"{row.service.ref}: {row.licence}"
+        + (f" {format_number(row.number)}" if row.number else "")
+        + (f" ({row.user})" if row.user else "")
+        for w in wanted
+        for row in found.get(w, [])
+    )
+    if not holding:
+        return None, f"no one service of the client holds them all ({candidates})"
+    return None, f"{len(holding)} services of the client hold them ({candidates})"
+
+
+def _fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", text)
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(plain.casefold().split())

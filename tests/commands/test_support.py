@@ -1,0 +1,156 @@
+"""Support tickets as support receives them: a client's name and a number, a question about
+a service's licences. `myopenip find` (read-only) and `myopenip dissociate --client`, as
+processes against the replica."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cli_support import Cli, exit_agrees
+from e2e_support import licence, number_state
+from terminal_support import PROMPT_HINT, Terminal
+
+from myopenip.cli import main
+from myopenip.replica import Replica
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CLIENT = "Normandie Logistique"
+NUMBER = "02 31 45 67 91"  # FPC367130's, in SRV-10021's Groupements
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT?\s?\d\d:\d\d:\d\d")
+
+
+def find(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "myopenip", "find", *args],
+        cwd=cli.cwd,
+        env=cli.env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+
+
+def test_the_first_ticket_is_done_knowing_only_the_client_and_the_number(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path, replica)
+    args = ("--number", NUMBER, "--keep-number", "--yes", "--json")
+
+    done = cli(*args, client=CLIENT)
+    again = cli(*args, client=CLIENT)
+
+    assert done.returncode == 0, done.stderr
+    (row,) = exit_agrees(done)["results"]
+    assert (row["service"], row["licence"], row["number"], row["outcome"]) == (
+        "SRV-10021",
+        "FPC367130",  # the licence is named, though only its number was given
+        NUMBER,
+        "done",
+    )
+    assert row["user"]  # what a person checks before wiping someone's settings
+    state = replica.state()
+    assert licence(state, "FPC367130")["sda"] is None
+    assert number_state(state, "0231456791") == "available"
+    assert again.returncode == 0, again.stderr  # a rerun by number: already done
+    (rerun,) = exit_agrees(again)["results"]
+    assert rerun["outcome"] == "already_done"
+    assert "nothing to do" in rerun["reason"]
+    assert len(replica.state()["audit"]) == 1
+
+
+def test_the_second_ticket_is_answered_by_find_and_changes_nothing(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+
+    found = find(Cli(tmp_path, replica), "--service", "SRV-10021", "--with-number", "--json")
+
+    assert found.returncode == 0, found.stderr
+    payload = exit_agrees(found)
+    listed = {row["licence"]: row for row in payload["licences"]}
+    numbered = {lc["ref"] for lc in before["licences"] if lc["service_ref"] == "SRV-10021"}
+    numbered = {ref for ref in numbered if licence(before, ref)["sda"]}
+    assert set(listed) == numbered  # both tabs, only those with a number
+    assert listed["FPC367130"]["number"] == NUMBER
+    assert {row["tab"] for row in listed.values()} == {"Utilisateurs", "Groupements"}
+    assert all(row["type"] and row["state"] for row in listed.values())
+    assert replica.state() == before
+
+
+def test_an_ambiguous_client_is_refused_with_the_candidates(
+    replica: Replica, tmp_path: Path
+) -> None:
+    replica.test_api("data", {"clients": {"CC-100318": {"name": "Normandie Logistique Sud"}}})
+    before = replica.state()
+    cli = Cli(tmp_path, replica)
+
+    refused = cli("--number", NUMBER, "--keep-number", "--yes", "--json", client="Normandie")
+    looked = find(cli, "--client", "normandie", "--json")
+
+    assert refused.returncode == 1, refused.stderr
+    message = exit_agrees(refused)["error"]["message"]
+    assert "Normandie Logistique (CC-100245)" in message
+    assert "Normandie Logistique Sud (CC-100318)" in message
+    assert looked.returncode == 1
+    assert "CC-100318" in exit_agrees(looked)["error"]["message"]
+    assert replica.state() == before
+
+
+def test_a_find_csv_becomes_a_batch_file_once_keep_is_decided(
+    replica: Replica,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for name, value in Cli(tmp_path, replica).env.items():
+        if name.startswith("MYOPENIP_"):
+            monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    found = find(Cli(tmp_path, replica), "--service", "SRV-10021", "--licence", "FPC36713", "--csv")
+    assert found.returncode == 0, found.stderr
+    lines = found.stdout.splitlines()
+    assert lines[0] == "service;licence;keep_number;number"
+    assert "SRV-10021;FPC367130;;02 31 45 67 91" in lines
+    file = tmp_path / "to-release.csv"
+    file.write_text(found.stdout, encoding="utf-8")
+
+    code = main(["batch", str(file), "--dry-run", "--journal", str(tmp_path / "j.sqlite")])
+    refused = capsys.readouterr().err
+
+    assert code == 2  # keep_number empty: refused, each row named
+    assert refused.count("keep_number") >= len(lines) - 1
+    decided = [line.replace(";;", ";oui;", 1) for line in lines[1:]]
+    file.write_text("\n".join([lines[0], *decided]) + "\n", encoding="utf-8")
+    from myopenip_bot.batch.file import read_batch_file
+
+    assert [row.licence for row in read_batch_file(file)] == [
+        line.split(";")[1] for line in lines[1:]
+    ]
+
+
+def test_on_a_terminal_a_person_reads_steps_not_log_lines_and_the_events_are_kept(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path, replica)
+    terminal = Terminal(cli, "--licence", "FPC367128", "--release-number")
+
+    terminal.expect(PROMPT_HINT)
+    before_prompt = terminal.screen
+    terminal.type(b"non\r")
+
+    assert terminal.wait() == 4
+    assert TIMESTAMP.search(before_prompt) is None, before_prompt
+    assert "conferencing" in terminal.flat  # the type, in the confirmation
+    assert "Opening the portal…" in before_prompt  # the steps, with a spinner
+    (run_dir,) = cli.traces.iterdir()
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert {"logged_in", "licence_planned", "dissociation_not_confirmed"} <= {
+        e["event"] for e in events
+    }
