@@ -22,7 +22,7 @@ screens: setup
 # Benchmarks: every figure as a ratio of its floor, measured in one run (under 15 min on
 # 2 cores); writes docs/benchmarks.md and docs/benchmarks.png. See bench/README.md.
 bench: setup
-	.venv/bin/python bench/run.py
+	.venv/bin/python -m bench.run
 
 # The exit code tables of docs/, from src/myopenip/exitcodes.py.
 docs: setup

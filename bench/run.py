@@ -28,18 +28,14 @@ is reported as MISS with its figure, never hidden, and is not a failure of the s
 from __future__ import annotations
 
 import argparse
-import contextlib
 import datetime as dt
-import json
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -48,345 +44,34 @@ from pathlib import Path
 from typing import Any
 
 import psutil
-import speed
 
+from bench import speed
+from bench.harness import (
+    BATCH_SERVICES,
+    BATCH_TIMEOUT,
+    LATENCY_MS,
+    PYTHON,
+    ROOT,
+    RSS_FIRST_MARK,
+    SCALE_SERVICES,
+    WORKERS,
+    Bench,
+    Licence,
+    Measured,
+    bot_batch,
+    bot_dissociate,
+    check_done,
+    crashed,
+    event_counts,
+    http_floor,
+    numbered,
+    pick,
+    reset,
+    straight_line,
+    write_batch,
+)
 from myopenip.replica import Replica, run_replica
-
-ROOT = Path(__file__).resolve().parent.parent
-BENCH = Path(__file__).resolve().parent
-PYTHON = sys.executable
-# The 40-licence batch: numbered licences, by ref, from each of three active services.
-BATCH_SERVICES = {"SRV-10021": 14, "SRV-10022": 13, "SRV-10023": 13}
-SCALE_SERVICES = ("SRV-10022", "SRV-10023")  # the services --licences-per-service fills
-WORKERS = (1, 2, 4)
-LATENCY_MS = 100
-RSS_FIRST_MARK = 100
-# A row is settled once its journal state is one of these (batch_row events).
-SETTLED = frozenset({"done", "already_done", "refused", "failed", "unknown"})
-SINGLE_TIMEOUT = 300.0
-BATCH_TIMEOUT = 1800.0
-
-
-# ------------------------------------------------------------------------ measuring
-
-
-@dataclass(frozen=True)
-class Licence:
-    service: str
-    ref: str
-    tab: str  # "Utilisateurs" or "Groupements", as the tab is named
-
-
-@dataclass
-class Measured:
-    """One cold process: its wall time, exit code, output, events and resources."""
-
-    label: str
-    argv: list[str]
-    folder: Path
-    seconds: float = 0.0
-    code: int | None = None
-    stdout: str = ""
-    stderr: list[str] = field(default_factory=list)
-    events: list[dict[str, Any]] = field(default_factory=list)
-    started: float = 0.0  # time.time() at spawn, to place the events' timestamps
-    cpu_seconds: float = 0.0  # user + system of the process and its reaped descendants
-    replica_cpu_seconds: float = 0.0
-    machine_busy: float = 0.0  # share of all the machine's cores busy meanwhile (anyone)
-    peak_rss: int = 0
-    rss_marks: dict[int, tuple[int, int]] = field(default_factory=dict)  # row: (peak, now)
-    settled_at: list[float] = field(default_factory=list)  # seconds from spawn, per row
-    problem: str | None = None
-    traces_bytes: int = 0  # what the run left in its traces/ (reports, screenshots)
-    report_html_bytes: int = 0  # the batch's report.html, if any
-
-    @property
-    def ok(self) -> bool:
-        return self.code == 0 and self.problem is None
-
-    def json_stdout(self) -> dict[str, Any]:
-        for line in reversed(self.stdout.strip().splitlines()):
-            try:
-                value = json.loads(line)
-            except ValueError:
-                continue
-            if isinstance(value, dict):
-                return value
-        return {}
-
-
-def tree_rss(pid: int) -> int:
-    """RSS of a process and all its descendants, in bytes (shared pages counted per process)."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            total += proc.memory_info().rss
-    return total
-
-
-def _busy_share(before: Any, after: Any) -> float:
-    idle = (after.idle + getattr(after, "iowait", 0.0)) - (
-        before.idle + getattr(before, "iowait", 0.0)
-    )
-    total = sum(after) - sum(before)
-    return 0.0 if total <= 0 else max(0.0, min(1.0, 1.0 - idle / total))
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
-def _proc_cpu(pid: int) -> float:
-    try:
-        times = psutil.Process(pid).cpu_times()
-    except psutil.Error:
-        return 0.0
-    return float(times.user + times.system)
-
-
-class Bench:
-    """Runs the measured commands, each in a folder of its own, one at a time."""
-
-    def __init__(self, work: Path, log: Any) -> None:
-        self.work = work
-        self.log = log
-        self.runs: list[Measured] = []
-        self._count = 0
-
-    def folder(self, label: str) -> Path:
-        self._count += 1
-        path = self.work / f"{self._count:03d}-{label}"
-        path.mkdir(parents=True)
-        return path
-
-    def env(self, replica: Replica, extra: dict[str, str] | None = None) -> dict[str, str]:
-        env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
-        if "MYOPENIP_BROWSER_PATH" in os.environ:
-            env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
-        env.update(
-            MYOPENIP_BASE_URL=replica.url,
-            MYOPENIP_USERNAME=replica.username,
-            MYOPENIP_PASSWORD=replica.password,
-            MYOPENIP_LOG_FORMAT="json",
-            MYOPENIP_TRACE="off",
-            PYTHONUNBUFFERED="1",
-        )
-        env.update(extra or {})
-        return env
-
-    def run(
-        self,
-        label: str,
-        argv: Sequence[str],
-        replica: Replica,
-        *,
-        env_extra: dict[str, str] | None = None,
-        timeout: float = SINGLE_TIMEOUT,
-        rss_marks: Iterable[int] = (),
-        sample_rss: bool = False,
-        record: bool = True,
-    ) -> Measured:
-        folder = self.folder(label)
-        run = Measured(label=label, argv=list(argv), folder=folder)
-        marks = sorted(set(rss_marks))
-        settled: set[tuple[str, str]] = set()
-        peak = [0]
-        lock = threading.Lock()
-        done = threading.Event()
-        cpu_before = _children_cpu()
-        replica_before = _proc_cpu(replica.process.pid)
-        machine_before = psutil.cpu_times()
-        run.started = time.time()
-        start = time.perf_counter()
-        process = subprocess.Popen(
-            list(argv),
-            cwd=folder,
-            env=self.env(replica, env_extra),
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
-        )
-
-        def sample() -> int:
-            now = tree_rss(process.pid)
-            with lock:
-                peak[0] = max(peak[0], now)
-            return now
-
-        def read_stderr() -> None:
-            assert process.stderr is not None
-            for line in process.stderr:
-                at = time.perf_counter() - start
-                run.stderr.append(line.rstrip("\n"))
-                try:
-                    event = json.loads(line)
-                except ValueError:
-                    continue
-                if not isinstance(event, dict):
-                    continue
-                run.events.append(event)
-                if event.get("event") == "batch_row" and event.get("state") in SETTLED:
-                    key = (str(event.get("service")), str(event.get("licence")))
-                    if key in settled:
-                        continue
-                    settled.add(key)
-                    run.settled_at.append(at)
-                    if sample_rss and len(settled) in marks:
-                        now = sample()
-                        with lock:
-                            run.rss_marks[len(settled)] = (peak[0], now)
-
-        def read_stdout() -> None:
-            assert process.stdout is not None
-            run.stdout = process.stdout.read()
-
-        def sampler() -> None:
-            while not done.wait(0.25):
-                sample()
-
-        threads = [threading.Thread(target=read_stderr), threading.Thread(target=read_stdout)]
-        if sample_rss:
-            threads.append(threading.Thread(target=sampler))
-        for thread in threads:
-            thread.start()
-        try:
-            run.code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            run.problem = f"did not finish within {timeout:.0f} s (killed)"
-            _kill_tree(process.pid)
-            run.code = process.wait()
-        run.seconds = time.perf_counter() - start
-        done.set()
-        for thread in threads:
-            thread.join()
-        run.cpu_seconds = _children_cpu() - cpu_before
-        run.replica_cpu_seconds = _proc_cpu(replica.process.pid) - replica_before
-        run.machine_busy = _busy_share(machine_before, psutil.cpu_times())
-        run.peak_rss = peak[0]
-        run.traces_bytes, run.report_html_bytes = _traces_size(folder / "traces")
-        (folder / "stdout.txt").write_text(run.stdout, encoding="utf-8")
-        (folder / "stderr.txt").write_text("\n".join(run.stderr) + "\n", encoding="utf-8")
-        if run.code != 0 and run.problem is None:
-            tail = " | ".join(line for line in run.stderr[-3:] if line)[:400]
-            run.problem = f"exit code {run.code}: {tail}"
-        if record:
-            self.runs.append(run)
-        status = "ok" if run.ok else f"FAILED ({run.problem})"
-        self.log(f"  {label}: {run.seconds:.1f} s, {status}")
-        return run
-
-
-def _traces_size(folder: Path) -> tuple[int, int]:
-    """(bytes of every file under `folder`, bytes of the largest report.html there)."""
-    total = report = 0
-    if folder.is_dir():
-        for path in folder.rglob("*"):
-            with contextlib.suppress(OSError):
-                if path.is_file():
-                    size = path.stat().st_size
-                    total += size
-                    if path.name == "report.html":
-                        report = max(report, size)
-    return total, report
-
-
-def crashed(run: Measured) -> bool:
-    """A worker of the batch crashed (a bug of the bot, not of the portal)."""
-    return any(e.get("event") == "worker_crashed" for e in run.events)
-
-
-def event_counts(run: Measured) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for event in run.events:
-        counts[str(event.get("event"))] += 1
-    return dict(counts)
-
-
-def _kill_tree(pid: int) -> None:
-    """Kill a process this script started, and its descendants (by pid, never by name)."""
-    try:
-        root = psutil.Process(pid)
-        procs = [*root.children(recursive=True), root]
-    except psutil.Error:
-        return
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            proc.kill()
-
-
-# ------------------------------------------------------------------------ the data
-
-
-def numbered(state: dict[str, Any], service: str) -> list[Licence]:
-    rows = [lic for lic in state["licences"] if lic["service_ref"] == service and lic.get("sda")]
-    rows.sort(key=lambda lic: lic["ref"])
-    return [Licence(service, lic["ref"], str(lic["tab"]).capitalize()) for lic in rows]
-
-
-def pick(state: dict[str, Any], counts: dict[str, int]) -> list[Licence]:
-    chosen: list[Licence] = []
-    for service, count in counts.items():
-        found = numbered(state, service)
-        if len(found) < count:
-            raise SystemExit(f"{service} has {len(found)} numbered licences, {count} needed")
-        chosen += found[:count]
-    return chosen
-
-
-def write_batch(path: Path, licences: Sequence[Licence]) -> Path:
-    lines = ["service;licence;keep_number"]
-    lines += [f"{lic.service};{lic.ref};non" for lic in licences]
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
-
-
-def still_numbered(replica: Replica, licences: Iterable[Licence]) -> list[str]:
-    """The refs that still have a number (each run is checked: nothing is taken on trust)."""
-    numbers = {lic["ref"]: lic.get("sda") for lic in replica.state()["licences"]}
-    return [lic.ref for lic in licences if numbers.get(lic.ref)]
-
-
-def check_done(replica: Replica, run: Measured, licences: Sequence[Licence]) -> None:
-    left = still_numbered(replica, licences)
-    if left and run.problem is None:
-        run.problem = f"{len(left)} licence(s) still have their number: {', '.join(left[:5])}"
-
-
-def reset(replica: Replica) -> None:
-    replica.test_api("reset")
-
-
-# ------------------------------------------------------------------------ commands
-
-
-def bot_dissociate(lic: Licence) -> list[str]:
-    command = [PYTHON, "-m", "myopenip", "dissociate", "--service", lic.service]
-    return [*command, "--licence", lic.ref, "--release-number", "--yes"]
-
-
-def straight_line(replica: Replica, lic: Licence) -> list[str]:
-    command = [PYTHON, str(BENCH / "straight_line.py"), "--base-url", replica.url]
-    return [*command, "--service", lic.service, "--licence", lic.ref, "--tab", lic.tab]
-
-
-def http_floor(replica: Replica, lic: Licence) -> list[str]:
-    command = [PYTHON, str(BENCH / "http_floor.py"), "--base-url", replica.url]
-    return [*command, "--service", lic.service, "--licence", lic.ref, "--tab", lic.tab]
-
-
-def bot_batch(path: Path, workers: int) -> list[str]:
-    command = [PYTHON, "-m", "myopenip", "batch", str(path), "--yes", "--json"]
-    return [*command, "--workers", str(workers)]
-
+from myopenip_bot.browser.launch import find_browser
 
 # ------------------------------------------------------------------------ profiles
 
@@ -951,7 +636,6 @@ def machine_lines(elapsed: float, load: tuple[list[float], list[float]]) -> list
 
 
 def _chromium() -> str:
-    from myopenip_bot.browser.launch import find_browser
 
     launch = find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"))
     return launch.executable_path or "chromium"

@@ -18,8 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from run import Bench, Licence, Measured
-
+    from bench.harness import Bench, Licence, Measured
     from myopenip.replica import Replica
 
 

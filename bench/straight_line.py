@@ -26,8 +26,6 @@ import time
 
 from playwright.sync_api import Page, expect, sync_playwright
 
-from myopenip_bot.browser.launch import find_browser
-
 STATUS = re.compile(r"Numéro\(s\) dissocié\(s\) : 1")
 
 
@@ -77,13 +75,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--licence", required=True)
     parser.add_argument("--tab", choices=("Utilisateurs", "Groupements"), required=True)
     parser.add_argument("--keep", action="store_true", help="« Conserver le numéro » = Oui")
+    # The Chromium to launch and its arguments, found once by the harness (bench/run.py),
+    # so that this floor pays nothing of the bot's: no import, no lookup of its own.
+    parser.add_argument("--executable-path", default=None)
+    parser.add_argument("--browser-arg", action="append", default=[])
     args = parser.parse_args(argv)
     if not args.base_url:
         parser.error("--base-url (or MYOPENIP_BASE_URL) is required")
-    launch = find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"))
     with sync_playwright() as pw:
         launched = time.perf_counter()
-        browser = pw.chromium.launch(headless=True, **launch.as_kwargs())  # type: ignore[arg-type]
+        browser = pw.chromium.launch(
+            headless=True, executable_path=args.executable_path, args=args.browser_arg
+        )
         page = browser.new_page()
         first_page = time.perf_counter()
         dissociate(
