@@ -23,6 +23,7 @@ before « Valider », or right after its answer has been read — never in betwe
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from functools import partial
 from pathlib import Path
@@ -334,6 +335,10 @@ class Runner:
             log.warning("status_count_unexpected", status=status, expected=expected)
 
 
+# Outcomes settled at once beyond this are logged as one event (the journal has each).
+_LOGGED_ONE_BY_ONE = 50
+
+
 class _Record:
     """The run's licence tasks, by their place in the request: the latest of each, and
     the observer told of each outcome as it is recorded."""
@@ -363,6 +368,12 @@ class _Record:
                 before.reason,
             ):
                 settled.append(task)
+        if len(settled) > _LOGGED_ONE_BY_ONE:  # a batch's thousands of rows: one event
+            outcomes = Counter(task.outcome.value for task in settled if task.outcome)
+            log.info("licences_settled", outcomes=dict(outcomes), first=settled[0].reason)
+        else:
+            for task in settled:
+                assert task.outcome is not None
                 log.info(
                     "licence_outcome",
                     target=task.target.label(),
