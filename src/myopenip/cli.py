@@ -8,9 +8,10 @@ until a command needs them.
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from myopenip.exitcodes import ExitCode
 
@@ -27,14 +28,42 @@ class _Parser(argparse.ArgumentParser):
         self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """`myopenip` and every command, with their options."""
-    from myopenip.commands import batch as batchcli
-    from myopenip.commands import demo, find
-    from myopenip.commands import dissociate as bot_cli
-    from myopenip.commands import smoke as smoke_cli
-    from myopenip_portal import cli as portal_cli
+# Every command: its name, its one-line help, and the module holding its options
+# (`add_arguments`) and its work (`run`). Only the module of the command run is imported:
+# a one-shot does not pay for the replica's web server, nor the replica for Playwright.
+COMMANDS = (
+    ("portal", "serve the local MyOpenIP replica until stopped", "myopenip_portal.cli"),
+    (
+        "dissociate",
+        "dissociate numbers from licences of one MetaCentrex service",
+        "myopenip.commands.dissociate",
+    ),
+    (
+        "find",
+        "look up a client's services, licences and numbers, read-only",
+        "myopenip.commands.find",
+    ),
+    (
+        "batch",
+        "dissociate the numbers a .csv or .xlsx file lists, unattended",
+        "myopenip.commands.batch",
+    ),
+    (
+        "smoke",
+        "check every screen and selector on the portal, read-only",
+        "myopenip.commands.smoke",
+    ),
+    (
+        "demo",
+        "serve the replica on a free port and run the bot against it",
+        "myopenip.commands.demo",
+    ),
+)
 
+
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """`myopenip` and its commands; the options of the one `argv` names (of every one
+    when `argv` is None)."""
     parser = _Parser(
         prog="myopenip",
         description="MyOpenIP dissociation bot, and a local replica of the portal to try it on.",
@@ -44,53 +73,22 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="COMMAND", parser_class=_Parser
     )
-    portal = commands.add_parser(
-        "portal",
-        help="serve the local MyOpenIP replica until stopped",
-        description=portal_cli.DESCRIPTION,
-    )
-    portal_cli.add_arguments(portal)
-    portal.set_defaults(handler=lambda args: _run_portal(args, portal))
-    dissociate = commands.add_parser(
-        "dissociate", help="dissociate numbers from licences of one MetaCentrex service"
-    )
-    bot_cli.add_arguments(dissociate)
-    dissociate.set_defaults(handler=bot_cli.run)
-    find_parser = commands.add_parser(
-        "find", help="look up a client's services, licences and numbers, read-only"
-    )
-    find.add_arguments(find_parser)
-    find_parser.set_defaults(handler=find.run)
-    batch = commands.add_parser(
-        "batch", help="dissociate the numbers a .csv or .xlsx file lists, unattended"
-    )
-    batchcli.add_arguments(batch)
-    batch.set_defaults(handler=batchcli.run)
-    smoke = commands.add_parser(
-        "smoke", help="check every screen and selector on the portal, read-only"
-    )
-    smoke_cli.add_arguments(smoke)
-    smoke.set_defaults(handler=smoke_cli.run)
-    demo_parser = commands.add_parser(
-        "demo",
-        help="serve the replica on a free port and run the bot against it",
-        description=demo.DESCRIPTION,
-    )
-    demo.add_arguments(demo_parser)
-    demo_parser.set_defaults(handler=_run_demo)
+    named = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
+    for name, summary, module_name in COMMANDS:
+        sub = commands.add_parser(name, help=summary)
+        if argv is None or name == named:
+            module = importlib.import_module(module_name)
+            sub.description = getattr(module, "DESCRIPTION", None)
+            module.add_arguments(sub)
+            sub.set_defaults(handler=_handler(module, sub))
     return parser
 
 
-def _run_portal(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from myopenip_portal.cli import run
-
-    return run(args, parser)
-
-
-def _run_demo(args: argparse.Namespace) -> int:
-    from myopenip.commands.demo import run
-
-    return run(args)
+def _handler(module: Any, parser: argparse.ArgumentParser) -> Callable[[argparse.Namespace], int]:
+    """The command's `run(args)` (the replica's takes its parser too, for its errors)."""
+    if module.__name__ == "myopenip_portal.cli":
+        return lambda args: int(module.run(args, parser))
+    return lambda args: int(module.run(args))
 
 
 def _version() -> str:
@@ -104,7 +102,8 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(sys.argv[1:] if argv is None else list(argv))
+        given = sys.argv[1:] if argv is None else list(argv)
+        args = build_parser(given).parse_args(given)
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except KeyboardInterrupt:  # Ctrl-C before a command could set up its own handling
