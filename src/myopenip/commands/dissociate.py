@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.table import Table
 
 from myopenip import startup
+from myopenip.documents import SCHEMA_VERSION, error, number, number_argument, service
 from myopenip.exitcodes import epilog, of_run
 from myopenip.terminal import DRIFT_HINT, Steps, ask_to_valider, plain, safe
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
@@ -28,12 +29,9 @@ from myopenip_bot.models import (
     RunResult,
     Target,
     format_number,
-    normalize_number,
 )
 
 __all__ = ["TerminalConfirm", "add_arguments", "build_request", "document", "print_summary", "run"]
-
-SCHEMA_VERSION = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -106,15 +104,7 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
     if client is not None and not client:
         raise UsageError("--client is empty: give the client's name or its CC-… account")
     licences = [_clean_ref(v, "--licence") for v in args.licence]
-    numbers = []
-    for value in args.number:
-        try:
-            numbers.append(normalize_number(value))
-        except ValueError:
-            raise UsageError(
-                f"--number {value!r}: not a French ten-digit number "
-                "(0231456789, 02 31 45 67 89 or +33 2 31 45 67 89)"
-            ) from None
+    numbers = [number_argument(value) for value in args.number]
     if not licences and not numbers:
         raise UsageError("give at least one --licence or --number")
     for option, values in (("--licence", licences), ("--number", numbers)):
@@ -252,28 +242,17 @@ def _failure_before_request(args: argparse.Namespace, exc: BotError) -> RunResul
 
 def document(result: RunResult, code: int) -> dict[str, object]:
     """The run as docs/json.md says (the schema: myopenip/schemas/dissociate.schema.json)."""
-    service = result.service
-    error = None
+    stopped = None
     if result.error is not None:
         kind = result.error_kind.value if result.error_kind else "technical"
-        error = {"kind": kind, "type": result.error_type or "", "message": result.error}
+        stopped = error(kind, result.error_type or "", result.error)
     return {
         "schema_version": SCHEMA_VERSION,
         "command": "dissociate",
         "exit_code": code,
-        "error": error,
+        "error": stopped,
         "interrupted": signal_name(result.interrupted) if result.interrupted else None,
-        "service": None
-        if service is None
-        else {
-            "service": service.ref,
-            "name": service.name,
-            "client": service.client,
-            "account": service.account,
-            "site": service.site,
-            "type": service.type,
-            "state": service.state,
-        },
+        "service": service(result.service),
         "keep_number": result.keep_number,
         "dry_run": result.dry_run,
         "counts": result.counts,
@@ -281,7 +260,7 @@ def document(result: RunResult, code: int) -> dict[str, object]:
             {
                 "service": result.service_ref or None,
                 "licence": task.licence_ref or task.target.licence_ref,
-                "number": _number(task.number or task.target.number),
+                "number": number(task.number or task.target.number),
                 "keep_number": task.keep,
                 "outcome": task.outcome.value if task.outcome else "not_attempted",
                 "reason": task.reason,
@@ -292,7 +271,7 @@ def document(result: RunResult, code: int) -> dict[str, object]:
                 "submissions": task.submissions,
                 "asked": {
                     "licence": task.target.licence_ref,
-                    "number": _number(task.target.number),
+                    "number": number(task.target.number),
                 },
             }
             for task in result.results
@@ -301,10 +280,6 @@ def document(result: RunResult, code: int) -> dict[str, object]:
         "status_messages": result.status_messages,
         "run_dir": str(result.trace_dir) if result.trace_dir else None,
     }
-
-
-def _number(digits: str | None) -> str | None:
-    return format_number(digits) if digits else None
 
 
 def _print(result: RunResult, text: str, as_json: bool, out: Console) -> None:

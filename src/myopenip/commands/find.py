@@ -14,20 +14,17 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.table import Table
 
-from myopenip import startup
+from myopenip import documents, startup
+from myopenip.documents import SCHEMA_VERSION, number_argument
 from myopenip.exitcodes import ExitCode, epilog
 from myopenip.terminal import plain, safe
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
-from myopenip_bot.models import format_number, normalize_number
 from myopenip_bot.text import csv_cell
 
 if TYPE_CHECKING:
     from myopenip_bot.lookup.run import FindQuery, FindResult
-    from myopenip_bot.models import ServiceInfo
 
 __all__ = ["add_arguments", "build_query", "run"]
-
-SCHEMA_VERSION = 1
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -65,15 +62,7 @@ def build_query(args: argparse.Namespace) -> FindQuery:
 
     if bool(args.client) == bool(args.service):
         raise UsageError("give --client NAME (or CC-…) or --service REF, one of them")
-    number = None
-    if args.number:
-        try:
-            number = normalize_number(args.number)
-        except ValueError:
-            raise UsageError(
-                f"--number {args.number!r}: not a French ten-digit number "
-                "(0231456789, 02 31 45 67 89 or +33 2 31 45 67 89)"
-            ) from None
+    number = number_argument(args.number) if args.number else None
     for option, value in (("--client", args.client), ("--service", args.service)):
         if value is not None and not value.strip():
             raise UsageError(f"{option} is empty")
@@ -131,22 +120,6 @@ def _run(command: startup.Command) -> int:
     return code
 
 
-def _number(digits: str | None) -> str | None:
-    return format_number(digits) if digits else None
-
-
-def _service_data(service: ServiceInfo) -> dict[str, Any]:
-    return {
-        "service": service.ref,
-        "name": service.name,
-        "client": service.client,
-        "account": service.account,
-        "site": service.site,
-        "type": service.type,
-        "state": service.state,
-    }
-
-
 def document(result: FindResult, code: int) -> dict[str, Any]:
     return {
         "schema_version": SCHEMA_VERSION,
@@ -157,12 +130,12 @@ def document(result: FindResult, code: int) -> dict[str, Any]:
         "client": {"name": result.client[0], "account": result.client[1]}
         if result.client
         else None,
-        "services": [_service_data(s) for s in result.services],
+        "services": [documents.service(s) for s in result.services],
         "licences": [
             {
                 "service": listed.service.ref,
                 "licence": listed.licence,
-                "number": _number(listed.number),
+                "number": documents.number(listed.number),
                 "tab": listed.tab.value,
                 "type": listed.type,
                 "user": listed.user,
@@ -182,7 +155,7 @@ def _csv(result: FindResult) -> str:
     for listed in result.licences:
         if listed.number is None:
             continue  # nothing to dissociate
-        row = [listed.service.ref, listed.licence, "", _number(listed.number)]
+        row = [listed.service.ref, listed.licence, "", documents.number(listed.number)]
         writer.writerow([csv_cell(value) for value in row])
     return buffer.getvalue()
 
@@ -212,7 +185,7 @@ def _print(out: Console, result: FindResult, query: FindQuery) -> None:
                 for v in (
                     listed.service.ref,
                     listed.licence,
-                    _number(listed.number) or "—",
+                    documents.number(listed.number) or "—",
                     listed.type,
                     listed.user or "—",
                     listed.site,
@@ -231,11 +204,7 @@ def _fail(args: argparse.Namespace, error: BotError, code: int) -> int:
             "schema_version": SCHEMA_VERSION,
             "command": "find",
             "exit_code": int(code),
-            "error": {
-                "kind": error_kind(error).value,
-                "type": type(error).__name__,
-                "message": str(error),
-            },
+            "error": documents.error(error_kind(error).value, type(error).__name__, str(error)),
             "interrupted": signal_name(error.signum) if isinstance(error, Interrupted) else None,
             "client": None,
             "services": [],
