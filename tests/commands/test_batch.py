@@ -11,22 +11,30 @@ keep value, nothing else touched.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
+import pty
 import random
 import re
 import signal
 import socket
+import sqlite3
+import struct
 import subprocess
 import sys
 import tempfile
+import termios
+import threading
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
+import structlog
 from batch_support import (
     BatchCli,
     assert_portal_is_the_file,
@@ -46,8 +54,13 @@ from batch_support import (
 )
 from cli_support import Cli
 
-from myopenip.replica import Replica
+import myopenip
+from myopenip.cli import main
+from myopenip.replica import Replica, run_replica
+from myopenip_bot.batch.file import read_batch_file
 from myopenip_bot.browser.launch import BrowserLaunch
+from myopenip_bot.config.logs import events
+from myopenip_bot.models import format_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -163,13 +176,16 @@ def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
 
     summary = assert_summary_agrees(report, done.returncode)
     assert summary["counts"] == {"done": 3}
-    assert summary["rows"] == 3
+    assert summary["total"] == 3
+    assert summary["results"] == payload["results"]  # the same document as --json
 
     results = read_report_csv(report / "results.csv")
-    assert results[0] == ["service", "licence", "keep_number", "number", "outcome", "reason"]
+    assert results[0][:6] == ["service", "licence", "keep_number", "number", "outcome", "reason"]
     assert [line[:5] for line in results[1:]] == [
-        [r.service, r.licence, r.keep_text, r.number, "done"] for r in rows
+        [r.service, r.licence, r.keep_text, format_number(r.number), "done"] for r in rows
     ]
+    clients = {s["ref"]: s["client"] for s in before["services"]}
+    assert [line[7] for line in results[1:]] == [clients[r.service] for r in rows]
     assert_released_listed(report, before, rows)
 
     html = (report / "report.html").read_text(encoding="utf-8")
@@ -186,11 +202,15 @@ def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
     assert workers
     assert all("worker-1" in p.name for p in workers)
 
-    # The same command again: every row is final, nothing is clicked, no browser starts.
+    # The same command again: every row is final, nothing is clicked, no browser starts,
+    # no new report: it says so, with the finished batch's exit code.
     rerun = cli(batch, *UNATTENDED, "--journal", journal, "--report", tmp_path / "report-2")
 
     assert rerun.returncode == 0, rerun.stderr[-4000:]
-    assert outcomes(exit_agrees(rerun)) == {row.licence: "done" for row in rows}
+    again = exit_agrees(rerun)
+    assert outcomes(again) == {row.licence: "done" for row in rows}
+    assert (again["finished_before"], again["report"]) == (True, None)
+    assert not (tmp_path / "report-2").exists()
     assert clicked(rerun.stderr) == []
     assert named(rerun.stderr, "browser_found") == []
     assert replica.state() == after
@@ -206,68 +226,8 @@ def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
     assert replica.state() == after
 
 
-# -- 3. a bad file: every problem named, nothing done -------------------------------------
-
-
-GOOD = "SRV-10021;FPC367128;oui"
-BAD_FILES: dict[str, tuple[bytes, list[str]]] = {
-    "unknown-keep": (
-        f"service;licence;keep_number\n{GOOD}\nSRV-10021;FPC367131;peut-être\n".encode(),
-        ["line 3, column keep_number: 'peut-être'"],
-    ),
-    "malformed-licence": (
-        f"service;licence;keep_number\nSRV-10021;FPC36713;non\n{GOOD}\n".encode(),
-        ["line 2, column licence: 'FPC36713'"],
-    ),
-    "malformed-number": (
-        f"service;licence;keep_number;number\n{GOOD};\nSRV-10021;FPC367131;non;02 31 45\n".encode(),
-        ["line 3, column number: '02 31 45'"],
-    ),
-    "same-licence-twice": (
-        f"service;licence;keep_number\n{GOOD}\nSRV-10021;fpc367128;non\n".encode(),
-        ["line 3, column licence: 'FPC367128'", "also line 2"],
-    ),
-    "several-problems": (
-        b"service,licence,keep_number\r\nSRV-10021,FPC367128,oui\r\n\r\n"
-        b"SRV-10021,FPC367131,maybe\r\nSRV-10021,FPC3671,non\r\n",
-        ["2 problems", "line 4, column keep_number: 'maybe'", "line 5, column licence: 'FPC3671'"],
-    ),
-    "missing-column": (
-        b"service;licence\nSRV-10021;FPC367128\n",
-        ["line 1, column keep_number", "missing column"],
-    ),
-    "unknown-column": (
-        f"service;licence;keep_number;commentaire\n{GOOD};urgent\n".encode(),
-        ["line 1, column commentaire", "unknown column"],
-    ),
-    "empty": (b"", ["no row"]),
-    "binary": (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00\x00\x00\x01\x00", ["line 1"]),
-}
-
-
-@pytest.mark.parametrize("case", list(BAD_FILES))
-def test_a_bad_file_is_refused_naming_each_problem_and_nothing_starts(
-    replica: Replica, tmp_path: Path, case: str
-) -> None:
-    data, expected = BAD_FILES[case]
-    batch = tmp_path / "batch.csv"
-    batch.write_bytes(data)
-    journal = tmp_path / "journal.sqlite"
-    before = replica.state()
-
-    refused = BatchCli(tmp_path, replica)(batch, *UNATTENDED, "--journal", journal)
-
-    assert refused.returncode == 2, refused.stderr[-4000:]
-    payload = exit_agrees(refused)
-    assert payload["error_kind"] == "usage"
-    assert str(batch) in payload["error"]
-    for text in expected:
-        assert text in payload["error"], payload["error"]
-    assert "Bad file" in refused.stderr
-    assert "Traceback" not in refused.stderr
-    assert named(refused.stderr, "browser_found") == []
-    assert not journal.exists()
-    assert replica.state() == before
+# -- 3. a bad file: every problem named, nothing done (in-process:
+# tests/unit/test_batch_command.py) ----------------------------------------------------
 
 
 # -- interrupted, then resumed: a service that is not « Actif » is refused alone ----------
@@ -312,7 +272,7 @@ def test_sigterm_stops_the_batch_at_a_safe_point_and_the_rerun_refuses_only_the_
     assert "Suspendu" in refusal
     assert_summary_agrees(report, 1)
     results = {line[1]: line for line in read_report_csv(report / "results.csv")[1:]}
-    assert results[suspended][4:] == ["refused", refusal]
+    assert results[suspended][4:6] == ["refused", refusal]
     assert_portal_is_the_file(before, replica.state(), rows)  # SRV-10024's licence untouched
     assert_released_listed(report, before, rows)
 
@@ -400,8 +360,8 @@ def test_a_second_run_on_a_journal_in_use_exits_5_and_a_sigkill_leaves_no_stuck_
         assert first.process.poll() is None, "the second run waited for the first to end"
         assert took < 90  # at once, not after the first run (generous: a busy machine)
         payload = exit_agrees(second)
-        assert "another run is using the journal" in payload["error"]
-        assert f"pid {first.process.pid}" in payload["error"]
+        assert "another run is using the journal" in payload["error"]["message"]
+        assert f"pid {first.process.pid}" in payload["error"]["message"]
         assert "Locked" in second.stderr
         assert named(second.stderr, "browser_found") == []
 
@@ -579,8 +539,8 @@ def test_an_unreachable_browser_server_is_a_clear_error_and_changes_nothing(
 
     assert failed.returncode in (2, 3), failed.stderr[-4000:]
     payload = exit_agrees(failed)
-    assert "MYOPENIP_BROWSER_ENDPOINT" in payload["error"]
-    assert endpoint in payload["error"]
+    assert "MYOPENIP_BROWSER_ENDPOINT" in payload["error"]["message"]
+    assert endpoint in payload["error"]["message"]
     assert "Traceback" not in failed.stderr
     assert outcomes(payload) == {"FPC367131": "pending"}
     # One browser that cannot be reached is not "--max-failures technical failures in a row".
@@ -629,8 +589,8 @@ def test_a_journal_that_is_not_ours_is_refused_with_exit_2_and_left_untouched(
 
     assert refused.returncode == 2, refused.stderr[-4000:]
     payload = exit_agrees(refused)
-    assert says in payload["error"]
-    assert str(journal) in payload["error"]
+    assert says in payload["error"]["message"]
+    assert str(journal) in payload["error"]["message"]
     assert "Traceback" not in refused.stderr
     assert named(refused.stderr, "browser_found") == []
     if journal.is_file():
@@ -654,8 +614,8 @@ def test_a_report_folder_that_cannot_be_written_is_refused_with_exit_2(
 
     assert refused.returncode == 2, refused.stderr[-4000:]
     payload = exit_agrees(refused)
-    assert "--report" in payload["error"]
-    assert str(report) in payload["error"]
+    assert "--report" in payload["error"]["message"]
+    assert str(report) in payload["error"]["message"]
     assert "Traceback" not in refused.stderr
     assert named(refused.stderr, "browser_found") == []
     assert not (tmp_path / "j.sqlite").exists()
@@ -713,3 +673,248 @@ def test_a_dry_run_after_a_killed_run_never_writes_the_real_journal(
     assert {name: file_state(tmp_path / name) for name in files} == kept
     (row,) = journal_rows(journal)
     assert (row["licence"], row["state"]) == (rows[0].licence, "planned")
+
+
+# -- 10. the question, in a terminal: Ctrl-C or Ctrl-D is no --------------------------------
+
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+PROMPT_HINT = "[o/oui/y/yes = yes, n/non/no = no; Enter = no]"
+
+
+class Terminal:
+    """`myopenip batch …` in a pseudo-terminal 100 columns wide, as a person runs it."""
+
+    def __init__(self, cli: BatchCli, *args: str | Path) -> None:
+        env = dict(cli.env, NO_COLOR="1", TERM="xterm", COLUMNS="100", LINES="50")
+        env["MYOPENIP_LOG_FORMAT"] = "auto"  # a person's terminal: warnings and errors only
+        argv = cli.argv(*args)
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: the pty is its controlling terminal
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 100, 0, 0))
+            os.chdir(cli.cwd)
+            os.execve(sys.executable, argv, env)
+        self.pid, self.fd = pid, fd
+        self._output = bytearray()
+        self._changed = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        while True:
+            try:
+                chunk = os.read(self.fd, 4096)
+            except OSError:
+                chunk = b""
+            with self._changed:
+                if not chunk:
+                    self._changed.notify_all()
+                    return
+                self._output += chunk
+                self._changed.notify_all()
+
+    @property
+    def screen(self) -> str:
+        """Everything shown so far, without styles, with plain line ends."""
+        text = ANSI.sub("", self._output.decode("utf-8", "replace"))
+        return text.replace("\r\n", "\n")
+
+    def expect(self, text: str, timeout: float = 300) -> None:
+        with self._changed:
+            found = self._changed.wait_for(lambda: text in self.screen, timeout)
+        assert found, f"{text!r} never showed; the screen:\n{self.screen}"
+
+    def type(self, keys: bytes) -> None:
+        os.write(self.fd, keys)
+
+    def wait(self, timeout: float = 300) -> int:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            done, status = os.waitpid(self.pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            time.sleep(0.1)
+        os.kill(self.pid, signal.SIGKILL)
+        raise AssertionError(f"still running after {timeout} s; the screen:\n{self.screen}")
+
+
+@pytest.mark.parametrize("keys", [b"\x03", b"\x04"], ids=["ctrl-c", "ctrl-d"])
+def test_ctrl_c_or_ctrl_d_at_the_batch_prompt_is_no_exit_4_without_a_traceback(
+    replica: Replica, tmp_path: Path, keys: bytes
+) -> None:
+    before = replica.state()
+    rows = rows_for(
+        before,
+        [("SRV-10021", 2, "utilisateurs"), ("SRV-10022", 1, "utilisateurs")],
+        [False, True, False],
+    )
+    batch = write_rows(tmp_path / "batch.csv", rows)
+    report = tmp_path / "report"
+    terminal = Terminal(
+        BatchCli(tmp_path, replica), batch, "--journal", tmp_path / "j.sqlite", "--report", report
+    )
+
+    terminal.expect(PROMPT_HINT)
+    asked = terminal.screen
+    terminal.type(keys)
+    code = terminal.wait()
+
+    assert code == 4, terminal.screen
+    assert "Traceback" not in terminal.screen
+    assert terminal.screen.count(PROMPT_HINT) == 1
+    # The question lists every row per service: those read with their number, the others.
+    flat = " ".join(asked.split())
+    for row in rows:
+        assert row.licence in flat
+    for row in rows[:2]:  # SRV-10021, read first
+        assert f"{row.licence} │ {format_number(row.number)}" in flat
+    assert "read before its « Valider »" in flat  # SRV-10022's row
+    # The prompt has a line of its own: the progress bar stopped before the question.
+    (line,) = [line for line in asked.split("\n") if PROMPT_HINT in line]
+    assert line.strip() == PROMPT_HINT, line
+    assert replica.state() == before
+    summary = assert_summary_agrees(report, 4)
+    assert {row["outcome"] for row in summary["results"]} == {"not_confirmed"}
+    assert all(row["reason"] for row in summary["results"])
+
+
+# -- 11. plan, approve, apply: the run does exactly the approved plan -----------------------
+
+SCHEMA = json.loads(
+    (Path(myopenip.__file__).parent / "schemas" / "batch.schema.json").read_text(encoding="utf-8")
+)
+
+
+def valid(payload: dict[str, Any]) -> dict[str, Any]:
+    jsonschema.Draft202012Validator(SCHEMA).validate(payload)
+    return payload
+
+
+@pytest.fixture(params=["classic", "aria"])
+def portal_on_file(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> Iterator[tuple[Replica, Path]]:
+    """A replica of each markup whose database is a file: a test changes a licence's
+    number there, as the operator's back office would between the plan and its run."""
+    database = tmp_path / "portal.sqlite"
+    with run_replica("--db", str(database), markup=request.param, delays=False) as replica:
+        yield replica, database
+
+
+def give_a_new_number(database: Path, licence: str, old: str, new: str) -> None:
+    conn = sqlite3.connect(database)
+    try:
+        (account,) = conn.execute("SELECT account FROM numbers WHERE number = ?", (old,)).fetchone()
+        conn.execute(
+            "UPDATE numbers SET state = 'available', licence_ref = NULL WHERE number = ?", (old,)
+        )
+        conn.execute("UPDATE licences SET sda = ? WHERE ref = ?", (new, licence))
+        conn.execute("INSERT INTO numbers VALUES (?, ?, 'assigned', ?)", (new, account, licence))
+        conn.commit()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def in_process(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Callable[[Replica, list[str | Path]], tuple[int, dict[str, Any]]]]:
+    """`myopenip batch ARGS --json` in this process against a replica: (exit code, JSON)."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("MYOPENIP_") and name != "MYOPENIP_BROWSER_PATH":
+            monkeypatch.delenv(name)
+
+    def run(replica: Replica, args: list[str | Path]) -> tuple[int, dict[str, Any]]:
+        settings = {
+            "BASE_URL": replica.url,
+            "USERNAME": replica.username,
+            "PASSWORD": replica.password,  # a run takes it out of os.environ: set each time
+            "TRACES_DIR": str(tmp_path / "traces"),
+            "STATE_FILE": str(tmp_path / "private" / "state.json"),
+            "LOG_FORMAT": "json",
+            "TIMEOUT_MS": "15000",
+        }
+        for name, value in settings.items():
+            monkeypatch.setenv(f"MYOPENIP_{name}", value)
+        code = main(["batch", *(str(a) for a in args), "--json"])
+        out = capsys.readouterr().out
+        payload: dict[str, Any] = json.loads(out)
+        assert payload["exit_code"] == code
+        return code, valid(payload)
+
+    yield run
+    events.close()
+    structlog.reset_defaults()
+
+
+def test_a_dry_runs_plan_once_approved_is_done_exactly_but_the_row_that_changed_since(
+    portal_on_file: tuple[Replica, Path],
+    tmp_path: Path,
+    in_process: Callable[[Replica, list[str | Path]], tuple[int, dict[str, Any]]],
+) -> None:
+    replica, database = portal_on_file
+    before = replica.state()
+    rows = rows_for(
+        before,
+        [("SRV-10021", 2, "utilisateurs"), ("SRV-10021", 1, "groupements")],
+        [False, True, False],
+    )
+    # The portal's own words as headers, separated by tabs, no numbers; and a service ref
+    # that is well formed but unknown.
+    file = tmp_path / "licences.csv"
+    lines = [f"{r.service}\t{r.licence}\t{'Oui' if r.keep else 'Non'}" for r in rows]
+    lines.append("SRV-10092\tFPC999991\tNon")
+    header = "Réf. du service\tLicence\tConserver le numéro"
+    file.write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+
+    code, dry = in_process(replica, [file, "--dry-run", "--report", tmp_path / "plan"])
+
+    assert code == 1  # the unknown service
+    assert replica.state() == before
+    by_licence = {row["licence"]: row for row in dry["results"]}
+    assert {r.licence: by_licence[r.licence]["outcome"] for r in rows} == {
+        r.licence: "would_do" for r in rows
+    }
+    assert by_licence["FPC999991"]["outcome"] == "refused"
+    assert "the closest refs the services list shows: SRV-" in by_licence["FPC999991"]["reason"]
+    assert dry["journal"] is None
+    types = {lic["ref"]: lic["type"] for lic in before["licences"]}
+    plan = Path(dry["plan"])
+    planned = read_batch_file(plan)
+    assert [(p.licence, p.keep, p.number) for p in planned] == [
+        (r.licence, r.keep, r.number) for r in rows
+    ]
+    plan_lines = read_report_csv(plan)[1:]
+    assert [line[6] for line in plan_lines] == [types[r.licence] for r in rows]
+    assert all(line[4] and line[7] for line in plan_lines)  # service name, user
+    html = (tmp_path / "plan" / "report.html").read_text(encoding="utf-8")
+    anchors = re.findall(r'<a href="#(dialog-\d+)"', html)
+    assert len(anchors) == len(rows)  # every row would do, in a dialog it links ...
+    assert len(set(anchors)) == 2  # ... one per tab, whose screenshot the page holds
+    assert html.count("data:image/png;base64,") == 2
+    assert ".sqlite" not in html  # a dry run names no journal: it wrote none
+
+    # Between the plan and its run, the back office gives the first licence another number.
+    changed = rows[0]
+    give_a_new_number(database, changed.licence, changed.number, "0299999901")
+    after_change = replica.state()
+
+    code, applied = in_process(
+        replica, [plan, "--yes", "--journal", tmp_path / "j.sqlite", "--report", tmp_path / "r"]
+    )
+
+    assert code == 1
+    results = {row["licence"]: row for row in applied["results"]}
+    assert {licence: row["outcome"] for licence, row in results.items()} == {
+        changed.licence: "refused",
+        rows[1].licence: "done",
+        rows[2].licence: "done",
+    }
+    assert "02 99 99 99 01" in results[changed.licence]["reason"]
+    assert results[changed.licence]["number"] == "02 99 99 99 01"  # the number read
+    assert results[changed.licence]["number_in_file"] == format_number(changed.number)
+    assert [results[r.licence]["as_approved"] for r in rows] == [False, True, True]
+    assert_portal_is_the_file(after_change, replica.state(), rows[1:])
+    text = " ".join(
+        re.sub(r"<[^>]+>", " ", (tmp_path / "r" / "report.html").read_text("utf-8")).split()
+    )
+    assert "2 of 3 row(s) applied as approved" in text

@@ -16,6 +16,7 @@ from myopenip_bot.batch.file import BatchFileError, BatchRow, read_batch_file
 from myopenip_bot.batch.journal import JournalRow
 from myopenip_bot.batch.report import write_report
 from myopenip_bot.batch.runner import BatchResult
+from myopenip_bot.config.selectors import load_selectors
 from myopenip_bot.errors import UsageError
 from myopenip_bot.models import ErrorKind
 
@@ -51,8 +52,23 @@ EXPECTED = [
         # a trailing separator, spaces around values, quoted values, lower-case refs
         "Service ; Licence ; Keep_Number ; Number ;\nsrv-10021 ; fpc367128 ; NON ; ;\n"
         '"SRV-10021";"fpc367131";"oui";"0231456701"\n',
+        "service\tlicence\tkeep_number\tnumber\nSRV-10021\tFPC367128\tnon\t\n"
+        "SRV-10021\tFPC367131\toui\t02 31 45 67 01\n",
+        "service|licence|keep_number|number\nSRV-10021|FPC367128|non|\n"
+        "SRV-10021|FPC367131|oui|0231456701\n",
+        # the portal's words, in any case, with or without accents
+        "Réf. du service;LICENCE;conserver le numero;Sda\nSRV-10021;FPC367128;Non;\n"
+        "SRV-10021;FPC367131;Oui;02 31 45 67 01\n",
     ],
-    ids=["semicolon-lf", "comma-crlf", "bom-crlf-short-row", "spaces-quotes-case"],
+    ids=[
+        "semicolon-lf",
+        "comma-crlf",
+        "bom-crlf-short-row",
+        "spaces-quotes-case",
+        "tab",
+        "pipe",
+        "french-headers",
+    ],
 )
 def test_separators_encodings_and_line_ends_read_the_same_rows(tmp_path: Path, text: str) -> None:
     assert read_batch_file(write(tmp_path, text)) == EXPECTED
@@ -297,11 +313,100 @@ def test_results_csv_fed_back_as_a_file_reads_the_same_rows(tmp_path: Path) -> N
 
     rows = read_batch_file(folder / "results.csv")
 
+    # The number read (as the portal showed it), grouped by two as in every file.
     assert [(r.service, r.licence, r.keep, r.number) for r in rows] == [
-        ("SRV-10021", "FPC367128", False, None),
+        ("SRV-10021", "FPC367128", False, "0231456799"),
         ("SRV-10021", "FPC367131", True, "0231456701"),
         ("SRV-10021", "FPC367132", False, "0231456702"),
     ]
+    text = (folder / "results.csv").read_text(encoding="utf-8-sig")
+    assert "02 31 45 67 99" in text
+    assert "0231456799" not in text
+
+
+def test_a_dry_runs_plan_is_a_batch_file_of_the_rows_it_would_do_with_their_numbers(
+    tmp_path: Path,
+) -> None:
+    def planned(line: int, licence: str, number: str | None, state: str) -> JournalRow:
+        return JournalRow(
+            service="SRV-10021",
+            licence=licence,
+            line=line,
+            keep=line % 2 == 0,
+            number=None,
+            state=state,
+            planned_number=number,
+            tab="Utilisateurs",
+            submissions=0,
+            reason=None,
+            answer=None,
+            screenshot=None,
+            client="=HYPERLINK(0)",  # data, never a formula
+            run=1,
+            service_name="MetaCentrex Siège Caen",
+            licence_type="Licence utilisateur essentiel",
+            user="x" * 5_000,  # longer than a ref may be: the plan is still a batch file
+        )
+
+    result = BatchResult(
+        rows=[
+            planned(2, "FPC367128", "0231456789", "planned"),
+            planned(3, "FPC367129", None, "refused"),
+            planned(4, "FPC367131", "0231456701", "planned"),
+        ],
+        dry_run=True,
+        would_do={"FPC367128", "FPC367131"},
+    )
+    folder = write_report(
+        result, tmp_path / "report", file=tmp_path / "in.csv", journal=None, exit_code=1
+    )
+
+    rows = read_batch_file(folder / "plan.csv")
+
+    assert [(r.licence, r.keep, r.number) for r in rows] == [
+        ("FPC367128", True, "0231456789"),
+        ("FPC367131", True, "0231456701"),
+    ]
+    header, first = (folder / "plan.csv").read_text(encoding="utf-8-sig").splitlines()[:2]
+    assert header.split(";") == [
+        "service",
+        "licence",
+        "keep_number",
+        "number",
+        "service_name",
+        "client",
+        "licence_type",
+        "user",
+    ]
+    assert first.split(";")[3:7] == [
+        "02 31 45 67 89",
+        "MetaCentrex Siège Caen",
+        "'=HYPERLINK(0)",
+        "Licence utilisateur essentiel",
+    ]
+    assert "sqlite" not in (folder / "report.html").read_text(encoding="utf-8")
+
+
+def test_a_typo_in_a_service_ref_fails_the_file_check_naming_the_pattern(tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        "service;licence;keep_number\nSRV-10021;FPC367128;oui\nSRV-1002;FPC367131;non\n",
+    )
+
+    with pytest.raises(BatchFileError) as caught:
+        read_batch_file(path, service_ref=load_selectors(None).texts.service_ref)
+
+    ((line, column, value),) = [(p.line, p.column, p.value) for p in caught.value.problems]
+    assert (line, column, value) == (3, "service", "SRV-1002")
+    assert r"selectors texts.service_ref: SRV-\d{5}" in str(caught.value)
+    assert read_batch_file(path)  # without the portal's pattern, any ref-like word
+
+
+def test_a_problem_of_the_whole_file_names_no_line(tmp_path: Path) -> None:
+    with pytest.raises(BatchFileError) as caught:
+        read_batch_file(write(tmp_path, ""))
+
+    assert str(caught.value).endswith(":\n  holds no row to do (only a header, or nothing)")
 
 
 def test_a_refused_login_exits_2_even_with_rows_left_to_do() -> None:

@@ -388,3 +388,120 @@ def test_the_lock_refuses_a_second_open_in_the_same_process_until_closed(tmp_pat
         first.close()
 
     Journal.open(path).close()
+
+
+# -- schema version 1, brought forward --------------------------------------------------
+
+V1_SCHEMA = """
+CREATE TABLE rows (
+    service TEXT NOT NULL, licence TEXT NOT NULL, line INTEGER NOT NULL,
+    keep INTEGER NOT NULL, number TEXT, state TEXT NOT NULL, planned_number TEXT, tab TEXT,
+    submissions INTEGER NOT NULL DEFAULT 0, reason TEXT, answer TEXT, screenshot TEXT,
+    client TEXT, run INTEGER, updated_at TEXT NOT NULL, PRIMARY KEY (service, licence));
+CREATE TABLE runs (
+    id INTEGER PRIMARY KEY, started_at TEXT NOT NULL, finished_at TEXT, file TEXT NOT NULL,
+    exit_code INTEGER);
+"""
+
+
+def _v1_journal(path: Path) -> None:
+    """A journal as the bot wrote it before version 2: one row done, one left submitting."""
+    conn = sqlite3.connect(path)
+    conn.executescript(V1_SCHEMA)
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("PRAGMA user_version = 1")
+    conn.executemany(
+        "INSERT INTO rows (service, licence, line, keep, number, state, planned_number, tab,"
+        " submissions, client, run, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, 'Utilisateurs',"
+        " ?, 'Normandie Logistique', 1, '2026-01-01T00:00:00+00:00')",
+        [
+            ("SRV-10021", "FPC367128", 2, 0, None, "done", "0231456789", 1),
+            ("SRV-10021", "FPC367131", 3, 1, "0231456701", "submitting", "0231456701", 1),
+        ],
+    )
+    conn.execute("INSERT INTO runs (started_at, file) VALUES ('2026-01-01T00:00:00+00:00', 'b')")
+    conn.commit()
+    conn.close()
+
+
+def test_a_version_1_journal_is_brought_forward_in_place_keeping_every_row(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "batch.sqlite"
+    _v1_journal(path)
+
+    with Journal.open(path) as journal:
+        rows = journal.load(ROWS[:2])
+        journal.start_run(Path("batch.csv"))
+        journal.planned(
+            "SRV-10021", "FPC367131", "0231456701", "Utilisateurs",
+            licence_type="Licence utilisateur essentiel", user="Hugo Laurent",
+        )  # fmt: skip
+        journal.set_service("SRV-10021", name="MetaCentrex Siège Caen")
+        journal.finish_run(3, tmp_path / "report")
+        after = {row.licence: row for row in journal.rows()}
+        last = journal.last_run()
+
+    assert [(r.licence, r.state, r.submissions) for r in rows] == [
+        ("FPC367128", "done", 1),
+        ("FPC367131", "submitting", 1),
+    ]
+    moved = after["FPC367131"]
+    assert (moved.state, moved.licence_type, moved.user) == (
+        "planned",
+        "Licence utilisateur essentiel",
+        "Hugo Laurent",
+    )
+    assert after["FPC367128"].service_name == "MetaCentrex Siège Caen"
+    assert after["FPC367128"].client == "Normandie Logistique"
+    assert last is not None
+    assert (last.exit_code, last.report) == (3, str(tmp_path / "report"))
+    conn = sqlite3.connect(path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 2
+    finally:
+        conn.close()
+
+
+def test_a_dry_runs_copy_of_a_version_1_journal_leaves_the_journal_at_version_1(
+    tmp_path: Path,
+) -> None:
+    from myopenip_bot.batch.journal import copy_for_dry_run
+
+    path = tmp_path / "batch.sqlite"
+    _v1_journal(path)
+    before = snapshot(tmp_path)["batch.sqlite"]
+
+    copy_for_dry_run(path, tmp_path / "copy.sqlite")
+    with Journal.open(tmp_path / "copy.sqlite") as copy:
+        assert {row.licence: row.state for row in copy.rows()} == {
+            "FPC367128": "done",
+            "FPC367131": "submitting",
+        }
+
+    assert snapshot(tmp_path)["batch.sqlite"] == before
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == 1
+    finally:
+        conn.close()
+
+
+def test_rows_never_reached_say_why_and_rows_that_moved_on_keep_their_reason(
+    tmp_path: Path,
+) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        journal.start_run(Path("batch.csv"))
+        journal.settle("SRV-10021", "FPC367128", "refused", reason="no licence")
+        journal.note_unreached(
+            [(row.service, row.licence) for row in ROWS], "not reached: interrupted by SIGTERM"
+        )
+        reasons = {row.licence: row.reason for row in journal.rows()}
+
+    assert reasons == {
+        "FPC367128": "no licence",
+        "FPC367131": "not reached: interrupted by SIGTERM",
+        "FPC302848": "not reached: interrupted by SIGTERM",
+    }

@@ -1,19 +1,29 @@
 """`myopenip batch FILE`: check the file, lock the journal, run the batch, write the report.
 
 Nothing here clicks: `batch.Batch` does, through the workflow runner. This module reads
-arguments and settings, asks once, shows progress, and turns the result into the report
-folder, the output and the exit code.
+arguments and settings, asks once (in the main thread, where Ctrl-C lands: it means no),
+shows progress, and turns the result into the report folder, the output and the exit code.
+
+On a terminal, stderr shows a progress bar and, above it, only the warnings and errors
+(every event goes to the report folder's events.jsonl); the bar is stopped while the
+question is asked, so that nothing shares a line with it. Otherwise stderr carries every
+event as a JSON line, for jobs.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
+import io
 import json
 import os
+import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import structlog
 from rich.console import Console
@@ -24,7 +34,6 @@ from rich.progress import (
     ProgressColumn,
     Task,
     TextColumn,
-    TimeRemainingColumn,
 )
 from rich.table import Table
 from rich.text import Text
@@ -32,41 +41,48 @@ from rich.text import Text
 from myopenip import startup
 from myopenip.exitcodes import ExitCode, epilog, of_batch
 from myopenip.terminal import DRIFT_HINT, ask_to_valider, plain, safe
-from myopenip_bot.batch.file import BatchFileError, read_batch_file
-from myopenip_bot.batch.journal import (
-    FINAL,
-    Journal,
-    JournalLockedError,
-    JournalRow,
-    copy_for_dry_run,
-)
+from myopenip_bot.batch import rules
+from myopenip_bot.batch.file import BatchFileError, BatchRow, read_batch_file
+from myopenip_bot.batch.journal import Journal, JournalLockedError, JournalRow, copy_for_dry_run
 from myopenip_bot.browser.workdir import WorkArea
-from myopenip_bot.config.logs import events
+from myopenip_bot.config.logs import configure_logging, events
+from myopenip_bot.config.selectors import Selectors
+from myopenip_bot.config.settings import LogFormat, Settings
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.models import format_number
 
 if TYPE_CHECKING:
-    from myopenip_bot.batch.runner import BatchResult, BatchTotals
+    from myopenip_bot.batch.runner import BatchConfirmation, BatchResult
 
 __all__ = ["add_arguments", "default_journal", "run"]
 
 log = structlog.get_logger(__name__)
+
+# Rows the screen lists at the question and in the final table (files hold them all;
+# --verbose lists every row at the end).
+SHOWN_ROWS = 100
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `myopenip batch` (the command tree lives in myopenip.cli)."""
     parser.description = (
         "Dissociate the numbers of many licences, as a file says: columns "
-        "service;licence;keep_number[;number] (`;` or `,`, UTF-8, a header row; keep_number "
-        "oui/non or yes/no), or an .xlsx file with the same columns. The whole file is "
-        "checked first. A journal records each row, so that a run killed halfway resumes "
-        "where it stopped when the same command runs again."
+        "service;licence;keep_number[;number] (separated by ; , a tab or |, UTF-8, a header "
+        "row, which may use the portal's words « Réf. du service », « Licence », « Conserver "
+        "le numéro », « SDA »; keep_number oui/non or yes/no), or an .xlsx file with the "
+        "same columns. The whole file is checked first. A journal records each row, so "
+        "that a run killed halfway resumes where it stopped when the same command runs "
+        "again. A dry run writes plan.csv in its report folder: the rows it would do with "
+        "the numbers it read, a batch file to approve and run as it is."
     )
     parser.epilog = epilog("batch")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("file", type=Path, metavar="FILE", help="the .csv or .xlsx file")
     parser.add_argument(
-        "--dry-run", action="store_true", help="open each dialog, check it, then Annuler"
+        "--dry-run",
+        action="store_true",
+        help="open each dialog, check it, then Annuler; write the plan (plan.csv)",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask before Valider")
     parser.add_argument(
@@ -90,6 +106,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--headed", action="store_true", help="show the browsers")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument(
+        "--verbose", action="store_true", help="list every row at the end, not only those not done"
+    )
 
 
 def _workers(text: str) -> int:
@@ -121,17 +140,18 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(command: startup.Command) -> int:
-    from myopenip_bot.batch.report import summary, write_report
-    from myopenip_bot.batch.runner import Batch, BatchOptions
+    from myopenip_bot.batch.retention import prune_runs
 
     args, err, stop = command.args, command.err, command.stop
+    created = False
     try:
-        rows = read_batch_file(args.file, check=stop.check)
         loaded = command.load(ask=None if args.dry_run else "to run the batch unattended")
         settings = loaded.settings
+        rows = read_batch_file(
+            args.file, check=stop.check, service_ref=loaded.selectors.texts.service_ref
+        )
         report_dir = args.report or _default_report(settings.traces_dir, args.file)
-        _check_report_dir(report_dir)
-        events.open(report_dir / "events.jsonl")  # every worker's events, in one file
+        created = _check_report_dir(report_dir)
     except Interrupted as stopped:
         return _interrupted(args, err, stopped)
     except BatchFileError as error:
@@ -145,73 +165,209 @@ def _run(command: startup.Command) -> int:
     area: WorkArea | None = None
     try:
         journal, area = _open_journal(journal_path, args.dry_run, settings.work_dir)
-    except JournalLockedError as error:
-        err.print(f"[red]Locked:[/red] {safe(error)}", soft_wrap=True)
-        return _fail_json(args, error, ExitCode.LOCKED)
-    except BotError as error:
-        err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
-        return _fail_json(args, error, ExitCode.USAGE)
+    except (JournalLockedError, BotError) as error:
+        _forget_folder(report_dir, created)
+        locked = isinstance(error, JournalLockedError)
+        if locked:
+            err.print(f"[red]Locked:[/red] {safe(error)}", soft_wrap=True)
+        else:
+            err.print(
+                f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True
+            )
+        return _fail_json(args, error, ExitCode.LOCKED if locked else ExitCode.USAGE)
 
-    progress = _progress(err)
     try:
         try:
             existing = journal.load(rows, check=stop.check)
         except Interrupted as stopped:
             return _interrupted(args, err, stopped)
-        todo = [row for row in existing if not row.final]
-        task = progress.add_task("rows", total=len(todo)) if progress else None
-
-        def advance(row: JournalRow) -> None:
-            log.info("batch_row", service=row.service, licence=row.licence, state=row.state)
-            if progress is not None and task is not None and row.state in FINAL | {"failed"}:
-                progress.advance(task)
-
-        batch = Batch(
-            settings,
-            BatchOptions(
-                file=args.file,
-                journal=journal_path,
-                report_dir=report_dir,
-                dry_run=args.dry_run,
-                workers=args.workers,
-                max_failures=args.max_failures,
-            ),
-            rows,
-            journal,
-            selectors=loaded.selectors,
-            stop=stop,
-            ask=None if (args.yes or args.dry_run) else _asker(err, stop),
-            on_row=advance,
+        if all(row.final for row in existing):
+            _forget_folder(report_dir, created)
+            return _finished(command, journal, journal_path, existing)
+        events.open(report_dir / "events.jsonl")  # every worker's events, in one file
+        prune_runs(settings.traces_dir, settings.keep_runs)
+        result = _run_batch(
+            command, settings, loaded.selectors, rows, existing, journal, report_dir
         )
-        if progress is not None:
-            progress.start()
-        try:
-            result = batch.run(existing)
-        finally:
-            if progress is not None:
-                progress.stop()
         code = of_batch(result)
+        folder = _write_report(command, result, code, journal_path, report_dir)
         if not args.dry_run:
-            journal.finish_run(code)
+            journal.finish_run(code, folder)  # a rerun that finds it finished says where
     finally:
         journal.close()
         if area is not None:
             area.close()  # the dry run's copy of the journal
-    try:
-        folder = write_report(
-            result, report_dir, file=args.file, journal=journal_path, exit_code=code
+    return _output(command, result, code, journal_path, folder)
+
+
+def _run_batch(
+    command: startup.Command,
+    settings: Settings,
+    selectors: Selectors,
+    rows: list[BatchRow],
+    existing: list[JournalRow],
+    journal: Journal,
+    report_dir: Path,
+) -> BatchResult:
+    """Run the rows not final yet, with a progress bar on a terminal."""
+    from myopenip_bot.batch.runner import Batch, BatchOptions
+
+    args, err, stop = command.args, command.err, command.stop
+    todo = [row for row in existing if not row.final]
+    pace = _Pace()
+    progress = _progress(err, pace)
+    if progress is not None and settings.log_format is not LogFormat.JSON:
+        # Warnings and errors print above the bar, never on its line (rich's proxy of
+        # stderr while it shows); every event still goes to events.jsonl.
+        configure_logging(
+            settings.log_format, settings.log_level, stream=cast(TextIO, _StderrNow())
         )
+    task = progress.add_task("rows", total=len(todo)) if progress else None
+    counted: set[str] = set()
+    counted_lock = threading.Lock()
+    batch: Batch | None = None
+
+    def advance(row: JournalRow) -> None:
+        outcome = batch.outcome(row) if batch is not None else row.state
+        log.info(
+            "batch_row", service=row.service, licence=row.licence, state=row.state, outcome=outcome
+        )
+        if progress is None or task is None or outcome == "pending":
+            return
+        with counted_lock:
+            if row.licence in counted:
+                return
+            counted.add(row.licence)
+        progress.advance(task)
+
+    def pause() -> None:
+        pace.pause()
+        if progress is not None:
+            progress.stop()  # the question never shares a line with the bar
+
+    def resume() -> None:
+        if progress is not None:
+            progress.start()
+        pace.resume()
+
+    batch = Batch(
+        settings,
+        BatchOptions(
+            file=args.file,
+            journal=args.journal or default_journal(args.file),
+            report_dir=report_dir,
+            dry_run=args.dry_run,
+            workers=args.workers,
+            max_failures=args.max_failures,
+        ),
+        rows,
+        journal,
+        selectors=selectors,
+        stop=stop,
+        ask=None if (args.yes or args.dry_run) else _asker(err, stop, pause, resume),
+        on_row=advance,
+    )
+    pace.start()
+    if progress is not None:
+        progress.start()
+    try:
+        return batch.run(existing)
+    finally:
+        if progress is not None:
+            progress.stop()
+
+
+def _write_report(
+    command: startup.Command,
+    result: BatchResult,
+    code: int,
+    journal_path: Path,
+    report_dir: Path,
+) -> Path | None:
+    """The report folder (a dry run's names no journal: it wrote none), or None."""
+    from myopenip_bot.batch.report import write_report
+
+    args = command.args
+    journal = None if args.dry_run else journal_path
+    try:
+        return write_report(result, report_dir, file=args.file, journal=journal, exit_code=code)
     except (OSError, BotError) as error:
-        err.print(f"[red]No report in {safe(report_dir)}:[/red] {safe(error)}")
-        folder = None
-    data = summary(result, code) | {"report": str(folder) if folder else None}
-    data |= {"journal": None if args.dry_run else str(journal_path)}
-    log.info("batch_finished", **data)
+        command.err.print(f"[red]No report in {safe(report_dir)}:[/red] {safe(error)}")
+        return None
+
+
+def _output(
+    command: startup.Command,
+    result: BatchResult,
+    code: int,
+    journal_path: Path,
+    folder: Path | None,
+) -> int:
+    """The summary, or --json (the same document as the report's summary.json)."""
+    from myopenip_bot.batch.report import PLAN_FILE, document
+
+    args = command.args
+    journal = None if args.dry_run else journal_path
+    plan = folder / PLAN_FILE if folder is not None and args.dry_run else None
+    data = document(result, code, file=args.file, journal=journal, report=folder, plan=plan)
+    log.info(
+        "batch_finished",
+        exit_code=code,
+        counts=data["counts"],
+        total=data["total"],
+        dry_run=data["dry_run"],
+        interrupted=data["interrupted"],
+        error=data["error"],
+        stopped_after_failures=data["stopped_after_failures"],
+        report=data["report"],
+        journal=data["journal"],
+    )
     if args.json:
-        payload = data | {"results": [_row_json(row, result) for row in result.rows]}
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        _print_summary(command.out, data, folder)
+        _print_summary(command.out, data, result, folder, verbose=args.verbose)
+    return code
+
+
+def _finished(
+    command: startup.Command, journal: Journal, journal_path: Path, rows: list[JournalRow]
+) -> int:
+    """Every row of the file is final in the journal: nothing to do, no new report."""
+    from myopenip_bot.batch.report import document
+    from myopenip_bot.batch.runner import BatchResult
+
+    args = command.args
+    result = BatchResult(rows=rows, dry_run=args.dry_run)
+    code = of_batch(result)
+    last = journal.last_run()
+    shown_journal = None if args.dry_run else journal_path
+    data = document(
+        result, code, file=args.file, journal=shown_journal, report=None, finished_before=True
+    )
+    log.info("batch_already_finished", exit_code=code, rows=len(rows), journal=str(journal_path))
+    if args.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+        return code
+    out = command.out
+    out.print(
+        plain(
+            f"Nothing to do: every row of {args.file} is final in the journal {journal_path} "
+            "(done, already without a number, or refused). No new report was written."
+        )
+    )
+    if any(row.state == "refused" for row in rows):
+        out.print(
+            "A refused row stays refused in this journal: to try it again, correct it in a "
+            "new file (or give another --journal).",
+            highlight=False,
+        )
+    if last is not None:
+        where = f"; its report: {Path(last.report) / 'report.html'}" if last.report else ""
+        out.print(
+            plain(f"The last run ended {last.finished_at} with exit code {last.exit_code}{where}")
+        )
+    _counts_table(out, data, "Batch (finished before)")
+    out.print(f"Exit code {code}", highlight=False)
     return code
 
 
@@ -238,10 +394,13 @@ def _default_report(traces_dir: Path, file: Path) -> Path:
     return traces_dir / f"{stamp}-batch-{file.stem}"
 
 
-def _check_report_dir(folder: Path) -> None:
+def _check_report_dir(folder: Path) -> bool:
+    """Refuse a report folder that is a link or cannot be written; create it. True when
+    it did not exist (a run that writes no report removes it again)."""
     from myopenip_bot.batch.report import check_report_folder
 
     check_report_folder(folder)
+    created = not folder.exists()
     try:
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         probe = folder / f".write-test-{os.getpid()}"
@@ -251,78 +410,213 @@ def _check_report_dir(folder: Path) -> None:
         raise UsageError(
             f"--report {folder}: cannot write there: {error.strerror or error}"
         ) from None
+    return created
 
 
-def _asker(err: Console, stop: StopSignal) -> Callable[[BatchTotals, tuple[str, ...]], bool]:
-    def ask(totals: BatchTotals, warnings: tuple[str, ...]) -> bool:
-        table = Table(title="The batch", title_justify="left")
-        for column in ("Services", "Licences", "Numbers kept (Oui)", "Numbers released (Non)"):
-            table.add_column(column)
-        table.add_row(
-            str(totals.services), str(totals.licences), str(totals.kept), str(totals.released)
-        )
-        err.print(table)
-        return ask_to_valider(err, stop, totals.licences, warnings)
+def _forget_folder(folder: Path, created: bool) -> None:
+    """Remove the report folder this run created, when it writes no report in it."""
+    if created:
+        with contextlib.suppress(OSError):
+            folder.rmdir()  # only if still empty
+
+
+# -- the question ---------------------------------------------------------------------
+
+
+def _asker(
+    err: Console, stop: StopSignal, pause: Callable[[], None], resume: Callable[[], None]
+) -> Callable[[BatchConfirmation], bool]:
+    def ask(confirmation: BatchConfirmation) -> bool:
+        pause()
+        _show_plan(err, confirmation)
+        yes = ask_to_valider(err, stop, confirmation.totals.licences, confirmation.warnings)
+        if yes:
+            resume()  # after a no, the run only winds down: no bar
+        return yes
 
     return ask
 
 
-def _progress(err: Console) -> Progress | None:
+def _show_plan(err: Console, confirmation: BatchConfirmation) -> None:
+    """Per service, the rows this run read (planned with their number, or refused with
+    why) and those it reads before their « Valider »."""
+    totals = confirmation.totals
+    err.print(
+        f"The batch: {totals.licences} licence(s) of {totals.services} service(s) to do "
+        f"({totals.kept} number(s) kept, « Conserver le numéro » = Oui; {totals.released} "
+        "released, = Non).",
+        highlight=False,
+    )
+    table = Table(title="Rows to do, and rows refused", title_justify="left")
+    for column in ("Service", "Licence", "Number", "Conserver", "Status"):
+        table.add_column(column, overflow="fold")
+    shown = 0
+    listed = [row for row in confirmation.rows if not row.final or row.run == confirmation.run]
+    for row in listed:
+        if shown == SHOWN_ROWS:
+            break
+        if row.state == "refused":
+            status = plain(f"refused: {row.reason or ''}", style="red")
+        elif row.state == "planned" and row.run == confirmation.run:
+            status = plain("planned")
+        elif row.final:
+            continue
+        else:
+            status = plain("read before its « Valider »")
+        number = row.planned_number if row.state == "planned" else row.number
+        table.add_row(
+            plain(row.service + (f" {row.service_name}" if row.service_name else "")),
+            plain(row.licence),
+            format_number(number) if number else "—",
+            "Oui" if row.keep else "Non",
+            status,
+        )
+        shown += 1
+    err.print(table)
+    if len(listed) > shown:
+        err.print(f"… and {len(listed) - shown} more row(s): every row is in the report.")
+
+
+# -- progress -------------------------------------------------------------------------
+
+
+class _Pace:
+    """The run's working time: from its start, less the time spent at the question."""
+
+    def __init__(self) -> None:
+        self._started: float | None = None
+        self._paused_at: float | None = None
+        self._paused = 0.0
+
+    def start(self) -> None:
+        self._started = time.monotonic()
+
+    def pause(self) -> None:
+        self._paused_at = time.monotonic()
+
+    def resume(self) -> None:
+        if self._paused_at is not None:
+            self._paused += time.monotonic() - self._paused_at
+            self._paused_at = None
+
+    def seconds(self) -> float:
+        if self._started is None:
+            return 0.0
+        now = self._paused_at if self._paused_at is not None else time.monotonic()
+        return now - self._started - self._paused
+
+
+def _progress(err: Console, pace: _Pace) -> Progress | None:
     if not err.is_terminal:
         return None  # jobs read the JSON-lines events on stderr instead
     return Progress(
         TextColumn("[bold]batch"),
         BarColumn(),
         MofNCompleteColumn(),
-        _RateColumn(),
-        TimeRemainingColumn(),
+        _RateColumn(pace),
+        _TimeLeftColumn(pace),
         console=err,
     )
 
 
 class _RateColumn(ProgressColumn):
-    """Rows settled per minute."""
+    """Rows settled per minute of work (rules.pace: a mean, never a burst)."""
+
+    def __init__(self, pace: _Pace) -> None:
+        super().__init__()
+        self.pace = pace
 
     def render(self, task: Task) -> Text:
-        speed = task.speed
-        return Text(f"{speed * 60:.1f} rows/min" if speed else "", style="progress.data.speed")
+        rate, _ = rules.pace(int(task.completed), int(task.remaining or 0), self.pace.seconds())
+        return Text(f"{rate:.1f} rows/min" if rate else "", style="progress.data.speed")
 
 
-def _row_json(row: JournalRow, result: BatchResult) -> dict[str, object]:
-    from myopenip_bot.batch.report import outcome_of
+class _TimeLeftColumn(ProgressColumn):
+    """The time left at that rate."""
 
-    return {
-        "line": row.line,
-        "service": row.service,
-        "licence": row.licence,
-        "keep_number": row.keep,
-        "number": row.planned_number or row.number,
-        "outcome": outcome_of(row, result),
-        "reason": row.reason,
-        "submissions": row.submissions,
-    }
+    def __init__(self, pace: _Pace) -> None:
+        super().__init__()
+        self.pace = pace
+
+    def render(self, task: Task) -> Text:
+        _, left = rules.pace(int(task.completed), int(task.remaining or 0), self.pace.seconds())
+        if left is None:
+            return Text("-:--:-- left", style="progress.remaining")
+        minutes, seconds = divmod(int(left + 0.5), 60)
+        hours, minutes = divmod(minutes, 60)
+        return Text(f"{hours}:{minutes:02d}:{seconds:02d} left", style="progress.remaining")
 
 
-def _print_summary(out: Console, data: dict[str, object], folder: Path | None) -> None:
-    table = Table(title="Batch " + ("(dry run, nothing changed)" if data["dry_run"] else ""))
+class _StderrNow(io.TextIOBase):
+    """stderr as it is when written to: while the progress bar shows, rich's proxy of it,
+    which prints each whole line above the bar."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        stream = sys.__stderr__
+        return bool(stream is not None and stream.isatty())
+
+
+# -- the summary ----------------------------------------------------------------------
+
+
+def _counts_table(out: Console, data: dict[str, Any], title: str) -> None:
+    table = Table(title=title)
     table.add_column("Outcome")
     table.add_column("Rows", justify="right")
-    counts = data["counts"]
-    assert isinstance(counts, dict)
-    for outcome, count in counts.items():
+    for outcome, count in data["counts"].items():
         table.add_row(str(outcome).replace("_", " "), str(count))
     out.print(table)
-    if data.get("error"):
-        out.print(f"[red]{safe(data['error'])}[/red]")
-    if data.get("error_kind") == "drift":
+
+
+def _print_summary(
+    out: Console, data: dict[str, Any], result: BatchResult, folder: Path | None, *, verbose: bool
+) -> None:
+    _counts_table(out, data, "Batch " + ("(dry run, nothing changed)" if data["dry_run"] else ""))
+    rows = data["results"]
+    listed = rows if verbose else [row for row in rows if row["outcome"] not in rules.SUCCESSES]
+    if listed:
+        title = "Every row" if verbose else "Rows not done, and why"
+        table = Table(title=title, title_justify="left")
+        for column in ("Service", "Licence", "Number", "Outcome", "Why"):
+            table.add_column(column, overflow="fold")
+        for row in listed if verbose else listed[:SHOWN_ROWS]:
+            table.add_row(
+                plain(row["service"]),
+                plain(row["licence"]),
+                row["number"] or "—",
+                str(row["outcome"]).replace("_", " "),
+                plain(row["reason"] or ""),
+            )
+        out.print(table)
+        if not verbose and len(listed) > SHOWN_ROWS:
+            out.print(f"… and {len(listed) - SHOWN_ROWS} more: see results.csv (or --verbose).")
+    if result.error:
+        out.print(f"[red]{safe(result.error)}[/red]")
+    if result.error_kind is not None and result.error_kind.value == "drift":
         out.print(DRIFT_HINT, highlight=False)
     if data.get("interrupted"):
         out.print(f"[yellow]Interrupted by {data['interrupted']}: run the same command to resume.")
     if folder is not None:
         out.print(plain(f"Report: {folder / 'report.html'}"))
+    if data.get("plan"):
+        out.print(
+            plain(
+                f"Plan: {data['plan']} — once approved, run it as it is: "
+                f"myopenip batch {data['plan']}"
+            )
+        )
     if data.get("journal"):
         out.print(plain(f"Journal: {data['journal']}"))
     out.print(f"Exit code {data['exit_code']}", highlight=False)
+
+
+# -- failures before any row ------------------------------------------------------------
 
 
 def _interrupted(args: argparse.Namespace, err: Console, stopped: Interrupted) -> int:
@@ -333,11 +627,8 @@ def _interrupted(args: argparse.Namespace, err: Console, stopped: Interrupted) -
 
 def _fail_json(args: argparse.Namespace, error: BotError, code: int) -> int:
     if getattr(args, "json", False):
-        payload = {
-            "error": str(error),
-            "error_kind": error_kind(error).value,
-            "error_type": type(error).__name__,
-            "exit_code": code,
-        }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        from myopenip_bot.batch.report import error_document
+
+        data = error_document(error, code, file=args.file, dry_run=bool(args.dry_run))
+        print(json.dumps(data, ensure_ascii=False, indent=2))
     return code

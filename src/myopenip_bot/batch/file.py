@@ -1,9 +1,12 @@
 """A batch file: `service;licence;keep_number[;number]` rows, read and checked whole.
 
-CSV with `;` or `,`, UTF-8 with or without BOM, CRLF or LF, a header row, blank lines
-ignored; or an Excel `.xlsx` file with the same columns on its first sheet. Every bad row
-is reported with its line, column and value before anything else happens (the first
-MAX_PROBLEMS, then how many more): the file is done as it says, or not at all.
+CSV separated by `;`, `,`, a tab or `|` (guessed from the header), UTF-8 with or without
+BOM, CRLF or LF, a header row, blank lines ignored; or an Excel `.xlsx` file with the same
+columns on its first sheet. The header may use the portal's own words (« Réf. du service »,
+« Licence », « Conserver le numéro », « SDA »), in any case and with or without accents;
+the columns a report or a plan adds (results.csv, plan.csv) are read and ignored. Every
+bad row is reported with its line, column and value before anything else happens (the
+first MAX_PROBLEMS, then how many more): the file is done as it says, or not at all.
 
 A file is input the bot does not control: it is read within limits (its size, an .xlsx
 file's uncompressed size and shared strings, a value's length), so that no file can make
@@ -16,6 +19,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+import unicodedata
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -24,14 +28,42 @@ from pathlib import Path
 from myopenip_bot.errors import UsageError
 from myopenip_bot.models import format_number, normalize_number
 
-__all__ = ["COLUMNS", "BatchFileError", "BatchRow", "read_batch_file"]
+__all__ = [
+    "COLUMNS",
+    "DELIMITERS",
+    "IGNORED_COLUMNS",
+    "BatchFileError",
+    "BatchRow",
+    "read_batch_file",
+]
 
 COLUMNS = ("service", "licence", "keep_number", "number")
 REQUIRED = ("service", "licence", "keep_number")
-# The columns results.csv adds: a report fed back as a file has them, and they are ignored.
-REPORT_COLUMNS = ("outcome", "reason")
+# The portal's own words for the columns (screens 3 and 5, the dialog), accepted as
+# headers; matched like every header: case, accents and punctuation aside.
+ALIASES = {
+    "ref du service": "service",
+    "reference du service": "service",
+    "conserver le numero": "keep_number",
+    "sda": "number",
+}
+# The columns a report (results.csv) or a plan (plan.csv) adds: such a file fed back is a
+# batch file, and they are ignored.
+IGNORED_COLUMNS = (
+    "outcome",
+    "reason",
+    "service_name",
+    "client",
+    "licence_type",
+    "user",
+    "as_approved",
+)
+# The separators a CSV file may use; the header says which (the one that names the most
+# columns, then the most frequent).
+DELIMITERS = (";", ",", "\t", "|")
 KEEP = {"oui": True, "yes": True, "non": False, "no": False}
 _LICENCE = re.compile(r"FPC[0-9]{6}")
+# Without the portal's pattern (selectors texts.service_ref): any ref-like word.
 _SERVICE = re.compile(r"[A-Z0-9][A-Z0-9_.-]*")
 # Problems listed in full; the others are counted.
 MAX_PROBLEMS = 50
@@ -66,36 +98,59 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        where = f"line {self.line}" + (f", column {self.column}" if self.column else "")
+        """ "line 3, column keep_number: 'peut-être' is not oui/non"; a problem of the
+        whole file (line 0) names no line."""
+        where = [f"line {self.line}"] if self.line else []
+        where += [f"column {self.column}"] if self.column else []
         shown = f" {self.value!r}" if self.value else ""
-        return f"{where}:{shown} {self.message}"
+        prefix = f"{', '.join(where)}:" if where else ""
+        return f"{prefix}{shown} {self.message}".strip()
 
 
 class BatchFileError(UsageError):
-    """The batch file cannot be done as it is; its problems are listed (MAX_PROBLEMS)."""
+    """The batch file cannot be done as it is; its problems are listed (MAX_PROBLEMS), then
+    a hint when the header was not understood."""
 
-    def __init__(self, path: Path, problems: list[Problem]) -> None:
+    def __init__(self, path: Path, problems: list[Problem], hint: str | None = None) -> None:
         self.problems = problems
-        listed = "\n".join(f"  {problem}" for problem in problems[:MAX_PROBLEMS])
-        more = len(problems) - MAX_PROBLEMS
+        self.hint = hint
+        super().__init__(f"{path}: {self.count()}, nothing was done:\n" + "\n".join(self.lines()))
+
+    def count(self) -> str:
+        return f"{len(self.problems):,} problem{'s' if len(self.problems) > 1 else ''}"
+
+    def lines(self) -> list[str]:
+        """The problems as listed (the first MAX_PROBLEMS, then how many more), the hint last."""
+        listed = [f"  {problem}" for problem in self.problems[:MAX_PROBLEMS]]
+        more = len(self.problems) - MAX_PROBLEMS
         if more > 0:
-            listed += f"\n  … and {more:,} more problem{'s' if more > 1 else ''}"
-        count = f"{len(problems):,} problem{'s' if len(problems) > 1 else ''}"
-        super().__init__(f"{path}: {count}, nothing was done:\n{listed}")
+            listed.append(f"  … and {more:,} more problem{'s' if more > 1 else ''}")
+        if self.hint:
+            listed.append(f"  hint: {self.hint}")
+        return listed
 
 
-def read_batch_file(path: Path, check: Callable[[], None] | None = None) -> list[BatchRow]:
+def read_batch_file(
+    path: Path,
+    check: Callable[[], None] | None = None,
+    *,
+    service_ref: re.Pattern[str] | None = None,
+) -> list[BatchRow]:
     """Every row of the file, or BatchFileError listing its problems (nothing is done).
 
     `check` is called every CHECK_EVERY rows: a signal handler's check stops a long read.
+    `service_ref` is the portal's pattern of a service ref (selectors texts.service_ref): a
+    service that does not match it is refused here, before any browser starts.
     """
+    reading = _Reading()
     try:
         if path.is_file() and path.stat().st_size > MAX_FILE_BYTES:
             raise _TooBig(
                 f"is {path.stat().st_size:,} bytes: a batch file may hold {MAX_FILE_BYTES:,}"
                 " at most; split it"
             )
-        lines = _xlsx_lines(path) if path.suffix.lower() == ".xlsx" else _csv_lines(path)
+        xlsx = path.suffix.lower() == ".xlsx"
+        lines = _xlsx_lines(path) if xlsx else _csv_lines(path, reading)
         table = list(_checked(lines, check))
     except _TooBig as error:
         raise BatchFileError(path, [Problem(0, "", "", str(error))]) from None
@@ -107,16 +162,75 @@ def read_batch_file(path: Path, check: Callable[[], None] | None = None) -> list
     except (OSError, ValueError, csv.Error) as error:
         raise BatchFileError(path, [Problem(0, "", "", f"cannot be read: {error}")]) from None
     problems: list[Problem] = []
-    rows = _rows(table, problems, check)
+    rows = _rows(table, problems, reading, check, service_ref or _SERVICE)
     if not problems and not rows:
         problems.append(Problem(0, "", "", "holds no row to do (only a header, or nothing)"))
     if problems:
-        raise BatchFileError(path, problems)
+        raise BatchFileError(path, problems, _header_hint(reading) if reading.bad_header else None)
     return rows
 
 
 class _TooBig(ValueError):
     """The file passes one of the limits above; the message says which."""
+
+
+@dataclass
+class _Reading:
+    """How a CSV file was read, for the hint a header that fails gets."""
+
+    delimiter: str | None = None  # None: an .xlsx file
+    bad_header: bool = False
+
+
+def header_key(name: str) -> str:
+    """A header as it is compared: lower case, without accents, punctuation or BOM, one
+    space between words ("Réf. du service" -> "ref du service"; "keep_number" stays)."""
+    text = unicodedata.normalize("NFKD", name.replace("\ufeff", ""))
+    text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+    return " ".join(re.sub(r"[^0-9a-z_]+", " ", text).split())
+
+
+def column_of(name: str) -> str:
+    """The column a header names: one of COLUMNS or IGNORED_COLUMNS, else the header
+    itself as compared."""
+    key = header_key(name)
+    return ALIASES.get(key, key)
+
+
+_KNOWN = frozenset(COLUMNS + IGNORED_COLUMNS)
+
+
+def guess_delimiter(header: str) -> str:
+    """The separator of a CSV file from its header line: the one that names the most
+    known columns, then the most frequent, then the first of DELIMITERS."""
+
+    def score(delimiter: str) -> tuple[int, int, int]:
+        try:
+            names = next(csv.reader([header], delimiter=delimiter))
+        except (csv.Error, StopIteration):
+            names = []
+        known = len({column_of(name) for name in names} & _KNOWN)
+        return known, header.count(delimiter), -DELIMITERS.index(delimiter)
+
+    return max(DELIMITERS, key=score)
+
+
+def _delimiter_name(delimiter: str) -> str:
+    return {"\t": "a tab", ";": "« ; »", ",": "« , »", "|": "« | »"}[delimiter]
+
+
+def _header_hint(reading: _Reading) -> str:
+    read = (
+        f"the header was read as columns separated by {_delimiter_name(reading.delimiter)} "
+        f"(the separators tried: ; , tab |); "
+        if reading.delimiter
+        else ""
+    )
+    return (
+        f"{read}the columns are service, licence, keep_number and, optionally, number — "
+        "or the portal's words « Réf. du service », « Licence », « Conserver le numéro », "
+        "« SDA »"
+    )
 
 
 def _checked(
@@ -128,10 +242,11 @@ def _checked(
         yield line
 
 
-def _csv_lines(path: Path) -> Iterator[tuple[int, list[str]]]:
+def _csv_lines(path: Path, reading: _Reading) -> Iterator[tuple[int, list[str]]]:
     text = path.read_bytes().decode("utf-8-sig")
     first = next((line for line in text.splitlines() if line.strip()), "")
-    delimiter = ";" if first.count(";") >= first.count(",") else ","
+    delimiter = guess_delimiter(first)
+    reading.delimiter = delimiter
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     for values in reader:
         yield reader.line_num, values
@@ -232,20 +347,22 @@ def _cell_text(value: object) -> str:
 def _rows(
     table: Iterable[tuple[int, list[str]]],
     problems: list[Problem],
-    check: Callable[[], None] | None = None,
+    reading: _Reading,
+    check: Callable[[], None] | None,
+    service_ref: re.Pattern[str],
 ) -> list[BatchRow]:
     lines = [(line, [v.strip() for v in values]) for line, values in table]
     lines = [(line, values) for line, values in lines if any(values)]  # blank lines
     if not lines:
         return []
     header_line, header = lines[0]
-    names = [name.lower().lstrip("\ufeff") for name in header]
+    names = [column_of(name) for name in header]
     while names and not names[-1]:
         names.pop()  # trailing empty columns (Excel, or a trailing separator)
-    for name in names:
-        if name not in COLUMNS + REPORT_COLUMNS:
+    for given, name in zip(header, names, strict=False):
+        if name not in _KNOWN:
             problems.append(
-                Problem(header_line, name, "", f"unknown column; the columns are {COLUMNS}")
+                Problem(header_line, given, "", f"unknown column; the columns are {COLUMNS}")
             )
     for name in REQUIRED:
         if name not in names:
@@ -254,13 +371,16 @@ def _rows(
     for name in repeated:
         problems.append(Problem(header_line, name, "", "column given twice"))
     if problems:
+        reading.bad_header = True
         return []
     rows: list[BatchRow] = []
     seen: dict[tuple[str, str], int] = {}
     for count, (line, values) in enumerate(lines[1:], start=1):
         if check is not None and count % CHECK_EVERY == 0:
             check()
-        too_long = next((v for v in values if len(v) > MAX_VALUE_LENGTH), None)
+        # Only the format's own columns are limited (a plan's user name may be long).
+        used = [v for name, v in zip(names, values, strict=False) if name in COLUMNS]
+        too_long = next((v for v in used if len(v) > MAX_VALUE_LENGTH), None)
         if too_long is not None:
             shown = too_long[:40] + "…"
             problems.append(
@@ -272,7 +392,7 @@ def _rows(
             problems.append(Problem(line, "", extra[0], "more values than columns"))
             continue
         cells = dict(zip(names, values + [""] * (len(names) - len(values)), strict=False))
-        row = _row(line, cells, problems)
+        row = _row(line, cells, problems, service_ref)
         if row is None:
             continue
         key = (row.service, row.licence)
@@ -298,11 +418,15 @@ def _rows(
     return rows
 
 
-def _row(line: int, cells: dict[str, str], problems: list[Problem]) -> BatchRow | None:
+def _row(
+    line: int, cells: dict[str, str], problems: list[Problem], service_ref: re.Pattern[str]
+) -> BatchRow | None:
     before = len(problems)
     service = cells["service"].upper()
-    if not _SERVICE.fullmatch(service):
-        problems.append(Problem(line, "service", cells["service"], "is not a service ref"))
+    if not service_ref.fullmatch(service):
+        shape = service_ref.pattern.replace(r"\b", "")
+        like = "" if service_ref is _SERVICE else f" (selectors texts.service_ref: {shape})"
+        problems.append(Problem(line, "service", cells["service"], f"is not a service ref{like}"))
     licence = cells["licence"].upper()
     if not _LICENCE.fullmatch(licence):
         problems.append(

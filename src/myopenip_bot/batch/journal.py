@@ -16,7 +16,13 @@ A lock file beside it (`<journal>.lock`, flock) lets one run at a time use it; t
 releases it when a run dies, so a killed run never leaves it stuck. The lock is taken only
 once the journal's path is checked (a regular file or nothing yet, no link for it or its
 companions), and never through a link. The journal holds no secret: refs, numbers,
-states, the portal's answers (made visible, text.visible) and screenshot paths.
+states, what the portal showed of each row (service name, client, licence type, user) and
+its answers (made visible, text.visible), screenshot paths, and each run's exit code and
+report folder.
+
+Schema versions: 1 had no service name, licence type, user or report; a version 1 journal
+is brought forward in place when it is opened (the columns added, empty until a run
+fills them), never refused.
 """
 
 from __future__ import annotations
@@ -42,10 +48,10 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["FINAL", "Journal", "JournalLockedError", "JournalRow"]
+__all__ = ["FINAL", "Journal", "JournalLockedError", "JournalRow", "RunRecord"]
 
 APPLICATION_ID = 0x4D4F4950  # "MOIP"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 FINAL = frozenset({"done", "already_done", "refused"})
 # Rows added per transaction when a file is loaded (a signal is checked between two).
 LOAD_CHUNK = 10_000
@@ -53,7 +59,8 @@ LOAD_CHUNK = 10_000
 COMPANIONS = ("-wal", "-shm", "-journal", ".lock")
 _COLUMNS = (
     "service, licence, line, keep, number, state, planned_number, tab,"
-    " submissions, reason, answer, screenshot, client, run"
+    " submissions, reason, answer, screenshot, client, run,"
+    " service_name, licence_type, user_name"
 )
 STATES = frozenset(
     {"pending", "planned", "submitting", "done", "already_done", "refused", "failed", "unknown"}
@@ -76,6 +83,9 @@ CREATE TABLE rows (
     client TEXT,                 -- the service's client, as the services list shows it
     run INTEGER,                 -- the run that gave the row its state
     updated_at TEXT NOT NULL,
+    service_name TEXT,           -- (2) the service's name, as the services list shows it
+    licence_type TEXT,           -- (2) "Licence full conferencing", as the listing shows it
+    user_name TEXT,              -- (2) « Utilisateur », as the listing shows it
     PRIMARY KEY (service, licence)
 );
 CREATE TABLE runs (
@@ -83,9 +93,19 @@ CREATE TABLE runs (
     started_at TEXT NOT NULL,
     finished_at TEXT,
     file TEXT NOT NULL,
-    exit_code INTEGER
+    exit_code INTEGER,
+    report TEXT                  -- (2) its report folder
 );
 """
+# From each version to the next, in place, in one transaction.
+_MIGRATIONS = {
+    1: (
+        "ALTER TABLE rows ADD COLUMN service_name TEXT",
+        "ALTER TABLE rows ADD COLUMN licence_type TEXT",
+        "ALTER TABLE rows ADD COLUMN user_name TEXT",
+        "ALTER TABLE runs ADD COLUMN report TEXT",
+    ),
+}
 
 
 class JournalLockedError(BotError):
@@ -108,10 +128,24 @@ class JournalRow:
     screenshot: str | None
     client: str | None
     run: int | None
+    service_name: str | None = None
+    licence_type: str | None = None
+    user: str | None = None
 
     @property
     def final(self) -> bool:
         return self.state in FINAL
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """One run of the journal, as `finish_run` recorded it."""
+
+    id: int
+    started_at: str
+    finished_at: str | None
+    exit_code: int | None
+    report: str | None
 
 
 def copy_for_dry_run(path: Path, copy: Path) -> None:
@@ -257,12 +291,36 @@ class Journal:
                 screenshot=r[11],
                 client=r[12],
                 run=r[13],
+                service_name=r[14],
+                licence_type=r[15],
+                user=r[16],
             )
             for r in found
         ]
 
-    def planned(self, service: str, licence: str, number: str | None, tab: str | None) -> None:
-        self._update(service, licence, state="planned", planned_number=number, tab=tab, reason=None)
+    def planned(
+        self,
+        service: str,
+        licence: str,
+        number: str | None,
+        tab: str | None,
+        *,
+        licence_type: str | None = None,
+        user: str | None = None,
+    ) -> None:
+        """Found with a number, by this run: what the listing showed of it."""
+        fields: dict[str, object] = {
+            "state": "planned",
+            "planned_number": number,
+            "tab": tab,
+            "reason": None,
+            "run": self.run_id,
+        }
+        if licence_type is not None:
+            fields["licence_type"] = licence_type
+        if user is not None:
+            fields["user_name"] = user
+        self._update(service, licence, **fields)
 
     def submitting(self, service: str, licences: list[str], screenshot: str | None) -> None:
         """Before « Valider »: these rows are being submitted (synced to disk on return)."""
@@ -310,22 +368,31 @@ class Journal:
         self, service: str, outcomes: Sequence[tuple[str, str | None, Mapping[str, object]]]
     ) -> None:
         """Several rows' outcomes in one transaction: (licence, state, details) each, with
-        details `reason`, `answer`, `number` (as planned), `tab`, `submissions` (those
+        details `reason`, `answer`, `number` (as planned), `tab`, `submissions`, and what
+        the listing showed (`licence_type`, `user`) and the dialog's `screenshot` (those
         None are left as they are). A state None only records why the row stays as it is
-        (not attempted, not confirmed, would be done in a dry run)."""
+        (not attempted, not confirmed, would be done in a dry run), with what was read."""
         with self._transaction() as conn:
             for licence, state, details in outcomes:
                 fields: dict[str, object] = {"reason": details.get("reason")}
+                shown = [
+                    ("licence_type", "licence_type"),
+                    ("user", "user_name"),
+                    ("screenshot", "screenshot"),
+                ]
                 if state is not None:
                     fields |= {"state": state, "run": self.run_id}
-                    for name, column in (
+                    shown += [
                         ("answer", "answer"),
                         ("number", "planned_number"),
                         ("tab", "tab"),
                         ("submissions", "submissions"),
-                    ):
-                        if details.get(name) is not None:
-                            fields[column] = details[name]
+                    ]
+                elif details.get("number") is not None:
+                    fields["planned_number"] = details["number"]  # a dry run's, say
+                for name, column in shown:
+                    if details.get(name) is not None:
+                        fields[column] = details[name]
                 _set(conn, service, licence, fields)
 
     def settle_many(
@@ -359,12 +426,35 @@ class Journal:
     # -- runs -----------------------------------------------------------------------------
 
     def set_client(self, service: str, client: str) -> None:
+        self.set_service(service, client=client)
+
+    def set_service(
+        self, service: str, *, name: str | None = None, client: str | None = None
+    ) -> None:
+        """What the services list showed of `service`, for every row of it."""
         with self._transaction() as conn:
-            conn.execute("UPDATE rows SET client = ? WHERE service = ?", (visible(client), service))
+            if client is not None:
+                conn.execute(
+                    "UPDATE rows SET client = ? WHERE service = ?", (visible(client), service)
+                )
+            if name is not None:
+                conn.execute(
+                    "UPDATE rows SET service_name = ? WHERE service = ?", (visible(name), service)
+                )
 
     def note(self, service: str, licence: str, reason: str) -> None:
         """Say why a row that is not final stays so (not attempted, not confirmed)."""
         self._update(service, licence, reason=reason)
+
+    def note_unreached(self, rows: Sequence[tuple[str, str]], reason: str) -> None:
+        """Say why rows (service, licence) a run never reached stay as they are, in one
+        transaction (a row that moved on meanwhile keeps its own reason)."""
+        with self._transaction() as conn:
+            conn.executemany(
+                "UPDATE rows SET reason = ?, updated_at = ? WHERE service = ? AND licence = ?"
+                " AND state IN ('pending', 'planned')",
+                [(visible(reason), _now(), service, licence) for service, licence in rows],
+            )
 
     def start_run(self, file: Path) -> int:
         with self._transaction() as conn:
@@ -374,14 +464,23 @@ class Journal:
         self.run_id = int(cursor.lastrowid or 0)
         return self.run_id
 
-    def finish_run(self, exit_code: int) -> None:
+    def finish_run(self, exit_code: int, report: Path | None = None) -> None:
         if self.run_id is None:
             return
         with self._transaction() as conn:
             conn.execute(
-                "UPDATE runs SET finished_at = ?, exit_code = ? WHERE id = ?",
-                (_now(), exit_code, self.run_id),
+                "UPDATE runs SET finished_at = ?, exit_code = ?, report = ? WHERE id = ?",
+                (_now(), exit_code, str(report) if report else None, self.run_id),
             )
+
+    def last_run(self) -> RunRecord | None:
+        """The last run that finished (recorded its exit code), if any."""
+        with self._mutex:
+            found = self._conn.execute(
+                "SELECT id, started_at, finished_at, exit_code, report FROM runs"
+                " WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        return RunRecord(*found) if found else None
 
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
@@ -397,7 +496,7 @@ class Journal:
 
 def _set(conn: sqlite3.Connection, service: str, licence: str, fields: dict[str, object]) -> None:
     """Update one row's columns (texts from the portal made visible first)."""
-    for name in ("reason", "answer", "client"):
+    for name in ("reason", "answer", "client", "service_name", "licence_type", "user_name"):
         value = fields.get(name)
         if isinstance(value, str):
             fields[name] = visible(value)
@@ -468,7 +567,7 @@ def _connect(path: Path) -> sqlite3.Connection:
                     f"{path} is an SQLite file but not a myopenip journal: not touched; "
                     "give another --journal"
                 )
-            if version != SCHEMA_VERSION:
+            if version not in _MIGRATIONS and version != SCHEMA_VERSION:
                 conn.close()
                 raise SettingsError(
                     f"{path} is a journal of another version ({version}, this bot writes "
@@ -483,6 +582,8 @@ def _connect(path: Path) -> sqlite3.Connection:
                 )
         conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = FULL")
+        if existed:
+            _migrate(conn, version)
         if not existed:
             conn.execute("BEGIN IMMEDIATE")
             for statement in _SCHEMA.split(";"):
@@ -497,6 +598,22 @@ def _connect(path: Path) -> sqlite3.Connection:
         with contextlib.suppress(UnboundLocalError, sqlite3.Error):
             conn.close()
         raise SettingsError(f"the journal {path} is unreadable or corrupt: {error}") from None
+
+
+def _migrate(conn: sqlite3.Connection, version: int) -> None:
+    """Bring a journal of an earlier version forward, one version at a time, each in one
+    transaction (a run killed halfway leaves it at a version it can go on from)."""
+    while version in _MIGRATIONS:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _MIGRATIONS[version]:
+                conn.execute(statement)
+            version += 1
+            conn.execute(f"PRAGMA user_version = {version}")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
 
 def _now() -> str:

@@ -1,16 +1,25 @@
-"""What a batch leaves for people and jobs: its exit code, and a report folder.
+"""What a batch leaves for people and jobs: its exit code, a JSON document, a report folder.
 
 report.html               one self-contained page: totals, then a row per licence with
-                          its outcome, number, keep value, the portal's answer and a
-                          link to the dialog it was submitted in (each dialog's
-                          screenshot inlined once, however many licences it held)
-results.csv               the file's columns plus outcome and reason: the rows that
-                          failed can be fed back as a file
+                          its service (ref and name), licence (ref and type), user,
+                          number, keep value, outcome, whether it was done as the plan
+                          said (an approved plan's rows), the portal's answer and a link
+                          to the dialog it was in (each dialog's screenshot inlined once,
+                          however many licences it held; a dry run's too)
+results.csv               the file's columns plus outcome and reason, then what the
+                          portal showed (service name, client, licence type, user): the
+                          rows that failed can be fed back as a file
+plan.csv                  (a dry run) the rows it would do, each with the number, licence
+                          type, user and service name it read: a batch file a supervisor
+                          approves and runs as it is (a row whose number changed since
+                          is refused)
 numbers-to-terminate.csv  the numbers this batch put in quarantine (« Conserver le
                           numéro » = Non), with service, client and licence: « Pensez à
                           résilier le numéro depuis vos offres contractées pour arrêter
                           sa facturation »
-summary.json              the totals, the exit code and how the run ended
+summary.json              the same document as `--json` prints (docs/json.md)
+
+Every number in them reads the same way: ten digits grouped by two, "02 31 45 67 89".
 """
 
 from __future__ import annotations
@@ -25,40 +34,174 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader
 
+from myopenip_bot.batch import rules
+from myopenip_bot.batch.file import BatchFileError
 from myopenip_bot.batch.journal import JournalRow
 from myopenip_bot.batch.runner import BatchResult
-from myopenip_bot.errors import signal_name
+from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
 from myopenip_bot.files import refuse_link, write_private
 from myopenip_bot.models import format_number
 from myopenip_bot.text import csv_cell, visible
 
-__all__ = ["REPORT_FILES", "check_report_folder", "outcome_of", "summary", "write_report"]
+__all__ = [
+    "PLAN_FILE",
+    "REPORT_FILES",
+    "SCHEMA_VERSION",
+    "check_report_folder",
+    "document",
+    "error_document",
+    "number_text",
+    "outcome_of",
+    "write_report",
+]
 
-REPORT_FILES = ("report.html", "results.csv", "numbers-to-terminate.csv", "summary.json")
+SCHEMA_VERSION = 1  # of the JSON document (src/myopenip/schemas/batch.schema.json)
+PLAN_FILE = "plan.csv"
+REPORT_FILES = (
+    "report.html",
+    "results.csv",
+    "numbers-to-terminate.csv",
+    "summary.json",
+    PLAN_FILE,
+)
+RESULTS_COLUMNS = (
+    "service",
+    "licence",
+    "keep_number",
+    "number",
+    "outcome",
+    "reason",
+    "service_name",
+    "client",
+    "licence_type",
+    "user",
+)
+PLAN_COLUMNS = (
+    "service",
+    "licence",
+    "keep_number",
+    "number",
+    "service_name",
+    "client",
+    "licence_type",
+    "user",
+)
 
 
 def outcome_of(row: JournalRow, result: BatchResult) -> str:
-    """A row's outcome as reports show it: its journal state, or "would_do" in a dry run."""
-    if result.dry_run and row.licence in result.would_do:
-        return "would_do"
-    if result.not_confirmed and row.state in {"pending", "planned"}:
-        return "not_confirmed"
-    return row.state
+    """A row's outcome as every output shows it (rules.outcome_of)."""
+    return result.outcome(row)
 
 
-def summary(result: BatchResult, exit_code: int) -> dict[str, Any]:
-    """The totals and how the run ended, with the process's exit code."""
-    counts = Counter(outcome_of(row, result) for row in result.rows)
+def number_text(digits: str | None) -> str | None:
+    """A number as every file the bot writes shows it: "02 31 45 67 89" (None: none)."""
+    return format_number(digits) if digits else None
+
+
+def _number_read(row: JournalRow) -> str | None:
+    """The number the portal showed for the row, else the one its file gave."""
+    return number_text(row.planned_number or row.number)
+
+
+def _client(row: JournalRow, result: BatchResult) -> str:
+    return row.client or result.services.get(row.service, "")
+
+
+def _error(result: BatchResult) -> dict[str, str] | None:
+    if result.error is None:
+        return None
+    kind = result.error_kind.value if result.error_kind else "technical"
     return {
-        "rows": len(result.rows),
-        "counts": dict(sorted(counts.items())),
-        "dry_run": result.dry_run,
-        "interrupted": signal_name(result.interrupted) if result.interrupted else None,
-        "error": result.error,
-        "error_kind": result.error_kind.value if result.error_kind else None,
-        "stopped_after_failures": result.stopped_after_failures,
-        "exit_code": exit_code,
+        "kind": kind,
+        "type": result.error_type or "BotError",
+        "message": visible(first_line(result.error)),
     }
+
+
+def document(
+    result: BatchResult,
+    exit_code: int,
+    *,
+    file: Path,
+    journal: Path | None,
+    report: Path | None,
+    plan: Path | None = None,
+    finished_before: bool = False,
+) -> dict[str, Any]:
+    """The batch's JSON document (docs/json.md, schema version 1): how the run ended, the
+    totals, and every row of the file."""
+    outcomes = [result.outcome(row) for row in result.rows]
+    counts = Counter(outcomes)
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": "batch",
+        "exit_code": exit_code,
+        "error": _error(result),
+        "interrupted": signal_name(result.interrupted) if result.interrupted else None,
+        "dry_run": result.dry_run,
+        "file": visible(str(file)),
+        "journal": visible(str(journal)) if journal else None,
+        "report": visible(str(report)) if report else None,
+        "plan": visible(str(plan)) if plan else None,
+        "finished_before": finished_before,
+        "stopped_after_failures": result.stopped_after_failures,
+        "total": len(result.rows),
+        "counts": {outcome: counts[outcome] for outcome in rules.OUTCOMES if counts[outcome]},
+        "results": [
+            _row_data(row, outcome, result)
+            for row, outcome in zip(result.rows, outcomes, strict=True)
+        ],
+    }
+
+
+def _row_data(row: JournalRow, outcome: str, result: BatchResult) -> dict[str, Any]:
+    return {
+        "line": row.line,
+        "service": row.service,
+        "service_name": row.service_name,
+        "client": _client(row, result) or None,
+        "licence": row.licence,
+        "licence_type": row.licence_type,
+        "user": row.user,
+        "number": _number_read(row),
+        "number_in_file": number_text(row.number),
+        "keep_number": row.keep,
+        "outcome": outcome,
+        "as_approved": rules.as_approved(row, outcome),
+        "reason": row.reason,
+        "submissions": row.submissions,
+    }
+
+
+def error_document(error: BotError, exit_code: int, *, file: Path, dry_run: bool) -> dict[str, Any]:
+    """The JSON document of a run that stopped before any row (a bad file, a locked
+    journal, bad settings, a signal while reading the file)."""
+    data: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "command": "batch",
+        "exit_code": exit_code,
+        "error": {
+            "kind": error_kind(error).value,
+            "type": type(error).__name__,
+            "message": visible(first_line(error)),
+        },
+        "interrupted": signal_name(error.signum) if isinstance(error, Interrupted) else None,
+        "dry_run": dry_run,
+        "file": visible(str(file)),
+        "journal": None,
+        "report": None,
+        "plan": None,
+        "finished_before": False,
+        "stopped_after_failures": False,
+        "total": 0,
+        "counts": {},
+        "results": [],
+    }
+    if isinstance(error, Interrupted):
+        data["error"] = None
+    if isinstance(error, BatchFileError):
+        data["error"]["problems"] = [visible(line.strip()) for line in error.lines()]
+    return data
 
 
 def released(result: BatchResult) -> list[JournalRow]:
@@ -75,43 +218,66 @@ def check_report_folder(folder: Path) -> None:
 
 
 def write_report(
-    result: BatchResult, folder: Path, *, file: Path, journal: Path, exit_code: int
+    result: BatchResult,
+    folder: Path,
+    *,
+    file: Path,
+    journal: Path | None,
+    exit_code: int,
 ) -> Path:
-    """Write the four report files into `folder` (created, private); return it."""
+    """Write the report files into `folder` (created, private); return it. A dry run's
+    report names no journal (it wrote none) and holds its plan."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    journal = None if result.dry_run else journal
+    outcomes = {row.licence: result.outcome(row) for row in result.rows}
     _write_csv(
         folder / "results.csv",
-        ["service", "licence", "keep_number", "number", "outcome", "reason"],
+        list(RESULTS_COLUMNS),
         [
             [
                 row.service,
                 row.licence,
                 "oui" if row.keep else "non",
-                row.number or "",
-                outcome_of(row, result),
+                _number_read(row) or "",
+                outcomes[row.licence],
                 row.reason or "",
+                row.service_name or "",
+                _client(row, result),
+                row.licence_type or "",
+                row.user or "",
             ]
             for row in result.rows
         ],
     )
+    plan = None
+    if result.dry_run:
+        plan = folder / PLAN_FILE
+        _write_csv(
+            plan,
+            list(PLAN_COLUMNS),
+            [
+                [
+                    row.service,
+                    row.licence,
+                    "oui" if row.keep else "non",
+                    number_text(row.planned_number) or "",
+                    row.service_name or "",
+                    _client(row, result),
+                    row.licence_type or "",
+                    row.user or "",
+                ]
+                for row in rules.plan_rows(result.rows, outcomes)
+            ],
+        )
     _write_csv(
         folder / "numbers-to-terminate.csv",
         ["number", "service", "client", "licence"],
         [
-            [
-                format_number(row.planned_number) if row.planned_number else "",
-                row.service,
-                row.client or result.services.get(row.service, ""),
-                row.licence,
-            ]
+            [number_text(row.planned_number) or "", row.service, _client(row, result), row.licence]
             for row in released(result)
         ],
     )
-    data = summary(result, exit_code) | {
-        "file": str(file),
-        "journal": str(journal),
-        "report": str(folder),
-    }
+    data = document(result, exit_code, file=file, journal=journal, report=folder, plan=plan)
     _write(folder / "summary.json", json.dumps(data, ensure_ascii=False, indent=2))
     _write(folder / "report.html", _html(result, data))
     return folder
@@ -147,26 +313,33 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
     rows = [
         {
             "service": row.service,
-            "client": row.client or result.services.get(row.service, ""),
+            "service_name": row.service_name or "",
+            "client": _client(row, result),
             "licence": row.licence,
-            "number": format_number(row.planned_number or row.number or "")
-            if (row.planned_number or row.number)
-            else "—",
+            "licence_type": row.licence_type or "",
+            "user": row.user or "",
+            "number": _number_read(row) or "—",
+            "number_in_file": number_text(row.number),
             "keep": "Oui" if row.keep else "Non",
-            "outcome": outcome_of(row, result),
+            "outcome": item["outcome"],
+            "as_approved": item["as_approved"],
             "reason": row.reason or "",
             "answer": row.answer or "",
             "dialog": dialog_of(row),
         }
-        for row in result.rows
+        for row, item in zip(result.rows, data["results"], strict=True)
     ]
+    approved = [row for row in rows if row["as_approved"] is not None]
     return template.render(
         summary=data,
+        error=result.error,
         rows=rows,
         dialogs=list(dialogs.values()),
         released=released(result),
+        plan_rows=sum(1 for row in rows if row["outcome"] == "would_do"),
+        approved=approved,
+        approved_ok=sum(1 for row in approved if row["as_approved"]),
         when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
-        format_number=format_number,
     )
 
 

@@ -5,18 +5,23 @@
     ├── the services     rows grouped by service; each service is one Runner request
     │                    (mixed « Conserver le numéro » in one dialog; rows refused alone)
     ├── the workers      N threads, each with its own browser context (and Playwright
-    │                    driver), each taking whole services from a queue; worker 1 logs
-    │                    in first, the others reuse its saved login
+    │                    driver), each taking whole services from a queue; every worker
+    │                    starts its browser at once, worker 1 logs in, the others wait
+    │                    for that login only and take its cookies
+    ├── the question     once, before the first « Valider »: the worker posts it to the
+    │                    thread that called run() (the main thread: where signals land),
+    │                    which asks and answers; Ctrl-C or Ctrl-D there is "no"
     ├── the failures     business refusals are final (a dialog that is not the plan
     │                    refuses its rows alone); a service that fails technically is
     │                    tried again under the retry policy (portal.retry); after
     │                    `max_failures` technical failures in a row the run stops
     └── the result       every row's state from the journal, for the reports
 
-The journal is written by the batch's observer from what the runner reports: "planned",
-"submitting" (synced to disk before « Valider »), then the outcomes. A rerun with the same
-file and journal skips final rows and lets the runner settle the others by reading the
-portal.
+The journal is written by the batch's observer from what the runner reports: "planned"
+(with what the listing showed: number, licence type, user), "submitting" (synced to disk
+before « Valider »), then the outcomes (a dry run's with the screenshot of the dialog it
+cancelled). A rerun with the same file and journal skips final rows and lets the runner
+settle the others by reading the portal. A dry run writes a throwaway copy of the journal.
 """
 
 from __future__ import annotations
@@ -26,9 +31,12 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import structlog
+from playwright.sync_api import Error as PlaywrightError
 
+from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchRow
 from myopenip_bot.batch.journal import FINAL, Journal, JournalRow
 from myopenip_bot.browser.session import BotSession
@@ -42,8 +50,11 @@ from myopenip_bot.errors import (
     BusinessError,
     DriftError,
     Interrupted,
+    ServiceNotFoundError,
     TechnicalError,
     error_kind,
+    first_line,
+    signal_name,
 )
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import (
@@ -54,9 +65,11 @@ from myopenip_bot.models import (
     Outcome,
     Target,
 )
+from myopenip_bot.pages import Navigation
+from myopenip_bot.portal.portal import Portal
 from myopenip_bot.portal.retry import DEFAULT_POLICY
 
-__all__ = ["Batch", "BatchOptions", "BatchResult", "BatchTotals"]
+__all__ = ["Batch", "BatchConfirmation", "BatchOptions", "BatchResult", "BatchTotals"]
 
 log = structlog.get_logger(__name__)
 
@@ -90,6 +103,18 @@ class BatchTotals:
     released: int
 
 
+@dataclass(frozen=True)
+class BatchConfirmation:
+    """The one question of a run, before its first « Valider »: the totals, the portal's
+    warnings, and every row of the file as the journal has it now (those this run read
+    carry its id: planned with their number, or refused with why)."""
+
+    totals: BatchTotals
+    warnings: tuple[str, ...]
+    rows: tuple[JournalRow, ...]
+    run: int | None
+
+
 @dataclass
 class BatchResult:
     """Every row of the file with its state, and how the run ended."""
@@ -101,12 +126,29 @@ class BatchResult:
     interrupted: int | None = None
     error: str | None = None
     error_kind: ErrorKind | None = None
+    error_type: str | None = None  # the error's class name
     stopped_after_failures: bool = False
     services: dict[str, str] = field(default_factory=dict)  # service ref -> client
+
+    def outcome(self, row: JournalRow) -> str:
+        """The row's outcome in every output (rules.outcome_of)."""
+        return rules.outcome_of(
+            row.state, would_do=row.licence in self.would_do, not_confirmed=self.not_confirmed
+        )
 
 
 class _Abort(Exception):
     """Stop every worker: the login was refused, or too many technical failures in a row."""
+
+
+class _Question:
+    """A confirmation a worker posted to the thread that runs the batch, and its answer."""
+
+    def __init__(self, confirmation: Confirmation) -> None:
+        self.confirmation = confirmation
+        self.answer = False
+        self.interrupted: int | None = None  # a signal came first: nothing was asked
+        self.answered = threading.Event()
 
 
 class Batch:
@@ -121,7 +163,7 @@ class Batch:
         *,
         selectors: Selectors,
         stop: StopSignal,
-        ask: Callable[[BatchTotals, tuple[str, ...]], bool] | None = None,
+        ask: Callable[[BatchConfirmation], bool] | None = None,
         on_row: Callable[[JournalRow], None] | None = None,
     ) -> None:
         self.settings = settings
@@ -141,8 +183,13 @@ class Batch:
         self._abort: BotError | None = None
         self._too_many_failures = False
         self._first_login = threading.Event()
+        self._login_cookies: list[Any] | None = None  # worker 1's, for the others
+        self._questions: queue.Queue[_Question] = queue.Queue()
         self._services: dict[str, str] = {}
         self._would_do: set[str] = set()
+        self._listed_services: list[str] | None = None  # the services list, once a run
+        self._listing_lock = threading.Lock()
+        self._reached: set[str] = set()  # licences this run planned or settled
 
     # -- the run ----------------------------------------------------------------------
 
@@ -186,10 +233,44 @@ class Batch:
             self._first_login.set()
         for thread in threads:
             thread.start()
+        try:
+            while any(thread.is_alive() for thread in threads):
+                try:
+                    question = self._questions.get(timeout=0.5)  # allowed: wakes for signals
+                except queue.Empty:
+                    continue
+                self._answer_question(question)
+        finally:
+            self._answer_left_questions()
         for thread in threads:
-            while thread.is_alive():
-                thread.join(timeout=0.5)  # allowed: wakes the main thread for signals
+            thread.join()
+        self._note_unreached(rows)
         return self._result()
+
+    def _note_unreached(self, rows: list[JournalRow]) -> None:
+        """Rows the run never reached say why, in every output."""
+        if self._answer is False:
+            why = "not confirmed at the prompt: not read, nothing was done"
+        elif self.stop.signum is not None:
+            why = f"not reached: the run was interrupted by {signal_name(self.stop.signum)}"
+        elif self._abort is not None:
+            why = f"not reached: the run stopped ({first_line(self._abort)})"
+        else:
+            return
+        self.journal.note_unreached(
+            [
+                (row.service, row.licence)
+                for row in rows
+                if not row.final and row.licence not in self._reached
+            ],
+            why,
+        )
+
+    def outcome(self, row: JournalRow) -> str:
+        """A row's outcome so far, as every output calls it (rules.outcome_of)."""
+        return rules.outcome_of(
+            row.state, would_do=row.licence in self._would_do, not_confirmed=self._answer is False
+        )
 
     def _result(self) -> BatchResult:
         rows = [row for row in self.journal.rows() if (row.service, row.licence) in self._wanted]
@@ -204,14 +285,13 @@ class Batch:
         if self._abort is not None:
             result.error = str(self._abort)
             result.error_kind = error_kind(self._abort)
+            result.error_type = type(self._abort).__name__
             result.stopped_after_failures = self._too_many_failures
         return result
 
     # -- a worker ---------------------------------------------------------------------
 
     def _worker(self, number: int, services: queue.Queue[str]) -> None:
-        if number > 1:
-            self._first_login.wait()  # reuse the first worker's login
         try:
             self._serve(number, services)
         except _Abort:
@@ -224,26 +304,33 @@ class Batch:
             log.exception("worker_crashed", worker=number)
             self._stop_all(TechnicalError(f"worker {number} crashed: {error}"))
         finally:
-            self._first_login.set()
+            if number == 1:  # logged in, or never will: the others wait no more
+                self._first_login.set()
 
     def _serve(self, number: int, services: queue.Queue[str]) -> None:
         # Each worker's screenshots and trace go in a folder of the report's.
         settings = self.settings.model_copy(update={"traces_dir": self.options.report_dir})
         session = BotSession(settings, label=f"worker-{number}")
-        with session:
+        with session:  # every worker's browser starts now, while worker 1 logs in
+            if number > 1:
+                self._first_login.wait()
+                if self._abort is not None:
+                    return
+                self._take_login(session, number)
             portal = session.portal(self.selectors, self.stop)
             observer = _JournalObserver(self)
-            runner = Runner(
-                portal,
-                observer=observer,
-                confirm=self.confirm,
-                screenshot=lambda page, name: session.screenshot(
-                    page, f"{observer.service}-{name}"
-                ),
-            )
+
+            def screenshot(page: Any, name: str) -> Path | None:
+                shot = session.screenshot(page, f"{observer.service}-{name}")
+                if name == "dialog-dry-run":
+                    observer.dry_run_shot = shot  # for the rows the runner settles next
+                return shot
+
+            runner = Runner(portal, observer=observer, confirm=self.confirm, screenshot=screenshot)
             if number == 1:
                 try:
                     portal.step("opening the portal", portal.open_portal)
+                    self._give_login(session)
                 except AuthenticationError as error:
                     self._stop_all(error)
                     raise _Abort() from None
@@ -258,6 +345,22 @@ class Batch:
                 self._do_service(runner, service)
             if self._abort is not None or self._answer is False:
                 session.failed = True
+
+    def _give_login(self, session: BotSession) -> None:
+        """Worker 1 is logged in: its cookies, for the workers waiting for them."""
+        try:
+            self._login_cookies = list(session.context.cookies())
+        except PlaywrightError as error:  # the others will log in themselves
+            log.warning("login_not_handed_over", why=str(error).splitlines()[0])
+
+    def _take_login(self, session: BotSession, number: int) -> None:
+        """Go on with worker 1's login (its cookies) rather than log in again."""
+        if self._login_cookies:
+            try:
+                session.context.add_cookies(self._login_cookies)
+                log.info("login_handed_over", worker=number)
+            except PlaywrightError as error:  # it will log in itself when asked
+                log.warning("login_not_handed_over", worker=number, why=str(error).splitlines()[0])
 
     def _do_service(self, runner: Runner, service: str) -> None:
         for attempt in range(1, self.policy.attempts + 1):
@@ -293,11 +396,14 @@ class Batch:
             except Interrupted:
                 raise
             except BusinessError as error:  # the service itself: not found, not « Actif »
+                reason = str(error)
+                if isinstance(error, ServiceNotFoundError):
+                    reason += self._closest(runner.portal, service)
                 self.journal.settle_many(
                     service,
                     [row.licence for row in rows],
                     "refused",
-                    reason=str(error),
+                    reason=reason,
                     unless=FINAL | {"unknown"},
                 )
                 for row in rows:
@@ -319,9 +425,28 @@ class Batch:
                 continue
             if result.service is not None:
                 self._services[service] = result.service.client
-                self.journal.set_client(service, result.service.client)
+                self.journal.set_service(
+                    service, name=result.service.name, client=result.service.client
+                )
             self._succeeded()
             return
+
+    def _closest(self, portal: Portal, service: str) -> str:
+        """ "; the closest refs the services list shows: …" for an unknown service (the
+        list is read once a run, by the first worker that needs it), or nothing."""
+        with self._listing_lock:
+            if self._listed_services is None:
+                try:
+                    rows = portal.step("listing the services", lambda: _list_services(portal))
+                except (TechnicalError, DriftError) as error:
+                    log.warning("services_not_listed", error=str(error))
+                    return ""
+                self._listed_services = [row.ref for row in rows]
+            listed = self._listed_services
+        closest = rules.closest_refs(service, listed)
+        if not closest:
+            return ""
+        return f"; the closest refs the services list shows: {', '.join(closest)}"
 
     # -- failures and the confirmation --------------------------------------------------
 
@@ -348,17 +473,55 @@ class Batch:
             log.error("batch_stopping", error=str(error), error_type=type(error).__name__)
 
     def confirm(self, confirmation: Confirmation) -> bool:
-        """Once per run, whatever the worker: the totals and the portal's warnings."""
+        """Once per run, whatever the worker: asked by the thread that runs the batch
+        (signals land there: Ctrl-C at the prompt is "no"), this one waiting for it. A
+        signal before the question is asked stops the run here, before any « Valider »."""
         with self._confirm_lock:
             if self._answer is None:
                 if self._ask is None:
                     self._answer = True
                 else:
-                    totals = self.totals(self.journal.rows())
-                    self._answer = self._ask(totals, confirmation.warnings)
+                    question = _Question(confirmation)
+                    self._questions.put(question)
+                    question.answered.wait()
+                    if question.interrupted is not None:
+                        raise Interrupted(question.interrupted)
+                    self._answer = question.answer
             return self._answer
 
+    def _answer_question(self, question: _Question) -> None:
+        """Ask a person (in this thread, the one that runs the batch) and answer."""
+        try:
+            if self.stop.signum is not None:
+                question.interrupted = self.stop.signum
+                return
+            assert self._ask is not None
+            rows = self.journal.rows()
+            mine = tuple(row for row in rows if (row.service, row.licence) in self._wanted)
+            question.answer = self._ask(
+                BatchConfirmation(
+                    totals=self.totals([row for row in mine if row.state != "refused"]),
+                    warnings=question.confirmation.warnings,
+                    rows=mine,
+                    run=self.journal.run_id,
+                )
+            )
+        finally:
+            question.answered.set()
+
+    def _answer_left_questions(self) -> None:
+        """The run is ending (or its thread raised): no worker waits for an answer."""
+        while True:
+            try:
+                question = self._questions.get_nowait()
+            except queue.Empty:
+                return
+            question.interrupted = self.stop.signum
+            question.answer = False
+            question.answered.set()
+
     def _tell(self, service: str, licence: str) -> None:
+        self._reached.add(licence)
         if self._on_row is not None:
             row = self.journal.row(service, licence)
             if row is not None:
@@ -372,11 +535,19 @@ class _JournalObserver(Observer):
     def __init__(self, batch: Batch) -> None:
         self.batch = batch
         self.service = ""
+        self.dry_run_shot: Path | None = None  # the dialog a dry run cancelled last
 
     def planned(self, task: LicenceTask) -> None:
-        if not self.batch.options.dry_run:
-            tab = task.tab.value if task.tab else None
-            self.batch.journal.planned(self.service, task.licence_ref or "", task.number, tab)
+        self.batch._reached.add(task.licence_ref or "")
+        # A dry run's journal is a throwaway copy: it records the plan too.
+        self.batch.journal.planned(
+            self.service,
+            task.licence_ref or "",
+            task.number,
+            task.tab.value if task.tab else None,
+            licence_type=task.type or None,
+            user=task.user,
+        )
 
     def submitting(self, tasks: Sequence[LicenceTask], screenshot: Path | None) -> None:
         self.batch.journal.submitting(
@@ -391,8 +562,10 @@ class _JournalObserver(Observer):
         for task in tasks:
             licence = task.licence_ref or task.target.licence_ref or ""
             assert task.outcome is not None
+            shot = None
             if task.outcome is Outcome.WOULD_DO:
                 self.batch._would_do.add(licence)
+                shot = str(self.dry_run_shot) if self.dry_run_shot else None
             outcomes.append(
                 (
                     licence,
@@ -403,12 +576,21 @@ class _JournalObserver(Observer):
                         "tab": task.tab.value if task.tab else None,
                         "answer": _answer(task),
                         "submissions": task.submissions,
+                        "licence_type": task.type or None,
+                        "user": task.user if task.licence_ref else None,
+                        "screenshot": shot,
                     },
                 )
             )
         journal.record_outcomes(self.service, outcomes)
         for licence, _, _ in outcomes:
             self.batch._tell(self.service, licence)
+
+
+def _list_services(portal: Portal) -> list[Any]:
+    """Every service the list « Paramétrage / Monitoring » shows, unfiltered."""
+    navigation = Navigation(portal.page, portal.selectors, timeout_ms=portal.timeout_ms)
+    return list(navigation.open_services().search(""))
 
 
 def _answer(task: LicenceTask) -> str | None:

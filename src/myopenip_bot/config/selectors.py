@@ -200,6 +200,7 @@ class Texts(_Strict):
     licence_cell: re.Pattern[str]
     dialog_row: re.Pattern[str]
     licence_ref: re.Pattern[str]
+    service_ref: re.Pattern[str]  # "SRV-10021": a batch file's services are checked with it
     without_number: str
     keep_yes: str
     keep_no: str

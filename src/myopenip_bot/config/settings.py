@@ -69,6 +69,12 @@ class Settings(BaseSettings):
         description="Playwright tracing: off, on, retain-on-failure.",
     )
     traces_dir: Path = Field(default=Path("traces"), description="One folder per run goes here.")
+    keep_runs: int = Field(
+        default=50,
+        ge=1,
+        le=100_000,
+        description="Run folders kept in traces_dir; a batch removes the oldest beyond.",
+    )
     selectors_file: Path | None = Field(
         default=None, description="The selectors YAML; the packaged default when unset."
     )

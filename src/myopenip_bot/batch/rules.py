@@ -1,0 +1,89 @@
+"""A batch's rules, as functions over plain data: no browser, no portal, no terminal.
+
+What a row's outcome is called in every output, whether a row of an approved plan was
+applied as approved, which rows make the plan a dry run writes, which service refs are
+closest to an unknown one, and how fast a run goes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable, Sequence
+
+from myopenip_bot.batch.journal import JournalRow
+
+__all__ = [
+    "OUTCOMES",
+    "SUCCESSES",
+    "as_approved",
+    "closest_refs",
+    "outcome_of",
+    "pace",
+    "plan_rows",
+]
+
+# Every outcome a row of a batch may have in an output (docs/json.md), in report order.
+OUTCOMES = (
+    "done",
+    "already_done",
+    "would_do",
+    "refused",
+    "not_confirmed",
+    "failed",
+    "unknown",
+    "pending",
+)
+# Outcomes that leave nothing for a person to do.
+SUCCESSES = frozenset({"done", "already_done", "would_do"})
+# A rate is shown once the run has worked this long: before, one row settled says little.
+PACE_AFTER_SECONDS = 5.0
+
+
+def outcome_of(state: str, *, would_do: bool = False, not_confirmed: bool = False) -> str:
+    """A row's outcome in every output, from its journal state.
+
+    A dry run's row the dialog listed is "would_do"; a row read but not settled
+    ("planned") or never reached is "pending" — "not_confirmed" when a person said no; a
+    row whose « Valider » answer was never read ("submitting") is "unknown": a rerun
+    settles it by reading the portal.
+    """
+    if would_do:
+        return "would_do"
+    if state in ("pending", "planned"):
+        return "not_confirmed" if not_confirmed else "pending"
+    if state == "submitting":
+        return "unknown"
+    return state
+
+
+def as_approved(row: JournalRow, outcome: str) -> bool | None:
+    """Whether a row whose file gave its number (an approved plan) was done — or, in a dry
+    run, would be — with exactly that number: None when the file gave none."""
+    if row.number is None:
+        return None
+    return outcome in ("done", "would_do") and row.planned_number == row.number
+
+
+def plan_rows(rows: Iterable[JournalRow], outcomes: dict[str, str]) -> list[JournalRow]:
+    """The rows a dry run's plan holds: those it would do (each with the number read);
+    rows refused, already done or not reached stay out (the report says why)."""
+    return [row for row in rows if outcomes.get(row.licence) == "would_do" and row.planned_number]
+
+
+def closest_refs(ref: str, listed: Sequence[str], count: int = 3) -> list[str]:
+    """The refs of `listed` closest to `ref` (an unknown service), best first; none when
+    `ref` itself is listed."""
+    if ref.upper() in {item.upper() for item in listed}:
+        return []
+    return difflib.get_close_matches(ref.upper(), sorted(set(listed)), n=count, cutoff=0.6)
+
+
+def pace(settled: int, left: int, seconds: float) -> tuple[float | None, float | None]:
+    """(rows a minute, seconds left) of a run that settled `settled` rows in `seconds` of
+    work and has `left` to go: the mean since it began, so that rows settled together
+    (a dialog's, a refused service's) do not make a burst look like a rate. None until
+    the run has settled a row and worked PACE_AFTER_SECONDS."""
+    if settled <= 0 or seconds < PACE_AFTER_SECONDS:
+        return None, None
+    per_second = settled / seconds
+    return per_second * 60, left / per_second

@@ -1,0 +1,256 @@
+"""`myopenip batch` where it stops before any browser, in-process: a bad file and its hints,
+a locked journal, a journal finished before, the retention of run folders; every --json
+output validated against its schema (src/myopenip/schemas/batch.schema.json)."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+import structlog
+
+import myopenip
+from myopenip.cli import main
+from myopenip_bot.batch.file import BatchRow, read_batch_file
+from myopenip_bot.batch.journal import Journal
+from myopenip_bot.config.logs import events
+
+SCHEMA = json.loads(
+    (Path(myopenip.__file__).parent / "schemas" / "batch.schema.json").read_text(encoding="utf-8")
+)
+
+Run = Callable[..., tuple[int, dict[str, Any] | None, str, str]]
+
+
+def valid(payload: dict[str, Any]) -> dict[str, Any]:
+    """The document, once checked against the batch's JSON Schema (draft 2020-12)."""
+    jsonschema.Draft202012Validator.check_schema(SCHEMA)
+    jsonschema.Draft202012Validator(SCHEMA).validate(payload)
+    return payload
+
+
+@pytest.fixture
+def batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> Iterator[Run]:
+    """`myopenip batch ARGS` in-process in tmp_path, settings set, the portal never reached:
+    (exit code, the --json document or None, stdout, stderr)."""
+    monkeypatch.chdir(tmp_path)
+    for name in list(os.environ):
+        if name.startswith("MYOPENIP_") and name != "MYOPENIP_BROWSER_PATH":
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("MYOPENIP_USERNAME", "demo")
+    monkeypatch.setenv("MYOPENIP_PASSWORD", "demo")
+    monkeypatch.setenv("MYOPENIP_BASE_URL", "http://127.0.0.1:9")  # never reached
+    monkeypatch.setenv("MYOPENIP_LOG_FORMAT", "json")
+
+    def run(*args: str | Path) -> tuple[int, dict[str, Any] | None, str, str]:
+        monkeypatch.setenv("MYOPENIP_PASSWORD", "demo")  # a run takes it out of os.environ
+        code = main(["batch", *(str(a) for a in args)])
+        captured = capsys.readouterr()
+        payload = json.loads(captured.out) if "--json" in args else None
+        if payload is not None:
+            assert payload["exit_code"] == code, payload
+            valid(payload)
+        return code, payload, captured.out, captured.err
+
+    yield run
+    events.close()  # the command opened the process's events file in tmp_path
+    structlog.reset_defaults()  # it logged to capsys's stream
+
+
+def write(tmp_path: Path, text: str, name: str = "batch.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# -- a bad file: every problem named, a hint for a header, nothing done -------------------
+
+
+GOOD = "SRV-10021;FPC367128;oui"
+BAD_FILES: dict[str, tuple[str, list[str]]] = {
+    "unknown-keep": (
+        f"service;licence;keep_number\n{GOOD}\nSRV-10021;FPC367131;peut-être\n",
+        ["line 3, column keep_number: 'peut-être'"],
+    ),
+    "malformed-licence": (
+        f"service;licence;keep_number\nSRV-10021;FPC36713;non\n{GOOD}\n",
+        ["line 2, column licence: 'FPC36713'"],
+    ),
+    "malformed-number": (
+        f"service;licence;keep_number;number\n{GOOD};\nSRV-10021;FPC367131;non;02 31 45\n",
+        ["line 3, column number: '02 31 45'"],
+    ),
+    "malformed-service-ref": (
+        f"service;licence;keep_number\n{GOOD}\nSRV-1002;FPC367131;non\n",
+        [r"line 3, column service: 'SRV-1002' is not a service ref (selectors texts.service_ref"],
+    ),
+    "same-licence-twice": (
+        f"service;licence;keep_number\n{GOOD}\nSRV-10021;fpc367128;non\n",
+        ["line 3, column licence: 'FPC367128'", "also line 2"],
+    ),
+    "missing-column": (
+        "service;licence\nSRV-10021;FPC367128\n",
+        ["line 1, column keep_number: missing column", "separated by « ; »"],
+    ),
+    "unknown-column": (
+        f"service;licence;keep_number;commentaire\n{GOOD};urgent\n",
+        ["line 1, column commentaire: unknown column", "hint: the header was read"],
+    ),
+    "empty": ("", ["holds no row to do"]),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_a_bad_file_is_refused_naming_each_problem_and_nothing_starts(
+    batch: Run, tmp_path: Path, case: str
+) -> None:
+    text, expected = BAD_FILES[case]
+    file = write(tmp_path, text)
+
+    code, payload, _, err = batch(file, "--yes", "--json", "--journal", "j.sqlite")
+
+    assert code == 2
+    assert payload is not None
+    error = payload["error"]
+    assert (error["kind"], error["type"]) == ("usage", "BatchFileError")
+    assert str(file) in error["message"]
+    problems = "\n".join(error["problems"])
+    for text_ in expected:
+        assert text_ in problems, problems
+    assert "line 0" not in problems  # a problem of the whole file names no line
+    assert "Bad file" in err
+    assert "Traceback" not in err
+    assert payload["results"] == []
+    assert not (tmp_path / "j.sqlite").exists()
+    assert not (tmp_path / "traces").exists() or list((tmp_path / "traces").iterdir()) == []
+
+
+def test_a_file_separated_otherwise_is_refused_with_the_separator_it_was_read_with(
+    batch: Run, tmp_path: Path
+) -> None:
+    # Separated by spaces: no separator names a column, so the header is read whole.
+    file = write(tmp_path, "service licence keep_number\nSRV-10021 FPC367128 oui\n")
+
+    code, payload, _, _ = batch(file, "--dry-run", "--json")
+
+    assert code == 2
+    assert payload is not None
+    (hint,) = [p for p in payload["error"]["problems"] if p.startswith("hint:")]
+    assert "separated by « ; » (the separators tried: ; , tab |)" in hint
+    assert "« Conserver le numéro »" in hint
+
+
+# -- the journal's lock -----------------------------------------------------------------
+
+
+def test_a_journal_in_use_is_refused_with_exit_5_and_the_documents_error_shape(
+    batch: Run, tmp_path: Path
+) -> None:
+    file = write(tmp_path, f"service;licence;keep_number\n{GOOD}\n")
+    with Journal.open(tmp_path / "j.sqlite"):
+        code, payload, _, err = batch(file, "--yes", "--json", "--journal", "j.sqlite")
+
+    assert code == 5
+    assert payload is not None
+    error = payload["error"]
+    assert (error["kind"], error["type"]) == ("technical", "JournalLockedError")
+    assert "another run is using the journal" in error["message"]
+    assert "Locked" in err
+    assert payload["report"] is None
+
+
+# -- a journal finished before ---------------------------------------------------------
+
+
+def finished_journal(path: Path, rows: list[BatchRow], states: list[str], report: Path) -> None:
+    """A journal whose every row is final, as a run that ended with exit 1 leaves it."""
+    with Journal.open(path) as journal:
+        journal.load(rows)
+        journal.start_run(Path("batch.csv"))
+        for row, state in zip(rows, states, strict=True):
+            journal.settle(row.service, row.licence, state, number="0231456789", reason=state)
+        journal.finish_run(1 if "refused" in states else 0, report)
+
+
+@pytest.mark.parametrize(("states", "code"), [(["done", "done"], 0), (["done", "refused"], 1)])
+def test_a_rerun_of_a_finished_journal_says_so_writes_no_report_and_exits_with_its_code(
+    batch: Run, tmp_path: Path, states: list[str], code: int
+) -> None:
+    file = write(tmp_path, f"service;licence;keep_number\n{GOOD}\nSRV-10021;FPC367131;non\n")
+    finished_journal(
+        tmp_path / "j.sqlite", read_batch_file(file), states, tmp_path / "traces" / "old"
+    )
+
+    said, payload, _, _ = batch(file, "--yes", "--json", "--journal", "j.sqlite")
+    text_code, _, _, _ = batch(file, "--yes", "--journal", "j.sqlite", "--report", "r")
+
+    assert said == text_code == code
+    assert payload is not None
+    assert payload["finished_before"] is True
+    assert payload["report"] is None
+    assert [row["outcome"] for row in payload["results"]] == states
+    assert not (tmp_path / "r").exists()  # no new report folder
+    assert list((tmp_path / "traces").iterdir()) == []
+
+
+def test_the_finished_message_names_the_last_report(batch: Run, tmp_path: Path) -> None:
+    file = write(tmp_path, f"service;licence;keep_number\n{GOOD}\n")
+    finished_journal(tmp_path / "j.sqlite", read_batch_file(file), ["done"], tmp_path / "old")
+
+    code, _, stdout, _ = batch(file, "--yes", "--journal", "j.sqlite")
+    out = " ".join(stdout.split())
+
+    assert code == 0
+    assert "Nothing to do: every row of" in out
+    assert "No new report was written" in out
+    assert str(tmp_path / "old" / "report.html") in out
+
+
+# -- retention ------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_a_batch_keeps_the_newest_run_folders_and_leaves_the_others_alone(
+    batch: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    traces = tmp_path / "traces"
+    old = [f"2025010{day}-120000-worker-1" for day in range(1, 6)]  # five old runs
+    for name in old:
+        (traces / name).mkdir(parents=True)
+        (traces / name / "trace.zip").write_bytes(b"x")
+    (traces / "notes").mkdir()  # not a run folder: never touched
+    (traces / "20250101-000000-linked").symlink_to(tmp_path)  # a link: never followed
+    long_ago = 1_700_000_000
+    for entry in [*(traces / name for name in old), traces / "notes"]:
+        for path in [*entry.iterdir(), entry]:
+            os.utime(path, (long_ago, long_ago))
+    monkeypatch.setenv("MYOPENIP_TRACES_DIR", str(traces))
+    monkeypatch.setenv("MYOPENIP_KEEP_RUNS", "3")
+    # A browser server nobody listens on: the run stops at once, after the pruning.
+    monkeypatch.setenv("MYOPENIP_BROWSER_ENDPOINT", f"ws://127.0.0.1:{free_port()}/none")
+    file = write(tmp_path, f"service;licence;keep_number\n{GOOD}\n")
+
+    code, payload, _, _ = batch(file, "--yes", "--json", "--journal", "j.sqlite")
+
+    assert code in (2, 3)
+    assert payload is not None
+    assert payload["report"] is not None
+    left = sorted(path.name for path in traces.iterdir())
+    report = Path(payload["report"]).name
+    # The new run's folder and the two newest old ones: three run folders.
+    assert left == sorted([*old[-2:], report, "notes", "20250101-000000-linked"])
+    assert (tmp_path / "j.sqlite").exists()
