@@ -91,9 +91,21 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
     ),
     "smoke": (
         ("0", "every check passed (a check skipped with its reason is fine: a small account)"),
-        ("1", "a check failed: the portal drifted from selectors/ (the check names the key)"),
+        (
+            "1",
+            "a check failed: the portal drifted from selectors/ (the check names the key; "
+            "--propose writes a fix and proves it read-only)",
+        ),
         ("2", "usage or settings, or the portal refused the login"),
-        ("3", "the portal could not be reached"),
+        (
+            "3",
+            "the portal could not be reached, the login got no answer, or the browser "
+            "failed: the checks that could not run are errors",
+        ),
+        (
+            _SIGNALS,
+            "interrupted by SIGINT/SIGTERM between two checks: the partial table and files",
+        ),
     ),
 }
 
@@ -170,11 +182,14 @@ def of_batch(result: BatchResult) -> int:
 
 
 def of_smoke(result: SmokeResult) -> int:
-    """The smoke's code (see MEANINGS["smoke"])."""
-    if result.unreachable is not None:
-        return ExitCode.TECHNICAL
-    if result.refused is not None:
-        return ExitCode.USAGE
+    """The smoke's code (see MEANINGS["smoke"]), the same for the command and its pytest
+    suite: what stopped the walk decides, else whether every check passed."""
+    from myopenip_bot.errors import error_kind
+
+    if result.interrupted:
+        return ExitCode.INTERRUPTED + result.interrupted
+    if result.error is not None:
+        return _BY_KIND[error_kind(result.error)]
     return ExitCode.OK if result.passed else ExitCode.REFUSED
 
 

@@ -1,27 +1,44 @@
-"""`myopenip smoke` and its pytest suite against the replica (the e2e tests walk both
-markups and the portals' quirks in-process): every check
-passes on a portal as the spec says, one fails naming its selector key on each drift the
-replica can be told to make, and the portal is never changed — not even by a failed run.
+"""`myopenip smoke`, its pytest suite and its walk against the replica.
+
+As processes, for what is about the process: exit codes, the files a run leaves (its run
+folder always holds smoke.json and junit.xml), the pytest suite agreeing with the
+command, an unreachable portal that a CI must not read as green, Ctrl-C, and `--propose`
+end to end. In process (a real Chromium on the replica, no subprocess): each drift of
+the issue named in seconds, the new name first among the candidates, and a proposal that
+the smoke then passes, changing exactly the drifted entries. The portal is never changed,
+not even by a failed run or a proposal's reruns.
 """
 
 from __future__ import annotations
 
 import json
+import signal
+import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Cli
-from playwright.sync_api import Page
+from cli_support import Cli, Running
+from jsonschema import Draft202012Validator
+from playwright.sync_api import Browser, Page
+from pydantic import SecretStr
 
 from myopenip.replica import Replica
-from myopenip_bot.smoke.checks import CHECKS
+from myopenip_bot.config.selectors import Selectors, default_selectors_path, load_selectors
+from myopenip_bot.config.settings import Settings
+from myopenip_bot.portal.portal import Portal
+from myopenip_bot.smoke.checks import CHECKS, SmokeWalk
 from myopenip_bot.smoke.guard import NetworkGuard
+from myopenip_bot.smoke.propose import propose
+from myopenip_bot.smoke.run import SmokeResult
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SUITE_WARNING = "PytestRemovedIn10Warning"
 
 
 def smoke(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
@@ -36,119 +53,334 @@ def smoke(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def unchanged(state: dict[str, Any]) -> dict[str, Any]:
-    """What a read-only run must leave exactly as it was."""
-    return {key: state[key] for key in ("services", "licences", "numbers", "audit")}
-
-
-def cases(junit: Path) -> list[ET.Element]:
-    return list(ET.parse(junit).getroot().iter("testcase"))
-
-
-def test_smoke_passes_on_the_replica_with_one_junit_case_per_check(
-    replica: Replica, tmp_path: Path
-) -> None:
-    before = unchanged(replica.state())
-
-    done = smoke(Cli(tmp_path, replica), "--junit-xml", str(tmp_path / "smoke.xml"), "--json")
-
-    assert done.returncode == 0, done.stdout + done.stderr
-    payload = json.loads(done.stdout)
-    assert payload["exit_code"] == 0
-    assert [check["id"] for check in payload["checks"]] == [spec.id for spec in CHECKS]
-    assert payload["counts"]["failed"] == 0
-    found = cases(tmp_path / "smoke.xml")
-    assert len(found) == len(CHECKS)
-    assert not [case for case in found if case.find("failure") is not None]
-    # Every skip says why.
-    for case in found:
-        skipped = case.find("skipped")
-        if skipped is not None:
-            assert skipped.get("message")
-    assert unchanged(replica.state()) == before
-    run_dir = Path(payload["run_dir"])
-    assert len(list(run_dir.glob("*.png"))) >= 6  # a screenshot of each screen
-
-
-@pytest.mark.parametrize(
-    ("rename", "failing", "named"),
-    [
-        ({"Valider": "Confirmer"}, "Dissociation dialog: dialog.submit", 'button "Confirmer"'),
-        ({"SDA": "Numéro SDA"}, "Utilisateurs tab: licences.number_filter", "Numéro SDA"),
-        (
-            {"Pensez à résilier le numéro": "N'oubliez pas de résilier le numéro"},
-            "Dissociation dialog: dialog.warnings",
-            "Pensez à résilier le numéro",
-        ),
-    ],
-    ids=["valider-renamed", "sda-filter-renamed", "warning-reworded"],
-)
-def test_a_drift_fails_the_check_of_its_selector_key_naming_what_shows(
-    replica: Replica, tmp_path: Path, rename: dict[str, str], failing: str, named: str
-) -> None:
-    replica.test_api("drift", {"rename": rename})
-    before = unchanged(replica.state())
-
-    done = smoke(Cli(tmp_path, replica), "--junit-xml", str(tmp_path / "smoke.xml"), "--json")
-
-    assert done.returncode == 1, done.stdout + done.stderr
-    failed = {
-        c["id"]: c["message"] for c in json.loads(done.stdout)["checks"] if c["status"] == "failed"
-    }
-    assert failing in failed, failed
-    key = failing.split(": ", 1)[1]
-    assert failed[failing].startswith(key + ":")
-    assert named in failed[failing]
-    junit_failures = {
-        f"{case.get('classname', '').removeprefix('smoke.')}: {case.get('name')}": case
-        for case in cases(tmp_path / "smoke.xml")
-        if case.find("failure") is not None
-    }
-    assert failing in junit_failures
-    failure = junit_failures[failing].find("failure")
-    assert failure is not None
-    assert key in (failure.get("message") or "")
-    assert unchanged(replica.state()) == before  # a failed smoke changes nothing either
-
-
-def test_the_pytest_suite_runs_against_a_replica_started_outside_pytest(
-    replica: Replica, tmp_path: Path
-) -> None:
-    cli = Cli(tmp_path, replica)
+def suite(cli: Cli, base_url: str, junit: Path) -> subprocess.CompletedProcess[str]:
+    """The pytest suite as QA's own CI runs it: outside the project, its own options."""
     env = {k: v for k, v in cli.env.items() if k != "MYOPENIP_BASE_URL"}
-    before = unchanged(replica.state())
-
-    done = subprocess.run(
+    return subprocess.run(
         [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-p",
-            "no:cacheprovider",
-            "-q",
-            "--pyargs",
-            "myopenip_bot.smoke_suite",
-            "--base-url",
-            replica.url,
-            "--tracing",
-            "retain-on-failure",
-            "--output",
-            str(tmp_path / "results"),
-            "--junitxml",
-            str(tmp_path / "suite.xml"),
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
+            *("--pyargs", "myopenip_bot.smoke_suite", "--base-url", base_url),
+            *("--tracing", "retain-on-failure", "--output", str(cli.cwd / "results")),
+            *("--junitxml", str(junit)),
         ],
-        cwd=tmp_path,  # not the project: QA's own CI
+        cwd=cli.cwd,  # not the project: no pyproject.toml to filter its warnings
         env=env,
         capture_output=True,
         text=True,
         timeout=300,
     )
 
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    found = cases(tmp_path / "suite.xml")
-    assert len(found) == len(CHECKS)
-    assert not [case for case in found if case.find("failure") is not None]
+
+def valid(payload: dict[str, Any]) -> dict[str, Any]:
+    """`payload`, once checked against the smoke's JSON Schema."""
+    text = (resources.files("myopenip") / "schemas" / "smoke.schema.json").read_text("utf-8")
+    errors = list(Draft202012Validator(json.loads(text)).iter_errors(payload))
+    assert errors == [], [error.message for error in errors]
+    return payload
+
+
+def unchanged(state: dict[str, Any]) -> dict[str, Any]:
+    """What a read-only run must leave exactly as it was."""
+    return {key: state[key] for key in ("services", "licences", "numbers", "audit")}
+
+
+def outcomes(junit: Path) -> dict[str, str]:
+    """Each JUnit case's outcome by check id, whoever wrote the file (the command's
+    classname.name, or the suite's test_smoke[chromium-<id>])."""
+    found = {}
+    for case in ET.parse(junit).getroot().iter("testcase"):
+        name = case.get("name") or ""
+        if name.startswith("test_smoke["):  # pytest writes its ids in ASCII: \\xe9 for é
+            check = name.removeprefix("test_smoke[").removesuffix("]").split("-", 1)[1]
+            check = check.encode("ascii", "backslashreplace").decode("unicode_escape")
+        else:
+            check = f"{(case.get('classname') or '').removeprefix('smoke.')}: {name}"
+        kinds = [child.tag for child in case if child.tag in ("failure", "error", "skipped")]
+        found[check] = {"failure": "failed", "error": "error", "skipped": "skipped"}.get(
+            kinds[0] if kinds else "", "passed"
+        )
+    return found
+
+
+def run_folder(cli: Cli, label: str = "smoke") -> Path:
+    (found,) = [path for path in cli.traces.iterdir() if path.name.endswith(f"-{label}")]
+    return found
+
+
+def test_a_drift_fails_with_its_evidence_a_proven_proposal_and_the_suite_agrees(
+    replica: Replica, tmp_path: Path
+) -> None:
+    replica.test_api("drift", {"rename": {"Valider": "Confirmer"}})
+    cli = Cli(tmp_path, replica, trace="off")
+    before = unchanged(replica.state())
+    selectors_before = default_selectors_path().read_bytes()
+    proposal = tmp_path / "proposal.yaml"
+
+    done = smoke(cli, "--junit-xml", str(tmp_path / "smoke.xml"), "--propose", str(proposal))
+    by_suite = suite(cli, replica.url, tmp_path / "suite.xml")
+
+    assert done.returncode == 1, done.stdout + done.stderr
+    folder = run_folder(cli)
+    payload = valid(json.loads((folder / "smoke.json").read_text(encoding="utf-8")))
+    assert payload["exit_code"] == 1
+    assert [check["id"] for check in payload["checks"]] == [spec.id for spec in CHECKS]
+    for check in payload["checks"]:
+        assert check["status"] != "skipped" or check["message"]  # every skip says why
+    failed = {c["id"]: c for c in payload["checks"] if c["status"] == "failed"}
+    assert list(failed) == ["Dissociation dialog: dialog.submit"]
+    submit = failed["Dissociation dialog: dialog.submit"]
+    assert submit["message"].startswith("dialog.submit: ")
+    assert submit["candidates"][0] == {"role": "button", "name": "Confirmer"}
+    # Its evidence: a screenshot of its screen, attached in the JUnit files.
+    shot = Path(submit["screenshot"])
+    assert shot.is_file()
+    assert len(list(folder.glob("*.png"))) >= 6  # and one of each screen
+    assert outcomes(folder / "junit.xml") == outcomes(tmp_path / "smoke.xml")
+    (case,) = [
+        c
+        for c in ET.parse(tmp_path / "smoke.xml").getroot().iter("testcase")
+        if c.get("name") == "dialog.submit"
+    ]
+    assert case.find("failure") is not None
+    assert f"[[ATTACHMENT|{shot.resolve()}]]" in (case.findtext("system-out") or "")
+    # The proposal: one entry, marked for a second look, passing, never applied.
+    assert [c["entry"] for c in payload["proposal"]["changes"]] == ["dialog.submit"]
+    (change,) = payload["proposal"]["changes"]
+    assert change["now"]["name"] == "Confirmer"
+    assert change["second_look"] is True
+    assert payload["proposal"]["passes"] is True
+    assert [rerun["exit_code"] for rerun in payload["proposal"]["reruns"]] == [0]
+    assert load_selectors(proposal).dialog.submit.name == "Confirmer"
+    assert "  dialog.submit   (second look: it changes the portal)" in done.stdout
+    assert '+   {role: button, name: "Confirmer"}' in done.stdout
+    assert f"the proposal passes all {len(CHECKS)} checks" in done.stdout
+    assert "Second look: dialog.submit changes the portal" in done.stdout
+    assert default_selectors_path().read_bytes() == selectors_before
+    # The pytest suite: the same outcomes, the same code, no deprecation warning.
+    assert by_suite.returncode == 1, by_suite.stdout[-3000:] + by_suite.stderr[-3000:]
+    assert SUITE_WARNING not in by_suite.stdout + by_suite.stderr
+    assert outcomes(tmp_path / "suite.xml") == outcomes(tmp_path / "smoke.xml")
+    suite_case = next(
+        c
+        for c in ET.parse(tmp_path / "suite.xml").getroot().iter("testcase")
+        if "dialog.submit" in (c.get("name") or "")
+    )
+    assert "[[ATTACHMENT|" in (suite_case.findtext("system-out") or "")
+    assert unchanged(replica.state()) == before  # nor by the rerun, nor by the suite
+
+
+def test_an_unreachable_portal_is_an_error_in_every_check_for_the_command_and_the_suite(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    cli = Cli(tmp_path, None, base_url=url, username="demo", password="demo")
+
+    as_json = smoke(cli, "--json")
+    as_table = smoke(cli, "--junit-xml", str(tmp_path / "smoke.xml"))
+    by_suite = suite(cli, url, tmp_path / "suite.xml")
+
+    assert as_json.returncode == 3, as_json.stdout + as_json.stderr
+    payload = valid(json.loads(as_json.stdout))
+    assert payload["exit_code"] == 3
+    assert payload["error"]["kind"] == "technical"
+    assert {check["status"] for check in payload["checks"]} == {"error"}
+    assert json.loads((Path(payload["run_dir"]) / "smoke.json").read_text("utf-8")) == payload
+    assert as_table.returncode == 3
+    assert f"0 passed, 0 failed, {len(CHECKS)} errors, 0 skipped." in as_table.stdout
+    assert "│ error " in as_table.stdout  # error rows, not skipped ones
+    assert "skipped │" not in as_table.stdout
+    junits = [
+        tmp_path / "smoke.xml",
+        Path(payload["run_dir"]) / "junit.xml",
+        tmp_path / "suite.xml",
+    ]
+    for junit in junits:
+        root = ET.parse(junit).getroot()
+        suite_element = root if root.tag == "testsuite" else root.find("testsuite")
+        assert suite_element is not None
+        assert suite_element.get("errors") == str(len(CHECKS)), junit
+        assert suite_element.get("skipped") == "0", junit
+    assert by_suite.returncode == 3, by_suite.stdout[-3000:]
+
+
+def test_ctrl_c_prints_the_partial_table_and_writes_the_partial_files(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path, replica, trace="off")
+    running = Running(
+        subprocess.Popen(
+            [sys.executable, "-m", "myopenip", "smoke"],
+            cwd=cli.cwd,
+            env=cli.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
+    running.wait_for_event("logged_in")
+
+    running.send(signal.SIGINT)
+    done = running.finish()
+
+    assert done.returncode == 130, done.stdout + done.stderr
+    assert "Login" in done.stdout  # the checks run so far, as a table
+    assert "Interrupted by SIGINT:" in done.stdout
+    folder = run_folder(cli)
+    payload = valid(json.loads((folder / "smoke.json").read_text(encoding="utf-8")))
+    assert payload["interrupted"] == "SIGINT"
+    assert payload["exit_code"] == 130
+    statuses = [check["status"] for check in payload["checks"]]
+    assert statuses[0] == "passed"
+    assert statuses[-2] == "error"  # not run: said so, not skipped
+    assert "interrupted by SIGINT" in payload["checks"][-2]["message"]
+    assert outcomes(folder / "junit.xml")[CHECKS[0].id] == "passed"
+
+
+# -- drifts, in process ---------------------------------------------------------------------
+
+
+def walk(browser: Browser, selectors: Selectors, replica: Replica) -> SmokeResult:
+    """The whole smoke in a new context of the test's browser, as run_smoke would; a
+    long timeout, so that a drift named in seconds was not waited out."""
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    page: Page = context.new_page()
+    settings = Settings(
+        base_url=replica.url,
+        username=replica.username,
+        password=SecretStr(replica.password),
+        timeout_ms=60_000,
+    )
+    guard = NetworkGuard(context)
+    smoke_walk = SmokeWalk(
+        page,
+        selectors,
+        base_url=replica.url,
+        log_in=Portal(page, selectors, settings).log_in,
+        screenshot=lambda name: None,
+        guard=guard.install,
+        guard_violations=lambda: list(guard.violations),
+        allow_one_write=guard.allow_one,
+        timeout_ms=settings.timeout_ms,
+    )
+    try:
+        checks = smoke_walk.run()
+    finally:
+        context.close()
+    return SmokeResult(checks, error=smoke_walk.error)
+
+
+@pytest.mark.parametrize(
+    ("rename", "failing", "candidate", "entries"),
+    [
+        (
+            {"Mes Services": "Mes Offres"},
+            "Navigation: navigation.services_menu",
+            ("button", "Mes Offres"),
+            ["navigation.services_menu"],
+        ),
+        (
+            {"Rechercher": "Filtrer"},
+            "Paramétrage / Monitoring: services.search",
+            ("button", "Filtrer"),
+            ["services.search", "licences.search"],  # both « Rechercher »: one per screen
+        ),
+        (
+            {"Actions": "Opérations"},
+            "Utilisateurs tab: licences.actions",
+            ("button", "Opérations"),
+            ["licences.actions"],
+        ),
+        (
+            {"Dissocier vos numéros": "Libérer vos numéros"},
+            "Dissociation dialog: licences.dissociate",
+            ("menuitem", "Libérer vos numéros"),
+            ["licences.dissociate", "dialog.dialog"],  # the menu item and the dialog's name
+        ),
+        (
+            {"Utilisateurs": "Usagers"},
+            "Service settings: service.tabs.Utilisateurs",
+            ("tab", "Usagers"),
+            ["service.tabs.Utilisateurs"],
+        ),
+    ],
+    ids=["mes-services", "rechercher", "actions", "dissocier", "utilisateurs"],
+)
+def test_a_rename_is_named_at_once_and_its_proposal_passes_changing_only_it(
+    browser: Browser,
+    replica: Replica,
+    tmp_path: Path,
+    rename: dict[str, str],
+    failing: str,
+    candidate: tuple[str, str],
+    entries: list[str],
+) -> None:
+    selectors = load_selectors(None)
+    replica.test_api("drift", {"rename": rename})
+    before = unchanged(replica.state())
+
+    first = walk(browser, selectors, replica)
+    proposal = propose(
+        Settings(),
+        selectors,
+        default_selectors_path(),
+        first,
+        tmp_path / "proposal.yaml",
+        run=lambda settings, proposed, **_: walk(browser, proposed, replica),
+    )
+
+    failed = first.failed
+    assert failed, "the drift went unnoticed"
+    assert failed[0].id == failing
+    key = failing.split(": ", 1)[1]
+    assert failed[0].message.startswith(f"{key}: no ")
+    assert failed[0].candidates[0] == candidate
+    assert failed[0].seconds < 15  # named once the page settled, not at the 60 s timeout
+    assert [change.entry for change in proposal.changes] == entries
+    assert proposal.passes, proposal.verdict and [c.message for c in proposal.verdict.failed]
     assert unchanged(replica.state()) == before
+
+
+def test_a_hidden_control_is_said_present_but_hidden_and_nothing_is_proposed(
+    browser: Browser, replica: Replica, tmp_path: Path
+) -> None:
+    selectors = load_selectors(None)
+    replica.test_api("drift", {"hide": ["Rechercher"]})
+
+    first = walk(browser, selectors, replica)
+    proposal = propose(
+        Settings(),
+        selectors,
+        default_selectors_path(),
+        first,
+        tmp_path / "proposal.yaml",
+        run=lambda settings, proposed, **_: pytest.fail("nothing to rerun"),
+    )
+
+    (failed,) = first.failed
+    assert failed.id == "Paramétrage / Monitoring: services.search"
+    assert failed.message == (
+        'services.search: button named "Rechercher" present but hidden '
+        "on « Paramétrage / Monitoring »"
+    )
+    assert failed.candidates == ()
+    assert failed.seconds < 15
+    assert proposal.changes == []
+    assert not (tmp_path / "proposal.yaml").exists()
+
+
+def test_the_region_ranks_the_new_name_first_in_the_other_markup_too(
+    browser: Browser, replica_factory: Any
+) -> None:
+    aria = replica_factory(markup="aria", delays=False)
+    aria.test_api("drift", {"rename": {"Rechercher": "Filtrer"}})
+
+    first = walk(browser, load_selectors(None), aria)
+
+    assert first.failed[0].id == "Paramétrage / Monitoring: services.search"
+    assert first.failed[0].candidates[0] == ("button", "Filtrer")
 
 
 def test_the_network_guard_aborts_any_request_that_is_not_a_read(

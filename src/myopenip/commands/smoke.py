@@ -1,21 +1,37 @@
-"""`myopenip smoke`: prove every screen and selector on the portal, read-only."""
+"""`myopenip smoke`: prove every screen and selector on the portal, read-only; with
+`--propose`, a fix for what drifted, proven by a read-only rerun and never applied.
+
+Nothing here clicks: the library walks the screens (myopenip_bot.smoke); this module
+prints the table once, writes `smoke.json` and `junit.xml` in the run folder whatever
+happened (a partial table and files after Ctrl-C), and gives one exit code
+(exitcodes.of_smoke), the same for the process, the JSON and the pytest suite.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from rich.console import Console
 from rich.table import Table
 
-from myopenip import startup
+from myopenip import documents, startup
 from myopenip.exitcodes import ExitCode, epilog, of_smoke
 from myopenip.terminal import plain, safe
-from myopenip_bot.errors import BotError, error_kind
+from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
+from myopenip_bot.text import visible
 
-__all__ = ["add_arguments", "run"]
+if TYPE_CHECKING:  # light at start-up: `myopenip --help` imports this, not Playwright
+    from myopenip_bot.config.selectors import Control
+    from myopenip_bot.smoke.checks import CheckResult
+    from myopenip_bot.smoke.propose import Change, Proposal
+    from myopenip_bot.smoke.run import SmokeResult
 
-_STYLE = {"passed": "green", "failed": "red", "skipped": "yellow"}
+__all__ = ["add_arguments", "document", "run"]
+
+_STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,7 +39,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "Walk the user guide's screens on the portal at MYOPENIP_BASE_URL and check that "
         "every control and text of selectors/ is where the bot expects it. Read-only: it "
         "opens the dissociation dialog, reads it and clicks « Annuler »; it never clicks "
-        "« Valider », and it aborts any request that could change data."
+        "« Valider », and it aborts any request that could change data. The run folder "
+        "keeps smoke.json, junit.xml and a screenshot of each screen (and of each failure)."
     )
     parser.epilog = epilog("smoke")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
@@ -34,7 +51,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--licence", metavar="REF", help="a licence with a number (default: the first found)"
     )
     parser.add_argument(
-        "--junit-xml", type=Path, metavar="PATH", help="write a JUnit XML report, a case per check"
+        "--junit-xml", type=Path, metavar="PATH", help="also write the JUnit XML report here"
+    )
+    parser.add_argument(
+        "--propose",
+        type=Path,
+        metavar="FILE",
+        help="when checks fail, write FILE: the selectors in use with each drifted entry "
+        "replaced by what the screen shows instead, then rerun the whole smoke against it "
+        "(read-only) and print the diff and the verdict; never applied, never in selectors/",
     )
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     parser.add_argument("--headed", action="store_true", help="show the browser window")
@@ -46,58 +71,283 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(command: startup.Command) -> int:
-    from myopenip_bot.smoke.junit import write_junit
-    from myopenip_bot.smoke.run import run_smoke
+    from myopenip_bot.config.selectors import default_selectors_path
+    from myopenip_bot.smoke.propose import check_target, propose
+    from myopenip_bot.smoke.run import SmokeResult, not_run, run_smoke
 
     args, out, err = command.args, command.out, command.err
+    base_url: str | None = None
     try:
         loaded = command.load()
         settings = loaded.settings
-        result = run_smoke(settings, loaded.selectors, service=args.service, licence=args.licence)
-    except BotError as error:
-        err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
+        base_url = settings.base_url
+        source = settings.selectors_file or default_selectors_path()
+        if args.propose is not None:
+            check_target(args.propose, source)
+        result = run_smoke(
+            settings,
+            loaded.selectors,
+            service=args.service,
+            licence=args.licence,
+            stop=command.stop,
+        )
+    except BotError as error:  # before any check: usage, settings, a signal at start-up
+        signum = error.signum if isinstance(error, Interrupted) else None
+        failed = SmokeResult(
+            not_run(first_line(error)), error=None if signum else error, interrupted=signum
+        )
+        if signum:
+            err.print(f"Interrupted by {signal_name(signum)} before any check.", highlight=False)
+        else:
+            err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}")
+        code = of_smoke(failed)
         if args.json:
-            payload = {"error": str(error), "exit_code": int(ExitCode.USAGE)}
-            print(json.dumps(payload, ensure_ascii=False))
-        return ExitCode.USAGE
+            _print_json(out, document(failed, code, base_url))
+        return code
+    proposal = None
+    if args.propose is not None and result.failed and not (result.error or result.interrupted):
+        proposal = propose(
+            settings,
+            loaded.selectors,
+            source,
+            result,
+            args.propose,
+            service=args.service,
+            licence=args.licence,
+            stop=command.stop,
+            on_rerun=lambda n, changes: err.print(
+                f"Rerunning the smoke against the proposal ({len(changes)} "
+                f"{'entry' if len(changes) == 1 else 'entries'} changed, rerun {n})…",
+                highlight=False,
+            ),
+        )
     code = of_smoke(result)
-    if args.junit_xml:
-        write_junit(result.checks, args.junit_xml)
+    verdict = proposal.verdict if proposal is not None else None
+    if verdict is not None and verdict.interrupted:
+        code = ExitCode.INTERRUPTED + verdict.interrupted
+    payload = document(result, code, base_url, proposal)
+    _write_files(result, payload, args.junit_xml)
     if args.json:
-        payload = {
-            "exit_code": code,
-            "counts": result.counts,
-            "run_dir": str(result.run_dir) if result.run_dir else None,
-            "checks": [
-                {
-                    "id": check.id,
-                    "screen": check.spec.screen,
-                    "key": check.spec.key,
-                    "what": check.spec.what,
-                    "status": check.status.value,
-                    "message": check.message,
-                }
-                for check in result.checks
-            ],
-        }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        _print_json(out, payload)
     else:
-        table = Table(title=plain(f"Smoke checks on {settings.base_url}"), title_justify="left")
-        table.add_column("Check", ratio=2)
-        table.add_column("Result", no_wrap=True)
-        table.add_column("Details", ratio=3)
-        for check in result.checks:
-            style = _STYLE[check.status.value]
-            table.add_row(
-                f"{safe(check.spec.screen)}\n[bold]{safe(check.spec.key)}[/bold]",
-                f"[{style}]{check.status.value}[/{style}]",
-                plain(check.message or check.spec.what),
+        _print_table(out, result, base_url)
+        if proposal is not None:
+            _print_proposal(out, proposal)
+        elif result.failed and not result.interrupted:
+            out.print(
+                "The portal differs from selectors/ (the keys above). `myopenip smoke "
+                "--propose FILE` writes a fix and proves it read-only.",
+                highlight=False,
             )
-        out.print(table)
-        counts = ", ".join(f"{count} {status}" for status, count in result.counts.items())
-        out.print(plain(f"{counts}. Screenshots: {result.run_dir}"))
-        failed = [check for check in result.checks if check.status.value == "failed"]
-        for check in failed:
-            # The message starts with the selector key (JUnit shows it alone): not twice.
-            out.print(f"[red]FAILED[/red] {safe(check.spec.screen)}: {safe(check.message)}")
+    if result.error is not None:
+        err.print(f"[red]Error ({error_kind(result.error).value}):[/red] {safe(result.error)}")
     return code
+
+
+# -- the files ---------------------------------------------------------------------------
+
+
+def _write_files(result: SmokeResult, payload: dict[str, Any], junit_xml: Path | None) -> None:
+    """smoke.json and junit.xml in the run folder, always; the JUnit file also where
+    --junit-xml says."""
+    from myopenip_bot.files import write_private
+    from myopenip_bot.smoke.junit import write_junit
+
+    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    if result.run_dir is not None and result.run_dir.is_dir():
+        write_private(result.run_dir / "smoke.json", text)
+        write_junit(result.checks, result.run_dir / "junit.xml")
+    if junit_xml is not None:
+        write_junit(result.checks, junit_xml)
+
+
+def document(
+    result: SmokeResult, code: int, base_url: str | None, proposal: Proposal | None = None
+) -> dict[str, Any]:
+    """The run as docs/json.md says (the schema: myopenip/schemas/smoke.schema.json)."""
+    error = None
+    if result.error is not None:
+        error = documents.error(
+            error_kind(result.error).value,
+            type(result.error).__name__,
+            visible(first_line(result.error)),
+        )
+    return {
+        "schema_version": documents.SCHEMA_VERSION,
+        "command": "smoke",
+        "exit_code": code,
+        "error": error,
+        "interrupted": signal_name(result.interrupted) if result.interrupted else None,
+        "base_url": base_url,
+        "run_dir": str(result.run_dir) if result.run_dir else None,
+        "counts": result.counts,
+        "checks": [_check(check) for check in result.checks],
+        "proposal": None if proposal is None else _proposal(proposal),
+    }
+
+
+def _check(check: CheckResult) -> dict[str, Any]:
+    return {
+        "id": check.id,
+        "screen": check.spec.screen,
+        "key": check.spec.key,
+        "what": check.spec.what,
+        "status": check.status.value,
+        "message": visible(check.message),
+        "seconds": round(check.seconds, 3),
+        "screenshot": str(check.screenshot) if check.screenshot else None,
+        "candidates": [
+            {"role": role, "name": visible(name)} for role, name in check.candidates[:5]
+        ],
+    }
+
+
+def _control(control: Control) -> dict[str, Any]:
+    return {
+        "role": control.role,
+        "name": None if control.name is None else visible(control.name),
+        "label": None if control.label is None else visible(control.label),
+        "text": None if control.text is None else visible(control.text),
+        "exact": control.exact,
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    return {
+        "entry": change.entry,
+        "key": change.key,
+        "was": _control(change.was),
+        "now": _control(change.now),
+        "check": change.check,
+        "second_look": change.second_look,
+    }
+
+
+def _proposal(proposal: Proposal) -> dict[str, Any]:
+    verdict = proposal.verdict
+    return {
+        "file": str(proposal.path) if proposal.changes else None,
+        "source": str(proposal.source),
+        "changes": [_change(change) for change in proposal.changes],
+        "reruns": [
+            {
+                "run_dir": str(rerun.run_dir) if rerun.run_dir else None,
+                "exit_code": of_smoke(rerun),
+                "counts": rerun.counts,
+            }
+            for rerun in proposal.reruns
+        ],
+        "passes": proposal.passes,
+        "still_failing": []
+        if verdict is None
+        else [
+            {"id": check.id, "message": visible(check.message)}
+            for check in verdict.checks
+            if check.status.value in ("failed", "error")
+        ],
+    }
+
+
+def _print_json(out: Console, payload: dict[str, Any]) -> None:
+    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    out.print_json(text) if out.is_terminal else print(text)
+
+
+# -- the terminal ------------------------------------------------------------------------
+
+
+def _print_table(out: Console, result: SmokeResult, base_url: str | None) -> None:
+    """Each check once (after a signal, those that ran), then the counts and the files."""
+    table = Table(title=plain(f"Smoke checks on {base_url}"), title_justify="left")
+    table.add_column("Check", ratio=2)
+    table.add_column("Result", no_wrap=True)
+    table.add_column("Details", ratio=3)
+    shown = result.ran if result.interrupted else result.checks
+    previous = ""
+    for check in shown:
+        style = _STYLE[check.status.value]
+        same = not check.ran and check.message == previous  # a walk stopped: said once
+        details = plain("not run (as above)" if same else check.message or check.spec.what)
+        previous = check.message
+        if check.screenshot is not None:
+            details.append(plain(f"\nscreenshot: {check.screenshot.name}"))
+        table.add_row(
+            f"{safe(check.spec.screen)}\n[bold]{safe(check.spec.key)}[/bold]",
+            f"[{style}]{check.status.value}[/{style}]",
+            details,
+        )
+    out.print(table)
+    counts = result.counts
+    line = (
+        f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} "
+        f"{'error' if counts['error'] == 1 else 'errors'}, {counts['skipped']} skipped."
+    )
+    if result.interrupted:
+        missing = len(result.checks) - len(shown)
+        line += f" Interrupted by {signal_name(result.interrupted)}: {missing} checks not run."
+    out.print(plain(line))
+    if result.run_dir is not None and result.run_dir.is_dir():
+        kept = ["smoke.json", "junit.xml"]
+        shots = len(list(result.run_dir.glob("*.png")))
+        if shots:
+            kept.append(f"{shots} screenshot{'s' if shots > 1 else ''}")
+        kept += [path.name for path in sorted(result.run_dir.glob("trace*.zip"))]
+        out.print(plain(f"Run folder: {result.run_dir} ({', '.join(kept)})"))
+
+
+def _print_proposal(out: Console, proposal: Proposal) -> None:
+    from myopenip_bot.smoke.checks import CHECKS
+
+    if not proposal.changes:
+        out.print(
+            "Nothing to propose: no failed check shows a candidate on its screen "
+            "(edit selectors/ by hand: docs/portal.md).",
+            highlight=False,
+        )
+        return
+    count = len(proposal.changes)
+    out.print(
+        plain(
+            f"Proposal written to {proposal.path} ({count} "
+            f"{'entry' if count == 1 else 'entries'} of {proposal.source} changed; not applied):"
+        )
+    )
+    out.print(plain(proposal.diff()))
+    verdict = proposal.verdict
+    reruns = len(proposal.reruns)
+    how = f"read-only rerun{'s' if reruns != 1 else ''}: {reruns}"
+    if verdict is None:
+        pass
+    elif verdict.interrupted:
+        out.print(plain(f"Verdict: none, the rerun was interrupted ({how})."))
+    elif verdict.passed:
+        counts = verdict.counts
+        out.print(
+            plain(
+                f"Verdict: the proposal passes all {len(CHECKS)} checks ({counts['passed']} "
+                f"passed, {counts['skipped']} skipped with their reason; {how})."
+            )
+        )
+    else:
+        failed = verdict.failed
+        errors = [check for check in verdict.checks if check.status.value == "error"]
+        out.print(plain(f"Verdict: with the proposal, {len(failed)} checks still fail ({how}):"))
+        for check in failed:
+            out.print(plain(f"  {check.id}: {check.message}"))
+        if errors:
+            out.print(plain(f"  and {len(errors)} checks could not run: {errors[0].message}"))
+    for change in proposal.changes:
+        if change.second_look:
+            out.print(
+                plain(
+                    f"Second look: {change.entry} changes the portal. Check on the portal "
+                    "that the proposed control is the one the user guide means, before "
+                    "using the file: no read-only rerun can prove what clicking it does."
+                )
+            )
+    out.print(
+        plain(
+            f"To use it, review the diff, then copy {proposal.path} over {proposal.source} "
+            "(or set MYOPENIP_SELECTORS_FILE to it): the bot never applies a proposal itself."
+        )
+    )

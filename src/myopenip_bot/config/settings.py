@@ -91,6 +91,13 @@ class Settings(BaseSettings):
     )
     log_format: LogFormat = Field(default=LogFormat.AUTO, description="console, json or auto.")
     log_level: str = Field(default="info", description="debug, info, warning or error.")
+    # Read by the smoke's pytest suite (the command has --service and --licence).
+    smoke_service: str | None = Field(
+        default=None, description="The service the smoke's pytest suite checks (SRV-…)."
+    )
+    smoke_licence: str | None = Field(
+        default=None, description="A licence with a number for the smoke's pytest suite."
+    )
 
     @field_validator("base_url")
     @classmethod

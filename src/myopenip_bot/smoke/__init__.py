@@ -1,11 +1,24 @@
 """Read-only smoke checks of every screen and selector: `myopenip smoke`, or pytest.
 
 One definition of the checks (`checks.CHECKS`, walked by `checks.SmokeWalk`), two entry
-points: the command (smoke.cli) and a pytest suite (`pytest --pyargs
-myopenip_bot.smoke_suite --base-url URL`).
+points: the command (myopenip.commands.smoke) and a pytest suite (`pytest --pyargs
+myopenip_bot.smoke_suite --base-url URL`). Evidence for a CI (`junit`), and proposals
+for what drifted, proven by a read-only rerun and never applied (`propose`).
 """
 
 from myopenip_bot.smoke.checks import CHECKS, CheckResult, CheckSpec, SmokeWalk, Status
+from myopenip_bot.smoke.propose import Change, Proposal, propose
 from myopenip_bot.smoke.run import SmokeResult, run_smoke
 
-__all__ = ["CHECKS", "CheckResult", "CheckSpec", "SmokeResult", "SmokeWalk", "Status", "run_smoke"]
+__all__ = [
+    "CHECKS",
+    "Change",
+    "CheckResult",
+    "CheckSpec",
+    "Proposal",
+    "SmokeResult",
+    "SmokeWalk",
+    "Status",
+    "propose",
+    "run_smoke",
+]

@@ -1,25 +1,53 @@
-"""The smoke checks as JUnit XML: one test case per check, classname the screen."""
+"""The smoke checks as JUnit XML: one test case per check, classname the screen.
+
+A CI's test reporter reads it as it reads any test run: a drift is a `<failure>`, a check
+that could not run (the portal unreachable, the login refused or unanswered, a check it
+needs failed, a signal) an `<error>`, and only a state the portal cannot show here a
+`<skipped>`. A failed check's `<system-out>` names the closest controls on its screen and
+attaches its screenshot with the `[[ATTACHMENT|/absolute/path.png]]` line that Jenkins'
+and GitLab's reporters turn into a link.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from pathlib import Path
 
 from myopenip_bot.files import write_private
 from myopenip_bot.smoke.checks import CheckResult, Status
+from myopenip_bot.text import visible
 
-__all__ = ["write_junit"]
+__all__ = ["attachment", "evidence", "write_junit"]
 
 
-def write_junit(checks: list[CheckResult], path: Path) -> None:
+def attachment(path: Path) -> str:
+    """The line a CI reporter turns into a link to `path` (absolute)."""
+    return f"[[ATTACHMENT|{path.resolve()}]]"
+
+
+def evidence(check: CheckResult) -> str:
+    """What a failed check leaves for a person: the closest controls on its screen, and
+    its screenshot as an attachment; "" when it has neither."""
+    lines = []
+    if check.candidates:
+        shown = ", ".join(f'{role} "{visible(name)}"' for role, name in check.candidates[:5])
+        lines.append(f"Closest on the screen, the best first: {shown}")
+    if check.screenshot is not None:
+        lines.append(f"Screenshot: {visible(str(check.screenshot.resolve()))}")
+        lines.append(visible(attachment(check.screenshot)))
+    return "\n".join(lines)
+
+
+def write_junit(checks: Sequence[CheckResult], path: Path) -> None:
     """Write `path`: a testsuite "myopenip-smoke" with a testcase per check."""
     suite = ET.Element(
         "testsuite",
         name="myopenip-smoke",
         tests=str(len(checks)),
         failures=str(sum(c.status is Status.FAILED for c in checks)),
+        errors=str(sum(c.status is Status.ERROR for c in checks)),
         skipped=str(sum(c.status is Status.SKIPPED for c in checks)),
-        errors="0",
         time=f"{sum(c.seconds for c in checks):.3f}",
     )
     for check in checks:
@@ -30,11 +58,19 @@ def write_junit(checks: list[CheckResult], path: Path) -> None:
             name=check.spec.key,
             time=f"{check.seconds:.3f}",
         )
+        # Texts the portal shows are data: written out visibly (XML cannot hold them raw).
+        message = visible(check.message)
         if check.status is Status.FAILED:
-            failure = ET.SubElement(case, "failure", message=check.message)
-            failure.text = f"{check.id}\n{check.message}"
+            failure = ET.SubElement(case, "failure", message=message, type="drift")
+            failure.text = f"{visible(check.id)}\n{message}"
+        elif check.status is Status.ERROR:
+            error = ET.SubElement(case, "error", message=message, type="not run")
+            error.text = f"{visible(check.id)}\n{message}"
         elif check.status is Status.SKIPPED:
-            ET.SubElement(case, "skipped", message=check.message)
+            ET.SubElement(case, "skipped", message=message)
+        out = evidence(check) if check.status is Status.FAILED else ""
+        if out:
+            ET.SubElement(case, "system-out").text = out
     path.parent.mkdir(parents=True, exist_ok=True)
     tree = ET.ElementTree(suite)
     ET.indent(tree)

@@ -8,19 +8,24 @@ from pathlib import Path
 from myopenip_bot.browser.session import BotSession
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings
-from myopenip_bot.errors import BotError
-from myopenip_bot.smoke.checks import CheckResult, SmokeWalk, Status
+from myopenip_bot.errors import BotError, first_line
+from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.smoke.checks import CHECKS, CheckResult, SmokeWalk, Status
 from myopenip_bot.smoke.guard import NetworkGuard
 
-__all__ = ["SmokeResult", "run_smoke"]
+__all__ = ["SmokeResult", "not_run", "run_smoke"]
 
 
 @dataclass
 class SmokeResult:
+    """Every check of CHECKS, in order, and what stopped the walk, if anything did."""
+
     checks: list[CheckResult]
     run_dir: Path | None = None
-    unreachable: BotError | None = None  # the portal could not be reached
-    refused: BotError | None = None  # the portal refused the login
+    #: what stopped the walk: the portal unreachable, a login refused (AuthenticationError)
+    #: or unanswered, the browser that did not start
+    error: BotError | None = None
+    interrupted: int | None = None  # the signal that stopped the walk
     counts: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -28,7 +33,22 @@ class SmokeResult:
 
     @property
     def passed(self) -> bool:
-        return not any(check.status is Status.FAILED for check in self.checks)
+        """Every check passed, or was skipped for a state the portal cannot show here."""
+        return all(check.status in (Status.PASSED, Status.SKIPPED) for check in self.checks)
+
+    @property
+    def failed(self) -> list[CheckResult]:
+        return [check for check in self.checks if check.status is Status.FAILED]
+
+    @property
+    def ran(self) -> list[CheckResult]:
+        """The checks the walk reached (an interrupted walk's partial table)."""
+        return [check for check in self.checks if check.ran]
+
+
+def not_run(why: str) -> list[CheckResult]:
+    """Every check as an error that says why it did not run."""
+    return [CheckResult(spec, Status.ERROR, f"not run: {why}", ran=False) for spec in CHECKS]
 
 
 def run_smoke(
@@ -37,32 +57,41 @@ def run_smoke(
     *,
     service: str | None = None,
     licence: str | None = None,
+    stop: StopSignal | None = None,
+    label: str = "smoke",
 ) -> SmokeResult:
-    """Walk every screen read-only on the portal at `settings.base_url`."""
+    """Walk every screen read-only on the portal at `settings.base_url`.
+
+    Whatever happens once the run folder exists (a browser that does not start, a
+    signal), every check has a result: those that could not run are errors saying why.
+    """
     settings.require_credentials()
-    session = BotSession(settings, label="smoke", reuse_login=False)
-    with session:
-        guard = NetworkGuard(session.context)
-        portal = session.portal(selectors)
-        walk = SmokeWalk(
-            session.page,
-            selectors,
-            base_url=settings.base_url,
-            log_in=portal.log_in,
-            screenshot=lambda name: _shot(session, name),
-            guard=guard.install,
-            guard_violations=lambda: list(guard.violations),
-            allow_one_write=guard.allow_one,
-            timeout_ms=settings.timeout_ms,
-            service=service,
-            licence=licence,
-        )
-        checks = walk.run()
-        session.failed = any(check.status is Status.FAILED for check in checks)
+    session = BotSession(settings, label=label, reuse_login=False)
+    walk: SmokeWalk | None = None
+    try:
+        with session:
+            guard = NetworkGuard(session.context)
+            portal = session.portal(selectors)
+            walk = SmokeWalk(
+                session.page,
+                selectors,
+                base_url=settings.base_url,
+                log_in=portal.log_in,
+                screenshot=lambda name: session.screenshot(session.page, name),
+                guard=guard.install,
+                guard_violations=lambda: list(guard.violations),
+                allow_one_write=guard.allow_one,
+                timeout_ms=settings.timeout_ms,
+                service=service,
+                licence=licence,
+                stop=stop,
+            )
+            checks = walk.run()
+            session.failed = any(c.status in (Status.FAILED, Status.ERROR) for c in checks)
+    except BotError as error:  # the browser did not start
+        if walk is not None:
+            raise
+        return SmokeResult(not_run(first_line(error)), session.run_dir, error=error)
     return SmokeResult(
-        checks=checks, run_dir=session.kept_dir, unreachable=walk.unreachable, refused=walk.refused
+        checks=checks, run_dir=session.kept_dir, error=walk.error, interrupted=walk.interrupted
     )
-
-
-def _shot(session: BotSession, name: str) -> None:
-    session.screenshot(session.page, name)

@@ -1,5 +1,12 @@
-"""Fixtures of the smoke suite: the browser QA's pytest-playwright options ask for, one
-read-only walk per run, its screenshots and (redacted) trace under --output."""
+"""Fixtures and hooks of the smoke suite: the browser QA's pytest-playwright options ask
+for, one read-only walk per run, its screenshots and (redacted) trace under --output.
+
+The suite and `myopenip smoke` agree: the same checks, the same outcomes (a drift fails
+its test, a check that could not run is an error, only a state the portal cannot show is
+a skip) and the same exit code (0, 1, 2 or 3, as `myopenip smoke --help` lists them).
+A failed test's output names the closest controls and attaches its screenshot
+(`[[ATTACHMENT|…]]`, in the JUnit file's `<system-out>`).
+"""
 
 from __future__ import annotations
 
@@ -17,9 +24,39 @@ from myopenip_bot.browser.launch import find_browser
 from myopenip_bot.browser.login import untraced_login
 from myopenip_bot.config.selectors import load_selectors
 from myopenip_bot.config.settings import load_settings
+from myopenip_bot.errors import BotError
 from myopenip_bot.portal.portal import Portal
 from myopenip_bot.smoke.checks import CheckResult, SmokeWalk, Status
 from myopenip_bot.smoke.guard import NetworkGuard
+from myopenip_bot.smoke.run import SmokeResult, not_run
+
+_RESULT = pytest.StashKey[SmokeResult]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A JUnit file gets each failed test's output (its evidence) unless QA chose
+    otherwise with `-o junit_logging=…`."""
+    try:
+        from _pytest.junitxml import xml_key
+    except ImportError:  # pragma: no cover - pytest moved it: the evidence stays in the log
+        return
+    xml = config.stash.get(xml_key, None)
+    if xml is not None and getattr(xml, "logging", None) == "no":
+        xml.logging = "system-out"
+        xml.log_passing_tests = False  # a passing check has nothing to attach
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """The command's exit code for the same outcome: 3 when the portal could not be
+    reached or the login got no answer, 2 for a refused login or bad settings, 1 for a
+    drift (pytest's own "tests failed" otherwise)."""
+    result = session.config.stash.get(_RESULT, None)
+    if result is None or exitstatus not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED):
+        return
+    # The suite is the smoke's second entry point: one table of exit codes for both.
+    from myopenip.exitcodes import of_smoke
+
+    session.exitstatus = of_smoke(result)
 
 
 @pytest.fixture(scope="session")
@@ -32,15 +69,32 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     return {**browser_type_launch_args, **launch.as_kwargs()}
 
 
+def _base_url(config: pytest.Config) -> str | None:
+    """pytest-base-url's --base-url (or its ini value), read without its fixture."""
+    for value in (config.getoption("base_url", None), _ini(config, "base_url")):
+        if value:
+            return str(value)
+    return None
+
+
+def _ini(config: pytest.Config, name: str) -> object:
+    try:
+        return config.getini(name)
+    except ValueError:
+        return None
+
+
 @pytest.fixture(scope="session")
-def smoke_checks(
-    browser: Browser, base_url: str | None, pytestconfig: pytest.Config
-) -> dict[str, CheckResult]:
+def smoke_checks(browser: Browser, pytestconfig: pytest.Config) -> dict[str, CheckResult]:
     """Walk every screen once; each test reads its own check's result."""
-    overrides = {"base_url": base_url} if base_url else {}
-    settings = load_settings(**overrides)
-    _, password = settings.require_credentials()
-    selectors = load_selectors(settings.selectors_file)
+    base_url = _base_url(pytestconfig)
+    try:
+        settings = load_settings(**({"base_url": base_url} if base_url else {}))
+        _, password = settings.require_credentials()
+        selectors = load_selectors(settings.selectors_file)
+    except BotError as error:  # bad settings: every test an error, and the command's exit 2
+        pytestconfig.stash[_RESULT] = SmokeResult(not_run(str(error)), error=error)
+        raise
     output = Path(str(pytestconfig.getoption("--output"))) / "myopenip-smoke"
     output.mkdir(parents=True, exist_ok=True, mode=0o700)
     tracing = str(pytestconfig.getoption("--tracing"))
@@ -55,6 +109,7 @@ def smoke_checks(
         """The login on a page of a separate context that is never traced."""
         return untraced_login(lambda: browser.new_context(locale="fr-FR"), context, cookies.update)
 
+    shots = iter(range(1, 1000))
     guard = NetworkGuard(context)
     portal = Portal(page, selectors, settings, login_page=login_page)
     walk = SmokeWalk(
@@ -62,18 +117,18 @@ def smoke_checks(
         selectors,
         base_url=settings.base_url,
         log_in=portal.log_in,
-        screenshot=lambda name: _screenshot(page, output / f"{name}.png"),
+        screenshot=lambda name: screenshot(page, output / f"{next(shots):02d}-{name}.png"),
         guard=guard.install,
         guard_violations=lambda: list(guard.violations),
         allow_one_write=guard.allow_one,
         timeout_ms=settings.timeout_ms,
-        service=os.environ.get("MYOPENIP_SMOKE_SERVICE"),
-        licence=os.environ.get("MYOPENIP_SMOKE_LICENCE"),
+        service=settings.smoke_service,
+        licence=settings.smoke_licence,
     )
     try:
         checks = walk.run()
     finally:
-        failed = any(check.status is Status.FAILED for check in walk.results.values())
+        failed = any(c.status in (Status.FAILED, Status.ERROR) for c in walk.results.values())
         if tracing == "on" or (tracing == "retain-on-failure" and failed):
             with tempfile.TemporaryDirectory() as raw:
                 context.tracing.stop(path=Path(raw) / "trace.zip")
@@ -82,8 +137,19 @@ def smoke_checks(
         elif tracing != "off":
             context.tracing.stop()
         context.close()
+    pytestconfig.stash[_RESULT] = SmokeResult(
+        checks, run_dir=output, error=walk.error, interrupted=walk.interrupted
+    )
     return {check.id: check for check in checks}
 
 
-def _screenshot(page: Page, path: Path) -> None:
-    screenshot(page, path)
+@pytest.fixture
+def smoke_check(
+    request: pytest.FixtureRequest, smoke_checks: dict[str, CheckResult]
+) -> CheckResult:
+    """The result of the check this test is named after; a check that could not run is
+    an error of the test's setup (as JUnit says: it did not run), not a failure."""
+    result = smoke_checks[str(request.param)]
+    if result.status is Status.ERROR:
+        pytest.fail(result.message, pytrace=False)
+    return result

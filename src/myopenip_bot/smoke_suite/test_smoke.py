@@ -5,12 +5,13 @@ from __future__ import annotations
 import pytest
 
 from myopenip_bot.smoke.checks import CHECKS, CheckResult, Status
+from myopenip_bot.smoke.junit import evidence
 
 
-@pytest.mark.parametrize("check_id", [spec.id for spec in CHECKS])
-def test_smoke(smoke_checks: dict[str, CheckResult], check_id: str) -> None:
-    result = smoke_checks[check_id]
-    if result.status is Status.SKIPPED:
-        pytest.skip(result.message)
-    if result.status is Status.FAILED:
-        pytest.fail(result.message, pytrace=False)
+@pytest.mark.parametrize("smoke_check", [spec.id for spec in CHECKS], indirect=True)
+def test_smoke(smoke_check: CheckResult) -> None:
+    if smoke_check.status is Status.SKIPPED:
+        pytest.skip(smoke_check.message)
+    if smoke_check.status is Status.FAILED:
+        print(evidence(smoke_check))  # the JUnit file's <system-out>: names, screenshot
+        pytest.fail(smoke_check.message, pytrace=False)
