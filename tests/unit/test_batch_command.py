@@ -254,3 +254,55 @@ def test_a_batch_keeps_the_newest_run_folders_and_leaves_the_others_alone(
     # The new run's folder and the two newest old ones: three run folders.
     assert left == sorted([*old[-2:], report, "notes", "20250101-000000-linked"])
     assert (tmp_path / "j.sqlite").exists()
+
+
+# -- the final table ------------------------------------------------------------------
+
+
+def test_the_final_table_lists_every_row_not_done_with_its_reason_and_verbose_every_row() -> None:
+    from rich.console import Console
+
+    from myopenip.commands.batch import _print_summary
+    from myopenip_bot.batch.journal import JournalRow
+    from myopenip_bot.batch.report import document
+    from myopenip_bot.batch.runner import BatchResult
+
+    def journal_row(licence: str, state: str, reason: str | None) -> JournalRow:
+        return JournalRow(
+            service="SRV-10021",
+            licence=licence,
+            line=2,
+            keep=True,
+            number=None,
+            state=state,
+            planned_number="0231456789" if state != "pending" else None,
+            tab=None,
+            submissions=0,
+            reason=reason,
+            answer=None,
+            screenshot=None,
+            client=None,
+            run=1,
+        )
+
+    result = BatchResult(
+        rows=[
+            journal_row("FPC367128", "done", "done"),
+            journal_row("FPC367129", "refused", "the portal refused it: « non »"),
+            journal_row("FPC367130", "pending", "not reached: interrupted by SIGTERM"),
+        ]
+    )
+    data = document(result, 1, file=Path("b.csv"), journal=None, report=None)
+
+    def shown(verbose: bool) -> str:
+        console = Console(record=True, width=200)
+        _print_summary(console, data, result, None, verbose=verbose)
+        return console.export_text()
+
+    short, every = shown(False), shown(True)
+
+    assert "FPC367128" not in short
+    assert "the portal refused it: « non »" in short
+    assert "not reached: interrupted by SIGTERM" in short
+    assert "FPC367128" in every
+    assert "02 31 45 67 89" in every

@@ -596,6 +596,13 @@ def _print_summary(
         out.print(table)
         if not verbose and len(listed) > SHOWN_ROWS:
             out.print(f"… and {len(listed) - SHOWN_ROWS} more: see results.csv (or --verbose).")
+    approved = [row["as_approved"] for row in rows if row["as_approved"] is not None]
+    if approved and not data["dry_run"]:
+        out.print(
+            f"The approved plan: {sum(approved)} of {len(approved)} row(s) applied as "
+            "approved (with the number the plan gave).",
+            highlight=False,
+        )
     if result.error:
         out.print(f"[red]{safe(result.error)}[/red]")
     if result.error_kind is not None and result.error_kind.value == "drift":
