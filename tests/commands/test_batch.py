@@ -418,6 +418,10 @@ def test_three_workers_start_together_and_share_three_services(
     assert set().union(*services_by_worker.values()) == {"SRV-10021", "SRV-10022", "SRV-10023"}
     # A service belongs to one worker: no service was worked on by both.
     assert sum(len(s) for s in services_by_worker.values()) == 3, services_by_worker
+    # One login for the three: workers 2 and 3 started their browsers meanwhile, then took
+    # worker 1's cookies.
+    assert len(named(done.stderr, "logged_in")) == 1
+    assert sorted(e["worker"] for e in named(done.stderr, "login_handed_over")) == [2, 3]
 
 
 # -- 6. a browser server (playwright launch-server) -----------------------------------

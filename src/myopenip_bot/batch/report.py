@@ -104,7 +104,8 @@ def _number_read(row: JournalRow) -> str | None:
 
 
 def _client(row: JournalRow, result: BatchResult) -> str:
-    return row.client or result.services.get(row.service, "")
+    """The service's client, as the journal keeps it (made visible), else as the run saw it."""
+    return row.client or visible(result.services.get(row.service, ""))
 
 
 def _error(result: BatchResult) -> dict[str, str] | None:
