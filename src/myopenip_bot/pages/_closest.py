@@ -9,7 +9,8 @@ region is to where the control should be — the region of its neighbours still 
 (`near`: the other controls of its section of selectors/) — then by how close their name
 is, then in document order. So « Filtrer » in the search form comes before « Mes
 Services » in the navigation bar, however much closer that name is to « Rechercher ».
-Neighbours found on screen are never candidates: they are other controls, known.
+Neighbours found on screen are never candidates: they are other controls, known. (Other
+sections' controls may be: two screens may name two controls alike, « Rechercher ».)
 
 A control that is there but hidden, or visible but disabled, is said to be so: that is not
 a rename, and no candidate is offered.

@@ -84,7 +84,7 @@ GUARD = "Read-only guard"
 # a settled page, it is not there. A control that already failed in this walk is not
 # waited for again: once the page has settled, it shows or it does not.
 GLANCE_MS = 500
-SETTLED_GLANCE_MS = 1_000
+SETTLED_GLANCE_MS = 500
 
 
 def _tab_screen(tab: Tab) -> str:
@@ -424,10 +424,12 @@ class SmokeWalk:
         *,
         enabled: bool = False,
         one: bool = True,
-        **values: str,
+        values: dict[str, str] | None = None,
     ) -> Locator:
         """The visible element(s) `control` finds in `scope` (one, unless `one` is false;
-        enabled too, with `enabled`), or Drift saying what shows instead."""
+        enabled too, with `enabled`), its placeholders filled with `values`, or Drift
+        saying what shows instead."""
+        values = values or {}
         found = locate(scope, control, **values).filter(visible=True)
         if not self._appears(found, drifted=(id(control), *values.items()) in self._drifted):
             self._drifted.add((id(control), *values.items()))
@@ -439,13 +441,40 @@ class SmokeWalk:
             raise Drift(f"{named(control, **values)} present but disabled {where}")
         return found
 
+    def _all_present(
+        self,
+        controls: list[tuple[Control, dict[str, str]]],
+        scope: Page | Locator,
+        where: str,
+    ) -> None:
+        """Every one of `controls` (each with its placeholders' values) shows in `scope`:
+        looked for at once, then one by one (`_present`) to name the first that does not."""
+        if not controls:
+            return
+        located = [locate(scope, control, **values) for control, values in controls]
+        every = located[0]
+        for locator in located[1:]:
+            every = every.or_(locator)
+        try:
+            expect(every.filter(visible=True)).to_have_count(len(controls), timeout=GLANCE_MS)
+            return
+        except AssertionError:
+            pass
+        for control, values in controls:
+            self._present(control, scope, where, values=values)
+
     def _absent(
         self, control: Control, scope: Page | Locator, where: str, values: dict[str, str]
     ) -> None:
         """Raise Drift: `control` present but hidden or disabled, or not there and what
         shows instead, the controls of its region first."""
         absence = explain(
-            scope, control, where, self.wait_ms, near=self._near(control), values=values
+            scope,
+            control,
+            where,
+            self.wait_ms,
+            near=self._near(control),
+            values=values,
         )
         raise Drift(absence.message, control, values, absence.candidates)
 
@@ -565,8 +594,7 @@ class SmokeWalk:
         )
 
         def filters() -> str:
-            for control in services.filters:
-                self._present(control, self.page, where)
+            self._all_present([(c, {}) for c in services.filters], self.page, where)
             return f"{len(services.filters)} filters"
 
         self._check(SERVICES, "services.filters", filters)
@@ -730,8 +758,7 @@ class SmokeWalk:
         lic = self.s.licences
 
         def filters() -> str:
-            for control in lic.filters:
-                self._present(control, results.scope, where)
+            self._all_present([(c, {}) for c in lic.filters], results.scope, where)
             return f"{len(lic.filters)} filters"
 
         self._check(screen, "licences.filters", filters)
@@ -783,10 +810,8 @@ class SmokeWalk:
         def checkboxes() -> str:
             if not rows:
                 raise Skip(f"the tab {results.tab.value} lists no licence here")
-            for row in rows:
-                self._present(
-                    lic.row_checkbox, results.table.first, "in the results table", ref=row.ref
-                )
+            boxes = [(lic.row_checkbox, {"ref": row.ref}) for row in rows]
+            self._all_present(boxes, results.table.first, "in the results table")
             return f"{len(rows)} rows, one checkbox each"
 
         self._check(screen, "texts.licence_cell", read_rows)
@@ -922,7 +947,9 @@ class SmokeWalk:
 
         def keep_select() -> str:
             select[:] = [
-                self._present(dlg.keep_select, dialog.root, where, enabled=True, number=number)
+                self._present(
+                    dlg.keep_select, dialog.root, where, enabled=True, values={"number": number}
+                )
             ]
             return ""
 
@@ -958,8 +985,7 @@ class SmokeWalk:
         self._check(DIALOG, "dialog.any_keep_select", count)
 
         def warnings() -> str:
-            for control in dlg.warnings:
-                self._present(control, dialog.root, where)
+            self._all_present([(c, {}) for c in dlg.warnings], dialog.root, where)
             return f"{len(dlg.warnings)} paragraphs"
 
         self._check(DIALOG, "dialog.warnings", warnings)
