@@ -178,7 +178,9 @@ def test_an_unreachable_portal_is_an_error_in_every_check_for_the_command_and_th
     cli = Cli(tmp_path, None, base_url=url, username="demo", password="demo")
 
     as_json = smoke(cli, "--json")
-    as_table = smoke(cli, "--junit-xml", str(tmp_path / "smoke.xml"))
+    as_table = smoke(
+        cli, "--junit-xml", str(tmp_path / "smoke.xml"), "--propose", str(tmp_path / "p.yaml")
+    )
     by_suite = suite(cli, url, tmp_path / "suite.xml")
 
     assert as_json.returncode == 3, as_json.stdout + as_json.stderr
@@ -191,6 +193,8 @@ def test_an_unreachable_portal_is_an_error_in_every_check_for_the_command_and_th
     assert f"0 passed, 0 failed, {len(CHECKS)} errors, 0 skipped." in as_table.stdout
     assert "│ error " in as_table.stdout  # error rows, not skipped ones
     assert "skipped │" not in as_table.stdout
+    assert "No proposal written" in as_table.stdout  # nothing drifted: nothing to propose
+    assert not (tmp_path / "p.yaml").exists()
     junits = [
         tmp_path / "smoke.xml",
         Path(payload["run_dir"]) / "junit.xml",

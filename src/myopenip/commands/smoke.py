@@ -133,6 +133,8 @@ def _run(command: startup.Command) -> int:
         _print_table(out, result, base_url)
         if proposal is not None:
             _print_proposal(out, proposal)
+        elif args.propose is not None:
+            out.print(plain(f"No proposal written to {args.propose}: {_why_not(result)}."))
         elif result.failed and not result.interrupted:
             out.print(
                 "The portal differs from selectors/ (the keys above). `myopenip smoke "
@@ -142,6 +144,15 @@ def _run(command: startup.Command) -> int:
     if result.error is not None:
         err.print(f"[red]Error ({error_kind(result.error).value}):[/red] {safe(result.error)}")
     return code
+
+
+def _why_not(result: SmokeResult) -> str:
+    """Why --propose proposed nothing, when the walk did not fail on a drift."""
+    if result.interrupted:
+        return f"interrupted by {signal_name(result.interrupted)}"
+    if result.error is not None:
+        return "the walk stopped before any drift could be seen (the error below)"
+    return "every check passed, nothing drifted"
 
 
 # -- the files ---------------------------------------------------------------------------
