@@ -91,9 +91,12 @@ def test_an_unknown_service_gets_the_closest_refs_and_a_listed_one_none() -> Non
     listed = ["SRV-10021", "SRV-10022", "SRV-10029", "SRV-20001", "SRV-10210"]
 
     assert rules.closest_refs("srv-10029", listed) == []
-    closest = rules.closest_refs("SRV-10092", listed)
-    assert set(closest) <= set(listed)
-    assert "SRV-10029" in closest
+    # One digit off first (the nearest number first), then two (two digits swapped).
+    assert rules.closest_refs("SRV-10092", [*listed, "SRV-10097"]) == [
+        "SRV-10097",
+        "SRV-10022",
+        "SRV-10029",
+    ]
     assert rules.closest_refs("XYZ", listed) == []
 
 

@@ -8,6 +8,7 @@ closest to an unknown one, and how fast a run goes.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterable, Sequence
 
 from myopenip_bot.batch.journal import JournalRow
@@ -71,11 +72,39 @@ def plan_rows(rows: Iterable[JournalRow], outcomes: dict[str, str]) -> list[Jour
 
 
 def closest_refs(ref: str, listed: Sequence[str], count: int = 3) -> list[str]:
-    """The refs of `listed` closest to `ref` (an unknown service), best first; none when
-    `ref` itself is listed."""
-    if ref.upper() in {item.upper() for item in listed}:
+    """The refs of `listed` closest to `ref` (an unknown service), best first: the fewest
+    characters to change (a typo), then the nearest number, then the most alike; none
+    when `ref` itself is listed or nothing is alike."""
+    wanted = ref.upper()
+    if wanted in {item.upper() for item in listed}:
         return []
-    return difflib.get_close_matches(ref.upper(), sorted(set(listed)), n=count, cutoff=0.6)
+    alike = [
+        (_edits(wanted, item.upper()), _number_gap(wanted, item), -ratio, item)
+        for item in set(listed)
+        if (ratio := difflib.SequenceMatcher(None, wanted, item.upper()).ratio()) >= 0.6
+    ]
+    return [item for *_, item in sorted(alike)[:count]]
+
+
+def _number_gap(a: str, b: str) -> int:
+    """How far apart the numbers that end two refs are (0 when one has none)."""
+    ends = [re.search(r"[0-9]+$", text) for text in (a, b)]
+    if ends[0] is None or ends[1] is None:
+        return 0
+    return abs(int(ends[0][0]) - int(ends[1][0]))
+
+
+def _edits(a: str, b: str) -> int:
+    """Characters to insert, delete or replace to make `a` into `b` (Levenshtein)."""
+    previous = list(range(len(b) + 1))
+    for i, char in enumerate(a, start=1):
+        current = [i]
+        for j, other in enumerate(b, start=1):
+            current.append(
+                min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (char != other))
+            )
+        previous = current
+    return previous[-1]
 
 
 def pace(settled: int, left: int, seconds: float) -> tuple[float | None, float | None]:
