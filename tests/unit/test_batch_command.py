@@ -294,12 +294,13 @@ def test_the_final_table_lists_every_row_not_done_with_its_reason_and_verbose_ev
     )
     data = document(result, 1, file=Path("b.csv"), journal=None, report=None)
 
-    def shown(verbose: bool) -> str:
-        console = Console(record=True, width=200)
+    def shown(verbose: bool, width: int = 200) -> str:
+        console = Console(record=True, width=width)
         _print_summary(console, data, result, None, verbose=verbose)
         return console.export_text()
 
     short, every = shown(False), shown(True)
+    assert "02 31 45 67 89" in shown(True, width=60)  # a number stays on one line
 
     assert "FPC367128" not in short
     assert "the portal refused it: « non »" in short

@@ -449,7 +449,8 @@ def _show_plan(err: Console, confirmation: BatchConfirmation) -> None:
     )
     table = Table(title="Rows to do, and rows refused", title_justify="left")
     for column in ("Service", "Licence", "Number", "Conserver", "Status"):
-        table.add_column(column, overflow="fold")
+        # a number stays on one line, whatever the width
+        table.add_column(column, overflow="fold", no_wrap=column == "Number")
     shown = 0
     listed = [row for row in confirmation.rows if not row.final or row.run == confirmation.run]
     for row in listed:
@@ -584,7 +585,8 @@ def _print_summary(
         title = "Every row" if verbose else "Rows not done, and why"
         table = Table(title=title, title_justify="left")
         for column in ("Service", "Licence", "Number", "Outcome", "Why"):
-            table.add_column(column, overflow="fold")
+            # a number stays on one line, whatever the width
+            table.add_column(column, overflow="fold", no_wrap=column == "Number")
         for row in listed if verbose else listed[:SHOWN_ROWS]:
             table.add_row(
                 plain(row["service"]),
