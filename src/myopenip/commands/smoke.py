@@ -323,7 +323,8 @@ def _print_proposal(out: Console, proposal: Proposal) -> None:
             f"{'entry' if count == 1 else 'entries'} of {proposal.source} changed; not applied):"
         )
     )
-    out.print(plain(proposal.diff()))
+    for line in proposal.diff().splitlines():  # one by one: the screen shortens long texts
+        out.print(plain(line))
     verdict = proposal.verdict
     reruns = len(proposal.reruns)
     how = f"read-only rerun{'s' if reruns != 1 else ''}: {reruns}"
@@ -342,11 +343,13 @@ def _print_proposal(out: Console, proposal: Proposal) -> None:
     else:
         failed = verdict.failed
         errors = [check for check in verdict.checks if check.status.value == "error"]
-        out.print(plain(f"Verdict: with the proposal, {len(failed)} checks still fail ({how}):"))
-        for check in failed:
-            out.print(plain(f"  {check.id}: {check.message}"))
+        still = f"{len(failed)} check{' still fails' if len(failed) == 1 else 's still fail'}"
+        out.print(plain(f"Verdict: with the proposal, {still} ({how}):"))
+        for check in failed:  # its message starts with its key
+            out.print(plain(f"  {check.spec.screen}: {check.message}"))
         if errors:
-            out.print(plain(f"  and {len(errors)} checks could not run: {errors[0].message}"))
+            why = errors[0].message.removeprefix("not run: ")
+            out.print(plain(f"  and {len(errors)} checks did not run: {why}"))
     for change in proposal.changes:
         if change.second_look:
             out.print(
