@@ -347,6 +347,40 @@ def test_a_rename_is_named_at_once_and_its_proposal_passes_changing_only_it(
     assert unchanged(replica.state()) == before
 
 
+@pytest.mark.parametrize(
+    ("rename", "failing", "candidate"),
+    [
+        (
+            {"SDA": "Numéro SDA"},
+            "Utilisateurs tab: licences.number_filter",
+            ("textbox", "Numéro SDA"),
+        ),
+        (
+            {"Pensez à résilier le numéro": "N'oubliez pas de résilier le numéro"},
+            "Dissociation dialog: dialog.warnings",
+            ("paragraph", "N'oubliez pas de résilier le numéro"),
+        ),
+    ],
+    ids=["label", "text"],
+)
+def test_a_renamed_label_or_text_is_named_with_what_shows_instead_first(
+    browser: Browser,
+    replica: Replica,
+    rename: dict[str, str],
+    failing: str,
+    candidate: tuple[str, str],
+) -> None:
+    replica.test_api("drift", {"rename": rename})
+
+    first = walk(browser, load_selectors(None), replica)
+
+    failed = {check.id: check for check in first.failed}
+    assert failing in failed, list(failed)
+    role, start = candidate
+    assert failed[failing].candidates[0][0] == role
+    assert failed[failing].candidates[0][1].startswith(start)
+
+
 def test_a_hidden_control_is_said_present_but_hidden_and_nothing_is_proposed(
     browser: Browser, replica: Replica, tmp_path: Path
 ) -> None:

@@ -259,11 +259,13 @@ def rank(
         wanted = ""
     known = {i for i, node in enumerate(nodes) if any(matches(node, c, values) for c in near)}
     chains = [_regions(nodes, i) for i in sorted(known)]
+    parents = {node.parent for node in nodes}
     found: list[int] = [
         i
         for i, node in enumerate(nodes)
         if node.label
-        and (node.role in roles if roles is not None else node.role != "document")
+        # A text is read in a leaf (a paragraph, a heading, a cell), not in what holds it.
+        and (node.role in roles if roles is not None else i not in parents)
         and i not in known
         and not matches(node, control, values)
     ]
@@ -279,7 +281,10 @@ def rank(
         )
 
     def closeness(index: int) -> float:
-        return difflib.SequenceMatcher(None, wanted, nodes[index].label.casefold()).ratio()
+        label = nodes[index].label.casefold()
+        if not control.exact:  # a name found by how it begins: compare as much of it
+            label = label[: len(wanted) + 10]
+        return difflib.SequenceMatcher(None, wanted, label).ratio()
 
     ordered = sorted(found, key=lambda i: (distance(i), -closeness(i), i))
     return list(dict.fromkeys((nodes[i].role, nodes[i].label) for i in ordered))
