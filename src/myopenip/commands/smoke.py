@@ -104,43 +104,48 @@ def _run(command: startup.Command) -> int:
         if args.json:
             _print_json(out, document(failed, code, base_url))
         return code
+    # The first run's evidence at once: the table, and the files (a proposal takes time).
+    code = of_smoke(result)
+    _write_files(result, document(result, code, base_url), args.junit_xml)
+    if not args.json:
+        _print_table(out, result, base_url)
     proposal = None
     if args.propose is not None and result.failed and not (result.error or result.interrupted):
-        proposal = propose(
-            settings,
-            loaded.selectors,
-            source,
-            result,
-            args.propose,
-            service=args.service,
-            licence=args.licence,
-            stop=command.stop,
-            on_rerun=lambda n, changes: err.print(
-                f"Rerunning the smoke against the proposal ({len(changes)} "
-                f"{'entry' if len(changes) == 1 else 'entries'} changed, rerun {n})…",
-                highlight=False,
-            ),
-        )
-    code = of_smoke(result)
-    verdict = proposal.verdict if proposal is not None else None
-    if verdict is not None and verdict.interrupted:
-        code = ExitCode.INTERRUPTED + verdict.interrupted
-    payload = document(result, code, base_url, proposal)
-    _write_files(result, payload, args.junit_xml)
-    if args.json:
-        _print_json(out, payload)
-    else:
-        _print_table(out, result, base_url)
-        if proposal is not None:
-            _print_proposal(out, proposal)
-        elif args.propose is not None:
-            out.print(plain(f"No proposal written to {args.propose}: {_why_not(result)}."))
-        elif result.failed and not result.interrupted:
-            out.print(
-                "The portal differs from selectors/ (the keys above). `myopenip smoke "
-                "--propose FILE` writes a fix and proves it read-only.",
-                highlight=False,
+        try:
+            proposal = propose(
+                settings,
+                loaded.selectors,
+                source,
+                result,
+                args.propose,
+                service=args.service,
+                licence=args.licence,
+                stop=command.stop,
+                on_rerun=lambda n, changes: err.print(
+                    f"Rerunning the smoke against the proposal ({len(changes)} "
+                    f"{'entry' if len(changes) == 1 else 'entries'} changed, rerun {n})…",
+                    highlight=False,
+                ),
             )
+        except (BotError, OSError) as error:  # the file could not be written or read back
+            err.print(f"[red]No proposal:[/red] {safe(first_line(error))}")
+            return code
+        verdict = proposal.verdict
+        if verdict is not None and verdict.interrupted:
+            code = ExitCode.INTERRUPTED + verdict.interrupted
+        _write_files(result, document(result, code, base_url, proposal), args.junit_xml)
+    if args.json:
+        _print_json(out, document(result, code, base_url, proposal))
+    elif proposal is not None:
+        _print_proposal(out, proposal)
+    elif args.propose is not None:
+        out.print(plain(f"No proposal written to {args.propose}: {_why_not(result)}."))
+    elif result.failed and not result.interrupted:
+        out.print(
+            "The portal differs from selectors/ (the keys above). `myopenip smoke "
+            "--propose FILE` writes a fix and proves it read-only.",
+            highlight=False,
+        )
     if result.error is not None:
         err.print(f"[red]Error ({error_kind(result.error).value}):[/red] {safe(result.error)}")
     return code
