@@ -5,9 +5,10 @@ closest names; neighbours are never candidates; any name is read whole."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import Page
 
 from myopenip_bot.config.selectors import Control, Selectors, load_selectors
-from myopenip_bot.pages._closest import parse_snapshot, rank
+from myopenip_bot.pages._closest import explain, parse_snapshot, rank
 
 # « Paramétrage / Monitoring » after a drift « Rechercher » → « Filtrer » (classic markup).
 SERVICES = """\
@@ -200,3 +201,35 @@ def test_a_snapshot_is_read_whole_whatever_its_names_hold() -> None:
     assert nodes[2].attributes == {"disabled"}
     assert nodes[4].attributes == {"level=1", "expanded"}
     assert {n.parent for n in nodes[1:]} == {0}
+
+
+@pytest.mark.browser
+def test_a_control_there_but_hidden_or_disabled_is_said_so_and_offers_no_candidate(
+    page: Page,
+) -> None:
+    page.set_content(
+        """
+        <nav><button>Mes Services</button></nav>
+        <main><form role="search" aria-label="Filtres">
+          <label>Licence <input></label>
+          <button style="display: none">Rechercher</button>
+          <button disabled>Actions</button>
+          <button>Filtrer</button>
+        </form></main>
+        """
+    )
+    where = "in the tab"
+
+    hidden = explain(page, Control(role="button", name="Rechercher"), where, 1_000)
+    disabled = explain(page, Control(role="button", name="Actions"), where, 1_000)
+    gone = explain(
+        page, Control(role="button", name="Valider"), where, 1_000, near=[Control(label="Licence")]
+    )
+
+    assert hidden.message == 'button named "Rechercher" present but hidden in the tab'
+    assert (hidden.hidden, hidden.candidates) == (True, ())
+    assert disabled.message == 'button named "Actions" present but disabled in the tab'
+    assert (disabled.disabled, disabled.candidates) == (True, ())
+    assert gone.message.startswith('no button named "Valider" in the tab; found button ')
+    assert set(gone.candidates[:2]) == {("button", "Filtrer"), ("button", "Actions")}
+    assert gone.candidates[-1] == ("button", "Mes Services")  # outside the search form: last

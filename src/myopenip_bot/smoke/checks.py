@@ -626,7 +626,7 @@ class SmokeWalk:
 
         def next_page() -> str:
             link = locate(self.page, services.next_page).filter(visible=True)
-            if link.count() == 0:
+            if link.count() == 0 or link.first.is_disabled():  # removed, or disabled: the end
                 raise Skip("the services list has one page here")
             return ""
 
@@ -819,7 +819,7 @@ class SmokeWalk:
 
         def next_page() -> str:
             link = locate(results.scope, lic.next_page).filter(visible=True)
-            if link.count() == 0:
+            if link.count() == 0 or link.first.is_disabled():  # removed, or disabled: the end
                 raise Skip(f"the tab {results.tab.value} has one page of results here")
             return ""
 
