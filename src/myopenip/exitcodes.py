@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -89,6 +90,17 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
         ("4", "not confirmed at the prompt"),
         ("0", "every row done or already done (dry run: would be done)"),
     ),
+    "find": (
+        (_SIGNALS, "interrupted by SIGINT/SIGTERM (nothing is ever changed)"),
+        ("3", "a technical failure: portal unreachable, HTTP 5xx, timeout"),
+        ("2", "bad usage or settings, refused credentials"),
+        (
+            "1",
+            "nothing matches, or the question names no one thing (an unknown or ambiguous "
+            "client, an unknown service; the candidates are listed)",
+        ),
+        ("0", "found: the table, JSON or CSV holds the answer"),
+    ),
     "smoke": (
         ("0", "every check passed (a check skipped with its reason is fine: a small account)"),
         (
@@ -115,7 +127,9 @@ def epilog(command: str) -> str:
     first = "" if command == "smoke" else " (the first that applies, in this order)"
     lines = [f"exit codes{first}:"]
     for code, meaning in MEANINGS[command]:
-        lines.append(f"  {code:<8} {meaning}")
+        lines += textwrap.wrap(
+            meaning, width=80, initial_indent=f"  {code:<8} ", subsequent_indent=" " * 11
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -195,7 +209,7 @@ def of_smoke(result: SmokeResult) -> int:
 
 _TABLE = re.compile(
     r"(<!-- exit codes of (?P<command>[a-z]+): made by `make docs` -->\n)"
-    r".*?(\n<!-- end of exit codes -->)",
+    r"(?:(?!<!-- ).)*?(\n?<!-- end of exit codes -->)",
     re.S,
 )
 
@@ -206,7 +220,7 @@ def write_docs(folder: Path) -> list[Path]:
     changed = []
     for page in sorted(folder.rglob("*.md")):
         text = page.read_text(encoding="utf-8")
-        new = _TABLE.sub(lambda m: m[1] + markdown(m["command"]) + m[3], text)
+        new = _TABLE.sub(lambda m: m[1] + markdown(m["command"]) + "\n" + m[3].lstrip(), text)
         if new != text:
             page.write_text(new, encoding="utf-8")
             changed.append(page)
