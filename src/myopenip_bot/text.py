@@ -12,9 +12,12 @@ what they are (`\\x1b`, `U+202E`). Texts stay whole in files; only the screen sh
 
 from __future__ import annotations
 
+import json
 import re
+from collections.abc import Iterable
+from typing import Any
 
-__all__ = ["csv_cell", "shorten", "visible"]
+__all__ = ["csv_cell", "csv_row", "json_text", "shorten", "visible"]
 
 # C0 and C1 control characters (a tab, a newline and a carriage return too: a value is
 # one line; multi-line texts are squashed into one before they get here).
@@ -31,7 +34,7 @@ _NONCHARACTERS = "".join(
 _UNSAFE = re.compile(f"[{_CONTROLS}{_INVISIBLE}{_NONCHARACTERS}]")
 _UNSAFE_BUT_NEWLINES = re.compile(f"(?!\n)[{_CONTROLS}{_INVISIBLE}{_NONCHARACTERS}]")
 # A spreadsheet evaluates a cell that starts with one of these (OWASP "CSV injection").
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\n")
+_FORMULA_FIRST = frozenset("=+-@\t\r\n")
 
 
 def _shown(match: re.Match[str]) -> str:
@@ -42,14 +45,25 @@ def _shown(match: re.Match[str]) -> str:
 def visible(text: str, *, newlines: bool = False) -> str:
     """`text` with every control, bidi or unencodable character written out visibly;
     with `newlines`, a line break stays one (the bot's own multi-line messages)."""
+    if text.isascii() and text.isprintable():  # most texts: nothing to look for
+        return text
     return (_UNSAFE_BUT_NEWLINES if newlines else _UNSAFE).sub(_shown, text)
 
 
 def csv_cell(value: object) -> str:
     """A CSV cell a spreadsheet shows as text: visible, and a formula's first character
     prefixed with a quote (OWASP). Refs, numbers and keep values never start so."""
-    text = visible("" if value is None else str(value))
-    return "'" + text if text.startswith(_FORMULA_START) else text
+    return csv_row([value])[0]
+
+
+def csv_row(values: Iterable[object]) -> list[str]:
+    """A row of `csv_cell`s, looked over at once: a report's 200,000 rows are mostly
+    plain, and one search of the whole row costs a tenth of ten substitutions."""
+    cells = ["" if value is None else str(value) for value in values]
+    whole = "".join(cells)
+    if not (whole.isascii() and whole.isprintable()) and _UNSAFE.search(whole):
+        cells = [visible(cell) for cell in cells]
+    return ["'" + cell if cell[:1] in _FORMULA_FIRST else cell for cell in cells]
 
 
 def shorten(text: str, width: int = 120, *, newlines: bool = False) -> str:
@@ -61,3 +75,26 @@ def shorten(text: str, width: int = 120, *, newlines: bool = False) -> str:
     note = f" … ({len(text):,} characters)"
     keep = max(width - len(note), 10)
     return text[: keep - keep // 4] + "…" + text[-(keep // 4) :] + note
+
+
+_ONE_LINE = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def json_text(document: Any, _depth: int = 0) -> str:
+    """A JSON document indented by two spaces, except that each item of a list of
+    objects (a result, a check) is one line: as readable as `indent=2`, easy to grep,
+    and written by the C encoder, so that 200,000 results take a second, not a minute."""
+    inner, outer = "  " * (_depth + 1), "  " * _depth
+    if isinstance(document, dict) and document:
+        members = (
+            f"{inner}{json.dumps(key, ensure_ascii=False)}: {json_text(value, _depth + 1)}"
+            for key, value in document.items()
+        )
+        return "{\n" + ",\n".join(members) + f"\n{outer}}}"
+    if isinstance(document, list) and document:
+        if all(isinstance(item, dict) for item in document):
+            items = (inner + _ONE_LINE(item) for item in document)
+        else:
+            items = (inner + json_text(item, _depth + 1) for item in document)
+        return "[\n" + ",\n".join(items) + f"\n{outer}]"
+    return json.dumps(document, ensure_ascii=False)

@@ -56,13 +56,14 @@ def report(tmp_path: Path) -> Path:
     rows = [row(i + 10, client, client, "done") for i, client in enumerate(CLIENTS)]
     rows.append(row(30, LONG, SCRIPT))
     result = BatchResult(rows=rows, error=SCRIPT)
-    return write_report(
+    write_report(
         result,
         tmp_path / "report",
         file=tmp_path / "<img src=x onerror=alert(3)>.csv",
         journal=tmp_path / "j.sqlite",
         exit_code=1,
     )
+    return tmp_path / "report"
 
 
 @pytest.mark.browser

@@ -303,12 +303,9 @@ def test_results_csv_fed_back_as_a_file_reads_the_same_rows(tmp_path: Path) -> N
             journal_row(4, "FPC367132", False, "0231456702", "failed"),
         ]
     )
-    folder = write_report(
-        result,
-        tmp_path / "report",
-        file=tmp_path / "in.csv",
-        journal=tmp_path / "j.sqlite",
-        exit_code=0,
+    folder = tmp_path / "report"
+    write_report(
+        result, folder, file=tmp_path / "in.csv", journal=tmp_path / "j.sqlite", exit_code=0
     )
 
     rows = read_batch_file(folder / "results.csv")
@@ -357,9 +354,8 @@ def test_a_dry_runs_plan_is_a_batch_file_of_the_rows_it_would_do_with_their_numb
         dry_run=True,
         would_do={"FPC367128", "FPC367131"},
     )
-    folder = write_report(
-        result, tmp_path / "report", file=tmp_path / "in.csv", journal=None, exit_code=1
-    )
+    folder = tmp_path / "report"
+    write_report(result, folder, file=tmp_path / "in.csv", journal=None, exit_code=1)
 
     rows = read_batch_file(folder / "plan.csv")
 

@@ -20,6 +20,7 @@ import pytest
 
 from myopenip_bot.batch.file import BatchRow
 from myopenip_bot.batch.journal import APPLICATION_ID, SCHEMA_VERSION, Journal, JournalLockedError
+from myopenip_bot.batch.runner import BatchResult
 from myopenip_bot.errors import SettingsError
 
 ROWS = [
@@ -495,13 +496,17 @@ def test_rows_never_reached_say_why_and_rows_that_moved_on_keep_their_reason(
         journal.load(ROWS)
         journal.start_run(Path("batch.csv"))
         journal.settle("SRV-10021", "FPC367128", "refused", reason="no licence")
-        journal.note_unreached(
-            [(row.service, row.licence) for row in ROWS], "not reached: interrupted by SIGTERM"
-        )
-        reasons = {row.licence: row.reason for row in journal.rows()}
+        journal.settle("SRV-10021", "FPC367131", "failed", reason="the portal timed out")
+        rows = journal.rows()
+    result = BatchResult(
+        rows=rows, unreached="not reached: interrupted by SIGTERM", reached=frozenset()
+    )
 
-    assert reasons == {
+    assert {row.licence: result.reason(row) for row in rows} == {
         "FPC367128": "no licence",
-        "FPC367131": "not reached: interrupted by SIGTERM",
+        "FPC367131": "the portal timed out",
         "FPC302848": "not reached: interrupted by SIGTERM",
     }
+    # A row this run reached keeps the journal's reason, whatever its state.
+    reached = BatchResult(rows=rows, unreached="not reached", reached=frozenset({"FPC302848"}))
+    assert reached.reason(rows[-1]) is None

@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import hashlib
 import io
-import json
 import os
 import sys
 import threading
@@ -51,6 +50,7 @@ from myopenip_bot.config.settings import LogFormat, Settings
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import format_number
+from myopenip_bot.text import json_text
 
 if TYPE_CHECKING:
     from myopenip_bot.batch.runner import BatchConfirmation, BatchResult
@@ -190,14 +190,15 @@ def _run(command: startup.Command) -> int:
             command, settings, loaded.selectors, rows, existing, journal, report_dir
         )
         code = of_batch(result)
-        folder = _write_report(command, result, code, journal_path, report_dir)
+        data = _write_report(command, result, code, journal_path, report_dir)
+        folder = report_dir if data is not None else None
         if not args.dry_run:
             journal.finish_run(code, folder)  # a rerun that finds it finished says where
     finally:
         journal.close()
         if area is not None:
             area.close()  # the dry run's copy of the journal
-    return _output(command, result, code, journal_path, folder)
+    return _output(command, result, code, journal_path, folder, data)
 
 
 def _run_batch(
@@ -283,8 +284,9 @@ def _write_report(
     code: int,
     journal_path: Path,
     report_dir: Path,
-) -> Path | None:
-    """The report folder (a dry run's names no journal: it wrote none), or None."""
+) -> dict[str, Any] | None:
+    """The report's document (a dry run's names no journal: it wrote none), or None when
+    the report could not be written."""
     from myopenip_bot.batch.report import write_report
 
     args = command.args
@@ -302,14 +304,16 @@ def _output(
     code: int,
     journal_path: Path,
     folder: Path | None,
+    data: dict[str, Any] | None,
 ) -> int:
-    """The summary, or --json (the same document as the report's summary.json)."""
-    from myopenip_bot.batch.report import PLAN_FILE, document
+    """The summary, or --json: the report's summary.json, or the same document without a
+    report when none could be written."""
+    from myopenip_bot.batch.report import document
 
     args = command.args
-    journal = None if args.dry_run else journal_path
-    plan = folder / PLAN_FILE if folder is not None and args.dry_run else None
-    data = document(result, code, file=args.file, journal=journal, report=folder, plan=plan)
+    if data is None:
+        journal = None if args.dry_run else journal_path
+        data = document(result, code, file=args.file, journal=journal, report=None)
     log.info(
         "batch_finished",
         exit_code=code,
@@ -323,7 +327,7 @@ def _output(
         journal=data["journal"],
     )
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json_text(data))
     else:
         _print_summary(command.out, data, result, folder, verbose=args.verbose)
     return code
@@ -346,7 +350,7 @@ def _finished(
     )
     log.info("batch_already_finished", exit_code=code, rows=len(rows), journal=str(journal_path))
     if args.json:
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json_text(data))
         return code
     out = command.out
     out.print(
@@ -639,5 +643,5 @@ def _fail_json(args: argparse.Namespace, error: BotError, code: int) -> int:
         from myopenip_bot.batch.report import error_document
 
         data = error_document(error, code, file=args.file, dry_run=bool(args.dry_run))
-        print(json.dumps(data, ensure_ascii=False, indent=2))
+        print(json_text(data))
     return code

@@ -8,7 +8,6 @@ for confirmation, and turns the result into output, `result.json` and one exit c
 from __future__ import annotations
 
 import argparse
-import json
 import textwrap
 
 from rich.console import Console
@@ -30,6 +29,7 @@ from myopenip_bot.models import (
     Target,
     format_number,
 )
+from myopenip_bot.text import json_text
 
 __all__ = ["TerminalConfirm", "add_arguments", "build_request", "document", "print_summary", "run"]
 
@@ -220,7 +220,7 @@ def _run(command: startup.Command) -> int:
             if result.trace_dir:
                 err.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)
     code = of_run(result)
-    text = json.dumps(document(result, code), ensure_ascii=False, indent=2)
+    text = json_text(document(result, code))
     if result.trace_dir is not None and result.trace_dir.is_dir():
         write_private(result.trace_dir / "result.json", text)  # beside the run's artifacts
     _print(result, text, args.json, command.out)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import argparse
 import csv
 import io
-import json
 import textwrap
 from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
@@ -19,7 +18,7 @@ from myopenip.documents import SCHEMA_VERSION, number_argument
 from myopenip.exitcodes import ExitCode, epilog
 from myopenip.terminal import plain, safe
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
-from myopenip_bot.text import csv_cell
+from myopenip_bot.text import csv_row, json_text
 
 if TYPE_CHECKING:
     from myopenip_bot.lookup.run import FindQuery, FindResult
@@ -112,7 +111,7 @@ def _run(command: startup.Command) -> int:
     )
     code = ExitCode.OK if found else ExitCode.REFUSED
     if args.json:
-        print(json.dumps(document(result, code), ensure_ascii=False, indent=2))
+        print(json_text(document(result, code)))
     elif args.csv:
         print(_csv(result), end="")
     else:
@@ -156,7 +155,7 @@ def _csv(result: FindResult) -> str:
         if listed.number is None:
             continue  # nothing to dissociate
         row = [listed.service.ref, listed.licence, "", documents.number(listed.number)]
-        writer.writerow([csv_cell(value) for value in row])
+        writer.writerow(csv_row(row))
     return buffer.getvalue()
 
 
@@ -210,5 +209,5 @@ def _fail(args: argparse.Namespace, error: BotError, code: int) -> int:
             "services": [],
             "licences": [],
         }
-        print(json.dumps(payload, ensure_ascii=False, indent=2))
+        print(json_text(payload))
     return int(code)

@@ -10,7 +10,6 @@ happened (a partial table and files after Ctrl-C), and gives one exit code
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +20,7 @@ from myopenip import documents, startup
 from myopenip.exitcodes import ExitCode, epilog, of_smoke
 from myopenip.terminal import plain, safe
 from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
-from myopenip_bot.text import visible
+from myopenip_bot.text import json_text, visible
 
 if TYPE_CHECKING:  # light at start-up: `myopenip --help` imports this, not Playwright
     from myopenip_bot.config.selectors import Control
@@ -169,7 +168,7 @@ def _write_files(result: SmokeResult, payload: dict[str, Any], junit_xml: Path |
     from myopenip_bot.files import write_private
     from myopenip_bot.smoke.junit import write_junit
 
-    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    text = json_text(payload)
     if result.run_dir is not None and result.run_dir.is_dir():
         write_private(result.run_dir / "smoke.json", text)
         write_junit(result.checks, result.run_dir / "junit.xml")
@@ -265,7 +264,7 @@ def _proposal(proposal: Proposal) -> dict[str, Any]:
 
 
 def _print_json(out: Console, payload: dict[str, Any]) -> None:
-    text = json.dumps(payload, ensure_ascii=False, indent=2)
+    text = json_text(payload)
     out.print_json(text) if out.is_terminal else print(text)
 
 

@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import json
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,7 +40,7 @@ from myopenip_bot.batch.runner import BatchResult
 from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
 from myopenip_bot.files import refuse_link, write_private
 from myopenip_bot.models import format_number
-from myopenip_bot.text import csv_cell, visible
+from myopenip_bot.text import csv_row, json_text, visible
 
 __all__ = [
     "PLAN_FILE",
@@ -169,7 +168,7 @@ def _row_data(row: JournalRow, outcome: str, result: BatchResult) -> dict[str, A
         "keep_number": row.keep,
         "outcome": outcome,
         "as_approved": rules.as_approved(row, outcome),
-        "reason": row.reason,
+        "reason": result.reason(row),
         "submissions": row.submissions,
     }
 
@@ -225,9 +224,10 @@ def write_report(
     file: Path,
     journal: Path | None,
     exit_code: int,
-) -> Path:
-    """Write the report files into `folder` (created, private); return it. A dry run's
-    report names no journal (it wrote none) and holds its plan."""
+) -> dict[str, Any]:
+    """Write the report files into `folder` (created, private); return the document of
+    its summary.json (the one `--json` prints). A dry run's report names no journal (it
+    wrote none) and holds its plan."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     journal = None if result.dry_run else journal
     outcomes = {row.licence: result.outcome(row) for row in result.rows}
@@ -241,7 +241,7 @@ def write_report(
                 "oui" if row.keep else "non",
                 _number_read(row) or "",
                 outcomes[row.licence],
-                row.reason or "",
+                result.reason(row) or "",
                 row.service_name or "",
                 _client(row, result),
                 row.licence_type or "",
@@ -279,9 +279,9 @@ def write_report(
         ],
     )
     data = document(result, exit_code, file=file, journal=journal, report=folder, plan=plan)
-    _write(folder / "summary.json", json.dumps(data, ensure_ascii=False, indent=2))
+    _write(folder / "summary.json", json_text(data))
     _write(folder / "report.html", _html(result, data))
-    return folder
+    return data
 
 
 def _html(result: BatchResult, data: dict[str, Any]) -> str:
@@ -311,6 +311,8 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
         dialogs[row.screenshot]["licences"].append(row.licence)
         return str(dialogs[row.screenshot]["anchor"])
 
+    pairs = list(zip(result.rows, data["results"], strict=True))
+    shown = _shown(pairs)
     rows = [
         {
             "service": row.service,
@@ -324,24 +326,45 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
             "keep": "Oui" if row.keep else "Non",
             "outcome": item["outcome"],
             "as_approved": item["as_approved"],
-            "reason": row.reason or "",
+            "reason": result.reason(row) or "",
             "answer": row.answer or "",
             "dialog": dialog_of(row),
         }
-        for row, item in zip(result.rows, data["results"], strict=True)
+        for row, item in shown
     ]
-    approved = [row for row in rows if row["as_approved"] is not None]
+    approved = [item for _, item in pairs if item["as_approved"] is not None]
     return template.render(
         summary=data,
         error=result.error,
         rows=rows,
         dialogs=list(dialogs.values()),
         released=released(result),
-        plan_rows=sum(1 for row in rows if row["outcome"] == "would_do"),
+        plan_rows=sum(1 for _, item in pairs if item["outcome"] == "would_do"),
+        hidden=len(pairs) - len(shown),
+        hidden_reached=sum(1 for _, item in pairs if item["outcome"] != "not_attempted")
+        - sum(1 for _, item in shown if item["outcome"] != "not_attempted"),
         approved=approved,
         approved_ok=sum(1 for row in approved if row["as_approved"]),
         when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+HTML_ROWS = 2000
+"""The report's table shows at most this many rows; results.csv holds them all."""
+
+
+def _shown(
+    pairs: list[tuple[JournalRow, dict[str, Any]]],
+) -> list[tuple[JournalRow, dict[str, Any]]]:
+    """The rows the page lists, in the file's order: those the run reached first,
+    then those it did not, up to HTML_ROWS. A stopped run of 200,000 rows makes a
+    page a browser opens, not one of 200,000 rows saying « not attempted »."""
+    if len(pairs) <= HTML_ROWS:
+        return pairs
+    reached = [i for i, (_, item) in enumerate(pairs) if item["outcome"] != "not_attempted"]
+    rest = [i for i, (_, item) in enumerate(pairs) if item["outcome"] == "not_attempted"]
+    keep = sorted((reached + rest)[:HTML_ROWS])
+    return [pairs[i] for i in keep]
 
 
 def _inline(path: str) -> str | None:
@@ -363,7 +386,7 @@ def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
 
     writer = csv.writer(_Sink(), delimiter=";", lineterminator="\r\n")
     writer.writerow(header)
-    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    writer.writerows(csv_row(row) for row in rows)
     _write(path, "\ufeff" + "".join(lines))  # a BOM: Excel opens it as UTF-8
 
 

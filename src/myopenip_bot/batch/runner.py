@@ -129,12 +129,26 @@ class BatchResult:
     error_type: str | None = None  # the error's class name
     stopped_after_failures: bool = False
     services: dict[str, str] = field(default_factory=dict)  # service ref -> client
+    unreached: str | None = None  # why the rows this run never reached stay as they were
+    reached: frozenset[str] = frozenset()  # licences this run planned or settled
 
     def outcome(self, row: JournalRow) -> str:
         """The row's outcome in every output (rules.outcome_of)."""
         return rules.outcome_of(
             row.state, would_do=row.licence in self.would_do, not_confirmed=self.not_confirmed
         )
+
+    def reason(self, row: JournalRow) -> str | None:
+        """Why the row is as it is, in every output: a row waiting for a run that this
+        one never reached says why (kept here, not written to its 200,000 journal rows:
+        the next run gives its own)."""
+        if (
+            self.unreached is not None
+            and row.state in ("pending", "planned")
+            and row.licence not in self.reached
+        ):
+            return self.unreached
+        return row.reason
 
 
 class _Abort(Exception):
@@ -244,27 +258,17 @@ class Batch:
             self._answer_left_questions()
         for thread in threads:
             thread.join()
-        self._note_unreached(rows)
         return self._result()
 
-    def _note_unreached(self, rows: list[JournalRow]) -> None:
-        """Rows the run never reached say why, in every output."""
+    def _unreached(self) -> str | None:
+        """Why rows the run never reached stay as they were, when it ended early."""
         if self._answer is False:
-            why = "not confirmed at the prompt: not read, nothing was done"
-        elif self.stop.signum is not None:
-            why = f"not reached: the run was interrupted by {signal_name(self.stop.signum)}"
-        elif self._abort is not None:
-            why = f"not reached: the run stopped ({first_line(self._abort)})"
-        else:
-            return
-        self.journal.note_unreached(
-            [
-                (row.service, row.licence)
-                for row in rows
-                if not row.final and row.licence not in self._reached
-            ],
-            why,
-        )
+            return "not confirmed at the prompt: not read, nothing was done"
+        if self.stop.signum is not None:
+            return f"not reached: the run was interrupted by {signal_name(self.stop.signum)}"
+        if self._abort is not None:
+            return f"not reached: the run stopped ({first_line(self._abort)})"
+        return None
 
     def outcome(self, row: JournalRow) -> str:
         """A row's outcome so far, as every output calls it (rules.outcome_of)."""
@@ -281,6 +285,8 @@ class Batch:
             not_confirmed=self._answer is False,
             interrupted=self.stop.signum,
             services=dict(self._services),
+            unreached=self._unreached(),
+            reached=frozenset(self._reached),
         )
         if self._abort is not None:
             result.error = str(self._abort)
@@ -558,8 +564,11 @@ class _JournalObserver(Observer):
 
     def settled(self, tasks: Sequence[LicenceTask]) -> None:
         journal = self.batch.journal
+        stopped = self.batch.stop.signum is not None
         outcomes = []
         for task in tasks:
+            if stopped and task.outcome is Outcome.SKIPPED and task.licence_ref is None:
+                continue  # a signal came before it was found: not reached (BatchResult.reason)
             licence = task.licence_ref or task.target.licence_ref or ""
             assert task.outcome is not None
             shot = None

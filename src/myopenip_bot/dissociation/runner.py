@@ -360,7 +360,7 @@ class _Record:
         settled = []
         for task in tasks:
             before = self._tasks[task.index]
-            if task == before:
+            if task is before or task == before:
                 continue
             self._tasks[task.index] = task
             if task.outcome is not None and (task.outcome, task.reason) != (
