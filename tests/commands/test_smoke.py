@@ -4,7 +4,7 @@ As processes, for what is about the process: exit codes, the files a run leaves 
 folder always holds smoke.json and junit.xml), the pytest suite agreeing with the
 command, an unreachable portal that a CI must not read as green, Ctrl-C, and `--propose`
 end to end. In process (a real Chromium on the replica, no subprocess): each drift of
-the issue named in seconds, the new name first among the candidates, and a proposal that
+the issue named (how soon: `make bench`), the new name first among the candidates, and a proposal that
 the smoke then passes, changing exactly the drifted entries. The portal is never changed,
 not even by a failed run or a proposal's reruns.
 """
@@ -248,7 +248,7 @@ def test_ctrl_c_prints_the_partial_table_and_writes_the_partial_files(
 
 def walk(browser: Browser, selectors: Selectors, replica: Replica) -> SmokeResult:
     """The whole smoke in a new context of the test's browser, as run_smoke would; a
-    long timeout, so that a drift named in seconds was not waited out."""
+    long timeout, which a drift (named by what the settled page lacks) never waits out."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
     page: Page = context.new_page()
     settings = Settings(
@@ -341,7 +341,6 @@ def test_a_rename_is_named_at_once_and_its_proposal_passes_changing_only_it(
     key = failing.split(": ", 1)[1]
     assert failed[0].message.startswith(f"{key}: no ")
     assert failed[0].candidates[0] == candidate
-    assert failed[0].seconds < 15  # named once the page settled, not at the 60 s timeout
     assert [change.entry for change in proposal.changes] == entries
     assert proposal.passes, proposal.verdict and [c.message for c in proposal.verdict.failed]
     assert unchanged(replica.state()) == before
@@ -404,7 +403,6 @@ def test_a_hidden_control_is_said_present_but_hidden_and_nothing_is_proposed(
         "on « Paramétrage / Monitoring »"
     )
     assert failed.candidates == ()
-    assert failed.seconds < 15
     assert proposal.changes == []
     assert not (tmp_path / "proposal.yaml").exists()
 
