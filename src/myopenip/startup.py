@@ -3,7 +3,8 @@
 run(body, args)     private files (umask 077), two consoles, SIGINT/SIGTERM routed to
                     a StopSignal from the very start, Ctrl-C before that a clean exit
 Command.load(...)   settings (MYOPENIP_* and .env, `--headed`), logging, credentials,
-                    private folders, the password out of the process environment, the
+                    private folders (the oldest run folders beyond MYOPENIP_KEEP_RUNS
+                    removed), the password out of the process environment, the
                     selectors, and the check that a person can be asked when needed
 """
 
@@ -22,6 +23,7 @@ from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.config.settings import Settings, forget_password_environment, load_settings
 from myopenip_bot.errors import UsageError
 from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.retention import prune_runs
 
 __all__ = ["Command", "Loaded", "run"]
 
@@ -55,6 +57,7 @@ class Command:
         configure_logging(settings.log_format, settings.log_level)
         settings.require_credentials()
         settings.prepare_folders()
+        prune_runs(settings.traces_dir, settings.keep_runs - 1)  # and the one this run makes
         selectors = load_selectors(settings.selectors_file)
         forget_password_environment()  # read: no child needs it, no one may read it
         if ask is not None and not (getattr(self.args, "yes", False) or sys.stdin.isatty()):

@@ -4,9 +4,9 @@ As processes, for what is about the process: exit codes, the files a run leaves 
 folder always holds smoke.json and junit.xml), the pytest suite agreeing with the
 command, an unreachable portal that a CI must not read as green, Ctrl-C, and `--propose`
 end to end. In process (a real Chromium on the replica, no subprocess): each drift of
-the issue named (how soon: `make bench`), the new name first among the candidates, and a proposal that
-the smoke then passes, changing exactly the drifted entries. The portal is never changed,
-not even by a failed run or a proposal's reruns.
+the issue named (how soon: `make bench`), the new name first among the candidates, and a
+proposal that the smoke then passes, changing exactly the drifted entries. The portal is
+never changed, not even by a failed run or a proposal's reruns.
 """
 
 from __future__ import annotations

@@ -256,6 +256,30 @@ def test_a_batch_keeps_the_newest_run_folders_and_leaves_the_others_alone(
     assert (tmp_path / "j.sqlite").exists()
 
 
+def test_a_one_shot_keeps_the_run_folders_in_bounds_too(
+    batch: Run,  # its settings: the portal never reached
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Every command prunes when it starts, not only a batch: a support desk's one-shots
+    pile up as well."""
+    traces = tmp_path / "traces"
+    old = [f"2025010{day}-120000-SRV-10021" for day in range(1, 5)]
+    for name in old:
+        (traces / name).mkdir(parents=True)
+        os.utime(traces / name, (1_700_000_000, 1_700_000_000))
+    monkeypatch.setenv("MYOPENIP_TRACES_DIR", str(traces))
+    monkeypatch.setenv("MYOPENIP_KEEP_RUNS", "2")
+    monkeypatch.setenv("MYOPENIP_BROWSER_ENDPOINT", f"ws://127.0.0.1:{free_port()}/none")
+    argv = "dissociate --service SRV-10021 --licence FPC367128 --keep-number --yes --json"
+
+    code = main(argv.split())
+
+    assert code in (2, 3)
+    kept = sorted(path.name for path in traces.iterdir() if path.name in old)
+    assert kept == old[-1:]  # with the run's own folder, if it made one: at most two
+
+
 # -- the final table ------------------------------------------------------------------
 
 

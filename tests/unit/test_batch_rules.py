@@ -10,7 +10,7 @@ import pytest
 
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.journal import JournalRow
-from myopenip_bot.batch.retention import RECENT_SECONDS, prune_runs, runs_to_remove
+from myopenip_bot.retention import RECENT_SECONDS, prune_runs, runs_to_remove
 
 
 def row(

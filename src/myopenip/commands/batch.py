@@ -140,7 +140,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(command: startup.Command) -> int:
-    from myopenip_bot.batch.retention import prune_runs
 
     args, err, stop = command.args, command.err, command.stop
     created = False
@@ -185,7 +184,6 @@ def _run(command: startup.Command) -> int:
             _forget_folder(report_dir, created)
             return _finished(command, journal, journal_path, existing)
         events.open(report_dir / "events.jsonl")  # every worker's events, in one file
-        prune_runs(settings.traces_dir, settings.keep_runs)
         result = _run_batch(
             command, settings, loaded.selectors, rows, existing, journal, report_dir
         )

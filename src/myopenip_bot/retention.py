@@ -6,8 +6,8 @@ first, `20261201-172825-worker-1`, `20261201-172825-batch-licences`. Anything el
 is left alone. A folder that changed in the last RECENT_SECONDS (itself or an entry in
 it) is never removed, however old its name: another run may still be writing it.
 
-Nothing here depends on a batch: any command that makes run folders may call
-`prune_runs` once its own folder exists.
+Every command prunes when it starts (myopenip.startup), before it makes its own folder:
+a support desk's one-shots are kept in bounds as a scheduler's batches are.
 """
 
 from __future__ import annotations
