@@ -9,13 +9,22 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 
+# Returns 0 with the browser named when one is usable, 1 when none is; anything else (the
+# project cannot be imported, say) is shown and stops the setup.
 have_browser() {
-  .venv/bin/python - <<'PY' 2>/dev/null
+  local code=0
+  .venv/bin/python - <<'PY' || code=$?
 import os, sys
-from myopenip_bot.browser import find_browser
-launch = find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"))
+from myopenip_bot.browser.launch import find_browser
+from myopenip_bot.errors import BrowserNotFoundError
+try:
+    launch = find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"))
+except BrowserNotFoundError:
+    sys.exit(3)
 print(f"Browser: {launch.source}")
 PY
+  if [ "$code" -eq 3 ]; then return 1; fi
+  if [ "$code" -ne 0 ]; then echo "The setup cannot check for a browser (above)." >&2; exit "$code"; fi
 }
 
 if have_browser; then exit 0; fi
