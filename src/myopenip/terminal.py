@@ -106,7 +106,12 @@ def _ask(console: Console, stop: StopSignal, question: str) -> str | None:
     """The answer, lower-cased; None when the person hung up (Ctrl-D, Ctrl-C, a signal)."""
     try:
         with stop.prompting():
-            return console.input(escape(question)).strip().lower()
+            # Written straight to the stream, not through rich's buffer: a signal that
+            # lands while rich is still writing it would leave the prompt in that buffer,
+            # shown a second time by the next print.
+            console.file.write(question)
+            console.file.flush()
+            return input().strip().lower()
     except (EOFError, KeyboardInterrupt, PromptInterrupted):
         console.print()
         return None

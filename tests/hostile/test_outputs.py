@@ -128,7 +128,7 @@ def test_the_confirmation_shows_hostile_names_as_written_and_asks_once(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     console = Console(record=True, force_terminal=True, width=80, color_system="truecolor")
-    monkeypatch.setattr(console, "input", lambda prompt="": "non")
+    monkeypatch.setattr("builtins.input", lambda prompt="": "non")
 
     console.print(plan_table(confirmation()))
     answered = ask_to_valider(console, StopSignal(), 1, confirmation().warnings)
