@@ -15,11 +15,13 @@ def test_json_log_lines_mask_passwords_and_cookies() -> None:
     stream = io.StringIO()
     configure_logging(LogFormat.JSON, "info", stream=stream)
     scrubber.add("Sup3r-Secret-Value")
+    # Not the replica's "demo": a session run earlier in this process registered its
+    # password, "demo", as a secret to mask.
     structlog.get_logger("t").info(
-        "login", username="demo", password="x", note="typed Sup3r-Secret-Value", cookie="abc"
+        "login", username="agent-7", password="x", note="typed Sup3r-Secret-Value", cookie="abc"
     )
     event = json.loads(stream.getvalue())
-    assert event["username"] == "demo"
+    assert event["username"] == "agent-7"
     assert event["password"] == "[redacted]"
     assert event["cookie"] == "[redacted]"
     assert "Sup3r-Secret-Value" not in stream.getvalue()
