@@ -27,7 +27,24 @@ PY
   if [ "$code" -ne 0 ]; then echo "The setup cannot check for a browser (above)." >&2; exit "$code"; fi
 }
 
-if have_browser; then exit 0; fi
+# Debian's Chromium without a window: the headless shell, a fraction of its CPU. Added
+# beside a system Chromium when apt-get can (root, or sudo without a password).
+add_headless_shell() {
+  command -v apt-get >/dev/null 2>&1 || return 0
+  [ -x /usr/lib/chromium/chromium-headless-shell ] && return 0
+  [ -x /usr/bin/chromium ] || return 0
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -n true 2>/dev/null || return 0
+    sudo="sudo -n"
+  fi
+  apt-cache show chromium-headless-shell >/dev/null 2>&1 || return 0
+  echo "Adding Debian's chromium-headless-shell (headless runs use it)..."
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium-headless-shell \
+    >/dev/null 2>&1 || echo "(not added; the full Chromium is used)"
+}
+
+if have_browser; then add_headless_shell; exit 0; fi
 
 echo "No Chromium found; trying Playwright's download (needs internet)..."
 timeout 300 .venv/bin/python -m playwright install chromium >/dev/null 2>&1 || true
@@ -42,6 +59,8 @@ if command -v apt-get >/dev/null 2>&1; then
     echo "Installing Debian's chromium with apt-get..."
     $sudo apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq chromium-headless-shell \
+      >/dev/null 2>&1 || echo "(chromium-headless-shell not installed; the full Chromium is used)"
   fi
 fi
 if have_browser; then exit 0; fi

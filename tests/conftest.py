@@ -19,9 +19,11 @@ from myopenip_bot.browser.launch import BrowserLaunch, find_browser
 
 
 @pytest.fixture(scope="session")
-def browser_launch() -> BrowserLaunch:
-    """The Chromium the bot itself would pick (MYOPENIP_BROWSER_PATH, Playwright's, system)."""
-    return find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"))
+def browser_launch(pytestconfig: pytest.Config) -> BrowserLaunch:
+    """The Chromium the bot itself would pick (MYOPENIP_BROWSER_PATH, Playwright's, system:
+    its headless shell unless --headed)."""
+    headless = not pytestconfig.getoption("headed", False)
+    return find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"), headless=headless)
 
 
 @pytest.fixture(scope="session")

@@ -33,6 +33,29 @@ def test_with_no_browser_anywhere_the_error_says_how_to_get_one(
 
     monkeypatch.setattr(browser, "_playwright_chromium", lambda: None)
     monkeypatch.setattr(browser, "_SYSTEM_CANDIDATES", ())
+    monkeypatch.setattr(browser, "_HEADLESS_SHELLS", ())
     monkeypatch.setattr(browser.shutil, "which", lambda name: None)
     with pytest.raises(BrowserNotFoundError, match="playwright install chromium"):
         find_browser()
+
+
+def test_the_system_headless_shell_is_taken_without_a_window_never_with_one(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import myopenip_bot.browser.launch as browser
+
+    def executable(name: str) -> str:
+        path = tmp_path / name
+        path.write_text("#!/bin/sh\n")
+        path.chmod(0o755)
+        return str(path)
+
+    shell, full = executable("chromium-headless-shell"), executable("chromium")
+    monkeypatch.setattr(browser, "_playwright_chromium", lambda: None)
+    monkeypatch.setattr(browser, "_HEADLESS_SHELLS", (str(tmp_path / "absent"), shell))
+    monkeypatch.setattr(browser, "_SYSTEM_CANDIDATES", (full,))
+    monkeypatch.setattr(browser.shutil, "which", lambda name: None)
+    assert find_browser().executable_path == shell
+    assert find_browser(headless=False).executable_path == full
+    monkeypatch.setattr(browser, "_HEADLESS_SHELLS", ())
+    assert find_browser().executable_path == full  # no shell: the full browser, headless

@@ -137,7 +137,11 @@ class BotSession:
             if wrapper is not None:
                 overrides["PLAYWRIGHT_NODEJS_PATH"] = wrapper
             with _environment(overrides):
-                launch = None if endpoint else find_browser(self.settings.browser_path)
+                launch = (
+                    None
+                    if endpoint
+                    else find_browser(self.settings.browser_path, headless=self.settings.headless)
+                )
                 log.info("browser_found", source=endpoint or (launch.source if launch else ""))
                 self._playwright_cm = sync_playwright()
                 self._playwright = self._playwright_cm.__enter__()

@@ -65,7 +65,8 @@ def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[s
     else the system's, else MYOPENIP_BROWSER_PATH) unless QA chose a channel."""
     if browser_type_launch_args.get("channel") or browser_type_launch_args.get("executable_path"):
         return browser_type_launch_args
-    launch = find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"))
+    headless = bool(browser_type_launch_args.get("headless", True))  # False with --headed
+    launch = find_browser(os.environ.get("MYOPENIP_BROWSER_PATH"), headless=headless)
     return {**browser_type_launch_args, **launch.as_kwargs()}
 
 
