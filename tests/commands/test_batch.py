@@ -277,6 +277,33 @@ def test_sigterm_stops_the_batch_at_a_safe_point_and_the_rerun_refuses_only_the_
     assert_released_listed(report, before, rows)
 
 
+def test_a_batch_meeting_a_drifted_portal_stops_at_its_first_service(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    rows = rows_for(
+        before,
+        [("SRV-10021", 1, "utilisateurs"), ("SRV-10022", 1, "utilisateurs")],
+        [False, True],
+    )
+    replica.test_api("drift", {"rename": {"Valider": "Confirmer"}})
+    batch = write_rows(tmp_path / "batch.csv", rows)
+    report = tmp_path / "report"
+    args = (batch, *UNATTENDED, "--workers", "1", "--journal", tmp_path / "j.sqlite")
+
+    stopped = BatchCli(tmp_path, replica)(*args, "--report", report)
+
+    assert stopped.returncode == 1, stopped.stderr[-4000:]
+    payload = exit_agrees(stopped)
+    assert "dialog.submit" in payload["error"]["message"]
+    assert set(outcomes(payload).values()) <= {"pending", "planned"}, payload["results"]
+    assert {e["service"] for e in named(stopped.stderr, "service_opened")} == {"SRV-10021"}
+    assert named(stopped.stderr, "service_retried") == []
+    assert clicked(stopped.stderr) == []
+    assert replica.state() == before
+    assert_summary_agrees(report, 1)
+
+
 # -- refused alone; never "refused" without reading ---------------------------------------
 
 
@@ -836,6 +863,7 @@ def in_process(
             "STATE_FILE": str(tmp_path / "private" / "state.json"),
             "LOG_FORMAT": "json",
             "TIMEOUT_MS": "15000",
+            "TRACE": "off",  # as the processes the other tests start (cli_env)
         }
         for name, value in settings.items():
             monkeypatch.setenv(f"MYOPENIP_{name}", value)

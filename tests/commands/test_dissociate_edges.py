@@ -328,3 +328,20 @@ def test_without_saving_the_session_a_saved_login_is_not_reused(
     assert second.returncode == 0, second.stderr
     assert named(second, "session_started")[0]["reused_login"] is False
     assert len(named(second, "logged_in")) == 1
+
+
+def test_a_drifted_portal_fails_a_one_shot_with_exit_1_naming_the_key(
+    replica: Replica, tmp_path: Path
+) -> None:
+    replica.test_api("drift", {"rename": {"Rechercher": "Filtrer"}})
+    before = replica.state()
+
+    failed = Cli(tmp_path, replica)("--licence", "FPC367128", "--release-number", "--yes")
+
+    shown = failed.stdout + failed.stderr
+    assert failed.returncode == 1, shown
+    assert "services.search" in shown
+    assert "Filtrer" in shown  # what shows instead
+    assert "myopenip smoke" in shown  # what to run next
+    assert "Traceback" not in shown
+    assert replica.state() == before

@@ -9,7 +9,7 @@ import structlog
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, expect
 
-from myopenip_bot.errors import TechnicalError, first_line
+from myopenip_bot.errors import DriftError, TechnicalError, first_line
 from myopenip_bot.models import format_number, normalize_number
 from myopenip_bot.pages._base import (
     Exchange,
@@ -101,6 +101,14 @@ class DissociationDialog(Screen):
             message = "; ".join(portal_text(text) for text in self.error.all_inner_texts())
             self.cancel()
             raise TechnicalError(f"{step}: the dialog shows an error: {message} (Annuler clicked)")
+        # Both ways out, before anyone is asked: a « Valider » the portal renamed is a
+        # drift named now, not a click that times out after the person said yes.
+        try:
+            for control in (self.selectors.dialog.submit, self.selectors.dialog.cancel):
+                self._await(control, step, self.dialog, "in the dialog")
+        except DriftError:
+            self.close_if_open()
+            raise
         return self
 
     def listed_numbers(self) -> list[DialogRow]:

@@ -1,0 +1,41 @@
+"""A portal that no longer shows what selectors/ names: the run stops at once, naming the
+selectors key and what shows instead, never retried, with nothing changed."""
+
+from __future__ import annotations
+
+import pytest
+from e2e_support import RecordingHooks, RunFn
+from structlog.testing import capture_logs
+
+from myopenip.replica import Replica
+from myopenip_bot.errors import DriftError
+from myopenip_bot.models import Target
+
+pytestmark = [pytest.mark.browser]
+
+
+@pytest.mark.parametrize(
+    ("markup", "old", "new", "key"),
+    [
+        ("classic", "Mes Services", "Mes Offres", "navigation.services_menu"),
+        ("aria", "Rechercher", "Filtrer", "services.search"),
+        ("classic", "Valider", "Confirmer", "dialog.submit"),
+        ("aria", "Valider", "Confirmer", "dialog.submit"),
+    ],
+    ids=["classic-menu", "aria-search", "classic-valider", "aria-valider"],
+    indirect=["markup"],
+)
+def test_a_drifted_control_stops_the_run_naming_its_key_and_nothing_changes(
+    run: RunFn, replica: Replica, hooks: RecordingHooks, old: str, new: str, key: str
+) -> None:
+    before = replica.state()
+    replica.test_api("drift", {"rename": {old: new}})
+
+    with capture_logs() as logs, pytest.raises(DriftError) as raised:
+        run(Target(licence_ref="FPC367128"))
+
+    assert raised.value.key == key
+    assert new in str(raised.value)  # what the screen shows instead
+    assert [e for e in logs if e["event"] in {"step_retried", "service_retried"}] == []
+    assert hooks.submitting_refs == []  # « Valider » (or what replaced it) never clicked
+    assert replica.state() == before
