@@ -169,7 +169,7 @@ def test_a_dialog_mismatch_exits_1_reporting_each_licence_and_keeping_the_trace(
     replica.test_api("misreport", {"licence_ref": "FPC367128", "number": "0299999999"})
     before = replica.state()
 
-    refused = Cli(tmp_path, replica)(
+    refused = Cli(tmp_path, replica, trace=None)(  # the default trace mode
         "--licence", "FPC367128", "--release-number", "--yes", "--json"
     )
 
@@ -186,7 +186,8 @@ def test_a_dialog_mismatch_exits_1_reporting_each_licence_and_keeping_the_trace(
 def test_a_successful_run_drops_its_trace_by_default_but_keeps_the_screenshots(
     replica: Replica, tmp_path: Path
 ) -> None:
-    done = Cli(tmp_path, replica)("--licence", "FPC367128", "--keep-number", "--yes", "--json")
+    cli = Cli(tmp_path, replica, trace=None)  # the default trace mode: retain-on-failure
+    done = cli("--licence", "FPC367128", "--keep-number", "--yes", "--json")
 
     assert done.returncode == 0, done.stderr
     run_dir = Path(exit_agrees(done)["run_dir"])

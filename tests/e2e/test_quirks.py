@@ -24,7 +24,7 @@ from myopenip_bot.batch.file import BatchRow
 from myopenip_bot.batch.journal import Journal
 from myopenip_bot.batch.runner import Batch, BatchOptions
 from myopenip_bot.config.selectors import Selectors
-from myopenip_bot.config.settings import Settings
+from myopenip_bot.config.settings import Settings, TraceMode
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import Outcome, Target
 from myopenip_bot.portal.portal import Portal
@@ -161,6 +161,7 @@ def test_a_batch_of_two_services_stopped_and_resumed_ends_as_the_file(
         work_dir=tmp_path / "work",
         state_file=tmp_path / "private" / "state.json",
         browser_path=os.environ.get("MYOPENIP_BROWSER_PATH") or None,
+        trace=TraceMode.OFF,  # not what is tested here; recording one is a third of the CPU
     )
     options = BatchOptions(
         file=tmp_path / "batch.csv", journal=tmp_path / "j.sqlite", report_dir=tmp_path / "r"

@@ -1,11 +1,16 @@
-"""The runner against a failing portal: expired sessions, 5xx, answers lost after commit."""
+"""The runner against a failing portal: expired sessions, 5xx, answers lost after commit.
+
+A fault is the portal's, not its markup's: each test runs on one markup, the two spread
+over them (the login form, the dialog and the listings are read on both by every other
+end-to-end test).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
 import pytest
-from e2e_support import RecordingHooks, RunFn, licence, outcomes
+from e2e_support import RecordingHooks, RunFn, licence, on_markup, outcomes
 from playwright.sync_api import Page, Route
 from structlog.testing import capture_logs
 
@@ -16,7 +21,12 @@ from myopenip_bot.models import Outcome, Target
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
-@pytest.mark.parametrize("after_requests", [2, 8], ids=["early", "while-planning"])
+@pytest.mark.parametrize(
+    ("markup", "after_requests"),
+    [("classic", 2), ("aria", 8)],
+    ids=["classic-early", "aria-while-planning"],
+    indirect=["markup"],
+)
 def test_a_session_expiring_mid_run_is_renewed_and_the_run_completes(
     run: RunFn, replica: Replica, hooks: RecordingHooks, after_requests: int
 ) -> None:
@@ -31,6 +41,7 @@ def test_a_session_expiring_mid_run_is_renewed_and_the_run_completes(
     assert sorted(entry["licence_ref"] for entry in state["audit"]) == ["FPC367128", "FPC367129"]
 
 
+@on_markup("classic")
 def test_a_session_expiring_at_valider_is_renewed_and_valider_sent_again_after_a_reread(
     run: RunFn, replica: Replica, hooks: RecordingHooks
 ) -> None:
@@ -61,6 +72,7 @@ def test_a_portal_answering_5xx_surfaces_as_a_technical_error(
     assert failing.state()["audit"] == []
 
 
+@on_markup("aria")
 def test_an_answer_dropped_after_commit_is_verified_done_without_a_second_valider(
     run: RunFn, replica_factory: Callable[..., Replica], hooks: RecordingHooks
 ) -> None:
@@ -90,6 +102,7 @@ def fail_once(page: Page, url_pattern: str | Callable[[str], bool], method: str)
     return failed
 
 
+@on_markup("classic")
 def test_a_search_failing_once_is_redone_by_its_step_under_the_retry_policy(
     run: RunFn, replica: Replica, page: Page
 ) -> None:
@@ -106,6 +119,7 @@ def test_a_search_failing_once_is_redone_by_its_step_under_the_retry_policy(
     assert licence(replica.state(), "FPC367128")["sda"] is None
 
 
+@on_markup("aria")
 def test_a_valider_failing_before_the_portal_is_sent_again_once_after_a_reread(
     run: RunFn, replica: Replica, page: Page, hooks: RecordingHooks
 ) -> None:
@@ -122,6 +136,7 @@ def test_a_valider_failing_before_the_portal_is_sent_again_once_after_a_reread(
     assert sorted(entry["licence_ref"] for entry in state["audit"]) == ["FPC367128", "FPC367129"]
 
 
+@on_markup("aria")
 def test_a_login_answered_503_is_tried_again_and_a_refused_one_never_is(
     run: RunFn, replica: Replica, page: Page, hooks: RecordingHooks
 ) -> None:

@@ -1,9 +1,15 @@
-"""The runner's guards end to end: bad inputs are refused before anything changes."""
+"""The runner's guards end to end: bad inputs are refused before anything changes.
+
+What the runner reads (the services list, the licences, the dialog, the login form, the
+portal's alerts) is read on both markups. A rule it applies to what it read (an unknown,
+partial, duplicate or foreign licence, a service not active) runs on one markup, its
+variants spread over both.
+"""
 
 from __future__ import annotations
 
 import pytest
-from e2e_support import SERVICE, RecordingHooks, RunFn, licence, outcomes
+from e2e_support import SERVICE, RecordingHooks, RunFn, licence, on_markup, outcomes
 from playwright.sync_api import Page, Request
 
 from myopenip.replica import Replica
@@ -20,9 +26,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 # "SRV-1002" is a substring of SRV-10021 … SRV-10027, none of which is exactly it.
 @pytest.mark.parametrize(
-    ("service", "found"),
-    [("SRV-1002", "SRV-10021, SRV-10022"), ("SRV-99999", "showed: none")],
-    ids=["substring-of-others", "unknown"],
+    ("markup", "service", "found"),
+    [("classic", "SRV-1002", "SRV-10021, SRV-10022"), ("aria", "SRV-99999", "showed: none")],
+    ids=["classic-substring-of-others", "aria-unknown"],
+    indirect=["markup"],
 )
 def test_an_unknown_service_is_refused_naming_the_services_found(
     run: RunFn, replica: Replica, service: str, found: str
@@ -37,6 +44,7 @@ def test_an_unknown_service_is_refused_naming_the_services_found(
     assert replica.state() == before
 
 
+@on_markup("aria")
 def test_a_typo_among_several_licences_changes_nothing_and_names_the_refusal(
     run: RunFn, replica: Replica, hooks: RecordingHooks
 ) -> None:
@@ -56,6 +64,7 @@ def test_a_typo_among_several_licences_changes_nothing_and_names_the_refusal(
     assert replica.state() == before
 
 
+@on_markup("classic")
 def test_with_skip_refused_an_unknown_licence_is_refused_and_the_others_are_done(
     run: RunFn, replica: Replica
 ) -> None:
@@ -68,6 +77,7 @@ def test_with_skip_refused_an_unknown_licence_is_refused_and_the_others_are_done
     assert licence(replica.state(), "FPC367128")["sda"] is None
 
 
+@on_markup("aria")
 def test_a_partial_ref_is_not_taken_for_the_licences_it_is_part_of(
     run: RunFn, replica: Replica
 ) -> None:
@@ -81,6 +91,7 @@ def test_a_partial_ref_is_not_taken_for_the_licences_it_is_part_of(
     assert replica.state() == before
 
 
+@on_markup("classic")
 def test_a_licence_of_another_service_is_refused(run: RunFn, replica: Replica) -> None:
     before = replica.state()
     other = next(
@@ -95,6 +106,7 @@ def test_a_licence_of_another_service_is_refused(run: RunFn, replica: Replica) -
     assert replica.state() == before
 
 
+@on_markup("aria")
 def test_a_number_that_is_not_the_licences_current_one_is_refused(
     run: RunFn, replica: Replica, hooks: RecordingHooks
 ) -> None:
@@ -109,12 +121,13 @@ def test_a_number_that_is_not_the_licences_current_one_is_refused(
 
 
 @pytest.mark.parametrize(
-    "targets",
+    ("markup", "targets"),
     [
-        (Target(licence_ref="FPC367128"), Target(licence_ref="FPC367128")),
-        (Target(licence_ref="FPC367128"), Target(number="0231456789")),
+        ("aria", (Target(licence_ref="FPC367128"), Target(licence_ref="FPC367128"))),
+        ("classic", (Target(licence_ref="FPC367128"), Target(number="0231456789"))),
     ],
-    ids=["same-ref-twice", "ref-and-its-number"],
+    ids=["aria-same-ref-twice", "classic-ref-and-its-number"],
+    indirect=["markup"],
 )
 def test_the_same_licence_given_twice_is_refused_as_a_duplicate(
     run: RunFn, replica: Replica, targets: tuple[Target, ...]
@@ -178,9 +191,21 @@ def test_a_service_without_licences_is_refused_naming_its_type(
 
 
 @pytest.mark.parametrize(
-    ("service", "state"), [("SRV-10024", "Suspendu"), ("SRV-10025", "Résilié")]
+    ("markup", "dry_run", "service", "state"),
+    [
+        ("classic", True, "SRV-10024", "Suspendu"),
+        ("aria", False, "SRV-10024", "Suspendu"),
+        ("aria", True, "SRV-10025", "Résilié"),
+        ("classic", False, "SRV-10025", "Résilié"),
+    ],
+    ids=[
+        "classic-dry-run-suspendu",
+        "aria-real-run-suspendu",
+        "aria-dry-run-resilie",
+        "classic-real-run-resilie",
+    ],
+    indirect=["markup"],
 )
-@pytest.mark.parametrize("dry_run", [True, False], ids=["dry-run", "real-run"])
 def test_a_service_that_is_not_active_is_refused_when_planning_naming_its_state(
     run: RunFn, replica: Replica, hooks: RecordingHooks, service: str, state: str, dry_run: bool
 ) -> None:

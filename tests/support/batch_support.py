@@ -29,11 +29,11 @@ RUN_TIMEOUT = 600.0
 class BatchCli:
     """Runs `python -m myopenip batch …` in `tmp_path` with MYOPENIP_* set for a replica."""
 
-    def __init__(self, tmp_path: Path, replica: Replica | None, **settings: str) -> None:
+    def __init__(self, tmp_path: Path, replica: Replica | None, **settings: str | None) -> None:
         self.cwd = tmp_path
         self.traces = tmp_path / "traces"
         self.state_file = tmp_path / "private" / "session-state.json"
-        timeout = {"timeout_ms": "15000"}
+        timeout: dict[str, str | None] = {"timeout_ms": "15000"}
         self.env = cli_env(self.traces, self.state_file, replica, timeout | settings)
 
     @staticmethod

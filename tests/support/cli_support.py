@@ -21,11 +21,16 @@ from myopenip.replica import Replica
 
 
 def cli_env(
-    traces: Path, state_file: Path, replica: Replica | None, settings: dict[str, str]
+    traces: Path, state_file: Path, replica: Replica | None, settings: dict[str, str | None]
 ) -> dict[str, str]:
     """The environment of a bot process: this one's without its MYOPENIP_* (but the
-    browser path), JSON logs, its own traces and state file, the replica's URL and
-    credentials, then `settings` (lower-case names, without the prefix)."""
+    browser path), JSON logs, no Playwright trace, its own traces folder and state file,
+    the replica's URL and credentials, then `settings` (lower-case names, without the
+    prefix; None leaves a setting to the bot's default, e.g. `trace=None`).
+
+    No trace unless a test asks: recording one (screenshots and snapshots all along) is
+    a third of a short run's CPU, and the tests about traces set MYOPENIP_TRACE
+    themselves (or None, for the default `retain-on-failure`)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
     if "MYOPENIP_BROWSER_PATH" in os.environ:
         env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
@@ -33,6 +38,7 @@ def cli_env(
         "MYOPENIP_TRACES_DIR": str(traces),
         "MYOPENIP_STATE_FILE": str(state_file),
         "MYOPENIP_LOG_FORMAT": "json",
+        "MYOPENIP_TRACE": "off",
     }
     if replica is not None:
         env |= {
@@ -40,17 +46,22 @@ def cli_env(
             "MYOPENIP_USERNAME": replica.username,
             "MYOPENIP_PASSWORD": replica.password,
         }
-    return env | {f"MYOPENIP_{k.upper()}": v for k, v in settings.items()}
+    for name, value in settings.items():
+        if value is None:
+            env.pop(f"MYOPENIP_{name.upper()}", None)
+        else:
+            env[f"MYOPENIP_{name.upper()}"] = value
+    return env
 
 
 class Cli:
     """Runs `python -m myopenip dissociate …` in `tmp_path` with MYOPENIP_* set for a replica."""
 
-    def __init__(self, tmp_path: Path, replica: Replica | None, **settings: str) -> None:
+    def __init__(self, tmp_path: Path, replica: Replica | None, **settings: str | None) -> None:
         self.cwd = tmp_path
         self.traces = tmp_path / "traces"
         self.state_file = tmp_path / "private" / "session-state.json"
-        timeout = {"timeout_ms": "10000"}
+        timeout: dict[str, str | None] = {"timeout_ms": "10000"}
         self.env = cli_env(self.traces, self.state_file, replica, timeout | settings)
 
     def argv(self, *args: str, service: str = SERVICE, client: str | None = None) -> list[str]:

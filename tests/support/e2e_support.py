@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page
 
 from myopenip_bot.dissociation.observer import Observer
@@ -15,6 +16,12 @@ from myopenip_bot.models import Confirmation, LicenceTask, Outcome, RunResult
 SERVICE = "SRV-10021"
 
 RunFn = Callable[..., RunResult]
+
+
+def on_markup(name: str) -> pytest.MarkDecorator:
+    """Run an end-to-end test on one markup only (tests/e2e/conftest.py runs every other
+    on both): for a rule the runner applies to what it read, whatever the markup."""
+    return pytest.mark.parametrize("markup", [name], indirect=True)
 
 
 class RecordingHooks(Observer):
