@@ -537,7 +537,7 @@ def test_rows_are_re_rendered_in_another_order_and_keep_their_ticks(
 ) -> None:
     log_in(page, aria_replica, SERVICE.format(ref="SRV-10021") + "?onglet=groupements")
     box = page.get_by_role("checkbox", name="Sélectionner FPC367128")
-    for _ in range(5):  # tick before the re-render (150-300 ms); retry on a slow machine
+    for _ in range(20):  # tick before the re-render (150-300 ms); retry on a busy machine
         seen = page.wait_for_function(FIRST_RENDER, polling="raf").json_value()
         if seen["first"]:
             box.check()
