@@ -12,6 +12,7 @@ from playwright.sync_api import Locator, expect
 from myopenip_bot.errors import DriftError, TechnicalError, first_line
 from myopenip_bot.models import format_number, normalize_number
 from myopenip_bot.pages._base import (
+    PRESENT_MS,
     Exchange,
     Screen,
     _visible,
@@ -19,6 +20,7 @@ from myopenip_bot.pages._base import (
     portal_text,
     squash,
 )
+from myopenip_bot.pages._closest import absent
 
 log = structlog.get_logger(__name__)
 
@@ -102,13 +104,17 @@ class DissociationDialog(Screen):
             self.cancel()
             raise TechnicalError(f"{step}: the dialog shows an error: {message} (Annuler clicked)")
         # Both ways out, before anyone is asked: a « Valider » the portal renamed is a
-        # drift named now, not a click that times out after the person said yes.
-        try:
-            for control in (self.selectors.dialog.submit, self.selectors.dialog.cancel):
-                self._await(control, step, self.dialog, "in the dialog")
-        except DriftError:
-            self.close_if_open()
-            raise
+        # drift named now, not a click that times out after the person said yes. The
+        # dialog has settled with its list: one short look is enough.
+        for control in (self.selectors.dialog.submit, self.selectors.dialog.cancel):
+            found = self._locate(control, self.dialog).filter(visible=True).first
+            try:
+                expect(found).to_be_visible(timeout=min(self.timeout_ms, PRESENT_MS))
+            except AssertionError:
+                self._raise_for_page(step)
+                message = absent(self.dialog, control, "in the dialog", PRESENT_MS)
+                self.close_if_open()
+                raise DriftError(self.selectors.key_of(control), message) from None
         return self
 
     def listed_numbers(self) -> list[DialogRow]:
