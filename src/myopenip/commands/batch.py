@@ -18,6 +18,7 @@ import hashlib
 import io
 import os
 import sys
+import textwrap
 import threading
 import time
 from collections.abc import Callable
@@ -66,7 +67,7 @@ SHOWN_ROWS = 100
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `myopenip batch` (the command tree lives in myopenip.cli)."""
-    parser.description = (
+    parser.description = textwrap.fill(
         "Dissociate the numbers of many licences, as a file says: columns "
         "service;licence;keep_number[;number] (separated by ; , a tab or |, UTF-8, a header "
         "row, which may use the portal's words « Réf. du service », « Licence », « Conserver "
@@ -74,7 +75,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "same columns. The whole file is checked first. A journal records each row, so "
         "that a run killed halfway resumes where it stopped when the same command runs "
         "again. A dry run writes plan.csv in its report folder: the rows it would do with "
-        "the numbers it read, a batch file to approve and run as it is."
+        "the numbers it read, a batch file to approve and run as it is.",
+        width=80,
     )
     parser.epilog = epilog("batch")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter

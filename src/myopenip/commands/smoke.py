@@ -10,6 +10,7 @@ happened (a partial table and files after Ctrl-C), and gives one exit code
 from __future__ import annotations
 
 import argparse
+import textwrap
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -34,12 +35,13 @@ _STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.description = (
+    parser.description = textwrap.fill(
         "Walk the user guide's screens on the portal at MYOPENIP_BASE_URL and check that "
         "every control and text of selectors/ is where the bot expects it. Read-only: it "
         "opens the dissociation dialog, reads it and clicks « Annuler »; it never clicks "
         "« Valider », and it aborts any request that could change data. The run folder "
-        "keeps smoke.json, junit.xml and a screenshot of each screen (and of each failure)."
+        "keeps smoke.json, junit.xml and a screenshot of each screen (and of each failure).",
+        width=80,
     )
     parser.epilog = epilog("smoke")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
