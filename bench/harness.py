@@ -55,6 +55,7 @@ class Measured:
     label: str
     argv: list[str]
     folder: Path
+    expected: int = 0  # the exit code the run should end with (a refusal's, a signal's)
     seconds: float = 0.0
     code: int | None = None
     stdout: str = ""
@@ -65,6 +66,8 @@ class Measured:
     replica_cpu_seconds: float = 0.0
     machine_busy: float = 0.0  # share of all the machine's cores busy meanwhile (anyone)
     peak_rss: int = 0
+    max_rss: int = 0  # the process's own high-water mark (wait4's ru_maxrss), in bytes
+    signalled_at: float | None = None  # seconds from spawn to the signal sent, if one was
     rss_marks: dict[int, tuple[int, int]] = field(default_factory=dict)  # row: (peak, now)
     settled_at: list[float] = field(default_factory=list)  # seconds from spawn, per row
     problem: str | None = None
@@ -73,9 +76,23 @@ class Measured:
 
     @property
     def ok(self) -> bool:
-        return self.code == 0 and self.problem is None
+        return self.code == self.expected and self.problem is None
+
+    @property
+    def output_bytes(self) -> int:
+        """Bytes the run wrote on stdout and stderr (as read, in UTF-8)."""
+        stderr = sum(len(line.encode()) + 1 for line in self.stderr)
+        return len(self.stdout.encode()) + stderr
 
     def json_stdout(self) -> dict[str, Any]:
+        """The JSON document --json printed: the whole stdout (the commands print one,
+        over several lines), else its last line that is a JSON object."""
+        try:
+            whole = json.loads(self.stdout)
+        except ValueError:
+            whole = None
+        if isinstance(whole, dict):
+            return whole
         for line in reversed(self.stdout.strip().splitlines()):
             try:
                 value = json.loads(line)
@@ -84,6 +101,59 @@ class Measured:
             if isinstance(value, dict):
                 return value
         return {}
+
+
+@dataclass
+class Target:
+    """A row of the report's targets: a figure, the limit it is wanted within, a verdict."""
+
+    name: str
+    figure: str
+    value: float | None
+    limit: float
+    at_most: bool  # True: value ≤ limit passes; False: value ≥ limit passes
+    note: str = ""
+    unit: str = "×"  # how the value and the limit are shown: a ratio, " s", " MB", …
+    digits: int = 2
+    strict: bool = False  # < or > rather than ≤ or ≥
+    unmet: str = ""  # a condition besides the figure that failed (a MISS whatever the value)
+
+    @property
+    def verdict(self) -> str:
+        if self.value is None:
+            return "n/a (a run failed)"
+        if self.unmet:
+            return "MISS"
+        if self.strict:
+            ok = self.value < self.limit if self.at_most else self.value > self.limit
+        else:
+            ok = self.value <= self.limit if self.at_most else self.value >= self.limit
+        return "PASS" if ok else "MISS"
+
+    @property
+    def wanted(self) -> str:
+        sign = ("<" if self.at_most else ">") if self.strict else ("≤" if self.at_most else "≥")
+        return f"{sign} {self.limit:,g}{'' if self.unit == '×' else self.unit}"
+
+    @property
+    def measured(self) -> str:
+        if self.value is None or self.value != self.value:
+            shown = "n/a"
+        else:
+            shown = f"{self.value:,.{self.digits}f}{self.unit}"
+        notes = [note for note in (self.unmet, self.note) if note]
+        return shown + (f" ({'; '.join(notes)})" if notes else "")
+
+
+def target_table(targets: Iterable[Target]) -> list[str]:
+    """Targets as a markdown table."""
+    lines = ["| target | figure | measured | wanted | verdict |", "|---|---|---|---|---|"]
+    for target in targets:
+        lines.append(
+            f"| {target.name} | {target.figure} | {target.measured} | {target.wanted} | "
+            f"**{target.verdict}** |"
+        )
+    return lines
 
 
 def tree_rss(pid: int) -> int:
@@ -136,7 +206,9 @@ class Bench:
         path.mkdir(parents=True)
         return path
 
-    def env(self, replica: Replica, extra: dict[str, str] | None = None) -> dict[str, str]:
+    def env(
+        self, replica: Replica, extra: dict[str, str] | None = None, unset: Iterable[str] = ()
+    ) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
         if "MYOPENIP_BROWSER_PATH" in os.environ:
             env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
@@ -149,6 +221,8 @@ class Bench:
             PYTHONUNBUFFERED="1",
         )
         env.update(extra or {})
+        for name in unset:  # left to the bot's default (e.g. MYOPENIP_TRACE)
+            env.pop(name, None)
         return env
 
     def run(
@@ -162,9 +236,15 @@ class Bench:
         rss_marks: Iterable[int] = (),
         sample_rss: bool = False,
         record: bool = True,
+        expect: int = 0,
+        unset: Iterable[str] = (),
+        signal_at: tuple[str, int] | None = None,
     ) -> Measured:
+        """Run `argv` to its end (or `timeout`). `expect`: the exit code it should give;
+        `unset`: MYOPENIP_* variables left to the bot's default; `signal_at`: (event,
+        signal) sends the signal once, when the run logs that event."""
         folder = self.folder(label)
-        run = Measured(label=label, argv=list(argv), folder=folder)
+        run = Measured(label=label, argv=list(argv), folder=folder, expected=expect)
         marks = sorted(set(rss_marks))
         settled: set[tuple[str, str]] = set()
         peak = [0]
@@ -178,7 +258,7 @@ class Bench:
         process = subprocess.Popen(
             list(argv),
             cwd=folder,
-            env=self.env(replica, env_extra),
+            env=self.env(replica, env_extra, unset),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -205,6 +285,13 @@ class Bench:
                 if not isinstance(event, dict):
                     continue
                 run.events.append(event)
+                if (
+                    signal_at is not None
+                    and run.signalled_at is None
+                    and event.get("event") == signal_at[0]
+                ):
+                    process.send_signal(signal_at[1])
+                    run.signalled_at = time.perf_counter() - start
                 if event.get("event") == "batch_row" and event.get("state") in SETTLED:
                     key = (str(event.get("service")), str(event.get("licence")))
                     if key in settled:
@@ -229,12 +316,11 @@ class Bench:
             threads.append(threading.Thread(target=sampler))
         for thread in threads:
             thread.start()
-        try:
-            run.code = process.wait(timeout=timeout)
-        except subprocess.TimeoutExpired:
+        run.code, run.max_rss = _reap(process, timeout)
+        if run.code is None:
             run.problem = f"did not finish within {timeout:.0f} s (killed)"
             _kill_tree(process.pid)
-            run.code = process.wait()
+            run.code, run.max_rss = _reap(process, None)
         run.seconds = time.perf_counter() - start
         done.set()
         for thread in threads:
@@ -246,7 +332,7 @@ class Bench:
         run.traces_bytes, run.report_html_bytes = _traces_size(folder / "traces")
         (folder / "stdout.txt").write_text(run.stdout, encoding="utf-8")
         (folder / "stderr.txt").write_text("\n".join(run.stderr) + "\n", encoding="utf-8")
-        if run.code != 0 and run.problem is None:
+        if run.code != expect and run.problem is None:
             tail = " | ".join(line for line in run.stderr[-3:] if line)[:400]
             run.problem = f"exit code {run.code}: {tail}"
         if record:
@@ -254,6 +340,26 @@ class Bench:
         status = "ok" if run.ok else f"FAILED ({run.problem})"
         self.log(f"  {label}: {run.seconds:.1f} s, {status}")
         return run
+
+
+def _reap(process: subprocess.Popen[str], timeout: float | None) -> tuple[int | None, int]:
+    """Wait for the process as Popen.wait does (polling, up to `timeout`; None: for ever),
+    but with wait4, for its peak RSS: (exit code, or None on timeout; ru_maxrss in bytes,
+    the high-water mark of the process or of the largest descendant it reaped)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    delay = 0.0005
+    while True:
+        flags = os.WNOHANG if deadline is not None else 0
+        pid, status, usage = os.wait4(process.pid, flags)
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return process.returncode, usage.ru_maxrss * 1024  # KiB on Linux
+        assert deadline is not None
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None, 0
+        time.sleep(min(delay, remaining, 0.05))
+        delay *= 2
 
 
 def _traces_size(folder: Path) -> tuple[int, int]:

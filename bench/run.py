@@ -15,7 +15,9 @@ ratio of a floor measured in the same run:
   sampling the peak RSS of the bot's process tree (python, Playwright's driver, Chromium)
   at row 100 and at the last row (1,000 rows by default);
 - the speed work (bench/speed.py): the bot of the commit before each speed change and of
-  the commit that made it, on replicas A and C.
+  the commit that made it, on replicas A and C;
+- the limits (bench/limits.py, also runnable alone): a 200,000-row file stopped by
+  SIGTERM, 200,000 bad rows, three .xlsx bombs, the smoke on three renames.
 
 Each measured command is a cold process in a temp folder of its own (its own traces/ and
 .myopenip/), with MYOPENIP_LOG_FORMAT=json and MYOPENIP_TRACE=off; its JSON-lines events
@@ -45,7 +47,7 @@ from typing import Any
 
 import psutil
 
-from bench import speed
+from bench import limits, speed
 from bench.harness import (
     BATCH_SERVICES,
     BATCH_TIMEOUT,
@@ -58,6 +60,7 @@ from bench.harness import (
     Bench,
     Licence,
     Measured,
+    Target,
     bot_batch,
     bot_dissociate,
     check_done,
@@ -68,6 +71,7 @@ from bench.harness import (
     pick,
     reset,
     straight_line,
+    target_table,
     write_batch,
 )
 from myopenip.replica import Replica, run_replica
@@ -150,27 +154,6 @@ def workers_used(run: Measured) -> int:
 # ------------------------------------------------------------------------ the report
 
 
-@dataclass
-class Target:
-    name: str
-    figure: str
-    value: float | None
-    limit: float
-    at_most: bool  # True: value ≤ limit passes; False: value ≥ limit passes
-    note: str = ""
-
-    @property
-    def verdict(self) -> str:
-        if self.value is None:
-            return "n/a (a run failed)"
-        ok = self.value <= self.limit if self.at_most else self.value >= self.limit
-        return "PASS" if ok else "MISS"
-
-    @property
-    def wanted(self) -> str:
-        return f"{'≤' if self.at_most else '≥'} {self.limit:g}"
-
-
 def median(values: Sequence[float]) -> float:
     return statistics.median(values) if values else float("nan")
 
@@ -214,6 +197,7 @@ class Results:
     one_shot_count: int = 0
     batch_size: int = 0
     speed: speed.SpeedResults = field(default_factory=speed.SpeedResults)
+    limits: limits.LimitsResults | None = None
 
     # -- figures (None when the runs behind them failed)
 
@@ -340,17 +324,11 @@ def targets(res: Results) -> list[Target]:
 
 
 def table_lines(res: Results) -> list[str]:
-    """The targets as a markdown table (also printed)."""
-    lines = ["| target | figure | measured | wanted | verdict |", "|---|---|---|---|---|"]
-    for target in targets(res):
-        shown = _fmt(target.value, 2, "×")
-        if target.note:
-            shown += f" ({target.note})"
-        lines.append(
-            f"| {target.name} | {target.figure} | {shown} | {target.wanted} | "
-            f"**{target.verdict}** |"
-        )
-    return lines
+    """The targets as a markdown table (also printed), the Limits part's last."""
+    found = targets(res)
+    if res.limits is not None:
+        found += limits.targets(res.limits)
+    return target_table(found)
 
 
 def figures_lines(res: Results) -> list[str]:
@@ -813,12 +791,15 @@ def write_report(
         ]
         lines += ["Time spent before each kind of event (the ten largest):", ""]
         lines += [*_gap_table(scale), ""]
+    if res.limits is not None:
+        lines += limits.lines(res.limits)
     lines += [
         "## Reproduce",
         "",
         "```sh",
         "make bench          # this page and docs/benchmarks.png (under 15 min on 2 cores)",
         ".venv/bin/python bench/run.py --help   # smaller runs (--scale-rows, --one-shots)",
+        ".venv/bin/python -m bench.limits       # the Limits part alone (--only large|bombs|drift)",
         "```",
         "",
         "Each replica is started by the script on a free port (`run_replica`, with the test "
@@ -1027,6 +1008,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "benchmarks.png")
     parser.add_argument("--keep-work", action="store_true", help="keep the temp folders")
+    parser.add_argument(
+        "--no-limits",
+        action="store_true",
+        help="skip the Limits part (large files, .xlsx bombs, smoke drift; about 3 min)",
+    )
     args = parser.parse_args(argv)
     if args.scale_rows < RSS_FIRST_MARK or args.one_shots < 1:
         parser.error(f"--scale-rows must be at least {RSS_FIRST_MARK}, --one-shots at least 1")
@@ -1041,6 +1027,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     bench = Bench(work, log)
     try:
         res = measure(args, bench, log)
+        if not args.no_limits:
+            res.limits = limits.measure(bench, log)
     finally:
         if not args.keep_work:
             shutil.rmtree(work, ignore_errors=True)
