@@ -11,21 +11,16 @@ keep value, nothing else touched.
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import json
 import os
-import pty
 import random
 import re
 import signal
 import socket
 import sqlite3
-import struct
 import subprocess
 import sys
 import tempfile
-import termios
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -53,6 +48,7 @@ from batch_support import (
     write_rows,
 )
 from cli_support import Cli
+from terminal_support import PROMPT_HINT, Terminal
 
 import myopenip
 from myopenip.cli import main
@@ -708,64 +704,6 @@ def test_a_dry_run_after_a_killed_run_never_writes_the_real_journal(
 
 # -- 10. the question, in a terminal: Ctrl-C or Ctrl-D is no --------------------------------
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-PROMPT_HINT = "[o/oui/y/yes = yes, n/non/no = no; Enter = no]"
-
-
-class Terminal:
-    """`myopenip batch …` in a pseudo-terminal 100 columns wide, as a person runs it."""
-
-    def __init__(self, cli: BatchCli, *args: str | Path) -> None:
-        env = dict(cli.env, NO_COLOR="1", TERM="xterm", COLUMNS="100", LINES="50")
-        env["MYOPENIP_LOG_FORMAT"] = "auto"  # a person's terminal: warnings and errors only
-        argv = cli.argv(*args)
-        pid, fd = pty.fork()
-        if pid == 0:  # the child: the pty is its controlling terminal
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 50, 100, 0, 0))
-            os.chdir(cli.cwd)
-            os.execve(sys.executable, argv, env)
-        self.pid, self.fd = pid, fd
-        self._output = bytearray()
-        self._changed = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        while True:
-            try:
-                chunk = os.read(self.fd, 4096)
-            except OSError:
-                chunk = b""
-            with self._changed:
-                if not chunk:
-                    self._changed.notify_all()
-                    return
-                self._output += chunk
-                self._changed.notify_all()
-
-    @property
-    def screen(self) -> str:
-        """Everything shown so far, without styles, with plain line ends."""
-        text = ANSI.sub("", self._output.decode("utf-8", "replace"))
-        return text.replace("\r\n", "\n")
-
-    def expect(self, text: str, timeout: float = 300) -> None:
-        with self._changed:
-            found = self._changed.wait_for(lambda: text in self.screen, timeout)
-        assert found, f"{text!r} never showed; the screen:\n{self.screen}"
-
-    def type(self, keys: bytes) -> None:
-        os.write(self.fd, keys)
-
-    def wait(self, timeout: float = 300) -> int:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(self.pid, os.WNOHANG)
-            if done:
-                return os.waitstatus_to_exitcode(status)
-            time.sleep(0.1)
-        os.kill(self.pid, signal.SIGKILL)
-        raise AssertionError(f"still running after {timeout} s; the screen:\n{self.screen}")
-
 
 @pytest.mark.parametrize("keys", [b"\x03", b"\x04"], ids=["ctrl-c", "ctrl-d"])
 def test_ctrl_c_or_ctrl_d_at_the_batch_prompt_is_no_exit_4_without_a_traceback(
@@ -780,8 +718,10 @@ def test_ctrl_c_or_ctrl_d_at_the_batch_prompt_is_no_exit_4_without_a_traceback(
     batch = write_rows(tmp_path / "batch.csv", rows)
     report = tmp_path / "report"
     terminal = Terminal(
-        BatchCli(tmp_path, replica), batch, "--journal", tmp_path / "j.sqlite", "--report", report
-    )
+        BatchCli(tmp_path, replica),
+        batch, "--journal", tmp_path / "j.sqlite", "--report", report,
+        columns=100, lines=50,
+    )  # fmt: skip
 
     terminal.expect(PROMPT_HINT)
     asked = terminal.screen

@@ -13,7 +13,9 @@ import sys
 import termios
 import threading
 import time
+from pathlib import Path
 
+from batch_support import BatchCli
 from cli_support import Cli
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -21,15 +23,18 @@ PROMPT_HINT = "[o/oui/y/yes = yes, n/non/no = no; Enter = no]"
 
 
 class Terminal:
-    """`myopenip …` run in a pseudo-terminal 80 columns wide, as a person runs it."""
+    """`myopenip …` (a one-shot's Cli, a batch's BatchCli) run in a pseudo-terminal, 80
+    columns wide unless told, as a person runs it."""
 
-    def __init__(self, cli: Cli, *args: str) -> None:
-        env = dict(cli.env, NO_COLOR="1", TERM="xterm", COLUMNS="80", LINES="40")
+    def __init__(
+        self, cli: Cli | BatchCli, *args: str | Path, columns: int = 80, lines: int = 40
+    ) -> None:
+        env = dict(cli.env, NO_COLOR="1", TERM="xterm", COLUMNS=str(columns), LINES=str(lines))
         env["MYOPENIP_LOG_FORMAT"] = "auto"  # what a person gets: no JSON lines on screen
-        argv = cli.argv(*args)
+        argv = cli.argv(*(str(arg) for arg in args))
         pid, fd = pty.fork()
         if pid == 0:  # the child: the pty is its controlling terminal
-            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 80, 0, 0))
+            fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", lines, columns, 0, 0))
             os.chdir(cli.cwd)
             os.execve(sys.executable, argv, env)
         self.pid, self.fd = pid, fd
@@ -61,7 +66,7 @@ class Terminal:
         """The screen as one line of words: what wraps in a table or a panel reads whole."""
         return " ".join(re.sub(r"[│┃┏┓┗┛┡┩└┘┌┐╭╮╰╯─━┳┻╇╈┼]", " ", self.screen).split())
 
-    def expect(self, text: str, timeout: float = 120) -> None:
+    def expect(self, text: str, timeout: float = 300) -> None:
         with self._changed:
             found = self._changed.wait_for(lambda: text in self.screen, timeout)
         assert found, f"{text!r} never showed; the screen:\n{self.screen}"
@@ -69,7 +74,7 @@ class Terminal:
     def type(self, keys: bytes) -> None:
         os.write(self.fd, keys)
 
-    def wait(self, timeout: float = 120) -> int:
+    def wait(self, timeout: float = 300) -> int:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             done, status = os.waitpid(self.pid, os.WNOHANG)
