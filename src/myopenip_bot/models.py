@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
@@ -125,8 +125,22 @@ class LicenceTask:
         return self.outcome is None and self.licence_ref is not None and self.tab is not None
 
     def settle(self, outcome: Outcome, reason: str | None = None) -> LicenceTask:
-        """This task with its outcome."""
-        return replace(self, outcome=outcome, reason=reason)
+        """This task with its outcome (every field named: `replace` costs five times as
+        much, and a stopped batch settles its 200,000 rows at once)."""
+        return LicenceTask(
+            self.index,
+            self.target,
+            self.keep,
+            self.licence_ref,
+            self.number,
+            self.tab,
+            self.type,
+            self.user,
+            self.site,
+            outcome,
+            reason,
+            self.submissions,
+        )
 
     def label(self) -> str:
         """How messages name it: the licence when known, else what was asked."""

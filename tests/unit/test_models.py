@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import fields, replace
+
 import pytest
 
-from myopenip_bot.models import format_number, normalize_number
+from myopenip_bot.models import (
+    LicenceTask,
+    Outcome,
+    Tab,
+    Target,
+    format_number,
+    normalize_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -22,3 +31,28 @@ def test_a_text_that_is_not_a_french_number_is_refused_by_name(text: str) -> Non
 
 def test_numbers_are_shown_grouped_by_two_like_the_portal() -> None:
     assert format_number("0231456789") == "02 31 45 67 89"
+
+
+def test_settling_a_task_keeps_every_other_field() -> None:
+    """`settle` names each field (a stopped batch settles 200,000 at once): a field added
+    to LicenceTask and forgotten there would come back as its default."""
+    task = LicenceTask(
+        index=3,
+        target=Target(licence_ref="FPC367128"),
+        keep=True,
+        licence_ref="FPC367128",
+        number="0231456789",
+        tab=Tab.GROUPEMENTS,
+        type="Licence full conferencing",
+        user="Alice Martin",
+        site="Caen",
+        outcome=Outcome.UNKNOWN,
+        reason="before",
+        submissions=2,
+    )
+    unset = [f.name for f in fields(task) if getattr(task, f.name) == f.default]
+    assert unset == [], f"give these a value other than their default here: {unset}"
+
+    settled = task.settle(Outcome.DONE, "after")
+
+    assert settled == replace(task, outcome=Outcome.DONE, reason="after")

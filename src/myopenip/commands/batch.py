@@ -54,6 +54,7 @@ from myopenip_bot.models import format_number
 from myopenip_bot.text import json_text
 
 if TYPE_CHECKING:
+    from myopenip_bot.batch.report import Summary
     from myopenip_bot.batch.runner import BatchConfirmation, BatchResult
 
 __all__ = ["add_arguments", "default_journal", "run"]
@@ -190,15 +191,15 @@ def _run(command: startup.Command) -> int:
             command, settings, loaded.selectors, rows, existing, journal, report_dir
         )
         code = of_batch(result)
-        data = _write_report(command, result, code, journal_path, report_dir)
-        folder = report_dir if data is not None else None
+        summary = _write_report(command, result, code, journal_path, report_dir)
+        folder = report_dir if summary is not None else None
         if not args.dry_run:
             journal.finish_run(code, folder)  # a rerun that finds it finished says where
     finally:
         journal.close()
         if area is not None:
             area.close()  # the dry run's copy of the journal
-    return _output(command, result, code, journal_path, folder, data)
+    return _output(command, result, code, journal_path, folder, summary)
 
 
 def _run_batch(
@@ -284,8 +285,8 @@ def _write_report(
     code: int,
     journal_path: Path,
     report_dir: Path,
-) -> dict[str, Any] | None:
-    """The report's document (a dry run's names no journal: it wrote none), or None when
+) -> Summary | None:
+    """The report's summary (a dry run's names no journal: it wrote none), or None when
     the report could not be written."""
     from myopenip_bot.batch.report import write_report
 
@@ -304,16 +305,18 @@ def _output(
     code: int,
     journal_path: Path,
     folder: Path | None,
-    data: dict[str, Any] | None,
+    summary: Summary | None,
 ) -> int:
     """The summary, or --json: the report's summary.json, or the same document without a
     report when none could be written."""
-    from myopenip_bot.batch.report import document
+    from myopenip_bot.batch.report import Summary, document
 
     args = command.args
-    if data is None:
+    if summary is None:
         journal = None if args.dry_run else journal_path
         data = document(result, code, file=args.file, journal=journal, report=None)
+        summary = Summary(data, json_text(data))
+    data = summary.document
     log.info(
         "batch_finished",
         exit_code=code,
@@ -327,7 +330,7 @@ def _output(
         journal=data["journal"],
     )
     if args.json:
-        print(json_text(data))
+        print(summary.text)
     else:
         _print_summary(command.out, data, result, folder, verbose=args.verbose)
     return code

@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import csv
 from collections import Counter
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -46,6 +47,7 @@ __all__ = [
     "PLAN_FILE",
     "REPORT_FILES",
     "SCHEMA_VERSION",
+    "Summary",
     "check_report_folder",
     "document",
     "error_document",
@@ -217,6 +219,15 @@ def check_report_folder(folder: Path) -> None:
         refuse_link(folder / name, "the report file")
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A report's summary.json: its document, and its text, which `--json` prints as it
+    is (200,000 rows are serialized once)."""
+
+    document: dict[str, Any]
+    text: str
+
+
 def write_report(
     result: BatchResult,
     folder: Path,
@@ -224,10 +235,10 @@ def write_report(
     file: Path,
     journal: Path | None,
     exit_code: int,
-) -> dict[str, Any]:
-    """Write the report files into `folder` (created, private); return the document of
-    its summary.json (the one `--json` prints). A dry run's report names no journal (it
-    wrote none) and holds its plan."""
+) -> Summary:
+    """Write the report files into `folder` (created, private); return its summary.json
+    (the one `--json` prints). A dry run's report names no journal (it wrote none) and
+    holds its plan."""
     folder.mkdir(parents=True, exist_ok=True, mode=0o700)
     journal = None if result.dry_run else journal
     outcomes = {row.licence: result.outcome(row) for row in result.rows}
@@ -279,9 +290,10 @@ def write_report(
         ],
     )
     data = document(result, exit_code, file=file, journal=journal, report=folder, plan=plan)
-    _write(folder / "summary.json", json_text(data))
+    summary = Summary(data, json_text(data))
+    _write(folder / "summary.json", summary.text)
     _write(folder / "report.html", _html(result, data))
-    return data
+    return summary
 
 
 def _html(result: BatchResult, data: dict[str, Any]) -> str:

@@ -232,7 +232,8 @@ class Runner:
 
     def _stop(self, record: _Record, result: RunResult, error: BotError) -> None:
         """Record a run-level failure: every licence gets an outcome; the error the result."""
-        record.update([rules.stopped(task, str(error)) for task in record.tasks])
+        why = str(error)
+        record.update([rules.stopped(task, why) for task in record.tasks])
         result.results = record.tasks
         result.error = str(error)
         result.error_kind = error_kind(error)
