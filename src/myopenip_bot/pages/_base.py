@@ -59,6 +59,9 @@ MAX_PAGES = 100
 # How long a control may take to show once its page has settled (a menu opening, a
 # dialog fading in): past this, the portal does not show it — a drift, said in seconds.
 PRESENT_MS = 3_000
+# How long a control may lag behind its siblings: once a settled scope shows a button,
+# another of its buttons that a person would see beside it is there within this.
+BESIDE_MS = 1_000
 
 # Installed in every page the bot drives (before the portal's own scripts): counts the
 # page's fetch/XHR requests under way and notes the time of the last DOM change. It only

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -12,6 +13,7 @@ from playwright.sync_api import Locator, expect
 from myopenip_bot.errors import DriftError, TechnicalError, first_line
 from myopenip_bot.models import format_number, normalize_number
 from myopenip_bot.pages._base import (
+    BESIDE_MS,
     PRESENT_MS,
     Exchange,
     Screen,
@@ -105,14 +107,18 @@ class DissociationDialog(Screen):
             raise TechnicalError(f"{step}: the dialog shows an error: {message} (Annuler clicked)")
         # Both ways out, before anyone is asked: a « Valider » the portal renamed is a
         # drift named now, not a click that times out after the person said yes. The
-        # dialog has settled with its list: one short look is enough.
+        # dialog has settled with its list; once it shows a button, the other one a
+        # person sees beside it is there too: a short look each (a drift in about 1 s).
+        buttons = self.dialog.get_by_role("button").filter(visible=True)
+        with contextlib.suppress(AssertionError):  # none at all: the look below says so
+            expect(buttons.first).to_be_visible(timeout=min(self.timeout_ms, PRESENT_MS))
         for control in (self.selectors.dialog.submit, self.selectors.dialog.cancel):
             found = self._locate(control, self.dialog).filter(visible=True).first
             try:
-                expect(found).to_be_visible(timeout=min(self.timeout_ms, PRESENT_MS))
+                expect(found).to_be_visible(timeout=min(self.timeout_ms, BESIDE_MS))
             except AssertionError:
                 self._raise_for_page(step)
-                message = absent(self.dialog, control, "in the dialog", PRESENT_MS)
+                message = absent(self.dialog, control, "in the dialog", BESIDE_MS)
                 self.close_if_open()
                 raise DriftError(self.selectors.key_of(control), message) from None
         return self

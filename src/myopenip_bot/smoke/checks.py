@@ -750,7 +750,17 @@ class SmokeWalk:
             results = LicenceResultsPage(self.page, self.s, tab, timeout_ms=self.timeout_ms)
             listed[tab] = self._tab(results)
             self._shot(f"{tab.value.lower()}")
-        self._searches(settings, listed)
+        # The dialog as soon as a licence to tick is on screen, the searches after: its
+        # « Valider », the last control of the guide, is then named seconds earlier. A
+        # --licence is found by its ref first.
+        target = None if self.licence is not None else _numbered(listed)
+        if target is None:
+            self._dialog(settings, *self._searches(settings, None), on_screen=None)
+        else:
+            tab, row = target
+            on_screen = listed[tab] if tab is Tab.GROUPEMENTS else None  # the tab last listed
+            self._dialog(settings, tab, row, on_screen=on_screen)
+            self._searches(settings, target)
 
     def _tab(self, results: LicenceResultsPage) -> list[LicenceRow]:
         screen = _tab_screen(results.tab)
@@ -833,14 +843,11 @@ class SmokeWalk:
         self._check(screen, "licences.actions", actions_disabled)
         return rows
 
-    def _searches(self, settings: ServiceSettingsPage, listed: dict[Tab, list[LicenceRow]]) -> None:
-        target: list[tuple[Tab, LicenceRow]] = []
-        if self.licence is None:
-            for tab in (Tab.GROUPEMENTS, Tab.UTILISATEURS):  # the guide's example tab first
-                numbered = [row for row in listed[tab] if row.number]
-                if numbered:
-                    target.append((tab, numbered[0]))
-                    break
+    def _searches(
+        self, settings: ServiceSettingsPage, listed: tuple[Tab, LicenceRow] | None
+    ) -> tuple[Tab, LicenceRow]:
+        """The licence searches; the licence the dialog checks, found by its ref (a gate)."""
+        target: list[tuple[Tab, LicenceRow]] = [listed] if listed else []
 
         def nothing() -> str:
             results = settings.open_tab(Tab.GROUPEMENTS)  # the tab on screen
@@ -887,9 +894,18 @@ class SmokeWalk:
         self._check(
             SERVICE, "hints.technical_error", lambda: _skip("shown only on a technical error")
         )
-        self._dialog(settings, tab, row)
+        return tab, row
 
-    def _dialog(self, settings: ServiceSettingsPage, tab: Tab, row: LicenceRow) -> None:
+    def _dialog(
+        self,
+        settings: ServiceSettingsPage,
+        tab: Tab,
+        row: LicenceRow,
+        *,
+        on_screen: list[LicenceRow] | None,
+    ) -> None:
+        """Tick `row` (and a licence without a number beside it), open the dialog, check
+        it, Annuler. `on_screen`: the rows of `tab` on screen, when no search changed them."""
         assert row.number is not None
         lic, dlg = self.s.licences, self.s.dialog
         where_tab = f"in the tab {tab.value}"
@@ -900,7 +916,9 @@ class SmokeWalk:
         def enabled() -> str:
             results = settings.open_tab(tab)
             opened[:] = [results]
-            shown[:] = results.search(licence="")
+            shown[:] = on_screen or []  # the listing on screen: no search needed
+            if not any(found.ref == row.ref for found in shown):
+                shown[:] = results.search(licence="")
             if not any(found.ref == row.ref for found in shown):
                 shown[:] = results.search(licence=row.ref)
             without = [found.ref for found in shown if found.number is None]
@@ -1051,6 +1069,15 @@ class SmokeWalk:
 
 def _skip(why: str) -> str:
     raise Skip(why)
+
+
+def _numbered(listed: dict[Tab, list[LicenceRow]]) -> tuple[Tab, LicenceRow] | None:
+    """The first licence with a number the tabs listed, the guide's example tab first."""
+    for tab in (Tab.GROUPEMENTS, Tab.UTILISATEURS):
+        numbered = [row for row in listed.get(tab, []) if row.number]
+        if numbered:
+            return tab, numbered[0]
+    return None
 
 
 def _spec(screen: str, key: str) -> CheckSpec:
