@@ -14,7 +14,9 @@ their own temp folder, JSON-lines events on stderr) against a replica started he
 - three .xlsx bombs (2 GiB of one part, one 512 MiB shared string, 5 million shared
   strings), `batch BOMB --dry-run --json`: refused as a bad file (exit 2), how fast, and
   the peak RSS (the tree sampled every 0.25 s, and the process's own high-water mark);
-- three renames on the replica (`POST /_test/drift`), `smoke --json` with its default
+- each drift of issue 19 on the replica (`POST /_test/drift`: « Mes Services »,
+  « Rechercher » (renamed, then hidden), « Utilisateurs », « Actions », « Dissocier vos
+  numéros », « Valider »), `smoke --json` with its default
   settings (its trace on failure): exit 1, naming the key the test names, how fast; then
   a one-shot `dissociate … --yes --json` on the same drift: exit 1 naming the key, how
   fast (issue 16).
@@ -107,17 +109,31 @@ BOMBS = (
 
 @dataclass(frozen=True)
 class Drift:
-    """A rename on the replica, and the selectors/ key the smoke must name for it (as
-    tests/commands/test_smoke.py names it)."""
+    """A rename on the replica (or, without `new`, a control hidden), and the selectors/
+    key the smoke must name for it (as tests/commands/test_smoke.py names it)."""
 
     old: str
-    new: str
+    new: str | None
     key: str
 
+    @property
+    def change(self) -> dict[str, Any]:
+        """The test API's /_test/drift body."""
+        return {"rename": {self.old: self.new}} if self.new else {"hide": [self.old]}
 
+    @property
+    def label(self) -> str:
+        return f"« {self.old} » → « {self.new} »" if self.new else f"« {self.old} » hidden"
+
+
+# Every drift of issue 19's table, in the walk's order.
 DRIFTS = (
     Drift("Mes Services", "Mes Offres", "navigation.services_menu"),
     Drift("Rechercher", "Filtrer", "services.search"),
+    Drift("Rechercher", None, "services.search"),
+    Drift("Utilisateurs", "Usagers", "service.tabs.Utilisateurs"),
+    Drift("Actions", "Opérations", "licences.actions"),
+    Drift("Dissocier vos numéros", "Libérer vos numéros", "licences.dissociate"),
     Drift("Valider", "Confirmer", "dialog.submit"),
 )
 
@@ -250,12 +266,12 @@ def _measure_bombs(
 def _measure_drifts(
     bench: Bench, log: Callable[[str], None], replica: Replica, res: LimitsResults
 ) -> None:
-    for drift in DRIFTS:
-        log(f"limits: smoke on a drift, « {drift.old} » → « {drift.new} »")
+    for n, drift in enumerate(DRIFTS, 1):
+        log(f"limits: smoke on a drift, {drift.label}")
         replica.test_api("reset")
-        replica.test_api("drift", {"rename": {drift.old: drift.new}})
+        replica.test_api("drift", drift.change)
         run = bench.run(
-            f"limits-drift-{drift.key}",
+            f"limits-drift-{n}-{drift.key}",
             [PYTHON, "-m", "myopenip", "smoke", "--json"],
             replica,
             timeout=SMOKE_TIMEOUT,
@@ -267,10 +283,10 @@ def _measure_drifts(
             run.problem = f"named {named!r}, not {drift.key!r}"
         res.drifts.append((drift, run))
 
-        log(f"limits: a one-shot on the same drift, « {drift.old} » → « {drift.new} »")
+        log(f"limits: a one-shot on the same drift, {drift.label}")
         before = replica.state()
         run = bench.run(
-            f"limits-one-shot-drift-{drift.key}",
+            f"limits-one-shot-drift-{n}-{drift.key}",
             [
                 PYTHON, "-m", "myopenip", "dissociate", "--service", "SRV-10021",
                 "--licence", DRIFT_LICENCE, "--release-number", "--yes", "--json",
@@ -436,7 +452,7 @@ def targets(res: LimitsResults) -> list[Target]:
     for drift, run in res.drifts:
         out.append(
             Target(
-                f"smoke names « {drift.old} » → « {drift.new} » (issue 19)",
+                f"smoke names {drift.label} (issue 19)",
                 f"wall seconds of `smoke --json` to exit 1 naming `{drift.key}`",
                 run.seconds,
                 DRIFT_S,
@@ -450,7 +466,7 @@ def targets(res: LimitsResults) -> list[Target]:
     for drift, run in res.one_shots:
         out.append(
             Target(
-                f"one-shot fails on « {drift.old} » → « {drift.new} » (issue 16)",
+                f"one-shot fails on {drift.label} (issue 16)",
                 f"wall seconds of `dissociate … --yes --json` to exit 1 naming `{drift.key}`",
                 run.seconds,
                 ONE_SHOT_DRIFT_S,
@@ -586,7 +602,7 @@ def lines(res: LimitsResults) -> list[str]:
                     named_at = event_at(run, "smoke_check", check=event.get("check"))
                     break
             out.append(
-                f"| « {drift.old} » → « {drift.new} » | `{drift.key}` | {run.code} | "
+                f"| {drift.label} | `{drift.key}` | {run.code} | "
                 f"`{failing_key(run)}` | {_s(named_at)} | {run.seconds:.1f} s | "
                 f"{_verdict(run.seconds, DRIFT_S, run)} |"
             )
@@ -605,7 +621,7 @@ def lines(res: LimitsResults) -> list[str]:
             error = run.json_stdout().get("error") or {}
             message = str(error.get("message", run.problem or "?"))[:90].replace("|", "\\|")
             out.append(
-                f"| « {drift.old} » → « {drift.new} » | `{drift.key}` | {run.code} | "
+                f"| {drift.label} | `{drift.key}` | {run.code} | "
                 f"{message} | {run.seconds:.1f} s | "
                 f"{_verdict(run.seconds, ONE_SHOT_DRIFT_S, run)} |"
             )

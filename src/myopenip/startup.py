@@ -60,10 +60,16 @@ class Command:
         prune_runs(settings.traces_dir, settings.keep_runs - 1)  # and the one this run makes
         selectors = load_selectors(settings.selectors_file)
         forget_password_environment()  # read: no child needs it, no one may read it
-        if ask is not None and not (getattr(self.args, "yes", False) or sys.stdin.isatty()):
-            raise UsageError(f"no terminal to confirm on: pass --yes {ask}")
+        if ask is not None:
+            self.require_terminal(ask)
         self.stop.check()  # a signal during start-up
         return Loaded(settings, selectors)
+
+    def require_terminal(self, ask: str) -> None:
+        """Refuse (UsageError) a run that would ask a person when there is no terminal to
+        ask on, unless `--yes` was given; `ask` says what `--yes` would allow."""
+        if not (getattr(self.args, "yes", False) or sys.stdin.isatty()):
+            raise UsageError(f"no terminal to confirm on: pass --yes {ask}")
 
 
 def run(body: Callable[[Command], int], args: argparse.Namespace) -> int:

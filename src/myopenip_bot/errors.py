@@ -25,6 +25,7 @@
 
 from __future__ import annotations
 
+import re
 import signal
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +134,43 @@ def first_line(error: BaseException | str) -> str:
     if lines:
         return lines[0]
     return type(error).__name__ if isinstance(error, BaseException) else "no reason given"
+
+
+# Chromium's network errors (net::ERR_…), as a person would say them; the code stays at
+# the end of the message, for whoever searches it.
+_NET_ERROR = re.compile(r"net::(ERR_[A-Z0-9_]+)(?: at (\S+))?")
+_NET_WORDS = {
+    "ERR_CONNECTION_REFUSED": "nothing answers there (is the portal up, and the URL right?)",
+    "ERR_NAME_NOT_RESOLVED": "its host name is not known (check the URL, or the DNS)",
+    "ERR_NAME_RESOLUTION_FAILED": "its host name could not be looked up (DNS)",
+    "ERR_ADDRESS_UNREACHABLE": "the address cannot be reached from this machine",
+    "ERR_ADDRESS_INVALID": "the address is not valid (check the URL)",
+    "ERR_INTERNET_DISCONNECTED": "this machine has no network",
+    "ERR_CONNECTION_TIMED_OUT": "it did not answer in time",
+    "ERR_TIMED_OUT": "it did not answer in time",
+    "ERR_CONNECTION_RESET": "the connection was cut",
+    "ERR_CONNECTION_CLOSED": "the connection was closed before an answer",
+    "ERR_EMPTY_RESPONSE": "it closed the connection without an answer",
+    "ERR_UNSAFE_PORT": "the browser refuses to use that port (check the URL's port)",
+    "ERR_PROXY_CONNECTION_FAILED": "the proxy does not answer",
+    "ERR_TOO_MANY_REDIRECTS": "it redirects in a loop",
+}
+
+
+def network_failure(message: str, *, where: bool = True) -> str | None:
+    """What a browser's network error means, in words ("cannot reach URL: nothing answers
+    there … (net::ERR_CONNECTION_REFUSED)"; without `where`, from "nothing" on), or None
+    when `message` holds none."""
+    match = _NET_ERROR.search(message)
+    if match is None:
+        return None
+    code, url = match.group(1), match.group(2)
+    if code.startswith(("ERR_CERT_", "ERR_SSL_")):
+        words = "its certificate or TLS set-up is not accepted"
+    else:
+        words = _NET_WORDS.get(code, "the browser could not load it")
+    said = f"{words} (net::{code})"
+    return f"cannot reach {url or 'the portal'}: {said}" if where else said
 
 
 def error_kind(error: BotError) -> ErrorKind:

@@ -331,3 +331,26 @@ def test_the_final_table_lists_every_row_not_done_with_its_reason_and_verbose_ev
     assert "not reached: interrupted by SIGTERM" in short
     assert "FPC367128" in every
     assert "02 31 45 67 89" in every
+
+
+# -- no terminal: the file is read first, then --yes is asked for ----------------------
+
+
+def test_without_a_terminal_a_mistyped_file_is_named_before_yes_is_asked_for(
+    batch: Run, tmp_path: Path
+) -> None:
+    code, _, _, err = batch(tmp_path / "batch-typo.csv")
+
+    assert code == 2
+    assert "batch-typo.csv" in err
+    assert "--yes" not in err
+
+
+def test_without_a_terminal_a_good_file_is_refused_until_yes_is_given(
+    batch: Run, tmp_path: Path
+) -> None:
+    code, _, _, err = batch(write(tmp_path, f"service;licence;keep_number\n{GOOD}\n"))
+
+    assert code == 2
+    assert "no terminal to confirm on: pass --yes to run the batch unattended" in err
+    assert not (tmp_path / "traces").exists() or not any((tmp_path / "traces").iterdir())

@@ -11,6 +11,7 @@ from schemas import schema
 from myopenip.commands.dissociate import document
 from myopenip.exitcodes import MEANINGS, epilog, markdown
 from myopenip.exitcodes import of_run as exit_code
+from myopenip_bot.errors import network_failure
 from myopenip_bot.models import ErrorKind, LicenceTask, Outcome, RunResult, Target
 
 SIGINT, SIGTERM = 2, 15
@@ -183,3 +184,34 @@ def test_every_command_says_its_exit_codes_in_its_help_and_in_the_docs(command: 
     assert all(code in epilog(command) for code, _ in MEANINGS[command])
     hint = "make docs writes them"
     assert markdown(command) in docs, f"docs/ lacks the exit codes of {command} ({hint})"
+
+
+@pytest.mark.parametrize(
+    ("message", "said"),
+    [
+        (
+            "Page.goto: net::ERR_CONNECTION_REFUSED at http://127.0.0.1:8001/",
+            "cannot reach http://127.0.0.1:8001/: nothing answers there (is the portal up, and "
+            "the URL right?) (net::ERR_CONNECTION_REFUSED)",
+        ),
+        (
+            "Page.goto: net::ERR_NAME_NOT_RESOLVED at https://myopenip.example/",
+            "cannot reach https://myopenip.example/: its host name is not known (check the URL, "
+            "or the DNS) (net::ERR_NAME_NOT_RESOLVED)",
+        ),
+        (
+            "Page.goto: net::ERR_CERT_AUTHORITY_INVALID at https://portal/",
+            "cannot reach https://portal/: its certificate or TLS set-up is not accepted "
+            "(net::ERR_CERT_AUTHORITY_INVALID)",
+        ),
+        (
+            "Page.goto: net::ERR_SOMETHING_NEW at http://x/",
+            "cannot reach http://x/: the browser could not load it (net::ERR_SOMETHING_NEW)",
+        ),
+        ("Locator.click: Timeout 15000ms exceeded.", None),
+    ],
+)
+def test_a_browser_network_error_is_said_in_words_with_its_code(
+    message: str, said: str | None
+) -> None:
+    assert network_failure(message) == said

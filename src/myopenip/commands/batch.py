@@ -147,11 +147,13 @@ def _run(command: startup.Command) -> int:
     args, err, stop = command.args, command.err, command.stop
     created = False
     try:
-        loaded = command.load(ask=None if args.dry_run else "to run the batch unattended")
+        loaded = command.load()
         settings = loaded.settings
         rows = read_batch_file(
             args.file, check=stop.check, service_ref=loaded.selectors.texts.service_ref
         )
+        if not args.dry_run:  # the file first: a typo in its name is said before --yes
+            command.require_terminal("to run the batch unattended")
         report_dir = args.report or _default_report(settings.traces_dir, args.file)
         created = _check_report_dir(report_dir)
     except Interrupted as stopped:

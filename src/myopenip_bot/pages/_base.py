@@ -59,6 +59,10 @@ MAX_PAGES = 100
 # How long a control may take to show once its page has settled (a menu opening, a
 # dialog fading in): past this, the portal does not show it — a drift, said in seconds.
 PRESENT_MS = 3_000
+# A control the bot is about to use is looked for this long, then once more as long when
+# the page has settled (its requests answered, its DOM still): the settle covers a slow
+# portal, so a control absent after both looks has drifted, said in about 3 s, not 6.
+LOOK_MS = 1_500
 # How long a control may lag behind its siblings: once a settled scope shows a button,
 # another of its buttons that a person would see beside it is there within this.
 BESIDE_MS = 1_000
@@ -218,14 +222,14 @@ class Screen:
             if wait_settled:  # not yet: once every request is answered, a little more
                 self._wait_settled(step)
             try:
-                expect(anything).to_be_visible(timeout=min(self.timeout_ms, PRESENT_MS))
+                expect(anything).to_be_visible(timeout=min(self.timeout_ms, LOOK_MS))
                 break
             except AssertionError:
                 self._raise_for_page(step)
         else:
             key = self.selectors.key_of(control)
             here = where or f"({step})"
-            raise DriftError(key, absent(scope or self.page, control, here, PRESENT_MS, **values))
+            raise DriftError(key, absent(scope or self.page, control, here, LOOK_MS, **values))
         if not _visible(expected):
             self._raise_for_page(step)
         return expected

@@ -31,6 +31,7 @@ from myopenip_bot.errors import (
     SessionExpiredError,
     TechnicalError,
     first_line,
+    network_failure,
 )
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import ServiceInfo
@@ -251,4 +252,5 @@ def translated(step: str, action: Callable[[], T]) -> T:
     except PlaywrightTimeoutError as error:
         raise TechnicalError(f"{step}: timed out ({first_line(error)})") from None
     except PlaywrightError as error:
-        raise TechnicalError(f"{step}: {first_line(error)}") from None
+        said = network_failure(first_line(error)) or first_line(error)
+        raise TechnicalError(f"{step}: {said}") from None

@@ -48,6 +48,7 @@ from myopenip_bot.errors import (
     Interrupted,
     TechnicalError,
     first_line,
+    network_failure,
     signal_name,
 )
 from myopenip_bot.interrupts import StopSignal
@@ -510,9 +511,8 @@ class SmokeWalk:
         try:
             response = self.page.goto(self.base_url)
         except PlaywrightError as error:
-            self.error = TechnicalError(
-                f"the portal at {self.base_url} cannot be reached: {first_line(error)}"
-            )
+            why = network_failure(first_line(error), where=False) or first_line(error)
+            self.error = TechnicalError(f"the portal at {self.base_url} cannot be reached: {why}")
             raise _Stop(str(self.error)) from None
         if response is not None and response.status >= 500:
             self.error = TechnicalError(
