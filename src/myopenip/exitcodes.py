@@ -74,7 +74,11 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
         ("0", "every licence dissociated, already without a number, or (--dry-run) would be"),
     ),
     "batch": (
-        (_SIGNALS, "interrupted: stopped at a safe point; run the same command to resume"),
+        (
+            _SIGNALS,
+            "interrupted: stopped at a safe point; run the same command to resume (a signal "
+            "that came once every row was settled changes nothing: the code says how they ended)",
+        ),
         ("5", "another run holds the journal's lock"),
         (
             "3",
@@ -173,8 +177,8 @@ def of_batch(result: BatchResult) -> int:
     """A batch's code, from every row of the file (see MEANINGS["batch"])."""
     from myopenip_bot.batch.report import outcome_of
 
-    if result.interrupted:
-        return ExitCode.INTERRUPTED + result.interrupted
+    if result.interrupted and not all(row.final for row in result.rows):
+        return ExitCode.INTERRUPTED + result.interrupted  # rows left: a rerun resumes them
     if result.error_kind in (ErrorKind.USAGE, ErrorKind.AUTHENTICATION):
         # Not 3 for the rows it left: running again unchanged would only spend another of
         # the account's login attempts. Fix the settings, then run the same command.

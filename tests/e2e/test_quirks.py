@@ -172,12 +172,12 @@ def test_a_batch_of_two_services_stopped_and_resumed_ends_as_the_file(
         with Journal.open(options.journal) as journal:
             loaded = journal.load(rows)
 
-            def on_row(row: Any) -> None:
-                if stop_after_first_row and row.state == "done":
+            def on_rows(told: list[Any]) -> None:
+                if stop_after_first_row and any(row.state == "done" for row in told):
                     stop.request(15)  # what SIGTERM does: stop at the next safe point
 
             batch = Batch(
-                settings, options, rows, journal, selectors=selectors, stop=stop, on_row=on_row
+                settings, options, rows, journal, selectors=selectors, stop=stop, on_rows=on_rows
             )
             with capture_logs() as logs:
                 result = batch.run(loaded)

@@ -343,7 +343,9 @@ def test_without_a_terminal_a_mistyped_file_is_named_before_yes_is_asked_for(
 
     assert code == 2
     assert "batch-typo.csv" in err
+    assert "no such file" in err
     assert "--yes" not in err
+    assert "Errno" not in err
 
 
 def test_without_a_terminal_a_good_file_is_refused_until_yes_is_given(

@@ -419,3 +419,16 @@ def test_a_refused_login_exits_2_even_with_rows_left_to_do() -> None:
     assert batch_exit_code(refused) == 2
     assert batch_exit_code(failed) == 3
     assert batch_exit_code(BatchResult(rows=rows[:1])) == 0
+
+
+def test_a_signal_exits_128_plus_it_only_while_rows_are_left_to_resume() -> None:
+    settled = [
+        journal_row(2, "FPC367128", False, None, "done"),
+        journal_row(3, "FPC367131", True, "0231456701", "refused"),
+    ]
+    left = [*settled, journal_row(4, "FPC367132", False, "0231456702", "pending")]
+
+    assert batch_exit_code(BatchResult(rows=left, interrupted=15)) == 143
+    # Every row settled before the signal was acted upon: the code says how they ended.
+    assert batch_exit_code(BatchResult(rows=settled, interrupted=15)) == 1
+    assert batch_exit_code(BatchResult(rows=settled[:1], interrupted=2)) == 0

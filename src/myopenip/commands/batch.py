@@ -21,6 +21,7 @@ import sys
 import textwrap
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO, cast
@@ -60,6 +61,9 @@ if TYPE_CHECKING:
 __all__ = ["add_arguments", "default_journal", "run"]
 
 log = structlog.get_logger(__name__)
+
+# Rows settled at once beyond this are logged as one `batch_rows` event, not one each.
+_LOGGED_ONE_BY_ONE = 50
 
 # Rows the screen lists at the question and in the final table (files hold them all;
 # --verbose lists every row at the end).
@@ -231,18 +235,35 @@ def _run_batch(
     counted_lock = threading.Lock()
     batch: Batch | None = None
 
-    def advance(row: JournalRow) -> None:
-        outcome = batch.outcome(row) if batch is not None else row.state
-        log.info(
-            "batch_row", service=row.service, licence=row.licence, state=row.state, outcome=outcome
-        )
-        if progress is None or task is None or outcome == "pending":
+    def advance(rows: list[JournalRow]) -> None:
+        outcomes = [batch.outcome(row) if batch is not None else row.state for row in rows]
+        if len(rows) <= _LOGGED_ONE_BY_ONE:
+            for row, outcome in zip(rows, outcomes, strict=True):
+                log.info(
+                    "batch_row",
+                    service=row.service,
+                    licence=row.licence,
+                    state=row.state,
+                    outcome=outcome,
+                )
+        else:  # thousands settled at once (a whole service refused, a stop): one event
+            log.info(
+                "batch_rows",
+                service=rows[0].service,
+                rows=len(rows),
+                outcomes=dict(Counter(outcomes)),
+            )
+        if progress is None or task is None:
             return
         with counted_lock:
-            if row.licence in counted:
-                return
-            counted.add(row.licence)
-        progress.advance(task)
+            new = {
+                row.licence
+                for row, outcome in zip(rows, outcomes, strict=True)
+                if outcome != "pending" and row.licence not in counted
+            }
+            counted.update(new)
+        if new:
+            progress.advance(task, len(new))
 
     def pause() -> None:
         pace.pause()
@@ -269,7 +290,7 @@ def _run_batch(
         selectors=selectors,
         stop=stop,
         ask=None if (args.yes or args.dry_run) else _asker(err, stop, pause, resume),
-        on_row=advance,
+        on_rows=advance,
     )
     pace.start()
     if progress is not None:
@@ -618,8 +639,13 @@ def _print_summary(
         out.print(f"[red]{safe(result.error)}[/red]")
     if result.error_kind is not None and result.error_kind.value == "drift":
         out.print(DRIFT_HINT, highlight=False)
-    if data.get("interrupted"):
+    if data.get("interrupted") and data["exit_code"] > ExitCode.INTERRUPTED:
         out.print(f"[yellow]Interrupted by {data['interrupted']}: run the same command to resume.")
+    elif data.get("interrupted"):
+        out.print(
+            f"[yellow]{data['interrupted']} came once every row was settled: nothing is left "
+            "to resume."
+        )
     if folder is not None:
         out.print(plain(f"Report: {folder / 'report.html'}"))
     if data.get("plan"):

@@ -160,7 +160,8 @@ def read_batch_file(
         message = f"is not UTF-8 (byte {bad}): save the file as « CSV UTF-8 », or as .xlsx"
         raise BatchFileError(path, [Problem(line, "", "", message)]) from None
     except (OSError, ValueError, csv.Error) as error:
-        raise BatchFileError(path, [Problem(0, "", "", f"cannot be read: {error}")]) from None
+        why = _os_words(error) if isinstance(error, OSError) else str(error)
+        raise BatchFileError(path, [Problem(0, "", "", f"cannot be read: {why}")]) from None
     problems: list[Problem] = []
     rows = _rows(table, problems, reading, check, service_ref or _SERVICE)
     if not problems and not rows:
@@ -454,3 +455,15 @@ def describe(row: BatchRow) -> str:
     """ "SRV-10021 FPC367128 (02 31 45 67 89) Non" for messages."""
     number = f" ({format_number(row.number)})" if row.number else ""
     return f"{row.service} {row.licence}{number} {'Oui' if row.keep else 'Non'}"
+
+
+def _os_words(error: OSError) -> str:
+    """An OSError as a person says it ("no such file"), not as Python prints it
+    ("[Errno 2] No such file or directory: '…'"): the path is said already."""
+    if isinstance(error, FileNotFoundError):
+        return "no such file (check its name and folder)"
+    if isinstance(error, IsADirectoryError):
+        return "it is a folder, not a file"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    return error.strerror or str(error)

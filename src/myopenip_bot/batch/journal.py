@@ -355,6 +355,8 @@ class Journal:
         the listing showed (`licence_type`, `user`) and the dialog's `screenshot` (those
         None are left as they are). A state None only records why the row stays as it is
         (not attempted, not confirmed, would be done in a dry run), with what was read."""
+        now = _now()
+        groups: dict[tuple[str, ...], list[tuple[object, ...]]] = {}  # by columns set
         with self._transaction() as conn:
             for licence, state, details in outcomes:
                 fields: dict[str, object] = {"reason": details.get("reason")}
@@ -376,7 +378,17 @@ class Journal:
                 for name, column in shown:
                     if details.get(name) is not None:
                         fields[column] = details[name]
-                _set(conn, service, licence, fields)
+                fields = _checked_fields(fields)
+                groups.setdefault(tuple(fields), []).append(
+                    (*fields.values(), now, service, licence)
+                )
+            for columns, values in groups.items():  # a stopped batch's 200,000: a few calls
+                assignments = ", ".join(f"{name} = ?" for name in columns)
+                conn.executemany(
+                    f"UPDATE rows SET {assignments}, updated_at = ? "
+                    "WHERE service = ? AND licence = ?",
+                    values,
+                )
 
     def settle_many(
         self,
@@ -467,8 +479,8 @@ class Journal:
             self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
 
 
-def _set(conn: sqlite3.Connection, service: str, licence: str, fields: dict[str, object]) -> None:
-    """Update one row's columns (texts from the portal made visible first)."""
+def _checked_fields(fields: dict[str, object]) -> dict[str, object]:
+    """`fields` with the texts from the portal made visible, its state a known one."""
     for name in ("reason", "answer", "client", "service_name", "licence_type", "user_name"):
         value = fields.get(name)
         if isinstance(value, str):
@@ -476,6 +488,12 @@ def _set(conn: sqlite3.Connection, service: str, licence: str, fields: dict[str,
     state = fields.get("state")
     if state is not None and state not in STATES:
         raise ValueError(f"unknown state {state!r}")
+    return fields
+
+
+def _set(conn: sqlite3.Connection, service: str, licence: str, fields: dict[str, object]) -> None:
+    """Update one row's columns (texts from the portal made visible first)."""
+    fields = _checked_fields(fields)
     columns = ", ".join(f"{name} = ?" for name in fields)
     conn.execute(
         f"UPDATE rows SET {columns}, updated_at = ? WHERE service = ? AND licence = ?",

@@ -83,6 +83,10 @@ _STATES = {
 }
 
 
+# Rows told at once beyond this are read in one go (the service's rows), not one by one.
+_READ_ONE_BY_ONE = 50
+
+
 @dataclass(frozen=True)
 class BatchOptions:
     file: Path
@@ -178,7 +182,7 @@ class Batch:
         selectors: Selectors,
         stop: StopSignal,
         ask: Callable[[BatchConfirmation], bool] | None = None,
-        on_row: Callable[[JournalRow], None] | None = None,
+        on_rows: Callable[[list[JournalRow]], None] | None = None,
     ) -> None:
         self.settings = settings
         self.options = options
@@ -189,7 +193,7 @@ class Batch:
         self.stop = stop
         self._ask = ask  # None: confirmed beforehand (--yes, or a dry run)
         self.policy = DEFAULT_POLICY
-        self._on_row = on_row
+        self._on_rows = on_rows
         self._confirm_lock = threading.Lock()
         self._answer: bool | None = None
         self._failures = 0  # technical failures in a row, over all workers
@@ -412,8 +416,7 @@ class Batch:
                     reason=reason,
                     unless=FINAL | {"unknown"},
                 )
-                for row in rows:
-                    self._tell(service, row.licence)
+                self._tell(service, [row.licence for row in rows])
                 self._succeeded()
                 return
             except TechnicalError as error:
@@ -526,12 +529,19 @@ class Batch:
             question.answer = False
             question.answered.set()
 
-    def _tell(self, service: str, licence: str) -> None:
-        self._reached.add(licence)
-        if self._on_row is not None:
-            row = self.journal.row(service, licence)
-            if row is not None:
-                self._on_row(row)
+    def _tell(self, service: str, licences: list[str]) -> None:
+        """`on_rows` gets these rows as the journal now has them: read one by one, or in
+        one read of the service when they are many (a stopped batch settles 200,000)."""
+        self._reached.update(licences)
+        if self._on_rows is None or not licences:
+            return
+        if len(licences) <= _READ_ONE_BY_ONE:
+            found = [self.journal.row(service, licence) for licence in licences]
+            rows = [row for row in found if row is not None]
+        else:
+            wanted = set(licences)
+            rows = [row for row in self.journal.rows_of(service) if row.licence in wanted]
+        self._on_rows(rows)
 
 
 class _JournalObserver(Observer):
@@ -592,8 +602,7 @@ class _JournalObserver(Observer):
                 )
             )
         journal.record_outcomes(self.service, outcomes)
-        for licence, _, _ in outcomes:
-            self.batch._tell(self.service, licence)
+        self.batch._tell(self.service, [licence for licence, _, _ in outcomes])
 
 
 def _list_services(portal: Portal) -> list[Any]:

@@ -241,7 +241,10 @@ class Runner:
         if isinstance(error, Interrupted):
             result.interrupted = error.signum
         error.result = result
-        log.error("run_stopped", error=str(error), error_type=type(error).__name__)
+        # A signal is a person's or a scheduler's choice, not a failure: the command says
+        # it in its own words; the event stays in the run's events.jsonl.
+        report = log.info if isinstance(error, Interrupted) else log.error
+        report("run_stopped", error=str(error), error_type=type(error).__name__)
 
     # -- act --------------------------------------------------------------------------
 
