@@ -356,3 +356,47 @@ def test_without_a_terminal_a_good_file_is_refused_until_yes_is_given(
     assert code == 2
     assert "no terminal to confirm on: pass --yes to run the batch unattended" in err
     assert not (tmp_path / "traces").exists() or not any((tmp_path / "traces").iterdir())
+
+
+# -- a journal belongs to one portal -----------------------------------------------------
+
+
+def test_a_journal_of_another_portal_is_refused_naming_both_and_nothing_is_said_done(
+    batch: Run, tmp_path: Path
+) -> None:
+    """A file tried on staging, then pointed at production with the same journal: its
+    "done" rows are staging's; exit 0 "Nothing to do" would leave production untouched."""
+    rows = read_batch_file(write(tmp_path, f"service;licence;keep_number\n{GOOD}\n"))
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        journal.load(rows)
+        journal.start_run(Path("batch.csv"), "http://Staging.example:8000/")
+        journal.settle(rows[0].service, rows[0].licence, "done", number="0231456789")
+        journal.finish_run(0, None)
+
+    code, payload, _, err = batch(
+        tmp_path / "batch.csv", "--yes", "--json", "--journal", "j.sqlite"
+    )
+
+    assert code == 2
+    assert payload is not None
+    message = payload["error"]["message"]
+    assert "records runs on http://staging.example:8000, and this run is on" in message
+    assert "http://127.0.0.1:9" in message
+    assert "Nothing to do" not in err
+
+
+def test_a_journal_of_the_same_portal_written_otherwise_is_still_its_own(
+    batch: Run, tmp_path: Path
+) -> None:
+    rows = read_batch_file(write(tmp_path, f"service;licence;keep_number\n{GOOD}\n"))
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        journal.load(rows)
+        journal.start_run(Path("batch.csv"), "HTTP://127.0.0.1:9/")
+        journal.settle(rows[0].service, rows[0].licence, "done", number="0231456789")
+        journal.finish_run(0, None)
+
+    code, payload, _, _ = batch(tmp_path / "batch.csv", "--yes", "--json", "--journal", "j.sqlite")
+
+    assert code == 0  # every row final: "nothing to do", as before
+    assert payload is not None
+    assert payload["error"] is None

@@ -184,6 +184,19 @@ def _run(command: startup.Command) -> int:
             )
         return _fail_json(args, error, ExitCode.LOCKED if locked else ExitCode.USAGE)
 
+    other = journal.other_portal(settings.base_url)
+    if other is not None:  # its "done" rows are another portal's: nothing would be done here
+        journal.close()
+        if area is not None:
+            area.close()
+        _forget_folder(report_dir, created)
+        mixed = UsageError(
+            f"the journal {journal_path} records runs on {other}, and this run is on "
+            f"{settings.base_url} (MYOPENIP_BASE_URL): a journal belongs to one portal; "
+            "give this one its own --journal"
+        )
+        err.print(f"[red]Error (usage):[/red] {safe(mixed)}", soft_wrap=True)
+        return _fail_json(args, mixed, ExitCode.USAGE)
     try:
         try:
             existing = journal.load(rows, check=stop.check)

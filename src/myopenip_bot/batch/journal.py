@@ -51,7 +51,7 @@ except ImportError:  # pragma: no cover - not POSIX
 __all__ = ["FINAL", "Journal", "JournalLockedError", "JournalRow", "RunRecord"]
 
 APPLICATION_ID = 0x4D4F4950  # "MOIP"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 FINAL = frozenset({"done", "already_done", "refused"})
 # Rows added per transaction when a file is loaded (a signal is checked between two).
 LOAD_CHUNK = 10_000
@@ -94,7 +94,8 @@ CREATE TABLE runs (
     finished_at TEXT,
     file TEXT NOT NULL,
     exit_code INTEGER,
-    report TEXT                  -- (2) its report folder
+    report TEXT,                 -- (2) its report folder
+    portal TEXT                  -- (3) the portal it ran on (MYOPENIP_BASE_URL)
 );
 """
 # From each version to the next, in place, in one transaction.
@@ -105,6 +106,7 @@ _MIGRATIONS = {
         "ALTER TABLE rows ADD COLUMN user_name TEXT",
         "ALTER TABLE runs ADD COLUMN report TEXT",
     ),
+    2: ("ALTER TABLE runs ADD COLUMN portal TEXT",),
 }
 
 
@@ -441,13 +443,25 @@ class Journal:
         """Say why a row that is not final stays so (not attempted, not confirmed)."""
         self._update(service, licence, reason=reason)
 
-    def start_run(self, file: Path) -> int:
+    def start_run(self, file: Path, portal: str | None = None) -> int:
+        """Record a run of `file` on `portal` (its base URL) starting now."""
         with self._transaction() as conn:
             cursor = conn.execute(
-                "INSERT INTO runs (started_at, file) VALUES (?, ?)", (_now(), str(file))
+                "INSERT INTO runs (started_at, file, portal) VALUES (?, ?, ?)",
+                (_now(), str(file), same_portal(portal) if portal else None),
             )
         self.run_id = int(cursor.lastrowid or 0)
         return self.run_id
+
+    def other_portal(self, portal: str) -> str | None:
+        """The portal an earlier run of this journal ran on, when it is not `portal`: its
+        rows' states are that portal's, not this one's (None: the same, or not known)."""
+        with self._mutex:
+            found = self._conn.execute(
+                "SELECT DISTINCT portal FROM runs WHERE portal IS NOT NULL"
+            ).fetchall()
+        others = sorted(row[0] for row in found if row[0] != same_portal(portal))
+        return others[0] if others else None
 
     def finish_run(self, exit_code: int, report: Path | None = None) -> None:
         if self.run_id is None:
@@ -477,6 +491,14 @@ class Journal:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
+
+
+def same_portal(base_url: str) -> str:
+    """A portal's base URL as a journal compares it: no trailing slash, scheme and host in
+    lower case (http://Portal:8000/ is http://portal:8000)."""
+    scheme, sep, rest = base_url.strip().partition("://")
+    host, slash, path = rest.partition("/")
+    return (f"{scheme.lower()}{sep}{host.lower()}{slash}{path}").rstrip("/")
 
 
 def _checked_fields(fields: dict[str, object]) -> dict[str, object]:

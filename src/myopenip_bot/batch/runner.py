@@ -223,7 +223,7 @@ class Batch:
     def run(self, rows: list[JournalRow]) -> BatchResult:
         """Do every row of `rows` (the file's, as `journal.load` returned them) that is not
         final; the journal keeps what happened, row by row."""
-        self.journal.start_run(self.options.file)
+        self.journal.start_run(self.options.file, self.settings.base_url)
         by_service: dict[str, list[JournalRow]] = {}
         for row in rows:
             if not row.final:
