@@ -66,7 +66,9 @@ class Measured:
     replica_cpu_seconds: float = 0.0
     machine_busy: float = 0.0  # share of all the machine's cores busy meanwhile (anyone)
     peak_rss: int = 0
-    max_rss: int = 0  # the process's own high-water mark (wait4's ru_maxrss), in bytes
+    # The process's own high-water mark (VmHWM, sampled with the tree), in bytes. Not
+    # wait4's ru_maxrss: a forked child counts the harness's pages until it execs.
+    max_rss: int = 0
     signalled_at: float | None = None  # seconds from spawn to the signal sent, if one was
     rss_marks: dict[int, tuple[int, int]] = field(default_factory=dict)  # row: (peak, now)
     settled_at: list[float] = field(default_factory=list)  # seconds from spawn, per row
@@ -154,6 +156,18 @@ def target_table(targets: Iterable[Target]) -> list[str]:
             f"**{target.verdict}** |"
         )
     return lines
+
+
+def high_water(pid: int) -> int:
+    """The process's peak RSS since its exec (VmHWM), in bytes; 0 once it is gone."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024  # kB
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 def tree_rss(pid: int) -> int:
@@ -269,8 +283,10 @@ class Bench:
 
         def sample() -> int:
             now = tree_rss(process.pid)
+            mark = high_water(process.pid)
             with lock:
                 peak[0] = max(peak[0], now)
+                run.max_rss = max(run.max_rss, mark)
             return now
 
         def read_stderr() -> None:
@@ -316,11 +332,11 @@ class Bench:
             threads.append(threading.Thread(target=sampler))
         for thread in threads:
             thread.start()
-        run.code, run.max_rss = _reap(process, timeout)
+        run.code, _ = _reap(process, timeout)
         if run.code is None:
             run.problem = f"did not finish within {timeout:.0f} s (killed)"
             _kill_tree(process.pid)
-            run.code, run.max_rss = _reap(process, None)
+            run.code, _ = _reap(process, None)
         run.seconds = time.perf_counter() - start
         done.set()
         for thread in threads:
@@ -344,8 +360,8 @@ class Bench:
 
 def _reap(process: subprocess.Popen[str], timeout: float | None) -> tuple[int | None, int]:
     """Wait for the process as Popen.wait does (polling, up to `timeout`; None: for ever),
-    but with wait4, for its peak RSS: (exit code, or None on timeout; ru_maxrss in bytes,
-    the high-water mark of the process or of the largest descendant it reaped)."""
+    but with wait4: (exit code, or None on timeout; ru_maxrss in bytes, which counts what
+    a forked child shares with the harness until it execs: not the bot's own peak)."""
     deadline = None if timeout is None else time.monotonic() + timeout
     delay = 0.0005
     while True:

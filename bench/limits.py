@@ -568,7 +568,9 @@ def lines(res: LimitsResults) -> list[str]:
             "Three .xlsx bombs (a workbook whose one part is replaced, deflated at level 9), "
             "`batch BOMB --dry-run --json`: refused as a bad file (exit 2) before any "
             "browser, in under 5 s and 300 MB each. Peak RSS: the larger of the process "
-            "tree's RSS sampled every 0.25 s and the process's own high-water mark (wait4).",
+            "tree's RSS sampled every 0.25 s and the process's own high-water mark (VmHWM, "
+            "sampled; not wait4's, which counts the harness's pages a forked child holds "
+            "until it execs).",
             "",
             "| bomb | file | exit | why (the first problem) | seconds | peak RSS | verdict |",
             "|---|---|---|---|---|---|---|",
