@@ -361,17 +361,22 @@ def test_without_a_terminal_a_good_file_is_refused_until_yes_is_given(
 # -- a journal belongs to one portal -----------------------------------------------------
 
 
+def done_on(tmp_path: Path, portal: str) -> None:
+    """batch.csv (one row) and its journal j.sqlite, the row done by a run on `portal`."""
+    rows = read_batch_file(write(tmp_path, f"service;licence;keep_number\n{GOOD}\n"))
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        journal.load(rows)
+        journal.start_run(Path("batch.csv"), portal)
+        journal.settle(rows[0].service, rows[0].licence, "done", number="0231456789")
+        journal.finish_run(0, None)
+
+
 def test_a_journal_of_another_portal_is_refused_naming_both_and_nothing_is_said_done(
     batch: Run, tmp_path: Path
 ) -> None:
     """A file tried on staging, then pointed at production with the same journal: its
     "done" rows are staging's; exit 0 "Nothing to do" would leave production untouched."""
-    rows = read_batch_file(write(tmp_path, f"service;licence;keep_number\n{GOOD}\n"))
-    with Journal.open(tmp_path / "j.sqlite") as journal:
-        journal.load(rows)
-        journal.start_run(Path("batch.csv"), "http://Staging.example:8000/")
-        journal.settle(rows[0].service, rows[0].licence, "done", number="0231456789")
-        journal.finish_run(0, None)
+    done_on(tmp_path, "http://Staging.example:8000/")
 
     code, payload, _, err = batch(
         tmp_path / "batch.csv", "--yes", "--json", "--journal", "j.sqlite"
@@ -388,12 +393,7 @@ def test_a_journal_of_another_portal_is_refused_naming_both_and_nothing_is_said_
 def test_a_journal_of_the_same_portal_written_otherwise_is_still_its_own(
     batch: Run, tmp_path: Path
 ) -> None:
-    rows = read_batch_file(write(tmp_path, f"service;licence;keep_number\n{GOOD}\n"))
-    with Journal.open(tmp_path / "j.sqlite") as journal:
-        journal.load(rows)
-        journal.start_run(Path("batch.csv"), "HTTP://127.0.0.1:9/")
-        journal.settle(rows[0].service, rows[0].licence, "done", number="0231456789")
-        journal.finish_run(0, None)
+    done_on(tmp_path, "HTTP://127.0.0.1:9/")
 
     code, payload, _, _ = batch(tmp_path / "batch.csv", "--yes", "--json", "--journal", "j.sqlite")
 
