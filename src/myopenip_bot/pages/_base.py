@@ -53,7 +53,7 @@ TRANSIENT_STATUSES = frozenset({408, 425, 429})
 # How long the page must stay still (no DOM change, no request of its own under way) for
 # what it shows to count as settled. Portals differ in how they render results; none
 # needs to say "done": a still page whose requests are all answered is done.
-QUIET_MS = 75
+QUIET_MS = 50
 # Result pages walked in one listing: this only stops a runaway « Suivant » loop.
 MAX_PAGES = 100
 # How long a control may take to show once its page has settled (a menu opening, a
@@ -215,6 +215,8 @@ class Screen:
         """The element `control` finds, once visible; raise if the login or an error page
         shows instead, and DriftError when the page has settled without it."""
         expected = self._locate(control, scope, **values)
+        if _visible(expected):  # one query: most controls are there at the first look
+            return expected
         # `.first`: we wait for whichever of these shows first; nothing is acted upon.
         anything = expected.or_(self._login_heading).or_(self._technical_error)
         anything = anything.filter(visible=True).first

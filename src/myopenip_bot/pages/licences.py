@@ -40,12 +40,23 @@ class LicenceResultsPage(Screen):
     ) -> None:
         super().__init__(page, selectors, timeout_ms=timeout_ms)
         self.tab = tab
+        self._panel: Locator | None = None
 
     @property
     def scope(self) -> Page | Locator:
-        """The visible tab panel when the portal marks one, else the page."""
+        """The visible tab panel when the portal marks one, else the page.
+
+        Once a panel has shown, it is the scope for good (a locator, found anew at each
+        use): each look costs a query of the whole page, and a search alone uses the
+        scope a dozen times.
+        """
+        if self._panel is not None:
+            return self._panel
         panel = self._locate(self.selectors.service.tab_panel)
-        return panel if panel.count() == 1 else self.page
+        if panel.count() == 1:
+            self._panel = panel
+            return panel
+        return self.page
 
     @property
     def licence_filter(self) -> Locator:
