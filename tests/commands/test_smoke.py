@@ -17,6 +17,7 @@ import socket
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+import zipfile
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -207,6 +208,26 @@ def test_an_unreachable_portal_is_an_error_in_every_check_for_the_command_and_th
         assert suite_element.get("errors") == str(len(CHECKS)), junit
         assert suite_element.get("skipped") == "0", junit
     assert by_suite.returncode == 3, by_suite.stdout[-3000:]
+
+
+def test_the_smoke_records_a_trace_only_when_asked_and_keeps_it_redacted(
+    replica: Replica, tmp_path: Path
+) -> None:
+    replica.test_api("drift", {"rename": {"Mes Services": "Mes Offres"}})  # fails early
+    unset = Cli(tmp_path / "unset", replica, trace=None)  # the default: no trace
+    asked = Cli(tmp_path / "asked", replica, trace="retain-on-failure")
+    for cli in (unset, asked):
+        cli.cwd.mkdir()
+
+    runs = [smoke(cli, "--json") for cli in (unset, asked)]
+
+    assert [run.returncode for run in runs] == [1, 1], runs[1].stderr
+    assert not list(run_folder(unset).glob("trace*.zip"))
+    (trace,) = run_folder(asked).glob("trace*.zip")
+    with zipfile.ZipFile(trace) as archive:
+        recorded = b"".join(archive.read(name) for name in archive.namelist())
+    assert b"Mes Offres" in recorded  # the walk itself was recorded
+    assert replica.password.encode() not in recorded
 
 
 def test_ctrl_c_prints_the_partial_table_and_writes_the_partial_files(

@@ -396,26 +396,25 @@ class SmokeWalk:
         with contextlib.suppress(TechnicalError, PlaywrightError):
             self._settling.settle(step)
 
-    def _appears(self, locator: Locator, *, drifted: bool = False) -> bool:
-        """Whether `locator` shows: at once, or once the page has settled (at once then,
-        for a control already `drifted` in this walk)."""
-        glances = (
-            ((False, 0.0), (True, 0.0))
-            if drifted
-            else ((False, GLANCE_MS), (True, SETTLED_GLANCE_MS))
-        )
-        for settle_first, glance_ms in glances:
+    def _appears(self, locator: Locator, *, drifted: bool = False) -> int:
+        """How many elements `locator` finds (visible ones: the callers filter), counted
+        at once, else after a glance, else once the page has settled (at once then, for
+        a control already `drifted` in this walk); 0 when none shows."""
+        shown = locator.count()  # one query: most controls are there at the first look
+        if shown or drifted:
+            if not shown:
+                self._settle()
+                shown = locator.count()
+            return shown
+        for settle_first, glance_ms in ((False, GLANCE_MS), (True, SETTLED_GLANCE_MS)):
             if settle_first:
                 self._settle()
             try:
-                if glance_ms:
-                    expect(locator.first).to_be_visible(timeout=glance_ms)
-                    return True
-                if locator.count():
-                    return True
+                expect(locator.first).to_be_visible(timeout=glance_ms)
             except AssertionError:
                 continue
-        return False
+            return locator.count()
+        return 0
 
     def _present(
         self,
@@ -426,16 +425,19 @@ class SmokeWalk:
         enabled: bool = False,
         one: bool = True,
         values: dict[str, str] | None = None,
+        beside: bool = False,
     ) -> Locator:
         """The visible element(s) `control` finds in `scope` (one, unless `one` is false;
         enabled too, with `enabled`), its placeholders filled with `values`, or Drift
-        saying what shows instead."""
+        saying what shows instead. `beside`: a control a person sees beside another one
+        just found in the same settled scope; it is not waited for."""
         values = values or {}
         found = locate(scope, control, **values).filter(visible=True)
-        if not self._appears(found, drifted=(id(control), *values.items()) in self._drifted):
+        drifted = beside or (id(control), *values.items()) in self._drifted
+        count = self._appears(found, drifted=drifted)
+        if not count:
             self._drifted.add((id(control), *values.items()))
             self._absent(control, scope, where, values)
-        count = found.count()
         if one and count > 1:
             raise Drift(f"{count} elements are {named(control, **values)} {where}; one expected")
         if enabled and found.first.is_disabled():
@@ -493,8 +495,9 @@ class SmokeWalk:
         scope: Page | Locator | None = None,
         *,
         enabled: bool = False,
+        beside: bool = False,
     ) -> str:
-        self._present(control, scope or self.page, where, enabled=enabled)
+        self._present(control, scope or self.page, where, enabled=enabled, beside=beside)
         return ""
 
     # -- the walk -------------------------------------------------------------------------
@@ -710,7 +713,7 @@ class SmokeWalk:
         return page
 
     def _table(self, table: Locator, what: str, where: str) -> str:
-        if not self._appears(table):
+        if not self._appears(table.filter(visible=True)):
             raise Drift(f"no {what} (role table or grid, with its column headers) {where}")
         return ""
 
@@ -1032,7 +1035,10 @@ class SmokeWalk:
             lambda: self._seen(dlg.cancel, where, dialog.root, enabled=True),
             gate=True,
         )
-        self._check(DIALOG, "dialog.submit", lambda: self._seen(dlg.submit, where, dialog.root))
+        # « Valider » sits beside « Annuler », just found (a gate) in the settled dialog.
+        self._check(
+            DIALOG, "dialog.submit", lambda: self._seen(dlg.submit, where, dialog.root, beside=True)
+        )
         self._check(
             DIALOG, "dialog.error", lambda: _skip("shown only when the portal refuses « Valider »")
         )

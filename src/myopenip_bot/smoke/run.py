@@ -7,7 +7,7 @@ from pathlib import Path
 
 from myopenip_bot.browser.session import BotSession
 from myopenip_bot.config.selectors import Selectors
-from myopenip_bot.config.settings import Settings
+from myopenip_bot.config.settings import Settings, TraceMode
 from myopenip_bot.errors import BotError, first_line
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.smoke.checks import CHECKS, CheckResult, SmokeWalk, Status
@@ -66,6 +66,12 @@ def run_smoke(
     signal), every check has a result: those that could not run are errors saying why.
     """
     settings.require_credentials()
+    if "trace" not in settings.model_fields_set:
+        # The smoke keeps its own evidence (a screenshot of each screen and of each failing
+        # check's, the closest names, smoke.json, junit.xml). A Playwright trace records
+        # every look of the walk, a third of its time: only when MYOPENIP_TRACE asks, as
+        # with the pytest entry point's --tracing.
+        settings = settings.model_copy(update={"trace": TraceMode.OFF})
     session = BotSession(settings, label=label, reuse_login=False)
     walk: SmokeWalk | None = None
     try:
