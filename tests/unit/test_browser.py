@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from myopenip_bot.browser.launch import find_browser
+from myopenip_bot.browser.launch import find_browser, node_compile_cache
 from myopenip_bot.errors import BrowserNotFoundError
 
 
@@ -59,3 +59,37 @@ def test_the_system_headless_shell_is_taken_without_a_window_never_with_one(
     assert find_browser(headless=False).executable_path == full
     monkeypatch.setattr(browser, "_HEADLESS_SHELLS", ())
     assert find_browser().executable_path == full  # no shell: the full browser, headless
+
+
+def test_the_drivers_compile_cache_is_a_private_folder_per_user(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NODE_COMPILE_CACHE", raising=False)
+    monkeypatch.delenv("NODE_DISABLE_COMPILE_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+
+    folder = node_compile_cache()
+
+    assert folder == str(tmp_path / "myopenip" / "node-compile-cache")
+    for path in (Path(folder), Path(folder).parent):
+        assert path.stat().st_mode & 0o777 == 0o700
+
+
+def test_no_compile_cache_where_others_could_write_it_or_the_environment_decides(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("NODE_COMPILE_CACHE", raising=False)
+    monkeypatch.delenv("NODE_DISABLE_COMPILE_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    (tmp_path / "myopenip").mkdir(mode=0o700)
+    (tmp_path / "myopenip").chmod(0o770)  # the group could put code there
+    assert node_compile_cache() is None
+
+    (tmp_path / "myopenip").chmod(0o700)
+    monkeypatch.setenv("NODE_DISABLE_COMPILE_CACHE", "1")
+    assert node_compile_cache() is None
+    monkeypatch.delenv("NODE_DISABLE_COMPILE_CACHE")
+    monkeypatch.setenv("NODE_COMPILE_CACHE", str(tmp_path / "theirs"))
+    assert node_compile_cache() is None  # theirs is used as it is
+    monkeypatch.delenv("NODE_COMPILE_CACHE")
+    assert node_compile_cache() is not None

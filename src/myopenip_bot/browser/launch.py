@@ -8,6 +8,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from myopenip_bot.browser.workdir import make_private_dirs
 from myopenip_bot.errors import BrowserNotFoundError
 
 # Chromium's background services try to reach Google; on a closed network every attempt
@@ -81,6 +82,31 @@ def detached_driver(folder: Path) -> str | None:
     )
     wrapper.chmod(0o700)
     return str(wrapper)
+
+
+def node_compile_cache() -> str | None:
+    """A folder where Node.js keeps the driver's compiled code between runs (its
+    NODE_COMPILE_CACHE): each run's driver then starts in about 0.1 s less CPU and time.
+
+    Per user (`~/.cache/myopenip/node-compile-cache`), as Playwright's own browsers are,
+    so that every project folder and every temp folder a job runs in shares it. Created
+    private; not used when someone else could write it (compiled code is code). None,
+    and no cache, when the environment already says (NODE_COMPILE_CACHE, or
+    NODE_DISABLE_COMPILE_CACHE) or the folder cannot be made.
+    """
+    if os.environ.get("NODE_COMPILE_CACHE") or os.environ.get("NODE_DISABLE_COMPILE_CACHE"):
+        return None
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    folder = cache / "myopenip" / "node-compile-cache"
+    try:
+        make_private_dirs(folder)
+        for path in (folder, folder.parent):
+            info = path.stat()
+            if info.st_uid != os.getuid() or info.st_mode & 0o022:
+                return None
+    except (OSError, RuntimeError):  # no home, a read-only one
+        return None
+    return str(folder)
 
 
 def _bundled_node() -> Path:

@@ -34,7 +34,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api._context_manager import PlaywrightContextManager
 
 from myopenip_bot.browser import artifacts
-from myopenip_bot.browser.launch import detached_driver, find_browser
+from myopenip_bot.browser.launch import detached_driver, find_browser, node_compile_cache
 from myopenip_bot.browser.login import cookie_secrets, untraced_login
 from myopenip_bot.browser.state import StateFile
 from myopenip_bot.browser.workdir import WorkArea
@@ -136,6 +136,9 @@ class BotSession:
             wrapper = detached_driver(self.work.path)
             if wrapper is not None:
                 overrides["PLAYWRIGHT_NODEJS_PATH"] = wrapper
+            compile_cache = node_compile_cache()
+            if compile_cache is not None:
+                overrides["NODE_COMPILE_CACHE"] = compile_cache
             with _environment(overrides):
                 launch = (
                     None
