@@ -497,7 +497,8 @@ def lines(res: LimitsResults) -> list[str]:
         "",
         "Cold `python -m myopenip …` processes, each in a temp folder of its own, against "
         "a replica of the default data started for this part; `MYOPENIP_LOG_FORMAT=json`, "
-        "the other settings the bot's defaults (tracing too: `retain-on-failure`). Times "
+        "the other settings the bot's defaults (a trace `retain-on-failure`; the smoke "
+        "records none unless `MYOPENIP_TRACE` is set). This part runs first. Times "
         "between events come from the events' own timestamps.",
         "",
     ]
