@@ -61,8 +61,10 @@ MAX_PAGES = 100
 PRESENT_MS = 3_000
 # A control the bot is about to use is looked for this long, then once more as long when
 # the page has settled (its requests answered, its DOM still): the settle covers a slow
-# portal, so a control absent after both looks has drifted, said in about 3 s, not 6.
-LOOK_MS = 1_500
+# portal (however long its answers take), and the second look a control that lags behind
+# its siblings (BESIDE_MS), so a control absent after both looks has drifted: said in
+# about 2 s.
+LOOK_MS = 1_000
 # How long a control may lag behind its siblings: once a settled scope shows a button,
 # another of its buttons that a person would see beside it is there within this.
 BESIDE_MS = 1_000
