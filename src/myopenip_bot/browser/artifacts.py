@@ -148,13 +148,19 @@ def screenshot(page: Page, path: Path) -> Path | None:
         width, height = page.evaluate(
             "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
         )
-        clip = {
-            "x": 0,
-            "y": 0,
-            "width": max(1, min(int(width), SCREENSHOT_MAX_PX)),
-            "height": max(1, min(int(height), SCREENSHOT_MAX_PX)),
-        }
-        page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]
+        viewport = page.viewport_size
+        if viewport and width <= viewport["width"] and height <= viewport["height"]:
+            # The whole page is on screen: the same picture without a full-page capture,
+            # which lays the page out again (about half the time).
+            page.screenshot(path=path)
+        else:
+            clip = {
+                "x": 0,
+                "y": 0,
+                "width": max(1, min(int(width), SCREENSHOT_MAX_PX)),
+                "height": max(1, min(int(height), SCREENSHOT_MAX_PX)),
+            }
+            page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]
     except PlaywrightError as error:
         log.warning("screenshot_not_taken", path=str(path), why=first_line(error))
         return None
