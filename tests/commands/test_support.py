@@ -84,7 +84,7 @@ def test_the_second_ticket_is_answered_by_find_and_changes_nothing(
     assert replica.state() == before
 
 
-def test_an_ambiguous_client_is_refused_with_the_candidates(
+def test_an_ambiguous_or_misspelt_client_is_refused_with_the_candidates(
     replica: Replica, tmp_path: Path
 ) -> None:
     replica.test_api("data", {"clients": {"CC-100318": {"name": "Normandie Logistique Sud"}}})
@@ -93,6 +93,7 @@ def test_an_ambiguous_client_is_refused_with_the_candidates(
 
     refused = cli("--number", NUMBER, "--keep-number", "--yes", "--json", client="Normandie")
     looked = find(cli, "--client", "normandie", "--json")
+    misspelt = find(cli, "--client", "Normandie Logistiqe", "--json")
 
     assert refused.returncode == 1, refused.stderr
     message = exit_agrees(refused)["error"]["message"]
@@ -100,6 +101,11 @@ def test_an_ambiguous_client_is_refused_with_the_candidates(
     assert "Normandie Logistique Sud (CC-100318)" in message
     assert looked.returncode == 1
     assert "CC-100318" in exit_agrees(looked)["error"]["message"]
+    assert misspelt.returncode == 1
+    assert exit_agrees(misspelt)["error"]["message"] == (
+        "no client 'Normandie Logistiqe' in the services list; did you mean "
+        "Normandie Logistique (CC-100245) or Normandie Logistique Sud (CC-100318)?"
+    )
     assert replica.state() == before
 
 

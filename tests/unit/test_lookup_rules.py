@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from myopenip_bot.lookup.rules import LicenceFilter, ListedLicence, clients_meant, holder
+from myopenip_bot.lookup.rules import (
+    LicenceFilter,
+    ListedLicence,
+    clients_meant,
+    clients_near,
+    holder,
+    near_words,
+)
 from myopenip_bot.models import ServiceInfo, Tab
 
 NORMANDIE = ServiceInfo("SRV-10021", "MetaCentrex Siège Caen", "Normandie Logistique", "CC-100245")
@@ -32,6 +39,31 @@ def test_a_client_is_meant_by_its_account_its_whole_name_or_a_part_of_one_name(
     given: str, meant: list[tuple[str, str]]
 ) -> None:
     assert clients_meant(given, [NORMANDIE, SUD, ROUEN]) == meant
+
+
+DURAND = ServiceInfo("SRV-10040", "MetaCentrex Cabinet", "Cabinet Durand Avocats", "CC-100318")
+
+
+@pytest.mark.parametrize(
+    ("given", "near"),
+    [
+        ("Normandie Logistiqe", [("Normandie Logistique", "CC-100245")]),  # a typo
+        ("Normandie Logistiques", [("Normandie Logistique", "CC-100245")]),  # a plural
+        ("Normandie-Logistique Sud", [("Normandie Logistique Sud", "CC-100999")]),
+        ("Cabinet Durant", [("Cabinet Durand Avocats", "CC-100318")]),  # a word missing
+        ("Garage Martin", []),  # nothing like it
+    ],
+)
+def test_a_client_name_that_finds_none_is_offered_the_closest_names(
+    given: str, near: list[tuple[str, str]]
+) -> None:
+    assert clients_near(given, [NORMANDIE, SUD, ROUEN, DURAND])[: len(near) or None] == near
+
+
+def test_a_name_that_finds_none_is_looked_up_again_by_its_longest_words() -> None:
+    assert near_words("Normandie Logistiqe") == ["Normandie", "Logistiqe"]
+    assert near_words("Hôtel d'Armor & Fils") == ["Hôtel", "Armor"]  # in their order
+    assert near_words("SA") == []
 
 
 def listed(service: ServiceInfo, licence: str, number: str | None, user: str = "") -> ListedLicence:

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import structlog
 
 from myopenip_bot.errors import ServiceNotFoundError
-from myopenip_bot.lookup.rules import ListedLicence, clients_meant
+from myopenip_bot.lookup.rules import ListedLicence, clients_meant, clients_near, near_words
 from myopenip_bot.models import ServiceInfo, Tab
 from myopenip_bot.pages import LicenceRow
 from myopenip_bot.portal.listings import Listings
@@ -51,7 +51,12 @@ class Finder:
         found = self.services(**({"account": client} if by_account else {"client": client}))
         meant = clients_meant(client, found)
         if not meant:
-            raise ServiceNotFoundError(f"no client {client!r} in the services list")
+            near = [] if by_account else self._clients_near(client)
+            hint = " or ".join(f"{name} ({account})" for name, account in near)
+            raise ServiceNotFoundError(
+                f"no client {client!r} in the services list"
+                + (f"; did you mean {hint}?" if hint else "")
+            )
         if len(meant) > 1:
             names = "; ".join(f"{name} ({account})" for name, account in meant)
             raise ServiceNotFoundError(
@@ -60,6 +65,14 @@ class Finder:
             )
         name, account = meant[0]
         return meant[0], [s for s in found if (s.client, s.account) == (name, account)]
+
+    def _clients_near(self, client: str) -> list[tuple[str, str]]:
+        """Clients whose name reads like `client`, listed by one of its words."""
+        for word in near_words(client):
+            near = clients_near(client, self.services(client=word))
+            if near:
+                return near
+        return []
 
     def licences(self, service: ServiceInfo, tabs: Sequence[Tab] = TABS) -> list[ListedLicence]:
         """Every licence of `service`, in each of `tabs`, all pages."""

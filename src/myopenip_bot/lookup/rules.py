@@ -3,13 +3,27 @@ keeps, which service a one-shot given by client means."""
 
 from __future__ import annotations
 
+import difflib
+import re
 import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from myopenip_bot.models import ServiceInfo, Tab, format_number
 
-__all__ = ["LicenceFilter", "ListedLicence", "clients_meant", "holder", "same_text"]
+__all__ = [
+    "LicenceFilter",
+    "ListedLicence",
+    "clients_meant",
+    "clients_near",
+    "holder",
+    "near_words",
+    "same_text",
+]
+
+# How alike two client names must read (difflib's ratio, case and accents aside) for one
+# to be offered for the other: a typo, a plural, a word missing or added.
+NEAR_RATIO = 0.6
 
 
 @dataclass(frozen=True)
@@ -59,6 +73,26 @@ def clients_meant(given: str, services: Iterable[ServiceInfo]) -> list[tuple[str
         return by_account
     exact = [c for c in clients if same_text(c[0], given)]
     return exact or [c for c in clients if _fold(given) in _fold(c[0])]
+
+
+def near_words(given: str) -> list[str]:
+    """The words of a client name that found no client, to list the services by instead
+    (the longest first, two at most): one right word finds the client a typo hid."""
+    words = [w for w in re.split(r"[\s\-'’.,&/]+", given) if len(w) >= 4]
+    return sorted(dict.fromkeys(words), key=len, reverse=True)[:2]
+
+
+def clients_near(
+    given: str, services: Iterable[ServiceInfo], limit: int = 3
+) -> list[tuple[str, str]]:
+    """The clients (name, account) of `services` whose name reads closest to `given`,
+    closest first, `limit` at most; none that reads less alike than NEAR_RATIO."""
+    wanted = _fold(given)
+    scored = sorted(
+        (-difflib.SequenceMatcher(None, wanted, _fold(name)).ratio(), name, account)
+        for name, account in {(s.client, s.account) for s in services if s.client}
+    )
+    return [(name, account) for score, name, account in scored if -score >= NEAR_RATIO][:limit]
 
 
 def holder(
