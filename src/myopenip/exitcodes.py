@@ -115,8 +115,9 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
         ("2", "usage or settings, or the portal refused the login"),
         (
             "3",
-            "the portal could not be reached, the login got no answer, or the browser "
-            "failed: the checks that could not run are errors",
+            "the portal could not be reached, the login got no answer (three attempts), "
+            "the portal failed during a check (a 5xx, its error page, a timeout), or the "
+            "browser failed: the checks that could not run are errors; run it again later",
         ),
         (
             _SIGNALS,

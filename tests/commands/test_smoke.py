@@ -18,6 +18,7 @@ import subprocess
 import sys
 import xml.etree.ElementTree as ET
 import zipfile
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,12 +28,14 @@ from cli_support import Cli, Running
 from jsonschema import Draft202012Validator
 from playwright.sync_api import Browser, Page
 from pydantic import SecretStr
+from structlog.testing import capture_logs
 
+from myopenip.exitcodes import ExitCode, of_smoke
 from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors, default_selectors_path, load_selectors
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.portal.portal import Portal
-from myopenip_bot.smoke.checks import CHECKS, SmokeWalk
+from myopenip_bot.smoke.checks import CHECKS, SmokeWalk, Status
 from myopenip_bot.smoke.guard import NetworkGuard
 from myopenip_bot.smoke.propose import propose
 from myopenip_bot.smoke.run import SmokeResult
@@ -267,7 +270,12 @@ def test_ctrl_c_prints_the_partial_table_and_writes_the_partial_files(
 # -- drifts, in process ---------------------------------------------------------------------
 
 
-def walk(browser: Browser, selectors: Selectors, replica: Replica) -> SmokeResult:
+def walk(
+    browser: Browser,
+    selectors: Selectors,
+    replica: Replica,
+    screenshot: Callable[[str], Path | None] = lambda name: None,
+) -> SmokeResult:
     """The whole smoke in a new context of the test's browser, as run_smoke would; a
     long timeout, which a drift (named by what the settled page lacks) never waits out."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
@@ -279,12 +287,14 @@ def walk(browser: Browser, selectors: Selectors, replica: Replica) -> SmokeResul
         timeout_ms=60_000,
     )
     guard = NetworkGuard(context)
+    portal = Portal(page, selectors, settings)
     smoke_walk = SmokeWalk(
         page,
         selectors,
         base_url=replica.url,
-        log_in=Portal(page, selectors, settings).log_in,
-        screenshot=lambda name: None,
+        log_in=portal.log_in,
+        step=portal.step,
+        screenshot=screenshot,
         guard=guard.install,
         guard_violations=lambda: list(guard.violations),
         allow_one_write=guard.allow_one,
@@ -295,6 +305,33 @@ def walk(browser: Browser, selectors: Selectors, replica: Replica) -> SmokeResul
     finally:
         context.close()
     return SmokeResult(checks, error=smoke_walk.error)
+
+
+def test_a_failing_portal_is_retried_at_the_login_and_never_read_as_a_drift(
+    browser: Browser, replica: Replica
+) -> None:
+    selectors = load_selectors(None)
+    replica.test_api("faults", {"error_rate": 1.0})  # every request answered 503
+    with capture_logs() as logs:
+        unanswered = walk(browser, selectors, replica)
+    replica.test_api("faults", {"error_rate": 0.0})
+
+    def fail_from_now(name: str) -> None:
+        if name == "parametrage-monitoring":  # the services screen checked: the portal fails
+            replica.test_api("faults", {"error_rate": 1.0})
+
+    failing = walk(browser, selectors, replica, screenshot=fail_from_now)
+
+    retried = [e for e in logs if e["event"] == "step_retried"]
+    assert [e["attempt"] for e in retried] == [2, 3]  # the policy's three attempts
+    assert of_smoke(unanswered) == ExitCode.TECHNICAL
+    assert "HTTP 503" in str(unanswered.error)
+    assert {c.status for c in unanswered.checks} == {Status.ERROR}
+    assert of_smoke(failing) == ExitCode.TECHNICAL
+    assert not failing.failed  # no check reads a failing portal as a drift
+    first_error = next(c for c in failing.checks if c.status is Status.ERROR)
+    assert first_error.id.startswith("Paramétrage / Monitoring: ")
+    assert "could not run" in first_error.message
 
 
 @pytest.mark.parametrize(

@@ -264,7 +264,8 @@ class SmokeWalk:
     `screenshot(name)` keeps a screenshot of the page and returns its path (or None);
     `stop`, when given, is checked between two checks. After `run()`, `error` holds what
     stopped the walk (the portal unreachable, a login refused or unanswered) and
-    `interrupted` the signal that did.
+    `interrupted` the signal that did. `step(name, action)`, when given, runs opening
+    the portal and logging in under the portal's retry policy (Portal.step).
     """
 
     def __init__(
@@ -282,11 +283,15 @@ class SmokeWalk:
         service: str | None = None,
         licence: str | None = None,
         stop: StopSignal | None = None,
+        step: Callable[[str, Callable[[], None]], None] | None = None,
     ) -> None:
         self.page = page
         self.s = selectors
         self.base_url = base_url.rstrip("/") + "/"
         self._log_in = log_in
+        # The portal's one retry policy (Portal.step) for opening the portal and logging
+        # in: a 5xx or no answer there is tried again, as in every run of the bot.
+        self._step = step
         self._screenshot = screenshot
         self._guard = guard
         self._violations = guard_violations
@@ -368,6 +373,10 @@ class SmokeWalk:
         except DriftError as drift:  # a page object's, naming its own key
             message = str(drift) if drift.key == key else f"{key}: {drift}"
             result = CheckResult(spec, Status.FAILED, message)
+        except TechnicalError as error:  # the portal failed (a 5xx, no answer, its error
+            # page, a timeout): the check could not run; the walk's code is the portal's
+            result = CheckResult(spec, Status.ERROR, f"{key}: could not run: {first_line(error)}")
+            self.error = self.error or error
         except Interrupted:
             raise
         except Exception as error:  # a browser failure, an assertion, a screen read oddly
@@ -470,7 +479,11 @@ class SmokeWalk:
         self, control: Control, scope: Page | Locator, where: str, values: dict[str, str]
     ) -> None:
         """Raise Drift: `control` present but hidden or disabled, or not there and what
-        shows instead, the controls of its region first."""
+        shows instead, the controls of its region first. TechnicalError instead when the
+        page is the portal's error page: the portal failed, nothing drifted."""
+        hint = self.s.hints.technical_error
+        if self.page.get_by_text(hint).filter(visible=True).count():
+            raise TechnicalError(f"{where}: the portal answered {hint!r}")
         absence = explain(
             scope,
             control,
@@ -512,16 +525,10 @@ class SmokeWalk:
         if self._stop is not None:
             self._stop.check()
         try:
-            response = self.page.goto(self.base_url)
-        except PlaywrightError as error:
-            why = network_failure(first_line(error), where=False) or first_line(error)
-            self.error = TechnicalError(f"the portal at {self.base_url} cannot be reached: {why}")
-            raise _Stop(str(self.error)) from None
-        if response is not None and response.status >= 500:
-            self.error = TechnicalError(
-                f"the portal at {self.base_url} answered HTTP {response.status}"
-            )
-            raise _Stop(str(self.error))
+            self._retried("opening the login page", self._open_portal)
+        except TechnicalError as error:
+            self.error = error
+            raise _Stop(str(error)) from None
         login = self.s.login
         where = "on the login page"
         self._check(LOGIN, "login.heading", lambda: self._seen(login.heading, where), gate=True)
@@ -548,13 +555,30 @@ class SmokeWalk:
             ),
         )
 
+    def _open_portal(self) -> None:
+        try:
+            response = self.page.goto(self.base_url)
+        except PlaywrightError as error:
+            why = network_failure(first_line(error), where=False) or first_line(error)
+            raise TechnicalError(
+                f"the portal at {self.base_url} cannot be reached: {why}"
+            ) from None
+        if response is not None and response.status >= 500:
+            raise TechnicalError(f"the portal at {self.base_url} answered HTTP {response.status}")
+
+    def _retried(self, name: str, action: Callable[[], None]) -> None:
+        if self._step is None:
+            action()
+        else:
+            self._step(name, action)
+
     def _do_log_in(self) -> str:
         """Log in through the form (in a separate, untraced context): judged by the login
         screen itself, the form gone without an alert; what the next page shows is the
         navigation's to check."""
         self._present(self.s.login.submit, self.page, "on the login page", enabled=True)
         try:
-            self._log_in()
+            self._retried("logging in", self._log_in)
         except (AuthenticationError, TechnicalError) as error:
             # A refusal (exit 2) or no answer (exit 3): nothing after it can be checked.
             self.error = error

@@ -83,6 +83,7 @@ def run_smoke(
                 selectors,
                 base_url=settings.base_url,
                 log_in=portal.log_in,
+                step=portal.step,
                 screenshot=lambda name: session.screenshot(session.page, name),
                 guard=guard.install,
                 guard_violations=lambda: list(guard.violations),

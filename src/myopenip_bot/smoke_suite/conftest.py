@@ -118,6 +118,7 @@ def smoke_checks(browser: Browser, pytestconfig: pytest.Config) -> dict[str, Che
         selectors,
         base_url=settings.base_url,
         log_in=portal.log_in,
+        step=portal.step,
         screenshot=lambda name: screenshot(page, output / f"{next(shots):02d}-{name}.png"),
         guard=guard.install,
         guard_violations=lambda: list(guard.violations),
