@@ -223,7 +223,7 @@ def _run(command: startup.Command) -> int:
     text = json_text(document(result, code))
     if result.trace_dir is not None and result.trace_dir.is_dir():
         write_private(result.trace_dir / "result.json", text)  # beside the run's artifacts
-    _print(result, text, args.json, command.out)
+    _print(result, text, args.json, command.out, client=args.client)
     return code
 
 
@@ -282,11 +282,13 @@ def document(result: RunResult, code: int) -> dict[str, object]:
     }
 
 
-def _print(result: RunResult, text: str, as_json: bool, out: Console) -> None:
+def _print(
+    result: RunResult, text: str, as_json: bool, out: Console, client: str | None = None
+) -> None:
     if as_json:
         out.print_json(text) if out.is_terminal else print(text)
     elif result.results:
-        print_summary(result, out)
+        print_summary(result, out, client=client)
     elif result.interrupted:
         out.print(f"Interrupted by {signal_name(result.interrupted)} before anything was done.")
 
@@ -303,19 +305,24 @@ _LABELS = {
 }
 
 
-def print_summary(result: RunResult, console: Console) -> None:
+def print_summary(result: RunResult, console: Console, *, client: str | None = None) -> None:
     """A table per licence, then the run's totals and where its artifacts are.
 
     Made to read at 80 columns: the outcome is never cut, the reasons fold, and a
-    reason every skipped licence shares (the run's error) is said once, below.
+    reason every skipped licence shares (the run's error) is said once, below. A
+    licence the portal never named (given by number, none holding it) shows as "—".
+    `client`: the --client given, named when its service was not found.
     """
     mode = "dry run, nothing changed" if result.dry_run else "run"
     keep = "Oui (kept)" if result.keep_number else "Non (quarantine)"
     service = result.service
     named = f" « {service.name} », client {service.client}" if service and service.client else ""
+    if result.service_ref:
+        title = f"Service {result.service_ref}{named}"
+    else:
+        title = f"Client {client.strip()}, no service found" if client else "No service found"
     console.print(
-        f"[bold]Service {safe(result.service_ref)}{safe(named)}[/bold]: {mode}; "
-        f"« Conserver le numéro » = {keep}",
+        f"[bold]{safe(title)}[/bold]: {mode}; « Conserver le numéro » = {keep}",
         soft_wrap=True,
         highlight=False,
     )
@@ -328,7 +335,7 @@ def print_summary(result: RunResult, console: Console) -> None:
     for row in result.results:
         assert row.outcome is not None
         label, colour = _LABELS[row.outcome]
-        licence = row.licence_ref or row.target.label()
+        licence = row.licence_ref or row.target.licence_ref or "—"
         why = row.reason or ""
         if row.outcome is Outcome.SKIPPED and result.error and result.error in why:
             why = "not attempted: see the error below"

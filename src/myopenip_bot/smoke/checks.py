@@ -913,7 +913,10 @@ class SmokeWalk:
             for number_format in (self.s.hints.number_filter_format, "{digits}", "{grouped}"):
                 rows = results.search(number=row.number, number_format=number_format)
                 if any(found.ref == row.ref for found in rows):
-                    return f"found typed as {number_format}"
+                    typed = number_format.format(
+                        digits=row.number, grouped=format_number(row.number)
+                    )
+                    return f"found typed as {typed!r}"
             raise Drift(f"a search for {format_number(row.number)} does not list {row.ref}")
 
         self._check(SERVICE, "hints.number_filter_format", by_number)
