@@ -281,10 +281,22 @@ def _print_table(out: Console, result: SmokeResult, base_url: str | None) -> Non
     table.add_column("Details", ratio=3)
     shown = result.ran if result.interrupted else result.checks
     previous = ""
+    alike = 0  # checks not run for the reason just shown: one row for them all
+
+    def add_alike() -> None:
+        if alike:
+            style = _STYLE["error"]
+            more = f"{alike} more check{'s' if alike > 1 else ''}"
+            table.add_row(more, f"[{style}]error[/{style}]", "not run (as above)")
+
     for check in shown:
+        if not check.ran and check.message == previous:  # a walk stopped: said once
+            alike += 1
+            continue
+        add_alike()
+        alike = 0
         style = _STYLE[check.status.value]
-        same = not check.ran and check.message == previous  # a walk stopped: said once
-        details = plain("not run (as above)" if same else check.message or check.spec.what)
+        details = plain(check.message or check.spec.what)
         previous = check.message
         if check.screenshot is not None:
             details.append(plain(f"\nscreenshot: {check.screenshot.name}"))
@@ -293,6 +305,7 @@ def _print_table(out: Console, result: SmokeResult, base_url: str | None) -> Non
             f"[{style}]{check.status.value}[/{style}]",
             details,
         )
+    add_alike()
     out.print(table)
     counts = result.counts
     line = (
