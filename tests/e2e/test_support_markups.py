@@ -1,0 +1,82 @@
+"""Support's questions on both markups, in process: the first ticket done knowing only
+the client and the number (then "already done"), a client's licences listed, a
+misspelt client refused with the close names (tests/commands/test_support.py runs the
+same as commands, on the classic markup)."""
+
+from __future__ import annotations
+
+import pytest
+from e2e_support import RecordingHooks, licence
+from playwright.sync_api import Page
+from pydantic import SecretStr
+
+from myopenip.replica import Replica
+from myopenip_bot.config.selectors import Selectors
+from myopenip_bot.config.settings import Settings
+from myopenip_bot.dissociation.runner import Runner
+from myopenip_bot.errors import ServiceNotFoundError
+from myopenip_bot.lookup.finder import Finder
+from myopenip_bot.models import DissociationRequest, Outcome, Target
+from myopenip_bot.portal.portal import Portal
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CLIENT = "Normandie Logistique"
+NUMBER = "0231456791"  # FPC367130's, in SRV-10021's Groupements
+
+
+def portal_on(page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHooks) -> Portal:
+    settings = Settings(
+        base_url=replica.url,
+        username=replica.username,
+        password=SecretStr(replica.password),
+        timeout_ms=10_000,
+    )
+    return Portal(page, selectors, settings, login_page=hooks.logging_in)
+
+
+def test_the_first_ticket_by_client_and_number_then_already_done(
+    page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHooks
+) -> None:
+    runner = Runner(
+        portal_on(page, replica, selectors, hooks),
+        observer=hooks,
+        confirm=hooks.confirm,
+        screenshot=hooks.screenshot,
+    )
+    request = DissociationRequest(
+        service_ref="", client=CLIENT, targets=(Target(number=NUMBER),), keep_number=True
+    )
+
+    done = runner.run(request)
+    again = runner.run(request)
+
+    (row,) = done.results
+    assert (done.service_ref, row.licence_ref, row.outcome) == (
+        "SRV-10021",
+        "FPC367130",
+        Outcome.DONE,
+    )
+    assert licence(replica.state(), "FPC367130")["sda"] is None
+    assert [r.outcome for r in again.results] == [Outcome.ALREADY_DONE]
+    assert len(replica.state()["audit"]) == 1
+
+
+def test_a_clients_licences_are_listed_and_a_misspelt_client_is_offered_close_names(
+    page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHooks
+) -> None:
+    finder = Finder(portal_on(page, replica, selectors, hooks))
+    before = replica.state()
+
+    client, services = finder.client_services(CLIENT.lower())
+    siege = next(s for s in services if s.ref == "SRV-10021")
+    listed = {row.licence: row for row in finder.licences(siege)}
+    with pytest.raises(ServiceNotFoundError, match=r"did you mean Normandie Logistique \("):
+        finder.client_services("Normandie Logistiqe")
+
+    assert client == (CLIENT, "CC-100245")
+    assert listed["FPC367130"].number == NUMBER
+    assert listed["FPC367130"].user
+    assert listed["FPC367130"].type
+    assert {row.tab.value for row in listed.values()} == {"Utilisateurs", "Groupements"}
+    assert replica.state() == before
