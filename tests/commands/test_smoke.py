@@ -233,6 +233,31 @@ def test_the_smoke_records_a_trace_only_when_asked_and_keeps_it_redacted(
     assert replica.password.encode() not in recorded
 
 
+def test_ctrl_c_while_the_login_is_retried_stops_at_once_as_an_interruption(
+    replica: Replica, tmp_path: Path
+) -> None:
+    replica.test_api("faults", {"error_rate": 1.0})  # every request answered 503
+    cli = Cli(tmp_path, replica, trace="off")
+    running = Running(
+        subprocess.Popen(
+            [sys.executable, "-m", "myopenip", "smoke", "--json"],
+            cwd=cli.cwd,
+            env=cli.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
+    running.wait_for_event("step_retried")  # in the wait before the next attempt
+
+    running.send(signal.SIGINT)
+    done = running.finish()
+
+    assert done.returncode == 130, done.stdout + done.stderr  # not 3: a person stopped it
+    assert valid(json.loads(done.stdout))["interrupted"] == "SIGINT"
+
+
 def test_ctrl_c_prints_the_partial_table_and_writes_the_partial_files(
     replica: Replica, tmp_path: Path
 ) -> None:

@@ -61,13 +61,17 @@ def test_the_system_headless_shell_is_taken_without_a_window_never_with_one(
     assert find_browser().executable_path == full  # no shell: the full browser, headless
 
 
-def test_the_drivers_compile_cache_is_a_private_folder_per_user(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
+@pytest.fixture
+def cache_home(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """A cache folder of the test's own, and no compile cache chosen by the environment."""
     monkeypatch.delenv("NODE_COMPILE_CACHE", raising=False)
     monkeypatch.delenv("NODE_DISABLE_COMPILE_CACHE", raising=False)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    return tmp_path
 
+
+def test_the_drivers_compile_cache_is_a_private_folder_per_user(cache_home: Path) -> None:
+    tmp_path = cache_home
     folder = node_compile_cache()
 
     assert folder == str(tmp_path / "myopenip" / "node-compile-cache")
@@ -76,11 +80,9 @@ def test_the_drivers_compile_cache_is_a_private_folder_per_user(
 
 
 def test_no_compile_cache_where_others_could_write_it_or_the_environment_decides(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    monkeypatch: pytest.MonkeyPatch, cache_home: Path
 ) -> None:
-    monkeypatch.delenv("NODE_COMPILE_CACHE", raising=False)
-    monkeypatch.delenv("NODE_DISABLE_COMPILE_CACHE", raising=False)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    tmp_path = cache_home
     (tmp_path / "myopenip").mkdir(mode=0o700)
     (tmp_path / "myopenip").chmod(0o770)  # the group could put code there
     assert node_compile_cache() is None

@@ -96,6 +96,8 @@ def node_compile_cache() -> str | None:
     """
     if os.environ.get("NODE_COMPILE_CACHE") or os.environ.get("NODE_DISABLE_COMPILE_CACHE"):
         return None
+    if not hasattr(os, "getuid"):  # not POSIX: no owner to check, no cache
+        return None
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
     folder = cache / "myopenip" / "node-compile-cache"
     try:

@@ -77,7 +77,7 @@ def run_smoke(
     try:
         with session:
             guard = NetworkGuard(session.context)
-            portal = session.portal(selectors)
+            portal = session.portal(selectors, stop)  # a signal cuts its retries' waits
             walk = SmokeWalk(
                 session.page,
                 selectors,
