@@ -19,10 +19,11 @@ pytestmark = [pytest.mark.browser]
     [
         ("classic", "Mes Services", "Mes Offres", "navigation.services_menu"),
         ("aria", "Rechercher", "Filtrer", "services.search"),
+        ("aria", "Actions", "Opérations", "licences.actions"),
         ("classic", "Valider", "Confirmer", "dialog.submit"),
         ("aria", "Valider", "Confirmer", "dialog.submit"),
     ],
-    ids=["classic-menu", "aria-search", "classic-valider", "aria-valider"],
+    ids=["classic-menu", "aria-search", "aria-actions", "classic-valider", "aria-valider"],
     indirect=["markup"],
 )
 def test_a_drifted_control_stops_the_run_naming_its_key_and_nothing_changes(

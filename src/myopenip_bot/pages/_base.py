@@ -212,21 +212,30 @@ class Screen:
         step: str,
         scope: Page | Locator | None = None,
         where: str = "",
+        *,
+        beside: bool = False,
         **values: str,
     ) -> Locator:
         """The element `control` finds, once visible; raise if the login or an error page
-        shows instead, and DriftError when the page has settled without it."""
+        shows instead, and DriftError when the page has settled without it.
+
+        `beside`: the control sits beside what the bot has just used on a screen already
+        settled (« Actions » beside the results it ticked, an item of the menu it opened):
+        it is looked for once, after the page settles, for BESIDE_MS (a drift said in
+        about 1 s, not 2).
+        """
         expected = self._locate(control, scope, **values)
         if _visible(expected):  # one query: most controls are there at the first look
             return expected
         # `.first`: we wait for whichever of these shows first; nothing is acted upon.
         anything = expected.or_(self._login_heading).or_(self._technical_error)
         anything = anything.filter(visible=True).first
-        for wait_settled in (False, True):
+        looks = ((True, BESIDE_MS),) if beside else ((False, LOOK_MS), (True, LOOK_MS))
+        for wait_settled, look_ms in looks:
             if wait_settled:  # not yet: once every request is answered, a little more
                 self._wait_settled(step)
             try:
-                expect(anything).to_be_visible(timeout=min(self.timeout_ms, LOOK_MS))
+                expect(anything).to_be_visible(timeout=min(self.timeout_ms, look_ms))
                 break
             except AssertionError:
                 self._raise_for_page(step)

@@ -184,14 +184,20 @@ class LicenceResultsPage(Screen):
     def open_dissociation(self) -> DissociationDialog:
         """Actions > "Dissocier vos numéros"; return the dialog once its content is loaded."""
         step = f"opening the dissociation dialog in {self.tab.value}"
-        actions = self._await(self.selectors.licences.actions, step, self.scope, self._where)
+        # « Actions » sits beside the results just searched and ticked: one look once settled.
+        actions = self._await(
+            self.selectors.licences.actions, step, self.scope, self._where, beside=True
+        )
         self._expect(
             lambda: expect(actions).to_be_enabled(timeout=self.timeout_ms),
             step,
             'the "Actions" button becoming enabled',
         )
         actions.click()
-        self._await(self.selectors.licences.dissociate, step, where='in the menu "Actions"').click()
+        # Its item: in the menu just opened, once the page settled (a menu may load its items).
+        self._await(
+            self.selectors.licences.dissociate, step, where='in the menu "Actions"', beside=True
+        ).click()
         dialog = DissociationDialog(self.page, self.selectors, timeout_ms=self.timeout_ms)
         dialog.wait_loaded(step)
         log.info("dissociation_opened", tab=self.tab.value)
