@@ -759,14 +759,13 @@ def valid(payload: dict[str, Any]) -> dict[str, Any]:
     return payload
 
 
-@pytest.fixture(params=["classic", "aria"])
-def portal_on_file(
-    request: pytest.FixtureRequest, tmp_path: Path
-) -> Iterator[tuple[Replica, Path]]:
-    """A replica of each markup whose database is a file: a test changes a licence's
-    number there, as the operator's back office would between the plan and its run."""
+@pytest.fixture
+def portal_on_file(tmp_path: Path) -> Iterator[tuple[Replica, Path]]:
+    """A replica whose database is a file: a test changes a licence's number there, as the
+    operator's back office would between the plan and its run. One markup, as every
+    command test: the runner reads both (tests/e2e, a batch of each in test_quirks.py)."""
     database = tmp_path / "portal.sqlite"
-    with run_replica("--db", str(database), markup=request.param, delays=False) as replica:
+    with run_replica("--db", str(database), delays=False) as replica:
         yield replica, database
 
 

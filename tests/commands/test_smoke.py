@@ -23,6 +23,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import forked
 import pytest
 from cli_support import Cli, Running
 from jsonschema import Draft202012Validator
@@ -46,14 +47,8 @@ SUITE_WARNING = "PytestRemovedIn10Warning"
 
 
 def smoke(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "myopenip", "smoke", *args],
-        cwd=cli.cwd,
-        env=cli.env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=300,
+    return forked.run(
+        [sys.executable, "-m", "myopenip", "smoke", *args], cwd=cli.cwd, env=cli.env, timeout=300
     )
 
 

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import forked
 import pytest
 from cli_support import Cli, exit_agrees
 from e2e_support import licence, number_state
@@ -26,14 +27,8 @@ TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT?\s?\d\d:\d\d:\d\d")
 
 
 def find(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "myopenip", "find", *args],
-        cwd=cli.cwd,
-        env=cli.env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
-        timeout=180,
+    return forked.run(
+        [sys.executable, "-m", "myopenip", "find", *args], cwd=cli.cwd, env=cli.env, timeout=180
     )
 
 

@@ -6,11 +6,11 @@ edited by hand (POST /_test/data, /_test/refuse)."""
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import forked
 import pytest
 from batch_support import BatchCli
 from cli_support import Cli, exit_agrees
@@ -101,13 +101,10 @@ def test_the_smoke_reads_hostile_screens_and_writes_well_formed_files(
     cli = Cli(tmp_path, hostile)
     junit = tmp_path / "smoke.xml"
 
-    checked = subprocess.run(
+    checked = forked.run(
         [sys.executable, "-m", "myopenip", "smoke", "--json", "--junit-xml", str(junit)],
         cwd=cli.cwd,
         env=cli.env,
-        stdin=subprocess.DEVNULL,
-        capture_output=True,
-        text=True,
         timeout=300,
     )
 

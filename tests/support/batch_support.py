@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import forked
 from cli_support import Running, cli_env
 
 from myopenip.replica import Replica
@@ -43,15 +44,7 @@ class BatchCli:
     def __call__(
         self, *args: str | Path, timeout: float = RUN_TIMEOUT
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            self.argv(*args),
-            cwd=self.cwd,
-            env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        return forked.run(self.argv(*args), cwd=self.cwd, env=self.env, timeout=timeout)
 
     def start(self, *args: str | Path) -> BatchRunning:
         """Start the command without waiting: watch its events, signal or kill it."""

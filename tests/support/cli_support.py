@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import forked
 from e2e_support import SERVICE
 from jsonschema import validate
 from schemas import schema
@@ -71,13 +72,10 @@ class Cli:
     def __call__(
         self, *args: str, service: str = SERVICE, client: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
+        return forked.run(
             self.argv(*args, service=service, client=client),
             cwd=self.cwd,
             env=self.env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
             timeout=180,
         )
 
