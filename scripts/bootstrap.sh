@@ -4,14 +4,26 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 python=${PYTHON:-python3}
+# Without pip at first: its own install is 5 s of a fresh clone's set-up; uv adds it below.
 if [ ! -x .venv/bin/python ]; then
-  "$python" -m venv .venv
+  "$python" -m venv --without-pip .venv
 fi
+pip_in_venv() {
+  .venv/bin/python -m pip --version >/dev/null 2>&1 || .venv/bin/python -m ensurepip --upgrade >/dev/null
+}
+# uv, by the system's pip straight into .venv (pip 22.3 and later), else by .venv's pip.
+install_uv() {
+  "$python" -m pip --python .venv/bin/python install --quiet --disable-pip-version-check uv \
+    >/dev/null 2>&1 && return 0
+  pip_in_venv 2>/dev/null || return 1
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1
+}
 # uv installs the project and its tools in about 10 s where pip takes about 40 (a fresh
 # clone's `make test` and `make demo` start sooner); pip does it when uv cannot be had or
 # cannot install (uv reads no pip.conf: a package mirror only pip knows, say).
-if ! { .venv/bin/python -m pip install --quiet --disable-pip-version-check uv >/dev/null 2>&1 \
-  && .venv/bin/uv pip install --quiet --python .venv/bin/python -e ".[dev]" 2>/dev/null; }; then
+if ! { install_uv \
+  && .venv/bin/uv pip install --quiet --python .venv/bin/python -e ".[dev]" pip 2>/dev/null; }; then
+  pip_in_venv
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 fi
 # The bytecode of the project and its packages, written once, on every core (uv writes
