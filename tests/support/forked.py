@@ -72,7 +72,9 @@ def run(
         conn.connect(_server().path)
         fds = [null.fileno(), out.fileno(), err.fileno()]
         socket.send_fds(conn, [json.dumps(request).encode()], fds)
-        pid = int(conn.recv(64))
+        answer = conn.recv(64)
+        assert answer, "the fork server is gone (see the worker's stderr)"
+        pid = int(answer)
         conn.settimeout(timeout)
         try:
             code = int(conn.recv(64))
@@ -157,7 +159,8 @@ def _serve(path: str) -> None:
                 waiting.unregister(key.fileobj)
                 os.close(key.fd)
                 _, status = os.waitpid(pid, 0)
-                conn.send(f"{os.waitstatus_to_exitcode(status)}".encode())
+                with contextlib.suppress(OSError):  # a client gone (its run timed out)
+                    conn.send(f"{os.waitstatus_to_exitcode(status)}".encode())
                 conn.close()
 
 

@@ -41,3 +41,17 @@ def test_a_forked_run_exits_and_prints_as_a_new_process(
 
     assert fork == real
     assert real[0] != 0 or args[-1] == "--help"  # each case says something
+
+
+def test_a_forked_run_past_its_timeout_is_killed_and_the_next_one_runs(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
+    slow = [sys.executable, "-m", "myopenip", "portal", "--port", "0"]  # serves until stopped
+
+    with pytest.raises(subprocess.TimeoutExpired):
+        forked.run(slow, cwd=tmp_path, env=env, timeout=3)
+    after = forked.run(
+        [sys.executable, "-m", "myopenip", "--help"], cwd=tmp_path, env=env, timeout=60
+    )
+
+    assert after.returncode == 0
+    assert "dissociate" in after.stdout
