@@ -52,6 +52,21 @@ def smoke(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+def start_smoke(cli: Cli, *args: str) -> Running:
+    """A real `myopenip smoke` process, to signal while it runs (never forked)."""
+    return Running(
+        subprocess.Popen(
+            [sys.executable, "-m", "myopenip", "smoke", *args],
+            cwd=cli.cwd,
+            env=cli.env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    )
+
+
 def suite(cli: Cli, base_url: str, junit: Path) -> subprocess.CompletedProcess[str]:
     """The pytest suite as QA's own CI runs it: outside the project, its own options."""
     env = {k: v for k, v in cli.env.items() if k != "MYOPENIP_BASE_URL"}
@@ -233,17 +248,7 @@ def test_ctrl_c_while_the_login_is_retried_stops_at_once_as_an_interruption(
 ) -> None:
     replica.test_api("faults", {"error_rate": 1.0})  # every request answered 503
     cli = Cli(tmp_path, replica, trace="off")
-    running = Running(
-        subprocess.Popen(
-            [sys.executable, "-m", "myopenip", "smoke", "--json"],
-            cwd=cli.cwd,
-            env=cli.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    )
+    running = start_smoke(cli, "--json")
     running.wait_for_event("step_retried")  # in the wait before the next attempt
 
     running.send(signal.SIGINT)
@@ -257,17 +262,7 @@ def test_ctrl_c_prints_the_partial_table_and_writes_the_partial_files(
     replica: Replica, tmp_path: Path
 ) -> None:
     cli = Cli(tmp_path, replica, trace="off")
-    running = Running(
-        subprocess.Popen(
-            [sys.executable, "-m", "myopenip", "smoke"],
-            cwd=cli.cwd,
-            env=cli.env,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-    )
+    running = start_smoke(cli)
     running.wait_for_event("logged_in")
 
     running.send(signal.SIGINT)
