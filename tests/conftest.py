@@ -18,6 +18,16 @@ from myopenip.replica import Replica, run_replica
 from myopenip_bot.browser.launch import BrowserLaunch, find_browser
 
 
+@pytest.fixture(autouse=True)
+def own_state_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each test its own user state folder (XDG_STATE_HOME): the bot's records of what
+    the portal accepted live there by default, and the session's replica keeps its
+    address from one test to the next while its data is reset."""
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
 @pytest.fixture(scope="session")
 def browser_launch(pytestconfig: pytest.Config) -> BrowserLaunch:
     """The Chromium the bot itself would pick (MYOPENIP_BROWSER_PATH, Playwright's, system:

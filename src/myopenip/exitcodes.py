@@ -41,6 +41,7 @@ class ExitCode(IntEnum):
     TECHNICAL = 3  # the portal or the browser failed, or an outcome is unknown: run again
     NOT_CONFIRMED = 4  # a person answered no: nothing was changed
     LOCKED = 5  # another run holds the batch journal's lock
+    IN_PROGRESS = 6  # the portal accepted a dissociation and does not show it done yet
     INTERRUPTED = 128
 
 
@@ -50,6 +51,7 @@ PRECEDENCE = (
     ExitCode.TECHNICAL,
     ExitCode.USAGE,
     ExitCode.REFUSED,
+    ExitCode.IN_PROGRESS,
     ExitCode.NOT_CONFIRMED,
     ExitCode.OK,
 )
@@ -69,6 +71,12 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
             "a business refusal: unknown service or licence, number mismatch, service not "
             "« Actif », the portal refused, the dialog did not list the plan; or the portal "
             "differs from selectors/ (the error names the key: run `myopenip smoke`)",
+        ),
+        (
+            "6",
+            "in progress: the portal accepted the dissociation and its back end is still "
+            "working (not shown within MYOPENIP_COMPLETION_TIMEOUT); do not redo it in the "
+            "portal: run the same command later to confirm (it never sends it again)",
         ),
         ("4", "answered no at the confirmation: nothing was changed"),
         ("0", "every licence dissociated, already without a number, or (--dry-run) would be"),
@@ -90,6 +98,11 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
             "1",
             "some rows refused (business: unknown licence, number mismatch, …), or the "
             "portal differs from selectors/ (the batch stopped at once: run `myopenip smoke`)",
+        ),
+        (
+            "6",
+            "some rows in progress: the portal accepted them and is still working; run the "
+            "same command later to confirm them (they are never sent again)",
         ),
         ("4", "not confirmed at the prompt"),
         ("0", "every row done or already done (dry run: would be done)"),
@@ -148,6 +161,7 @@ _BY_OUTCOME = {
     Outcome.FAILED: ExitCode.TECHNICAL,
     Outcome.UNKNOWN: ExitCode.TECHNICAL,
     Outcome.REFUSED: ExitCode.REFUSED,
+    Outcome.IN_PROGRESS: ExitCode.IN_PROGRESS,
     Outcome.NOT_CONFIRMED: ExitCode.NOT_CONFIRMED,
 }
 _BY_KIND = {
@@ -191,6 +205,8 @@ def of_batch(result: BatchResult) -> int:
             codes.add(ExitCode.REFUSED)
         elif outcome == "not_confirmed":
             codes.add(ExitCode.NOT_CONFIRMED)
+        elif outcome == "in_progress":
+            codes.add(ExitCode.IN_PROGRESS)
         elif outcome not in _BATCH_OK:
             codes.add(ExitCode.TECHNICAL)  # failed, unknown, or never reached: resume
     if result.error_kind is ErrorKind.TECHNICAL:

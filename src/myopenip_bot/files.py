@@ -10,14 +10,21 @@ target), and a path that is a link is refused with a line naming it.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
 from myopenip_bot.errors import SettingsError
 
-__all__ = ["UnsafePathError", "refuse_link", "write_private"]
+__all__ = ["UnsafePathError", "refuse_link", "safe_name", "write_private"]
 
 PRIVATE_FILE = 0o600
+# Characters of a name the bot makes from data (a service ref, a client's name): letters,
+# digits, "_", "." and "-"; anything else (a "/", a "\\", a NUL, a space…) becomes "-".
+_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]+")
+# Names Windows reserves, whatever the extension (a run folder copied there must open).
+_RESERVED = re.compile(r"(?i)^(con|prn|aux|nul|com[0-9]|lpt[0-9])(\.|$)")
+NAME_MAX = 80
 _NEW = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
 
 
@@ -32,6 +39,17 @@ def refuse_link(path: Path, what: str) -> None:
             f"{what} {path} is a symbolic link (to {os.readlink(path)}): refused, nothing "
             "was written; give a real path"
         )
+
+
+def safe_name(text: str, default: str = "x") -> str:
+    """`text` as one part of a file or folder name: no separator, no "..", no leading dot
+    or dash, no reserved device name, at most NAME_MAX characters; `default` when nothing
+    is left. Any ref or name from a file or the portal goes through it before a path."""
+    name = _UNSAFE.sub("-", text)
+    name = re.sub(r"\.{2,}", ".", name).strip(".-")[:NAME_MAX].strip(".-")
+    if _RESERVED.match(name):
+        name = "_" + name
+    return name or default
 
 
 def write_private(path: Path, data: str | bytes) -> None:

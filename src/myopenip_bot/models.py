@@ -23,6 +23,29 @@ def normalize_number(text: str) -> str:
     return cleaned
 
 
+# The longest service ref taken (the replica's read "SRV-10021", another portal's
+# "MC-004217"): far beyond any real one, far below what would break a screen or a file.
+SERVICE_REF_MAX = 64
+
+
+def service_ref_problem(text: str) -> str | None:
+    """Why `text` (already stripped) cannot be a service ref, or None when it can.
+
+    The guide never shows a service ref, so its shape is not a condition: any ref is
+    looked up on the portal. Only what no portal's ref can be is refused: nothing,
+    blanks or control characters inside, more than SERVICE_REF_MAX characters.
+    """
+    if not text:
+        return "is empty"
+    if any(ch.isspace() for ch in text):
+        return "has a blank inside (a ref is one word)"
+    if not text.isprintable():
+        return "holds a control character"
+    if len(text) > SERVICE_REF_MAX:
+        return f"is {len(text)} characters long (a ref has at most {SERVICE_REF_MAX})"
+    return None
+
+
 def format_number(digits: str) -> str:
     """Ten digits grouped by two, as the portal shows them: "02 31 45 67 89"."""
     return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
@@ -42,6 +65,9 @@ class Outcome(StrEnum):
     SKIPPED = "not_attempted"  # not attempted: the run stopped, or the plan was refused as a whole
     FAILED = "failed"  # technical failure, or the portal still shows the number after Valider
     UNKNOWN = "unknown"  # Valider was clicked and its answer never read: a rerun settles it
+    # The portal accepted « Valider » (its status message) but still lists the number:
+    # its back end is working. Never submitted again; a rerun confirms it (done) by reading.
+    IN_PROGRESS = "in_progress"
 
 
 @dataclass(frozen=True)
@@ -51,12 +77,16 @@ class Target:
     `keep` overrides the request's « Conserver le numéro » for this licence (a batch row);
     `submitted` says how many times « Valider » was already clicked for it by earlier
     runs (from a batch journal): a licence is never submitted more than twice in all.
+    `accepted` is the number an earlier run's « Valider » for it was accepted with (the
+    portal's status message, read), and which the portal did not show done yet: while
+    the portal lists that number, the licence is in progress and never submitted again.
     """
 
     licence_ref: str | None = None
     number: str | None = None
     keep: bool | None = None
     submitted: int = 0
+    accepted: str | None = None
 
     def label(self) -> str:
         if self.licence_ref and self.number:
@@ -118,6 +148,7 @@ class LicenceTask:
     outcome: Outcome | None = None
     reason: str | None = None
     submissions: int = 0  # « Valider » clicks with it in the dialog, earlier runs included
+    accepted: bool = False  # this run's « Valider » for it was accepted (the status read)
 
     @property
     def planned(self) -> bool:
@@ -140,6 +171,7 @@ class LicenceTask:
             outcome,
             reason,
             self.submissions,
+            self.accepted,
         )
 
     def label(self) -> str:

@@ -27,7 +27,7 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from myopenip_portal import db
 from myopenip_portal.auth import LOGIN_COOKIE, SESSION_COOKIE, Session, new_token, tokens_match
@@ -64,7 +64,7 @@ def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> 
     portal = Portal.open(config, clock)
     routes: list[Route | Mount] = [
         *page_routes(markup),
-        Route(markup.api_licences, drifting(api_licences)),
+        Route(markup.api_licences, drifting(api_licences), methods=["GET", "POST"]),
         Route(markup.api_preview, drifting(api_preview), methods=["POST"]),
         Route(markup.api_dissociate, drifting(api_dissociate), methods=["POST"]),
         Mount(
@@ -76,6 +76,7 @@ def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> 
     app = Starlette(
         routes=routes,
         middleware=[
+            Middleware(CompletingMiddleware, portal=portal),
             Middleware(FaultMiddleware, faults=portal.faults, markup=markup, drift=portal.drift),
             Middleware(SessionMiddleware, store=portal.sessions),
         ],
@@ -86,13 +87,27 @@ def create_app(config: PortalConfig, clock: Callable[[], float] = time.time) -> 
     return app
 
 
+class CompletingMiddleware:
+    """Before each request, the back end does what it accepted and is now due (the
+    late-completion quirk): every answer shows the data as it is at that moment."""
+
+    def __init__(self, app: ASGIApp, portal: Portal) -> None:
+        self.app = app
+        self.portal = portal
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            self.portal.complete_due()
+        await self.app(scope, receive, send)
+
+
 def page_routes(markup: Markup) -> list[Route]:
     """The pages at this markup's addresses (the other markup's addresses are 404)."""
     routes: list[Route] = [
         Route(markup.login_path, login_page, methods=["GET"]),
         Route(markup.login_path, login_submit, methods=["POST"]),
         Route(markup.logout_path, logout, methods=["POST"]),
-        Route(markup.services_path, services_page),
+        Route(markup.services_path, services_page, methods=["GET", "POST"]),
         Route(markup.service_path, service_page),
         Route(markup.licence_path, licence_page),
     ]
@@ -400,10 +415,11 @@ async def services_page(request: Request) -> Response:
     markup = markup_of(request)
     quirks = portal_of(request).quirks
     size = quirks.rows_a_page(markup.page_size)
-    filters = {key: request.query_params.get(key, "") for key, _, _ in db.SERVICE_FILTERS}
+    params = await _read_params(request)  # a search posted as a form (post-reads), or not
+    filters = {key: params.get(key, "") for key, _, _ in db.SERVICE_FILTERS}
     rows = db.services_for(portal_of(request).conn, session.user, filters)
     pages = max(1, math.ceil(len(rows) / size))
-    page = _page_number(request.query_params.get(markup.page_param), pages)
+    page = _page_number(params.get(markup.page_param), pages)
     active = {k: v for k, v in filters.items() if v}
 
     def page_url(number: int) -> str:
@@ -426,9 +442,24 @@ async def services_page(request: Request) -> Response:
             "next_url": page_url(page + 1) if page < pages else None,
             # search-first: the list shows once the form was submitted (its fields are in
             # the query, even empty) or a page link followed.
-            "searched": any(key in request.query_params for key in (*filters, markup.page_param)),
+            "searched": any(key in params for key in (*filters, markup.page_param)),
         },
     )
+
+
+async def _read_params(request: Request) -> dict[str, str]:
+    """A read's parameters: its query, and a posted form's or JSON body's fields (a
+    portal whose searches are POST requests: the post-reads quirk)."""
+    params = {key: value for key, value in request.query_params.items()}
+    if request.method != "POST":
+        return params
+    if request.headers.get("content-type", "").startswith("application/json"):
+        body = await _json_body(request) or {}
+        params |= {str(k): str(v) for k, v in body.items() if isinstance(v, str | int)}
+    else:
+        form = await request.form()
+        params |= {key: value for key, value in form.items() if isinstance(value, str)}
+    return params
 
 
 async def service_page(request: Request) -> Response:
@@ -527,19 +558,20 @@ async def api_licences(request: Request) -> Response:
     _session, portal, ref, service = checked
     if service["type"] != db.METACENTREX:
         return json_error(409, "no_licences", ui_format("Le service {} n'a pas de licences.", ref))
-    tab = request.query_params.get("tab", TABS[0])
+    params = await _read_params(request)  # a search posted (post-reads), or in the query
+    tab = params.get("tab", TABS[0])
     if tab not in TABS:
         return json_error(400, "bad_tab", ui_format("Onglet inconnu : {}.", tab))
-    filters = {key: request.query_params.get(key, "") for key, _, _ in db.LICENCE_FILTERS}
+    filters = {key: params.get(key, "") for key, _, _ in db.LICENCE_FILTERS}
     # A real back end takes a moment to search; the page shows its loading state meanwhile.
     await asyncio.sleep(portal.faults.search_delay())
     rows = db.licences_of(portal.conn, ref, tab, filters)
     # all=1: every matching row at once, for a page that pages or filters them itself
     # (the client-paging and client-filtering quirks).
-    everything = request.query_params.get("all") == "1"
+    everything = params.get("all") == "1"
     size = len(rows) if everything else portal.quirks.rows_a_page(markup_of(request).page_size)
     pages = 1 if everything else max(1, math.ceil(len(rows) / size))
-    page = _page_number(request.query_params.get("page"), pages)
+    page = _page_number(params.get("page"), pages)
     shown = rows if everything else rows[(page - 1) * size : page * size]
     return JSONResponse(
         {
@@ -637,16 +669,60 @@ async def api_dissociate(request: Request) -> Response:
             "bad_request",
             'Attendu : {"licences": [{"ref": "FPC…", "keep": true|false}, …]}.',
         )
+    answer = _dissociation_answer(session.user, portal, ref, choices)
+    portal.submissions.append(
+        {
+            "at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "service_ref": ref,
+            "licences": [licence for licence, _ in choices],
+            "status": answer.status_code,
+        }
+    )
+    return answer
+
+
+def _dissociation_answer(
+    user: str, portal: Portal, ref: str, choices: list[tuple[str, bool]]
+) -> Response:
+    """The back end's answer to « Valider »: refused, done at once, or (late-completion)
+    accepted and done a few seconds later."""
     refused = portal.refusal.take()
     if refused is not None:  # POST /_test/refuse: shown verbatim, never renamed by a drift
         return json_error(409, "refused", ui_format("{}", refused))
+    working = [licence for licence, _ in choices if licence in portal.pending]
+    if working:  # late-completion: the back end is still at work on it
+        return json_error(
+            409,
+            "in_progress",
+            ui_format("Une dissociation est déjà en cours pour la licence {}.", working[0]),
+            licence_ref=working[0],
+        )
+    if portal.quirks.late_completion is not None:
+        try:
+            db.check_dissociation(
+                portal.conn, partner=user, service_ref=ref, refs=[r for r, _ in choices]
+            )
+        except db.DissociationError as error:
+            return json_error(
+                error.status, error.code, error.message, licence_ref=error.licence_ref
+            )
+        portal.accept_later(ref, choices, user)
+        if portal.faults.should_drop():
+            return DroppedResponse()
+        return JSONResponse(
+            {
+                "dissociated": len(choices),
+                "message": f"Numéro(s) dissocié(s) : {len(choices)}",
+                "licences": [{"ref": r, "keep": keep} for r, keep in choices],
+            }
+        )
     try:
         done = db.dissociate(
             portal.conn,
-            partner=session.user,
+            partner=user,
             service_ref=ref,
             choices=choices,
-            user=session.user,
+            user=user,
             at=datetime.now(UTC).isoformat(timespec="seconds"),
         )
     except db.DissociationError as error:

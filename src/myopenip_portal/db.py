@@ -21,6 +21,9 @@ METACENTREX = "MetaCentrex"
 ACTIVE = "Actif"
 ASSIGNED_STATE = "Affectée"
 UNASSIGNED_STATE = "Non affectée"
+# « État » of a licence whose dissociation the back end accepted and is working on (the
+# late-completion quirk); the spec gives this wording as an example.
+IN_PROGRESS_STATE = "Dissociation en cours"
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS partners(
@@ -276,6 +279,60 @@ def check_licences(
                 ref,
             )
     return found
+
+
+def check_dissociation(
+    conn: sqlite3.Connection, *, partner: str, service_ref: str, refs: Sequence[str]
+) -> None:
+    """Everything `dissociate` would refuse, without changing anything: the service is
+    this partner's active MetaCentrex one, the licences are its own and each has a number."""
+    svc = service(conn, service_ref)
+    if svc is None or svc["partner"] != partner:
+        raise DissociationError(
+            404, "unknown_service", ui_format("Service {} introuvable.", service_ref)
+        )
+    if svc["type"] != METACENTREX or svc["state"] != ACTIVE:
+        raise DissociationError(
+            409,
+            "service_not_active",
+            ui_format(
+                "Le service {} n'est pas un service MetaCentrex actif : "
+                "aucun numéro ne peut être dissocié.",
+                service_ref,
+            ),
+        )
+    licences = check_licences(conn, partner, service_ref, refs)
+    for ref in refs:
+        if not licences[ref]["sda"]:
+            raise DissociationError(
+                409,
+                "no_number",
+                ui_format("La licence {} n'a pas de numéro à dissocier.", ref),
+                ref,
+            )
+
+
+def set_licence_state(conn: sqlite3.Connection, refs: Sequence[str], state: str) -> None:
+    """« État » of these licences (the back end at work on them, or done with it)."""
+    conn.executemany("UPDATE licences SET state = ? WHERE ref = ?", [(state, r) for r in refs])
+
+
+def rename_service_refs(conn: sqlite3.Connection, mapping: Mapping[str, str]) -> None:
+    """Give services other refs (old -> new), their licences following, in one transaction."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        conn.execute("PRAGMA defer_foreign_keys = ON")
+        for old, new in mapping.items():
+            conn.execute("UPDATE services SET ref = ? WHERE ref = ?", (new, old))
+            conn.execute("UPDATE licences SET service_ref = ? WHERE service_ref = ?", (new, old))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def service_refs(conn: sqlite3.Connection) -> list[str]:
+    return [row[0] for row in conn.execute("SELECT ref FROM services ORDER BY ref")]
 
 
 def dissociate(

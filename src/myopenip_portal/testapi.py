@@ -22,6 +22,7 @@ from myopenip_portal.quirks import KNOWN, Quirks, UnknownQuirk
 def test_routes() -> list[Route]:
     return [
         Route("/state", state, methods=["GET"]),
+        Route("/back-end", back_end, methods=["GET"]),
         Route("/reset", reset, methods=["POST"]),
         Route("/expire-sessions", expire_sessions, methods=["POST"]),
         Route("/misreport", misreport, methods=["POST"]),
@@ -56,6 +57,23 @@ def _bad(message: str) -> JSONResponse:
 
 async def state(request: Request) -> JSONResponse:
     return JSONResponse(db.state(_portal(request).conn))
+
+
+async def back_end(request: Request) -> JSONResponse:
+    """What the back end received and is working on: `submissions`, every « Valider »
+    that reached it, with the status it answered; `pending`, what it accepted and will
+    complete (the late-completion quirk), with the seconds left."""
+    portal = _portal(request)
+    now = portal.clock()
+    return JSONResponse(
+        {
+            "submissions": portal.submissions,
+            "pending": [
+                {"licence_ref": p.licence_ref, "due_in_s": round(max(p.due - now, 0.0), 3)}
+                for p in portal.pending.values()
+            ],
+        }
+    )
 
 
 async def reset(request: Request) -> JSONResponse:
@@ -282,7 +300,7 @@ async def quirks(request: Request) -> JSONResponse:
     ):
         return _bad(QUIRKS_USAGE)
     try:
-        portal.quirks = Quirks.parse(names)
+        portal.set_quirks(Quirks.parse(names))
     except UnknownQuirk as error:
         return _bad(str(error))
     return JSONResponse({"ok": True, "quirks": portal.quirks.names()})

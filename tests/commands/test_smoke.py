@@ -35,6 +35,7 @@ from myopenip.exitcodes import ExitCode, of_smoke
 from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors, default_selectors_path, load_selectors
 from myopenip_bot.config.settings import Settings
+from myopenip_bot.pages import reading
 from myopenip_bot.portal.portal import Portal
 from myopenip_bot.smoke.checks import CHECKS, SmokeWalk, Status
 from myopenip_bot.smoke.guard import NetworkGuard
@@ -310,9 +311,7 @@ def walk(
         log_in=portal.log_in,
         step=portal.step,
         screenshot=screenshot,
-        guard=guard.install,
-        guard_violations=lambda: list(guard.violations),
-        allow_one_write=guard.allow_one,
+        guard=guard,
         timeout_ms=settings.timeout_ms,
     )
     try:
@@ -509,20 +508,20 @@ def test_the_network_guard_aborts_any_request_that_is_not_a_read(
     assert [v.split(" ")[0] for v in guard.violations] == ["POST"]
 
 
-def test_the_guard_lets_one_announced_request_through_and_no_second(
+def test_the_guard_lets_through_what_an_announced_read_sends_and_nothing_else(
     page: Page, replica: Replica
 ) -> None:
     page.goto(replica.url)
     guard = NetworkGuard(page.context)
     guard.install()
-    guard.allow_one()
+    post = "() => fetch('/nowhere', {method: 'POST'}).then(() => 'sent', () => 'aborted')"
+    get = "() => fetch('/nowhere').then(() => 'sent', () => 'aborted')"
 
-    first = page.evaluate(
-        "() => fetch('/nowhere', {method: 'POST'}).then(() => 'sent', () => 'aborted')"
-    )
-    second = page.evaluate(
-        "() => fetch('/nowhere', {method: 'POST'}).then(() => 'sent', () => 'aborted')"
-    )
+    with reading(page, "searching FPC367128 in Groupements"):
+        during = page.evaluate(post)  # a search a portal sends as a POST
+    after = page.evaluate(post)  # nothing announced: could change data
+    read = page.evaluate(get)
 
-    assert (first, second) == ("sent", "aborted")
-    assert len(guard.violations) == 1
+    assert (during, after, read) == ("sent", "aborted", "sent")
+    assert guard.allowed == [f"POST {replica.url}/nowhere (searching FPC367128 in Groupements)"]
+    assert guard.violations == [f"POST {replica.url}/nowhere"]

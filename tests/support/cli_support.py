@@ -38,6 +38,9 @@ def cli_env(
     env |= {
         "MYOPENIP_TRACES_DIR": str(traces),
         "MYOPENIP_STATE_FILE": str(state_file),
+        # The records of what the portal accepted: the test's own (a session's replica
+        # keeps its address from test to test, its data does not).
+        "MYOPENIP_ACCEPTED_FILE": str(state_file.parent / "accepted.sqlite3"),
         "MYOPENIP_LOG_FORMAT": "json",
         "MYOPENIP_TRACE": "off",
     }

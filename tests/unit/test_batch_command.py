@@ -89,8 +89,8 @@ BAD_FILES: dict[str, tuple[str, list[str]]] = {
         ["line 3, column number: '02 31 45'"],
     ),
     "malformed-service-ref": (
-        f"service;licence;keep_number\n{GOOD}\nSRV-1002;FPC367131;non\n",
-        [r"line 3, column service: 'SRV-1002' is not a service ref (selectors texts.service_ref"],
+        f"service;licence;keep_number\n{GOOD}\nSRV 1002;FPC367131;non\n",
+        ["line 3, column service: 'SRV 1002' is not a service ref: it has a blank inside"],
     ),
     "same-licence-twice": (
         f"service;licence;keep_number\n{GOOD}\nSRV-10021;fpc367128;non\n",

@@ -16,7 +16,6 @@ from myopenip_bot.batch.file import BatchFileError, BatchRow, read_batch_file
 from myopenip_bot.batch.journal import JournalRow
 from myopenip_bot.batch.report import write_report
 from myopenip_bot.batch.runner import BatchResult
-from myopenip_bot.config.selectors import load_selectors
 from myopenip_bot.errors import UsageError
 from myopenip_bot.models import ErrorKind
 
@@ -49,8 +48,8 @@ EXPECTED = [
         "SRV-10021,FPC367131,oui,0231456701\r\n",
         "\ufeffservice;licence;keep_number;number\r\nSRV-10021;FPC367128;non\r\n"
         "SRV-10021;FPC367131;oui;+33 2 31 45 67 01\r\n",
-        # a trailing separator, spaces around values, quoted values, lower-case refs
-        "Service ; Licence ; Keep_Number ; Number ;\nsrv-10021 ; fpc367128 ; NON ; ;\n"
+        # a trailing separator, spaces around values, quoted values, lower-case licence refs
+        "Service ; Licence ; Keep_Number ; Number ;\nSRV-10021 ; fpc367128 ; NON ; ;\n"
         '"SRV-10021";"fpc367131";"oui";"0231456701"\n',
         "service\tlicence\tkeep_number\tnumber\nSRV-10021\tFPC367128\tnon\t\n"
         "SRV-10021\tFPC367131\toui\t02 31 45 67 01\n",
@@ -245,7 +244,7 @@ def test_an_xlsx_file_reads_like_a_csv_and_a_number_cell_gets_its_leading_zero_b
         [
             ["Service", "Licence", "Keep_number", "Number"],
             ["SRV-10021", "FPC367128", "Non", None],
-            ["srv-10021", "fpc367131", "oui", 231456701],  # Excel dropped the leading 0
+            ["SRV-10021", "fpc367131", "oui", 231456701],  # Excel dropped the leading 0
             [None, None, None, None],  # a blank row
             ["SRV-10021", "FPC367132", "yes", "02 31 45 67 02"],
             ["SRV-10021", "FPC367133", "no", 231456703.0],
@@ -383,19 +382,50 @@ def test_a_dry_runs_plan_is_a_batch_file_of_the_rows_it_would_do_with_their_numb
     assert "sqlite" not in (folder / "report.html").read_text(encoding="utf-8")
 
 
-def test_a_typo_in_a_service_ref_fails_the_file_check_naming_the_pattern(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "service", ["SRV-10021", "MC-004217", "MC-7003", "mc-7003", "svc/42", "../../x", "Ré-12"]
+)
+def test_a_service_ref_of_any_shape_is_read_as_written(tmp_path: Path, service: str) -> None:
+    """The guide shows no service ref: its shape is the portal's, looked up there."""
+    path = write(tmp_path, f"service;licence;keep_number\n{service};fpc367128;oui\n")
+
+    assert read_batch_file(path) == [
+        BatchRow(line=2, service=service, licence="FPC367128", keep=True, number=None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("service", "why"),
+    [
+        ('""', "is empty"),
+        ("SRV 10021", "has a blank inside"),
+        ("SRV-\x0710021", "holds a control character"),
+        ("S" * 65, "is 65 characters long"),
+    ],
+    ids=["empty", "blank-inside", "control-character", "too-long"],
+)
+def test_a_service_no_portal_can_have_fails_the_file_check_saying_why(
+    tmp_path: Path, service: str, why: str
+) -> None:
     path = write(
         tmp_path,
-        "service;licence;keep_number\nSRV-10021;FPC367128;oui\nSRV-1002;FPC367131;non\n",
+        f"service;licence;keep_number\nSRV-10021;FPC367128;oui\n{service};FPC367131;non\n",
     )
 
     with pytest.raises(BatchFileError) as caught:
-        read_batch_file(path, service_ref=load_selectors(None).texts.service_ref)
+        read_batch_file(path)
 
-    ((line, column, value),) = [(p.line, p.column, p.value) for p in caught.value.problems]
-    assert (line, column, value) == (3, "service", "SRV-1002")
-    assert r"selectors texts.service_ref: SRV-\d{5}" in str(caught.value)
-    assert read_batch_file(path)  # without the portal's pattern, any ref-like word
+    ((line, column),) = [(p.line, p.column) for p in caught.value.problems]
+    assert (line, column) == (3, "service")
+    assert f"is not a service ref: it {why}" in str(caught.value)
+
+
+def test_one_service_written_in_two_cases_is_one_service_for_duplicates(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "service;licence;keep_number\nMC-7001;FPC367128;oui\nmc-7001;FPC367128;non\n"
+    )
+
+    assert problems(path) == [(3, "licence", "FPC367128")]
 
 
 def test_a_problem_of_the_whole_file_names_no_line(tmp_path: Path) -> None:

@@ -16,7 +16,9 @@ def parse(*argv: str) -> object:
 
 def test_licences_and_numbers_alone_are_separate_targets() -> None:
     request = parse("--service", "srv-10021", "--licence", "fpc367128", "--keep-number")
-    assert request.service_ref == "SRV-10021"  # type: ignore[attr-defined]
+    # a service ref as given, whatever its shape (the portal's search matches it, case
+    # aside); a licence ref upper-cased
+    assert request.service_ref == "srv-10021"  # type: ignore[attr-defined]
     assert request.targets == (Target(licence_ref="FPC367128"),)  # type: ignore[attr-defined]
     request = parse("--service", "SRV-10021", "--number", "+33 2 31 45 67 89", "--release-number")
     assert request.targets == (Target(number="0231456789"),)  # type: ignore[attr-defined]
@@ -66,9 +68,25 @@ def test_bad_targets_are_refused_naming_the_culprit(argv: list[str], message: st
         parse("--service", "SRV-10021", "--keep-number", *argv)
 
 
-def test_a_blank_service_is_refused() -> None:
-    with pytest.raises(UsageError, match="--service"):
-        parse("--service", "  ", "--licence", "FPC367128", "--keep-number")
+@pytest.mark.parametrize(
+    ("service", "why"),
+    [
+        ("  ", "is empty"),
+        ("SRV 10021", "has a blank inside"),
+        ("SRV-\x1b[31m", "holds a control character"),
+        ("S" * 65, "is 65 characters long"),
+    ],
+    ids=["blank", "space-inside", "control-character", "too-long"],
+)
+def test_a_service_ref_no_portal_can_have_is_refused_saying_why(service: str, why: str) -> None:
+    with pytest.raises(UsageError, match=f"--service .*{why}"):
+        parse("--service", service, "--licence", "FPC367128", "--keep-number")
+
+
+@pytest.mark.parametrize("service", ["MC-004217", "MC-7001", "svc/42", "../../x", "Ré-12"])
+def test_a_service_ref_of_any_other_shape_is_taken_as_given(service: str) -> None:
+    request = parse("--service", service, "--licence", "FPC367128", "--keep-number")
+    assert request.service_ref == service  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("abbreviation", ["--keep", "--release", "--skip", "--lic"])

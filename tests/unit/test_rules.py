@@ -14,13 +14,17 @@ from myopenip_bot.dissociation.rules import (
     DialogShows,
     all_or_nothing,
     common_prefix,
+    completion,
     found,
+    no_longer_accepted,
     read_back_problems,
     refuse_repeated,
     refuse_same_licence,
     settle_after_valider,
     settle_unread,
+    still_in_progress,
     stopped,
+    with_earlier,
 )
 from myopenip_bot.models import LicenceTask, Outcome, Tab, Target
 from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
@@ -130,8 +134,27 @@ def test_a_listed_licence_with_a_number_is_planned_with_what_the_portal_shows() 
         (Target(licence_ref="FPC367128"), 1, None, Outcome.DONE),  # an earlier Valider did it
         (Target(licence_ref="FPC367128"), MAX_SUBMISSIONS, "0231456789", Outcome.FAILED),
         (Target(licence_ref="FPC367128", number="0231456790"), 0, "0231456789", Outcome.REFUSED),
+        # accepted earlier and still listed with that number: the portal is at work
+        (
+            Target(licence_ref="FPC367128", accepted="0231456789"),
+            0,
+            "0231456789",
+            Outcome.IN_PROGRESS,
+        ),
+        # accepted earlier, and gone since: the earlier « Valider » took effect
+        (Target(licence_ref="FPC367128", accepted="0231456789"), 0, None, Outcome.DONE),
+        # accepted earlier with another number, which went; a new one came: planned again
+        (Target(licence_ref="FPC367128", accepted="0231456700"), 0, "0231456789", None),
     ],
-    ids=["no-number", "earlier-valider-took-effect", "clicked-twice-already", "other-number"],
+    ids=[
+        "no-number",
+        "earlier-valider-took-effect",
+        "clicked-twice-already",
+        "other-number",
+        "accepted-still-listed",
+        "accepted-then-gone",
+        "accepted-then-renumbered",
+    ],
 )
 def test_what_a_listed_row_means_for_a_licence(
     target: Target, submissions: int, number: str | None, outcome: Outcome
@@ -139,6 +162,45 @@ def test_what_a_listed_row_means_for_a_licence(
     task = LicenceTask(0, target, keep=False, submissions=submissions)
 
     assert found(task, Tab.UTILISATEURS, row("FPC367128", number)).outcome is outcome
+
+
+def test_a_row_the_portal_shows_at_work_is_in_progress_and_never_planned() -> None:
+    (task,) = tasks(Target(licence_ref="FPC367128"))
+
+    task = found(task, Tab.UTILISATEURS, row("FPC367128", "0231456789"), working=True)
+
+    assert task.outcome is Outcome.IN_PROGRESS
+    assert "nothing was sent" in (task.reason or "")
+
+
+def test_a_done_licence_the_records_knew_shows_the_number_taken_off() -> None:
+    (task,) = tasks(Target(licence_ref="FPC367128", accepted="0231456789"))
+
+    task = found(task, Tab.UTILISATEURS, row("FPC367128", None))
+
+    assert (task.outcome, task.number) == (Outcome.DONE, "0231456789")
+
+
+def test_the_records_tell_each_task_of_its_earlier_acceptance_by_ref_or_number() -> None:
+    given = tasks(
+        Target(licence_ref="fpc367128"),
+        Target(number="0231456790"),
+        Target(licence_ref="FPC367140"),
+    )
+
+    told = with_earlier(given, {"FPC367128": "0231456789", "FPC367129": "0231456790"})
+
+    assert [t.target.accepted for t in told] == ["0231456789", "0231456790", None]
+
+
+def test_the_records_of_licences_found_otherwise_than_in_progress_are_over() -> None:
+    done = planned("FPC367128", "0231456789").settle(Outcome.DONE)
+    working = planned("FPC367129", "0231456790").settle(Outcome.IN_PROGRESS)
+    other = planned("FPC367140", "0231456791")
+
+    over = no_longer_accepted([done, working, other], {"FPC367128": 1, "FPC367129": 1})
+
+    assert over == ["FPC367128"]
 
 
 # -- the dialog read back --------------------------------------------------------------------
@@ -193,45 +255,82 @@ LOST = SubmitAnswer(AnswerKind.LOST, problem="the portal answered HTTP 503")
         (CONFIRMED, None, 1, Outcome.DONE),
         (LOST, None, 1, Outcome.DONE),  # the answer was lost, the number is gone: done
         (REFUSED, "0231456789", 1, Outcome.REFUSED),  # a refusal is final
-        (CONFIRMED, "0231456789", 1, Outcome.FAILED),  # said done, still there
         (LOST, "0231456789", MAX_SUBMISSIONS, Outcome.FAILED),  # lost twice: a person looks
+        # a second « Valider » refused: the first, whose answer was lost, may be at work
+        (REFUSED, "0231456789", 2, Outcome.UNKNOWN),
     ],
-    ids=["confirmed", "lost-but-done", "refused", "confirmed-but-still-there", "lost-twice"],
+    ids=["confirmed", "lost-but-done", "refused", "lost-twice", "second-refused"],
 )
 def test_each_licence_settles_from_the_answer_and_a_fresh_read(
     answer: SubmitAnswer, now: str | None, submissions: int, outcome: Outcome
 ) -> None:
     batch = [planned("FPC367128", "0231456789", submissions=submissions)]
 
-    settled, again = settle_after_valider(batch, answer, {"FPC367128": row("FPC367128", now)})
+    after = settle_after_valider(batch, answer, {"FPC367128": row("FPC367128", now)})
 
-    assert [task.outcome for task in settled] == [outcome]
-    assert again == []
+    assert [task.outcome for task in after.settled] == [outcome]
+    assert after.again == after.waiting == ()
+
+
+def test_an_accepted_licence_still_listed_waits_for_the_portal_never_fails() -> None:
+    batch = [planned("FPC367128", "0231456789", submissions=1)]
+
+    after = settle_after_valider(batch, CONFIRMED, {"FPC367128": row("FPC367128", "0231456789")})
+
+    assert after.settled == after.again == ()
+    assert [task.licence_ref for task in after.waiting] == ["FPC367128"]
+
+
+def test_a_lost_answer_whose_row_shows_the_portal_at_work_waits_instead_of_resubmitting() -> None:
+    batch = [planned("FPC367128", "0231456789", submissions=1)]
+    now = {"FPC367128": row("FPC367128", "0231456789")}
+
+    after = settle_after_valider(batch, LOST, now, working=frozenset({"FPC367128"}))
+
+    assert after.again == ()
+    assert [task.licence_ref for task in after.waiting] == ["FPC367128"]
 
 
 def test_a_lost_answer_with_the_number_unchanged_is_submitted_once_more() -> None:
     batch = [planned("FPC367128", "0231456789", submissions=1)]
 
-    settled, again = settle_after_valider(
-        batch, LOST, {"FPC367128": row("FPC367128", "0231456789")}
-    )
+    after = settle_after_valider(batch, LOST, {"FPC367128": row("FPC367128", "0231456789")})
 
-    assert settled == []
-    assert [task.licence_ref for task in again] == ["FPC367128"]
+    assert after.settled == after.waiting == ()
+    assert [task.licence_ref for task in after.again] == ["FPC367128"]
 
 
 def test_a_licence_not_found_when_verifying_fails() -> None:
     batch = [planned("FPC367128", "0231456789", submissions=1)]
 
-    settled, _ = settle_after_valider(batch, CONFIRMED, {})
+    after = settle_after_valider(batch, CONFIRMED, {})
 
-    assert [task.outcome for task in settled] == [Outcome.FAILED]
+    assert [task.outcome for task in after.settled] == [Outcome.FAILED]
+
+
+def test_waiting_licences_are_done_once_shown_without_their_number() -> None:
+    waiting = [planned("FPC367128", "0231456789"), planned("FPC367129", "0231456790")]
+    now = {"FPC367128": row("FPC367128", None), "FPC367129": row("FPC367129", "0231456790")}
+
+    done, left = completion(waiting, CONFIRMED, now)
+
+    assert [(t.licence_ref, t.outcome) for t in done] == [("FPC367128", Outcome.DONE)]
+    assert [t.licence_ref for t in left] == ["FPC367129"]
+
+
+def test_a_licence_still_listed_at_the_timeout_is_in_progress_saying_not_to_redo_it() -> None:
+    task = still_in_progress(planned("FPC367128", "0231456789"), CONFIRMED, 60)
+
+    assert task.outcome is Outcome.IN_PROGRESS
+    assert "after 60 s" in (task.reason or "")
+    assert "do not redo it" in (task.reason or "")
 
 
 def test_a_run_stopping_after_the_answer_settles_from_the_answer_alone() -> None:
     batch = [planned("FPC367128", "0231456789", submissions=1)]
 
-    assert [t.outcome for t in settle_unread(batch, CONFIRMED, "stopped")] == [Outcome.DONE]
+    # accepted: in progress until a read shows it done (the status means accepted)
+    assert [t.outcome for t in settle_unread(batch, CONFIRMED, "stopped")] == [Outcome.IN_PROGRESS]
     assert [t.outcome for t in settle_unread(batch, REFUSED, "stopped")] == [Outcome.REFUSED]
     assert [t.outcome for t in settle_unread(batch, LOST, "stopped")] == [Outcome.UNKNOWN]
 
@@ -241,5 +340,6 @@ def test_a_stopped_run_leaves_unknown_only_what_valider_was_clicked_for() -> Non
     waiting = planned("FPC367129", "0231456790")
 
     assert stopped(clicked, "interrupted").outcome is Outcome.UNKNOWN
+    assert stopped(replace(clicked, accepted=True), "interrupted").outcome is Outcome.IN_PROGRESS
     assert stopped(waiting, "interrupted").outcome is Outcome.SKIPPED
     assert stopped(waiting.settle(Outcome.DONE), "interrupted").outcome is Outcome.DONE

@@ -153,9 +153,7 @@ def _run(command: startup.Command) -> int:
     try:
         loaded = command.load()
         settings = loaded.settings
-        rows = read_batch_file(
-            args.file, check=stop.check, service_ref=loaded.selectors.texts.service_ref
-        )
+        rows = read_batch_file(args.file, check=stop.check)
         if not args.dry_run:  # the file first: a typo in its name is said before --yes
             command.require_terminal("to run the batch unattended")
         report_dir = args.report or _default_report(settings.traces_dir, args.file)

@@ -28,6 +28,7 @@ from myopenip_bot.models import (
     RunResult,
     Target,
     format_number,
+    service_ref_problem,
 )
 from myopenip_bot.text import json_text
 
@@ -48,7 +49,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = epilog("dissociate")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     where = parser.add_mutually_exclusive_group(required=True)
-    where.add_argument("--service", metavar="REF", help="service ref, e.g. SRV-10021")
+    where.add_argument(
+        "--service", metavar="REF", help="the service's ref, as the portal shows it (SRV-10021)"
+    )
     where.add_argument(
         "--client",
         metavar="NAME",
@@ -88,12 +91,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _clean_ref(value: str, option: str) -> str:
+    """A service ref as given (any shape the portal may use), or a licence ref upper-cased."""
     ref = value.strip()
-    example = "SRV-10021" if option == "--service" else "FPC367128"
+    if option == "--service":
+        problem = service_ref_problem(ref)
+        if problem is not None:
+            raise UsageError(
+                f"--service {value!r} {problem}: give the service's ref as the portal shows it"
+            )
+        return ref
     if not ref or any(c.isspace() for c in ref):
-        raise UsageError(f"{option} {value!r}: a ref is one word, e.g. {example}")
+        raise UsageError(f"{option} {value!r}: a ref is one word, e.g. FPC367128")
     if not (ref.isascii() and ref.isprintable()):
-        raise UsageError(f"{option} {value!r}: a ref is ASCII letters and digits, e.g. {example}")
+        raise UsageError(f"{option} {value!r}: a ref is ASCII letters and digits, e.g. FPC367128")
     return ref.upper()
 
 
@@ -230,7 +240,7 @@ def _run(command: startup.Command) -> int:
 def _failure_before_request(args: argparse.Namespace, exc: BotError) -> RunResult:
     """The result of a run that failed on its own arguments."""
     return RunResult(
-        service_ref=str(args.service or "").strip().upper(),
+        service_ref=str(args.service or "").strip(),
         keep_number=bool(args.keep_number),
         dry_run=bool(args.dry_run),
         error=str(exc),
@@ -302,6 +312,7 @@ _LABELS = {
     Outcome.SKIPPED: ("not attempted", "yellow"),
     Outcome.FAILED: ("failed", "red"),
     Outcome.UNKNOWN: ("unknown: rerun to settle", "red"),
+    Outcome.IN_PROGRESS: ("in progress", "yellow"),
 }
 
 
@@ -363,6 +374,13 @@ def print_summary(result: RunResult, console: Console, *, client: str | None = N
         console.print(
             "Run the same command again: it reads the portal and settles the licences "
             "whose outcome is unknown (never clicking « Valider » for one already done)."
+        )
+    working = sum(row.outcome is Outcome.IN_PROGRESS for row in result.results)
+    if working:
+        console.print(
+            f"[yellow]The portal accepted {working} dissociation(s) and is still working on "
+            "them: do not redo them in the portal.[/yellow] Run the same command again later "
+            "to confirm: it reads the portal and never sends « Valider » again for them."
         )
     if result.trace_dir:
         console.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)

@@ -18,6 +18,7 @@ from myopenip.documents import SCHEMA_VERSION, number_argument
 from myopenip.exitcodes import ExitCode, epilog
 from myopenip.terminal import plain, safe
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
+from myopenip_bot.models import service_ref_problem
 from myopenip_bot.text import csv_row, json_text
 
 if TYPE_CHECKING:
@@ -41,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.epilog = epilog("find")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument("--client", metavar="NAME", help="client name, or CC-… account")
-    parser.add_argument("--service", metavar="REF", help="service ref, e.g. SRV-10021")
+    parser.add_argument(
+        "--service", metavar="REF", help="the service's ref, as the portal shows it (SRV-10021)"
+    )
     parser.add_argument("--number", metavar="SDA", help="only the licence holding it")
     parser.add_argument("--licence", metavar="REF", help="only this licence (or refs so starting)")
     parser.add_argument("--with-number", action="store_true", help="only licences with a number")
@@ -65,12 +68,14 @@ def build_query(args: argparse.Namespace) -> FindQuery:
     for option, value in (("--client", args.client), ("--service", args.service)):
         if value is not None and not value.strip():
             raise UsageError(f"{option} is empty")
+    if args.service is not None and (problem := service_ref_problem(args.service.strip())):
+        raise UsageError(f"--service {args.service!r} {problem}")
     licence = args.licence.strip().upper() if args.licence else None
     if licence is not None and not (licence.isascii() and licence.isalnum()):
         raise UsageError(f"--licence {args.licence!r}: a ref is ASCII letters and digits")
     return FindQuery(
         client=args.client.strip() if args.client else None,
-        service=args.service.strip().upper() if args.service else None,
+        service=args.service.strip() if args.service else None,
         licences=LicenceFilter(
             with_number=args.with_number,
             number=number,

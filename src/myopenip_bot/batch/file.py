@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from myopenip_bot.errors import UsageError
-from myopenip_bot.models import format_number, normalize_number
+from myopenip_bot.models import format_number, normalize_number, service_ref_problem
 
 __all__ = [
     "COLUMNS",
@@ -63,8 +63,6 @@ IGNORED_COLUMNS = (
 DELIMITERS = (";", ",", "\t", "|")
 KEEP = {"oui": True, "yes": True, "non": False, "no": False}
 _LICENCE = re.compile(r"FPC[0-9]{6}")
-# Without the portal's pattern (selectors texts.service_ref): any ref-like word.
-_SERVICE = re.compile(r"[A-Z0-9][A-Z0-9_.-]*")
 # Problems listed in full; the others are counted.
 MAX_PROBLEMS = 50
 # What a batch file may weigh: far beyond a million rows, far below what would exhaust the
@@ -81,7 +79,8 @@ CHECK_EVERY = 5_000
 
 @dataclass(frozen=True)
 class BatchRow:
-    """One row of the file, checked: refs upper-cased, the number as ten digits."""
+    """One row of the file, checked: the service ref as written, the licence ref
+    upper-cased, the number as ten digits."""
 
     line: int
     service: str
@@ -130,17 +129,13 @@ class BatchFileError(UsageError):
         return listed
 
 
-def read_batch_file(
-    path: Path,
-    check: Callable[[], None] | None = None,
-    *,
-    service_ref: re.Pattern[str] | None = None,
-) -> list[BatchRow]:
+def read_batch_file(path: Path, check: Callable[[], None] | None = None) -> list[BatchRow]:
     """Every row of the file, or BatchFileError listing its problems (nothing is done).
 
     `check` is called every CHECK_EVERY rows: a signal handler's check stops a long read.
-    `service_ref` is the portal's pattern of a service ref (selectors texts.service_ref): a
-    service that does not match it is refused here, before any browser starts.
+    A service ref may have any shape the portal gives it (the guide shows none): only one
+    that no portal's can be is refused here (models.service_ref_problem); the others are
+    looked up on the portal, where a dry run says which do not exist.
     """
     reading = _Reading()
     try:
@@ -163,7 +158,7 @@ def read_batch_file(
         why = _os_words(error) if isinstance(error, OSError) else str(error)
         raise BatchFileError(path, [Problem(0, "", "", f"cannot be read: {why}")]) from None
     problems: list[Problem] = []
-    rows = _rows(table, problems, reading, check, service_ref or _SERVICE)
+    rows = _rows(table, problems, reading, check)
     if not problems and not rows:
         problems.append(Problem(0, "", "", "holds no row to do (only a header, or nothing)"))
     if problems:
@@ -350,7 +345,6 @@ def _rows(
     problems: list[Problem],
     reading: _Reading,
     check: Callable[[], None] | None,
-    service_ref: re.Pattern[str],
 ) -> list[BatchRow]:
     lines = [(line, [v.strip() for v in values]) for line, values in table]
     lines = [(line, values) for line, values in lines if any(values)]  # blank lines
@@ -393,10 +387,10 @@ def _rows(
             problems.append(Problem(line, "", extra[0], "more values than columns"))
             continue
         cells = dict(zip(names, values + [""] * (len(names) - len(values)), strict=False))
-        row = _row(line, cells, problems, service_ref)
+        row = _row(line, cells, problems)
         if row is None:
             continue
-        key = (row.service, row.licence)
+        key = (row.service.upper(), row.licence)
         if key in seen:
             problems.append(
                 Problem(line, "licence", row.licence, f"given twice (also line {seen[key]})")
@@ -419,15 +413,12 @@ def _rows(
     return rows
 
 
-def _row(
-    line: int, cells: dict[str, str], problems: list[Problem], service_ref: re.Pattern[str]
-) -> BatchRow | None:
+def _row(line: int, cells: dict[str, str], problems: list[Problem]) -> BatchRow | None:
     before = len(problems)
-    service = cells["service"].upper()
-    if not service_ref.fullmatch(service):
-        shape = service_ref.pattern.replace(r"\b", "")
-        like = "" if service_ref is _SERVICE else f" (selectors texts.service_ref: {shape})"
-        problems.append(Problem(line, "service", cells["service"], f"is not a service ref{like}"))
+    service = cells["service"]
+    problem = service_ref_problem(service)
+    if problem is not None:
+        problems.append(Problem(line, "service", service, f"is not a service ref: it {problem}"))
     licence = cells["licence"].upper()
     if not _LICENCE.fullmatch(licence):
         problems.append(

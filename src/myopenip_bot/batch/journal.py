@@ -2,16 +2,20 @@
 leaves ready to resume.
 
     pending ──plan──▶ planned ──▶ submitting ──▶ done | refused | failed | unknown
-       │                  ╰──▶ already_done | refused | failed
+       │                  │              ╰──▶ in_progress ──▶ done
+       │                  ╰──▶ already_done | refused | failed | in_progress
        ╰── (a rerun) every row not final goes through the plan again
 
-"submitting" is written and synced *before* the click on « Valider »; the outcome after.
-A rerun skips final rows (done, already done, refused) and plans the others again: a
-row left "submitting" or "unknown" is settled by reading the portal (no number any more:
-done), and « Valider » is clicked for it again only if its number is still there and it
-was clicked fewer than twice in all. WAL mode, synchronous=FULL, one transaction per
-transition (BEGIN IMMEDIATE), a schema version in PRAGMA user_version and our own
-PRAGMA application_id, so that a file that is not a journal is never written to.
+"submitting" is written and synced *before* the click on « Valider »; "in_progress" as
+soon as the portal's answer says it accepted (before the listing is read back); the
+outcome after. A rerun skips final rows (done, already done, refused) and plans the
+others again: a row left "submitting" or "unknown" is settled by reading the portal (no
+number any more: done), and « Valider » is clicked for it again only if its number is
+still there and it was clicked fewer than twice in all; a row "in_progress" is never
+submitted again (done once the portal shows it, else in progress still). WAL mode,
+synchronous=FULL, one transaction per transition (BEGIN IMMEDIATE), a schema version in
+PRAGMA user_version and our own PRAGMA application_id, so that a file that is not a
+journal is never written to.
 A lock file beside it (`<journal>.lock`, flock) lets one run at a time use it; the kernel
 releases it when a run dies, so a killed run never leaves it stuck. The lock is taken only
 once the journal's path is checked (a regular file or nothing yet, no link for it or its
@@ -39,6 +43,7 @@ from pathlib import Path
 
 from myopenip_bot.batch.file import BatchRow
 from myopenip_bot.browser.workdir import make_private_dirs
+from myopenip_bot.dissociation.accepted import same_portal
 from myopenip_bot.errors import BotError, SettingsError
 from myopenip_bot.files import refuse_link
 from myopenip_bot.text import visible
@@ -63,7 +68,17 @@ _COLUMNS = (  # in JournalRow's order
     " service_name, licence_type, user_name"
 )
 STATES = frozenset(
-    {"pending", "planned", "submitting", "done", "already_done", "refused", "failed", "unknown"}
+    {
+        "pending",
+        "planned",
+        "submitting",
+        "in_progress",
+        "done",
+        "already_done",
+        "refused",
+        "failed",
+        "unknown",
+    }
 )
 
 _SCHEMA = """
@@ -491,14 +506,6 @@ class Journal:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
-
-
-def same_portal(base_url: str) -> str:
-    """A portal's base URL as a journal compares it: no trailing slash, scheme and host in
-    lower case (http://Portal:8000/ is http://portal:8000)."""
-    scheme, sep, rest = base_url.strip().partition("://")
-    host, slash, path = rest.partition("/")
-    return (f"{scheme.lower()}{sep}{host.lower()}{slash}{path}").rstrip("/")
 
 
 def _checked_fields(fields: dict[str, object]) -> dict[str, object]:

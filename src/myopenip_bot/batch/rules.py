@@ -32,6 +32,7 @@ OUTCOMES = (
     "not_confirmed",
     "failed",
     "unknown",
+    "in_progress",
     "pending",
 )
 # Outcomes that leave nothing for a person to do.

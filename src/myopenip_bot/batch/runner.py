@@ -19,9 +19,10 @@
 
 The journal is written by the batch's observer from what the runner reports: "planned"
 (with what the listing showed: number, licence type, user), "submitting" (synced to disk
-before « Valider »), then the outcomes (a dry run's with the screenshot of the dialog it
-cancelled). A rerun with the same file and journal skips final rows and lets the runner
-settle the others by reading the portal. A dry run writes a throwaway copy of the journal.
+before « Valider »), "in_progress" once the portal accepted it, then the outcomes (a dry
+run's with the screenshot of the dialog it cancelled). A rerun with the same file and
+journal skips final rows and lets the runner settle the others by reading the portal. A
+dry run writes a throwaway copy of the journal.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ _STATES = {
     Outcome.REFUSED: "refused",
     Outcome.FAILED: "failed",
     Outcome.UNKNOWN: "unknown",
+    Outcome.IN_PROGRESS: "in_progress",
 }
 
 
@@ -389,6 +391,7 @@ class Batch:
                         number=row.number,
                         keep=row.keep,
                         submitted=row.submissions,
+                        accepted=row.planned_number if row.state == "in_progress" else None,
                     )
                     for row in rows
                 ),
@@ -414,7 +417,7 @@ class Batch:
                     [row.licence for row in rows],
                     "refused",
                     reason=reason,
-                    unless=FINAL | {"unknown"},
+                    unless=FINAL | {"unknown", "in_progress"},
                 )
                 self._tell(service, [row.licence for row in rows])
                 self._succeeded()
@@ -570,6 +573,24 @@ class _JournalObserver(Observer):
             self.service,
             [task.licence_ref or "" for task in tasks],
             str(screenshot) if screenshot else None,
+        )
+
+    def accepted(self, tasks: Sequence[LicenceTask], status: str | None) -> None:
+        said = f"« {status} »" if status else "the portal's answer"
+        self.batch.journal.record_outcomes(
+            self.service,
+            [
+                (
+                    task.licence_ref or "",
+                    "in_progress",
+                    {
+                        "reason": f"accepted ({said}); the listing is being read back",
+                        "answer": status,
+                        "submissions": task.submissions,
+                    },
+                )
+                for task in tasks
+            ],
         )
 
     def settled(self, tasks: Sequence[LicenceTask]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import json
 import os
-import re
 import shutil
 import zipfile
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from playwright.sync_api import Page
 
 from myopenip_bot.browser.workdir import make_private_dirs
 from myopenip_bot.errors import first_line
+from myopenip_bot.files import safe_name
 
 log = structlog.get_logger(__name__)
 
@@ -33,7 +33,7 @@ _SECRET_HEADERS = {"cookie", "set-cookie", "authorization", "proxy-authorization
 def new_run_dir(root: Path, label: str) -> Path:
     """Create `root/<UTC timestamp>-<label>[-n]/`, readable by its owner only, and return it."""
     stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", label).strip("-") or "run"
+    safe = safe_name(label, "run")
     make_private_dirs(root)
     base = root / f"{stamp}-{safe}"
     candidate, n = base, 1

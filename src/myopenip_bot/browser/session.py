@@ -42,6 +42,7 @@ from myopenip_bot.config.logs import events, scrubber
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings, TraceMode, forget_password_environment
 from myopenip_bot.errors import BrowserNotFoundError, SettingsError, TechnicalError, first_line
+from myopenip_bot.files import safe_name
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.portal.portal import Portal
 
@@ -284,9 +285,12 @@ class BotSession:
             log.info("session_state_saved", path=str(self._state.path))
 
     def screenshot(self, page: Page, name: str) -> Path | None:
-        """Keep a screenshot of `page` in the run folder, numbered in order."""
+        """Keep a screenshot of `page` in the run folder, numbered in order (`name`, which
+        may hold a service ref of any shape, made safe as a file name: files.safe_name)."""
         self._shots += 1
-        return artifacts.screenshot(page, self.run_dir / f"{self._shots:02d}-{name}.png")
+        return artifacts.screenshot(
+            page, self.run_dir / f"{self._shots:02d}-{safe_name(name, 'screen')}.png"
+        )
 
 
 @contextmanager

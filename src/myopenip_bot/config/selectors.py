@@ -200,7 +200,6 @@ class Texts(_Strict):
     licence_cell: re.Pattern[str]
     dialog_row: re.Pattern[str]
     licence_ref: re.Pattern[str]
-    service_ref: re.Pattern[str]  # "SRV-10021": a batch file's services are checked with it
     without_number: str
     keep_yes: str
     keep_no: str
@@ -236,6 +235,12 @@ class Hints(_Strict):
     empty_services: str
     technical_error: str
     number_filter_format: Literal["{digits}", "{grouped}"]
+    # What « État » reads while the back end works on an accepted dissociation: such a
+    # licence is never submitted again (the bot's own records say the same without it).
+    in_progress: str | None = None
+    # The shape of a service ref, as this portal writes them: only said in messages (a
+    # service that is not found, the smoke); any ref is looked up on the portal.
+    service_ref: re.Pattern[str] | None = None
 
 
 def _require_groups(value: re.Pattern[str], *groups: str) -> re.Pattern[str]:
@@ -259,6 +264,22 @@ class Selectors(_Strict):
     hints: Hints
 
     _keys: dict[int, str] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _service_ref_is_a_hint(cls, data: Any) -> Any:
+        """A file written before the service ref became a hint (`texts.service_ref`)
+        still loads: the pattern is read as `hints.service_ref`, a hint."""
+        if not isinstance(data, dict):
+            return data
+        texts, hints = data.get("texts"), data.get("hints")
+        if isinstance(texts, dict) and "service_ref" in texts:
+            texts = dict(texts)
+            pattern = texts.pop("service_ref")
+            hints = dict(hints) if isinstance(hints, dict) else {}
+            hints.setdefault("service_ref", pattern)
+            data = {**data, "texts": texts, "hints": hints}
+        return data
 
     def model_post_init(self, context: Any) -> None:
         self._keys.update(_control_keys(self, ""))

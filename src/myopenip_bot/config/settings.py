@@ -89,6 +89,22 @@ class Settings(BaseSettings):
         default=Path(".myopenip/work"),
         description="Private folder for the browser's working files while a run lives.",
     )
+    completion_timeout: float = Field(
+        default=60.0,
+        ge=0,
+        le=3_600,
+        description=(
+            "Seconds to wait, after the portal accepted « Valider », for its listing to show "
+            "the number gone (then: done); past it, the licence is in progress."
+        ),
+    )
+    accepted_file: Path = Field(
+        default_factory=lambda: _state_home() / "myopenip" / "accepted.sqlite3",
+        description=(
+            "Where the bot remembers each dissociation the portal accepted until the portal "
+            "shows it done (never sent again meanwhile); the user's state folder by default."
+        ),
+    )
     log_format: LogFormat = Field(default=LogFormat.AUTO, description="console, json or auto.")
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     # Read by the smoke's pytest suite (the command has --service and --licence).
@@ -125,7 +141,7 @@ class Settings(BaseSettings):
             raise ValueError("must be one of debug, info, warning, error")
         return value
 
-    @field_validator("traces_dir", "work_dir", "state_file", mode="before")
+    @field_validator("traces_dir", "work_dir", "state_file", "accepted_file", mode="before")
     @classmethod
     def _not_empty(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():
@@ -187,6 +203,13 @@ class Settings(BaseSettings):
         assert self.username is not None
         assert self.password is not None
         return self.username, self.password
+
+
+def _state_home() -> Path:
+    """The user's state folder (XDG_STATE_HOME, else ~/.local/state): what one user's
+    runs share wherever they run from."""
+    given = os.environ.get("XDG_STATE_HOME", "")
+    return Path(given) if given.startswith("/") else Path.home() / ".local" / "state"
 
 
 def forget_password_environment() -> None:

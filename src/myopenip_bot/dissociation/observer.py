@@ -1,8 +1,9 @@
 """What a run tells whoever watches it: a no-op base class to override what you need.
 
 The runner reports, in order, each licence planned, each batch about to be submitted
-(before « Valider »: a journal writes and syncs it there), and each group of outcomes as
-soon as they are known. An observer only records; it never changes the run.
+(before « Valider »: a journal writes and syncs it there), each batch the portal
+accepted (its status message read: never to be sent again), and each group of outcomes
+as soon as they are known. An observer only records; it never changes the run.
 """
 
 from __future__ import annotations
@@ -32,6 +33,10 @@ class Observer:
     def submitting(self, tasks: Sequence[LicenceTask], screenshot: Path | None) -> None:
         """« Valider » is about to be clicked for `tasks` (their `submissions` count it).
         Whatever must be on disk before the click must be when this returns."""
+
+    def accepted(self, tasks: Sequence[LicenceTask], status: str | None) -> None:
+        """The portal accepted « Valider » for `tasks` (`status`, its message): the listing
+        is read next, and may show them done only later (then they stay in progress)."""
 
     def settled(self, tasks: Sequence[LicenceTask]) -> None:
         """These licences have their outcomes (told as soon as they are known)."""

@@ -14,7 +14,7 @@ import structlog
 from myopenip_bot.dissociation.rules import TAB_ORDER, common_prefix, found
 from myopenip_bot.errors import LicenceNotFoundError
 from myopenip_bot.models import LicenceTask, Outcome, Tab, Target, format_number
-from myopenip_bot.pages import LicenceRow
+from myopenip_bot.pages import LicenceRow, shows_working
 from myopenip_bot.portal.listings import Listings
 
 __all__ = ["Planner"]
@@ -104,7 +104,8 @@ class Planner:
         )
 
     def _found(self, task: LicenceTask, tab: Tab, row: LicenceRow) -> LicenceTask:
-        task = found(task, tab, row)
+        working = shows_working(row, self.listings.portal.selectors.hints)
+        task = found(task, tab, row, working=working)
         if task.outcome is None:
             log.info("licence_planned", licence=row.ref, number=row.number, tab=tab.value)
         return task

@@ -8,7 +8,7 @@ fresh read mean for each licence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from myopenip_bot.config.selectors import Texts
@@ -17,17 +17,23 @@ from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
 
 __all__ = [
     "MAX_SUBMISSIONS",
+    "STILL_WORKING",
     "TAB_ORDER",
+    "AfterValider",
     "DialogShows",
     "all_or_nothing",
     "common_prefix",
+    "completion",
     "found",
+    "no_longer_accepted",
     "read_back_problems",
     "refuse_repeated",
     "refuse_same_licence",
     "settle_after_valider",
     "settle_unread",
+    "still_in_progress",
     "stopped",
+    "with_earlier",
 ]
 
 # Tabs in the order the guide searches them.
@@ -35,6 +41,8 @@ TAB_ORDER = (Tab.UTILISATEURS, Tab.GROUPEMENTS)
 # « Valider » clicks for one licence, over all runs, each after a fresh read showing it
 # still has its number.
 MAX_SUBMISSIONS = 2
+# What an accepted dissociation the portal does not show yet asks of a person.
+STILL_WORKING = "the portal is still at work: do not redo it there; run again later to confirm"
 
 
 def refuse_repeated(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
@@ -57,10 +65,11 @@ def refuse_repeated(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
     return result
 
 
-def found(task: LicenceTask, tab: Tab, row: LicenceRow) -> LicenceTask:
+def found(task: LicenceTask, tab: Tab, row: LicenceRow, *, working: bool = False) -> LicenceTask:
     """What the row the portal lists for `task` means: planned, already done (no number),
-    done by an earlier run's « Valider », failed (clicked twice already), or refused (the
-    number given is not the licence's)."""
+    done by an earlier run's « Valider », in progress (an earlier « Valider » accepted,
+    or the row shows the portal working on it: `working`), failed (clicked twice
+    already), or refused (the number given is not the licence's)."""
     task = replace(
         task,
         licence_ref=row.ref,
@@ -70,17 +79,20 @@ def found(task: LicenceTask, tab: Tab, row: LicenceRow) -> LicenceTask:
         user=row.user,
         site=row.site,
     )
-    if row.number is None and task.submissions:
+    earlier = task.target.accepted
+    if row.number is None and (task.submissions or earlier):
+        if earlier is not None:
+            task = replace(task, number=earlier)  # the number the earlier run took off
         return task.settle(
             Outcome.DONE, f"{row.ref} has no number any more: the earlier « Valider » took effect"
         )
     if row.number is None:
         return task.settle(Outcome.ALREADY_DONE, f"{row.ref} has no number: nothing to do")
-    if task.submissions >= MAX_SUBMISSIONS:
+    if earlier is not None and earlier == row.number:
         return task.settle(
-            Outcome.FAILED,
-            f"« Valider » was clicked {task.submissions} times for {row.ref} and the portal "
-            f"still shows {format_number(row.number)}: left for a person to check",
+            Outcome.IN_PROGRESS,
+            f"accepted in an earlier run, still listed with {format_number(row.number)}: "
+            f"{STILL_WORKING}",
         )
     if task.target.number is not None and task.target.number != row.number:
         return task.settle(
@@ -88,7 +100,50 @@ def found(task: LicenceTask, tab: Tab, row: LicenceRow) -> LicenceTask:
             f"{row.ref}'s number is {format_number(row.number)}, "
             f"not {format_number(task.target.number)}: refused",
         )
+    if working:
+        return task.settle(
+            Outcome.IN_PROGRESS,
+            f"« {row.state} »: a dissociation is under way, nothing was sent; {STILL_WORKING}",
+        )
+    if task.submissions >= MAX_SUBMISSIONS:
+        return task.settle(
+            Outcome.FAILED,
+            f"« Valider » was clicked {task.submissions} times for {row.ref} and the portal "
+            f"still shows {format_number(row.number)}: left for a person to check",
+        )
     return task
+
+
+def with_earlier(tasks: Sequence[LicenceTask], earlier: Mapping[str, str]) -> list[LicenceTask]:
+    """Each task told the number an earlier run's « Valider » for its licence was accepted
+    with, from the bot's records (`earlier`: licence ref -> ten digits); a task given only
+    by number is matched by that number. A task told already (a batch's journal) keeps it."""
+    by_number = {number: ref for ref, number in earlier.items()}
+    told = []
+    for task in tasks:
+        target = task.target
+        number = None
+        if target.licence_ref is not None:
+            number = earlier.get(target.licence_ref.upper())
+        elif target.number is not None and target.number in by_number:
+            number = target.number
+        if number is None or target.accepted is not None or task.outcome is not None:
+            told.append(task)
+        else:
+            told.append(replace(task, target=replace(target, accepted=number)))
+    return told
+
+
+def no_longer_accepted(tasks: Sequence[LicenceTask], earlier: Mapping[str, object]) -> list[str]:
+    """The licences the records held that the plan found otherwise than in progress
+    (done, without a number, with another one): their records are over."""
+    return [
+        task.licence_ref
+        for task in tasks
+        if task.licence_ref is not None
+        and task.licence_ref in earlier
+        and task.outcome is not Outcome.IN_PROGRESS
+    ]
 
 
 def refuse_same_licence(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
@@ -160,13 +215,34 @@ def read_back_problems(
     return problems
 
 
+@dataclass(frozen=True)
+class AfterValider:
+    """Each licence of a dialog after « Valider » and a fresh read: settled, to submit
+    once more (its answer was lost and nothing was done), or `waiting` for the portal to
+    show what it accepted."""
+
+    settled: tuple[LicenceTask, ...] = ()
+    again: tuple[LicenceTask, ...] = ()
+    waiting: tuple[LicenceTask, ...] = ()
+
+
 def settle_after_valider(
-    batch: Sequence[LicenceTask], answer: SubmitAnswer, now: dict[str, LicenceRow]
-) -> tuple[list[LicenceTask], list[LicenceTask]]:
+    batch: Sequence[LicenceTask],
+    answer: SubmitAnswer,
+    now: dict[str, LicenceRow],
+    *,
+    working: frozenset[str] = frozenset(),
+) -> AfterValider:
     """Each licence's outcome from the portal's answer and a fresh read of it (`now`, by
-    ref); returns (settled, to submit once more)."""
+    ref; `working`, the refs whose row shows the portal working on them).
+
+    The status message means *accepted*: a licence it covers that the portal still lists
+    with its number is waiting, as is one whose row shows the portal at work whatever the
+    answer (a lost answer that reached it, or a refusal of a second request).
+    """
     settled: list[LicenceTask] = []
     again: list[LicenceTask] = []
+    waiting: list[LicenceTask] = []
     for task in batch:
         row = now.get(task.licence_ref or "")
         if row is not None and row.number is None:
@@ -174,6 +250,19 @@ def settle_after_valider(
         elif row is None:
             why = answer.problem or answer.status
             settled.append(task.settle(Outcome.FAILED, f"not found when verifying ({why})"))
+        elif answer.kind is AnswerKind.CONFIRMED or task.licence_ref in working:
+            waiting.append(task)
+        elif answer.kind is AnswerKind.REFUSED and task.submissions > 1:
+            # A second « Valider » (the first one's answer was lost) refused: the first
+            # may be what the portal is working on. A rerun reads it and never clicks again.
+            settled.append(
+                task.settle(
+                    Outcome.UNKNOWN,
+                    f"the portal refused a second « Valider » (« {answer.problem} »); the "
+                    "first one, whose answer was lost, may still be under way: rerun later "
+                    "to settle",
+                )
+            )
         elif answer.kind is AnswerKind.REFUSED:
             settled.append(task.settle(Outcome.REFUSED, refused_reason(answer)))
         elif (
@@ -193,7 +282,31 @@ def settle_after_valider(
                     f" was clicked {times} ({answer.problem or answer.status})",
                 )
             )
-    return settled, again
+    return AfterValider(tuple(settled), tuple(again), tuple(waiting))
+
+
+def completion(
+    waiting: Sequence[LicenceTask], answer: SubmitAnswer, now: dict[str, LicenceRow]
+) -> tuple[list[LicenceTask], list[LicenceTask]]:
+    """A new read of licences waiting for the portal to show a dissociation it accepted:
+    (those now shown without their number: done, those still waiting)."""
+    done: list[LicenceTask] = []
+    left: list[LicenceTask] = []
+    for task in waiting:
+        row = now.get(task.licence_ref or "")
+        if row is not None and row.number is None:
+            done.append(task.settle(Outcome.DONE, _done_reason(answer)))
+        else:
+            left.append(task)
+    return done, left
+
+
+def still_in_progress(task: LicenceTask, answer: SubmitAnswer, seconds: float) -> LicenceTask:
+    """A licence the portal accepted and still lists with its number after `seconds`."""
+    said = f"accepted (« {answer.status} »)" if answer.status else "shown under way"
+    return task.settle(
+        Outcome.IN_PROGRESS, f"{said}, still listed after {seconds:g} s: {STILL_WORKING}"
+    )
 
 
 def settle_unread(
@@ -203,8 +316,8 @@ def settle_unread(
     settled = []
     for task in batch:
         if answer.kind is AnswerKind.CONFIRMED:
-            reason = f"the portal said « {answer.status} »; not re-read: {why}"
-            settled.append(task.settle(Outcome.DONE, reason))
+            reason = f"accepted (« {answer.status} »), not read back: {why}; {STILL_WORKING}"
+            settled.append(task.settle(Outcome.IN_PROGRESS, reason))
         elif answer.kind is AnswerKind.REFUSED:
             settled.append(task.settle(Outcome.REFUSED, refused_reason(answer)))
         else:
@@ -219,10 +332,17 @@ def settle_unread(
 
 
 def stopped(task: LicenceTask, error: str) -> LicenceTask:
-    """A task the run stopped before settling: unknown once « Valider » was clicked for
-    it (a rerun reads the portal), else not attempted."""
+    """A task the run stopped before settling: in progress once the portal accepted it,
+    unknown once « Valider » was clicked for it (a rerun reads the portal), else not
+    attempted."""
     if task.outcome is not None:
         return task
+    if task.accepted:
+        return task.settle(
+            Outcome.IN_PROGRESS,
+            f"accepted by the portal; the run stopped before the portal showed it done "
+            f"({error}); {STILL_WORKING}",
+        )
     if task.submissions:
         return task.settle(
             Outcome.UNKNOWN,

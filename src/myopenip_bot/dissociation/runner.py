@@ -9,13 +9,16 @@
     ├── act      per tab and results page (submit.Submitter): tick, Actions >
     │            « Dissocier vos numéros », « Conserver le numéro » per number, read the
     │            dialog back, screenshot, « Valider » once (dry run: Annuler instead)
-    └── verify   the refreshed results, or one search, read the licences back (verify.py)
+    └── verify   the refreshed results, or one search, read the licences back; a
+                 dissociation the portal accepted and does not show yet is read again
+                 until it does or MYOPENIP_COMPLETION_TIMEOUT passes (verify.py)
 
 Data flows one way: the runner asks the planner for a plan, the submitter for a dialog
 and then an answer, the verifier for outcomes; each returns new licence tasks, which the
 runner records (and tells its observer). « Valider » is never part of a redone step: a
 refusal is final, and only a lost answer, after a fresh read shows the number unchanged,
-sends it once more.
+sends it once more. What the portal accepted is kept in the bot's own records
+(accepted.py) until the listing shows it: no run ever sends it again meanwhile.
 
 A signal (interrupts.StopSignal) stops the run at the next safe point: between steps,
 before « Valider », or right after its answer has been read — never in between.
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import replace
 from functools import partial
 from pathlib import Path
 
@@ -33,6 +37,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from myopenip_bot.dissociation import rules
+from myopenip_bot.dissociation.accepted import AcceptedRecords
 from myopenip_bot.dissociation.observer import Confirm, Observer, always_yes
 from myopenip_bot.dissociation.plan import Planner
 from myopenip_bot.dissociation.submit import Prepared, Submitter
@@ -110,6 +115,7 @@ class Runner:
         self.planner = Planner(self.listings)
         self.submitter = Submitter(self.listings, portal.selectors)
         self.verifier = Verifier(self.listings)
+        self.records = AcceptedRecords(portal.settings.accepted_file, portal.settings.base_url)
 
     @property
     def page(self) -> Page:
@@ -155,7 +161,11 @@ class Runner:
                 f"finding the service {result.service_ref}", self.listings.open_service
             )
             result.service = self.listings.service
+            earlier = self.records.earlier()
+            numbers = {ref: accepted.number for ref, accepted in earlier.items()}
+            record.update(rules.with_earlier(record.tasks, numbers))
             record.update(self.planner.plan(record.tasks))
+            self.records.forget(rules.no_longer_accepted(record.tasks, earlier))
             record.update(rules.refuse_same_licence(record.tasks))
             for task in record.tasks:
                 if task.planned:
@@ -317,8 +327,14 @@ class Runner:
         record.update(prepared.batch)
         self.observer.submitting(prepared.batch, shot)
         submitted = self.submitter.valider(prepared)
-        record.update(submitted.batch)
         answer = submitted.answer
+        if answer.confirmed:  # accepted: never sent again, whatever happens next
+            submitted = replace(
+                submitted, batch=tuple(replace(t, accepted=True) for t in submitted.batch)
+            )
+            self.records.accepted(self.listings.service_ref, submitted.batch, answer.status)
+            self.observer.accepted(submitted.batch, answer.status)
+        record.update(submitted.batch)
         if answer.status is not None:
             result.status_messages.append(answer.status)
             self._check_count(answer.status, len(submitted.batch))
@@ -329,6 +345,8 @@ class Runner:
         verified = self.verifier.verify(tab, submitted, prepared.results)
         self.screenshot(self.page, "verification")
         record.update(verified.settled)
+        done = [t.licence_ref or "" for t in verified.settled if t.outcome is Outcome.DONE]
+        self.records.forget(done)
         for task in verified.again:
             log.info("resubmitting", licence=task.licence_ref, why=answer.problem)
         return list(verified.again)

@@ -1,27 +1,49 @@
 """The verification: after « Valider », read the portal again and settle each licence.
 
-The portal's answer to « Valider » is never trusted alone. After a confirmed answer the
-results the portal refreshed by itself are read first: when they show every licence of
-the dialog without its number, that is proof enough. Otherwise one search (the common
-prefix of the batch's refs) reads them back. What the answer was decides what an
-unchanged number means (rules.settle_after_valider).
+The portal's answer to « Valider » is never trusted alone: its status message means the
+portal *accepted* the request (the portal spec, screen 8); only the listing shows it
+done. After a confirmed answer the results the portal refreshed by itself are read
+first: when they show every licence of the dialog without its number, that is proof
+enough. Otherwise one search (the common prefix of the batch's refs) reads them back.
+What the answer was decides what an unchanged number means
+(rules.settle_after_valider): after an accepted request, the portal's back end may still
+be working, so the listing is read again, with a growing pause between two reads (a
+backoff a signal cuts), until it shows the change or MYOPENIP_COMPLETION_TIMEOUT has
+passed (then: in progress). Waiting only ever reads: « Valider » is not clicked again.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from functools import partial
 
 import structlog
 
-from myopenip_bot.dissociation.rules import common_prefix, settle_after_valider
+from myopenip_bot.dissociation import rules
+from myopenip_bot.dissociation.rules import (
+    common_prefix,
+    completion,
+    settle_after_valider,
+    still_in_progress,
+)
 from myopenip_bot.dissociation.submit import Submitted
+from myopenip_bot.errors import Interrupted
 from myopenip_bot.models import LicenceTask, Tab
-from myopenip_bot.pages import LicenceResultsPage, LicenceRow
+from myopenip_bot.pages import LicenceResultsPage, LicenceRow, shows_working
 from myopenip_bot.portal.listings import Listings
 
 __all__ = ["Verified", "Verifier"]
 
 log = structlog.get_logger(__name__)
+
+# The pause before the first new read of a licence the portal accepted, how it grows,
+# and its ceiling: a back end done in 3 s is seen done within about a second of it, one
+# taking minutes is read every few seconds, never hammered.
+FIRST_PAUSE_S = 0.5
+PAUSE_GROWTH = 1.5
+MAX_PAUSE_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -41,8 +63,8 @@ class Verifier:
     def verify(
         self, tab: Tab, submitted: Submitted, results: LicenceResultsPage | None
     ) -> Verified:
-        """Read the batch back (the refreshed `results` when they prove it, else a search)
-        and settle each licence."""
+        """Read the batch back (the refreshed `results` when they prove it, else a search),
+        settle each licence, and wait for the portal to show what it accepted."""
         batch = list(submitted.batch)
         now = None
         if submitted.answer.confirmed and results is not None:
@@ -52,10 +74,56 @@ class Verifier:
             )
         if now is None:
             now = self.listings.step(f"verifying in {tab.value}", lambda: self._read(tab, batch))
-        settled, again = settle_after_valider(batch, submitted.answer, now)
-        return Verified(tuple(settled), tuple(again))
+        after = settle_after_valider(batch, submitted.answer, now, working=self._working(now))
+        settled = list(after.settled)
+        if after.waiting:
+            settled += self._await_completion(tab, list(after.waiting), submitted)
+        return Verified(tuple(settled), after.again)
 
-    def _read(self, tab: Tab, batch: list[LicenceTask]) -> dict[str, LicenceRow]:
+    def _await_completion(
+        self, tab: Tab, waiting: list[LicenceTask], submitted: Submitted
+    ) -> list[LicenceTask]:
+        """Read `waiting` again, pausing longer each time, until the portal lists them
+        without their numbers (done) or the completion timeout has passed (in progress).
+        A signal cuts a pause short and stops the run (the runner settles them)."""
+        portal = self.listings.portal
+        timeout = portal.settings.completion_timeout
+        started = time.monotonic()
+        pause = FIRST_PAUSE_S
+        settled: list[LicenceTask] = []
+        try:
+            while waiting and (left := timeout - (time.monotonic() - started)) > 0:
+                log.info(
+                    "completion_awaited",
+                    licences=[task.licence_ref for task in waiting],
+                    waited_s=round(time.monotonic() - started, 1),
+                    timeout_s=timeout,
+                )
+                # allowed: a backoff between two reads of the listing, cut by a signal
+                portal.stop.sleep(min(pause, left))
+                pause = min(pause * PAUSE_GROWTH, MAX_PAUSE_S)
+                now = self.listings.step(
+                    f"waiting for the portal to show the dissociation in {tab.value}",
+                    partial(self._read, tab, tuple(waiting)),
+                )
+                done, waiting = completion(waiting, submitted.answer, now)
+                settled += done
+        except Interrupted:  # a safe point: nothing is under way; the runner stops next
+            why = "the run was interrupted"
+            return settled + [rules.stopped(replace(task, accepted=True), why) for task in waiting]
+        if waiting:
+            log.warning(
+                "completion_not_shown",
+                licences=[task.licence_ref for task in waiting],
+                timeout_s=timeout,
+            )
+        return settled + [still_in_progress(t, submitted.answer, timeout) for t in waiting]
+
+    def _working(self, now: dict[str, LicenceRow]) -> frozenset[str]:
+        hints = self.listings.portal.selectors.hints
+        return frozenset(ref for ref, row in now.items() if shows_working(row, hints))
+
+    def _read(self, tab: Tab, batch: Sequence[LicenceTask]) -> dict[str, LicenceRow]:
         """Each licence of `batch` as the portal shows it now, by ref (absent: not found)."""
         refs = {task.licence_ref or "" for task in batch}
         rows = self.listings.rows_matching(tab, common_prefix(refs))

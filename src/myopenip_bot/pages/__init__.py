@@ -5,9 +5,10 @@ raise SessionExpiredError / TechnicalError when the portal shows its login or an
 """
 
 from myopenip_bot.pages._base import MAX_PAGES, prepare_page, squash
+from myopenip_bot.pages._reads import reading, watch_reads
 from myopenip_bot.pages._table import aria_names
 from myopenip_bot.pages.dialog import AnswerKind, DialogRow, DissociationDialog, SubmitAnswer
-from myopenip_bot.pages.licences import LicenceResultsPage, LicenceRow
+from myopenip_bot.pages.licences import LicenceResultsPage, LicenceRow, shows_working
 from myopenip_bot.pages.login import LoginPage
 from myopenip_bot.pages.navigation import Navigation
 from myopenip_bot.pages.service import ServiceSettingsPage
@@ -28,5 +29,8 @@ __all__ = [
     "SubmitAnswer",
     "aria_names",
     "prepare_page",
+    "reading",
+    "shows_working",
     "squash",
+    "watch_reads",
 ]

@@ -35,6 +35,7 @@ from myopenip_bot.errors import (
     first_line,
 )
 from myopenip_bot.pages._closest import absent
+from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages._table import read_rows
 from myopenip_bot.text import visible
 
@@ -68,6 +69,10 @@ LOOK_MS = 1_000
 # How long a control may lag behind its siblings: once a settled scope shows a button,
 # another of its buttons that a person would see beside it is there within this.
 BESIDE_MS = 1_000
+# A search whose settled results read exactly as the table did before it may be showing
+# the previous search's table (a portal that renders its results twice, the second time
+# a moment later): the page must then stay still this long before they are read.
+RERENDER_QUIET_MS = 500
 
 # Installed in every page the bot drives (before the portal's own scripts): counts the
 # page's fetch/XHR requests under way and notes the time of the last DOM change. It only
@@ -285,12 +290,13 @@ class Screen:
         mark = self._mark()
         exchange = Exchange(self.page)
         try:
-            try:
-                click()
-            except PlaywrightError as error:
-                self._raise_for_page(step)
-                raise TechnicalError(f"{step}: {first_line(error)}") from None
-            self._wait_settled(step, mark)
+            with reading(self.page, step):  # a search or a page turn: only reads
+                try:
+                    click()
+                except PlaywrightError as error:
+                    self._raise_for_page(step)
+                    raise TechnicalError(f"{step}: {first_line(error)}") from None
+                self._wait_settled(step, mark)
         finally:
             exchange.close()
         status = exchange.worst_status()
@@ -325,17 +331,22 @@ class Screen:
             return None  # a page being replaced: the next one counts from its start
 
     def _wait_settled(
-        self, step: str, mark: Any = None, scope: Page | Locator | None = None
+        self,
+        step: str,
+        mark: Any = None,
+        scope: Page | Locator | None = None,
+        *,
+        quiet_ms: int = QUIET_MS,
     ) -> None:
         """Wait until the page has settled: every request it sent since `mark` answered,
-        nothing changed for QUIET_MS, and nothing shows a loading state.
+        nothing changed for `quiet_ms`, and nothing shows a loading state.
 
         No text needs to say "done": a loading sentence is only a hint, while aria-busy
         and a progressbar are ARIA states any portal may use.
         """
         try:
             self.page.wait_for_function(
-                _SETTLED, arg=[mark, QUIET_MS], timeout=self.timeout_ms, polling="raf"
+                _SETTLED, arg=[mark, quiet_ms], timeout=self.timeout_ms, polling="raf"
             )
         except PlaywrightError as error:
             self._raise_for_page(step)
@@ -385,6 +396,28 @@ class Screen:
             )
             found.append(TableRow(cells=by_header, text=" ".join(c for c in cells if c)))
         return found
+
+    def _shown_text(self, table: Locator) -> str | None:
+        """What `table` shows now, read at once (None: no such table on screen)."""
+        try:
+            texts: list[str] = table.evaluate_all("(tables) => tables.map((t) => t.innerText)")
+        except PlaywrightError:
+            return None
+        return "\n".join(texts) if texts else None
+
+    def _not_the_previous(
+        self, table: Locator, before: str | None, step: str, scope: Page | Locator | None
+    ) -> bool:
+        """After a search has settled: when its table reads exactly as before the search
+        (`before`), wait until the page has been still for RERENDER_QUIET_MS, so that a
+        portal that shows the previous results once more before the new ones (renders
+        twice) is read once it has rendered them; True when it waited (the caller checks
+        its results again). The same answer as before then only costs that wait."""
+        if before is None or self._shown_text(table) != before:
+            return False
+        log.info("results_unchanged_waited", step=step, quiet_ms=RERENDER_QUIET_MS)
+        self._wait_settled(step, scope=scope, quiet_ms=RERENDER_QUIET_MS)
+        return True
 
     def _await_table(self, table: Locator, control: Control, step: str, where: str) -> None:
         """Once a search has settled: its results `table` is shown, or the portal shows no

@@ -23,6 +23,7 @@ from myopenip_bot.pages._base import (
     squash,
 )
 from myopenip_bot.pages._closest import absent
+from myopenip_bot.pages._reads import reading
 
 log = structlog.get_logger(__name__)
 
@@ -167,12 +168,13 @@ class DissociationDialog(Screen):
 
     def cancel(self) -> None:
         """Click "Annuler" and wait for the dialog to close; nothing is changed."""
-        self.cancel_button.click()
-        self._expect(
-            lambda: expect(self.dialog).to_be_hidden(timeout=self.timeout_ms),
-            "cancelling the dissociation dialog",
-            "the closing of the dialog",
-        )
+        with reading(self.page, "Annuler"):
+            self.cancel_button.click()
+            self._expect(
+                lambda: expect(self.dialog).to_be_hidden(timeout=self.timeout_ms),
+                "cancelling the dissociation dialog",
+                "the closing of the dialog",
+            )
         log.info("dissociation_cancelled")
 
     def close_if_open(self) -> None:

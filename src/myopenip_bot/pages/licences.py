@@ -10,10 +10,11 @@ from functools import partial
 import structlog
 from playwright.sync_api import Locator, Page, expect
 
-from myopenip_bot.config.selectors import Selectors
+from myopenip_bot.config.selectors import Hints, Selectors
 from myopenip_bot.errors import TechnicalError
 from myopenip_bot.models import Tab, format_number, normalize_number
 from myopenip_bot.pages._base import Screen, TableRow, _visible, digits_pattern, portal_text
+from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages.dialog import DissociationDialog
 
 log = structlog.get_logger(__name__)
@@ -30,6 +31,15 @@ class LicenceRow:
     user: str = ""  # « Utilisateur »
     site: str = ""
     state: str = ""  # « État »: "Affectée", "Non affectée"…
+
+
+def shows_working(row: LicenceRow, hints: Hints) -> bool:
+    """Whether the row's « État » reads as the portal working on a dissociation it
+    accepted (hints.in_progress, a hint: a portal may show nothing of the kind)."""
+    wording = hints.in_progress
+    if not wording:
+        return False
+    return wording.casefold() in row.state.casefold()
 
 
 class LicenceResultsPage(Screen):
@@ -128,8 +138,11 @@ class LicenceResultsPage(Screen):
         self._await(self.selectors.licences.number_filter, step, self.scope, self._where).fill(
             typed
         )
+        before = self._shown_text(self.table)
         self._submit(self.search_button.click, step)
         self._wait_for_results(licence, number, step)
+        if self._not_the_previous(self.table, before, step, self.scope):
+            self._wait_for_results(licence, number, step)
         rows = self.rows()
         log.info(
             "licences_searched",
@@ -164,7 +177,8 @@ class LicenceResultsPage(Screen):
 
     def tick(self, ref: str) -> None:
         """Tick the row's checkbox "Sélectionner <ref>" (exactly one must exist)."""
-        self.checkbox(ref).check()
+        with reading(self.page, f"ticking {ref}"):  # a selection changes nothing
+            self.checkbox(ref).check()
         log.info("licence_ticked", licence=ref, tab=self.tab.value)
 
     def wait_settled(self, step: str) -> None:
@@ -193,13 +207,16 @@ class LicenceResultsPage(Screen):
             step,
             'the "Actions" button becoming enabled',
         )
-        actions.click()
-        # Its item: in the menu just opened, once the page settled (a menu may load its items).
-        self._await(
-            self.selectors.licences.dissociate, step, where='in the menu "Actions"', beside=True
-        ).click()
         dialog = DissociationDialog(self.page, self.selectors, timeout_ms=self.timeout_ms)
-        dialog.wait_loaded(step)
+        # Opening the dialog only reads (the portal may ask what it will list, by a POST).
+        with reading(self.page, f"{step} (to read it)"):
+            actions.click()
+            # Its item: in the menu just opened, once the page settled (a menu may load its
+            # items).
+            self._await(
+                self.selectors.licences.dissociate, step, where='in the menu "Actions"', beside=True
+            ).click()
+            dialog.wait_loaded(step)
         log.info("dissociation_opened", tab=self.tab.value)
         return dialog
 

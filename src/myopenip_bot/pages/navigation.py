@@ -6,6 +6,7 @@ import structlog
 from playwright.sync_api import Locator, Page
 
 from myopenip_bot.pages._base import Screen, _visible
+from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages.services import ServicesPage
 
 log = structlog.get_logger(__name__)
@@ -55,11 +56,12 @@ class Navigation(Screen):
         """Mes Services > Paramétrage / Monitoring."""
         step = "opening Mes Services > Paramétrage / Monitoring"
         nav = self.selectors.navigation
-        self._await(nav.services_menu, step, where="in the navigation bar").click()
-        # The link shows once the menu is open, wherever it is attached in the page.
-        self._await(nav.services_settings, step, where='in the menu "Mes Services"')
-        self.services_settings.click()
-        services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
-        self._await(self.selectors.services.heading, step, where="after the menu's link")
+        with reading(self.page, step):
+            self._await(nav.services_menu, step, where="in the navigation bar").click()
+            # The link shows once the menu is open, wherever it is attached in the page.
+            self._await(nav.services_settings, step, where='in the menu "Mes Services"')
+            self.services_settings.click()
+            services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
+            self._await(self.selectors.services.heading, step, where="after the menu's link")
         log.info("services_opened")
         return services

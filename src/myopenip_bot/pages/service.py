@@ -7,6 +7,7 @@ from playwright.sync_api import Locator, expect
 
 from myopenip_bot.models import Tab
 from myopenip_bot.pages._base import Screen
+from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages.licences import LicenceResultsPage
 
 log = structlog.get_logger(__name__)
@@ -34,16 +35,17 @@ class ServiceSettingsPage(Screen):
         self.wait(step)
         tabs = self.selectors.service.tabs
         control = self._await(tabs[tab], step, self.tablist, "in the tab list")
-        if control.get_attribute("aria-selected") != "true":
-            control.click()
-        self._expect(
-            lambda: expect(control).to_have_attribute(
-                "aria-selected", "true", timeout=self.timeout_ms
-            ),
-            step,
-            f"the selection of the tab {tab.value}",
-        )
-        results = LicenceResultsPage(self.page, self.selectors, tab, timeout_ms=self.timeout_ms)
-        results.wait(step)
+        with reading(self.page, step):  # a tab may load its licences with any method
+            if control.get_attribute("aria-selected") != "true":
+                control.click()
+            self._expect(
+                lambda: expect(control).to_have_attribute(
+                    "aria-selected", "true", timeout=self.timeout_ms
+                ),
+                step,
+                f"the selection of the tab {tab.value}",
+            )
+            results = LicenceResultsPage(self.page, self.selectors, tab, timeout_ms=self.timeout_ms)
+            results.wait(step)
         log.info("tab_opened", tab=tab.value)
         return results

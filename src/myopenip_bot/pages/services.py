@@ -11,6 +11,7 @@ from playwright.sync_api import Locator, expect
 from myopenip_bot.config.selectors import Control
 from myopenip_bot.errors import DriftError
 from myopenip_bot.pages._base import MAX_PAGES, Screen, _visible
+from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages.service import ServiceSettingsPage
 
 log = structlog.get_logger(__name__)
@@ -75,8 +76,11 @@ class ServicesPage(Screen):
         self._await(self.selectors.services.ref_filter, step, where=where).fill(ref)
         for key, value in columns.items():
             self._await(self._filter(key), step, where=where).fill(value)
+        before = self._shown_text(self.table)
         self._submit(self._await(self.selectors.services.search, step, where=where).click, step)
         self._wait_for_rows(ref, step)
+        if self._not_the_previous(self.table, before, step, None):
+            self._wait_for_rows(ref, step)
         return self.rows()
 
     def _filter(self, key: str) -> Control:
@@ -116,9 +120,10 @@ class ServicesPage(Screen):
         )
         row = self._data_rows(self.table).filter(has=cell)
         configure = self.selectors.services.configure
-        self._await(configure, step, row, f"in the row of {ref}").click()
         settings = ServiceSettingsPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
-        settings.wait(step)
+        with reading(self.page, step):
+            self._await(configure, step, row, f"in the row of {ref}").click()
+            settings.wait(step)
         log.info("service_opened", service=ref)
         return settings
 

@@ -60,12 +60,15 @@ from myopenip_bot.pages import (
     ServiceSettingsPage,
     ServicesPage,
     prepare_page,
+    reading,
+    shows_working,
     squash,
 )
 
 # The pages' own notion of a settled page, for the walk's own clicks and looks.
 from myopenip_bot.pages._base import Screen
 from myopenip_bot.pages._closest import explain, named
+from myopenip_bot.smoke.guard import NetworkGuard
 from myopenip_bot.text import visible
 
 __all__ = ["CHECKS", "CheckResult", "CheckSpec", "ReadOnlyDialog", "SmokeWalk", "Status"]
@@ -138,7 +141,7 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(SERVICES, "services.next_page", 'the link "Suivant" when there are more pages'),
     CheckSpec(SERVICES, "texts.service_type_with_licences", "a MetaCentrex service"),
     CheckSpec(SERVICES, "texts.service_state_active", "an « Actif » one"),
-    CheckSpec(SERVICES, "texts.service_ref", 'its ref reads as a service ref ("SRV-…")'),
+    CheckSpec(SERVICES, "hints.service_ref", "its ref reads as the hint says (a hint only)"),
     CheckSpec(SERVICES, "hints.empty_services", "a search that finds nothing concludes"),
     CheckSpec(SERVICES, "services.configure", 'its link "Paramétrer >"'),
     CheckSpec(SERVICE, "service.tablist", "the tab list"),
@@ -152,6 +155,7 @@ CHECKS: tuple[CheckSpec, ...] = (
     CheckSpec(SERVICE, "hints.number_filter_format", "it is found by its number too"),
     CheckSpec(SERVICE, "hints.loading", "a loading text (a hint: never required)"),
     CheckSpec(SERVICE, "hints.technical_error", "an error page's wording (a hint)"),
+    CheckSpec(SERVICE, "hints.in_progress", "« État » of a licence being dissociated (a hint)"),
     CheckSpec(DIALOG, "licences.actions", '"Actions" enabled once a licence is ticked'),
     CheckSpec(DIALOG, "licences.dissociate", 'its menu item "Dissocier vos numéros"'),
     CheckSpec(DIALOG, "dialog.dialog", 'the dialog "Dissocier vos numéros"'),
@@ -247,8 +251,9 @@ class ReadOnlyDialog:
         return self.root.inner_text()
 
     def cancel(self, timeout_ms: float) -> None:
-        locate(self.root, self.selectors.dialog.cancel).click()
-        expect(self.root).to_be_hidden(timeout=timeout_ms)
+        with reading(self.page, "Annuler"):
+            locate(self.root, self.selectors.dialog.cancel).click()
+            expect(self.root).to_be_hidden(timeout=timeout_ms)
 
 
 class _Settling(Screen):
@@ -276,9 +281,7 @@ class SmokeWalk:
         base_url: str,
         log_in: Callable[[], None],
         screenshot: Callable[[str], Path | None],
-        guard: Callable[[], None],
-        guard_violations: Callable[[], list[str]],
-        allow_one_write: Callable[[], None],
+        guard: NetworkGuard,
         timeout_ms: float = 15_000.0,
         service: str | None = None,
         licence: str | None = None,
@@ -294,8 +297,6 @@ class SmokeWalk:
         self._step = step
         self._screenshot = screenshot
         self._guard = guard
-        self._violations = guard_violations
-        self._allow_one_write = allow_one_write
         self._stop = stop
         self.timeout_ms = timeout_ms
         # A control the page has settled without is missing: no need to wait long.
@@ -306,6 +307,8 @@ class SmokeWalk:
         self.error: BotError | None = None  # unreachable, a login refused or unanswered
         self.interrupted: int | None = None  # the signal that stopped the walk
         self._guarded = False
+        self._after: str | None = None  # the licence of the dialog, read again after Annuler
+        self._changed: str | None = None  # what the portal shows changed since, if anything
         self._drifted: set[tuple[object, ...]] = set()  # controls found missing, with values
         self._settling = _Settling(page, selectors, timeout_ms=timeout_ms)
         prepare_page(page)
@@ -588,7 +591,7 @@ class SmokeWalk:
         except PlaywrightError as error:
             self.error = TechnicalError(f"the portal's home page: {first_line(error)}")
             raise NotRun(str(self.error)) from None
-        self._guard()  # from now on, only reading requests may go out
+        self._guard.install()  # from now on, only the announced reads may send anything
         self._guarded = True
         return "logged in"
 
@@ -604,10 +607,12 @@ class SmokeWalk:
         self._check(NAVIGATION, "navigation.logout", lambda: self._seen(nav.logout, where))
 
         def open_menu() -> str:
-            self._present(nav.services_menu, self.page, where).click()
-            link = self._present(nav.services_settings, self.page, 'in the menu "Mes Services"')
-            self._shot("mes-services")
-            link.click()
+            with reading(self.page, "opening Mes Services > Paramétrage / Monitoring"):
+                self._present(nav.services_menu, self.page, where).click()
+                link = self._present(nav.services_settings, self.page, 'in the menu "Mes Services"')
+                self._shot("mes-services")
+                link.click()
+                self._settle("opening Paramétrage / Monitoring")
             return ""
 
         self._check(NAVIGATION, "navigation.services_settings", open_menu, gate=True)
@@ -706,12 +711,17 @@ class SmokeWalk:
         self._check(SERVICES, "texts.service_state_active", active, gate=True)
 
         def service_ref() -> str:
-            pattern = texts.service_ref
+            pattern = self.s.hints.service_ref
+            if pattern is None:
+                raise Skip("no hint given: any ref is looked up on the portal")
             if not pattern.fullmatch(chosen[0]):
-                raise Drift(f"{chosen[0]!r} does not read as a service ref ({pattern.pattern})")
-            return chosen[0]
+                raise Skip(
+                    f"{chosen[0]!r} does not read as hints.service_ref ({pattern.pattern}): a "
+                    "hint only (any ref is looked up); edit it to name refs as this portal does"
+                )
+            return f"{chosen[0]} reads as {pattern.pattern}"
 
-        self._check(SERVICES, "texts.service_ref", service_ref)
+        self._check(SERVICES, "hints.service_ref", service_ref)
 
         def nothing() -> str:
             rows = page.search("ZZZ-NO-SUCH-SERVICE")
@@ -765,10 +775,11 @@ class SmokeWalk:
 
             def select(tab: Tab = tab) -> str:
                 control = self._present(svc.tabs[tab], tablist, "in the tab list", enabled=True)
-                if control.get_attribute("aria-selected") != "true":
-                    control.click()
-                expect(control).to_have_attribute("aria-selected", "true", timeout=self.wait_ms)
-                self._settle(f"opening the tab {tab.value}")
+                with reading(self.page, f"opening the tab {tab.value}"):
+                    if control.get_attribute("aria-selected") != "true":
+                        control.click()
+                    expect(control).to_have_attribute("aria-selected", "true", timeout=self.wait_ms)
+                    self._settle(f"opening the tab {tab.value}")
                 return "selected"
 
             self._check(SERVICE, f"service.tabs.{tab.value}", select, gate=True)
@@ -777,6 +788,21 @@ class SmokeWalk:
             results = LicenceResultsPage(self.page, self.s, tab, timeout_ms=self.timeout_ms)
             listed[tab] = self._tab(results)
             self._shot(f"{tab.value.lower()}")
+
+        def in_progress() -> str:
+            wording = self.s.hints.in_progress
+            if not wording:
+                raise Skip("no hint given: the bot's own records keep what the portal accepted")
+            rows = [row for shown in listed.values() for row in shown]
+            working = [row for row in rows if shows_working(row, self.s.hints)]
+            if working:
+                return f"{working[0].ref} reads « {working[0].state} »"
+            raise Skip(
+                f"no licence listed here reads « {wording} » (only while the portal works on a "
+                "dissociation it accepted; a hint: the bot's own records say the same)"
+            )
+
+        self._check(SERVICE, "hints.in_progress", in_progress)
         # The dialog as soon as a licence to tick is on screen, the searches after: its
         # « Valider », the last control of the guide, is then named seconds earlier. A
         # --licence is found by its ref first.
@@ -963,11 +989,15 @@ class SmokeWalk:
         results = opened[0]
 
         def menu() -> str:
-            self._present(lic.actions, results.scope, where_tab, enabled=True).click()
-            item = self._present(lic.dissociate, self.page, 'in the menu "Actions"', enabled=True)
-            self._shot("actions")
-            self._allow_one_write()  # the dialog may ask the portal what it will do
-            item.click()
+            # Opening the dialog only reads (the portal may ask, by a POST, what it will list).
+            with reading(self.page, "opening the dissociation dialog to read it"):
+                self._present(lic.actions, results.scope, where_tab, enabled=True).click()
+                item = self._present(
+                    lic.dissociate, self.page, 'in the menu "Actions"', enabled=True
+                )
+                self._shot("actions")
+                item.click()
+                self._settle("loading the dialog")  # its list may come from the portal
             return ""
 
         self._check(DIALOG, "licences.dissociate", menu, gate=True)
@@ -1079,25 +1109,60 @@ class SmokeWalk:
 
         def untick() -> str:
             for ref in ticked:
-                locate(results.table.first, lic.row_checkbox, ref=ref).uncheck()
+                with reading(self.page, f"unticking {ref}"):
+                    locate(results.table.first, lic.row_checkbox, ref=ref).uncheck()
             button = self._present(lic.actions, results.scope, where_tab)
             expect(button).to_be_disabled(timeout=self.wait_ms)
             return "unticked; Actions disabled"
 
         self._check(AFTER, "licences.row_checkbox", untick)
         self._shot("after-annuler")
+        self._reread(results, row)
         self._check(AFTER, "licences.status", lambda: _skip("shown only after « Valider »"))
         self._check(
             AFTER, "texts.status_dissociated", lambda: _skip("shown only after « Valider »")
         )
 
+    def _reread(self, results: LicenceResultsPage, row: LicenceRow) -> None:
+        """After « Annuler »: the licence whose dialog was opened, read again from the
+        portal, for the read-only proof (what the dialog showed changed nothing)."""
+        assert row.number is not None
+        try:
+            again = [found for found in results.search(licence=row.ref) if found.ref == row.ref]
+        except (BotError, PlaywrightError) as error:
+            self._after = f"{row.ref} could not be read again ({first_line(error)})"
+            return
+        now = again[0].number if again else None
+        shown = format_number(now) if now else "no number"
+        if now != row.number:
+            self._changed = (
+                f"{row.ref} listed {format_number(row.number)} before its dialog and lists "
+                f"{shown} after « Annuler »: the portal changed"
+            )
+        self._after = f"{row.ref} still lists {shown} after « Annuler » (read again)"
+
     def _read_only(self) -> str:
-        violations = self._violations()
+        """What proves the walk changed nothing: « Valider » never clicked, every request
+        that is not a GET sent by a read it announced, and the licence whose dialog it
+        opened read again after « Annuler » with its number."""
+        violations = self._guard.violations
         if violations:
             raise Drift(
                 "requests that could change data were sent (aborted): " + "; ".join(violations)
             )
-        return "no request that changes data"
+        if self._changed is not None:
+            raise Drift(self._changed)
+        allowed = self._guard.allowed
+        sent = (
+            f"{len(allowed)} requests that are not GETs, each sent by a read the walk "
+            f"announced (e.g. {allowed[0]})"
+            if allowed
+            else "only GET requests"
+        )
+        proof = ["« Valider » never clicked", sent, "none other"]
+        if self._after is not None:
+            proof.append(self._after)
+        return "; ".join(proof)
 
 
 def _skip(why: str) -> str:

@@ -114,6 +114,7 @@
     serial: 0, // the latest change of the results: an answer to an older one is dropped
     applied: filters(), // the filters of the rows shown (those of the last search)
     kept: null, // the rows the page keeps (client-paging, client-filtering), once loaded
+    lastShown: null, // the results shown last (render-twice shows them once more first)
   };
 
   function api(name) {
@@ -258,7 +259,10 @@
     updateSelection();
     params.set("tab", state.tab);
     try {
-      const data = await call(api("licences") + "?" + params.toString());
+      // post-reads: the search goes as a POST with its filters in the body.
+      const data = quirks.postReads
+        ? await post(api("licences"), Object.fromEntries(params))
+        : await call(api("licences") + "?" + params.toString());
       return mine === state.serial ? data : null;
     } catch (err) {
       if (mine === state.serial && !(err instanceof SessionExpired)) {
@@ -301,6 +305,23 @@
 
   function show(shown) {
     const serial = state.serial;
+    const previous = state.lastShown;
+    state.lastShown = shown;
+    if (quirks.renderTwice && previous) {
+      // render-twice: the previous results are rendered again first, the new ones a
+      // moment later (a framework rendering from its cache, then from the answer).
+      state.rows = previous.rows;
+      renderRows();
+      renderPager(previous);
+      stopLoading();
+      setTimeout(function () {
+        if (serial !== state.serial) return;
+        state.lastShown = null; // shown: the re-order below is this render's own
+        show(shown);
+        state.lastShown = shown;
+      }, 150 + random(serial)() * 250);
+      return;
+    }
     state.page = shown.page;
     state.rows = shown.rows;
     history.replaceState(null, "", address(state.page));

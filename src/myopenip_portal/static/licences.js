@@ -3,7 +3,9 @@
  * The replica's quirks (data-quirks, see quirks.py) change how the results load and show:
  * rows kept in the page (client-paging, client-filtering), no table before the first
  * search (search-first), a new table at every render (replace-table), disabled page links
- * (disabled-next), no page indicator (no-page-indicator), the page size. */
+ * (disabled-next), no page indicator (no-page-indicator), the page size, searches sent as
+ * POST requests (post-reads), the previous results rendered once more before the new ones
+ * (render-twice). */
 (function () {
   "use strict";
   const root = document.getElementById("licences-app");
@@ -272,10 +274,12 @@
     resultsError.textContent = "";
     setLoading();
     params.set("tab", tab);
+    const url = "/api/services/" + encodeURIComponent(service) + "/licences";
     try {
-      const data = await call(
-        "/api/services/" + encodeURIComponent(service) + "/licences?" + params
-      );
+      // post-reads: the search goes as a POST with its filters in the body.
+      const data = quirks.postReads
+        ? await post(url, Object.fromEntries(params))
+        : await call(url + "?" + params);
       return mine === serial ? data : null;
     } catch (err) {
       if (mine === serial && !(err instanceof SessionExpired)) showError(err.message);
@@ -311,9 +315,26 @@
     show(keptRows.pageOf(rows, number, quirks.pageSize));
   }
 
+  let lastShown = null; // the results shown last (render-twice shows them once more first)
+
   function show(shown) {
     page = shown.page;
     history.replaceState(null, "", pageUrl(page));
+    const previous = lastShown;
+    lastShown = shown;
+    if (quirks.renderTwice && previous) {
+      // render-twice: the previous results are rendered again first, the new ones a
+      // moment later (a framework rendering from its cache, then from the answer).
+      const mine = serial;
+      renderRows(previous.rows);
+      renderPager(previous);
+      setTimeout(function () {
+        if (mine !== serial) return;
+        renderRows(shown.rows);
+        renderPager(shown);
+      }, 150 + Math.random() * 250);
+      return;
+    }
     renderRows(shown.rows);
     renderPager(shown);
   }
