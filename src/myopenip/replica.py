@@ -39,6 +39,15 @@ class Replica:
         """GET /_test/state (the replica must run with --test-api)."""
         return self._call("GET", "/_test/state")
 
+    def back_end(self) -> dict[str, Any]:
+        """GET /_test/back-end: every « Valider » the back end received (`submissions`)
+        and what it accepted and will complete (`pending`, the late-completion quirk)."""
+        return self._call("GET", "/_test/back-end")
+
+    def submitted(self) -> list[list[str]]:
+        """The licences of each « Valider » that reached the back end, in order."""
+        return [list(s["licences"]) for s in self.back_end()["submissions"]]
+
     def test_api(self, path: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
         """POST to a /_test/ endpoint, e.g. test_api("reset") or test_api("expire-sessions")."""
         return self._call("POST", f"/_test/{path}", payload or {})

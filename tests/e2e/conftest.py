@@ -72,16 +72,22 @@ def run(page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHook
         skip_refused: bool = False,
         on: Replica | None = None,
         password: str | None = None,
+        settings: dict[str, Any] | None = None,
+        using: Selectors | None = None,
         **runner_options: Any,
     ) -> RunResult:
+        """`settings`: more of them (completion_timeout=…); `using`: other selectors."""
         replica_on = on or replica
-        settings = Settings(
+        configured = Settings(
             base_url=replica_on.url,
             username=replica_on.username,
             password=SecretStr(password if password is not None else replica_on.password),
             timeout_ms=runner_options.pop("timeout_ms", 10_000),
+            **(settings or {}),
         )
-        portal = Portal(page, selectors, settings, login_page=hooks.logging_in, **runner_options)
+        portal = Portal(
+            page, using or selectors, configured, login_page=hooks.logging_in, **runner_options
+        )
         runner = Runner(portal, observer=hooks, confirm=hooks.confirm, screenshot=hooks.screenshot)
         request = DissociationRequest(
             service_ref=service,

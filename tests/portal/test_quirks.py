@@ -441,6 +441,70 @@ def test_server_pages_with_local_searches_through_a_whole_dissociation(
 
 
 @browser
+def test_post_reads_sends_every_search_page_and_tab_as_a_post(page: Page, quirky: Any) -> None:
+    replica, front = quirky("post-reads", "page-size=3")
+    reads: list[tuple[str, str]] = []  # (method, path) of each read after the login
+
+    def record(request: Request) -> None:
+        if request.resource_type in {"document", "fetch", "xhr"}:
+            reads.append((request.method, request.url.split("?")[0].removeprefix(replica.url)))
+
+    log_in(page, replica, front.services)
+    page.on("request", record)
+    search(page, Client="Normandie")
+    services = page.get_by_role("table", name="Services")
+    expect(services.get_by_role("link", name=re.compile("^Paramétrer"))).to_have_count(3)
+    first_page = services.inner_text()
+    link(page, "Suivant").click()
+    expect(services).not_to_have_text(first_page)
+    assert reads[:2] == [("POST", front.services), ("POST", front.services)]
+    reads.clear()
+    page.goto(replica.url + front.service)
+    shows(page, front, GROUPS[:3])
+    search(page, Licence="FPC36712")
+    shows(page, front, GROUPS[:3])
+    link(page, "Suivant").click()
+    shows(page, front, GROUPS[3:6])
+    page.get_by_role("tab", name="Utilisateurs").click()
+    shows(page, front, USERS[:3])
+    api = [method for method, path in reads if path.endswith("/licences")]
+    assert api == ["POST"] * 4  # the load, a search, a page, a tab: all POSTs
+
+
+# Every render of the licence checkboxes, as the list of refs it showed (from now on).
+RECORD_RENDERS = """() => {
+  window.__renders = [];
+  const read = () => Array.from(document.querySelectorAll('[aria-label^="Sélectionner FPC"]'))
+    .map((b) => b.getAttribute('aria-label').slice(13)).sort().join(' ');
+  new MutationObserver(() => {
+    const now = read();
+    const renders = window.__renders;
+    if (renders[renders.length - 1] !== now) renders.push(now);
+  }).observe(document.body, { subtree: true, childList: true });
+}"""
+
+
+@browser
+def test_render_twice_shows_the_previous_results_once_more_before_the_new(
+    page: Page, quirky: Any
+) -> None:
+    replica, front = quirky("render-twice")
+    log_in(page, replica, front.service)
+    search(page, Licence="FPC36712")
+    shows(page, front, GROUPS[:7])
+    page.evaluate(RECORD_RENDERS)
+
+    search(page, Licence="FPC367128")
+
+    shows(page, front, ["FPC367128"])
+    renders: list[str] = []
+    for render in page.evaluate("() => window.__renders"):
+        if render and render not in renders[-1:]:  # not the loading state in between
+            renders.append(render)
+    assert renders == [" ".join(GROUPS[:7]), "FPC367128"]
+
+
+@browser
 @pytest.mark.slow
 def test_a_replica_started_with_quirks_comes_back_to_them(
     page: Page, replica_factory: Callable[..., Replica]

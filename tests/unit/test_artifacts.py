@@ -7,7 +7,10 @@ import stat
 import zipfile
 from pathlib import Path
 
+import pytest
+
 from myopenip_bot.browser.artifacts import find_secrets, new_run_dir, redact_trace
+from myopenip_bot.files import safe_name
 
 COOKIE = "Zx81-session-cookie-value-0123456789"
 PASSWORD = "correct horse battery"
@@ -73,3 +76,35 @@ def test_run_folders_are_unique_even_within_one_second_and_private(tmp_path: Pat
     assert first.name.endswith("dissociate-SRV-10021")
     for folder in (tmp_path / "traces", first, second):
         assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("SRV-10021", "SRV-10021"),
+        ("MC-004217", "MC-004217"),
+        ("../../x", "x"),
+        ("..\\..\\x", "x"),
+        ("a/b", "a-b"),
+        ("x\x00y", "x-y"),
+        ("..", "x"),
+        ("", "x"),
+        (".hidden", "hidden"),
+        ("-rf", "rf"),
+        ("NUL", "_NUL"),
+        ("com1.png", "_com1.png"),
+        ("Ré 12", "R-12"),
+        ("A" * 200, "A" * 80),
+    ],
+)
+def test_a_name_made_from_data_is_one_safe_part_of_a_path(text: str, name: str) -> None:
+    assert safe_name(text) == name
+
+
+def test_a_run_folder_named_after_a_hostile_ref_stays_in_its_root(tmp_path: Path) -> None:
+    root = tmp_path / "traces"
+
+    made = [new_run_dir(root, label) for label in ("../../x", "/etc/passwd", "..\\..\\y", "..")]
+
+    assert all(folder.parent == root for folder in made)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["traces"]

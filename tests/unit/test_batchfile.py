@@ -462,3 +462,14 @@ def test_a_signal_exits_128_plus_it_only_while_rows_are_left_to_resume() -> None
     # Every row settled before the signal was acted upon: the code says how they ended.
     assert batch_exit_code(BatchResult(rows=settled, interrupted=15)) == 1
     assert batch_exit_code(BatchResult(rows=settled[:1], interrupted=2)) == 0
+
+
+def test_rows_in_progress_exit_6_and_are_left_for_the_rerun() -> None:
+    done = journal_row(2, "FPC367128", False, None, "done")
+    working = journal_row(3, "FPC367131", True, "0231456701", "in_progress")
+    refused = journal_row(4, "FPC367132", False, "0231456702", "refused")
+
+    assert batch_exit_code(BatchResult(rows=[done, working])) == 6
+    assert batch_exit_code(BatchResult(rows=[done, working, refused])) == 1  # a person first
+    assert not working.final  # a rerun reads it again (done, or in progress still)
+    assert batch_exit_code(BatchResult(rows=[done, working], interrupted=15)) == 143

@@ -1,4 +1,5 @@
-"""One exit code per run: interrupted 128+N, then technical 3 > usage 2 > refused 1 > no 4 > 0."""
+"""One exit code per run: interrupted 128+N, then technical 3 > usage 2 > refused 1 >
+in progress 6 > no 4 > 0."""
 
 from __future__ import annotations
 
@@ -69,6 +70,7 @@ def test_a_run_with_nothing_refused_failed_or_declined_exits_0(
         (Outcome.FAILED, 3),
         (Outcome.UNKNOWN, 3),
         (Outcome.NOT_CONFIRMED, 4),
+        (Outcome.IN_PROGRESS, 6),  # not 0 (not shown done), not 1 (nothing refused)
     ],
     ids=lambda value: value.value if isinstance(value, Outcome) else str(value),
 )
@@ -111,6 +113,11 @@ def test_a_run_level_failure_gives_the_code_of_its_kind(kind: ErrorKind, code: i
         ((Outcome.REFUSED, Outcome.NOT_CONFIRMED), None, 1),
         ((Outcome.NOT_CONFIRMED,), ErrorKind.BUSINESS, 1),
         ((Outcome.ALREADY_DONE, Outcome.SKIPPED), ErrorKind.BUSINESS, 1),
+        # then in progress 6: the portal works on it; a refusal needs a person first
+        ((Outcome.DONE, Outcome.IN_PROGRESS), None, 6),
+        ((Outcome.IN_PROGRESS, Outcome.REFUSED), None, 1),
+        ((Outcome.IN_PROGRESS, Outcome.UNKNOWN), None, 3),
+        ((Outcome.IN_PROGRESS, Outcome.NOT_CONFIRMED), None, 6),
         # then not confirmed 4, over success
         ((Outcome.ALREADY_DONE, Outcome.NOT_CONFIRMED), None, 4),
         ((Outcome.NOT_CONFIRMED, Outcome.NOT_CONFIRMED), None, 4),

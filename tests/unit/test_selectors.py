@@ -168,3 +168,31 @@ def test_the_status_pattern_reads_the_count() -> None:
 
     assert match is not None
     assert match["count"] == "2"
+
+
+def test_a_file_with_the_service_ref_pattern_among_the_texts_still_loads_as_a_hint(
+    tmp_path: Path,
+) -> None:
+    """Written before the shape of a service ref became a hint (the guide shows none)."""
+    data = default_data()
+    del data["hints"]["service_ref"]
+    data["texts"]["service_ref"] = r"\bMC-\d{6}\b"
+
+    selectors = load_selectors(write(tmp_path, data))
+
+    assert selectors.hints.service_ref is not None
+    assert selectors.hints.service_ref.pattern == r"\bMC-\d{6}\b"
+
+
+def test_hints_added_since_may_be_left_out_of_a_file() -> None:
+    data = default_data()
+    del data["hints"]["service_ref"]
+    del data["hints"]["in_progress"]
+
+    assert load_selectors_data(data).hints.in_progress is None
+
+
+def load_selectors_data(data: dict[str, Any]) -> Any:
+    from myopenip_bot.config.selectors import Selectors
+
+    return Selectors.model_validate(data)

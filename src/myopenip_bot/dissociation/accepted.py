@@ -30,6 +30,7 @@ from pathlib import Path
 import structlog
 
 from myopenip_bot.browser.workdir import make_private_dirs
+from myopenip_bot.errors import SettingsError
 from myopenip_bot.files import refuse_link
 from myopenip_bot.models import LicenceTask
 from myopenip_bot.text import visible
@@ -39,6 +40,8 @@ __all__ = ["Accepted", "AcceptedRecords", "same_portal"]
 log = structlog.get_logger(__name__)
 
 APPLICATION_ID = 0x4D4F4941  # "MOIA"
+# What makes the file unusable: a warning, and the run goes on without it.
+_UNUSABLE = (OSError, sqlite3.Error, ValueError, SettingsError)
 SCHEMA_VERSION = 1
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS accepted (
@@ -90,7 +93,7 @@ class AcceptedRecords:
                     "SELECT licence, number, service, at FROM accepted WHERE portal = ?",
                     (self.portal,),
                 ).fetchall()
-        except (OSError, sqlite3.Error, ValueError) as error:
+        except _UNUSABLE as error:
             log.warning("accepted_records_unreadable", path=str(self.path), error=str(error))
             return {}
         return {str(r[0]): Accepted(str(r[0]), str(r[1]), str(r[2]), str(r[3])) for r in found}
@@ -122,7 +125,7 @@ class AcceptedRecords:
                 conn.execute("BEGIN IMMEDIATE")
                 conn.executemany(statement, rows)
                 conn.execute("COMMIT")
-        except (OSError, sqlite3.Error, ValueError) as error:
+        except _UNUSABLE as error:
             log.warning("accepted_records_not_written", path=str(self.path), error=str(error))
 
     @contextmanager

@@ -42,7 +42,7 @@ TAB_ORDER = (Tab.UTILISATEURS, Tab.GROUPEMENTS)
 # still has its number.
 MAX_SUBMISSIONS = 2
 # What an accepted dissociation the portal does not show yet asks of a person.
-STILL_WORKING = "the portal is still at work: do not redo it there; run again later to confirm"
+STILL_WORKING = "the portal is still at work; do not redo it there, run again later to confirm"
 
 
 def refuse_repeated(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:

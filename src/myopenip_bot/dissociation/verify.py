@@ -104,7 +104,7 @@ class Verifier:
                 pause = min(pause * PAUSE_GROWTH, MAX_PAUSE_S)
                 now = self.listings.step(
                     f"waiting for the portal to show the dissociation in {tab.value}",
-                    partial(self._read, tab, tuple(waiting)),
+                    partial(self._read, tab, tuple(waiting), again=True),
                 )
                 done, waiting = completion(waiting, submitted.answer, now)
                 settled += done
@@ -123,10 +123,14 @@ class Verifier:
         hints = self.listings.portal.selectors.hints
         return frozenset(ref for ref, row in now.items() if shows_working(row, hints))
 
-    def _read(self, tab: Tab, batch: Sequence[LicenceTask]) -> dict[str, LicenceRow]:
-        """Each licence of `batch` as the portal shows it now, by ref (absent: not found)."""
+    def _read(
+        self, tab: Tab, batch: Sequence[LicenceTask], *, again: bool = False
+    ) -> dict[str, LicenceRow]:
+        """Each licence of `batch` as the portal shows it now, by ref (absent: not found).
+        `again`: the search on screen asked once more (a poll: a stale render of it only
+        shows the number a little longer, never a false "done")."""
         refs = {task.licence_ref or "" for task in batch}
-        rows = self.listings.rows_matching(tab, common_prefix(refs))
+        rows = self.listings.rows_matching(tab, common_prefix(refs), again=again)
         found = {row.ref: row for row in rows if row.ref in refs}
         for ref in sorted(refs - found.keys()):  # a portal whose filter is not a prefix match
             matches = self.listings.find_rows(tab, ref=ref, number=None)

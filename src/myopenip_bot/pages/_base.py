@@ -315,8 +315,12 @@ class Screen:
         if exchange.navigated:
             self._raise_for_page(step)
         if content is not None and before is not None:
+            # innerText on both sides: `before` is what a person read (textContent, the
+            # default, never equals it, so the wait would end at once).
             self._expect(
-                lambda: expect(content).not_to_have_text(before, timeout=self.timeout_ms),
+                lambda: expect(content).not_to_have_text(
+                    before, use_inner_text=True, timeout=self.timeout_ms
+                ),
                 step,
                 "other results",
             )
@@ -408,11 +412,12 @@ class Screen:
     def _not_the_previous(
         self, table: Locator, before: str | None, step: str, scope: Page | Locator | None
     ) -> bool:
-        """After a search has settled: when its table reads exactly as before the search
+        """After a search or a tab has settled: when its table reads exactly as before it
         (`before`), wait until the page has been still for RERENDER_QUIET_MS, so that a
         portal that shows the previous results once more before the new ones (renders
-        twice) is read once it has rendered them; True when it waited (the caller checks
-        its results again). The same answer as before then only costs that wait."""
+        twice) is read, and ticked, once it has rendered them; True when it waited (the
+        caller checks its results again). An answer that reads as the one before only
+        costs that wait; any other, nothing."""
         if before is None or self._shown_text(table) != before:
             return False
         log.info("results_unchanged_waited", step=step, quiet_ms=RERENDER_QUIET_MS)

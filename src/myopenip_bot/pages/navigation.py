@@ -63,5 +63,6 @@ class Navigation(Screen):
             self.services_settings.click()
             services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
             self._await(self.selectors.services.heading, step, where="after the menu's link")
+            self._wait_settled(step)  # the page may load its list itself
         log.info("services_opened")
         return services

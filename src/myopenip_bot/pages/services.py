@@ -59,7 +59,7 @@ class ServicesPage(Screen):
         """Filter on "Réf. du service" and on other columns by their key in the selectors'
         `texts.service_columns` (`client="Normandie"`, `account="CC-100245"`): substring
         matches, as the portal's filters are; return every row found, over all pages."""
-        step = "searching the services " + " ".join(v for v in (ref, *columns.values()) if v)
+        step = " ".join(["searching the services", *(v for v in (ref, *columns.values()) if v)])
         found = self.show(ref, **columns)
         for _ in range(MAX_PAGES):
             if not self._next_page(ref, step):
@@ -71,7 +71,7 @@ class ServicesPage(Screen):
     def show(self, ref: str = "", **columns: str) -> list[ServiceRow]:
         """Filter (see `search`) and search: the first page of results (a portal may show
         no list at all before a first search)."""
-        step = "searching the services " + " ".join(v for v in (ref, *columns.values()) if v)
+        step = " ".join(["searching the services", *(v for v in (ref, *columns.values()) if v)])
         where = "on Paramétrage / Monitoring"
         self._await(self.selectors.services.ref_filter, step, where=where).fill(ref)
         for key, value in columns.items():
@@ -121,9 +121,10 @@ class ServicesPage(Screen):
         row = self._data_rows(self.table).filter(has=cell)
         configure = self.selectors.services.configure
         settings = ServiceSettingsPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
-        with reading(self.page, step):
+        with reading(self.page, step):  # until settled: the page may load its rows itself
             self._await(configure, step, row, f"in the row of {ref}").click()
             settings.wait(step)
+            self._wait_settled(step)
         log.info("service_opened", service=ref)
         return settings
 

@@ -87,11 +87,13 @@ class Listings:
 
     # -- listings -------------------------------------------------------------------------
 
-    def rows_matching(self, tab: Tab, prefix: str) -> list[LicenceRow]:
-        """Every row (all pages) that the « Licence » filter `prefix` lists."""
+    def rows_matching(self, tab: Tab, prefix: str, *, again: bool = False) -> list[LicenceRow]:
+        """Every row (all pages) that the « Licence » filter `prefix` lists; `again`: the
+        search on screen asked once more, to see whether its answer changed
+        (LicenceResultsPage.search)."""
         results = self.results(tab)
         self._shown = None
-        rows = results.search(licence=prefix)
+        rows = results.search(licence=prefix, again=again)
         pages = 1
         for _ in range(MAX_PAGES):
             if not results.next_page(licence=prefix):

@@ -114,7 +114,7 @@
     serial: 0, // the latest change of the results: an answer to an older one is dropped
     applied: filters(), // the filters of the rows shown (those of the last search)
     kept: null, // the rows the page keeps (client-paging, client-filtering), once loaded
-    lastShown: null, // the results shown last (render-twice shows them once more first)
+    onScreen: null, // the results rendered last (render-twice renders them once more first)
   };
 
   function api(name) {
@@ -305,10 +305,9 @@
 
   function show(shown) {
     const serial = state.serial;
-    const previous = state.lastShown;
-    state.lastShown = shown;
+    const previous = state.onScreen;
     if (quirks.renderTwice && previous) {
-      // render-twice: the previous results are rendered again first, the new ones a
+      // render-twice: the results on screen are rendered again first, the new ones a
       // moment later (a framework rendering from its cache, then from the answer).
       state.rows = previous.rows;
       renderRows();
@@ -316,12 +315,12 @@
       stopLoading();
       setTimeout(function () {
         if (serial !== state.serial) return;
-        state.lastShown = null; // shown: the re-order below is this render's own
+        state.onScreen = null; // rendered now, as any answer is
         show(shown);
-        state.lastShown = shown;
       }, 150 + random(serial)() * 250);
       return;
     }
+    state.onScreen = { rows: shown.rows, page: shown.page, pages: shown.pages, total: shown.total };
     state.page = shown.page;
     state.rows = shown.rows;
     history.replaceState(null, "", address(state.page));
@@ -334,6 +333,7 @@
     setTimeout(function () {
       if (serial !== state.serial || state.rows.length < 2) return;
       state.rows = reordered(state.rows, serial);
+      if (state.onScreen) state.onScreen.rows = state.rows;
       renderRows();
     }, delay);
   }

@@ -315,26 +315,27 @@
     show(keptRows.pageOf(rows, number, quirks.pageSize));
   }
 
-  let lastShown = null; // the results shown last (render-twice shows them once more first)
+  let onScreen = null; // the results rendered last (render-twice renders them once more first)
 
   function show(shown) {
     page = shown.page;
     history.replaceState(null, "", pageUrl(page));
-    const previous = lastShown;
-    lastShown = shown;
+    const previous = onScreen;
     if (quirks.renderTwice && previous) {
-      // render-twice: the previous results are rendered again first, the new ones a
+      // render-twice: the results on screen are rendered again first, the new ones a
       // moment later (a framework rendering from its cache, then from the answer).
       const mine = serial;
       renderRows(previous.rows);
       renderPager(previous);
       setTimeout(function () {
         if (mine !== serial) return;
+        onScreen = shown;
         renderRows(shown.rows);
         renderPager(shown);
       }, 150 + Math.random() * 250);
       return;
     }
+    onScreen = shown;
     renderRows(shown.rows);
     renderPager(shown);
   }
