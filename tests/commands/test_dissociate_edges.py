@@ -348,3 +348,26 @@ def test_a_drifted_portal_fails_a_one_shot_with_exit_1_naming_the_key(
     assert "myopenip smoke" in shown  # what to run next
     assert "Traceback" not in shown
     assert replica.state() == before
+
+
+def test_a_dissociation_the_portal_has_not_shown_in_time_exits_6_and_is_never_sent_again(
+    replica: Replica, tmp_path: Path
+) -> None:
+    replica.quirks("late-completion=600")  # the back end is done when the test says so
+    cli = Cli(tmp_path, replica, completion_timeout="1")
+    args = ("--licence", "FPC367128", "--release-number", "--yes")
+
+    first = cli(*args)
+    rerun = cli(*args, "--json")
+    replica.test_api("complete")
+    confirmed = cli(*args, "--json")
+
+    assert first.returncode == 6, first.stderr
+    assert "in progress" in first.stdout
+    assert "do not redo them in the portal" in first.stdout
+    (row,) = exit_agrees(rerun)["results"]  # the JSON follows its schema
+    assert (rerun.returncode, row["outcome"]) == (6, "in_progress")
+    assert confirmed.returncode == 0, confirmed.stderr
+    (row,) = exit_agrees(confirmed)["results"]
+    assert (row["outcome"], row["number"]) == ("done", "02 31 45 67 89")
+    assert replica.submitted() == [["FPC367128"]]

@@ -648,6 +648,13 @@ def _print_summary(
         )
     if result.error:
         out.print(f"[red]{safe(result.error)}[/red]")
+    working = data["counts"].get("in_progress", 0)
+    if working:
+        out.print(
+            f"[yellow]The portal accepted {working} row(s) and is still working on them: do "
+            "not redo them in the portal.[/yellow] Run the same command later to confirm them "
+            "(they are never sent again)."
+        )
     if result.error_kind is not None and result.error_kind.value == "drift":
         out.print(DRIFT_HINT, highlight=False)
     if data.get("interrupted") and data["exit_code"] > ExitCode.INTERRUPTED:

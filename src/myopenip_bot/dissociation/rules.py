@@ -340,8 +340,8 @@ def stopped(task: LicenceTask, error: str) -> LicenceTask:
     if task.accepted:
         return task.settle(
             Outcome.IN_PROGRESS,
-            f"accepted by the portal; the run stopped before the portal showed it done "
-            f"({error}); {STILL_WORKING}",
+            f"accepted by the portal, not shown done yet when the run stopped ({error}); do "
+            "not redo it in the portal, run again later to confirm",
         )
     if task.submissions:
         return task.settle(
