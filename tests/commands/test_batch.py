@@ -889,3 +889,32 @@ def test_a_dry_runs_plan_once_approved_is_done_exactly_but_the_row_that_changed_
         re.sub(r"<[^>]+>", " ", (tmp_path / "r" / "report.html").read_text("utf-8")).split()
     )
     assert "2 of 3 row(s) applied as approved" in text
+
+
+def test_a_batch_killed_while_the_portal_works_is_never_sent_again_and_ends_done(
+    replica: Replica, tmp_path: Path
+) -> None:
+    """SIGKILL during the wait for the portal to show what it accepted: the journal and
+    the records already say "accepted"; the reruns read, never click, until it shows."""
+    replica.quirks("late-completion=600")  # the back end is done when the test says so
+    before = replica.state()
+    rows = rows_for(before, [("SRV-10022", 2, "utilisateurs")], [True, False])
+    batch = write_rows(tmp_path / "batch.csv", rows)
+    args = (batch, *UNATTENDED, "--journal", tmp_path / "journal.sqlite")
+    cli = BatchCli(tmp_path, replica, completion_timeout="2")
+
+    run = cli.start(*args)
+    assert run.wait_for_nth("completion_awaited", 1)
+    run.process.kill()
+    run.finish()
+    waiting = cli(*args)
+    replica.test_api("complete")
+    done = cli(*args)
+
+    assert waiting.returncode == 6, waiting.stderr[-3000:]
+    assert set(outcomes(exit_agrees(waiting)).values()) == {"in_progress"}
+    assert clicked(waiting.stderr) == []
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert set(outcomes(exit_agrees(done)).values()) == {"done"}
+    assert replica.submitted() == [[row.licence for row in rows]]  # one dialog, once
+    assert_portal_is_the_file(before, replica.state(), rows)

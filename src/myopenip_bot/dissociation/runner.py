@@ -332,9 +332,10 @@ class Runner:
             submitted = replace(
                 submitted, batch=tuple(replace(t, accepted=True) for t in submitted.batch)
             )
+        record.update(submitted.batch)  # first: a failure from here on knows they were
+        if answer.confirmed:
             self.records.accepted(self.listings.service_ref, submitted.batch, answer.status)
             self.observer.accepted(submitted.batch, answer.status)
-        record.update(submitted.batch)
         if answer.status is not None:
             result.status_messages.append(answer.status)
             self._check_count(answer.status, len(submitted.batch))
