@@ -45,18 +45,20 @@ class Command:
         self.err = Console(stderr=True)  # people: progress, prompts, errors
         self.stop = StopSignal()
 
-    def load(self, *, ask: str | None = None) -> Loaded:
+    def load(self, *, ask: str | None = None, acting: bool = False) -> Loaded:
         """Read and check everything the command needs before any browser starts.
 
         `ask` says what a person will be asked to confirm ("to dissociate without
         asking"): without a terminal to ask on, the command is refused (UsageError)
-        unless `--yes` was given. Raises SettingsError / UsageError naming the culprit.
+        unless `--yes` was given; `acting`: the command may click « Valider » (its record of
+        what the portal accepted must be usable). Raises SettingsError / UsageError naming
+        the culprit.
         """
         overrides = {"headless": False} if getattr(self.args, "headed", False) else {}
         settings = load_settings(**overrides)
         configure_logging(settings.log_format, settings.log_level)
         settings.require_credentials()
-        settings.prepare_folders()
+        settings.prepare_folders(acting=acting)
         prune_runs(settings.traces_dir, settings.keep_runs - 1)  # and the one this run makes
         selectors = load_selectors(settings.selectors_file)
         forget_password_environment()  # read: no child needs it, no one may read it

@@ -348,6 +348,25 @@ def test_a_failing_portal_is_retried_at_the_login_and_never_read_as_a_drift(
     assert "could not run" in first_error.message
 
 
+def test_an_error_page_in_other_words_is_the_portal_failing_never_a_drift(
+    browser: Browser, replica_factory: Callable[..., Replica]
+) -> None:
+    """The other markup's error page says « Service indisponible », not the hint's
+    « Erreur technique »: the page's own HTTP 503 says the portal failed."""
+    aria = replica_factory(markup="aria")
+
+    def fail_from_now(name: str) -> None:
+        if name == "parametrage-monitoring":  # « Paramétrer > » will get an error page
+            aria.test_api("faults", {"error_rate": 1.0})
+
+    failing = walk(browser, load_selectors(None), aria, screenshot=fail_from_now)
+
+    assert of_smoke(failing) == ExitCode.TECHNICAL
+    assert not failing.failed  # no check reads the error page as a drift
+    first_error = next(c for c in failing.checks if c.status is Status.ERROR)
+    assert "HTTP 503" in first_error.message
+
+
 @pytest.mark.parametrize(
     ("rename", "failing", "candidate", "entries"),
     [

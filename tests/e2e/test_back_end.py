@@ -258,3 +258,18 @@ def test_a_results_table_is_never_read_from_the_previous_search(
 
     assert outcomes(result) == [Outcome.REFUSED, Outcome.WOULD_DO]
     assert result.results[1].licence_ref == "FPC367128"
+
+
+@on_markup("classic")
+def test_a_rerun_waits_for_what_an_earlier_run_left_in_progress(
+    run: RunFn, replica: Replica
+) -> None:
+    replica.quirks("late-completion=3")
+
+    first = run(Target(licence_ref="FPC367128"), settings={"completion_timeout": 0})
+    rerun = run(Target(licence_ref="FPC367128"))  # the default 60 s: it waits, reading
+
+    assert outcomes(first) == [Outcome.IN_PROGRESS]
+    assert outcomes(rerun) == [Outcome.DONE]
+    assert "the earlier « Valider » took effect" in (rerun.results[0].reason or "")
+    assert replica.submitted() == [["FPC367128"]]

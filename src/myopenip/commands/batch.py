@@ -151,7 +151,7 @@ def _run(command: startup.Command) -> int:
     args, err, stop = command.args, command.err, command.stop
     created = False
     try:
-        loaded = command.load()
+        loaded = command.load(acting=True)
         settings = loaded.settings
         rows = read_batch_file(args.file, check=stop.check)
         if not args.dry_run:  # the file first: a typo in its name is said before --yes
@@ -619,7 +619,7 @@ def _counts_table(out: Console, data: dict[str, Any], title: str) -> None:
 def _print_summary(
     out: Console, data: dict[str, Any], result: BatchResult, folder: Path | None, *, verbose: bool
 ) -> None:
-    _counts_table(out, data, "Batch " + ("(dry run, nothing changed)" if data["dry_run"] else ""))
+    _counts_table(out, data, "Batch (dry run, nothing changed)" if data["dry_run"] else "Batch")
     rows = data["results"]
     listed = rows if verbose else [row for row in rows if row["outcome"] not in rules.SUCCESSES]
     if listed:

@@ -201,7 +201,9 @@ def _run(command: startup.Command) -> int:
     steps = Steps(err)
     try:
         request = build_request(args)
-        loaded = command.load(ask=None if request.dry_run else "to dissociate without asking")
+        loaded = command.load(
+            ask=None if request.dry_run else "to dissociate without asking", acting=True
+        )
         confirm = always_yes if args.yes else TerminalConfirm(err, command.stop, steps)
         with steps:
             result = run_dissociation(

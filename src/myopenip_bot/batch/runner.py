@@ -617,7 +617,9 @@ class _JournalObserver(Observer):
                         "answer": _answer(task),
                         "submissions": task.submissions,
                         "licence_type": task.type or None,
-                        "user": task.user if task.licence_ref else None,
+                        # what the listing showed; an empty « Utilisateur » (a licence freed
+                        # since) never wipes the name an earlier run read
+                        "user": (task.user or None) if task.licence_ref else None,
                         "screenshot": shot,
                     },
                 )

@@ -167,17 +167,24 @@ class Settings(BaseSettings):
             raise ValueError(f"{value} is not executable")
         return path
 
-    def prepare_folders(self) -> None:
-        """Create the traces, state and work folders (private), or raise naming the setting."""
-        if self.state_file.expanduser().is_dir():
-            raise SettingsError(
-                f"{ENV_PREFIX}STATE_FILE: {self.state_file} is a folder; give a file path"
-            )
-        for name, folder in (
+    def prepare_folders(self, *, acting: bool = False) -> None:
+        """Create the traces, state and work folders (private), or raise naming the setting;
+        `acting` (a command that may click « Valider »): the folder of the record of what
+        the portal accepted too, which keeps every later run from sending it again."""
+        files = [("STATE_FILE", self.state_file)]
+        if acting:
+            files.append(("ACCEPTED_FILE", self.accepted_file))
+        for name, path in files:
+            if path.expanduser().is_dir():
+                raise SettingsError(f"{ENV_PREFIX}{name}: {path} is a folder; give a file path")
+        folders = [
             ("TRACES_DIR", self.traces_dir),
             ("STATE_FILE", self.state_file.parent),
             ("WORK_DIR", self.work_dir),
-        ):
+        ]
+        if acting:
+            folders.append(("ACCEPTED_FILE", self.accepted_file.expanduser().parent))
+        for name, folder in folders:
             try:
                 make_private_dirs(folder)
                 probe = folder.expanduser() / f".write-test-{os.getpid()}"

@@ -24,6 +24,7 @@ __all__ = [
     "all_or_nothing",
     "common_prefix",
     "completion",
+    "earlier_shown",
     "found",
     "no_longer_accepted",
     "read_back_problems",
@@ -301,6 +302,25 @@ def completion(
     return done, left
 
 
+def earlier_shown(
+    waiting: Sequence[LicenceTask], now: dict[str, LicenceRow]
+) -> tuple[list[LicenceTask], list[LicenceTask]]:
+    """A new read of licences in progress since an earlier run: (those now shown without
+    their number: done by that earlier « Valider », those still listed)."""
+    done: list[LicenceTask] = []
+    left: list[LicenceTask] = []
+    for task in waiting:
+        row = now.get(task.licence_ref or "")
+        if row is not None and row.number is None:
+            reason = (
+                f"{task.licence_ref} has no number any more: the earlier « Valider » took effect"
+            )
+            done.append(task.settle(Outcome.DONE, reason))
+        else:
+            left.append(task)
+    return done, left
+
+
 def still_in_progress(task: LicenceTask, answer: SubmitAnswer, seconds: float) -> LicenceTask:
     """A licence the portal accepted and still lists with its number after `seconds`."""
     said = f"accepted (« {answer.status} »)" if answer.status else "shown under way"
@@ -337,7 +357,7 @@ def stopped(task: LicenceTask, error: str) -> LicenceTask:
     attempted."""
     if task.outcome is not None:
         return task
-    if task.accepted:
+    if task.accepted or task.target.accepted is not None:
         return task.settle(
             Outcome.IN_PROGRESS,
             f"accepted by the portal, not shown done yet when the run stopped ({error}); do "

@@ -161,6 +161,8 @@ class Runner:
                 f"finding the service {result.service_ref}", self.listings.open_service
             )
             result.service = self.listings.service
+            if result.service is not None:  # as the portal writes it (a ref is given in any case)
+                result.service_ref = result.service.ref
             earlier = self.records.earlier()
             numbers = {ref: accepted.number for ref, accepted in earlier.items()}
             record.update(rules.with_earlier(record.tasks, numbers))
@@ -177,6 +179,8 @@ class Runner:
                     result.error, result.error_type = refused, PlanRefusedError.__name__
                     result.error_kind = ErrorKind.BUSINESS
             self._act(request, record, result)
+            if not request.dry_run and not result.error:
+                self._await_earlier(record)
         except PlaywrightError as error:  # a browser failure no page object anticipated
             stop = TechnicalError(f"{self.portal.current_step}: {first_line(error)}")
             self._stop(record, result, stop)
@@ -292,6 +296,28 @@ class Runner:
                     confirmed = True
                 self.portal.stop.check()  # the last safe point before « Valider »
                 todo += self._submit(tab, prepared, shot, record, result)
+
+    def _await_earlier(self, record: _Record) -> None:
+        """Licences in progress since an earlier run (its « Valider » accepted, or the
+        portal showing them at work) and still listed when planned: once this run has
+        acted, read them again until they show done or the completion timeout passes.
+        Nothing is clicked. Not after a person said no: they asked for nothing more."""
+        if any(task.outcome is Outcome.NOT_CONFIRMED for task in record.tasks):
+            return
+        for tab in rules.TAB_ORDER:
+            earlier = [
+                task
+                for task in record.tasks
+                if task.outcome is Outcome.IN_PROGRESS and not task.accepted and task.tab is tab
+            ]
+            if earlier:
+                record.update(self.verifier.await_earlier(tab, earlier))
+                self.records.forget(
+                    t.licence_ref or ""
+                    for t in record.current(earlier)
+                    if t.outcome is Outcome.DONE
+                )
+                self.portal.stop.check()  # a signal cut the wait: stop here
 
     def _confirm(self, record: _Record, prepared: Prepared) -> bool:
         """Ask once for the whole plan; on no, Annuler and settle every licence not confirmed."""

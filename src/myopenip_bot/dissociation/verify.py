@@ -15,7 +15,7 @@ passed (then: in progress). Waiting only ever reads: « Valider » is not clicke
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import partial
 
@@ -80,12 +80,51 @@ class Verifier:
             settled += self._await_completion(tab, list(after.waiting), submitted)
         return Verified(tuple(settled), after.again)
 
+    def await_earlier(self, tab: Tab, tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
+        """Licences an earlier « Valider » was accepted for (or that the portal shows at
+        work) and that it still listed when planned: read again, as after « Valider »,
+        until they show without their numbers (done: the earlier « Valider » took effect)
+        or the completion timeout has passed (in progress, as they were)."""
+        shown, left = self._poll(tab, list(tasks), rules.earlier_shown, again=False)
+        return shown + left
+
     def _await_completion(
         self, tab: Tab, waiting: list[LicenceTask], submitted: Submitted
     ) -> list[LicenceTask]:
-        """Read `waiting` again, pausing longer each time, until the portal lists them
-        without their numbers (done) or the completion timeout has passed (in progress).
-        A signal cuts a pause short and stops the run (the runner settles them)."""
+        """Read `waiting` again until the portal lists them without their numbers (done)
+        or the completion timeout has passed (in progress). A signal cuts a pause short:
+        those still waiting are in progress, and the runner stops next."""
+        answer = submitted.answer
+        settled, waiting = self._poll(
+            tab, waiting, lambda left, now: completion(left, answer, now), again=True
+        )
+        timeout = self.listings.portal.settings.completion_timeout
+        if self.listings.portal.stop.requested:  # a safe point: nothing is under way
+            why = "the run was interrupted"
+            return settled + [rules.stopped(replace(task, accepted=True), why) for task in waiting]
+        if waiting:
+            log.warning(
+                "completion_not_shown",
+                licences=[task.licence_ref for task in waiting],
+                timeout_s=timeout,
+            )
+        return settled + [still_in_progress(t, answer, timeout) for t in waiting]
+
+    def _poll(
+        self,
+        tab: Tab,
+        waiting: list[LicenceTask],
+        shown: Callable[
+            [list[LicenceTask], dict[str, LicenceRow]],
+            tuple[list[LicenceTask], list[LicenceTask]],
+        ],
+        *,
+        again: bool,
+    ) -> tuple[list[LicenceTask], list[LicenceTask]]:
+        """Read `waiting` again, pausing longer each time, until `shown` (given them and
+        a read) says the portal shows them done, or the completion timeout has passed:
+        (those done, those still waiting). `again`: the search on screen is theirs
+        already. A signal cuts a pause short and ends the reads (a safe point)."""
         portal = self.listings.portal
         timeout = portal.settings.completion_timeout
         started = time.monotonic()
@@ -104,20 +143,14 @@ class Verifier:
                 pause = min(pause * PAUSE_GROWTH, MAX_PAUSE_S)
                 now = self.listings.step(
                     f"waiting for the portal to show the dissociation in {tab.value}",
-                    partial(self._read, tab, tuple(waiting), again=True),
+                    partial(self._read, tab, tuple(waiting), again=again),
                 )
-                done, waiting = completion(waiting, submitted.answer, now)
+                again = True
+                done, waiting = shown(waiting, now)
                 settled += done
-        except Interrupted:  # a safe point: nothing is under way; the runner stops next
-            why = "the run was interrupted"
-            return settled + [rules.stopped(replace(task, accepted=True), why) for task in waiting]
-        if waiting:
-            log.warning(
-                "completion_not_shown",
-                licences=[task.licence_ref for task in waiting],
-                timeout_s=timeout,
-            )
-        return settled + [still_in_progress(t, submitted.answer, timeout) for t in waiting]
+        except Interrupted:
+            pass
+        return settled, waiting
 
     def _working(self, now: dict[str, LicenceRow]) -> frozenset[str]:
         hints = self.listings.portal.selectors.hints

@@ -256,10 +256,30 @@ class Screen:
         """Raise SessionExpiredError or TechnicalError if the page is the login or an error page."""
         if _visible(self._login_heading):
             raise SessionExpiredError(f"{step}: the portal showed its login page")
+        self._raise_for_error_page(step)
+
+    def _raise_for_error_page(self, step: str) -> None:
+        """Raise TechnicalError if the page is the portal's error page: its wording says so
+        (a hint), or the page itself came with a 5xx (whatever it says: another portal's
+        error page reads otherwise, and a failing portal is never a drift)."""
         if _visible(self._technical_error):
             raise TechnicalError(
                 f"{step}: the portal answered {self.selectors.hints.technical_error!r}"
             )
+        status = self._document_status()
+        if status is not None and is_transient(status):
+            raise TransientError(f"{step}: the portal answered HTTP {status} (its error page)")
+
+    def _document_status(self) -> int | None:
+        """The HTTP status the page on screen came with (None: not known)."""
+        try:
+            status = self.page.evaluate(
+                "() => { const n = performance.getEntriesByType('navigation')[0];"
+                " return n && n.responseStatus ? n.responseStatus : null; }"
+            )
+        except PlaywrightError:
+            return None  # a page being replaced: the next look decides
+        return int(status) if isinstance(status, int | float) else None
 
     def _expect(self, check: Callable[[], None], step: str, what: str) -> None:
         """Run a web-first assertion; a failure is the login page, an error page, or a timeout."""
@@ -402,12 +422,14 @@ class Screen:
         return found
 
     def _shown_text(self, table: Locator) -> str | None:
-        """What `table` shows now, read at once (None: no such table on screen)."""
+        """What `table` shows now, read at once, its lines in sorted order: the same rows
+        in another order read the same (a portal may re-render them so). None: no such
+        table on screen."""
         try:
             texts: list[str] = table.evaluate_all("(tables) => tables.map((t) => t.innerText)")
         except PlaywrightError:
             return None
-        return "\n".join(texts) if texts else None
+        return "\n".join(sorted("\n".join(texts).splitlines())) if texts else None
 
     def _not_the_previous(
         self, table: Locator, before: str | None, step: str, scope: Page | Locator | None

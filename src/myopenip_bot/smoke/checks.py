@@ -262,6 +262,10 @@ class _Settling(Screen):
     def settle(self, step: str) -> None:
         self._wait_settled(step)
 
+    def error_page(self, step: str) -> None:
+        """TechnicalError when the page is the portal's error page (its wording, or a 5xx)."""
+        self._raise_for_error_page(step)
+
 
 class SmokeWalk:
     """One walk through the screens; `run()` returns a result for every check of CHECKS.
@@ -484,9 +488,7 @@ class SmokeWalk:
         """Raise Drift: `control` present but hidden or disabled, or not there and what
         shows instead, the controls of its region first. TechnicalError instead when the
         page is the portal's error page: the portal failed, nothing drifted."""
-        hint = self.s.hints.technical_error
-        if self.page.get_by_text(hint).filter(visible=True).count():
-            raise TechnicalError(f"{where}: the portal answered {hint!r}")
+        self._settling.error_page(where)  # the portal's error page: it failed, nothing drifted
         absence = explain(
             scope,
             control,
