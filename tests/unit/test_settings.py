@@ -119,6 +119,31 @@ def test_an_unusable_traces_folder_is_one_clear_error_naming_the_setting(
         settings.prepare_folders()
 
 
+def test_a_command_that_acts_refuses_records_it_could_not_keep(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Without its record of what the portal accepted, a later run could send « Valider »
+    again for what the portal is still working on: refused before any browser starts."""
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("MYOPENIP_ACCEPTED_FILE", str(tmp_path))
+    with pytest.raises(SettingsError, match="MYOPENIP_ACCEPTED_FILE: .* is a folder"):
+        load_settings().prepare_folders(acting=True)
+    monkeypatch.setenv("MYOPENIP_ACCEPTED_FILE", str(blocker / "accepted.sqlite3"))
+    with pytest.raises(SettingsError, match="MYOPENIP_ACCEPTED_FILE: cannot use the folder"):
+        load_settings().prepare_folders(acting=True)
+    load_settings().prepare_folders()  # a read-only command (find, smoke) needs none
+
+
+def test_the_user_records_what_the_portal_accepted_in_their_state_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert load_settings().accepted_file == tmp_path / "state" / "myopenip" / "accepted.sqlite3"
+    monkeypatch.setenv("XDG_STATE_HOME", "relative/ignored")  # the spec: absolute only
+    assert load_settings().accepted_file.parent.parts[-3:] == (".local", "state", "myopenip")
+
+
 def test_the_bot_creates_its_folders_readable_by_their_owner_only(tmp_path: Path) -> None:
     settings = load_settings()  # relative defaults, under the test's working folder
     settings.prepare_folders()
