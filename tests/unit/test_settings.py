@@ -127,7 +127,7 @@ def test_a_command_that_acts_refuses_records_it_could_not_keep(
     blocker = tmp_path / "a-file"
     blocker.write_text("not a folder")
     monkeypatch.setenv("MYOPENIP_ACCEPTED_FILE", str(tmp_path))
-    with pytest.raises(SettingsError, match="MYOPENIP_ACCEPTED_FILE: .* is a folder"):
+    with pytest.raises(SettingsError, match=r"MYOPENIP_ACCEPTED_FILE: .* is a folder"):
         load_settings().prepare_folders(acting=True)
     monkeypatch.setenv("MYOPENIP_ACCEPTED_FILE", str(blocker / "accepted.sqlite3"))
     with pytest.raises(SettingsError, match="MYOPENIP_ACCEPTED_FILE: cannot use the folder"):
