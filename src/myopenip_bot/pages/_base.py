@@ -72,7 +72,7 @@ BESIDE_MS = 1_000
 # A search whose settled results read exactly as the table did before it may be showing
 # the previous search's table (a portal that renders its results twice, the second time
 # a moment later): the page must then stay still this long before they are read.
-RERENDER_QUIET_MS = 500
+RERENDER_QUIET_MS = 300
 
 # Installed in every page the bot drives (before the portal's own scripts): counts the
 # page's fetch/XHR requests under way and notes the time of the last DOM change. It only

@@ -20,7 +20,7 @@ from contextlib import AbstractContextManager, contextmanager
 
 from playwright.sync_api import BrowserContext, Page
 
-__all__ = ["reading", "watch_reads"]
+__all__ = ["reading", "watch_reads", "watched"]
 
 #: Given what the bot is about to do, a context manager around the time it does it.
 Watcher = Callable[[str], AbstractContextManager[None]]
@@ -31,6 +31,12 @@ _watchers: weakref.WeakKeyDictionary[BrowserContext, Watcher] = weakref.WeakKeyD
 def watch_reads(context: BrowserContext, watcher: Watcher) -> None:
     """From now on, every read announced on a page of `context` is told to `watcher`."""
     _watchers[context] = watcher
+
+
+def watched(page: Page) -> bool:
+    """Whether a guard watches the reads of `page` (a read must then last until the page
+    has settled: what the page loads by itself belongs to it)."""
+    return page.context in _watchers
 
 
 @contextmanager

@@ -6,7 +6,7 @@ import structlog
 from playwright.sync_api import Locator, Page
 
 from myopenip_bot.pages._base import Screen, _visible
-from myopenip_bot.pages._reads import reading
+from myopenip_bot.pages._reads import reading, watched
 from myopenip_bot.pages.services import ServicesPage
 
 log = structlog.get_logger(__name__)
@@ -63,6 +63,7 @@ class Navigation(Screen):
             self.services_settings.click()
             services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
             self._await(self.selectors.services.heading, step, where="after the menu's link")
-            self._wait_settled(step)  # the page may load its list itself
+            if watched(self.page):  # the read lasts until settled: the page may load its list
+                self._wait_settled(step)
         log.info("services_opened")
         return services

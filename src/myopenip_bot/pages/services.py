@@ -11,7 +11,7 @@ from playwright.sync_api import Locator, expect
 from myopenip_bot.config.selectors import Control
 from myopenip_bot.errors import DriftError
 from myopenip_bot.pages._base import MAX_PAGES, Screen, _visible
-from myopenip_bot.pages._reads import reading
+from myopenip_bot.pages._reads import reading, watched
 from myopenip_bot.pages.service import ServiceSettingsPage
 
 log = structlog.get_logger(__name__)
@@ -121,10 +121,11 @@ class ServicesPage(Screen):
         row = self._data_rows(self.table).filter(has=cell)
         configure = self.selectors.services.configure
         settings = ServiceSettingsPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
-        with reading(self.page, step):  # until settled: the page may load its rows itself
+        with reading(self.page, step):
             self._await(configure, step, row, f"in the row of {ref}").click()
             settings.wait(step)
-            self._wait_settled(step)
+            if watched(self.page):  # the read lasts until settled: the page loads its rows
+                self._wait_settled(step)
         log.info("service_opened", service=ref)
         return settings
 

@@ -317,7 +317,7 @@
         if (serial !== state.serial) return;
         state.onScreen = null; // rendered now, as any answer is
         show(shown);
-      }, 150 + random(serial)() * 250);
+      }, 100 + random(serial)() * 150);
       return;
     }
     state.onScreen = { rows: shown.rows, page: shown.page, pages: shown.pages, total: shown.total };

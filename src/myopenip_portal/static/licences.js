@@ -332,7 +332,7 @@
         onScreen = shown;
         renderRows(shown.rows);
         renderPager(shown);
-      }, 150 + Math.random() * 250);
+      }, 100 + Math.random() * 150);
       return;
     }
     onScreen = shown;
