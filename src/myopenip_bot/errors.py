@@ -17,6 +17,8 @@
     ├── TechnicalError             the portal or browser failed: timeout, 5xx; retried
     │                              under the retry policy (portal.retry)        (exit 3)
     │   ├── TransientError         one request failed (5xx, network): may be sent again
+    │   ├── BrowserFailure         Playwright itself failed (timeout, browser gone, net::ERR_…),
+    │   │                          translated by `myopenip_bot.failures`, the one map
     │   └── SessionExpiredError    the login page showed mid-run (the runner logs in again)
     └── Interrupted                SIGINT / SIGTERM: the run stopped at a safe point (128 + N)
 
@@ -106,6 +108,21 @@ class TechnicalError(BotError):
 
 class TransientError(TechnicalError):
     """One request got a 5xx, 408 or 429, or no answer at all: sending it again may work."""
+
+
+class BrowserFailure(TechnicalError):
+    """Playwright failed: a timeout, a page or browser gone, a network error. Raised only by
+    `myopenip_bot.failures`, which holds the one map from Playwright's errors to this one;
+    `why` is the first line of Playwright's message, `timed_out` whether it was a timeout,
+    `step` what the bot was doing, when the code that called Playwright said it."""
+
+    def __init__(
+        self, message: str, *, why: str, step: str | None = None, timed_out: bool = False
+    ) -> None:
+        self.why = why
+        self.step = step
+        self.timed_out = timed_out
+        super().__init__(message)
 
 
 class SessionExpiredError(TechnicalError):

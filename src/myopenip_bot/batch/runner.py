@@ -35,7 +35,6 @@ from pathlib import Path
 from typing import Any
 
 import structlog
-from playwright.sync_api import Error as PlaywrightError
 
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchRow
@@ -57,6 +56,7 @@ from myopenip_bot.errors import (
     first_line,
     signal_name,
 )
+from myopenip_bot.failures import best_effort
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import (
     Confirmation,
@@ -360,19 +360,24 @@ class Batch:
 
     def _give_login(self, session: BotSession) -> None:
         """Worker 1 is logged in: its cookies, for the workers waiting for them."""
-        try:
-            self._login_cookies = list(session.context.cookies())
-        except PlaywrightError as error:  # the others will log in themselves
-            log.warning("login_not_handed_over", why=str(error).splitlines()[0])
+        # Failing, the others will log in themselves.
+        none: list[Any] = []
+        self._login_cookies = best_effort(
+            lambda: list(session.context.cookies()), none, event="login_not_handed_over"
+        )
 
     def _take_login(self, session: BotSession, number: int) -> None:
         """Go on with worker 1's login (its cookies) rather than log in again."""
         if self._login_cookies:
-            try:
-                session.context.add_cookies(self._login_cookies)
+            cookies = self._login_cookies
+
+            def hand_over() -> bool:
+                session.context.add_cookies(cookies)
+                return True
+
+            # Failing, it will log in itself when asked.
+            if best_effort(hand_over, False, event="login_not_handed_over", worker=number):
                 log.info("login_handed_over", worker=number)
-            except PlaywrightError as error:  # it will log in itself when asked
-                log.warning("login_not_handed_over", worker=number, why=str(error).splitlines()[0])
 
     def _do_service(self, runner: Runner, service: str) -> None:
         for attempt in range(1, self.policy.attempts + 1):

@@ -14,11 +14,10 @@ from typing import Any
 from urllib.parse import quote, quote_plus
 
 import structlog
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from myopenip_bot.browser.workdir import make_private_dirs
-from myopenip_bot.errors import first_line
+from myopenip_bot.failures import best_effort
 from myopenip_bot.files import safe_name
 
 log = structlog.get_logger(__name__)
@@ -144,26 +143,28 @@ def screenshot(page: Page, path: Path) -> Path | None:
     """A full-page screenshot (up to SCREENSHOT_MAX_PX each way) at `path`; None, with a
     warning, when the page cannot be taken (evidence is kept where it can be, never at
     the cost of the run)."""
-    try:
-        width, height = page.evaluate(
-            "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
-        )
-        viewport = page.viewport_size
-        if viewport and width <= viewport["width"] and height <= viewport["height"]:
-            # The whole page is on screen: the same picture without a full-page capture,
-            # which lays the page out again (about half the time).
-            page.screenshot(path=path)
-        else:
-            clip = {
-                "x": 0,
-                "y": 0,
-                "width": max(1, min(int(width), SCREENSHOT_MAX_PX)),
-                "height": max(1, min(int(height), SCREENSHOT_MAX_PX)),
-            }
-            page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]
-    except PlaywrightError as error:
-        log.warning("screenshot_not_taken", path=str(path), why=first_line(error))
-        return None
+    return best_effort(
+        lambda: _screenshot(page, path), None, event="screenshot_not_taken", path=str(path)
+    )
+
+
+def _screenshot(page: Page, path: Path) -> Path:
+    width, height = page.evaluate(
+        "() => [document.documentElement.scrollWidth, document.documentElement.scrollHeight]"
+    )
+    viewport = page.viewport_size
+    if viewport and width <= viewport["width"] and height <= viewport["height"]:
+        # The whole page is on screen: the same picture without a full-page capture,
+        # which lays the page out again (about half the time).
+        page.screenshot(path=path)
+    else:
+        clip = {
+            "x": 0,
+            "y": 0,
+            "width": max(1, min(int(width), SCREENSHOT_MAX_PX)),
+            "height": max(1, min(int(height), SCREENSHOT_MAX_PX)),
+        }
+        page.screenshot(path=path, full_page=True, clip=clip)  # type: ignore[arg-type]
     log.info("screenshot_taken", path=str(path))
     return path
 

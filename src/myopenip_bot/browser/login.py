@@ -4,10 +4,11 @@ only the cookies it earns are handed to the context that works (and may be trace
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 
-from playwright.sync_api import BrowserContext, Page
-from playwright.sync_api import Error as PlaywrightError
+from playwright.sync_api import BrowserContext, Cookie, Page
+
+from myopenip_bot.failures import best_effort
 
 __all__ = ["COOKIE_MIN_LENGTH", "cookie_secrets", "untraced_login"]
 
@@ -18,10 +19,9 @@ COOKIE_MIN_LENGTH = 8
 
 def cookie_secrets(context: BrowserContext) -> set[str]:
     """The values of `context`'s cookies that are secrets (sessions), to redact."""
-    try:
-        values = {c["value"] for c in context.cookies() if c.get("value")}
-    except PlaywrightError:
-        return set()
+    no_cookies: list[Cookie] = []
+    cookies = best_effort(lambda: context.cookies(), no_cookies)
+    values = {c["value"] for c in cookies if c.get("value")}
     return {value for value in values if len(value) >= COOKIE_MIN_LENGTH}
 
 
@@ -39,6 +39,5 @@ def untraced_login(
         cookies = login.cookies()
         remember(cookie_secrets(login))
     finally:
-        with suppress(PlaywrightError):
-            login.close()
+        best_effort(login.close, None)
     into.add_cookies(cookies)  # type: ignore[arg-type]

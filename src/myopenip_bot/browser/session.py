@@ -23,14 +23,13 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import structlog
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api._context_manager import PlaywrightContextManager
 
 from myopenip_bot.browser import artifacts
@@ -41,7 +40,13 @@ from myopenip_bot.browser.workdir import WorkArea
 from myopenip_bot.config.logs import events, scrubber
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings, TraceMode, forget_password_environment
-from myopenip_bot.errors import BrowserNotFoundError, SettingsError, TechnicalError, first_line
+from myopenip_bot.errors import (
+    BrowserFailure,
+    BrowserNotFoundError,
+    SettingsError,
+    TechnicalError,
+)
+from myopenip_bot.failures import best_effort, translated, translating
 from myopenip_bot.files import safe_name
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.portal.portal import Portal
@@ -101,20 +106,19 @@ class BotSession:
     # -- lifetime -------------------------------------------------------------------------
     def __enter__(self) -> BotSession:
         try:
-            if self._browser is None:
-                self._browser = self._launch()
-            saved = self._state.load() if self._reuse_login else None
-            self.context = self._new_context(storage_state=saved)
-            if self.settings.trace is not TraceMode.OFF:
-                self.context.tracing.start(screenshots=True, snapshots=True, title=self._label)
-                self._tracing = True
-            self.page = self.context.new_page()
-        except PlaywrightError as exc:
+            with translating():
+                if self._browser is None:
+                    self._browser = self._launch()
+                saved = self._state.load() if self._reuse_login else None
+                self.context = self._new_context(storage_state=saved)
+                if self.settings.trace is not TraceMode.OFF:
+                    self.context.tracing.start(screenshots=True, snapshots=True, title=self._label)
+                    self._tracing = True
+                self.page = self.context.new_page()
+        except BrowserFailure as failure:
             self._close()
             self.work.close()
-            raise TechnicalError(
-                f"could not start the browser: {first_line(exc.message)}"
-            ) from None
+            raise TechnicalError(f"could not start the browser: {failure.why}") from None
         except BaseException:
             self._close()
             self.work.close()
@@ -148,32 +152,38 @@ class BotSession:
                 )
                 log.info("browser_found", source=endpoint or (launch.source if launch else ""))
                 self._playwright_cm = sync_playwright()
-                self._playwright = self._playwright_cm.__enter__()
+                playwright = self._playwright = self._playwright_cm.__enter__()
         if endpoint:
             try:
-                return self._playwright.chromium.connect(
-                    endpoint, timeout=self.settings.navigation_timeout_ms
+                return translated(
+                    None,
+                    lambda: playwright.chromium.connect(
+                        endpoint, timeout=self.settings.navigation_timeout_ms
+                    ),
                 )
-            except PlaywrightError as error:
+            except BrowserFailure as failure:
                 raise TechnicalError(
                     f"cannot reach the browser server MYOPENIP_BROWSER_ENDPOINT={endpoint}: "
-                    f"{first_line(error)}"
+                    f"{failure.why}"
                 ) from None
         assert launch is not None
         try:
-            return self._playwright.chromium.launch(
-                headless=self.settings.headless,
-                traces_dir=self.work.traces,
-                handle_sigint=False,
-                handle_sigterm=False,
-                handle_sighup=False,
-                **launch.as_kwargs(),  # type: ignore[arg-type]
+            return translated(
+                None,
+                lambda: playwright.chromium.launch(
+                    headless=self.settings.headless,
+                    traces_dir=self.work.traces,
+                    handle_sigint=False,
+                    handle_sigterm=False,
+                    handle_sighup=False,
+                    **launch.as_kwargs(),  # type: ignore[arg-type]
+                ),
             )
-        except PlaywrightError as error:
+        except BrowserFailure as failure:
             # Not a browser, or one that cannot start here: a setting to fix, in one line.
             raise BrowserNotFoundError(
                 f"the browser {launch.executable_path or ''} ({launch.source}) did not start: "
-                f"{first_line(error.message)}"
+                f"{failure.why}"
                 " (set MYOPENIP_BROWSER_PATH to a Chromium or Chrome binary)"
             ) from None
 
@@ -212,12 +222,8 @@ class BotSession:
         )
         try:
             try:
-                self._remember_cookies(self.context)
-                if self._tracing:
-                    self._tracing = False
-                    self.context.tracing.stop(path=raw)
-            except (PlaywrightError, AttributeError) as exc:
-                log.warning("trace_not_saved", error=first_line(exc))
+                if hasattr(self, "context"):  # not when the browser did not start
+                    best_effort(lambda: self._save_trace(raw), None, event="trace_not_saved")
             finally:
                 self._close()
             if keep and raw.is_file():
@@ -236,17 +242,21 @@ class BotSession:
             target.unlink()
             log.error("trace_discarded", reason="a secret survived redaction", trace=target.name)
 
+    def _save_trace(self, raw: Path) -> None:
+        self._remember_cookies(self.context)
+        if self._tracing:
+            self._tracing = False
+            self.context.tracing.stop(path=raw)
+
     def _close(self) -> None:
         """Close what this session opened; a browser that is already gone is not an error."""
-        with suppress(PlaywrightError):
-            if hasattr(self, "context"):
-                self.context.close()
-        with suppress(PlaywrightError):
-            if self._owns_browser and self._browser is not None:
-                self._browser.close()
+        if hasattr(self, "context"):
+            best_effort(self.context.close, None)
+        if self._owns_browser and self._browser is not None:
+            best_effort(self._browser.close, None)
         if self._playwright_cm is not None:
-            with suppress(PlaywrightError):
-                self._playwright_cm.__exit__(None, None, None)
+            playwright = self._playwright_cm
+            best_effort(lambda: playwright.__exit__(None, None, None), None)
             self._playwright_cm = None
 
     def _remember(self, values: set[str]) -> None:

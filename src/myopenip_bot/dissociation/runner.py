@@ -33,7 +33,6 @@ from functools import partial
 from pathlib import Path
 
 import structlog
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 
 from myopenip_bot.dissociation import rules
@@ -44,6 +43,7 @@ from myopenip_bot.dissociation.submit import Prepared, Submitter
 from myopenip_bot.dissociation.verify import Verifier
 from myopenip_bot.errors import (
     BotError,
+    BrowserFailure,
     Interrupted,
     PlanRefusedError,
     ReadBackMismatchError,
@@ -52,6 +52,7 @@ from myopenip_bot.errors import (
     error_kind,
     first_line,
 )
+from myopenip_bot.failures import translating
 from myopenip_bot.lookup.finder import Finder
 from myopenip_bot.lookup.rules import ListedLicence, holder
 from myopenip_bot.models import (
@@ -152,37 +153,44 @@ class Runner:
             dry_run=request.dry_run,
         )
         try:
-            record.update(rules.refuse_repeated(record.tasks))
-            self.portal.step("opening the portal", self.portal.open_portal)
-            if request.client:
-                result.service_ref = self._resolve(request.client, record.tasks)
-            self.listings.start(result.service_ref)
-            self.listings.step(
-                f"finding the service {result.service_ref}", self.listings.open_service
+            with translating():  # what no page object translated
+                record.update(rules.refuse_repeated(record.tasks))
+                self.portal.step("opening the portal", self.portal.open_portal)
+                if request.client:
+                    result.service_ref = self._resolve(request.client, record.tasks)
+                self.listings.start(result.service_ref)
+                self.listings.step(
+                    f"finding the service {result.service_ref}", self.listings.open_service
+                )
+                # as the portal writes it (a ref is given in any case)
+                result.service = self.listings.service
+                if result.service is not None:
+                    result.service_ref = result.service.ref
+                earlier = self.records.earlier()
+                numbers = {ref: accepted.number for ref, accepted in earlier.items()}
+                record.update(rules.with_earlier(record.tasks, numbers))
+                record.update(self.planner.plan(record.tasks))
+                self.records.forget(rules.no_longer_accepted(record.tasks, earlier))
+                record.update(rules.refuse_same_licence(record.tasks))
+                for task in record.tasks:
+                    if task.planned:
+                        self.observer.planned(task)
+                if not request.skip_refused:
+                    tasks, refused = rules.all_or_nothing(record.tasks)
+                    record.update(tasks)
+                    if refused is not None:  # reported, not raised: every outcome is known
+                        result.error, result.error_type = refused, PlanRefusedError.__name__
+                        result.error_kind = ErrorKind.BUSINESS
+                self._act(request, record, result)
+                if not request.dry_run and not result.error:
+                    self._await_earlier(record)
+        except BrowserFailure as failure:
+            # The step's own, or one no page object anticipated (then named by the step).
+            stop = (
+                failure
+                if failure.step
+                else TechnicalError(f"{self.portal.current_step}: {failure.why}")
             )
-            result.service = self.listings.service
-            if result.service is not None:  # as the portal writes it (a ref is given in any case)
-                result.service_ref = result.service.ref
-            earlier = self.records.earlier()
-            numbers = {ref: accepted.number for ref, accepted in earlier.items()}
-            record.update(rules.with_earlier(record.tasks, numbers))
-            record.update(self.planner.plan(record.tasks))
-            self.records.forget(rules.no_longer_accepted(record.tasks, earlier))
-            record.update(rules.refuse_same_licence(record.tasks))
-            for task in record.tasks:
-                if task.planned:
-                    self.observer.planned(task)
-            if not request.skip_refused:
-                tasks, refused = rules.all_or_nothing(record.tasks)
-                record.update(tasks)
-                if refused is not None:  # reported, not raised: every outcome is known
-                    result.error, result.error_type = refused, PlanRefusedError.__name__
-                    result.error_kind = ErrorKind.BUSINESS
-            self._act(request, record, result)
-            if not request.dry_run and not result.error:
-                self._await_earlier(record)
-        except PlaywrightError as error:  # a browser failure no page object anticipated
-            stop = TechnicalError(f"{self.portal.current_step}: {first_line(error)}")
             self._stop(record, result, stop)
             raise stop from None
         except BotError as error:

@@ -21,10 +21,10 @@ from myopenip_bot.dissociation.rules import (
     read_back_problems,
 )
 from myopenip_bot.errors import SessionExpiredError
+from myopenip_bot.failures import translated
 from myopenip_bot.models import LicenceTask, Outcome, Tab, format_number
 from myopenip_bot.pages import MAX_PAGES, DissociationDialog, LicenceResultsPage, SubmitAnswer
 from myopenip_bot.portal.listings import Listings
-from myopenip_bot.portal.portal import translated
 
 __all__ = ["SEARCH_CHUNK", "Prepared", "Submitted", "Submitter"]
 

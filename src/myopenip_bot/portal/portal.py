@@ -20,9 +20,7 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import TypeVar
 
 import structlog
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings
@@ -30,15 +28,14 @@ from myopenip_bot.errors import (
     ServiceNotFoundError,
     SessionExpiredError,
     TechnicalError,
-    first_line,
-    network_failure,
 )
+from myopenip_bot.failures import best_effort, translated
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import ServiceInfo
 from myopenip_bot.pages import LoginPage, Navigation, ServiceRow, ServicesPage, prepare_page
 from myopenip_bot.portal.retry import DEFAULT_POLICY, RetryPolicy
 
-__all__ = ["RENEW_PAGE_EVERY", "LoginPageFn", "Portal", "translated"]
+__all__ = ["RENEW_PAGE_EVERY", "LoginPageFn", "Portal"]
 
 log = structlog.get_logger(__name__)
 
@@ -226,10 +223,8 @@ class Portal:
         page.set_default_timeout(self.timeout_ms)
         self.page = page
         self._visits = 0
-        try:
-            old.close()
-        except PlaywrightError as error:  # already gone with its renderer: nothing to free
-            log.warning("page_not_closed", why=first_line(error))
+        # Already gone with its renderer: nothing to free.
+        best_effort(old.close, None, event="page_not_closed")
         log.info("page_renewed")
 
 
@@ -243,14 +238,3 @@ def _info(row: ServiceRow) -> ServiceInfo:
         state=row.state,
         site=row.site,
     )
-
-
-def translated(step: str, action: Callable[[], T]) -> T:
-    """Run `action`, turning Playwright's own errors into TechnicalError naming the step."""
-    try:
-        return action()
-    except PlaywrightTimeoutError as error:
-        raise TechnicalError(f"{step}: timed out ({first_line(error)})") from None
-    except PlaywrightError as error:
-        said = network_failure(first_line(error)) or first_line(error)
-        raise TechnicalError(f"{step}: {said}") from None
