@@ -55,7 +55,6 @@ from myopenip.cli import main
 from myopenip.replica import Replica, run_replica
 from myopenip_bot.batch.file import read_batch_file
 from myopenip_bot.browser.launch import BrowserLaunch
-from myopenip_bot.config.logs import events
 from myopenip_bot.models import format_number
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -813,7 +812,6 @@ def in_process(
         return code, valid(payload)
 
     yield run
-    events.close()
     structlog.reset_defaults()
 
 

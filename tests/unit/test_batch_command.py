@@ -19,7 +19,6 @@ import myopenip
 from myopenip.cli import main
 from myopenip_bot.batch.file import BatchRow, read_batch_file
 from myopenip_bot.batch.journal import Journal
-from myopenip_bot.config.logs import events
 
 SCHEMA = json.loads(
     (Path(myopenip.__file__).parent / "schemas" / "batch.schema.json").read_text(encoding="utf-8")
@@ -61,7 +60,6 @@ def batch(
         return code, payload, captured.out, captured.err
 
     yield run
-    events.close()  # the command opened the process's events file in tmp_path
     structlog.reset_defaults()  # it logged to capsys's stream
 
 

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import io
 import json
+from pathlib import Path
 
 import structlog
 
-from myopenip_bot.config.logs import configure_logging, scrubber
+from myopenip_bot.config.logs import EVENTS_NAME, RunLog, configure_logging
 from myopenip_bot.config.settings import LogFormat
 
 
 def test_json_log_lines_mask_passwords_and_cookies() -> None:
     stream = io.StringIO()
     configure_logging(LogFormat.JSON, "info", stream=stream)
-    scrubber.add("Sup3r-Secret-Value")
-    # Not the replica's "demo": a session run earlier in this process registered its
-    # password, "demo", as a secret to mask.
-    structlog.get_logger("t").info(
-        "login", username="agent-7", password="x", note="typed Sup3r-Secret-Value", cookie="abc"
-    )
+    with RunLog(["Sup3r-Secret-Value"]).bound():
+        structlog.get_logger("t").info(
+            "login", username="agent-7", password="x", note="typed Sup3r-Secret-Value", cookie="abc"
+        )
     event = json.loads(stream.getvalue())
     assert event["username"] == "agent-7"
     assert event["password"] == "[redacted]"
@@ -32,3 +31,45 @@ def test_debug_events_are_filtered_at_info_level() -> None:
     configure_logging(LogFormat.JSON, "info", stream=stream)
     structlog.get_logger("t").debug("noise")
     assert stream.getvalue() == ""
+
+
+def test_each_run_writes_its_events_to_its_own_folder_and_masks_only_its_secrets(
+    tmp_path: Path,
+) -> None:
+    configure_logging(LogFormat.JSON, "info", stream=io.StringIO())
+    first, second = RunLog(["first-secret"]), RunLog(["second-secret"])
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    first.open(tmp_path / "a")
+    second.open(tmp_path / "b")
+    log = structlog.get_logger("t")
+    with first.bound():
+        log.info("one", said="first-secret second-secret")
+        with second.bound():
+            log.info("two", said="first-secret second-secret")
+        log.info("three")
+    log.info("outside any run")
+    assert first.folder == tmp_path / "a"
+    first.close()
+    second.close()
+
+    def events(folder: str) -> list[dict[str, str]]:
+        lines = (tmp_path / folder / EVENTS_NAME).read_text(encoding="utf-8").splitlines()
+        return [json.loads(line) for line in lines]
+
+    assert [e["event"] for e in events("a")] == ["one", "three"]
+    assert [e["event"] for e in events("b")] == ["two"]
+    assert events("a")[0]["said"] == "[redacted] second-secret"
+    assert events("b")[0]["said"] == "first-secret [redacted]"
+
+
+def test_events_before_the_run_has_a_folder_wait_for_it(tmp_path: Path) -> None:
+    configure_logging(LogFormat.JSON, "info", stream=io.StringIO())
+    run = RunLog()
+    with run.bound():
+        structlog.get_logger("t").info("early")
+        run.open(tmp_path)
+        structlog.get_logger("t").info("late")
+    run.close()
+    lines = (tmp_path / EVENTS_NAME).read_text(encoding="utf-8").splitlines()
+    assert [json.loads(line)["event"] for line in lines] == ["early", "late"]

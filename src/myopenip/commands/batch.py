@@ -46,7 +46,7 @@ from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError, BatchRow, read_batch_file
 from myopenip_bot.batch.journal import Journal, JournalLockedError, JournalRow, copy_for_dry_run
 from myopenip_bot.browser.workdir import WorkArea
-from myopenip_bot.config.logs import configure_logging, events
+from myopenip_bot.config.logs import RunLog, configure_logging
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import LogFormat, Settings
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
@@ -147,7 +147,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _run(command: startup.Command) -> int:
+    run_log = RunLog()  # the events wait in memory until the report folder is known
+    try:
+        with run_log.bound():
+            return _batch(command, run_log)
+    finally:
+        run_log.close()
 
+
+def _batch(command: startup.Command, run_log: RunLog) -> int:
     args, err, stop = command.args, command.err, command.stop
     created = False
     try:
@@ -203,9 +211,9 @@ def _run(command: startup.Command) -> int:
         if all(row.final for row in existing):
             _forget_folder(report_dir, created)
             return _finished(command, journal, journal_path, existing)
-        events.open(report_dir / "events.jsonl")  # every worker's events, in one file
+        run_log.open(report_dir)  # every worker's events, in one file
         result = _run_batch(
-            command, settings, loaded.selectors, rows, existing, journal, report_dir
+            command, settings, loaded.selectors, rows, existing, journal, report_dir, run_log
         )
         code = of_batch(result)
         summary = _write_report(command, result, code, journal_path, report_dir)
@@ -227,6 +235,7 @@ def _run_batch(
     existing: list[JournalRow],
     journal: Journal,
     report_dir: Path,
+    run_log: RunLog,
 ) -> BatchResult:
     """Run the rows not final yet, with a progress bar on a terminal."""
     from myopenip_bot.batch.runner import Batch, BatchOptions
@@ -302,6 +311,7 @@ def _run_batch(
         stop=stop,
         ask=None if (args.yes or args.dry_run) else _asker(err, stop, pause, resume),
         on_rows=advance,
+        run_log=run_log,
     )
     pace.start()
     if progress is not None:

@@ -30,6 +30,7 @@ from __future__ import annotations
 import queue
 import threading
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,6 +41,7 @@ from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchRow
 from myopenip_bot.batch.journal import FINAL, Journal, JournalRow
 from myopenip_bot.browser.session import BotSession
+from myopenip_bot.config.logs import RunLog
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.dissociation.observer import Observer
@@ -185,8 +187,11 @@ class Batch:
         stop: StopSignal,
         ask: Callable[[BatchConfirmation], bool] | None = None,
         on_rows: Callable[[list[JournalRow]], None] | None = None,
+        run_log: RunLog | None = None,
     ) -> None:
         self.settings = settings
+        # Every worker's events in one file (the report's), when the caller gives the run's.
+        self.run_log = run_log
         self.options = options
         self.file_rows = rows
         self._wanted = frozenset((row.service, row.licence) for row in rows)
@@ -304,6 +309,10 @@ class Batch:
     # -- a worker ---------------------------------------------------------------------
 
     def _worker(self, number: int, services: queue.Queue[str]) -> None:
+        with self.run_log.bound() if self.run_log is not None else nullcontext():
+            self._work(number, services)
+
+    def _work(self, number: int, services: queue.Queue[str]) -> None:
         try:
             self._serve(number, services)
         except _Abort:
@@ -322,7 +331,7 @@ class Batch:
     def _serve(self, number: int, services: queue.Queue[str]) -> None:
         # Each worker's screenshots and trace go in a folder of the report's.
         settings = self.settings.model_copy(update={"traces_dir": self.options.report_dir})
-        session = BotSession(settings, label=f"worker-{number}")
+        session = BotSession(settings, label=f"worker-{number}", run_log=self.run_log)
         with session:  # every worker's browser starts now, while worker 1 logs in
             if number > 1:
                 self._first_login.wait()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import os
 import threading
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -37,7 +37,7 @@ from myopenip_bot.browser.launch import detached_driver, find_browser, node_comp
 from myopenip_bot.browser.login import cookie_secrets, untraced_login
 from myopenip_bot.browser.state import StateFile
 from myopenip_bot.browser.workdir import WorkArea
-from myopenip_bot.config.logs import events, scrubber
+from myopenip_bot.config.logs import RunLog
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings, TraceMode, forget_password_environment
 from myopenip_bot.errors import (
@@ -68,6 +68,7 @@ class BotSession:
         label: str,
         browser: Browser | None = None,
         reuse_login: bool = True,
+        run_log: RunLog | None = None,
     ) -> None:
         username, password = settings.require_credentials()
         self.settings = settings
@@ -78,7 +79,15 @@ class BotSession:
         self._playwright: Playwright | None = None
         self._password = password.get_secret_value()
         self._cookies: set[str] = set()
-        scrubber.add(self._password)
+        # The run's, when the caller runs one (a batch: every worker's, one file); else the
+        # session's own, bound until it finishes.
+        self._own_log = ExitStack()
+        if run_log is None:
+            run_log = RunLog()
+            self._own_log.callback(run_log.close)
+            self._own_log.enter_context(run_log.bound())
+        self.run_log = run_log
+        run_log.forbid(self._password)
         self._state = StateFile(settings.state_file, settings.base_url, username)
         self._save_session = settings.save_session
         self._reuse_login = reuse_login and settings.save_session
@@ -87,10 +96,11 @@ class BotSession:
         try:
             self.work = WorkArea.open(settings.work_dir)
             self.run_dir = artifacts.new_run_dir(settings.traces_dir, label)
-            events.open(self.run_dir / "events.jsonl")  # unless a batch's report has it
+            run_log.open(self.run_dir)  # unless a batch's report has it
         except OSError as error:
             if hasattr(self, "work"):
                 self.work.close()
+            self._own_log.close()
             raise SettingsError(f"cannot create the bot's private folders: {error}") from None
         self.context: BrowserContext
         self.page: Page
@@ -118,10 +128,12 @@ class BotSession:
         except BrowserFailure as failure:
             self._close()
             self.work.close()
+            self._own_log.close()
             raise TechnicalError(f"could not start the browser: {failure.why}") from None
         except BaseException:
             self._close()
             self.work.close()
+            self._own_log.close()
             raise
         log.info("session_started", run_dir=str(self.run_dir), reused_login=saved is not None)
         return self
@@ -233,6 +245,7 @@ class BotSession:
         # The folder stays, even empty: result.json goes there whatever happened.
         self.kept_dir = self.run_dir if self.run_dir.exists() else None
         log.info("session_finished", run_dir=str(self.kept_dir or ""), trace_kept=keep)
+        self._own_log.close()
         return self.kept_dir
 
     def _keep_trace(self, raw: Path) -> None:
@@ -261,7 +274,7 @@ class BotSession:
 
     def _remember(self, values: set[str]) -> None:
         self._cookies |= values
-        scrubber.add(*values)
+        self.run_log.forbid(*values)
 
     def _remember_cookies(self, context: BrowserContext) -> None:
         self._remember(cookie_secrets(context))

@@ -1,6 +1,12 @@
 """structlog set-up: every event as a JSON line in the run folder (`events.jsonl`), on
 stderr JSON lines for jobs, or for a person at a terminal only the warnings and errors;
-never a secret (the scrubber runs before any of them)."""
+never a secret (the scrubber runs before any of them).
+
+What belongs to one run is a `RunLog` (its events file, the secrets it learnt), which the
+code running it creates and binds (`RunLog.bound()`) for the time it runs: nothing here is
+shared between runs, so two runs in one process write to two folders. An event logged
+outside any run goes to stderr only, its secret-named keys masked.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +14,8 @@ import logging
 import os
 import sys
 import threading
-from collections.abc import Iterable, MutableMapping
+from collections.abc import Iterable, Iterator, MutableMapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -16,6 +23,9 @@ import structlog
 
 from myopenip_bot.config.settings import LogFormat
 
+EVENTS_NAME = "events.jsonl"
+# The key under which the bound RunLog travels in an event until the outputs take it out.
+_RUN_KEY = "_myopenip_run_log"
 _SECRET_KEYS = {"password", "cookie", "cookies", "set-cookie", "storage_state", "token", "secret"}
 REDACTED = "[redacted]"
 
@@ -46,12 +56,20 @@ class SecretScrubber:
         return event_dict
 
 
-# One scrubber for the process: the session registers the password and cookies it learns.
-scrubber = SecretScrubber()
+def _scrub(logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> Any:
+    """The processor: the bound run's scrubber, else one that only masks secret keys."""
+    run = event_dict.pop(_RUN_KEY, None)
+    scrubbed = (run.scrubber if isinstance(run, RunLog) else _KEYS_ONLY)(logger, method, event_dict)
+    if run is not None:
+        scrubbed[_RUN_KEY] = run
+    return scrubbed
+
+
+_KEYS_ONLY = SecretScrubber()
 
 
 class EventsFile:
-    """Every event of the process as a JSON line, in the run folder once there is one:
+    """Every event of one run as a JSON line, in the run folder once there is one:
     events before that wait in memory (a run that ends before it has a folder keeps
     none). The first folder given wins (a batch's report, then its workers' sessions)."""
 
@@ -96,7 +114,38 @@ class EventsFile:
 
 _MAX_WAITING = 10_000
 _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-events = EventsFile()
+
+
+class RunLog:
+    """One run's logging: its events file (`open(folder)`; the first folder wins) and the
+    secrets its events must never show (`forbid`). Bound with `bound()` in every thread
+    that works for the run; `close()` when the run is over."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        self.events = EventsFile()
+        self.scrubber = SecretScrubber(secrets)
+
+    @property
+    def folder(self) -> Path | None:
+        """The folder the events go to, once one was opened."""
+        return self.events.path.parent if self.events.path is not None else None
+
+    def open(self, folder: Path) -> None:
+        """Write the events to `folder`'s events.jsonl, unless a folder was opened before."""
+        self.events.open(folder / EVENTS_NAME)
+
+    def forbid(self, *secrets: str) -> None:
+        """Mask these values in every event of the run from now on."""
+        self.scrubber.add(*secrets)
+
+    @contextmanager
+    def bound(self) -> Iterator[RunLog]:
+        """Within the block, this thread's events are this run's."""
+        with structlog.contextvars.bound_contextvars(**{_RUN_KEY: self}):
+            yield self
+
+    def close(self) -> None:
+        self.events.close()
 
 
 class _Outputs:
@@ -109,8 +158,10 @@ class _Outputs:
         self.console = structlog.dev.ConsoleRenderer(colors=colors)
 
     def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
+        run = event_dict.pop(_RUN_KEY, None)
         line = str(self.json(logger, method, dict(event_dict)))
-        events.write(line)
+        if isinstance(run, RunLog):
+            run.events.write(line)
         if self.format is LogFormat.JSON:
             return line
         if event_dict.get("level") in ("warning", "error", "critical"):
@@ -151,7 +202,7 @@ def configure_logging(
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
-            scrubber,
+            _scrub,
             _Outputs(log_format, colors=stream.isatty()),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(

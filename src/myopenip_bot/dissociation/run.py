@@ -8,6 +8,7 @@ import structlog
 from playwright.sync_api import Browser
 
 from myopenip_bot.browser.session import BotSession
+from myopenip_bot.config.logs import RunLog
 from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.dissociation.observer import Confirm, Observer, always_yes
@@ -43,7 +44,24 @@ def run_dissociation(
     selectors = selectors or load_selectors(settings.selectors_file)
     where = request.service_ref or f"client-{request.client}"
     label = f"dissociate-{where}" + ("-dry-run" if request.dry_run else "")
-    session = BotSession(settings, label=label, browser=browser)
+    run_log = RunLog()
+    try:
+        with run_log.bound():
+            session = BotSession(settings, label=label, browser=browser, run_log=run_log)
+            return _run(session, selectors, request, confirm, observer, stop, on_step)
+    finally:
+        run_log.close()
+
+
+def _run(
+    session: BotSession,
+    selectors: Selectors,
+    request: DissociationRequest,
+    confirm: Confirm,
+    observer: Observer | None,
+    stop: StopSignal | None,
+    on_step: Callable[[str], None] | None,
+) -> RunResult:
     try:
         with session:
             runner = Runner(
