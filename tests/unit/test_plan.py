@@ -33,7 +33,8 @@ def row(ref: str, number: str | None, state: str = "Affectée") -> LicenceRow:
     )
 
 
-# The guide's service, as its two tabs list it (a few of its licences).
+# A service's two tabs as plain data (refs and numbers of the guide's kind; the tabs are
+# this test's own, not the replica's).
 GUIDE = {
     U: [
         row("FPC367128", "0231456789"),
