@@ -1,7 +1,8 @@
 """The Limits part of `make bench`: how the bot holds against a large file, a file of bad
-rows and .xlsx bombs (issue 14), and how soon the smoke names a drift (issue 19).
+rows and .xlsx bombs (issue 14), how soon the smoke names a drift (issue 19), and how
+fast the replica resets its data (every test's fixture does, issue 26).
 
-    .venv/bin/python -m bench.limits [--only large|bombs|drift] [--keep-work]
+    .venv/bin/python -m bench.limits [--only large|bombs|drift|reset] [--keep-work]
 
 Every figure comes from cold `python -m myopenip …` processes (bench.harness.Bench.run:
 their own temp folder, JSON-lines events on stderr) against a replica started here:
@@ -19,7 +20,10 @@ their own temp folder, JSON-lines events on stderr) against a replica started he
   numéros », « Valider »), `smoke --json` with its default
   settings (its trace on failure): exit 1, naming the key the test names, how fast; then
   a one-shot `dissociate … --yes --json` on the same drift: exit 1 naming the key, how
-  fast (issue 16).
+  fast (issue 16);
+- the replica's `POST /_test/reset` (default data), RESETS times after one not measured,
+  each beside its floor, a read of the test API (`GET /_test/back-end`): no process, a
+  second or so in all.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ import datetime as dt
 import json
 import shutil
 import signal
+import statistics
 import sys
 import tempfile
 import time
@@ -61,7 +66,11 @@ DRIFT_LICENCE = "FPC367128"  # a numbered licence of SRV-10021 in the seed
 LARGE_TIMEOUT = 600.0
 BOMB_TIMEOUT = 120.0
 SMOKE_TIMEOUT = 300.0
-PARTS = ("large", "bombs", "drift")
+# Every test's `replica` fixture resets the data first: the whole suite pays it hundreds
+# of times. A figure here, not a test's assertion (a shared machine's load is not a bug).
+RESETS = 10
+RESET_MS = 250.0  # per reset, the median, at most
+PARTS = ("large", "bombs", "drift", "reset")
 
 
 # ------------------------------------------------------------------------ what is measured
@@ -146,6 +155,8 @@ class LimitsResults:
     bomb_bytes: dict[str, int] = field(default_factory=dict)  # name: size of the file
     drifts: list[tuple[Drift, Measured]] = field(default_factory=list)
     one_shots: list[tuple[Drift, Measured]] = field(default_factory=list)  # on each drift
+    resets: list[float] = field(default_factory=list)  # seconds of each POST /_test/reset
+    reset_floors: list[float] = field(default_factory=list)  # of a test API read beside each
     rows: int = ROWS
 
 
@@ -195,6 +206,8 @@ def measure(
     """Every figure of the part, on a replica of its own (default data)."""
     res = LimitsResults()
     with run_replica() as replica:
+        if "reset" in parts:  # first: a second or so, before the heavy parts load the machine
+            _measure_resets(log, replica, res)
         if "large" in parts:
             _measure_large(bench, log, replica, res)
         if "bombs" in parts:
@@ -305,6 +318,18 @@ def _measure_drifts(
     replica.test_api("reset")
 
 
+def _measure_resets(log: Callable[[str], None], replica: Replica, res: LimitsResults) -> None:
+    log(f"limits: {RESETS} resets of the replica's data, each beside a test API read")
+    replica.test_api("reset")  # not measured: the first one after the start warms up
+    for _ in range(RESETS):
+        started = time.perf_counter()
+        replica.back_end()
+        res.reset_floors.append(time.perf_counter() - started)
+        started = time.perf_counter()
+        replica.test_api("reset")
+        res.resets.append(time.perf_counter() - started)
+
+
 # ------------------------------------------------------------------------ figures
 
 
@@ -364,9 +389,26 @@ def _unmet(run: Measured | None) -> str:
     return run.problem or f"exit {run.code}, not {run.expected}"
 
 
+def _median_ms(seconds: Sequence[float]) -> float | None:
+    return statistics.median(seconds) * 1000 if seconds else None
+
+
 def targets(res: LimitsResults) -> list[Target]:
     """The part's rows of the report's targets (only those measured)."""
     out: list[Target] = []
+    if res.resets:
+        out.append(
+            Target(
+                "the replica's reset, before every test (issue 26)",
+                f"ms of `POST /_test/reset` (default data, over HTTP), median of {len(res.resets)}",
+                _median_ms(res.resets),
+                RESET_MS,
+                True,
+                unit=" ms",
+                digits=0,
+                note=f"floor: a test API read, {_median_ms(res.reset_floors) or 0:.1f} ms",
+            )
+        )
     rows = f"{res.rows:,}"
     if res.large is not None:
         large = res.large
@@ -493,7 +535,8 @@ def _verdict(value: float | None, limit: float, run: Measured) -> str:
 def lines(res: LimitsResults) -> list[str]:
     """The report's section: every figure of the part."""
     out = [
-        "## Limits: large files, .xlsx bombs, smoke drift (issues 14 and 19)",
+        "## Limits: large files, .xlsx bombs, smoke drift, the replica's reset "
+        "(issues 14, 19 and 26)",
         "",
         "Cold `python -m myopenip …` processes, each in a temp folder of its own, against "
         "a replica of the default data started for this part; `MYOPENIP_LOG_FORMAT=json`, "
@@ -504,6 +547,18 @@ def lines(res: LimitsResults) -> list[str]:
     ]
     rows = f"{res.rows:,}"
     large, bad = res.large, res.bad
+    if res.resets:
+        reset, floor = _median_ms(res.resets), _median_ms(res.reset_floors)
+        each = ", ".join(f"{s * 1000:.0f}" for s in res.resets)
+        out += [
+            f"The replica's reset (`POST /_test/reset`, default data: every table written "
+            f"again from the seed), which every test's `replica` fixture sends first: "
+            f"{len(res.resets)} in a row after one not measured, each beside its floor, a "
+            f"read of the test API (`GET /_test/back-end`). Median {reset or 0:.0f} ms "
+            f"(each: {each} ms), floor {floor or 0:.1f} ms; wanted at most {RESET_MS:g} ms: "
+            + ("**PASS**." if reset is not None and reset <= RESET_MS else "**MISS**."),
+            "",
+        ]
     if large is not None:
         start, search = event_at(large, "batch_started"), event_at(large, "services_searched")
         signalled = large.signalled_at

@@ -18,7 +18,7 @@ ratio of a floor measured in the same run:
   the commit that made it, on replicas A and C;
 - the limits, measured first (bench/limits.py, also runnable alone): a 200,000-row file
   stopped by SIGTERM, 200,000 bad rows, three .xlsx bombs, the smoke and a one-shot on
-  each drift of issue 19.
+  each drift of issue 19, the replica's reset.
 
 Each measured command is a cold process in a temp folder of its own (its own traces/ and
 .myopenip/), with MYOPENIP_LOG_FORMAT=json and MYOPENIP_TRACE=off; its JSON-lines events
@@ -800,7 +800,8 @@ def write_report(
         "```sh",
         "make bench          # this page and docs/benchmarks.png (under 15 min on 2 cores)",
         ".venv/bin/python bench/run.py --help   # smaller runs (--scale-rows, --one-shots)",
-        ".venv/bin/python -m bench.limits       # the Limits part alone (--only large|bombs|drift)",
+        ".venv/bin/python -m bench.limits       # the Limits part alone "
+        "(--only large|bombs|drift|reset)",
         "```",
         "",
         "Each replica is started by the script on a free port (`run_replica`, with the test "

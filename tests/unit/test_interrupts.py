@@ -151,5 +151,8 @@ def test_a_sleep_after_a_signal_returns_at_once() -> None:
 
 def test_a_sleep_without_a_signal_waits_and_returns() -> None:
     stop = StopSignal()
-    stop.sleep(0.01)
+    started = time.monotonic()
+    stop.sleep(0.3)  # longer than one slice: it sleeps on after the first
+    waited = time.monotonic() - started
+    assert waited >= 0.3  # the whole backoff, never cut short without a signal
     assert not stop.requested

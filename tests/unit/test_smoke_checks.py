@@ -1,20 +1,19 @@
-"""The smoke checks' own guarantees, without a browser: every selectors entry is checked,
-and no code path of the smoke can click « Valider »."""
+"""The smoke checks' own guarantees: every selectors entry is checked, each check is named
+by its screen and its entry, and the walk never clicks « Valider » (watched in the page,
+on the replica)."""
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
+import pytest
+from playwright.sync_api import Browser
+from pydantic import BaseModel, SecretStr
 
-from pydantic import BaseModel
-
-import myopenip_bot.smoke
+from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors, load_selectors
-from myopenip_bot.smoke.checks import CHECKS, ReadOnlyDialog
-
-SMOKE_SOURCES = sorted(Path(myopenip_bot.smoke.__file__).parent.glob("*.py")) + sorted(
-    (Path(myopenip_bot.smoke.__file__).parent.parent / "smoke_suite").glob("*.py")
-)
+from myopenip_bot.config.settings import Settings
+from myopenip_bot.portal.portal import Portal
+from myopenip_bot.smoke.checks import CHECKS, ReadOnlyDialog, SmokeWalk, Status
+from myopenip_bot.smoke.guard import NetworkGuard
 
 
 def selector_keys(model: BaseModel, prefix: str = "") -> set[str]:
@@ -40,10 +39,16 @@ def test_every_entry_of_the_selectors_file_is_exercised_by_a_check() -> None:
 
 
 def test_check_ids_are_unique_and_name_their_screen_and_key() -> None:
+    # The guard's own check proves no entry of the file: what the walk sent.
+    entries = selector_keys(load_selectors(None)) | {"network.read_only"}
     ids = [spec.id for spec in CHECKS]
 
     assert len(ids) == len(set(ids))
-    assert all(spec.id == f"{spec.screen}: {spec.key}" for spec in CHECKS)
+    for spec in CHECKS:
+        # One separator: smoke.json's id is the JUnit case's classname and name, joined.
+        screen, key = spec.id.split(": ")
+        assert (screen, key) == (spec.screen, spec.key)
+        assert key in entries, f"{spec.id}: no such entry in selectors/"
 
 
 def test_the_read_only_dialog_has_no_method_that_could_submit() -> None:
@@ -52,18 +57,58 @@ def test_the_read_only_dialog_has_no_method_that_could_submit() -> None:
     assert [name for name in members if "valid" in name or "submit" in name] == []
 
 
-def test_no_smoke_code_clicks_the_submit_control_or_uses_the_dialog_that_can() -> None:
+# Every click in the page, named as a person reads the control (its text or label),
+# sent to the test before the page acts on it: the walk's clicks, whatever the network
+# guard then lets through.
+RECORD_CLICKS = """
+document.addEventListener('click', (event) => {
+  const hit = event.target instanceof Element ? event.target : null;
+  if (!hit) return;
+  const control = hit.closest('button, a, input, select, [role]') || hit;
+  const name = control.getAttribute('aria-label') || control.textContent || control.value || '';
+  window.__clicked(name.replace(/\\s+/g, ' ').trim());
+}, true);
+"""
+
+
+@pytest.mark.browser
+def test_the_smoke_walk_never_clicks_valider_and_sends_the_portal_nothing(
+    browser: Browser, replica: Replica
+) -> None:
+    selectors = load_selectors(None)
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
     clicks: list[str] = []
-    for source in SMOKE_SOURCES:
-        text = source.read_text(encoding="utf-8")
-        assert "DissociationDialog" not in text, source
-        assert ".validate(" not in text, source
-        for node in ast.walk(ast.parse(text)):
-            if (
-                isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Attribute)
-                and node.func.attr in {"click", "press", "dispatch_event", "tap"}
-            ):
-                clicks.append(f"{source.name}: {ast.unparse(node)}")
-    assert clicks  # the smoke does click (menus, ticks, Annuler)…
-    assert [click for click in clicks if "submit" in click.lower()] == []  # …never the submit
+    context.expose_binding("__clicked", lambda source, name: clicks.append(name))
+    context.add_init_script(RECORD_CLICKS)
+    page = context.new_page()
+    settings = Settings(
+        base_url=replica.url,
+        username=replica.username,
+        password=SecretStr(replica.password),
+        timeout_ms=15_000,
+    )
+    portal = Portal(page, selectors, settings)
+    guard = NetworkGuard(context)
+    walk = SmokeWalk(
+        page,
+        selectors,
+        base_url=replica.url,
+        log_in=portal.log_in,
+        step=portal.step,
+        screenshot=lambda name: None,
+        guard=guard,
+        timeout_ms=settings.timeout_ms,
+    )
+    try:
+        checks = {check.id: check.status for check in walk.run()}
+    finally:
+        context.close()
+
+    # The walk went as far as the dialog and beyond, clicking as it went…
+    assert checks["Dissociation dialog: dialog.submit"] is Status.PASSED
+    assert checks["After Annuler: dialog.cancel"] is Status.PASSED
+    assert {"Actions", "Dissocier vos numéros", "Annuler"} <= set(clicks)
+    # …and never on « Valider »: nothing reached the back end, nothing for the guard to stop.
+    assert "Valider" not in clicks
+    assert replica.submitted() == []
+    assert guard.violations == []
