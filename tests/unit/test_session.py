@@ -23,7 +23,6 @@ from structlog.testing import capture_logs
 from myopenip.replica import Replica, run_replica
 from myopenip_bot.browser.artifacts import find_secrets
 from myopenip_bot.browser.session import TRACE_NAME, BotSession
-from myopenip_bot.config.logs import events
 from myopenip_bot.config.selectors import load_selectors
 from myopenip_bot.config.settings import Settings, TraceMode
 from myopenip_bot.errors import SettingsError
@@ -44,13 +43,6 @@ def replica_with_password() -> Iterator[Replica]:
 def replica(replica_with_password: Replica) -> Replica:
     replica_with_password.test_api("reset")
     return replica_with_password
-
-
-@pytest.fixture(autouse=True)
-def events_file_closed() -> Iterator[None]:
-    """A session opens the process's events file in its run folder: closed after each test."""
-    yield
-    events.close()
 
 
 def settings_for(replica: Replica, tmp_path: Path, **more: Any) -> Settings:
