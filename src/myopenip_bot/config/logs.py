@@ -125,6 +125,9 @@ class RunLog:
         self.events = EventsFile()
         self.scrubber = SecretScrubber(secrets)
 
+    def __repr__(self) -> str:  # shown by a structlog set-up that is not ours: no secret
+        return f"RunLog(folder={str(self.folder or '')!r})"
+
     @property
     def folder(self) -> Path | None:
         """The folder the events go to, once one was opened."""
