@@ -18,8 +18,9 @@ import structlog
 import myopenip
 from myopenip.cli import main
 from myopenip_bot.batch.file import BatchRow, read_batch_file
-from myopenip_bot.batch.journal import Journal
+from myopenip_bot.batch.journal import Journal, Settlement
 from myopenip_bot.config.logs import events
+from myopenip_bot.models import Outcome
 
 SCHEMA = json.loads(
     (Path(myopenip.__file__).parent / "schemas" / "batch.schema.json").read_text(encoding="utf-8")
@@ -176,7 +177,10 @@ def finished_journal(path: Path, rows: list[BatchRow], states: list[str], report
         journal.load(rows)
         journal.start_run(Path("batch.csv"))
         for row, state in zip(rows, states, strict=True):
-            journal.settle(row.service, row.licence, state, number="0231456789", reason=state)
+            journal.settle(
+                row.service,
+                [Settlement(row.licence, Outcome(state), number="0231456789", reason=state)],
+            )
         journal.finish_run(1 if "refused" in states else 0, report)
 
 
@@ -367,7 +371,9 @@ def done_on(tmp_path: Path, portal: str) -> None:
     with Journal.open(tmp_path / "j.sqlite") as journal:
         journal.load(rows)
         journal.start_run(Path("batch.csv"), portal)
-        journal.settle(rows[0].service, rows[0].licence, "done", number="0231456789")
+        journal.settle(
+            rows[0].service, [Settlement(rows[0].licence, Outcome.DONE, number="0231456789")]
+        )
         journal.finish_run(0, None)
 
 
