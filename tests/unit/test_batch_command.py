@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -406,3 +407,23 @@ def test_a_journal_of_the_same_portal_written_otherwise_is_still_its_own(
     assert code == 0  # every row final: "nothing to do", as before
     assert payload is not None
     assert payload["error"] is None
+
+
+def test_a_journal_holding_a_state_this_bot_does_not_know_is_refused_not_guessed(
+    batch: Run, tmp_path: Path
+) -> None:
+    done_on(tmp_path, "http://127.0.0.1:9")
+    conn = sqlite3.connect(tmp_path / "j.sqlite")
+    conn.execute("UPDATE rows SET state = 'archived'")
+    conn.commit()
+    conn.close()
+
+    code, payload, _, err = batch(
+        tmp_path / "batch.csv", "--yes", "--json", "--journal", "j.sqlite"
+    )
+
+    assert code == 2
+    assert payload is not None
+    assert payload["error"]["kind"] == "usage"
+    assert "a state this bot does not know ('archived')" in payload["error"]["message"]
+    assert "Nothing to do" not in err

@@ -1,7 +1,7 @@
 """`myopenip batch`: a file of rows done unattended, with a journal, resumable, in parallel.
 
     Batch.run()
-    ├── the journal      lock it (one run at a time), add the file's rows, skip final ones
+    ├── the journal      opened, locked and loaded by run_batch: final rows skipped
     ├── the services     rows grouped by service; each service is one Runner request
     │                    (mixed « Conserver le numéro » in one dialog; rows refused alone)
     ├── the workers      N threads, each with its own browser context (and Playwright
