@@ -241,6 +241,15 @@ def test_a_final_row_keeps_its_state_whatever_is_settled_after(tmp_path: Path) -
         assert journal.rows()[0].reason == "done"
 
 
+def test_a_row_told_again_in_the_same_final_state_keeps_the_new_reason(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.DONE, reason="first")])
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.DONE, reason="then")])
+
+        assert (journal.rows()[0].state, journal.rows()[0].reason) == ("done", "then")
+
+
 def test_two_entries_found_to_be_one_licence_refuse_a_row_already_without_number(
     tmp_path: Path,
 ) -> None:

@@ -120,11 +120,13 @@ STATES: dict[str, State] = {state.value: state for state in (*Stage, *KEPT)}
 FINAL = frozenset({Outcome.DONE, Outcome.ALREADY_DONE, Outcome.REFUSED})
 _OPEN = frozenset(STATES.values()) - FINAL
 # The states a row may move to each state from (a guarded UPDATE: any other stays put).
+# A final row moves no more, but that its run may tell it again (a new reason).
 _FROM: dict[State, frozenset[State]] = {
     Stage.PLANNED: _OPEN,
     Stage.SUBMITTING: _OPEN - {Outcome.IN_PROGRESS},  # accepted once: never sent again
-    Outcome.REFUSED: _OPEN | {Outcome.ALREADY_DONE},  # two entries found to be one licence
-    **{outcome: _OPEN for outcome in KEPT - {Outcome.REFUSED}},
+    **{outcome: _OPEN | ({outcome} & FINAL) for outcome in KEPT},
+    # two entries found to be one licence: both refused, one already without number
+    Outcome.REFUSED: _OPEN | {Outcome.REFUSED, Outcome.ALREADY_DONE},
 }
 # A service refused as a whole: rows whose « Valider » was accepted or whose answer was
 # never read keep their state (a rerun reads them), and so do final ones.
