@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sqlite3
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,8 @@ import structlog
 import myopenip
 from myopenip.cli import main
 from myopenip_bot.batch.file import BatchRow, read_batch_file
-from myopenip_bot.batch.journal import Journal
+from myopenip_bot.batch.journal import Journal, Settlement
+from myopenip_bot.models import Outcome
 
 SCHEMA = json.loads(
     (Path(myopenip.__file__).parent / "schemas" / "batch.schema.json").read_text(encoding="utf-8")
@@ -174,7 +176,10 @@ def finished_journal(path: Path, rows: list[BatchRow], states: list[str], report
         journal.load(rows)
         journal.start_run(Path("batch.csv"))
         for row, state in zip(rows, states, strict=True):
-            journal.settle(row.service, row.licence, state, number="0231456789", reason=state)
+            journal.settle(
+                row.service,
+                [Settlement(row.licence, Outcome(state), number="0231456789", reason=state)],
+            )
         journal.finish_run(1 if "refused" in states else 0, report)
 
 
@@ -365,7 +370,9 @@ def done_on(tmp_path: Path, portal: str) -> None:
     with Journal.open(tmp_path / "j.sqlite") as journal:
         journal.load(rows)
         journal.start_run(Path("batch.csv"), portal)
-        journal.settle(rows[0].service, rows[0].licence, "done", number="0231456789")
+        journal.settle(
+            rows[0].service, [Settlement(rows[0].licence, Outcome.DONE, number="0231456789")]
+        )
         journal.finish_run(0, None)
 
 
@@ -398,3 +405,23 @@ def test_a_journal_of_the_same_portal_written_otherwise_is_still_its_own(
     assert code == 0  # every row final: "nothing to do", as before
     assert payload is not None
     assert payload["error"] is None
+
+
+def test_a_journal_holding_a_state_this_bot_does_not_know_is_refused_not_guessed(
+    batch: Run, tmp_path: Path
+) -> None:
+    done_on(tmp_path, "http://127.0.0.1:9")
+    conn = sqlite3.connect(tmp_path / "j.sqlite")
+    conn.execute("UPDATE rows SET state = 'archived'")
+    conn.commit()
+    conn.close()
+
+    code, payload, _, err = batch(
+        tmp_path / "batch.csv", "--yes", "--json", "--journal", "j.sqlite"
+    )
+
+    assert code == 2
+    assert payload is not None
+    assert payload["error"]["kind"] == "usage"
+    assert "a state this bot does not know ('archived')" in payload["error"]["message"]
+    assert "Nothing to do" not in err

@@ -19,9 +19,18 @@ from pathlib import Path
 import pytest
 
 from myopenip_bot.batch.file import BatchRow
-from myopenip_bot.batch.journal import APPLICATION_ID, SCHEMA_VERSION, Journal, JournalLockedError
-from myopenip_bot.batch.runner import BatchResult
+from myopenip_bot.batch.journal import (
+    APPLICATION_ID,
+    SCHEMA_VERSION,
+    Journal,
+    JournalError,
+    JournalLockedError,
+    Settlement,
+    Stage,
+)
+from myopenip_bot.batch.results import BatchResult
 from myopenip_bot.errors import SettingsError
+from myopenip_bot.models import Outcome
 
 ROWS = [
     BatchRow(line=2, service="SRV-10021", licence="FPC367128", keep=False),
@@ -74,17 +83,21 @@ def test_a_reopened_journal_keeps_every_state_and_load_keeps_the_history(tmp_pat
         run = journal.start_run(Path("batch.csv"))
         journal.planned("SRV-10021", "FPC367128", "0231456789", "Groupements")
         journal.submitting("SRV-10021", ["FPC367128"], "/shots/01-dialog.png")
-        journal.settle("SRV-10021", "FPC367128", "done", number="0231456789")
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.DONE, number="0231456789")])
         journal.planned("SRV-10021", "FPC367131", "0231456701", "Utilisateurs")
         journal.submitting("SRV-10021", ["FPC367131"], None)
         journal.settle(
             "SRV-10021",
-            "FPC367131",
-            "refused",
-            reason="the portal refused it",
-            answer="« Service suspendu »",
+            [
+                Settlement(
+                    "FPC367131",
+                    Outcome.REFUSED,
+                    reason="the portal refused it",
+                    answer="« Service suspendu »",
+                )
+            ],
         )
-        journal.set_client("SRV-10021", "Normandie Logistique")
+        journal.set_service("SRV-10021", client="Normandie Logistique")
         journal.finish_run(1)
 
     with Journal.open(path) as journal:
@@ -119,7 +132,7 @@ def test_a_reopened_journal_keeps_every_state_and_load_keeps_the_history(tmp_pat
 def test_load_returns_only_the_files_rows_and_keeps_the_others(tmp_path: Path) -> None:
     with Journal.open(tmp_path / "batch.sqlite") as journal:
         journal.load(ROWS)
-        journal.settle("SRV-10022", "FPC302848", "already_done")
+        journal.settle("SRV-10022", [Settlement("FPC302848", Outcome.ALREADY_DONE)])
 
         rows = journal.load(ROWS[:1])
 
@@ -131,7 +144,7 @@ def test_a_row_left_submitting_keeps_its_keep_value_when_the_file_changes(tmp_pa
     with Journal.open(tmp_path / "batch.sqlite") as journal:
         journal.load(ROWS)
         journal.submitting("SRV-10021", ["FPC367128"], None)
-        journal.settle("SRV-10021", "FPC367131", "unknown")
+        journal.settle("SRV-10021", [Settlement("FPC367131", Outcome.UNKNOWN)])
 
         flipped = [BatchRow(r.line, r.service, r.licence, not r.keep, r.number) for r in ROWS]
         rows = {row.licence: row for row in journal.load(flipped)}
@@ -148,7 +161,7 @@ def test_submitting_counts_every_valider_over_runs(tmp_path: Path) -> None:
             journal.load(ROWS)
             journal.start_run(Path("batch.csv"))
             journal.submitting("SRV-10021", ["FPC367128", "FPC367131"], None)
-            journal.settle("SRV-10021", "FPC367128", "unknown")
+            journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.UNKNOWN)])
 
     with Journal.open(path) as journal:
         rows = {row.licence: row for row in journal.rows()}
@@ -181,12 +194,111 @@ def test_submitting_is_on_disk_when_it_returns(tmp_path: Path) -> None:
     assert seen == ("submitting", 1)
 
 
-def test_an_unknown_state_is_refused(tmp_path: Path) -> None:
+def test_a_row_in_an_unknown_state_is_refused_when_read(tmp_path: Path) -> None:
+    path = tmp_path / "batch.sqlite"
+    with Journal.open(path) as journal:
+        journal.load(ROWS)
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE rows SET state = 'finished' WHERE licence = 'FPC367128'")
+    conn.commit()
+    conn.close()
+
+    with Journal.open(path) as journal, pytest.raises(SettingsError, match="'finished'"):
+        journal.load(ROWS)
+
+
+def test_states_are_read_as_the_runners_outcomes(tmp_path: Path) -> None:
     with Journal.open(tmp_path / "batch.sqlite") as journal:
         journal.load(ROWS)
-        with pytest.raises(ValueError, match="unknown state"):
-            journal.settle("SRV-10021", "FPC367128", "finished")
-        assert states(journal)["FPC367128"] == "pending"
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.DONE)])
+        found = {row.licence: row.state for row in journal.rows()}
+
+    assert found["FPC367128"] is Outcome.DONE
+    assert found["FPC302848"] is Stage.PENDING
+
+
+def test_an_outcome_no_row_keeps_leaves_the_state_and_says_why(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        journal.planned("SRV-10021", "FPC367128", "0231456789", "Utilisateurs")
+        journal.settle(
+            "SRV-10021",
+            [Settlement("FPC367128", Outcome.WOULD_DO, reason="dry run", screenshot="/d.png")],
+        )
+        (row,) = [row for row in journal.rows() if row.licence == "FPC367128"]
+
+    assert (row.state, row.reason, row.screenshot) == ("planned", "dry run", "/d.png")
+
+
+def test_a_final_row_keeps_its_state_whatever_is_settled_after(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.DONE, reason="done")])
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.FAILED, reason="late")])
+        journal.planned("SRV-10021", "FPC367128", "0231456789", "Utilisateurs")
+
+        assert states(journal)["FPC367128"] == "done"
+        assert journal.rows()[0].reason == "done"
+
+
+def test_a_row_told_again_in_the_same_final_state_keeps_the_new_reason(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.DONE, reason="first")])
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.DONE, reason="then")])
+
+        assert (journal.rows()[0].state, journal.rows()[0].reason) == ("done", "then")
+
+
+def test_two_entries_found_to_be_one_licence_refuse_a_row_already_without_number(
+    tmp_path: Path,
+) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        journal.settle("SRV-10022", [Settlement("FPC302848", Outcome.ALREADY_DONE)])
+        journal.settle("SRV-10022", [Settlement("FPC302848", Outcome.REFUSED, reason="twice")])
+
+        assert states(journal)["FPC302848"] == "refused"
+
+
+def test_a_row_accepted_before_is_never_written_submitting_again(tmp_path: Path) -> None:
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(ROWS)
+        journal.submitting("SRV-10021", ["FPC367128"], None)
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.IN_PROGRESS)])
+
+        with pytest.raises(JournalError, match="« Valider » was not clicked"):
+            journal.submitting("SRV-10021", ["FPC367131", "FPC367128"], "/shot.png")
+
+        rows = {row.licence: row for row in journal.rows()}
+    assert (rows["FPC367128"].state, rows["FPC367128"].submissions) == ("in_progress", 1)
+    # All or nothing: the other row of that « Valider » was not written either.
+    assert (rows["FPC367131"].state, rows["FPC367131"].submissions) == ("pending", 0)
+
+
+def test_a_service_refused_as_a_whole_leaves_rows_whose_answer_is_due(tmp_path: Path) -> None:
+    rows = [BatchRow(n, "SRV-10021", f"FPC3671{n:02d}", True) for n in range(2, 7)]
+    with Journal.open(tmp_path / "batch.sqlite") as journal:
+        journal.load(rows)
+        journal.start_run(Path("batch.csv"))
+        journal.settle(
+            "SRV-10021",
+            [
+                Settlement("FPC367102", Outcome.DONE),
+                Settlement("FPC367103", Outcome.UNKNOWN),
+                Settlement("FPC367104", Outcome.IN_PROGRESS),
+                Settlement("FPC367105", Outcome.FAILED),
+            ],
+        )
+        journal.refuse("SRV-10021", [row.licence for row in rows], "no service SRV-10021")
+
+        assert states(journal) == {
+            "FPC367102": "done",
+            "FPC367103": "unknown",
+            "FPC367104": "in_progress",
+            "FPC367105": "refused",
+            "FPC367106": "refused",
+        }
 
 
 def test_finish_run_records_the_exit_code(tmp_path: Path) -> None:
@@ -499,8 +611,13 @@ def test_rows_never_reached_say_why_and_rows_that_moved_on_keep_their_reason(
     with Journal.open(tmp_path / "batch.sqlite") as journal:
         journal.load(ROWS)
         journal.start_run(Path("batch.csv"))
-        journal.settle("SRV-10021", "FPC367128", "refused", reason="no licence")
-        journal.settle("SRV-10021", "FPC367131", "failed", reason="the portal timed out")
+        journal.settle(
+            "SRV-10021",
+            [
+                Settlement("FPC367128", Outcome.REFUSED, reason="no licence"),
+                Settlement("FPC367131", Outcome.FAILED, reason="the portal timed out"),
+            ],
+        )
         rows = journal.rows()
     result = BatchResult(
         rows=rows, unreached="not reached: interrupted by SIGTERM", reached=frozenset()

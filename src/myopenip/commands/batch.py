@@ -1,8 +1,9 @@
-"""`myopenip batch FILE`: check the file, lock the journal, run the batch, write the report.
+"""`myopenip batch FILE`: read the file, run the batch, print the outcome.
 
-Nothing here clicks: `batch.Batch` does, through the workflow runner. This module reads
-arguments and settings, asks once (in the main thread, where Ctrl-C lands: it means no),
-shows progress, and turns the result into the report folder, the output and the exit code.
+Nothing here clicks or writes a journal: `myopenip_bot.batch.run_batch` opens the journal
+and the report folder, runs the workers and writes the report. This module reads the
+arguments and the file, asks once (in the main thread, where Ctrl-C lands: it means no),
+shows progress, and prints the result with its exit code (exitcodes.of_batch).
 
 On a terminal, stderr shows a progress bar and, above it, only the warnings and errors
 (every event goes to the report folder's events.jsonl); the bar is stopped while the
@@ -13,57 +14,34 @@ event as a JSON line, for jobs.
 from __future__ import annotations
 
 import argparse
-import contextlib
-import hashlib
-import io
-import os
-import sys
 import textwrap
-import threading
-import time
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TextIO, cast
+from typing import Any
 
-import structlog
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TextColumn,
-)
 from rich.table import Table
-from rich.text import Text
 
 from myopenip import startup
 from myopenip.exitcodes import ExitCode, epilog, of_batch
+from myopenip.progress import RowsBar
 from myopenip.terminal import DRIFT_HINT, ask_to_valider, plain, safe
 from myopenip_bot.batch import rules
-from myopenip_bot.batch.file import BatchFileError, BatchRow, read_batch_file
-from myopenip_bot.batch.journal import Journal, JournalLockedError, JournalRow, copy_for_dry_run
-from myopenip_bot.browser.workdir import WorkArea
-from myopenip_bot.config.logs import RunLog, configure_logging
-from myopenip_bot.config.selectors import Selectors
-from myopenip_bot.config.settings import LogFormat, Settings
-from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
+from myopenip_bot.batch.file import BatchFileError, read_batch_file
+from myopenip_bot.batch.journal import JournalLockedError, Stage
+from myopenip_bot.batch.report import error_document
+from myopenip_bot.batch.results import BatchConfirmation, BatchOptions, BatchResult
+from myopenip_bot.batch.run import (
+    BatchConfirm,
+    BatchRun,
+    default_journal,
+    default_report,
+)
+from myopenip_bot.errors import BotError, Interrupted, error_kind, signal_name
 from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.models import format_number
+from myopenip_bot.models import Outcome, format_number
 from myopenip_bot.text import json_text
 
-if TYPE_CHECKING:
-    from myopenip_bot.batch.report import Summary
-    from myopenip_bot.batch.runner import BatchConfirmation, BatchResult
-
-__all__ = ["add_arguments", "default_journal", "run"]
-
-log = structlog.get_logger(__name__)
-
-# Rows settled at once beyond this are logged as one `batch_rows` event, not one each.
-_LOGGED_ONE_BY_ONE = 50
+__all__ = ["add_arguments", "run"]
 
 # Rows the screen lists at the question and in the final table (files hold them all;
 # --verbose lists every row at the end).
@@ -135,354 +113,114 @@ def _positive(text: str) -> int:
     return value
 
 
-def default_journal(file: Path) -> Path:
-    """One journal per batch file (by its absolute path), under .myopenip/journals/."""
-    digest = hashlib.sha256(str(file.expanduser().resolve()).encode()).hexdigest()[:8]
-    return Path(".myopenip") / "journals" / f"{file.stem}-{digest}.sqlite"
-
-
 def run(args: argparse.Namespace) -> int:
     """`myopenip batch`, once its arguments are parsed; returns the exit code."""
     return startup.run(_run, args)
 
 
 def _run(command: startup.Command) -> int:
-    run_log = RunLog()  # the events wait in memory until the report folder is known
-    try:
-        with run_log.bound():
-            return _batch(command, run_log)
-    finally:
-        run_log.close()
+    from myopenip_bot.batch.run import run_batch  # imports Playwright when it runs
 
-
-def _batch(command: startup.Command, run_log: RunLog) -> int:
     args, err, stop = command.args, command.err, command.stop
-    created = False
     try:
         loaded = command.load(acting=True)
         settings = loaded.settings
         rows = read_batch_file(args.file, check=stop.check)
         if not args.dry_run:  # the file first: a typo in its name is said before --yes
             command.require_terminal("to run the batch unattended")
-        report_dir = args.report or _default_report(settings.traces_dir, args.file)
-        created = _check_report_dir(report_dir)
-    except Interrupted as stopped:
-        return _interrupted(args, err, stopped)
-    except BatchFileError as error:
-        err.print(f"[red]Bad file:[/red] {safe(error, 20_000)}", highlight=False, soft_wrap=True)
-        return _fail_json(args, error, ExitCode.USAGE)
-    except BotError as error:
-        err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
-        return _fail_json(args, error, ExitCode.USAGE)
-
-    journal_path = args.journal or default_journal(args.file)
-    area: WorkArea | None = None
-    try:
-        journal, area = _open_journal(journal_path, args.dry_run, settings.work_dir)
-    except (JournalLockedError, BotError) as error:
-        _forget_folder(report_dir, created)
-        locked = isinstance(error, JournalLockedError)
-        if locked:
-            err.print(f"[red]Locked:[/red] {safe(error)}", soft_wrap=True)
-        else:
-            err.print(
-                f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True
-            )
-        return _fail_json(args, error, ExitCode.LOCKED if locked else ExitCode.USAGE)
-
-    other = journal.other_portal(settings.base_url)
-    if other is not None:  # its "done" rows are another portal's: nothing would be done here
-        journal.close()
-        if area is not None:
-            area.close()
-        _forget_folder(report_dir, created)
-        mixed = UsageError(
-            f"the journal {journal_path} records runs on {other}, and this run is on "
-            f"{settings.base_url} (MYOPENIP_BASE_URL): a journal belongs to one portal; "
-            "give this one its own --journal"
-        )
-        err.print(f"[red]Error (usage):[/red] {safe(mixed)}", soft_wrap=True)
-        return _fail_json(args, mixed, ExitCode.USAGE)
-    try:
-        try:
-            existing = journal.load(rows, check=stop.check)
-        except Interrupted as stopped:
-            return _interrupted(args, err, stopped)
-        if all(row.final for row in existing):
-            _forget_folder(report_dir, created)
-            return _finished(command, journal, journal_path, existing)
-        run_log.open(report_dir)  # every worker's events, in one file
-        result = _run_batch(
-            command, settings, loaded.selectors, rows, existing, journal, report_dir, run_log
-        )
-        code = of_batch(result)
-        summary = _write_report(command, result, code, journal_path, report_dir)
-        folder = report_dir if summary is not None else None
-        if not args.dry_run:
-            journal.finish_run(code, folder)  # a rerun that finds it finished says where
-    finally:
-        journal.close()
-        if area is not None:
-            area.close()  # the dry run's copy of the journal
-    return _output(command, result, code, journal_path, folder, summary)
-
-
-def _run_batch(
-    command: startup.Command,
-    settings: Settings,
-    selectors: Selectors,
-    rows: list[BatchRow],
-    existing: list[JournalRow],
-    journal: Journal,
-    report_dir: Path,
-    run_log: RunLog,
-) -> BatchResult:
-    """Run the rows not final yet, with a progress bar on a terminal."""
-    from myopenip_bot.batch.runner import Batch, BatchOptions
-
-    args, err, stop = command.args, command.err, command.stop
-    todo = [row for row in existing if not row.final]
-    pace = _Pace()
-    progress = _progress(err, pace)
-    if progress is not None and settings.log_format is not LogFormat.JSON:
-        # Warnings and errors print above the bar, never on its line (rich's proxy of
-        # stderr while it shows); every event still goes to events.jsonl.
-        configure_logging(
-            settings.log_format, settings.log_level, stream=cast(TextIO, _StderrNow())
-        )
-    task = progress.add_task("rows", total=len(todo)) if progress else None
-    counted: set[str] = set()
-    counted_lock = threading.Lock()
-    batch: Batch | None = None
-
-    def advance(rows: list[JournalRow]) -> None:
-        outcomes = [batch.outcome(row) if batch is not None else row.state for row in rows]
-        if len(rows) <= _LOGGED_ONE_BY_ONE:
-            for row, outcome in zip(rows, outcomes, strict=True):
-                log.info(
-                    "batch_row",
-                    service=row.service,
-                    licence=row.licence,
-                    state=row.state,
-                    outcome=outcome,
-                )
-        else:  # thousands settled at once (a whole service refused, a stop): one event
-            log.info(
-                "batch_rows",
-                service=rows[0].service,
-                rows=len(rows),
-                outcomes=dict(Counter(outcomes)),
-            )
-        if progress is None or task is None:
-            return
-        with counted_lock:
-            new = {
-                row.licence
-                for row, outcome in zip(rows, outcomes, strict=True)
-                if outcome != "pending" and row.licence not in counted
-            }
-            counted.update(new)
-        if new:
-            progress.advance(task, len(new))
-
-    def pause() -> None:
-        pace.pause()
-        if progress is not None:
-            progress.stop()  # the question never shares a line with the bar
-
-    def resume() -> None:
-        if progress is not None:
-            progress.start()
-        pace.resume()
-
-    batch = Batch(
-        settings,
-        BatchOptions(
+        options = BatchOptions(
             file=args.file,
             journal=args.journal or default_journal(args.file),
-            report_dir=report_dir,
+            report_dir=args.report or default_report(settings.traces_dir, args.file),
             dry_run=args.dry_run,
             workers=args.workers,
             max_failures=args.max_failures,
-        ),
-        rows,
-        journal,
-        selectors=selectors,
-        stop=stop,
-        ask=None if (args.yes or args.dry_run) else _asker(err, stop, pause, resume),
-        on_rows=advance,
-        run_log=run_log,
-    )
-    pace.start()
-    if progress is not None:
-        progress.start()
-    try:
-        return batch.run(existing)
-    finally:
-        if progress is not None:
-            progress.stop()
-
-
-def _write_report(
-    command: startup.Command,
-    result: BatchResult,
-    code: int,
-    journal_path: Path,
-    report_dir: Path,
-) -> Summary | None:
-    """The report's summary (a dry run's names no journal: it wrote none), or None when
-    the report could not be written."""
-    from myopenip_bot.batch.report import write_report
-
-    args = command.args
-    journal = None if args.dry_run else journal_path
-    try:
-        return write_report(result, report_dir, file=args.file, journal=journal, exit_code=code)
-    except (OSError, BotError) as error:
-        command.err.print(f"[red]No report in {safe(report_dir)}:[/red] {safe(error)}")
-        return None
-
-
-def _output(
-    command: startup.Command,
-    result: BatchResult,
-    code: int,
-    journal_path: Path,
-    folder: Path | None,
-    summary: Summary | None,
-) -> int:
-    """The summary, or --json: the report's summary.json, or the same document without a
-    report when none could be written."""
-    from myopenip_bot.batch.report import Summary, document
-
-    args = command.args
-    if summary is None:
-        journal = None if args.dry_run else journal_path
-        data = document(result, code, file=args.file, journal=journal, report=None)
-        summary = Summary(data, json_text(data))
-    data = summary.document
-    log.info(
-        "batch_finished",
-        exit_code=code,
-        counts=data["counts"],
-        total=data["total"],
-        dry_run=data["dry_run"],
-        interrupted=data["interrupted"],
-        error=data["error"],
-        stopped_after_failures=data["stopped_after_failures"],
-        report=data["report"],
-        journal=data["journal"],
-    )
+        )
+        bar = RowsBar(err, settings)
+        run = run_batch(
+            settings,
+            options,
+            rows,
+            exit_code=of_batch,
+            selectors=loaded.selectors,
+            confirm=None if (args.yes or args.dry_run) else _asker(err, stop, bar),
+            progress=bar,
+            stop=stop,
+        )
+    except BotError as error:
+        return _failed(args, err, error)
+    if run.finished_before:
+        return _finished(command, run, options.journal)
+    if run.report_error is not None:
+        err.print(f"[red]No report in {safe(options.report_dir)}:[/red] {safe(run.report_error)}")
     if args.json:
-        print(summary.text)
+        print(run.summary.text)
     else:
-        _print_summary(command.out, data, result, folder, verbose=args.verbose)
+        _print_summary(
+            command.out, run.summary.document, run.result, run.report, verbose=args.verbose
+        )
+    return run.exit_code
+
+
+def _failed(args: argparse.Namespace, err: Console, error: BotError) -> int:
+    """A run that stopped before any row: the file, the journal, the settings, a signal."""
+    if isinstance(error, Interrupted):
+        err.print(f"Interrupted by {signal_name(error.signum)} before any row was tried.")
+        code = ExitCode.INTERRUPTED + error.signum
+    elif isinstance(error, BatchFileError):
+        err.print(f"[red]Bad file:[/red] {safe(error, 20_000)}", highlight=False, soft_wrap=True)
+        code = ExitCode.USAGE
+    elif isinstance(error, JournalLockedError):
+        err.print(f"[red]Locked:[/red] {safe(error)}", soft_wrap=True)
+        code = ExitCode.LOCKED
+    else:
+        err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
+        code = ExitCode.USAGE
+    if args.json:
+        data = error_document(error, code, file=args.file, dry_run=bool(args.dry_run))
+        print(json_text(data))
     return code
 
 
-def _finished(
-    command: startup.Command, journal: Journal, journal_path: Path, rows: list[JournalRow]
-) -> int:
+def _finished(command: startup.Command, run: BatchRun, journal: Path) -> int:
     """Every row of the file is final in the journal: nothing to do, no new report."""
-    from myopenip_bot.batch.report import document
-    from myopenip_bot.batch.runner import BatchResult
-
-    args = command.args
-    result = BatchResult(rows=rows, dry_run=args.dry_run)
-    code = of_batch(result)
-    last = journal.last_run()
-    shown_journal = None if args.dry_run else journal_path
-    data = document(
-        result, code, file=args.file, journal=shown_journal, report=None, finished_before=True
-    )
-    log.info("batch_already_finished", exit_code=code, rows=len(rows), journal=str(journal_path))
+    args, out = command.args, command.out
     if args.json:
-        print(json_text(data))
-        return code
-    out = command.out
+        print(run.summary.text)
+        return run.exit_code
     out.print(
         plain(
-            f"Nothing to do: every row of {args.file} is final in the journal {journal_path} "
+            f"Nothing to do: every row of {args.file} is final in the journal {journal} "
             "(done, already without a number, or refused). No new report was written."
         )
     )
-    if any(row.state == "refused" for row in rows):
+    if any(row.state == Outcome.REFUSED for row in run.result.rows):
         out.print(
             "A refused row stays refused in this journal: to try it again, correct it in a "
             "new file (or give another --journal).",
             highlight=False,
         )
+    last = run.last_run
     if last is not None:
         where = f"; its report: {Path(last.report) / 'report.html'}" if last.report else ""
         out.print(
             plain(f"The last run ended {last.finished_at} with exit code {last.exit_code}{where}")
         )
-    _counts_table(out, data, "Batch (finished before)")
-    out.print(f"Exit code {code}", highlight=False)
-    return code
-
-
-def _open_journal(path: Path, dry_run: bool, work_dir: Path) -> tuple[Journal, WorkArea | None]:
-    """The journal; for a dry run, a throwaway copy in a private work area (the real one
-    is never written; a killed run's area is removed by the next run, like any other)."""
-    if not dry_run:
-        return Journal.open(path), None
-    area = WorkArea.open(work_dir)
-    try:
-        copy = area.path / "journal.sqlite"
-        if path.exists() or path.is_symlink():
-            copy_for_dry_run(path, copy)  # never writes the real one
-        return Journal.open(copy), area
-    except BaseException:
-        area.close()
-        raise
-
-
-def _default_report(traces_dir: Path, file: Path) -> Path:
-    from datetime import UTC, datetime
-
-    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
-    return traces_dir / f"{stamp}-batch-{file.stem}"
-
-
-def _check_report_dir(folder: Path) -> bool:
-    """Refuse a report folder that is a link or cannot be written; create it. True when
-    it did not exist (a run that writes no report removes it again)."""
-    from myopenip_bot.batch.report import check_report_folder
-
-    check_report_folder(folder)
-    created = not folder.exists()
-    try:
-        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-        probe = folder / f".write-test-{os.getpid()}"
-        probe.touch()
-        probe.unlink()
-    except OSError as error:
-        raise UsageError(
-            f"--report {folder}: cannot write there: {error.strerror or error}"
-        ) from None
-    return created
-
-
-def _forget_folder(folder: Path, created: bool) -> None:
-    """Remove the report folder this run created, when it writes no report in it."""
-    if created:
-        with contextlib.suppress(OSError):
-            folder.rmdir()  # only if still empty
+    _counts_table(out, run.summary.document, "Batch (finished before)")
+    out.print(f"Exit code {run.exit_code}", highlight=False)
+    return run.exit_code
 
 
 # -- the question ---------------------------------------------------------------------
 
 
-def _asker(
-    err: Console, stop: StopSignal, pause: Callable[[], None], resume: Callable[[], None]
-) -> Callable[[BatchConfirmation], bool]:
+def _asker(err: Console, stop: StopSignal, bar: RowsBar) -> BatchConfirm:
     def ask(confirmation: BatchConfirmation) -> bool:
-        pause()
+        bar.pause()  # the question never shares a line with the bar
         _show_plan(err, confirmation)
         yes = ask_to_valider(err, stop, confirmation.totals.licences, confirmation.warnings)
         if yes:
-            resume()  # after a no, the run only winds down: no bar
+            bar.resume()  # after a no, the run only winds down: no bar
         return yes
 
     return ask
@@ -507,15 +245,16 @@ def _show_plan(err: Console, confirmation: BatchConfirmation) -> None:
     for row in listed:
         if shown == SHOWN_ROWS:
             break
-        if row.state == "refused":
+        planned = row.state == Stage.PLANNED and row.run == confirmation.run
+        if row.state == Outcome.REFUSED:
             status = plain(f"refused: {row.reason or ''}", style="red")
-        elif row.state == "planned" and row.run == confirmation.run:
+        elif planned:
             status = plain("planned")
         elif row.final:
             continue
         else:
             status = plain("read before its « Valider »")
-        number = row.planned_number if row.state == "planned" else row.number
+        number = row.planned_number if row.state == Stage.PLANNED else row.number
         table.add_row(
             plain(row.service + (f" {row.service_name}" if row.service_name else "")),
             plain(row.licence),
@@ -527,91 +266,6 @@ def _show_plan(err: Console, confirmation: BatchConfirmation) -> None:
     err.print(table)
     if len(listed) > shown:
         err.print(f"… and {len(listed) - shown} more row(s): every row is in the report.")
-
-
-# -- progress -------------------------------------------------------------------------
-
-
-class _Pace:
-    """The run's working time: from its start, less the time spent at the question."""
-
-    def __init__(self) -> None:
-        self._started: float | None = None
-        self._paused_at: float | None = None
-        self._paused = 0.0
-
-    def start(self) -> None:
-        self._started = time.monotonic()
-
-    def pause(self) -> None:
-        self._paused_at = time.monotonic()
-
-    def resume(self) -> None:
-        if self._paused_at is not None:
-            self._paused += time.monotonic() - self._paused_at
-            self._paused_at = None
-
-    def seconds(self) -> float:
-        if self._started is None:
-            return 0.0
-        now = self._paused_at if self._paused_at is not None else time.monotonic()
-        return now - self._started - self._paused
-
-
-def _progress(err: Console, pace: _Pace) -> Progress | None:
-    if not err.is_terminal:
-        return None  # jobs read the JSON-lines events on stderr instead
-    return Progress(
-        TextColumn("[bold]batch"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        _RateColumn(pace),
-        _TimeLeftColumn(pace),
-        console=err,
-    )
-
-
-class _RateColumn(ProgressColumn):
-    """Rows settled per minute of work (rules.pace: a mean, never a burst)."""
-
-    def __init__(self, pace: _Pace) -> None:
-        super().__init__()
-        self.pace = pace
-
-    def render(self, task: Task) -> Text:
-        rate, _ = rules.pace(int(task.completed), int(task.remaining or 0), self.pace.seconds())
-        return Text(f"{rate:.1f} rows/min" if rate else "", style="progress.data.speed")
-
-
-class _TimeLeftColumn(ProgressColumn):
-    """The time left at that rate."""
-
-    def __init__(self, pace: _Pace) -> None:
-        super().__init__()
-        self.pace = pace
-
-    def render(self, task: Task) -> Text:
-        _, left = rules.pace(int(task.completed), int(task.remaining or 0), self.pace.seconds())
-        if left is None:
-            return Text("-:--:-- left", style="progress.remaining")
-        minutes, seconds = divmod(int(left + 0.5), 60)
-        hours, minutes = divmod(minutes, 60)
-        return Text(f"{hours}:{minutes:02d}:{seconds:02d} left", style="progress.remaining")
-
-
-class _StderrNow(io.TextIOBase):
-    """stderr as it is when written to: while the progress bar shows, rich's proxy of it,
-    which prints each whole line above the bar."""
-
-    def write(self, text: str) -> int:
-        return sys.stderr.write(text)
-
-    def flush(self) -> None:
-        sys.stderr.flush()
-
-    def isatty(self) -> bool:
-        stream = sys.__stderr__
-        return bool(stream is not None and stream.isatty())
 
 
 # -- the summary ----------------------------------------------------------------------
@@ -686,21 +340,3 @@ def _print_summary(
     if data.get("journal"):
         out.print(plain(f"Journal: {data['journal']}"))
     out.print(f"Exit code {data['exit_code']}", highlight=False)
-
-
-# -- failures before any row ------------------------------------------------------------
-
-
-def _interrupted(args: argparse.Namespace, err: Console, stopped: Interrupted) -> int:
-    """A signal before any row was tried (reading the file, loading the journal)."""
-    err.print(f"Interrupted by {signal_name(stopped.signum)} before any row was tried.")
-    return _fail_json(args, stopped, ExitCode.INTERRUPTED + stopped.signum)
-
-
-def _fail_json(args: argparse.Namespace, error: BotError, code: int) -> int:
-    if getattr(args, "json", False):
-        from myopenip_bot.batch.report import error_document
-
-        data = error_document(error, code, file=args.file, dry_run=bool(args.dry_run))
-        print(json_text(data))
-    return code

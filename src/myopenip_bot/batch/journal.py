@@ -6,6 +6,13 @@ leaves ready to resume.
        │                  ╰──▶ already_done | refused | failed | in_progress
        ╰── (a rerun) every row not final goes through the plan again
 
+A row's state is a `Stage` (pending, planned, submitting) or the `models.Outcome` it
+settled with (done, already_done, refused, failed, unknown, in_progress), stored as its
+value; a row read in any other state is refused (SettingsError), never guessed. Each
+transition is one guarded statement (`UPDATE … WHERE … AND state IN (…)`, the states
+`_FROM` allows): a row in another state is left as it is, and a row about to be
+submitted that cannot be refuses the whole « Valider » (JournalError).
+
 "submitting" is written and synced *before* the click on « Valider »; "in_progress" as
 soon as the portal's answer says it accepted (before the listing is read back); the
 outcome after. A rerun skips final rows (done, already done, refused) and plans the
@@ -35,17 +42,21 @@ import contextlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
+
+import structlog
 
 from myopenip_bot.batch.file import BatchRow
 from myopenip_bot.browser.workdir import make_private_dirs
 from myopenip_bot.dissociation.accepted import same_portal
-from myopenip_bot.errors import BotError, SettingsError
+from myopenip_bot.errors import BotError, SettingsError, TechnicalError
 from myopenip_bot.files import refuse_link
+from myopenip_bot.models import Outcome
 from myopenip_bot.text import visible
 
 try:
@@ -53,11 +64,24 @@ try:
 except ImportError:  # pragma: no cover - not POSIX
     fcntl = None  # type: ignore[assignment]
 
-__all__ = ["FINAL", "Journal", "JournalLockedError", "JournalRow", "RunRecord"]
+__all__ = [
+    "FINAL",
+    "KEPT",
+    "STATES",
+    "Journal",
+    "JournalError",
+    "JournalLockedError",
+    "JournalRow",
+    "RunRecord",
+    "Settlement",
+    "Stage",
+    "State",
+]
+
+log = structlog.get_logger(__name__)
 
 APPLICATION_ID = 0x4D4F4950  # "MOIP"
 SCHEMA_VERSION = 3
-FINAL = frozenset({"done", "already_done", "refused"})
 # Rows added per transaction when a file is loaded (a signal is checked between two).
 LOAD_CHUNK = 10_000
 # The files SQLite and the lock keep beside a journal.
@@ -67,19 +91,46 @@ _COLUMNS = (  # in JournalRow's order
     " submissions, reason, answer, screenshot, client, run,"
     " service_name, licence_type, user_name"
 )
-STATES = frozenset(
+
+
+class Stage(StrEnum):
+    """A row's state before it has an outcome."""
+
+    PENDING = "pending"  # in the file, not read yet (or again, by a rerun)
+    PLANNED = "planned"  # found with a number by the run that gave it this state
+    SUBMITTING = "submitting"  # « Valider » about to be clicked, or clicked: answer not read
+
+
+State = Stage | Outcome
+# The outcomes a row keeps; the others (would do, not confirmed, not attempted) leave it
+# in the state it had, with their reason.
+KEPT = frozenset(
     {
-        "pending",
-        "planned",
-        "submitting",
-        "in_progress",
-        "done",
-        "already_done",
-        "refused",
-        "failed",
-        "unknown",
+        Outcome.DONE,
+        Outcome.ALREADY_DONE,
+        Outcome.REFUSED,
+        Outcome.FAILED,
+        Outcome.UNKNOWN,
+        Outcome.IN_PROGRESS,
     }
 )
+# Every state a row may be in, by the text the journal stores.
+STATES: dict[str, State] = {state.value: state for state in (*Stage, *KEPT)}
+# Rows a rerun leaves as they are.
+FINAL = frozenset({Outcome.DONE, Outcome.ALREADY_DONE, Outcome.REFUSED})
+_OPEN = frozenset(STATES.values()) - FINAL
+# The states a row may move to each state from (a guarded UPDATE: any other stays put).
+# A final row moves no more, but that its run may tell it again (a new reason).
+_FROM: dict[State, frozenset[State]] = {
+    Stage.PLANNED: _OPEN,
+    Stage.SUBMITTING: _OPEN - {Outcome.IN_PROGRESS},  # accepted once: never sent again
+    **{outcome: _OPEN | ({outcome} & FINAL) for outcome in KEPT},
+    # two entries found to be one licence: both refused, one already without number
+    Outcome.REFUSED: _OPEN | {Outcome.REFUSED, Outcome.ALREADY_DONE},
+}
+# A service refused as a whole: rows whose « Valider » was accepted or whose answer was
+# never read keep their state (a rerun reads them), and so do final ones.
+_REFUSED_WITH_THE_SERVICE = _OPEN - {Outcome.UNKNOWN, Outcome.IN_PROGRESS}
 
 _SCHEMA = """
 CREATE TABLE rows (
@@ -129,6 +180,10 @@ class JournalLockedError(BotError):
     """Another run holds the journal's lock."""
 
 
+class JournalError(TechnicalError):
+    """Rows about to be submitted are not in a state that may be (nothing was written)."""
+
+
 @dataclass(slots=True)
 class JournalRow:
     """One row of the journal as read. Not frozen: a batch reads 200,000 of them after
@@ -140,7 +195,7 @@ class JournalRow:
     line: int
     keep: bool
     number: str | None
-    state: str
+    state: State
     planned_number: str | None
     tab: str | None
     submissions: int
@@ -156,6 +211,26 @@ class JournalRow:
     @property
     def final(self) -> bool:
         return self.state in FINAL
+
+
+@dataclass(slots=True)
+class Settlement:
+    """What the runner settled one row with: its `outcome` (one of KEPT gives the row that
+    state; any other, or None, leaves the state and records why, with what was read),
+    `reason`, the portal's `answer`, the `number` as planned, the `tab`, the « Valider »
+    count (`submissions`), what the listing showed (`licence_type`, `user`) and the
+    dialog's `screenshot`. A detail None leaves the row's as it is."""
+
+    licence: str
+    outcome: Outcome | None
+    reason: str | None = None
+    answer: str | None = None
+    number: str | None = None
+    tab: str | None = None
+    submissions: int | None = None
+    licence_type: str | None = None
+    user: str | None = None
+    screenshot: str | None = None
 
 
 @dataclass(frozen=True)
@@ -296,7 +371,16 @@ class Journal:
         with self._mutex:
             cursor = self._conn.execute(f"SELECT {_COLUMNS} FROM rows {where}", values)
             found = cursor.fetchall()
-        return [JournalRow(r[0], r[1], r[2], bool(r[3]), *r[4:]) for r in found]
+        try:
+            return [
+                JournalRow(r[0], r[1], r[2], bool(r[3]), r[4], STATES[r[5]], *r[6:]) for r in found
+            ]
+        except KeyError as unknown:
+            raise SettingsError(
+                f"the journal {self.path} holds a row in a state this bot does not know "
+                f"({unknown.args[0]!r}): not a journal it wrote; not touched, give another "
+                "--journal"
+            ) from None
 
     def planned(
         self,
@@ -310,153 +394,95 @@ class Journal:
     ) -> None:
         """Found with a number, by this run: what the listing showed of it."""
         fields: dict[str, object] = {
-            "state": "planned",
+            "state": Stage.PLANNED,
             "planned_number": number,
             "tab": tab,
             "reason": None,
             "run": self.run_id,
         }
         if licence_type is not None:
-            fields["licence_type"] = licence_type
+            fields["licence_type"] = visible(licence_type)
         if user is not None:
-            fields["user_name"] = user
-        self._update(service, licence, **fields)
-
-    def submitting(self, service: str, licences: list[str], screenshot: str | None) -> None:
-        """Before « Valider »: these rows are being submitted (synced to disk on return)."""
-        now = _now()
+            fields["user_name"] = visible(user)
         with self._transaction() as conn:
-            for licence in licences:
-                conn.execute(
-                    "UPDATE rows SET state = 'submitting', submissions = submissions + 1,"
-                    " screenshot = COALESCE(?, screenshot), updated_at = ?"
-                    " WHERE service = ? AND licence = ?",
-                    (screenshot, now, service, licence),
+            moved = _update(conn, fields, _FROM[Stage.PLANNED], [(service, licence)])
+        if not moved:
+            _kept(service, Stage.PLANNED, 1)
+
+    def submitting(self, service: str, licences: Sequence[str], screenshot: str | None) -> None:
+        """Before « Valider »: these rows are being submitted (synced to disk on return).
+        Raises JournalError, writing nothing, when one of them may not be (a « Valider »
+        accepted before, a final row): that « Valider » must not be clicked."""
+        fields: dict[str, object] = {"state": Stage.SUBMITTING}
+        if screenshot is not None:
+            fields["screenshot"] = screenshot
+        with self._transaction() as conn:
+            moved = _update(
+                conn,
+                fields,
+                _FROM[Stage.SUBMITTING],
+                [(service, licence) for licence in licences],
+                also="submissions = submissions + 1",
+            )
+            if moved != len(licences):
+                raise JournalError(
+                    f"the journal holds {len(licences) - moved} of the rows of {service} "
+                    "about to be submitted in a state that may not be (accepted before, or "
+                    "final): « Valider » was not clicked"
                 )
 
-    def settle(
-        self,
-        service: str,
-        licence: str,
-        state: str,
-        *,
-        reason: str | None = None,
-        answer: str | None = None,
-        number: str | None = None,
-        tab: str | None = None,
-        submissions: int | None = None,
-    ) -> None:
-        """Record a row's outcome (and its « Valider » count, when the runner knows it)."""
-        self.record_outcomes(
-            service,
-            [
-                (
-                    licence,
-                    state,
-                    {
-                        "reason": reason,
-                        "answer": answer,
-                        "number": number,
-                        "tab": tab,
-                        "submissions": submissions,
-                    },
-                )
-            ],
-        )
-
-    def record_outcomes(
-        self, service: str, outcomes: Sequence[tuple[str, str | None, Mapping[str, object]]]
-    ) -> None:
-        """Several rows' outcomes in one transaction: (licence, state, details) each, with
-        details `reason`, `answer`, `number` (as planned), `tab`, `submissions`, and what
-        the listing showed (`licence_type`, `user`) and the dialog's `screenshot` (those
-        None are left as they are). A state None only records why the row stays as it is
-        (not attempted, not confirmed, would be done in a dry run), with what was read."""
-        now = _now()
-        groups: dict[tuple[str, ...], list[tuple[object, ...]]] = {}  # by columns set
+    def settle(self, service: str, settlements: Sequence[Settlement]) -> None:
+        """Rows' outcomes (Settlement), in one transaction: a few statements, however many
+        rows (a stopped batch settles 200,000)."""
+        groups: dict[tuple[Outcome | None, tuple[str, ...]], list[tuple[str, str]]] = {}
+        values: dict[tuple[Outcome | None, tuple[str, ...]], list[tuple[object, ...]]] = {}
+        for settled in settlements:
+            fields = _settled_fields(settled, self.run_id)
+            key = (settled.outcome if settled.outcome in KEPT else None, tuple(fields))
+            values.setdefault(key, []).append(tuple(fields.values()))
+            groups.setdefault(key, []).append((service, settled.licence))
         with self._transaction() as conn:
-            for licence, state, details in outcomes:
-                fields: dict[str, object] = {"reason": details.get("reason")}
-                shown = [
-                    ("licence_type", "licence_type"),
-                    ("user", "user_name"),
-                    ("screenshot", "screenshot"),
-                ]
-                if state is not None:
-                    fields |= {"state": state, "run": self.run_id}
-                    shown += [
-                        ("answer", "answer"),
-                        ("number", "planned_number"),
-                        ("tab", "tab"),
-                        ("submissions", "submissions"),
-                    ]
-                elif details.get("number") is not None:
-                    fields["planned_number"] = details["number"]  # a dry run's, say
-                for name, column in shown:
-                    if details.get(name) is not None:
-                        fields[column] = details[name]
-                fields = _checked_fields(fields)
-                groups.setdefault(tuple(fields), []).append(
-                    (*fields.values(), now, service, licence)
-                )
-            for columns, values in groups.items():  # a stopped batch's 200,000: a few calls
-                assignments = ", ".join(f"{name} = ?" for name in columns)
-                conn.executemany(
-                    f"UPDATE rows SET {assignments}, updated_at = ? "
-                    "WHERE service = ? AND licence = ?",
-                    values,
-                )
+            for key, rows in groups.items():
+                outcome, columns = key
+                allowed = _FROM[outcome] if outcome is not None else _OPEN
+                moved = _update_each(conn, columns, values[key], allowed, rows)
+                if moved != len(rows):
+                    _kept(service, outcome, len(rows) - moved)
 
-    def settle_many(
-        self,
-        service: str,
-        licences: Sequence[str],
-        state: str,
-        *,
-        reason: str,
-        unless: frozenset[str] = frozenset(),
-    ) -> None:
-        """Give rows of `service` one outcome, in one transaction, but those whose state is
-        one of `unless` (a service refused as a whole, say)."""
+    def refuse(self, service: str, licences: Sequence[str], reason: str) -> None:
+        """A service refused as a whole: its rows refused, in one statement, but those
+        final, accepted (in progress) or whose « Valider » answer was never read (unknown)."""
+        fields: dict[str, object] = {
+            "state": Outcome.REFUSED,
+            "reason": visible(reason),
+            "run": self.run_id,
+        }
         with self._transaction() as conn:
-            for licence in licences:
-                current = conn.execute(
-                    "SELECT state FROM rows WHERE service = ? AND licence = ?", (service, licence)
-                ).fetchone()
-                if current is not None and current[0] not in unless:
-                    _set(
-                        conn,
-                        service,
-                        licence,
-                        {"state": state, "reason": reason, "run": self.run_id},
-                    )
-
-    def _update(self, service: str, licence: str, **fields: object) -> None:
-        with self._transaction() as conn:
-            _set(conn, service, licence, fields)
-
-    # -- runs -----------------------------------------------------------------------------
-
-    def set_client(self, service: str, client: str) -> None:
-        self.set_service(service, client=client)
+            _update(
+                conn,
+                fields,
+                _REFUSED_WITH_THE_SERVICE,
+                [(service, licence) for licence in licences],
+            )
 
     def set_service(
         self, service: str, *, name: str | None = None, client: str | None = None
     ) -> None:
         """What the services list showed of `service`, for every row of it."""
+        fields = {
+            column: visible(value)
+            for column, value in (("client", client), ("service_name", name))
+            if value is not None
+        }
+        if not fields:
+            return
+        assignments = ", ".join(f"{column} = ?" for column in fields)
         with self._transaction() as conn:
-            if client is not None:
-                conn.execute(
-                    "UPDATE rows SET client = ? WHERE service = ?", (visible(client), service)
-                )
-            if name is not None:
-                conn.execute(
-                    "UPDATE rows SET service_name = ? WHERE service = ?", (visible(name), service)
-                )
+            conn.execute(
+                f"UPDATE rows SET {assignments} WHERE service = ?", (*fields.values(), service)
+            )
 
-    def note(self, service: str, licence: str, reason: str) -> None:
-        """Say why a row that is not final stays so (not attempted, not confirmed)."""
-        self._update(service, licence, reason=reason)
+    # -- runs -----------------------------------------------------------------------------
 
     def start_run(self, file: Path, portal: str | None = None) -> int:
         """Record a run of `file` on `portal` (its base URL) starting now."""
@@ -508,25 +534,78 @@ class Journal:
             self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
 
 
-def _checked_fields(fields: dict[str, object]) -> dict[str, object]:
-    """`fields` with the texts from the portal made visible, its state a known one."""
-    for name in ("reason", "answer", "client", "service_name", "licence_type", "user_name"):
+def _settled_fields(settled: Settlement, run: int | None) -> dict[str, object]:
+    """The columns a settlement writes: with a state (one of KEPT), the outcome and what
+    came with it; else only why the row stays as it is, with what was read."""
+    fields: dict[str, object] = {"reason": settled.reason}
+    shown: dict[str, object] = {
+        "licence_type": settled.licence_type,
+        "user_name": settled.user,
+        "screenshot": settled.screenshot,
+    }
+    if settled.outcome in KEPT:
+        fields |= {"state": settled.outcome, "run": run}
+        shown |= {
+            "answer": settled.answer,
+            "planned_number": settled.number,
+            "tab": settled.tab,
+            "submissions": settled.submissions,
+        }
+    elif settled.number is not None:
+        fields["planned_number"] = settled.number  # a dry run's, say
+    fields |= {column: value for column, value in shown.items() if value is not None}
+    for name in ("reason", "answer", "licence_type", "user_name"):
         value = fields.get(name)
         if isinstance(value, str):
-            fields[name] = visible(value)
-    state = fields.get("state")
-    if state is not None and state not in STATES:
-        raise ValueError(f"unknown state {state!r}")
+            fields[name] = visible(value)  # the portal's texts
     return fields
 
 
-def _set(conn: sqlite3.Connection, service: str, licence: str, fields: dict[str, object]) -> None:
-    """Update one row's columns (texts from the portal made visible first)."""
-    fields = _checked_fields(fields)
-    columns = ", ".join(f"{name} = ?" for name in fields)
-    conn.execute(
-        f"UPDATE rows SET {columns}, updated_at = ? WHERE service = ? AND licence = ?",
-        (*fields.values(), _now(), service, licence),
+def _update(
+    conn: sqlite3.Connection,
+    fields: dict[str, object],
+    allowed: frozenset[State],
+    rows: Sequence[tuple[str, str]],
+    *,
+    also: str = "",
+) -> int:
+    """Give `rows` (service, licence) the same `fields`, each only from a state of
+    `allowed`: the number of rows changed."""
+    return _update_each(
+        conn, tuple(fields), [tuple(fields.values())] * len(rows), allowed, rows, also=also
+    )
+
+
+def _update_each(
+    conn: sqlite3.Connection,
+    columns: Sequence[str],
+    values: Sequence[tuple[object, ...]],
+    allowed: frozenset[State],
+    rows: Sequence[tuple[str, str]],
+    *,
+    also: str = "",
+) -> int:
+    """Give each row of `rows` (service, licence) its `values` of `columns`, only from a
+    state of `allowed`, in one statement run for every row: the number of rows changed."""
+    assignments = ", ".join([*(f"{name} = ?" for name in columns), *([also] if also else [])])
+    states = ", ".join(f"'{state.value}'" for state in sorted(allowed))
+    now = _now()
+    cursor = conn.executemany(
+        f"UPDATE rows SET {assignments}, updated_at = ? "
+        f"WHERE service = ? AND licence = ? AND state IN ({states})",
+        [(*value, now, *row) for value, row in zip(values, rows, strict=True)],
+    )
+    return cursor.rowcount
+
+
+def _kept(service: str, state: State | None, rows: int) -> None:
+    """Rows a transition left as they were: their state did not allow it."""
+    log.warning(
+        "journal_rows_kept",
+        service=service,
+        state=state.value if state is not None else None,
+        rows=rows,
+        why="their state in the journal does not move to this one",
     )
 
 

@@ -36,11 +36,11 @@ from jinja2 import Environment, PackageLoader
 
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError
-from myopenip_bot.batch.journal import JournalRow
-from myopenip_bot.batch.runner import BatchResult
+from myopenip_bot.batch.journal import JournalRow, State
+from myopenip_bot.batch.results import BatchResult
 from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
 from myopenip_bot.files import refuse_link, write_private
-from myopenip_bot.models import format_number
+from myopenip_bot.models import Outcome, format_number
 from myopenip_bot.text import csv_row, json_text, visible
 
 __all__ = [
@@ -89,7 +89,7 @@ PLAN_COLUMNS = (
 )
 
 
-def outcome_of(row: JournalRow, result: BatchResult) -> str:
+def outcome_of(row: JournalRow, result: BatchResult) -> State:
     """A row's outcome as every output shows it (rules.outcome_of)."""
     return result.outcome(row)
 
@@ -148,7 +148,7 @@ def document(
         "finished_before": finished_before,
         "stopped_after_failures": result.stopped_after_failures,
         "total": len(result.rows),
-        "counts": {outcome: counts[outcome] for outcome in rules.OUTCOMES if counts[outcome]},
+        "counts": {o.value: counts[o] for o in rules.OUTCOMES if counts[o]},
         "results": [
             _row_data(row, outcome, result)
             for row, outcome in zip(result.rows, outcomes, strict=True)
@@ -156,7 +156,7 @@ def document(
     }
 
 
-def _row_data(row: JournalRow, outcome: str, result: BatchResult) -> dict[str, Any]:
+def _row_data(row: JournalRow, outcome: State, result: BatchResult) -> dict[str, Any]:
     return {
         "line": row.line,
         "service": row.service,
@@ -168,7 +168,7 @@ def _row_data(row: JournalRow, outcome: str, result: BatchResult) -> dict[str, A
         "number": _number_read(row),
         "number_in_file": number_text(row.number),
         "keep_number": row.keep,
-        "outcome": outcome,
+        "outcome": outcome.value,
         "as_approved": rules.as_approved(row, outcome),
         "reason": result.reason(row),
         "submissions": row.submissions,
@@ -208,7 +208,7 @@ def error_document(error: BotError, exit_code: int, *, file: Path, dry_run: bool
 
 def released(result: BatchResult) -> list[JournalRow]:
     """Rows whose number this batch put in quarantine."""
-    return [row for row in result.rows if row.state == "done" and not row.keep]
+    return [row for row in result.rows if row.state == Outcome.DONE and not row.keep]
 
 
 def check_report_folder(folder: Path) -> None:
@@ -351,10 +351,10 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
         rows=rows,
         dialogs=list(dialogs.values()),
         released=released(result),
-        plan_rows=sum(1 for _, item in pairs if item["outcome"] == "would_do"),
+        plan_rows=sum(1 for _, item in pairs if item["outcome"] == Outcome.WOULD_DO),
         hidden=len(pairs) - len(shown),
-        hidden_reached=sum(1 for _, item in pairs if item["outcome"] != "not_attempted")
-        - sum(1 for _, item in shown if item["outcome"] != "not_attempted"),
+        hidden_reached=sum(1 for _, item in pairs if item["outcome"] != Outcome.SKIPPED)
+        - sum(1 for _, item in shown if item["outcome"] != Outcome.SKIPPED),
         approved=approved,
         approved_ok=sum(1 for row in approved if row["as_approved"]),
         when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -373,8 +373,8 @@ def _shown(
     page a browser opens, not one of 200,000 rows saying « not attempted »."""
     if len(pairs) <= HTML_ROWS:
         return pairs
-    reached = [i for i, (_, item) in enumerate(pairs) if item["outcome"] != "not_attempted"]
-    rest = [i for i, (_, item) in enumerate(pairs) if item["outcome"] == "not_attempted"]
+    reached = [i for i, (_, item) in enumerate(pairs) if item["outcome"] != Outcome.SKIPPED]
+    rest = [i for i, (_, item) in enumerate(pairs) if item["outcome"] == Outcome.SKIPPED]
     keep = sorted((reached + rest)[:HTML_ROWS])
     return [pairs[i] for i in keep]
 

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
-from myopenip_bot.batch.journal import JournalRow
+from myopenip_bot.batch.journal import STATES, JournalRow, Stage, State
+from myopenip_bot.models import Outcome
 
 __all__ = [
     "OUTCOMES",
@@ -23,26 +24,27 @@ __all__ = [
     "plan_rows",
 ]
 
-# Every outcome a row of a batch may have in an output (docs/json.md), in report order.
-OUTCOMES = (
-    "done",
-    "already_done",
-    "would_do",
-    "refused",
-    "not_confirmed",
-    "failed",
-    "unknown",
-    "in_progress",
-    "pending",
+# Every outcome a row of a batch may have in an output (docs/json.md), in report order:
+# the runner's (models.Outcome), and "pending" for a row no run settled yet.
+OUTCOMES: tuple[State, ...] = (
+    Outcome.DONE,
+    Outcome.ALREADY_DONE,
+    Outcome.WOULD_DO,
+    Outcome.REFUSED,
+    Outcome.NOT_CONFIRMED,
+    Outcome.FAILED,
+    Outcome.UNKNOWN,
+    Outcome.IN_PROGRESS,
+    Stage.PENDING,
 )
 # Outcomes that leave nothing for a person to do.
-SUCCESSES = frozenset({"done", "already_done", "would_do"})
+SUCCESSES = frozenset({Outcome.DONE, Outcome.ALREADY_DONE, Outcome.WOULD_DO})
 # A rate is shown once the run has worked this long: before, one row settled says little.
 PACE_AFTER_SECONDS = 5.0
 
 
-def outcome_of(state: str, *, would_do: bool = False, not_confirmed: bool = False) -> str:
-    """A row's outcome in every output, from its journal state.
+def outcome_of(state: str, *, would_do: bool = False, not_confirmed: bool = False) -> State:
+    """A row's outcome in every output, from its journal state (one of OUTCOMES).
 
     A dry run's row the dialog listed is "would_do"; a row read but not settled
     ("planned") or never reached is "pending" — "not_confirmed" when a person said no; a
@@ -50,12 +52,12 @@ def outcome_of(state: str, *, would_do: bool = False, not_confirmed: bool = Fals
     settles it by reading the portal.
     """
     if would_do:
-        return "would_do"
-    if state in ("pending", "planned"):
-        return "not_confirmed" if not_confirmed else "pending"
-    if state == "submitting":
-        return "unknown"
-    return state
+        return Outcome.WOULD_DO
+    if state in (Stage.PENDING, Stage.PLANNED):
+        return Outcome.NOT_CONFIRMED if not_confirmed else Stage.PENDING
+    if state == Stage.SUBMITTING:
+        return Outcome.UNKNOWN
+    return STATES[state]
 
 
 def as_approved(row: JournalRow, outcome: str) -> bool | None:
@@ -63,13 +65,15 @@ def as_approved(row: JournalRow, outcome: str) -> bool | None:
     run, would be — with exactly that number: None when the file gave none."""
     if row.number is None:
         return None
-    return outcome in ("done", "would_do") and row.planned_number == row.number
+    return outcome in (Outcome.DONE, Outcome.WOULD_DO) and row.planned_number == row.number
 
 
-def plan_rows(rows: Iterable[JournalRow], outcomes: dict[str, str]) -> list[JournalRow]:
+def plan_rows(rows: Iterable[JournalRow], outcomes: Mapping[str, str]) -> list[JournalRow]:
     """The rows a dry run's plan holds: those it would do (each with the number read);
     rows refused, already done or not reached stay out (the report says why)."""
-    return [row for row in rows if outcomes.get(row.licence) == "would_do" and row.planned_number]
+    return [
+        row for row in rows if outcomes.get(row.licence) == Outcome.WOULD_DO and row.planned_number
+    ]
 
 
 def closest_refs(ref: str, listed: Sequence[str], count: int = 3) -> list[str]:

@@ -1,7 +1,7 @@
 """`myopenip batch`: a file of rows done unattended, with a journal, resumable, in parallel.
 
     Batch.run()
-    ├── the journal      lock it (one run at a time), add the file's rows, skip final ones
+    ├── the journal      opened, locked and loaded by run_batch: final rows skipped
     ├── the services     rows grouped by service; each service is one Runner request
     │                    (mixed « Conserver le numéro » in one dialog; rows refused alone)
     ├── the workers      N threads, each with its own browser context (and Playwright
@@ -17,21 +17,22 @@
     │                    `max_failures` technical failures in a row the run stops
     └── the result       every row's state from the journal, for the reports
 
-The journal is written by the batch's observer from what the runner reports: "planned"
-(with what the listing showed: number, licence type, user), "submitting" (synced to disk
-before « Valider »), "in_progress" once the portal accepted it, then the outcomes (a dry
-run's with the screenshot of the dialog it cancelled). A rerun with the same file and
-journal skips final rows and lets the runner settle the others by reading the portal. A
-dry run writes a throwaway copy of the journal.
+The journal is written by each worker's recorder (an Observer) from what its runner
+reports: "planned" (with what the listing showed: number, licence type, user),
+"submitting" (synced to disk before « Valider »), "in_progress" once the portal accepted
+it, then the outcomes, as models.Outcome values (a dry run's with the screenshot of the
+dialog it cancelled: the recorder takes the runner's screenshots). What the workers
+reached goes to the batch through its one locked method, `_reached`. A rerun with the
+same file and journal skips final rows and lets the runner settle the others by reading
+the portal. A dry run writes a throwaway copy of the journal (run_batch opens it).
 """
 
 from __future__ import annotations
 
 import queue
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import nullcontext
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,8 @@ import structlog
 
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchRow
-from myopenip_bot.batch.journal import FINAL, Journal, JournalRow
+from myopenip_bot.batch.journal import Journal, JournalRow, Settlement, State
+from myopenip_bot.batch.results import BatchConfirmation, BatchOptions, BatchResult, BatchTotals
 from myopenip_bot.browser.session import BotSession
 from myopenip_bot.config.logs import RunLog
 from myopenip_bot.config.selectors import Selectors
@@ -60,103 +62,18 @@ from myopenip_bot.errors import (
 )
 from myopenip_bot.failures import best_effort
 from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.models import (
-    Confirmation,
-    DissociationRequest,
-    ErrorKind,
-    LicenceTask,
-    Outcome,
-    Target,
-)
+from myopenip_bot.models import Confirmation, DissociationRequest, LicenceTask, Outcome, Target
 from myopenip_bot.pages import Navigation
 from myopenip_bot.portal.portal import Portal
 from myopenip_bot.portal.retry import DEFAULT_POLICY
 
+# The batch's plain data (results.py) is named here too: where callers have found it.
 __all__ = ["Batch", "BatchConfirmation", "BatchOptions", "BatchResult", "BatchTotals"]
 
 log = structlog.get_logger(__name__)
 
-# Outcomes that a row keeps in the journal; the others leave it as it was.
-_STATES = {
-    Outcome.DONE: "done",
-    Outcome.ALREADY_DONE: "already_done",
-    Outcome.REFUSED: "refused",
-    Outcome.FAILED: "failed",
-    Outcome.UNKNOWN: "unknown",
-    Outcome.IN_PROGRESS: "in_progress",
-}
-
-
 # Rows told at once beyond this are read in one go (the service's rows), not one by one.
 _READ_ONE_BY_ONE = 50
-
-
-@dataclass(frozen=True)
-class BatchOptions:
-    file: Path
-    journal: Path
-    report_dir: Path
-    dry_run: bool = False
-    workers: int = 1
-    max_failures: int = 5
-
-
-@dataclass(frozen=True)
-class BatchTotals:
-    """What a run is about to do: shown and confirmed once, before the first « Valider »."""
-
-    services: int
-    licences: int
-    kept: int
-    released: int
-
-
-@dataclass(frozen=True)
-class BatchConfirmation:
-    """The one question of a run, before its first « Valider »: the totals, the portal's
-    warnings, and every row of the file as the journal has it now (those this run read
-    carry its id: planned with their number, or refused with why)."""
-
-    totals: BatchTotals
-    warnings: tuple[str, ...]
-    rows: tuple[JournalRow, ...]
-    run: int | None
-
-
-@dataclass
-class BatchResult:
-    """Every row of the file with its state, and how the run ended."""
-
-    rows: list[JournalRow]
-    dry_run: bool = False
-    would_do: set[str] = field(default_factory=set)  # licences a dry run would dissociate
-    not_confirmed: bool = False
-    interrupted: int | None = None
-    error: str | None = None
-    error_kind: ErrorKind | None = None
-    error_type: str | None = None  # the error's class name
-    stopped_after_failures: bool = False
-    services: dict[str, str] = field(default_factory=dict)  # service ref -> client
-    unreached: str | None = None  # why the rows this run never reached stay as they were
-    reached: frozenset[str] = frozenset()  # licences this run planned or settled
-
-    def outcome(self, row: JournalRow) -> str:
-        """The row's outcome in every output (rules.outcome_of)."""
-        return rules.outcome_of(
-            row.state, would_do=row.licence in self.would_do, not_confirmed=self.not_confirmed
-        )
-
-    def reason(self, row: JournalRow) -> str | None:
-        """Why the row is as it is, in every output: a row waiting for a run that this
-        one never reached says why (kept here, not written to its 200,000 journal rows:
-        the next run gives its own)."""
-        if (
-            self.unreached is not None
-            and row.state in ("pending", "planned")
-            and row.licence not in self.reached
-        ):
-            return self.unreached
-        return row.reason
 
 
 class _Abort(Exception):
@@ -211,10 +128,12 @@ class Batch:
         self._login_cookies: list[Any] | None = None  # worker 1's, for the others
         self._questions: queue.Queue[_Question] = queue.Queue()
         self._services: dict[str, str] = {}
-        self._would_do: set[str] = set()
         self._listed_services: list[str] | None = None  # the services list, once a run
         self._listing_lock = threading.Lock()
-        self._reached: set[str] = set()  # licences this run planned or settled
+        # What the workers reached, written through `_reached` alone (under its lock).
+        self._reached_lock = threading.Lock()
+        self._reached_licences: set[str] = set()  # licences this run planned or settled
+        self._would_do: set[str] = set()  # licences a dry run's dialogs listed
 
     # -- the run ----------------------------------------------------------------------
 
@@ -281,23 +200,32 @@ class Batch:
             return f"not reached: the run stopped ({first_line(self._abort)})"
         return None
 
-    def outcome(self, row: JournalRow) -> str:
+    def outcome(self, row: JournalRow) -> State:
         """A row's outcome so far, as every output calls it (rules.outcome_of)."""
-        return rules.outcome_of(
-            row.state, would_do=row.licence in self._would_do, not_confirmed=self._answer is False
-        )
+        with self._reached_lock:
+            would_do = row.licence in self._would_do
+        return rules.outcome_of(row.state, would_do=would_do, not_confirmed=self._answer is False)
+
+    def _reached(self, licences: Iterable[str], would_do: Iterable[str] = ()) -> None:
+        """Workers say here which licences they planned or settled, and which a dry run's
+        dialog listed (any thread: under a lock)."""
+        with self._reached_lock:
+            self._reached_licences.update(licences)
+            self._would_do.update(would_do)
 
     def _result(self) -> BatchResult:
         rows = [row for row in self.journal.rows() if (row.service, row.licence) in self._wanted]
+        with self._reached_lock:  # the workers have ended: for form's sake
+            would_do, reached = set(self._would_do), frozenset(self._reached_licences)
         result = BatchResult(
             rows=rows,
             dry_run=self.options.dry_run,
-            would_do=set(self._would_do),
+            would_do=would_do,
             not_confirmed=self._answer is False,
             interrupted=self.stop.signum,
             services=dict(self._services),
             unreached=self._unreached(),
-            reached=frozenset(self._reached),
+            reached=reached,
         )
         if self._abort is not None:
             result.error = str(self._abort)
@@ -339,15 +267,10 @@ class Batch:
                     return
                 self._take_login(session, number)
             portal = session.portal(self.selectors, self.stop)
-            observer = _JournalObserver(self)
-
-            def screenshot(page: Any, name: str) -> Path | None:
-                shot = session.screenshot(page, f"{observer.service}-{name}")
-                if name == "dialog-dry-run":
-                    observer.dry_run_shot = shot  # for the rows the runner settles next
-                return shot
-
-            runner = Runner(portal, observer=observer, confirm=self.confirm, screenshot=screenshot)
+            recorder = _Recorder(self, session.screenshot)
+            runner = Runner(
+                portal, observer=recorder, confirm=self.confirm, screenshot=recorder.screenshot
+            )
             if number == 1:
                 try:
                     portal.step("opening the portal", portal.open_portal)
@@ -362,7 +285,7 @@ class Batch:
                     service = services.get_nowait()
                 except queue.Empty:
                     return
-                observer.service = service
+                recorder.service = service
                 self._do_service(runner, service)
             if self._abort is not None or self._answer is False:
                 session.failed = True
@@ -405,7 +328,7 @@ class Batch:
                         number=row.number,
                         keep=row.keep,
                         submitted=row.submissions,
-                        accepted=row.planned_number if row.state == "in_progress" else None,
+                        accepted=row.planned_number if row.state == Outcome.IN_PROGRESS else None,
                     )
                     for row in rows
                 ),
@@ -426,13 +349,7 @@ class Batch:
                 reason = str(error)
                 if isinstance(error, ServiceNotFoundError):
                     reason += self._closest(runner.portal, service)
-                self.journal.settle_many(
-                    service,
-                    [row.licence for row in rows],
-                    "refused",
-                    reason=reason,
-                    unless=FINAL | {"unknown", "in_progress"},
-                )
+                self.journal.refuse(service, [row.licence for row in rows], reason)
                 self._tell(service, [row.licence for row in rows])
                 self._succeeded()
                 return
@@ -526,7 +443,7 @@ class Batch:
             mine = tuple(row for row in rows if (row.service, row.licence) in self._wanted)
             question.answer = self._ask(
                 BatchConfirmation(
-                    totals=self.totals([row for row in mine if row.state != "refused"]),
+                    totals=self.totals([row for row in mine if row.state != Outcome.REFUSED]),
                     warnings=question.confirmation.warnings,
                     rows=mine,
                     run=self.journal.run_id,
@@ -546,10 +463,11 @@ class Batch:
             question.answer = False
             question.answered.set()
 
-    def _tell(self, service: str, licences: list[str]) -> None:
-        """`on_rows` gets these rows as the journal now has them: read one by one, or in
-        one read of the service when they are many (a stopped batch settles 200,000)."""
-        self._reached.update(licences)
+    def _tell(self, service: str, licences: list[str], would_do: Iterable[str] = ()) -> None:
+        """These rows were settled (`would_do`: listed by a dry run's dialog); `on_rows`
+        gets them as the journal now has them: read one by one, or in one read of the
+        service when they are many (a stopped batch settles 200,000)."""
+        self._reached(licences, would_do)
         if self._on_rows is None or not licences:
             return
         if len(licences) <= _READ_ONE_BY_ONE:
@@ -561,19 +479,30 @@ class Batch:
         self._on_rows(rows)
 
 
-class _JournalObserver(Observer):
-    """One worker's observer: the journal records what its runner reports, as it reports
-    it (the service is the one the worker is on)."""
+class _Recorder(Observer):
+    """One worker's observer, and the taker of its runner's screenshots: the journal
+    records what the runner reports, as it reports it (the service is the one the worker
+    is on); the batch is told what was reached. Used by its worker's thread alone."""
 
-    def __init__(self, batch: Batch) -> None:
+    def __init__(self, batch: Batch, take: Callable[[Any, str], Path | None]) -> None:
         self.batch = batch
+        self.journal = batch.journal
         self.service = ""
-        self.dry_run_shot: Path | None = None  # the dialog a dry run cancelled last
+        self._take = take
+        self._cancelled: Path | None = None  # the dialog a dry run cancelled last
+
+    def screenshot(self, page: Any, name: str) -> Path | None:
+        """The runner's screenshot, named after the service; a dry run's dialog is the
+        picture of the rows the runner settles next (would do)."""
+        shot = self._take(page, f"{self.service}-{name}")
+        if name == "dialog-dry-run":
+            self._cancelled = shot
+        return shot
 
     def planned(self, task: LicenceTask) -> None:
-        self.batch._reached.add(task.licence_ref or "")
+        self.batch._reached([task.licence_ref or ""])
         # A dry run's journal is a throwaway copy: it records the plan too.
-        self.batch.journal.planned(
+        self.journal.planned(
             self.service,
             task.licence_ref or "",
             task.number,
@@ -583,7 +512,7 @@ class _JournalObserver(Observer):
         )
 
     def submitting(self, tasks: Sequence[LicenceTask], screenshot: Path | None) -> None:
-        self.batch.journal.submitting(
+        self.journal.submitting(
             self.service,
             [task.licence_ref or "" for task in tasks],
             str(screenshot) if screenshot else None,
@@ -591,55 +520,51 @@ class _JournalObserver(Observer):
 
     def accepted(self, tasks: Sequence[LicenceTask], status: str | None) -> None:
         said = f"« {status} »" if status else "the portal's answer"
-        self.batch.journal.record_outcomes(
+        reason = f"accepted ({said}); the listing is being read back"
+        self.journal.settle(
             self.service,
             [
-                (
+                Settlement(
                     task.licence_ref or "",
-                    "in_progress",
-                    {
-                        "reason": f"accepted ({said}); the listing is being read back",
-                        "answer": status,
-                        "submissions": task.submissions,
-                    },
+                    Outcome.IN_PROGRESS,
+                    reason=reason,
+                    answer=status,
+                    submissions=task.submissions,
                 )
                 for task in tasks
             ],
         )
 
     def settled(self, tasks: Sequence[LicenceTask]) -> None:
-        journal = self.batch.journal
         stopped = self.batch.stop.signum is not None
-        outcomes = []
+        settlements = []
+        would_do = []
+        shot = str(self._cancelled) if self._cancelled else None
         for task in tasks:
             if stopped and task.outcome is Outcome.SKIPPED and task.licence_ref is None:
                 continue  # a signal came before it was found: not reached (BatchResult.reason)
             licence = task.licence_ref or task.target.licence_ref or ""
             assert task.outcome is not None
-            shot = None
             if task.outcome is Outcome.WOULD_DO:
-                self.batch._would_do.add(licence)
-                shot = str(self.dry_run_shot) if self.dry_run_shot else None
-            outcomes.append(
-                (
+                would_do.append(licence)
+            settlements.append(
+                Settlement(
                     licence,
-                    _STATES.get(task.outcome),
-                    {
-                        "reason": task.reason or task.outcome.value,
-                        "number": task.number,
-                        "tab": task.tab.value if task.tab else None,
-                        "answer": _answer(task),
-                        "submissions": task.submissions,
-                        "licence_type": task.type or None,
-                        # what the listing showed; an empty « Utilisateur » (a licence freed
-                        # since) never wipes the name an earlier run read
-                        "user": (task.user or None) if task.licence_ref else None,
-                        "screenshot": shot,
-                    },
+                    task.outcome,
+                    reason=task.reason or task.outcome.value,
+                    number=task.number,
+                    tab=task.tab.value if task.tab else None,
+                    answer=_answer(task),
+                    submissions=task.submissions,
+                    licence_type=task.type or None,
+                    # what the listing showed; an empty « Utilisateur » (a licence freed
+                    # since) never wipes the name an earlier run read
+                    user=(task.user or None) if task.licence_ref else None,
+                    screenshot=shot if task.outcome is Outcome.WOULD_DO else None,
                 )
             )
-        journal.record_outcomes(self.service, outcomes)
-        self.batch._tell(self.service, [licence for licence, _, _ in outcomes])
+        self.journal.settle(self.service, settlements)
+        self.batch._tell(self.service, [row.licence for row in settlements], would_do)
 
 
 def _list_services(portal: Portal) -> list[Any]:
