@@ -10,7 +10,8 @@ from pydantic import BaseModel
 
 import myopenip_bot.smoke
 from myopenip_bot.config.selectors import Selectors, load_selectors
-from myopenip_bot.smoke.checks import CHECKS, ReadOnlyDialog
+from myopenip_bot.pages import ReadOnlyDialog
+from myopenip_bot.smoke.checks import CHECKS
 
 SMOKE_SOURCES = sorted(Path(myopenip_bot.smoke.__file__).parent.glob("*.py")) + sorted(
     (Path(myopenip_bot.smoke.__file__).parent.parent / "smoke_suite").glob("*.py")
