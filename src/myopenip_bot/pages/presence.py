@@ -180,6 +180,7 @@ class Presence:
         self.page = page
         self.selectors = selectors
         self.timeout_ms = timeout_ms
+        self._missing: set[tuple[object, ...]] = set()  # controls found missing, with values
 
     @property
     def login_heading(self) -> Locator:
@@ -211,7 +212,9 @@ class Presence:
         it is looked for once, after the page settles, for BESIDE_MS (a drift said in
         about 1 s, not 2). `near`: its neighbours, to rank what shows instead (see
         pages._closest). `expired`: whether the login page means the session expired
-        (not on the login page itself). `values` fill the control's placeholders.
+        (not on the login page itself). `values` fill the control's placeholders. A
+        control found missing before on this page is not looked for again: once the page
+        has settled, it shows or it does not.
         """
         values = values or {}
         expected = locate(self.page if scope is None else scope, control, **values)
@@ -220,16 +223,21 @@ class Presence:
         # `.first`: we wait for whichever of these shows first; nothing is acted upon.
         anything = expected.or_(self.login_heading) if expired else expected
         anything = anything.or_(self.technical_error).filter(visible=True).first
-        looks = ((True, BESIDE_MS),) if beside else ((False, LOOK_MS), (True, LOOK_MS))
+        memo = (id(control), *values.items())
+        if memo in self._missing:  # missing before: once the page has settled, or not at all
+            looks: tuple[tuple[bool, float], ...] = ((True, 0),)
+        elif beside:
+            looks = ((True, BESIDE_MS),)
+        else:
+            looks = ((False, LOOK_MS), (True, LOOK_MS))
         for wait_settled, look_ms in looks:
             if wait_settled:  # not yet: once every request is answered, a little more
                 self.wait_settled(step)
-            try:
-                expect(anything).to_be_visible(timeout=min(self.timeout_ms, look_ms))
+            if self._within(anything, look_ms):
                 break
-            except AssertionError:
-                self._raise_for(step, expired)
+            self._raise_for(step, expired)
         else:
+            self._missing.add(memo)
             here = where or f"({step})"
             absence = explain(scope or self.page, control, here, LOOK_MS, near=near, values=values)
             raise Missing(
@@ -252,12 +260,13 @@ class Presence:
         enabled: bool = False,
         one: bool = True,
         beside: bool = False,
-        expired: bool = True,
         values: dict[str, str] | None = None,
     ) -> Locator:
         """The visible element(s) `control` finds in `scope`, held to what a check of the
         screen expects: one (unless `one` is false), enabled too with `enabled`; Missing
-        otherwise, naming what shows instead, ranked by the control's neighbours."""
+        otherwise, naming what shows instead, ranked by the control's neighbours. (The
+        login page's own controls are looked for on it: there, it is no expired session.)"""
+        key = self.selectors.key_of(control)
         found = self.look(
             control,
             where,
@@ -265,10 +274,10 @@ class Presence:
             where,
             beside=beside,
             near=self.neighbours(control),
-            expired=expired,
+            expired=not key.startswith("login."),
             values=values,
         ).filter(visible=True)
-        key, values = self.selectors.key_of(control), values or {}
+        values = values or {}
         count = found.count()
         if one and count > 1:
             raise Missing(
@@ -285,7 +294,7 @@ class Presence:
         scope: Page | Locator | None = None,
     ) -> None:
         """Every one of `controls` (each with its placeholders' values) shows in `scope`:
-        looked for at once, then one by one (`shown`) to name the first that does not."""
+        counted at once, else looked for one by one (`shown`) to name the first missing."""
         if not controls:
             return
         root = self.page if scope is None else scope
@@ -293,30 +302,29 @@ class Presence:
         every = located[0]
         for locator in located[1:]:
             every = every.or_(locator)
-        try:
-            expect(every.filter(visible=True)).to_have_count(len(controls), timeout=LOOK_MS)
+        if every.filter(visible=True).count() == len(controls):  # one query, most often
             return
-        except AssertionError:
-            pass
         for control, values in controls:
             self.shown(control, where, scope, values=values)
 
     def shows(self, locator: Locator, step: str) -> bool:
         """Whether `locator` shows something: at once, within a look, or within a second
         look once the page has settled."""
-        if visible_now(locator):
+        shown = locator.filter(visible=True).first
+        if visible_now(shown) or self._within(shown, LOOK_MS):
             return True
-        for wait_settled in (False, True):
-            if wait_settled:
-                self.wait_settled(step)
-            try:
-                expect(locator.filter(visible=True).first).to_be_visible(
-                    timeout=min(self.timeout_ms, LOOK_MS)
-                )
-                return True
-            except AssertionError:
-                continue
-        return False
+        self.wait_settled(step)
+        return self._within(shown, LOOK_MS)
+
+    def _within(self, locator: Locator, look_ms: float) -> bool:
+        """Whether `locator` is visible within `look_ms` (0: now, without waiting)."""
+        if look_ms <= 0:
+            return visible_now(locator)
+        try:
+            expect(locator).to_be_visible(timeout=min(self.timeout_ms, look_ms))
+        except AssertionError:
+            return False
+        return True
 
     def neighbours(self, control: Control) -> tuple[Control, ...]:
         """The other controls of `control`'s section of selectors/: what is known to be

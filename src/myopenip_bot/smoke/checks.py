@@ -70,6 +70,11 @@ class CheckSpec:
         return f"{self.screen}: {self.key}"
 
 
+def _on(screen: str, key: str, what: str, gate: bool = False) -> CheckSpec:
+    """The check of `key` on `screen`; a `gate` when the rest of the walk needs it."""
+    return CheckSpec(screen, key, what, gate)
+
+
 def _declared(group: type) -> tuple[CheckSpec, ...]:
     """The checks a class declares, in the order it declares them (a mapping's too)."""
     found: list[CheckSpec] = []
@@ -80,63 +85,48 @@ def _declared(group: type) -> tuple[CheckSpec, ...]:
 
 
 class Login:
-    heading = CheckSpec(LOGIN, "login.heading", "the heading", gate=True)
-    username = CheckSpec(LOGIN, "login.username", 'the field "Identifiant"', gate=True)
-    password = CheckSpec(LOGIN, "login.password", 'the field "Mot de passe"', gate=True)
-    submit = CheckSpec(
-        LOGIN, "login.submit", 'the button "Se connecter", and a login through it', gate=True
-    )
-    error = CheckSpec(LOGIN, "login.error", "the alert of a refused login")
+    heading = _on(LOGIN, "login.heading", "the heading", gate=True)
+    username = _on(LOGIN, "login.username", 'the field "Identifiant"', gate=True)
+    password = _on(LOGIN, "login.password", 'the field "Mot de passe"', gate=True)
+    submit = _on(LOGIN, "login.submit", 'the button "Se connecter", and a login through it', True)
+    error = _on(LOGIN, "login.error", "the alert of a refused login")
 
 
 class NavigationChecks:
-    services_menu = CheckSpec(
-        NAVIGATION, "navigation.services_menu", 'the button "Mes Services"', gate=True
+    services_menu = _on(NAVIGATION, "navigation.services_menu", 'the button "Mes Services"', True)
+    services_settings = _on(
+        NAVIGATION, "navigation.services_settings", 'its link "Paramétrage / Monitoring"', True
     )
-    services_settings = CheckSpec(
-        NAVIGATION,
-        "navigation.services_settings",
-        'its link "Paramétrage / Monitoring"',
-        gate=True,
-    )
-    logout = CheckSpec(NAVIGATION, "navigation.logout", 'the button "Se déconnecter"')
+    logout = _on(NAVIGATION, "navigation.logout", 'the button "Se déconnecter"')
 
 
 class Services:
-    heading = CheckSpec(SERVICES, "services.heading", "the heading", gate=True)
-    filters = CheckSpec(SERVICES, "services.filters", "the seven filters, labelled as the columns")
-    ref_filter = CheckSpec(
-        SERVICES, "services.ref_filter", 'the filter "Réf. du service"', gate=True
-    )
-    search = CheckSpec(SERVICES, "services.search", 'the button "Rechercher"', gate=True)
-    table = CheckSpec(SERVICES, "services.table", "the services table", gate=True)
-    columns = CheckSpec(SERVICES, "texts.service_columns", "the column headers")
-    next_page = CheckSpec(
-        SERVICES, "services.next_page", 'the link "Suivant" when there are more pages'
-    )
-    with_licences = CheckSpec(
-        SERVICES, "texts.service_type_with_licences", "a MetaCentrex service", gate=True
-    )
-    active = CheckSpec(SERVICES, "texts.service_state_active", "an « Actif » one", gate=True)
-    ref_hint = CheckSpec(
-        SERVICES, "hints.service_ref", "its ref reads as the hint says (a hint only)"
-    )
-    empty = CheckSpec(SERVICES, "hints.empty_services", "a search that finds nothing concludes")
-    configure = CheckSpec(SERVICES, "services.configure", 'its link "Paramétrer >"', gate=True)
+    heading = _on(SERVICES, "services.heading", "the heading", gate=True)
+    filters = _on(SERVICES, "services.filters", "the seven filters, labelled as the columns")
+    ref_filter = _on(SERVICES, "services.ref_filter", 'the filter "Réf. du service"', True)
+    search = _on(SERVICES, "services.search", 'the button "Rechercher"', gate=True)
+    table = _on(SERVICES, "services.table", "the services table", gate=True)
+    columns = _on(SERVICES, "texts.service_columns", "the column headers")
+    next_page = _on(SERVICES, "services.next_page", 'the link "Suivant" when there are more pages')
+    with_licences = _on(SERVICES, "texts.service_type_with_licences", "a MetaCentrex service", True)
+    active = _on(SERVICES, "texts.service_state_active", "an « Actif » one", gate=True)
+    ref_hint = _on(SERVICES, "hints.service_ref", "its ref reads as the hint says (a hint only)")
+    empty = _on(SERVICES, "hints.empty_services", "a search that finds nothing concludes")
+    configure = _on(SERVICES, "services.configure", 'its link "Paramétrer >"', gate=True)
 
 
 class ServiceSettings:
-    tablist = CheckSpec(SERVICE, "service.tablist", "the tab list", gate=True)
+    tablist = _on(SERVICE, "service.tablist", "the tab list", gate=True)
     tabs: ClassVar[dict[Tab, CheckSpec]] = {
-        tab: CheckSpec(
+        tab: _on(
             SERVICE,
             f"service.tabs.{tab.value}",
             f'the tab "{tab.value}", selected by a click',
-            gate=True,
+            True,
         )
         for tab in (Tab.UTILISATEURS, Tab.GROUPEMENTS)
     }
-    tab_panel = CheckSpec(SERVICE, "service.tab_panel", "the tab panel")
+    tab_panel = _on(SERVICE, "service.tab_panel", "the tab panel")
 
 
 @dataclass(frozen=True)
@@ -159,17 +149,17 @@ class TabChecks:
     def of(cls, tab: Tab) -> TabChecks:
         screen = f"{tab.value} tab"
         return cls(
-            CheckSpec(screen, "licences.filters", "the eleven filters, labelled as the spec says"),
-            CheckSpec(screen, "licences.licence_filter", 'the filter "Licence"', gate=True),
-            CheckSpec(screen, "licences.number_filter", 'the filter "SDA"'),
-            CheckSpec(screen, "licences.search", 'the button "Rechercher"', gate=True),
-            CheckSpec(screen, "licences.table", "the results table", gate=True),
-            CheckSpec(screen, "texts.licence_columns", "the column headers"),
-            CheckSpec(screen, "licences.select_all", 'the header checkbox "Tout sélectionner"'),
-            CheckSpec(screen, "licences.row_checkbox", 'a checkbox "Sélectionner FPC…" per row'),
-            CheckSpec(screen, "texts.licence_cell", 'each "Licence" cell reads "FPC… type"'),
-            CheckSpec(screen, "licences.next_page", 'the link "Suivant" when there are more pages'),
-            CheckSpec(screen, "licences.actions", '"Actions" disabled while nothing is ticked'),
+            _on(screen, "licences.filters", "the eleven filters, labelled as the spec says"),
+            _on(screen, "licences.licence_filter", 'the filter "Licence"', gate=True),
+            _on(screen, "licences.number_filter", 'the filter "SDA"'),
+            _on(screen, "licences.search", 'the button "Rechercher"', gate=True),
+            _on(screen, "licences.table", "the results table", gate=True),
+            _on(screen, "texts.licence_columns", "the column headers"),
+            _on(screen, "licences.select_all", 'the header checkbox "Tout sélectionner"'),
+            _on(screen, "licences.row_checkbox", 'a checkbox "Sélectionner FPC…" per row'),
+            _on(screen, "texts.licence_cell", 'each "Licence" cell reads "FPC… type"'),
+            _on(screen, "licences.next_page", 'the link "Suivant" when there are more pages'),
+            _on(screen, "licences.actions", '"Actions" disabled while nothing is ticked'),
         )
 
     def specs(self) -> tuple[CheckSpec, ...]:
@@ -180,56 +170,44 @@ TABS = {tab: TabChecks.of(tab) for tab in (Tab.UTILISATEURS, Tab.GROUPEMENTS)}
 
 
 class Searches:
-    empty = CheckSpec(
-        SERVICE, "hints.empty_results", "a licence search that finds nothing concludes"
-    )
-    by_ref = CheckSpec(
-        SERVICE, "texts.licence_ref", "the licence to check is found by its ref", gate=True
-    )
-    by_number = CheckSpec(SERVICE, "hints.number_filter_format", "it is found by its number too")
-    loading = CheckSpec(SERVICE, "hints.loading", "a loading text (a hint: never required)")
-    technical_error = CheckSpec(
-        SERVICE, "hints.technical_error", "an error page's wording (a hint)"
-    )
-    in_progress = CheckSpec(
+    empty = _on(SERVICE, "hints.empty_results", "a licence search that finds nothing concludes")
+    by_ref = _on(SERVICE, "texts.licence_ref", "the licence to check is found by its ref", True)
+    by_number = _on(SERVICE, "hints.number_filter_format", "it is found by its number too")
+    loading = _on(SERVICE, "hints.loading", "a loading text (a hint: never required)")
+    technical_error = _on(SERVICE, "hints.technical_error", "an error page's wording (a hint)")
+    in_progress = _on(
         SERVICE, "hints.in_progress", "« État » of a licence being dissociated (a hint)"
     )
 
 
 class Dialog:
-    actions = CheckSpec(
-        DIALOG, "licences.actions", '"Actions" enabled once a licence is ticked', gate=True
-    )
-    dissociate = CheckSpec(
-        DIALOG, "licences.dissociate", 'its menu item "Dissocier vos numéros"', gate=True
-    )
-    dialog = CheckSpec(DIALOG, "dialog.dialog", 'the dialog "Dissocier vos numéros"', gate=True)
-    heading = CheckSpec(DIALOG, "dialog.heading", 'its heading "Numéros à dissocier"')
-    row = CheckSpec(DIALOG, "texts.dialog_row", 'its row "FPC… 02 31 …" for the ticked licence')
-    keep_select = CheckSpec(DIALOG, "dialog.keep_select", 'the choice "Conserver le numéro …"')
-    keep_yes = CheckSpec(DIALOG, "texts.keep_yes", 'its option "Oui", preselected')
-    keep_no = CheckSpec(DIALOG, "texts.keep_no", 'its option "Non"')
-    any_keep_select = CheckSpec(DIALOG, "dialog.any_keep_select", "one choice per number")
-    warnings = CheckSpec(DIALOG, "dialog.warnings", "the three warning paragraphs")
-    warning_texts = CheckSpec(DIALOG, "dialog.warning_texts", "the warnings word for word")
-    without_number = CheckSpec(
+    actions = _on(DIALOG, "licences.actions", '"Actions" enabled once a licence is ticked', True)
+    dissociate = _on(DIALOG, "licences.dissociate", 'its menu item "Dissocier vos numéros"', True)
+    dialog = _on(DIALOG, "dialog.dialog", 'the dialog "Dissocier vos numéros"', gate=True)
+    heading = _on(DIALOG, "dialog.heading", 'its heading "Numéros à dissocier"')
+    row = _on(DIALOG, "texts.dialog_row", 'its row "FPC… 02 31 …" for the ticked licence')
+    keep_select = _on(DIALOG, "dialog.keep_select", 'the choice "Conserver le numéro …"')
+    keep_yes = _on(DIALOG, "texts.keep_yes", 'its option "Oui", preselected')
+    keep_no = _on(DIALOG, "texts.keep_no", 'its option "Non"')
+    any_keep_select = _on(DIALOG, "dialog.any_keep_select", "one choice per number")
+    warnings = _on(DIALOG, "dialog.warnings", "the three warning paragraphs")
+    warning_texts = _on(DIALOG, "dialog.warning_texts", "the warnings word for word")
+    without_number = _on(
         DIALOG, "texts.without_number", '"Licences sans numéro" for a licence without'
     )
-    cancel = CheckSpec(DIALOG, "dialog.cancel", 'the button "Annuler"', gate=True)
-    submit = CheckSpec(DIALOG, "dialog.submit", 'the button "Valider" (never clicked)')
-    error = CheckSpec(DIALOG, "dialog.error", "the alert of a refusal")
+    cancel = _on(DIALOG, "dialog.cancel", 'the button "Annuler"', gate=True)
+    submit = _on(DIALOG, "dialog.submit", 'the button "Valider" (never clicked)')
+    error = _on(DIALOG, "dialog.error", "the alert of a refusal")
 
 
 class After:
-    cancel = CheckSpec(AFTER, "dialog.cancel", "Annuler closes the dialog", gate=True)
-    untick = CheckSpec(
-        AFTER, "licences.row_checkbox", "the tick can be removed; Actions is disabled"
-    )
-    status = CheckSpec(AFTER, "licences.status", 'the status "Numéro(s) dissocié(s) : N"')
-    status_text = CheckSpec(AFTER, "texts.status_dissociated", "its text")
+    cancel = _on(AFTER, "dialog.cancel", "Annuler closes the dialog", gate=True)
+    untick = _on(AFTER, "licences.row_checkbox", "the tick can be removed; Actions is disabled")
+    status = _on(AFTER, "licences.status", 'the status "Numéro(s) dissocié(s) : N"')
+    status_text = _on(AFTER, "texts.status_dissociated", "its text")
 
 
-READ_ONLY = CheckSpec(GUARD, "network.read_only", "no request that changes data was sent")
+READ_ONLY = _on(GUARD, "network.read_only", "no request that changes data was sent")
 
 CHECKS: tuple[CheckSpec, ...] = (
     *_declared(Login),

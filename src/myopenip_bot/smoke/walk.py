@@ -146,7 +146,6 @@ class SmokeWalk:
         self._guarded = False
         self._after: str | None = None  # the licence of the dialog, read again after Annuler
         self._changed: str | None = None  # what the portal shows changed since, if anything
-        self._drifted: set[tuple[object, ...]] = set()  # controls found missing, with values
 
     # -- running checks -----------------------------------------------------------------
 
@@ -259,35 +258,14 @@ class SmokeWalk:
         in_dialog: ReadOnlyDialog | None = None,
     ) -> Locator | None:
         """The visible element(s) `control` finds in `scope` (in the read-only dialog:
-        nothing but whether it shows), or Drift saying what shows instead. A control
-        already missing in this walk is looked for once the page has settled."""
-        values = values or {}
-        memo = (id(control), *values.items())
-        beside = beside or memo in self._drifted
-        try:
-            with _drift():
-                if in_dialog is not None:
-                    in_dialog.show(control, where, enabled=enabled, beside=beside, values=values)
-                    return None
-                return self.presence.shown(
-                    control,
-                    where,
-                    scope,
-                    enabled=enabled,
-                    one=one,
-                    beside=beside,
-                    expired=control not in self._login_controls,
-                    values=values,
-                )
-        except Drift as drift:
-            if drift.control is not None:
-                self._drifted.add(memo)
-            raise
-
-    @property
-    def _login_controls(self) -> list[Control]:
-        login = self.s.login
-        return [login.heading, login.username, login.password, login.submit]
+        nothing but whether it shows), or Drift saying what shows instead."""
+        with _drift():
+            if in_dialog is not None:
+                in_dialog.show(control, where, enabled=enabled, beside=beside, values=values)
+                return None
+            return self.presence.shown(
+                control, where, scope, enabled=enabled, one=one, beside=beside, values=values
+            )
 
     def _present(
         self, control: Control, scope: Page | Locator, where: str, *, enabled: bool = False
@@ -419,7 +397,7 @@ class SmokeWalk:
             return ""
 
         self._check(Services.next_page, next_page)
-        kind = texts.service_type_with_licences
+        kind, active = texts.service_type_with_licences, texts.service_state_active
 
         def pick() -> tuple[list[ServiceRow], str]:
             # The list's first page is on screen: enough when it shows a service to check.
@@ -436,7 +414,6 @@ class SmokeWalk:
                 )
             return listed, f"{len(of_kind)} found"
 
-        active = texts.service_state_active
         listed = self._need(Services.with_licences, pick)
 
         def pick_active() -> tuple[str, str]:
