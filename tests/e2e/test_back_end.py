@@ -29,7 +29,7 @@ from myopenip_bot.lookup.run import FindQuery, run_find
 from myopenip_bot.models import Outcome, Target
 from myopenip_bot.portal.portal import Portal
 from myopenip_bot.smoke.checks import Status
-from myopenip_bot.smoke.walk import WalkOptions, smoke_walk
+from myopenip_bot.smoke.walk import smoke_walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
