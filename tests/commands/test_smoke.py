@@ -37,10 +37,11 @@ from myopenip_bot.config.selectors import Selectors, default_selectors_path, loa
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.pages import reading
 from myopenip_bot.portal.portal import Portal
-from myopenip_bot.smoke.checks import CHECKS, SmokeWalk, Status
+from myopenip_bot.smoke.checks import CHECKS, Status
 from myopenip_bot.smoke.guard import NetworkGuard
 from myopenip_bot.smoke.propose import propose
 from myopenip_bot.smoke.run import SmokeResult
+from myopenip_bot.smoke.walk import WalkOptions, smoke_walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -302,23 +303,12 @@ def walk(
         password=SecretStr(replica.password),
         timeout_ms=60_000,
     )
-    guard = NetworkGuard(context)
-    portal = Portal(page, selectors, settings)
-    smoke_walk = SmokeWalk(
-        page,
-        selectors,
-        base_url=replica.url,
-        log_in=portal.log_in,
-        step=portal.step,
-        screenshot=screenshot,
-        guard=guard,
-        timeout_ms=settings.timeout_ms,
-    )
+    walking = smoke_walk(Portal(page, selectors, settings), WalkOptions(screenshot=screenshot))
     try:
-        checks = smoke_walk.run()
+        checks = walking.run()
     finally:
         context.close()
-    return SmokeResult(checks, error=smoke_walk.error)
+    return SmokeResult(checks, error=walking.error)
 
 
 def test_a_failing_portal_is_retried_at_the_login_and_never_read_as_a_drift(

@@ -28,8 +28,8 @@ from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.lookup.run import FindQuery, run_find
 from myopenip_bot.models import Outcome, Target
 from myopenip_bot.portal.portal import Portal
-from myopenip_bot.smoke.checks import SmokeWalk, Status
-from myopenip_bot.smoke.guard import NetworkGuard
+from myopenip_bot.smoke.checks import Status
+from myopenip_bot.smoke.walk import smoke_walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -114,15 +114,7 @@ def walk(browser: Browser, selectors: Selectors, replica: Replica) -> dict[str, 
         password=SecretStr(replica.password),
         timeout_ms=10_000,
     )
-    checks = SmokeWalk(
-        page,
-        selectors,
-        base_url=replica.url,
-        log_in=Portal(page, selectors, settings).log_in,
-        screenshot=lambda name: None,
-        guard=NetworkGuard(page.context),
-        timeout_ms=10_000,
-    ).run()
+    checks = smoke_walk(Portal(page, selectors, settings)).run()
     context.close()
     return {c.id: (c.status, c.message) for c in checks}
 

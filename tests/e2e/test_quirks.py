@@ -28,8 +28,8 @@ from myopenip_bot.config.settings import Settings, TraceMode
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import Outcome, Target
 from myopenip_bot.portal.portal import Portal
-from myopenip_bot.smoke.checks import SmokeWalk, Status
-from myopenip_bot.smoke.guard import NetworkGuard
+from myopenip_bot.smoke.checks import Status
+from myopenip_bot.smoke.walk import WalkOptions, smoke_walk
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -101,17 +101,8 @@ def walk(browser: Browser, selectors: Selectors, replica: Replica) -> dict[str, 
         password=SecretStr(replica.password),
         timeout_ms=10_000,
     )
-    guard = NetworkGuard(page.context)
-    checks = SmokeWalk(
-        page,
-        selectors,
-        base_url=replica.url,
-        log_in=Portal(page, selectors, settings).log_in,
-        screenshot=lambda name: None,
-        guard=guard,
-        timeout_ms=10_000,
-        service="SRV-10021",
-    ).run()
+    portal = Portal(page, selectors, settings)
+    checks = smoke_walk(portal, WalkOptions(service="SRV-10021")).run()
     context.close()
     return {
         "failed": {c.id: c.message for c in checks if c.status is Status.FAILED},

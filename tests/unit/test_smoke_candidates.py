@@ -1,6 +1,6 @@
-"""What a screen shows instead of a drifted control (pages._closest), on ARIA snapshots as
-Playwright writes them: the same role, the region of its neighbours first, then the
-closest names; neighbours are never candidates; any name is read whole."""
+"""What a screen shows instead of a drifted control (pages.explain, pages.rank), on ARIA
+snapshots as Playwright writes them: the same role, the region of its neighbours first,
+then the closest names; neighbours are never candidates; any name is read whole."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page
 
 from myopenip_bot.config.selectors import Control, Selectors, load_selectors
-from myopenip_bot.pages._closest import explain, parse_snapshot, rank
+from myopenip_bot.pages import explain, parse_snapshot, rank
 
 # « Paramétrage / Monitoring » after a drift « Rechercher » → « Filtrer » (classic markup).
 SERVICES = """\

@@ -11,8 +11,9 @@ from pydantic import BaseModel, SecretStr
 from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.config.settings import Settings
+from myopenip_bot.pages import ReadOnlyDialog
 from myopenip_bot.portal.portal import Portal
-from myopenip_bot.smoke.checks import CHECKS, ReadOnlyDialog, SmokeWalk, Status
+from myopenip_bot.smoke import CHECKS, SmokeWalk, Status, WalkOptions
 from myopenip_bot.smoke.guard import NetworkGuard
 
 
@@ -89,16 +90,7 @@ def test_the_smoke_walk_never_clicks_valider_and_sends_the_portal_nothing(
     )
     portal = Portal(page, selectors, settings)
     guard = NetworkGuard(context)
-    walk = SmokeWalk(
-        page,
-        selectors,
-        base_url=replica.url,
-        log_in=portal.log_in,
-        step=portal.step,
-        screenshot=lambda name: None,
-        guard=guard,
-        timeout_ms=settings.timeout_ms,
-    )
+    walk = SmokeWalk(portal, guard, WalkOptions())
     try:
         checks = {check.id: check.status for check in walk.run()}
     finally:

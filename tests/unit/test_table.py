@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from myopenip_bot.pages._table import aria_names, read_rows
+from myopenip_bot.pages import aria_names, read_rows
 
 HOSTILE = "a\ufffeb\uffffc \u202eevil \x1b]0;PWNED\x07\x1b[31m [bold red]X[/] <b>y</b>"
 LONG = "Normandie " * 1_000  # 10,000 characters: more than an ARIA snapshot names

@@ -17,7 +17,6 @@ in seconds, never retried.
 from __future__ import annotations
 
 import re
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -34,9 +33,9 @@ from myopenip_bot.errors import (
     TransientError,
     first_line,
 )
-from myopenip_bot.pages._closest import absent
 from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages._table import read_rows
+from myopenip_bot.pages.presence import PRESENT_MS, QUIET_MS, Presence, is_transient
 from myopenip_bot.text import visible
 
 log = structlog.get_logger(__name__)
@@ -45,107 +44,12 @@ DEFAULT_TIMEOUT_MS = 15_000.0
 
 # Requests whose answer can change what a screen shows: the data fetches, or a whole page.
 DATA_REQUESTS = frozenset({"fetch", "xhr", "document"})
-# Answers that say "try again later" rather than "no": a request that got one (or no
-# answer at all) is transient. Page objects never retry: the portal layer's one retry
-# policy redoes the whole step (portal.retry).
-TRANSIENT_STATUSES = frozenset({408, 425, 429})
-
-
-# How long the page must stay still (no DOM change, no request of its own under way) for
-# what it shows to count as settled. Portals differ in how they render results; none
-# needs to say "done": a still page whose requests are all answered is done.
-QUIET_MS = 50
 # Result pages walked in one listing: this only stops a runaway « Suivant » loop.
 MAX_PAGES = 100
-# How long a control may take to show once its page has settled (a menu opening, a
-# dialog fading in): past this, the portal does not show it — a drift, said in seconds.
-PRESENT_MS = 3_000
-# A control the bot is about to use is looked for this long, then once more as long when
-# the page has settled (its requests answered, its DOM still): the settle covers a slow
-# portal (however long its answers take), and the second look a control that lags behind
-# its siblings (BESIDE_MS), so a control absent after both looks has drifted: said in
-# about 2 s.
-LOOK_MS = 1_000
-# How long a control may lag behind its siblings: once a settled scope shows a button,
-# another of its buttons that a person would see beside it is there within this.
-BESIDE_MS = 1_000
 # A search whose settled results read exactly as the table did before it may be showing
 # the previous search's table (a portal that renders its results twice, the second time
 # a moment later): the page must then stay still this long before they are read.
 RERENDER_QUIET_MS = 300
-
-# Installed in every page the bot drives (before the portal's own scripts): counts the
-# page's fetch/XHR requests under way and notes the time of the last DOM change. It only
-# observes; the portal's requests go through unchanged.
-SETTLE_SCRIPT = """
-(() => {
-  if (window.__myopenipSettle) return;
-  const state = { id: Math.random().toString(36).slice(2), last: performance.now(), open: [] };
-  const touch = () => { state.last = performance.now(); };
-  const track = () => {
-    const t = performance.now();
-    state.open.push(t);
-    touch();
-    return () => {
-      const i = state.open.indexOf(t);
-      if (i >= 0) state.open.splice(i, 1);
-      touch();
-    };
-  };
-  const fetch0 = window.fetch;
-  if (fetch0) {
-    window.fetch = function (...args) {
-      const done = track();
-      return fetch0.apply(this, args).then(
-        (r) => { done(); return r; }, (e) => { done(); throw e; });
-    };
-  }
-  const send0 = XMLHttpRequest.prototype.send;
-  XMLHttpRequest.prototype.send = function (...args) {
-    const done = track();
-    this.addEventListener("loadend", done, { once: true });
-    return send0.apply(this, args);
-  };
-  state.mark = () => [state.id, performance.now()];
-  state.settled = (mark, quiet) => {
-    const since = mark && mark[0] === state.id ? mark[1] : 0;
-    const busy = state.open.some((t) => t >= since);
-    return !busy && performance.now() - state.last >= quiet;
-  };
-  window.__myopenipSettle = state;
-  new MutationObserver(touch).observe(document, {
-    subtree: true, childList: true, characterData: true, attributes: true });
-})();
-"""
-
-# Waits for that state; on a page without the script (not yet reloaded since the bot
-# started), it watches DOM changes from now on and counts no request.
-_SETTLED = """
-([mark, quiet]) => {
-  const state = window.__myopenipSettle;
-  if (state) return state.settled(mark, quiet);
-  if (!window.__myopenipQuiet) {
-    const q = window.__myopenipQuiet = { last: performance.now() };
-    new MutationObserver(() => { q.last = performance.now(); }).observe(document, {
-      subtree: true, childList: true, characterData: true, attributes: true });
-  }
-  return performance.now() - window.__myopenipQuiet.last >= quiet;
-}
-"""
-
-_prepared: weakref.WeakSet[Page] = weakref.WeakSet()
-
-
-def prepare_page(page: Page) -> None:
-    """Let the bot tell when `page` has settled, from its next load on (once per page)."""
-    if page not in _prepared:
-        page.add_init_script(SETTLE_SCRIPT)
-        _prepared.add(page)
-
-
-def is_transient(status: int) -> bool:
-    """Whether an HTTP status means the portal failed rather than refused."""
-    return status >= 500 or status in TRANSIENT_STATUSES
 
 
 @dataclass(frozen=True)
@@ -178,7 +82,10 @@ def digits_pattern(digits: str) -> re.Pattern[str]:
 
 
 class Screen:
-    """Base of the page objects: the page, the selectors, and a timeout for every wait."""
+    """Base of the page objects: the page, the selectors, and a timeout for every wait.
+
+    What is present, absent or settled is decided by `pages.presence`, for the page
+    objects and the smoke checks alike."""
 
     def __init__(
         self, page: Page, selectors: Selectors, *, timeout_ms: float = DEFAULT_TIMEOUT_MS
@@ -186,6 +93,7 @@ class Screen:
         self.page = page
         self.selectors = selectors
         self.timeout_ms = timeout_ms
+        self._presence = Presence(page, selectors, timeout_ms=timeout_ms)
 
     # -- locating -------------------------------------------------------------------
 
@@ -203,13 +111,13 @@ class Screen:
 
     @property
     def _login_heading(self) -> Locator:
-        return self._locate(self.selectors.login.heading)
+        return self._presence.login_heading
 
     @property
     def _technical_error(self) -> Locator:
-        return self.page.get_by_text(self.selectors.hints.technical_error)
+        return self._presence.technical_error
 
-    # -- waiting --------------------------------------------------------------------
+    # -- waiting (pages.presence) ---------------------------------------------------
 
     def _await(
         self,
@@ -221,75 +129,30 @@ class Screen:
         beside: bool = False,
         **values: str,
     ) -> Locator:
-        """The element `control` finds, once visible; raise if the login or an error page
-        shows instead, and DriftError when the page has settled without it.
-
-        `beside`: the control sits beside what the bot has just used on a screen already
-        settled (« Actions » beside the results it ticked, an item of the menu it opened):
-        it is looked for once, after the page settles, for BESIDE_MS (a drift said in
-        about 1 s, not 2).
-        """
-        expected = self._locate(control, scope, **values)
-        if _visible(expected):  # one query: most controls are there at the first look
-            return expected
-        # `.first`: we wait for whichever of these shows first; nothing is acted upon.
-        anything = expected.or_(self._login_heading).or_(self._technical_error)
-        anything = anything.filter(visible=True).first
-        looks = ((True, BESIDE_MS),) if beside else ((False, LOOK_MS), (True, LOOK_MS))
-        for wait_settled, look_ms in looks:
-            if wait_settled:  # not yet: once every request is answered, a little more
-                self._wait_settled(step)
-            try:
-                expect(anything).to_be_visible(timeout=min(self.timeout_ms, look_ms))
-                break
-            except AssertionError:
-                self._raise_for_page(step)
-        else:
-            key = self.selectors.key_of(control)
-            here = where or f"({step})"
-            raise DriftError(key, absent(scope or self.page, control, here, LOOK_MS, **values))
-        if not _visible(expected):
-            self._raise_for_page(step)
-        return expected
+        """The element `control` finds, once visible (Presence.look): SessionExpiredError
+        or TechnicalError if the login or an error page shows instead, DriftError when
+        the page has settled without it."""
+        return self._presence.look(control, step, scope, where, beside=beside, values=values)
 
     def _raise_for_page(self, step: str) -> None:
-        """Raise SessionExpiredError or TechnicalError if the page is the login or an error page."""
-        if _visible(self._login_heading):
-            raise SessionExpiredError(f"{step}: the portal showed its login page")
-        self._raise_for_error_page(step)
-
-    def _raise_for_error_page(self, step: str) -> None:
-        """Raise TechnicalError if the page is the portal's error page: its wording says so
-        (a hint), or the page itself came with a 5xx (whatever it says: another portal's
-        error page reads otherwise, and a failing portal is never a drift)."""
-        if _visible(self._technical_error):
-            raise TechnicalError(
-                f"{step}: the portal answered {self.selectors.hints.technical_error!r}"
-            )
-        status = self._document_status()
-        if status is not None and is_transient(status):
-            raise TransientError(f"{step}: the portal answered HTTP {status} (its error page)")
-
-    def _document_status(self) -> int | None:
-        """The HTTP status the page on screen came with (None: not known)."""
-        try:
-            status = self.page.evaluate(
-                "() => { const n = performance.getEntriesByType('navigation')[0];"
-                " return n && n.responseStatus ? n.responseStatus : null; }"
-            )
-        except PlaywrightError:
-            return None  # a page being replaced: the next look decides
-        return int(status) if isinstance(status, int | float) else None
+        self._presence.raise_for_page(step)
 
     def _expect(self, check: Callable[[], None], step: str, what: str) -> None:
         """Run a web-first assertion; a failure is the login page, an error page, or a timeout."""
-        try:
-            check()
-        except AssertionError:
-            self._raise_for_page(step)
-            raise TechnicalError(
-                f"{step}: {what} did not happen within {self.timeout_ms / 1000:g} s"
-            ) from None
+        self._presence.require(check, step, what)
+
+    def _mark(self) -> Any:
+        return self._presence.mark()
+
+    def _wait_settled(
+        self,
+        step: str,
+        mark: Any = None,
+        scope: Page | Locator | None = None,
+        *,
+        quiet_ms: int = QUIET_MS,
+    ) -> None:
+        self._presence.wait_settled(step, mark, scope, quiet_ms=quiet_ms)
 
     def _submit(
         self,
@@ -344,55 +207,6 @@ class Screen:
                 step,
                 "other results",
             )
-
-    def _mark(self) -> Any:
-        """A point in the page's life: requests sent after it count for `_wait_settled`."""
-        try:
-            return self.page.evaluate(
-                "() => window.__myopenipSettle ? window.__myopenipSettle.mark() : null"
-            )
-        except PlaywrightError:
-            return None  # a page being replaced: the next one counts from its start
-
-    def _wait_settled(
-        self,
-        step: str,
-        mark: Any = None,
-        scope: Page | Locator | None = None,
-        *,
-        quiet_ms: int = QUIET_MS,
-    ) -> None:
-        """Wait until the page has settled: every request it sent since `mark` answered,
-        nothing changed for `quiet_ms`, and nothing shows a loading state.
-
-        No text needs to say "done": a loading sentence is only a hint, while aria-busy
-        and a progressbar are ARIA states any portal may use.
-        """
-        try:
-            self.page.wait_for_function(
-                _SETTLED, arg=[mark, quiet_ms], timeout=self.timeout_ms, polling="raf"
-            )
-        except PlaywrightError as error:
-            self._raise_for_page(step)
-            raise TechnicalError(
-                f"{step}: the page did not settle within {self.timeout_ms / 1000:g} s "
-                f"({first_line(error)})"
-            ) from None
-        self._settle(scope or self.page, step)
-
-    def _settle(self, scope: Page | Locator, step: str) -> None:
-        """Wait until nothing in `scope` shows a loading state (aria-busy, a progressbar,
-        or the loading hint text)."""
-        loading = (
-            scope.get_by_text(self.selectors.hints.loading)
-            .or_(scope.locator("[aria-busy='true']"))  # an ARIA state, not a style hook
-            .or_(scope.get_by_role("progressbar"))
-        )
-        self._expect(
-            lambda: expect(loading.filter(visible=True)).to_have_count(0, timeout=self.timeout_ms),
-            step,
-            "the end of loading",
-        )
 
     # -- reading tables -------------------------------------------------------------
 
@@ -457,6 +271,10 @@ class Screen:
                 self.selectors.key_of(control),
                 f"no results table with the expected column headers {where} after the search",
             ) from None
+
+    def _column_headers(self, table: Locator) -> list[str]:
+        """The column headers of the first of `table`, as the portal writes them."""
+        return [portal_text(t) for t in table.first.get_by_role("columnheader").all_inner_texts()]
 
     def _data_rows(self, table: Locator) -> Locator:
         """The rows of `table` that hold cells (the header row holds only column headers)."""
@@ -531,8 +349,3 @@ class Exchange:
         self.page.remove_listener("request", self._sent)
         self.page.remove_listener("response", self._answered)
         self.page.remove_listener("requestfailed", self._failed)
-
-
-def _visible(locator: Locator) -> bool:
-    """Whether any element of `locator` is visible now (no waiting, no strictness)."""
-    return locator.filter(visible=True).count() > 0

@@ -1,29 +1,32 @@
-"""Screens 7 and 8: the dialog "Dissocier vos numéros", and what follows "Valider"."""
+"""Screens 7 and 8: the dialog "Dissocier vos numéros", and what follows "Valider"; the
+same dialog as a read-only run sees it (ReadOnlyDialog, which cannot reach "Valider")."""
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
 import structlog
 from playwright.sync_api import Error as PlaywrightError
-from playwright.sync_api import Locator, expect
+from playwright.sync_api import Locator, Page, expect
 
+from myopenip_bot.config.selectors import Control, Selectors, locate
 from myopenip_bot.errors import DriftError, TechnicalError, first_line
 from myopenip_bot.models import format_number, normalize_number
 from myopenip_bot.pages._base import (
-    BESIDE_MS,
-    PRESENT_MS,
+    DEFAULT_TIMEOUT_MS,
     Exchange,
     Screen,
-    _visible,
     for_browser,
     portal_text,
     squash,
 )
 from myopenip_bot.pages._closest import absent
 from myopenip_bot.pages._reads import reading
+from myopenip_bot.pages.presence import BESIDE_MS, PRESENT_MS, Presence
+from myopenip_bot.pages.presence import visible_now as _visible
 
 log = structlog.get_logger(__name__)
 
@@ -251,3 +254,82 @@ class DissociationDialog(Screen):
                 problem=f"the portal answered {self.selectors.hints.technical_error!r}",
             )
         return SubmitAnswer(AnswerKind.LOST, problem="the answer vanished before it could be read")
+
+
+class ReadOnlyDialog:
+    """« Dissocier vos numéros » opened to be read, never submitted: what a read-only run
+    (the smoke) sees of the dialog.
+
+    Whatever it is asked, it answers with data (texts, counts, whether a control shows),
+    never with a locator or the page: no caller can reach « Valider » through it. It can
+    tell that « Valider » is there (`show`), and its one click is « Annuler ». It is not
+    a DissociationDialog (whose `validate` clicks « Valider »), nor a Screen.
+    """
+
+    def __init__(
+        self, page: Page, selectors: Selectors, *, timeout_ms: float = DEFAULT_TIMEOUT_MS
+    ) -> None:
+        self._page = page
+        self._selectors = selectors
+        self._presence = Presence(page, selectors, timeout_ms=timeout_ms)
+        self._root = locate(page, selectors.dialog.dialog)
+
+    def wait_shown(self, where: str) -> None:
+        """The dialog shows (Missing if not), and has loaded its content."""
+        self._presence.shown(self._selectors.dialog.dialog, where)
+        self._presence.wait_settled("loading the dialog")  # its list may come from the portal
+
+    def show(
+        self,
+        control: Control,
+        where: str,
+        *,
+        enabled: bool = False,
+        beside: bool = False,
+        values: dict[str, str] | None = None,
+    ) -> None:
+        """`control` shows in the dialog (enabled too, with `enabled`): Missing if not
+        (Presence.shown). It says so, and nothing more: nothing is clicked."""
+        self._presence.shown(
+            control, where, self._root, enabled=enabled, beside=beside, values=values
+        )
+
+    def show_all(self, controls: Sequence[Control], where: str) -> None:
+        """Every one of `controls` shows in the dialog: Missing names the first that does not."""
+        self._presence.shown_all([(control, {}) for control in controls], where, self._root)
+
+    def text(self) -> str:
+        """Everything the dialog says, as it shows it."""
+        return self._root.inner_text()
+
+    def rows(self) -> list[tuple[str, str]]:
+        """The (licence, number) rows it lists, the number as the dialog writes it."""
+        pattern = self._selectors.texts.dialog_row
+        return [(match["ref"], match["number"]) for match in pattern.finditer(self.text())]
+
+    def keep_options(self, number: str) -> tuple[list[str], str]:
+        """The options of the choice « Conserver le numéro … » of `number` (as the dialog
+        writes it), and the text of the one it shows selected."""
+        control = self._selectors.dialog.keep_select
+        select = locate(self._root, control, number=number).filter(visible=True)
+        options = [portal_text(text) for text in select.locator("option").all_inner_texts()]
+        selected = select.evaluate("s => s.options[s.selectedIndex]?.text || ''")
+        return options, str(selected)
+
+    def keep_select_count(self) -> int:
+        """How many « Conserver le numéro … » choices show."""
+        control = self._selectors.dialog.any_keep_select
+        return locate(self._root, control).filter(visible=True).count()
+
+    def cancel(self) -> None:
+        """Click « Annuler » and wait for the dialog to close; nothing is changed."""
+        with reading(self._page, "Annuler"):
+            locate(self._root, self._selectors.dialog.cancel).click()
+            try:
+                expect(self._root).to_be_hidden(timeout=self._presence.timeout_ms)
+            except AssertionError:
+                raise DriftError(
+                    "dialog.cancel",
+                    f"the dialog is still open {self._presence.timeout_ms / 1000:g} s "
+                    "after « Annuler »",
+                ) from None

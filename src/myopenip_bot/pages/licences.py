@@ -13,9 +13,10 @@ from playwright.sync_api import Locator, Page, expect
 from myopenip_bot.config.selectors import Hints, Selectors
 from myopenip_bot.errors import TechnicalError
 from myopenip_bot.models import Tab, format_number, normalize_number
-from myopenip_bot.pages._base import Screen, TableRow, _visible, digits_pattern, portal_text
+from myopenip_bot.pages._base import Screen, TableRow, digits_pattern, portal_text
 from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages.dialog import DissociationDialog
+from myopenip_bot.pages.presence import visible_now as _visible
 
 log = structlog.get_logger(__name__)
 
@@ -96,6 +97,15 @@ class LicenceResultsPage(Screen):
 
     def checkbox(self, ref: str) -> Locator:
         return self._locate(self.selectors.licences.row_checkbox, self.table, ref=ref)
+
+    def column_headers(self) -> list[str]:
+        """The results table's column headers, as the portal writes them."""
+        return self._column_headers(self.table)
+
+    def has_next_page(self) -> bool:
+        """Whether « Suivant » shows, enabled: more pages of results to see."""
+        link = self.next_page_link
+        return _visible(link) and not link.is_disabled()
 
     def shown_text(self) -> str | None:
         """What the results table shows now, read at once (None: none on screen)."""
@@ -184,9 +194,9 @@ class LicenceResultsPage(Screen):
     def next_page(self, *, licence: str = "", number: str | None = None) -> bool:
         """Go to the next page of results ("Suivant"); False when there is none."""
         step = f"turning to the next page of {self.tab.value}"
-        link = self.next_page_link
-        if not _visible(link) or link.is_disabled():
+        if not self.has_next_page():
             return False
+        link = self.next_page_link
         before = self.table.inner_text()
         self._submit(link.click, step, content=self.table, before=before)
         self._wait_for_results(licence, number, step)

@@ -11,7 +11,9 @@ from myopenip_bot.errors import (
     TechnicalError,
     TransientError,
 )
-from myopenip_bot.pages._base import Exchange, Screen, _visible, is_transient, portal_text
+from myopenip_bot.pages._base import Exchange, Screen, portal_text
+from myopenip_bot.pages.presence import is_transient
+from myopenip_bot.pages.presence import visible_now as _visible
 
 log = structlog.get_logger(__name__)
 

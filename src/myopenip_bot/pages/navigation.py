@@ -5,8 +5,9 @@ from __future__ import annotations
 import structlog
 from playwright.sync_api import Locator, Page
 
-from myopenip_bot.pages._base import Screen, _visible
+from myopenip_bot.pages._base import Screen
 from myopenip_bot.pages._reads import reading, watched
+from myopenip_bot.pages.presence import visible_now as _visible
 from myopenip_bot.pages.services import ServicesPage
 
 log = structlog.get_logger(__name__)

@@ -10,8 +10,9 @@ from playwright.sync_api import Locator, expect
 
 from myopenip_bot.config.selectors import Control
 from myopenip_bot.errors import DriftError
-from myopenip_bot.pages._base import MAX_PAGES, Screen, _visible
+from myopenip_bot.pages._base import MAX_PAGES, Screen
 from myopenip_bot.pages._reads import reading, watched
+from myopenip_bot.pages.presence import visible_now as _visible
 from myopenip_bot.pages.service import ServiceSettingsPage
 
 log = structlog.get_logger(__name__)
@@ -54,6 +55,15 @@ class ServicesPage(Screen):
     @property
     def next_page_link(self) -> Locator:
         return self._locate(self.selectors.services.next_page)
+
+    def column_headers(self) -> list[str]:
+        """The list's column headers, as the portal writes them."""
+        return self._column_headers(self.table)
+
+    def has_next_page(self) -> bool:
+        """Whether « Suivant » shows, enabled: more pages of services to see."""
+        link = self.next_page_link
+        return _visible(link) and not link.is_disabled()
 
     def search(self, ref: str = "", **columns: str) -> list[ServiceRow]:
         """Filter on "Réf. du service" and on other columns by their key in the selectors'
@@ -145,9 +155,9 @@ class ServicesPage(Screen):
         )
 
     def _next_page(self, ref: str, step: str) -> bool:
-        link = self.next_page_link
-        if not _visible(link) or link.is_disabled():
+        if not self.has_next_page():
             return False
+        link = self.next_page_link
         before = self.table.inner_text()
         self._submit(link.click, f"{step} (next page)", content=self.table, before=before)
         self._wait_for_rows(ref, step)

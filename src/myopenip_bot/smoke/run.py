@@ -10,8 +10,8 @@ from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings, TraceMode
 from myopenip_bot.errors import BotError, first_line
 from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.smoke.checks import CHECKS, CheckResult, SmokeWalk, Status
-from myopenip_bot.smoke.guard import NetworkGuard
+from myopenip_bot.smoke.checks import CHECKS, CheckResult, Status
+from myopenip_bot.smoke.walk import SmokeWalk, WalkOptions, smoke_walk
 
 __all__ = ["SmokeResult", "not_run", "run_smoke"]
 
@@ -76,20 +76,14 @@ def run_smoke(
     walk: SmokeWalk | None = None
     try:
         with session:
-            guard = NetworkGuard(session.context)
             portal = session.portal(selectors, stop)  # a signal cuts its retries' waits
-            walk = SmokeWalk(
-                session.page,
-                selectors,
-                base_url=settings.base_url,
-                log_in=portal.log_in,
-                step=portal.step,
-                screenshot=lambda name: session.screenshot(session.page, name),
-                guard=guard,
-                timeout_ms=settings.timeout_ms,
-                service=service,
-                licence=licence,
-                stop=stop,
+            walk = smoke_walk(
+                portal,
+                WalkOptions(
+                    service=service,
+                    licence=licence,
+                    screenshot=lambda name: session.screenshot(session.page, name),
+                ),
             )
             checks = walk.run()
             session.failed = any(c.status in (Status.FAILED, Status.ERROR) for c in checks)

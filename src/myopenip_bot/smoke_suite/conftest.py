@@ -26,9 +26,9 @@ from myopenip_bot.config.selectors import load_selectors
 from myopenip_bot.config.settings import load_settings
 from myopenip_bot.errors import BotError
 from myopenip_bot.portal.portal import Portal
-from myopenip_bot.smoke.checks import CheckResult, SmokeWalk, Status
-from myopenip_bot.smoke.guard import NetworkGuard
+from myopenip_bot.smoke.checks import CheckResult, Status
 from myopenip_bot.smoke.run import SmokeResult, not_run
+from myopenip_bot.smoke.walk import WalkOptions, smoke_walk
 
 _RESULT = pytest.StashKey[SmokeResult]()
 
@@ -111,19 +111,13 @@ def smoke_checks(browser: Browser, pytestconfig: pytest.Config) -> dict[str, Che
         return untraced_login(lambda: browser.new_context(locale="fr-FR"), context, cookies.update)
 
     shots = iter(range(1, 1000))
-    guard = NetworkGuard(context)
-    portal = Portal(page, selectors, settings, login_page=login_page)
-    walk = SmokeWalk(
-        page,
-        selectors,
-        base_url=settings.base_url,
-        log_in=portal.log_in,
-        step=portal.step,
-        screenshot=lambda name: screenshot(page, output / f"{next(shots):02d}-{name}.png"),
-        guard=guard,
-        timeout_ms=settings.timeout_ms,
-        service=settings.smoke_service,
-        licence=settings.smoke_licence,
+    walk = smoke_walk(
+        Portal(page, selectors, settings, login_page=login_page),
+        WalkOptions(
+            service=settings.smoke_service,
+            licence=settings.smoke_licence,
+            screenshot=lambda name: screenshot(page, output / f"{next(shots):02d}-{name}.png"),
+        ),
     )
     try:
         checks = walk.run()
