@@ -29,6 +29,7 @@ __all__ = ["best_effort", "failure", "translated", "translating"]
 log = structlog.get_logger(__name__)
 
 T = TypeVar("T")
+D = TypeVar("D")
 
 
 def failure(error: PlaywrightError, step: str | None = None) -> BrowserFailure:
@@ -58,8 +59,8 @@ def translated(step: str | None, action: Callable[[], T]) -> T:
 
 
 def best_effort(
-    action: Callable[[], T], default: T, *, event: str | None = None, **fields: Any
-) -> T:
+    action: Callable[[], T], default: D, *, event: str | None = None, **fields: Any
+) -> T | D:
     """What `action` returns, or `default` when Playwright failed; the failure is logged
     as the warning `event` (with `fields` and `why`) when one is named."""
     try:

@@ -293,9 +293,8 @@ class Batch:
     def _give_login(self, session: BotSession) -> None:
         """Worker 1 is logged in: its cookies, for the workers waiting for them."""
         # Failing, the others will log in themselves.
-        none: list[Any] = []
         self._login_cookies = best_effort(
-            lambda: list(session.context.cookies()), none, event="login_not_handed_over"
+            lambda: list(session.context.cookies()), [], event="login_not_handed_over"
         )
 
     def _take_login(self, session: BotSession, number: int) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from playwright.sync_api import BrowserContext, Cookie, Page
+from playwright.sync_api import BrowserContext, Page
 
 from myopenip_bot.failures import best_effort
 
@@ -19,8 +19,7 @@ COOKIE_MIN_LENGTH = 8
 
 def cookie_secrets(context: BrowserContext) -> set[str]:
     """The values of `context`'s cookies that are secrets (sessions), to redact."""
-    no_cookies: list[Cookie] = []
-    cookies = best_effort(lambda: context.cookies(), no_cookies)
+    cookies = best_effort(context.cookies, [])
     values = {c["value"] for c in cookies if c.get("value")}
     return {value for value in values if len(value) >= COOKIE_MIN_LENGTH}
 

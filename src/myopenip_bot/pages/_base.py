@@ -22,17 +22,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, Request, Response, expect
 
 from myopenip_bot.config.selectors import Control, Selectors, locate
 from myopenip_bot.errors import (
+    BrowserFailure,
     DriftError,
     SessionExpiredError,
     TechnicalError,
     TransientError,
-    first_line,
 )
+from myopenip_bot.failures import best_effort, translated
 from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages._table import read_rows
 from myopenip_bot.pages.presence import PRESENT_MS, QUIET_MS, Presence, is_transient
@@ -175,10 +175,10 @@ class Screen:
         try:
             with reading(self.page, step):  # a search or a page turn: only reads
                 try:
-                    click()
-                except PlaywrightError as error:
+                    translated(step, click)
+                except BrowserFailure as failure:
                     self._raise_for_page(step)
-                    raise TechnicalError(f"{step}: {first_line(error)}") from None
+                    raise TechnicalError(f"{step}: {failure.why}") from None
                 self._wait_settled(step, mark)
         finally:
             exchange.close()
@@ -218,10 +218,8 @@ class Screen:
         visible (text.visible): any character is a value, never a crash. Rows that are
         not data (a "nothing found" message) are the caller's to drop, by their content.
         """
-        try:
-            rows = read_rows(table)
-        except PlaywrightError:
-            return []  # the table went away while read: the caller's waits decide
+        # None read: the table went away while read; the caller's waits decide.
+        rows = best_effort(lambda: read_rows(table), [])
         headers = next((row.cells for row in rows if row.header), [])
         headers = [squash(header) for header in headers]
         found: list[TableRow] = []
@@ -239,10 +237,9 @@ class Screen:
         """What `table` shows now, read at once, its lines in sorted order: the same rows
         in another order read the same (a portal may re-render them so). None: no such
         table on screen."""
-        try:
-            texts: list[str] = table.evaluate_all("(tables) => tables.map((t) => t.innerText)")
-        except PlaywrightError:
-            return None
+        texts: list[str] = best_effort(
+            lambda: table.evaluate_all("(tables) => tables.map((t) => t.innerText)"), []
+        )
         return "\n".join(sorted("\n".join(texts).splitlines())) if texts else None
 
     def _not_the_previous(

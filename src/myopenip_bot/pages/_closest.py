@@ -25,10 +25,10 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page
 
 from myopenip_bot.config.selectors import Control, locate
+from myopenip_bot.failures import best_effort
 from myopenip_bot.text import visible
 
 __all__ = [
@@ -294,11 +294,8 @@ def rank(
 
 
 def _snapshot(scope: Page | Locator, timeout_ms: float) -> list[Node]:
-    try:
-        root = scope.locator(":root") if isinstance(scope, Page) else scope
-        return parse_snapshot(root.aria_snapshot(timeout=timeout_ms))
-    except PlaywrightError:
-        return []
+    root = scope.locator(":root") if isinstance(scope, Page) else scope
+    return best_effort(lambda: parse_snapshot(root.aria_snapshot(timeout=timeout_ms)), [])
 
 
 def candidates(
@@ -328,7 +325,8 @@ def explain(
     fill its placeholders; `near` are its neighbours (see `rank`)."""
     values = values or {}
     located = locate(scope, control, **values)
-    try:
+
+    def read() -> tuple[int, bool]:
         present = _anywhere(scope, control, **values).count()
         shown = located.filter(visible=True)
         disabled = (
@@ -336,8 +334,9 @@ def explain(
             and shown.count() > 0
             and all(shown.nth(i).is_disabled(timeout=timeout_ms) for i in range(shown.count()))
         )
-    except PlaywrightError:
-        present, disabled = 0, False
+        return present, disabled
+
+    present, disabled = best_effort(read, (0, False))
     what = named(control, **values)
     if disabled:
         return Absence(f"{what} present but disabled {where}", disabled=True)

@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 import structlog
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from myopenip_bot.config.selectors import Control, Selectors, locate
-from myopenip_bot.errors import DriftError, TechnicalError, first_line
+from myopenip_bot.errors import BrowserFailure, DriftError, TechnicalError, first_line
+from myopenip_bot.failures import translating
 from myopenip_bot.models import format_number, normalize_number
 from myopenip_bot.pages._base import (
     DEFAULT_TIMEOUT_MS,
@@ -205,19 +205,18 @@ class DissociationDialog(Screen):
         login = self._login_heading
         exchange = Exchange(self.page)
         try:
-            self.submit_button.click()
-            # `.first`: whichever answer shows first decides; nothing is acted upon.
-            answers = status.or_(problem).or_(login).or_(self._technical_error)
-            expect(answers.filter(visible=True).first).to_be_visible(timeout=self.timeout_ms)
-            answer = self._answer(status, problem, login, exchange.failure())
+            with translating():
+                self.submit_button.click()
+                # `.first`: whichever answer shows first decides; nothing is acted upon.
+                answers = status.or_(problem).or_(login).or_(self._technical_error)
+                expect(answers.filter(visible=True).first).to_be_visible(timeout=self.timeout_ms)
+                answer = self._answer(status, problem, login, exchange.failure())
         except AssertionError:
             answer = SubmitAnswer(
                 AnswerKind.LOST, problem=f"no answer within {self.timeout_ms / 1000:g} s"
             )
-        except PlaywrightError as error:
-            answer = SubmitAnswer(
-                AnswerKind.LOST, problem=f"the browser failed: {first_line(error)}"
-            )
+        except BrowserFailure as failure:
+            answer = SubmitAnswer(AnswerKind.LOST, problem=f"the browser failed: {failure.why}")
         finally:
             exchange.close()
         log.info(

@@ -21,18 +21,18 @@ import weakref
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 from pydantic import BaseModel
 
 from myopenip_bot.config.selectors import Control, Selectors, locate
 from myopenip_bot.errors import (
+    BrowserFailure,
     DriftError,
     SessionExpiredError,
     TechnicalError,
     TransientError,
-    first_line,
 )
+from myopenip_bot.failures import best_effort, translating
 from myopenip_bot.pages._closest import explain, named
 
 __all__ = [
@@ -362,13 +362,14 @@ class Presence:
 
     def document_status(self) -> int | None:
         """The HTTP status the page on screen came with (None: not known)."""
-        try:
-            status = self.page.evaluate(
+        # None from a page being replaced: the next look decides.
+        status = best_effort(
+            lambda: self.page.evaluate(
                 "() => { const n = performance.getEntriesByType('navigation')[0];"
                 " return n && n.responseStatus ? n.responseStatus : null; }"
-            )
-        except PlaywrightError:
-            return None  # a page being replaced: the next look decides
+            ),
+            None,
+        )
         return int(status) if isinstance(status, int | float) else None
 
     def require(self, check: Callable[[], None], step: str, what: str) -> None:
@@ -385,12 +386,13 @@ class Presence:
 
     def mark(self) -> Any:
         """A point in the page's life: requests sent after it count for `wait_settled`."""
-        try:
-            return self.page.evaluate(
+        # None from a page being replaced: the next one counts from its start.
+        return best_effort(
+            lambda: self.page.evaluate(
                 "() => window.__myopenipSettle ? window.__myopenipSettle.mark() : null"
-            )
-        except PlaywrightError:
-            return None  # a page being replaced: the next one counts from its start
+            ),
+            None,
+        )
 
     def wait_settled(
         self,
@@ -407,14 +409,15 @@ class Presence:
         and a progressbar are ARIA states any portal may use.
         """
         try:
-            self.page.wait_for_function(
-                _SETTLED, arg=[mark, quiet_ms], timeout=self.timeout_ms, polling="raf"
-            )
-        except PlaywrightError as error:
+            with translating(step):
+                self.page.wait_for_function(
+                    _SETTLED, arg=[mark, quiet_ms], timeout=self.timeout_ms, polling="raf"
+                )
+        except BrowserFailure as failure:
             self.raise_for_page(step)
             raise TechnicalError(
                 f"{step}: the page did not settle within {self.timeout_ms / 1000:g} s "
-                f"({first_line(error)})"
+                f"({failure.why})"
             ) from None
         self.wait_loaded(scope or self.page, step)
 
