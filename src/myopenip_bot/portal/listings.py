@@ -7,11 +7,12 @@ again). Callers ask for rows and act on the results pages they are handed; they 
 say what they did: those pages record it (rows ticked, a dialog opened, how it ended),
 and a step that failed (`step`) leaves nothing on screen trusted.
 
-    a listing on screen, nothing done on it since      reused by `pages_for`
-    rows ticked, a dialog opened and closed            read on the same page; `pages_for`
-                                                       (to tick again) from a fresh one
-    a dialog maybe still open, a « Valider » not       every read from a fresh page
-    confirmed, a step that failed
+    on screen since                                  the next listing
+    a whole listing, nothing done on it              reused by `pages_for`
+    rows ticked, a dialog cancelled or its           read on the same page; to tick
+      « Valider » confirmed                            (`pages_for`) from a fresh one
+    a dialog not seen closed, a « Valider » not      read from a fresh page
+      confirmed, a step that failed
 """
 
 from __future__ import annotations
