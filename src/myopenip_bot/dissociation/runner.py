@@ -214,7 +214,7 @@ class Runner:
         """The one MetaCentrex service « Actif » of `client` that holds every licence or
         number asked (its only one, or the one whose listings hold them all); refused
         (ServiceNotFoundError) naming the candidates otherwise. Only reads."""
-        finder = Finder(self.portal, opened=True)
+        finder = Finder(self.portal, opened=True, listings=self.listings)
         (name, account), services = finder.client_services(client)
         texts = self.portal.selectors.texts
         candidates = [

@@ -23,7 +23,7 @@ from myopenip_bot.dissociation.rules import (
 from myopenip_bot.errors import SessionExpiredError
 from myopenip_bot.failures import translated
 from myopenip_bot.models import LicenceTask, Outcome, Tab, format_number
-from myopenip_bot.pages import MAX_PAGES, DissociationDialog, LicenceResultsPage, SubmitAnswer
+from myopenip_bot.pages import DissociationDialog, LicenceResultsPage, SubmitAnswer
 from myopenip_bot.portal.listings import Listings
 
 __all__ = ["SEARCH_CHUNK", "Prepared", "Submitted", "Submitter"]
@@ -87,15 +87,13 @@ class Submitter:
         """
         chunk = sorted(todo, key=lambda task: task.licence_ref or "")[:SEARCH_CHUNK]
         prefix = common_prefix(task.licence_ref or "" for task in chunk)
-        results, rows = self.listings.listing_for(tab, prefix)
-        shown = {row.ref: row for row in rows}
-        batch = [task for task in todo if task.licence_ref in shown]
-        for _ in range(MAX_PAGES):
-            if batch or not results.next_page(licence=prefix):
-                break
-            shown = {row.ref: row for row in results.rows()}
+        results, pages = self.listings.pages_for(tab, prefix)
+        for rows in pages:
+            shown = {row.ref: row for row in rows}
             batch = [task for task in todo if task.licence_ref in shown]
-        if not batch:  # on no page of a search that lists the chunk
+            if batch:
+                break
+        else:  # on no page of a search that lists the chunk
             gone = f"no longer listed in {tab.value} when acting"
             return Prepared(None, settled=tuple(t.settle(Outcome.FAILED, gone) for t in chunk))
         changed = [t for t in batch if shown[t.licence_ref or ""].number != t.number]
@@ -112,7 +110,6 @@ class Submitter:
             return Prepared(None, settled=settled)
         for task in batch:
             results.tick(task.licence_ref or "")
-        self.listings.dirtied()
         results.expect_ticked([task.licence_ref or "" for task in batch], f"ticking in {tab.value}")
         dialog = results.open_dissociation()
         problems = self._read_back(dialog, batch, check_keep=False)
@@ -171,10 +168,8 @@ class Submitter:
         batch = prepared.batch
         if answer.login_shown:
             batch = tuple(replace(t, submissions=t.submissions - 1) for t in batch)
-        if not answer.confirmed:
-            self.listings.forget()  # the dialog may still be open: go on from a fresh page
-            if not answer.login_shown:
-                translated("closing the dialog after Valider", dialog.close_if_open)
+        if not answer.confirmed and not answer.login_shown:  # (the listings then read afresh)
+            translated("closing the dialog after Valider", dialog.close_if_open)
         return Submitted(answer, batch)
 
     def cancel(self, dialog: DissociationDialog) -> None:

@@ -22,11 +22,15 @@ TABS = (Tab.UTILISATEURS, Tab.GROUPEMENTS)  # the guide's order
 
 
 class Finder:
-    """Reads the portal through `portal` (logged in on the first step)."""
+    """Reads the portal through `portal` (logged in on the first step); a service's
+    licences through `listings` (a run's own, which then knows what the lookup left on
+    screen), else its own."""
 
-    def __init__(self, portal: Portal, *, opened: bool = False) -> None:
+    def __init__(
+        self, portal: Portal, *, opened: bool = False, listings: Listings | None = None
+    ) -> None:
         self.portal = portal
-        self.listings = Listings(portal, require_active=False)
+        self.listings = listings if listings is not None else Listings(portal)
         self._opened = opened  # a run that opened the portal already
 
     def _open(self) -> None:
@@ -77,7 +81,7 @@ class Finder:
     def licences(self, service: ServiceInfo, tabs: Sequence[Tab] = TABS) -> list[ListedLicence]:
         """Every licence of `service`, in each of `tabs`, all pages."""
         self._open()
-        self.listings.start(service.ref)
+        self.listings.start(service.ref, require_active=False)
         listed: list[ListedLicence] = []
         for tab in tabs:
             rows = self.listings.step(
@@ -93,7 +97,7 @@ class Finder:
         """The licences of `service` whose ref, else number (ten digits), is exactly the
         one given (none, one, or several when the portal lists several)."""
         self._open()
-        self.listings.start(service.ref)
+        self.listings.start(service.ref, require_active=False)
         found: list[ListedLicence] = []
         for tab in TABS:
             rows = self.listings.step(

@@ -64,6 +64,11 @@ class SubmitAnswer:
 class DissociationDialog(Screen):
     """The dialog; its query methods read it back, `validate` clicks "Valider" exactly once."""
 
+    # What became of it, for whoever reads the page after (portal.listings): the answer
+    # to its « Valider », or « Annuler » clicked and the dialog seen closed.
+    answer: SubmitAnswer | None = None
+    cancelled: bool = False
+
     @property
     def dialog(self) -> Locator:
         return self._locate(self.selectors.dialog.dialog)
@@ -178,6 +183,7 @@ class DissociationDialog(Screen):
                 "cancelling the dissociation dialog",
                 "the closing of the dialog",
             )
+        self.cancelled = True
         log.info("dissociation_cancelled")
 
     def close_if_open(self) -> None:
@@ -219,6 +225,7 @@ class DissociationDialog(Screen):
             answer = SubmitAnswer(AnswerKind.LOST, problem=f"the browser failed: {failure.why}")
         finally:
             exchange.close()
+        self.answer = answer
         log.info(
             "dissociation_submitted",
             answer=answer.kind.value,

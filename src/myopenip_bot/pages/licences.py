@@ -4,6 +4,7 @@ table with a checkbox per row, and the "Actions" menu."""
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import partial
 
@@ -14,6 +15,7 @@ from myopenip_bot.config.selectors import Hints, Selectors
 from myopenip_bot.errors import TechnicalError
 from myopenip_bot.models import Tab, format_number, normalize_number
 from myopenip_bot.pages._base import Screen, TableRow, digits_pattern, portal_text
+from myopenip_bot.pages._paging import paged
 from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages.dialog import DissociationDialog
 from myopenip_bot.pages.presence import visible_now as _visible
@@ -44,7 +46,11 @@ def shows_working(row: LicenceRow, hints: Hints) -> bool:
 
 
 class LicenceResultsPage(Screen):
-    """One tab's filters, "Rechercher", the results (20 a page) and "Actions"."""
+    """One tab's filters, "Rechercher", the results (20 a page) and "Actions".
+
+    It records what was done on it (`ticked`, `dialogs`), for whoever reads the page
+    after (portal.listings): ticks and a status may linger, a dialog may still be open.
+    """
 
     def __init__(
         self, page: Page, selectors: Selectors, tab: Tab, *, timeout_ms: float = 15_000.0
@@ -52,6 +58,22 @@ class LicenceResultsPage(Screen):
         super().__init__(page, selectors, timeout_ms=timeout_ms)
         self.tab = tab
         self._panel: Locator | None = None
+        self.ticked: set[str] = set()  # the refs ticked (or about to be) on this page
+        self.dialogs: list[DissociationDialog] = []  # the dialogs opened (or opening) from it
+
+    @property
+    def touched(self) -> bool:
+        """Whether rows were ticked or a dialog opened here (ticks, a status may linger)."""
+        return bool(self.ticked or self.dialogs)
+
+    @property
+    def left_unknown(self) -> bool:
+        """Whether a dialog opened here may still be open, or its « Valider » was not
+        confirmed: what the page shows now is then unknown."""
+        return any(
+            not (dialog.answer.confirmed if dialog.answer else dialog.cancelled)
+            for dialog in self.dialogs
+        )
 
     @property
     def scope(self) -> Page | Locator:
@@ -191,6 +213,14 @@ class LicenceResultsPage(Screen):
             if pattern.search(row.text) or any(pattern.search(c) for c in row.cells.values())
         ]
 
+    def pages(
+        self, first: list[LicenceRow], *, licence: str = "", number: str | None = None
+    ) -> Iterator[list[LicenceRow]]:
+        """`first` (the rows on screen), then each next page's rows (the one paging loop: turned
+        only when asked for); `licence` and `number` are the search's filters, which no
+        row of a next page may contradict."""
+        return paged(first, partial(self.next_page, licence=licence, number=number), self.rows)
+
     def next_page(self, *, licence: str = "", number: str | None = None) -> bool:
         """Go to the next page of results ("Suivant"); False when there is none."""
         step = f"turning to the next page of {self.tab.value}"
@@ -205,6 +235,7 @@ class LicenceResultsPage(Screen):
 
     def tick(self, ref: str) -> None:
         """Tick the row's checkbox "Sélectionner <ref>" (exactly one must exist)."""
+        self.ticked.add(ref)  # first: a tick that fails half way may have ticked it
         with reading(self.page, f"ticking {ref}"):  # a selection changes nothing
             self.checkbox(ref).check()
         log.info("licence_ticked", licence=ref, tab=self.tab.value)
@@ -236,6 +267,7 @@ class LicenceResultsPage(Screen):
             'the "Actions" button becoming enabled',
         )
         dialog = DissociationDialog(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        self.dialogs.append(dialog)  # first: an opening that fails may leave it open
         # Opening the dialog only reads (the portal may ask what it will list, by a POST).
         with reading(self.page, f"{step} (to read it)"):
             actions.click()

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import partial
 
 import structlog
 from playwright.sync_api import Locator, expect
 
 from myopenip_bot.config.selectors import Control
 from myopenip_bot.errors import DriftError
-from myopenip_bot.pages._base import MAX_PAGES, Screen
+from myopenip_bot.pages._base import Screen
+from myopenip_bot.pages._paging import paged
 from myopenip_bot.pages._reads import reading, watched
 from myopenip_bot.pages.presence import visible_now as _visible
 from myopenip_bot.pages.service import ServiceSettingsPage
@@ -70,11 +72,10 @@ class ServicesPage(Screen):
         `texts.service_columns` (`client="Normandie"`, `account="CC-100245"`): substring
         matches, as the portal's filters are; return every row found, over all pages."""
         step = " ".join(["searching the services", *(v for v in (ref, *columns.values()) if v)])
-        found = self.show(ref, **columns)
-        for _ in range(MAX_PAGES):
-            if not self._next_page(ref, step):
-                break
-            found += self.rows()
+        found: list[ServiceRow] = []
+        turn = partial(self._next_page, ref, step)
+        for rows in paged(self.show(ref, **columns), turn, self.rows):
+            found += rows
         log.info("services_searched", ref=ref, filters=columns, found=[r.ref for r in found])
         return found
 

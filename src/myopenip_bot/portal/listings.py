@@ -1,15 +1,23 @@
 """A service's licence listings: searches, their pages, and what is on screen now.
 
 Everything the run knows about the screen lives here, and nowhere else: which service's
-page the tab is on, whether a dialog was opened on it since (ticks or a status may
-linger), and whether the whole listing of a search is still shown (then the next step
-may read it instead of searching again). Callers ask for rows; they never look at this
-state, and they say when they change the page (`dirtied`) or cannot trust it (`forget`).
+page the tab is on, what was done on it since it was opened, and whether the whole
+listing of a search is still shown (then the next step may read it instead of searching
+again). Callers ask for rows and act on the results pages they are handed; they never
+say what they did: those pages record it (rows ticked, a dialog opened, how it ended),
+and a step that failed (`step`) leaves nothing on screen trusted.
+
+    on screen since                                  the next listing
+    a whole listing, nothing done on it              reused by `pages_for`
+    rows ticked, a dialog cancelled or its           read on the same page; to tick
+      « Valider » confirmed                            (`pages_for`) from a fresh one
+    a dialog not seen closed, a « Valider » not      read from a fresh page
+      confirmed, a step that failed
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import TypeVar
 
 import structlog
@@ -17,7 +25,7 @@ import structlog
 from myopenip_bot.config.selectors import Texts
 from myopenip_bot.errors import ServiceNotActiveError, ServiceNotFoundError
 from myopenip_bot.models import ServiceInfo, Tab
-from myopenip_bot.pages import MAX_PAGES, LicenceResultsPage, LicenceRow, ServiceSettingsPage
+from myopenip_bot.pages import LicenceResultsPage, LicenceRow, ServiceSettingsPage
 from myopenip_bot.portal.portal import Portal
 
 __all__ = ["Listings", "check_service"]
@@ -30,36 +38,33 @@ T = TypeVar("T")
 class Listings:
     """The listings of one service (`start`), on `portal`'s page."""
 
-    def __init__(self, portal: Portal, *, require_active: bool = True) -> None:
+    def __init__(self, portal: Portal) -> None:
         self.portal = portal
-        self.require_active = require_active  # a lookup reads a « Suspendu » service too
+        self.require_active = True  # a lookup reads a « Suspendu » service too
         self.service_ref = ""
         self.service: ServiceInfo | None = None  # as the services list showed it
         self._settings: ServiceSettingsPage | None = None  # the service page we are on
-        self._dirty = False  # a dialog was opened on it
+        self._handed: list[LicenceResultsPage] = []  # its results pages, what was done on them
         self._shown: tuple[Tab, str] | None = None  # a whole one-page listing on screen
 
-    def start(self, service_ref: str) -> None:
-        """Work on `service_ref` from now on; nothing on screen is trusted yet."""
+    def start(self, service_ref: str, *, require_active: bool = True) -> None:
+        """Work on `service_ref` from now on; nothing on screen is trusted yet.
+        `require_active`: refuse it unless « Actif » on its first visit (a lookup reads
+        any)."""
         self.service_ref = service_ref
+        self.require_active = require_active
         self.service = None
-        self.forget()
-
-    def forget(self) -> None:
-        """The next read starts from a fresh page (after a failure, a login, a dialog that
-        stayed open)."""
-        self._settings = None
-        self._shown = None
-        self._dirty = False
-
-    def dirtied(self) -> None:
-        """The caller ticked rows or opened a dialog: the next listing searches afresh."""
-        self._dirty = True
-        self._shown = None
+        self._forget()
 
     def step(self, name: str, action: Callable[[], T]) -> T:
         """`portal.step` for a step on these listings: a retry starts from a fresh page."""
-        return self.portal.step(name, action, on_retry=self.forget)
+        return self.portal.step(name, action, on_retry=self._forget)
+
+    def _forget(self) -> None:
+        """The next read starts from a fresh page."""
+        self._settings = None
+        self._handed = []
+        self._shown = None
 
     # -- the service --------------------------------------------------------------------
 
@@ -67,23 +72,31 @@ class Listings:
         """Find the service and open its settings; refuse it unless MetaCentrex and, on
         the first visit of a run, « Actif » (later visits only read: a back office may
         change its state while a person reads the plan, and the portal then refuses)."""
+        self._forget()
         services, info = self.portal.find_service(self.service_ref)
         first = self.service is None and self.require_active
         check_service(info, self.portal.selectors.texts, state=first)
         self.service = info
-        self._settings, self._dirty, self._shown = services.open_service(info.ref), False, None
+        self._settings = services.open_service(info.ref)
         return info
 
-    def results(self, tab: Tab, *, fresh: bool = False) -> LicenceResultsPage:
-        """The tab's results, on the service page we are on when it is clean."""
-        if fresh and self._dirty:
-            self._settings = None
+    def _results(self, tab: Tab, *, fresh: bool = False) -> LicenceResultsPage:
+        """The tab's results, on the service page we are on unless what was done on it
+        leaves it unknown, or (`fresh`) rows were ticked or a dialog opened on it."""
+        if any(results.left_unknown for results in self._handed) or (fresh and self._touched):
+            self._forget()
         if self._settings is None:
             self.open_service()
         assert self._settings is not None
         if self._shown is not None and self._shown[0] is not tab:
             self._shown = None  # another tab: its listing is another one
-        return self._settings.open_tab(tab)
+        results = self._settings.open_tab(tab)
+        self._handed.append(results)
+        return results
+
+    @property
+    def _touched(self) -> bool:
+        return any(results.touched for results in self._handed)
 
     # -- listings -------------------------------------------------------------------------
 
@@ -91,54 +104,64 @@ class Listings:
         """Every row (all pages) that the « Licence » filter `prefix` lists; `again`: the
         search on screen asked once more, to see whether its answer changed
         (LicenceResultsPage.search)."""
-        results = self.results(tab)
+        results = self._results(tab)
         self._shown = None
-        rows = results.search(licence=prefix, again=again)
-        pages = 1
-        for _ in range(MAX_PAGES):
-            if not results.next_page(licence=prefix):
-                break
-            rows += results.rows()
-            pages += 1
-        if pages == 1:
-            self._shown = (tab, prefix)  # the listing of this prefix, whole, on screen
-        return rows
+        first = results.search(licence=prefix, again=again)
+        return [row for rows in self._pages(results, first, prefix) for row in rows]
 
     def find_rows(self, tab: Tab, *, ref: str | None, number: str | None) -> list[LicenceRow]:
         """Every row (all pages) whose ref, else number, is exactly the one asked for.
 
         A number is typed as the selectors' hint says first, then in the other format.
         """
-        results = self.results(tab)
-        self._shown = None  # a search of its own replaces what the page showed
+        results = self._results(tab)
         formats: list[str | None] = ["{digits}", "{grouped}"] if number else [None]
         preferred = self.portal.selectors.hints.number_filter_format
         formats.sort(key=lambda f: f != preferred)
         for number_format in formats:
-            rows = results.search(licence=ref or "", number=number, number_format=number_format)
-            matches = [row for row in rows if _same(row, ref, number)]
-            pages = 1
-            for _ in range(MAX_PAGES):
-                if not results.next_page(licence=ref or "", number=number):
-                    break
-                matches += [row for row in results.rows() if _same(row, ref, number)]
-                pages += 1
-            if ref and number is None and pages == 1:
-                self._shown = (tab, ref)
+            self._shown = None  # a search of its own replaces what the page showed
+            first = results.search(licence=ref or "", number=number, number_format=number_format)
+            pages = self._pages(results, first, ref or "", number=number)
+            matches = [row for rows in pages for row in rows if _same(row, ref, number)]
             if matches:
                 return matches
         return []
 
-    def listing_for(self, tab: Tab, prefix: str) -> tuple[LicenceResultsPage, list[LicenceRow]]:
-        """The first results page of the « Licence » filter `prefix` in `tab`: the one on
-        screen when it is that whole listing and nothing was done on it since, else a
-        new search (on a fresh page if a dialog was opened on this one)."""
-        reuse = self._shown == (tab, prefix) and self._settings is not None and not self._dirty
-        results = self.results(tab, fresh=True)
-        if reuse and self._shown == (tab, prefix):
+    def pages_for(
+        self, tab: Tab, prefix: str
+    ) -> tuple[LicenceResultsPage, Iterator[list[LicenceRow]]]:
+        """The results page to act on, and each page of the « Licence » filter `prefix` in
+        `tab` (a next one turned only when asked for): the listing on screen when it is
+        that whole listing and nothing was done on it since, else a new search (on a fresh
+        page if rows were ticked or a dialog opened on this one)."""
+        reuse = self._shown == (tab, prefix) and self._settings is not None and not self._touched
+        results = self._results(tab, fresh=True)
+        if reuse:
             log.info("listing_reused", tab=tab.value, prefix=prefix)
-            return results, results.rows()
-        return results, results.search(licence=prefix)
+            first = results.rows()
+        else:
+            self._shown = None
+            first = results.search(licence=prefix)
+        return results, self._pages(results, first, prefix)
+
+    def _pages(
+        self,
+        results: LicenceResultsPage,
+        first: list[LicenceRow],
+        licence: str,
+        *,
+        number: str | None = None,
+    ) -> Iterator[list[LicenceRow]]:
+        """The pages of the search on `results` (its first: `first`) by these filters. When
+        it had one page only, read to its end, and no number filtered it, the whole
+        listing of the « Licence » filter `licence` is on screen: a later `pages_for` may
+        reuse it."""
+        count = 0
+        for rows in results.pages(first, licence=licence, number=number):
+            count += 1
+            yield rows
+        if count == 1 and number is None:
+            self._shown = (results.tab, licence)
 
 
 def check_service(info: ServiceInfo, texts: Texts, *, state: bool) -> None:
