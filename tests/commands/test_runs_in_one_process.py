@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import structlog
+from playwright.sync_api import Browser
 from pydantic import SecretStr
 
 from myopenip.replica import Replica
@@ -28,7 +29,7 @@ def logging_configured() -> Iterator[None]:
 
 
 def test_two_dissociations_in_one_process_write_their_events_to_their_own_folders(
-    replica: Replica, tmp_path: Path
+    browser: Browser, replica: Replica, tmp_path: Path
 ) -> None:
     settings = Settings(
         base_url=replica.url,
@@ -45,7 +46,7 @@ def test_two_dissociations_in_one_process_write_their_events_to_their_own_folder
             keep_number=False,
             dry_run=True,
         )
-        result = run_dissociation(settings, request)
+        result = run_dissociation(settings, request, browser=browser)
         assert result.trace_dir is not None
         folders.append(result.trace_dir)
 
