@@ -149,15 +149,19 @@ class LicenceTask:
     reason: str | None = None
     submissions: int = 0  # « Valider » clicks with it in the dialog, earlier runs included
     accepted: bool = False  # this run's « Valider » for it was accepted (the status read)
+    evidence: Path | None = None  # the screenshot that shows its outcome (a dry run's dialog)
 
     @property
     def planned(self) -> bool:
         """Found with a number and not settled: it goes on to the dialog."""
         return self.outcome is None and self.licence_ref is not None and self.tab is not None
 
-    def settle(self, outcome: Outcome, reason: str | None = None) -> LicenceTask:
-        """This task with its outcome (every field named: `replace` costs five times as
-        much, and a stopped batch settles its 200,000 rows at once)."""
+    def settle(
+        self, outcome: Outcome, reason: str | None = None, evidence: Path | None = None
+    ) -> LicenceTask:
+        """This task with its outcome, and the screenshot that shows it if one does (every
+        field named: `replace` costs five times as much, and a stopped batch settles its
+        200,000 rows at once)."""
         return LicenceTask(
             self.index,
             self.target,
@@ -172,6 +176,7 @@ class LicenceTask:
             reason,
             self.submissions,
             self.accepted,
+            evidence,
         )
 
     def label(self) -> str:

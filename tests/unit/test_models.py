@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import fields, replace
+from pathlib import Path
 
 import pytest
 
@@ -50,10 +51,16 @@ def test_settling_a_task_keeps_every_other_field() -> None:
         reason="before",
         submissions=2,
         accepted=True,
+        evidence=Path("before.png"),
     )
     unset = [f.name for f in fields(task) if getattr(task, f.name) == f.default]
     assert unset == [], f"give these a value other than their default here: {unset}"
 
     settled = task.settle(Outcome.DONE, "after")
+    shown = task.settle(Outcome.WOULD_DO, "dry run", Path("dialog.png"))
 
-    assert settled == replace(task, outcome=Outcome.DONE, reason="after")
+    # The outcome, its reason and the screenshot that shows it go together.
+    assert settled == replace(task, outcome=Outcome.DONE, reason="after", evidence=None)
+    assert shown == replace(
+        task, outcome=Outcome.WOULD_DO, reason="dry run", evidence=Path("dialog.png")
+    )

@@ -488,15 +488,10 @@ class _Recorder(Observer):
         self.journal = batch.journal
         self.service = ""
         self._take = take
-        self._cancelled: Path | None = None  # the dialog a dry run cancelled last
 
     def screenshot(self, page: Any, name: str) -> Path | None:
-        """The runner's screenshot, named after the service; a dry run's dialog is the
-        picture of the rows the runner settles next (would do)."""
-        shot = self._take(page, f"{self.service}-{name}")
-        if name == "dialog-dry-run":
-            self._cancelled = shot
-        return shot
+        """The runner's screenshot, named after the service."""
+        return self._take(page, f"{self.service}-{name}")
 
     def planned(self, task: LicenceTask) -> None:
         self.batch._reached([task.licence_ref or ""])
@@ -538,7 +533,6 @@ class _Recorder(Observer):
         stopped = self.batch.stop.signum is not None
         settlements = []
         would_do = []
-        shot = str(self._cancelled) if self._cancelled else None
         for task in tasks:
             if stopped and task.outcome is Outcome.SKIPPED and task.licence_ref is None:
                 continue  # a signal came before it was found: not reached (BatchResult.reason)
@@ -559,7 +553,7 @@ class _Recorder(Observer):
                     # what the listing showed; an empty « Utilisateur » (a licence freed
                     # since) never wipes the name an earlier run read
                     user=(task.user or None) if task.licence_ref else None,
-                    screenshot=shot if task.outcome is Outcome.WOULD_DO else None,
+                    screenshot=str(task.evidence) if task.evidence else None,
                 )
             )
         self.journal.settle(self.service, settlements)

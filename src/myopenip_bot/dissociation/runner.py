@@ -292,10 +292,10 @@ class Runner:
                     continue
                 result.warnings.extend(w for w in prepared.warnings if w not in result.warnings)
                 if request.dry_run:
-                    self.screenshot(self.page, "dialog-dry-run")
+                    shown = self.screenshot(self.page, "dialog-dry-run")
                     self.submitter.cancel(prepared.dialog)
                     would = "dry run: the dialog listed it; Annuler"
-                    record.update(t.settle(Outcome.WOULD_DO, would) for t in prepared.batch)
+                    record.update(t.settle(Outcome.WOULD_DO, would, shown) for t in prepared.batch)
                     continue
                 shot = self.screenshot(self.page, "dialog-before-valider")
                 if not confirmed:
