@@ -171,7 +171,7 @@ _BY_KIND = {
     ErrorKind.BUSINESS: ExitCode.REFUSED,
     ErrorKind.DRIFT: ExitCode.REFUSED,
 }
-_BATCH_OK = frozenset({"done", "already_done", "would_do"})
+_BATCH_OK = frozenset({Outcome.DONE, Outcome.ALREADY_DONE, Outcome.WOULD_DO})
 
 
 def _first(codes: set[ExitCode]) -> int:
@@ -201,11 +201,11 @@ def of_batch(result: BatchResult) -> int:
     codes: set[ExitCode] = set()
     for row in result.rows:
         outcome = outcome_of(row, result)
-        if outcome == "refused":
+        if outcome == Outcome.REFUSED:
             codes.add(ExitCode.REFUSED)
-        elif outcome == "not_confirmed":
+        elif outcome == Outcome.NOT_CONFIRMED:
             codes.add(ExitCode.NOT_CONFIRMED)
-        elif outcome == "in_progress":
+        elif outcome == Outcome.IN_PROGRESS:
             codes.add(ExitCode.IN_PROGRESS)
         elif outcome not in _BATCH_OK:
             codes.add(ExitCode.TECHNICAL)  # failed, unknown, or never reached: resume

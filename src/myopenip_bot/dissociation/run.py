@@ -16,7 +16,7 @@ from myopenip_bot.dissociation.results import failure_result
 from myopenip_bot.dissociation.runner import Runner
 from myopenip_bot.errors import BotError
 from myopenip_bot.interrupts import StopSignal
-from myopenip_bot.models import DissociationRequest, RunResult
+from myopenip_bot.models import DissociationRequest, Outcome, RunResult
 
 __all__ = ["run_dissociation"]
 
@@ -90,4 +90,4 @@ def _run(
 
 
 # Outcomes after which a run's trace is not kept with MYOPENIP_TRACE=retain-on-failure.
-_CLEAN = frozenset({"done", "already_done", "would_do", "not_attempted"})
+_CLEAN = frozenset({Outcome.DONE, Outcome.ALREADY_DONE, Outcome.WOULD_DO, Outcome.SKIPPED})
