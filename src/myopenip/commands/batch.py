@@ -22,9 +22,10 @@ from rich.console import Console
 from rich.table import Table
 
 from myopenip import startup
-from myopenip.exitcodes import ExitCode, epilog, of_batch
+from myopenip.exitcodes import MEANINGS, ExitCode, epilog, of_batch
 from myopenip.progress import RowsBar
 from myopenip.terminal import DRIFT_HINT, ask_to_valider, plain, safe
+from myopenip_bot import notify
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError, read_batch_file
 from myopenip_bot.batch.journal import JournalLockedError, Stage
@@ -36,7 +37,8 @@ from myopenip_bot.batch.run import (
     default_journal,
     default_report,
 )
-from myopenip_bot.errors import BotError, Interrupted, error_kind, signal_name
+from myopenip_bot.config.settings import Settings
+from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import Outcome, format_number
 from myopenip_bot.text import json_text
@@ -122,6 +124,7 @@ def _run(command: startup.Command) -> int:
     from myopenip_bot.batch.run import run_batch  # imports Playwright when it runs
 
     args, err, stop = command.args, command.err, command.stop
+    settings: Settings | None = None  # read: a notification can be sent
     try:
         loaded = command.load(acting=True)
         settings = loaded.settings
@@ -148,9 +151,9 @@ def _run(command: startup.Command) -> int:
             stop=stop,
         )
     except BotError as error:
-        return _failed(args, err, error)
+        return _told(settings, args, _failed(args, err, error), error=error)
     if run.finished_before:
-        return _finished(command, run, options.journal)
+        return _told(settings, args, _finished(command, run, options.journal), run=run)
     if run.report_error is not None:
         err.print(f"[red]No report in {safe(options.report_dir)}:[/red] {safe(run.report_error)}")
     if args.json:
@@ -159,7 +162,35 @@ def _run(command: startup.Command) -> int:
         _print_summary(
             command.out, run.summary.document, run.result, run.report, verbose=args.verbose
         )
-    return run.exit_code
+    return _told(settings, args, run.exit_code, run=run)
+
+
+def _told(
+    settings: Settings | None,
+    args: argparse.Namespace,
+    code: int,
+    *,
+    run: BatchRun | None = None,
+    error: BotError | None = None,
+) -> int:
+    """Tell MYOPENIP_NOTIFY how the batch ended (never a secret); returns `code` as it was."""
+    folder = None
+    if run is not None:
+        folder = run.report or (run.last_run.report if run.last_run else None)
+    notify.tell(
+        settings,
+        notify.Notice(
+            command="batch",
+            exit_code=code,
+            meaning=notify.meaning_of(MEANINGS["batch"], code),
+            counts=dict(run.summary.document["counts"]) if run is not None else {},
+            folder=str(folder) if folder else None,
+            portal=settings.base_url if settings is not None else None,
+            subject=str(args.file),
+            detail=first_line(error) if error is not None else None,
+        ),
+    )
+    return code
 
 
 def _failed(args: argparse.Namespace, err: Console, error: BotError) -> int:

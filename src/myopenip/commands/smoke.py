@@ -18,8 +18,10 @@ from rich.console import Console
 from rich.table import Table
 
 from myopenip import documents, startup
-from myopenip.exitcodes import ExitCode, epilog, of_smoke
+from myopenip.exitcodes import MEANINGS, ExitCode, epilog, of_smoke
 from myopenip.terminal import plain, safe
+from myopenip_bot import notify
+from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
 from myopenip_bot.text import json_text, visible
 
@@ -78,6 +80,7 @@ def _run(command: startup.Command) -> int:
 
     args, out, err = command.args, command.out, command.err
     base_url: str | None = None
+    settings: Settings | None = None  # read: a notification can be sent
     try:
         loaded = command.load()
         settings = loaded.settings
@@ -104,7 +107,7 @@ def _run(command: startup.Command) -> int:
         code = of_smoke(failed)
         if args.json:
             _print_json(out, document(failed, code, base_url))
-        return code
+        return _told(settings, code, failed)
     # The first run's evidence at once: the table, and the files (a proposal takes time).
     code = of_smoke(result)
     _write_files(result, document(result, code, base_url), args.junit_xml)
@@ -130,7 +133,7 @@ def _run(command: startup.Command) -> int:
             )
         except (BotError, OSError) as error:  # the file could not be written or read back
             err.print(f"[red]No proposal:[/red] {safe(first_line(error))}")
-            return code
+            return _told(settings, code, result)
         verdict = proposal.verdict
         if verdict is not None and verdict.interrupted:
             code = ExitCode.INTERRUPTED + verdict.interrupted
@@ -149,6 +152,25 @@ def _run(command: startup.Command) -> int:
         )
     if result.error is not None:
         err.print(f"[red]Error ({error_kind(result.error).value}):[/red] {safe(result.error)}")
+    return _told(settings, code, result)
+
+
+def _told(settings: Settings | None, code: int, result: SmokeResult) -> int:
+    """Tell MYOPENIP_NOTIFY how the smoke ended (never a secret); returns `code` as it was."""
+    failed = ", ".join(check.spec.key for check in result.failed)
+    error = first_line(result.error) if result.error is not None else None
+    notify.tell(
+        settings,
+        notify.Notice(
+            command="smoke",
+            exit_code=code,
+            meaning=notify.meaning_of(MEANINGS["smoke"], code),
+            counts={status: n for status, n in result.counts.items() if n},
+            folder=str(result.run_dir) if result.run_dir else None,
+            portal=settings.base_url if settings is not None else None,
+            detail=error or (f"drifted: {failed}" if failed else None),
+        ),
+    )
     return code
 
 

@@ -16,6 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from myopenip_bot.browser.workdir import make_private_dirs
 from myopenip_bot.errors import SettingsError
+from myopenip_bot.notify import NotifyOn, check_urls, split_urls
 
 ENV_PREFIX = "MYOPENIP_"
 ENV_FILE = ".env"
@@ -114,6 +115,31 @@ class Settings(BaseSettings):
     smoke_licence: str | None = Field(
         default=None, description="A licence with a number for the smoke's pytest suite."
     )
+    # -- notifications (docs/scheduling.md, "Being told") --
+    notify: SecretStr | None = Field(
+        default=None,
+        description=(
+            "Apprise URLs (mail, Slack, Teams, a webhook…), separated by spaces or commas, "
+            "told how a batch or smoke ended; secret: they may hold tokens."
+        ),
+    )
+    notify_on: NotifyOn = Field(
+        default=NotifyOn.PROBLEMS,
+        description="When to notify: problems (any exit code but 0) or always.",
+    )
+
+    @field_validator("notify")
+    @classmethod
+    def _apprise_urls(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not split_urls(value.get_secret_value()):
+            return None
+        check_urls(split_urls(value.get_secret_value()))  # names the URL by its scheme only
+        return value
+
+    @property
+    def notify_urls(self) -> list[str]:
+        """The Apprise URLs of MYOPENIP_NOTIFY (none when unset): never to be logged."""
+        return split_urls(self.notify.get_secret_value()) if self.notify else []
 
     @field_validator("base_url")
     @classmethod
