@@ -175,7 +175,14 @@ def send(urls: Sequence[str], notice: Notice, *, on: NotifyOn = NotifyOn.PROBLEM
     title, body = message(notice)
     try:
         with _apprise_quiet():
-            sent = bool(_apprise(urls).notify(title=title, body=body))
+            sent = bool(
+                _apprise(urls).notify(
+                    title=title,
+                    body=body,
+                    body_format="text",
+                    notify_type="success" if notice.exit_code == 0 else "failure",
+                )
+            )
     except Exception as error:  # Apprise's plugins raise what their libraries raise
         log.warning(
             "notification_failed",
