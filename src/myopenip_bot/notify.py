@@ -67,7 +67,8 @@ class Notice:
     counts: Mapping[str, int] = field(default_factory=dict)  # rows (checks) by outcome
     folder: str | None = None  # the report or run folder
     portal: str | None = None  # the portal's address
-    subject: str | None = None  # what the run worked on (the batch file)
+    subject: str | None = None  # what the run worked on: the batch file, a service
+    subject_label: str = "File"
     detail: str | None = None  # the error that stopped the run, its first line
 
 
@@ -132,7 +133,7 @@ def message(notice: Notice) -> tuple[str, str]:
         )
         lines.append(f"Counts: {counts} (total {sum(notice.counts.values())})")
     if notice.subject:
-        lines.append(f"File: {_clean(notice.subject)}")
+        lines.append(f"{notice.subject_label}: {_clean(notice.subject)}")
     if notice.detail:
         lines.append(f"Error: {_clean(notice.detail)[:_DETAIL_WIDTH]}")
     if notice.folder:

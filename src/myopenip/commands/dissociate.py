@@ -15,8 +15,10 @@ from rich.table import Table
 
 from myopenip import startup
 from myopenip.documents import SCHEMA_VERSION, error, number, number_argument, service
-from myopenip.exitcodes import epilog, of_run
+from myopenip.exitcodes import MEANINGS, epilog, of_run
 from myopenip.terminal import DRIFT_HINT, Steps, ask_to_valider, plain, safe
+from myopenip_bot import notify
+from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.files import write_private
 from myopenip_bot.interrupts import StopSignal
@@ -198,12 +200,14 @@ def _run(command: startup.Command) -> int:
 
     args, err = command.args, command.err
     request: DissociationRequest | None = None
+    settings: Settings | None = None  # read: a notification can be sent
     steps = Steps(err)
     try:
         request = build_request(args)
         loaded = command.load(
             ask=None if request.dry_run else "to dissociate without asking", acting=True
         )
+        settings = loaded.settings
         confirm = always_yes if args.yes else TerminalConfirm(err, command.stop, steps)
         with steps:
             result = run_dissociation(
@@ -236,6 +240,25 @@ def _run(command: startup.Command) -> int:
     if result.trace_dir is not None and result.trace_dir.is_dir():
         write_private(result.trace_dir / "result.json", text)  # beside the run's artifacts
     _print(result, text, args.json, command.out, client=args.client)
+    return _told(settings, code, result)
+
+
+def _told(settings: Settings | None, code: int, result: RunResult) -> int:
+    """Tell MYOPENIP_NOTIFY how the run ended (never a secret); returns `code` as it was."""
+    notify.tell(
+        settings,
+        notify.Notice(
+            command="dissociate",
+            exit_code=code,
+            meaning=notify.meaning_of(MEANINGS["dissociate"], code),
+            counts={outcome: n for outcome, n in result.counts.items() if n},
+            folder=str(result.trace_dir) if result.trace_dir else None,
+            portal=settings.base_url if settings is not None else None,
+            subject=result.service_ref or None,
+            subject_label="Service",
+            detail=result.error.splitlines()[0] if result.error else None,
+        ),
+    )
     return code
 
 

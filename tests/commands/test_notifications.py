@@ -155,3 +155,18 @@ def test_a_drifted_portal_smoke_posts_one_message(
     (folder,) = [p for p in cli.traces.iterdir() if p.name.endswith("-smoke")]
     assert f"Report: {folder}" in body
     assert_no_secret(replica, got, done.stdout, done.stderr)
+
+
+def test_a_refused_one_shot_dissociation_posts_one_message(
+    replica: Replica, tmp_path: Path, got: Receiver
+) -> None:
+    cli = Cli(tmp_path, replica, notify=got.url())
+
+    done = cli("--licence", UNKNOWN, "--release-number", "--yes", "--json")
+
+    assert done.returncode == 1, done.stderr[-4000:]
+    title, body = one_message(got)
+    assert title == "myopenip dissociate: exit 1 — a business refusal"
+    assert "Counts: refused: 1 (total 1)" in body
+    assert "Service: SRV-" in body
+    assert_no_secret(replica, got, done.stdout, done.stderr)
