@@ -213,3 +213,23 @@ def test_notify_on_is_always_or_problems(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("MYOPENIP_NOTIFY_ON", "sometimes")
     with pytest.raises(SettingsError, match="MYOPENIP_NOTIFY_ON"):
         load_settings()
+
+
+def test_the_notify_urls_leave_the_environment_the_process_started_with() -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "from myopenip_bot.config.settings import forget_password_environment\n"
+        "import os\n"
+        f"before = open('/proc/self/environ', 'rb').read().count(b'{TOKEN}')\n"
+        "forget_password_environment()\n"
+        f"after = open('/proc/self/environ', 'rb').read().count(b'{TOKEN}')\n"
+        "print(before, after, 'MYOPENIP_NOTIFY' in os.environ)\n"
+    )
+    env = {"MYOPENIP_NOTIFY": f"json://bot:{TOKEN}@127.0.0.1/x", "PATH": "/usr/bin:/bin"}
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True
+    )
+
+    assert done.stdout.split() == ["1", "0", "False"]

@@ -250,12 +250,17 @@ def forget_password_environment() -> None:
 
     Removed from `os.environ` (no child inherits it), and overwritten where the kernel
     keeps the environment the process started with (what /proc/<pid>/environ shows to
-    its owner and to root for the whole run), on Linux.
+    its owner and to root for the whole run), on Linux. MYOPENIP_NOTIFY too.
     """
-    name = f"{ENV_PREFIX}PASSWORD"
-    os.environ.pop(name, None)
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        _wipe_initial_environment(name.encode() + b"=")
+    for name in _SECRET_NAMES:
+        os.environ.pop(name, None)
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            _wipe_initial_environment(name.encode() + b"=")
+
+
+# What forget_password_environment removes: the password, and the notify URLs (they may
+# hold tokens and passwords of their own).
+_SECRET_NAMES = (f"{ENV_PREFIX}PASSWORD", f"{ENV_PREFIX}NOTIFY")
 
 
 def _wipe_initial_environment(key: bytes) -> None:
