@@ -7,6 +7,7 @@ Real processes against the replica, as a scheduler runs them.
 
 from __future__ import annotations
 
+import fcntl
 import sys
 from pathlib import Path
 from typing import Any
@@ -102,6 +103,23 @@ def test_a_bad_file_is_told_with_exit_2_and_its_error(
     assert "Error: " in body
     assert f"File: {batch}" in body
     assert named(done.stderr, "browser_found") == []
+
+
+def test_a_journal_locked_by_another_run_is_told_with_exit_5(
+    replica: Replica, tmp_path: Path, got: Receiver
+) -> None:
+    batch = write_csv(tmp_path / "batch.csv", [("SRV-10021", UNKNOWN, "oui")])
+    journal = tmp_path / "journal.sqlite"
+    cli = BatchCli(tmp_path, replica, notify=got.url())
+
+    with (tmp_path / "journal.sqlite.lock").open("w") as held:  # another run holds it
+        fcntl.flock(held, fcntl.LOCK_EX)
+        done = cli(batch, "--yes", "--json", "--journal", journal)
+
+    assert done.returncode == 5, done.stderr[-4000:]
+    title, body = one_message(got)
+    assert title == "myopenip batch: exit 5 — another run holds the journal's lock"
+    assert "Error: another run is using the journal" in body
 
 
 def test_a_receiver_that_is_down_leaves_the_exit_code_and_is_a_warning(
