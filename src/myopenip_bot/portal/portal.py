@@ -156,7 +156,7 @@ class Portal:
                 if budget.gives_up(failures):
                     raise
                 log.warning(
-                    "startup_retried",
+                    "step_retried",
                     step=name,
                     attempt=failures + 1,
                     seconds_left=round(budget.left(), 1),
