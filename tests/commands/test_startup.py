@@ -10,6 +10,8 @@ import json
 import signal
 import socket
 import stat
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable
@@ -63,6 +65,33 @@ def test_six_runs_with_a_wrong_password_never_lock_the_account_and_the_right_one
     right = Cli(tmp_path, portal, password=RIGHT)(*DRY_RUN)
     assert right.returncode == 0, right.stderr[-3000:]
     assert json.loads(record.read_text(encoding="utf-8"))["records"] == []  # forgotten
+
+
+def test_every_command_that_logs_in_knows_the_refusal_and_takes_retry_login(
+    replica_factory: Callable[..., Replica], tmp_path: Path
+) -> None:
+    portal = replica_factory(password=RIGHT, delays=False)
+    cli = Cli(tmp_path, portal, password=WRONG)
+    (tmp_path / "rows.csv").write_text("service;licence;conserver\n", encoding="utf-8")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        argv = [sys.executable, "-m", "myopenip", *args]
+        return subprocess.run(argv, cwd=tmp_path, env=cli.env, capture_output=True, text=True)
+
+    first = run("find", "--client", "Normandie Logistique", "--json")
+    assert first.returncode == 2, first.stderr[-3000:]
+    assert "Il vous reste 4 tentatives" in first.stderr
+
+    for args in (
+        ("find", "--client", "Normandie Logistique", "--json"),
+        ("smoke", "--json"),
+        ("batch", "rows.csv", "--dry-run", "--json"),
+    ):
+        again = run(*args)
+        assert again.returncode == 2, (args, again.stderr[-3000:])
+        assert "--retry-login" in again.stdout + again.stderr, args
+        assert not named(again, "browser_found"), args
+        assert "--retry-login" in run(args[0], "--help").stdout
 
 
 def free_port() -> int:
