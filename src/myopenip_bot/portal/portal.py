@@ -120,8 +120,10 @@ class Portal:
         self.current_step = name
         if self._on_step is not None:
             self._on_step(name)
-        budget = (
-            None if self._started else StartupBudget(self.settings.startup_timeout, self.policy)
+        budget: RetryPolicy | StartupBudget = (
+            self.policy
+            if self._started
+            else StartupBudget(self.settings.startup_timeout, self.policy)
         )
         failures = 0
         while True:
@@ -139,28 +141,13 @@ class Portal:
                     continue
             except TechnicalError as error:  # the step's, or its login's
                 failures += 1
-                if budget is None:
-                    if self.policy.gives_up(failures):
-                        raise
-                    log.warning(
-                        "step_retried",
-                        step=name,
-                        attempt=failures + 1,
-                        attempts=self.policy.attempts,
-                        error=str(error),
-                    )
-                    if on_retry is not None:
-                        on_retry()
-                    self.policy.wait(failures, self.stop)
-                    continue
                 if budget.gives_up(failures):
                     raise
                 log.warning(
                     "step_retried",
                     step=name,
                     attempt=failures + 1,
-                    seconds_left=round(budget.left(), 1),
-                    startup_timeout=budget.timeout,
+                    **budget.left_to_log(),
                     error=str(error),
                 )
                 if on_retry is not None:

@@ -52,6 +52,10 @@ class RetryPolicy:
         """Whether `failures` in a row have used the budget."""
         return failures >= self.attempts
 
+    def left_to_log(self) -> dict[str, float]:
+        """What a retry's log line says of the budget."""
+        return {"attempts": self.attempts}
+
 
 DEFAULT_POLICY = RetryPolicy()
 
@@ -85,3 +89,7 @@ class StartupBudget:
     def wait(self, failures: int, stop: StopSignal) -> None:
         """Wait before the next attempt; a signal cuts the wait and raises Interrupted."""
         stop.sleep(self.delay(failures))
+
+    def left_to_log(self) -> dict[str, float]:
+        """What a retry's log line says of the budget: the time left, of how much."""
+        return {"seconds_left": round(self.left(), 1), "startup_timeout": self.timeout}
