@@ -5,7 +5,9 @@ run(body, args)     private files (umask 077), two consoles, SIGINT/SIGTERM rout
 Command.load(...)   settings (MYOPENIP_* and .env, `--headed`), logging, credentials,
                     private folders (the oldest run folders beyond MYOPENIP_KEEP_RUNS
                     removed), the password out of the process environment, the
-                    selectors, and the check that a person can be asked when needed
+                    selectors, the check that a person can be asked when needed, and
+                    that these credentials were not refused by an earlier run (then:
+                    AuthenticationError at once, unless `--retry-login`)
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.config.settings import Settings, forget_password_environment, load_settings
 from myopenip_bot.errors import UsageError
 from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.portal.refusals import RefusedLogins
 from myopenip_bot.retention import prune_runs
 
-__all__ = ["Command", "Loaded", "run"]
+__all__ = ["Command", "Loaded", "add_retry_login", "run"]
 
 
 @dataclass(frozen=True)
@@ -57,8 +60,14 @@ class Command:
         overrides = {"headless": False} if getattr(self.args, "headed", False) else {}
         settings = load_settings(**overrides)
         configure_logging(settings.log_format, settings.log_level)
-        settings.require_credentials()
+        username, password = settings.require_credentials()
         settings.prepare_folders(acting=acting)
+        if not getattr(self.args, "retry_login", False):
+            # Refused before: trying again would only bring the account nearer its lock.
+            refusals = RefusedLogins(
+                settings.work_dir, settings.base_url, username, password.get_secret_value()
+            )
+            refusals.check()
         prune_runs(settings.traces_dir, settings.keep_runs - 1)  # and the one this run makes
         selectors = load_selectors(settings.selectors_file)
         forget_password_environment()  # read: no child needs it, no one may read it
@@ -72,6 +81,15 @@ class Command:
         ask on, unless `--yes` was given; `ask` says what `--yes` would allow."""
         if not (getattr(self.args, "yes", False) or sys.stdin.isatty()):
             raise UsageError(f"no terminal to confirm on: pass --yes {ask}")
+
+
+def add_retry_login(parser: argparse.ArgumentParser) -> None:
+    """`--retry-login`, for every command that logs in."""
+    parser.add_argument(
+        "--retry-login",
+        action="store_true",
+        help="try the login even though the portal refused these credentials before",
+    )
 
 
 def run(body: Callable[[Command], int], args: argparse.Namespace) -> int:

@@ -95,6 +95,7 @@ def test_an_unreachable_portal_exits_3_as_a_technical_failure(tmp_path: Path) ->
         base_url=f"http://127.0.0.1:{port}",
         username="demo",
         password="demo",
+        startup_timeout="0",  # waiting for a portal to come up is test_startup's
     )
     failed = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
 

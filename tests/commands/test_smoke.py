@@ -191,7 +191,8 @@ def test_an_unreachable_portal_is_an_error_in_every_check_for_the_command_and_th
     with socket.socket() as probe:  # a port nothing listens on
         probe.bind(("127.0.0.1", 0))
         url = f"http://127.0.0.1:{probe.getsockname()[1]}"
-    cli = Cli(tmp_path, None, base_url=url, username="demo", password="demo")
+    # No start-up budget: waiting for a portal to come up is test_startup's.
+    cli = Cli(tmp_path, None, base_url=url, username="demo", password="demo", startup_timeout="0")
 
     as_json = smoke(cli, "--json")
     as_table = smoke(

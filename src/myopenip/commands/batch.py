@@ -92,6 +92,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="stop after N technical failures in a row (default 5)",
     )
     parser.add_argument("--headed", action="store_true", help="show the browsers")
+    startup.add_retry_login(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument(
         "--verbose", action="store_true", help="list every row at the end, not only those not done"

@@ -89,6 +89,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="act on the other licences when some are refused when planning",
     )
     parser.add_argument("--headed", action="store_true", help="show the browser window")
+    startup.add_retry_login(parser)
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
 
 

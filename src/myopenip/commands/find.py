@@ -55,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--csv", action="store_true", help="print the licences as a batch file (keep_number empty)"
     )
     parser.add_argument("--headed", action="store_true", help="show the browser window")
+    startup.add_retry_login(parser)
 
 
 def build_query(args: argparse.Namespace) -> FindQuery:

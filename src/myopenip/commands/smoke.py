@@ -66,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the checks as JSON")
     parser.add_argument("--headed", action="store_true", help="show the browser window")
+    startup.add_retry_login(parser)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -294,6 +294,7 @@ class BotSession:
             stop=stop,
             login_page=self.logging_in,
             on_step=on_step,
+            startup=True,
         )
 
     @contextmanager

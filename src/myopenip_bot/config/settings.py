@@ -99,6 +99,15 @@ class Settings(BaseSettings):
             "the number gone (then: done); past it, the licence is in progress."
         ),
     )
+    startup_timeout: float = Field(
+        default=120.0,
+        ge=0,
+        le=3_600,
+        description=(
+            "Seconds a run waits, with backoff, for the portal to answer when it opens it and "
+            "logs in at its start (a portal not up yet: connection refused, 5xx, timeout)."
+        ),
+    )
     accepted_file: Path = Field(
         default_factory=lambda: _state_home() / "myopenip" / "accepted.sqlite3",
         description=(

@@ -3,9 +3,12 @@ logins handed over from an untraced context, and the path to a service's setting
 
     Portal.step(name, action)   a step that reads or prepares (never « Valider »): logs in
                                 again when the login page shows; redoes it after a
-                                technical failure, under the one retry policy (retry.py)
+                                technical failure, under the one retry policy (retry.py);
+                                until one step succeeded, under the start-up budget
+                                (MYOPENIP_STARTUP_TIMEOUT): a portal not up yet is waited for
     Portal.log_in()             a login, on the page `login_page` gives (the browser
-                                session's untraced context); a refusal is never retried
+                                session's untraced context); a refusal is never retried,
+                                and is remembered (refusals.py) until a login succeeds
     Portal.find_service(ref)    Mes Services > Paramétrage / Monitoring > search: the
                                 service's row, whose « Paramétrer > » opens it
 
@@ -25,6 +28,7 @@ from playwright.sync_api import Page
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import (
+    AuthenticationError,
     ServiceNotFoundError,
     SessionExpiredError,
     TechnicalError,
@@ -33,7 +37,8 @@ from myopenip_bot.failures import best_effort, translated
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import ServiceInfo
 from myopenip_bot.pages import LoginPage, Navigation, ServiceRow, ServicesPage, prepare_page
-from myopenip_bot.portal.retry import DEFAULT_POLICY, RetryPolicy
+from myopenip_bot.portal.refusals import RefusedLogins
+from myopenip_bot.portal.retry import DEFAULT_POLICY, RetryPolicy, StartupBudget
 
 __all__ = ["RENEW_PAGE_EVERY", "LoginPageFn", "Portal"]
 
@@ -75,6 +80,7 @@ class Portal:
         policy: RetryPolicy = DEFAULT_POLICY,
         renew_page_every: int = RENEW_PAGE_EVERY,
         on_step: Callable[[str], None] | None = None,
+        startup: bool = False,
     ) -> None:
         self.page = page
         self.selectors = selectors
@@ -89,6 +95,9 @@ class Portal:
         self._renew_every = renew_page_every
         self._visits = 0  # visits to a service in this page
         self._base_url = settings.base_url.rstrip("/") + "/"
+        # `startup`: this portal is a run's way in. Until a first step succeeds, the portal
+        # may not be up yet (a scheduler started the job first): the start-up budget.
+        self._started = not startup
         prepare_page(page)
 
     def start_run(self) -> None:
@@ -111,12 +120,19 @@ class Portal:
         self.current_step = name
         if self._on_step is not None:
             self._on_step(name)
+        budget: RetryPolicy | StartupBudget = (
+            self.policy
+            if self._started
+            else StartupBudget(self.settings.startup_timeout, self.policy)
+        )
         failures = 0
         while True:
             self.stop.check()
             try:
                 try:
-                    return translated(name, action)
+                    done = translated(name, action)
+                    self._started = True
+                    return done
                 except SessionExpiredError as expired:
                     log.info("login_needed", step=name, why=str(expired))
                     if on_retry is not None:
@@ -125,18 +141,18 @@ class Portal:
                     continue
             except TechnicalError as error:  # the step's, or its login's
                 failures += 1
-                if self.policy.gives_up(failures):
+                if budget.gives_up(failures):
                     raise
                 log.warning(
                     "step_retried",
                     step=name,
                     attempt=failures + 1,
-                    attempts=self.policy.attempts,
+                    **budget.left_to_log(),
                     error=str(error),
                 )
                 if on_retry is not None:
                     on_retry()
-                self.policy.wait(failures, self.stop)
+                budget.wait(failures, self.stop)
 
     def log_in(self, step: str = "logging in") -> None:
         """Log in (the page shows the login page), on the page `login_page` gives.
@@ -158,7 +174,18 @@ class Portal:
             translated("opening the login page", lambda: self._show_login(login))
             if login.is_shown():
                 username, password = self.settings.require_credentials()
-                translated("logging in", lambda: login.log_in(username, password))
+                refusals = RefusedLogins(
+                    self.settings.work_dir,
+                    self.settings.base_url,
+                    username,
+                    password.get_secret_value(),
+                )
+                try:
+                    translated("logging in", lambda: login.log_in(username, password))
+                except AuthenticationError as refused:
+                    refusals.remember(str(refused))  # the next runs do not try it again
+                    raise
+                refusals.forget()
         self.logins += 1
 
     def _show_login(self, login: LoginPage) -> None:

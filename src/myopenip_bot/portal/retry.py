@@ -11,16 +11,24 @@ The wait between two attempts is exponential with "equal jitter" (AWS Architectu
 "Exponential Backoff And Jitter"): half of it is certain, half random, so that workers
 failing together do not come back together. It sleeps through `StopSignal.sleep`: a
 signal cuts it short and stops the run at that safe point.
+
+The start of a run (opening the portal, logging in) has a budget of time instead
+(`StartupBudget`, MYOPENIP_STARTUP_TIMEOUT): a portal that is not answering yet (a
+scheduler started the job before it, a restart under way) is waited for with the same
+backoff, up to `cap` between attempts, until the time is spent; never fewer attempts than
+the policy's. Later steps keep the policy.
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from myopenip_bot.interrupts import StopSignal
 
-__all__ = ["DEFAULT_POLICY", "RetryPolicy"]
+__all__ = ["DEFAULT_POLICY", "RetryPolicy", "StartupBudget"]
 
 
 @dataclass(frozen=True)
@@ -44,5 +52,44 @@ class RetryPolicy:
         """Whether `failures` in a row have used the budget."""
         return failures >= self.attempts
 
+    def left_to_log(self) -> dict[str, float]:
+        """What a retry's log line says of the budget."""
+        return {"attempts": self.attempts}
+
 
 DEFAULT_POLICY = RetryPolicy()
+
+
+@dataclass
+class StartupBudget:
+    """`timeout` seconds of retries from now under `policy`'s backoff, for a run's start."""
+
+    timeout: float
+    policy: RetryPolicy = DEFAULT_POLICY
+    clock: Callable[[], float] = time.monotonic
+    started: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.started = self.clock()
+
+    def left(self) -> float:
+        """Seconds of the budget not spent yet (0 when spent)."""
+        return max(0.0, self.timeout - (self.clock() - self.started))
+
+    def gives_up(self, failures: int) -> bool:
+        """Whether `failures` in a row end the start: the time is spent and the policy's
+        attempts too (a budget of 0 is the policy alone)."""
+        return self.policy.gives_up(failures) and self.left() <= 0
+
+    def delay(self, failures: int) -> float:
+        """The policy's wait, never beyond the budget's end (but the policy's own attempts)."""
+        wait = self.policy.delay(failures)
+        return min(wait, self.left()) if self.policy.gives_up(failures) else wait
+
+    def wait(self, failures: int, stop: StopSignal) -> None:
+        """Wait before the next attempt; a signal cuts the wait and raises Interrupted."""
+        stop.sleep(self.delay(failures))
+
+    def left_to_log(self) -> dict[str, float]:
+        """What a retry's log line says of the budget: the time left, of how much."""
+        return {"seconds_left": round(self.left(), 1), "startup_timeout": self.timeout}
