@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -61,7 +62,9 @@ def hooks() -> RecordingHooks:
 
 
 @pytest.fixture
-def run(page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHooks) -> RunFn:
+def run(
+    page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHooks, tmp_path: Path
+) -> RunFn:
     """Run the bot on the test's page against `replica` (or `on=` another one)."""
 
     def go(
@@ -83,7 +86,8 @@ def run(page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHook
             username=replica_on.username,
             password=SecretStr(password if password is not None else replica_on.password),
             timeout_ms=runner_options.pop("timeout_ms", 10_000),
-            **(settings or {}),
+            # a refused login is remembered there: in the test's folder, not the checkout's
+            **({"work_dir": tmp_path / "work"} | (settings or {})),
         )
         portal = Portal(
             page, using or selectors, configured, login_page=hooks.logging_in, **runner_options
