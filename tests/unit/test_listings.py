@@ -300,3 +300,29 @@ def test_a_number_not_found_is_searched_in_the_other_format_too(
     assert asked(logs) == ["open", "search", "search"]
     results = LicenceResultsPage(page, selectors, G)
     assert results.number_filter.input_value() == "02 99 99 99 99"  # the last one typed
+
+
+# Swallows the first click on a tab, as a page whose scripts do not listen yet would.
+FIRST_TAB_CLICK_LOST = """
+document.addEventListener('click', (event) => {
+  const tab = event.target instanceof Element ? event.target.closest('[role=tab]') : null;
+  if (tab && !window.__tabClickLost) {
+    window.__tabClickLost = true;
+    event.stopImmediatePropagation();
+    event.preventDefault();
+  }
+}, true);
+"""
+
+
+def test_a_tab_click_the_page_did_not_take_is_clicked_again(
+    page: Page, replica: Replica, selectors: Selectors
+) -> None:
+    page.add_init_script(FIRST_TAB_CLICK_LOST)
+    listings = listings_on(page, replica, selectors)
+
+    with capture_logs() as logs:
+        rows = listings.rows_matching(G, GUIDE)  # no step: no retry to hide a lost click
+
+    assert [e["tab"] for e in logs if e["event"] == "tab_clicked_again"] == ["Groupements"]
+    assert len(rows) == 7
