@@ -19,6 +19,7 @@ from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Page
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 from pydantic import SecretStr
+from retry_support import NoPage, RecordingStop
 from structlog.testing import capture_logs
 
 from myopenip_bot.config.selectors import load_selectors
@@ -39,29 +40,6 @@ from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.portal import retry
 from myopenip_bot.portal.portal import Portal
 from myopenip_bot.portal.retry import DEFAULT_POLICY, RetryPolicy
-
-
-class RecordingStop(StopSignal):
-    """A stop signal whose backoff is recorded, not slept; `signal_during` makes the n-th
-    wait the one a signal arrives in."""
-
-    def __init__(self, signal_during: int | None = None) -> None:
-        super().__init__()
-        self.slept: list[float] = []
-        self._signal_during = signal_during
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        if len(self.slept) == self._signal_during:
-            self.request(signal.SIGTERM)
-        self.check()
-
-
-class NoPage:
-    """All a Portal asks of its page before a step touches it (the settle script)."""
-
-    def add_init_script(self, script: str) -> None:
-        pass
 
 
 def portal(stop: StopSignal, policy: RetryPolicy = DEFAULT_POLICY) -> Portal:

@@ -5,13 +5,13 @@ cuts it; later steps keep the policy. Without a browser, as tests/unit/test_retr
 
 from __future__ import annotations
 
-import signal
 from collections.abc import Callable
 from typing import Any, cast
 
 import pytest
 from playwright.sync_api import Page
 from pydantic import SecretStr
+from retry_support import NoPage, RecordingStop
 from structlog.testing import capture_logs
 
 from myopenip_bot.config.selectors import load_selectors
@@ -28,26 +28,6 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
-
-
-class RecordingStop(StopSignal):
-    """Records the backoff instead of sleeping; a signal arrives in the n-th wait."""
-
-    def __init__(self, signal_during: int | None = None) -> None:
-        super().__init__()
-        self.slept: list[float] = []
-        self._signal_during = signal_during
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        if len(self.slept) == self._signal_during:
-            self.request(signal.SIGTERM)
-        self.check()
-
-
-class NoPage:
-    def add_init_script(self, script: str) -> None:
-        pass
 
 
 def portal(stop: StopSignal, startup_timeout: float, *, startup: bool = True) -> Portal:
