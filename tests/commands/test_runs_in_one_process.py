@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 import structlog
+from e2e_support import replica_settings
 from playwright.sync_api import Browser
-from pydantic import SecretStr
 
 from myopenip.replica import Replica
 from myopenip_bot.config.logs import configure_logging
-from myopenip_bot.config.settings import LogFormat, Settings, TraceMode
+from myopenip_bot.config.settings import LogFormat, TraceMode
 from myopenip_bot.dissociation.run import run_dissociation
 from myopenip_bot.models import DissociationRequest, Target
 
@@ -31,13 +31,7 @@ def logging_configured() -> Iterator[None]:
 def test_two_dissociations_in_one_process_write_their_events_to_their_own_folders(
     browser: Browser, replica: Replica, tmp_path: Path
 ) -> None:
-    settings = Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
-        traces_dir=tmp_path / "traces",
-        trace=TraceMode.OFF,
-    )
+    settings = replica_settings(replica, traces_dir=tmp_path / "traces", trace=TraceMode.OFF)
     folders = []
     for licences in (["FPC367127"], ["FPC367128", "FPC367129"]):
         request = DissociationRequest(

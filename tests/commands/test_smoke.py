@@ -26,9 +26,9 @@ from typing import Any
 import forked
 import pytest
 from cli_support import Cli, Running
+from e2e_support import replica_settings
 from jsonschema import Draft202012Validator
 from playwright.sync_api import Browser, Page
-from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from myopenip.exitcodes import ExitCode, of_smoke
@@ -298,12 +298,7 @@ def walk(
     long timeout, which a drift (named by what the settled page lacks) never waits out."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
     page: Page = context.new_page()
-    settings = Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
-        timeout_ms=60_000,
-    )
+    settings = replica_settings(replica, timeout_ms=60_000)
     walking = smoke_walk(Portal(page, selectors, settings), WalkOptions(screenshot=screenshot))
     try:
         checks = walking.run()

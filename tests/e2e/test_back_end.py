@@ -12,9 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import RunFn, licence, on_markup, outcomes
+from e2e_support import RunFn, licence, on_markup, outcomes, replica_settings
 from playwright.sync_api import Browser
-from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from myopenip.exitcodes import of_batch
@@ -45,10 +44,8 @@ def telecom(replica: Replica) -> Replica:
 
 
 def settings_for(replica: Replica, tmp_path: Path, **more: Any) -> Settings:
-    return Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
+    return replica_settings(
+        replica,
         timeout_ms=10_000,
         traces_dir=tmp_path / "traces",
         work_dir=tmp_path / "work",
@@ -108,12 +105,7 @@ def walk(browser: Browser, selectors: Selectors, replica: Replica) -> dict[str, 
     """The smoke's checks in a new context, in process, on this portal's first service."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
     page = context.new_page()
-    settings = Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
-        timeout_ms=10_000,
-    )
+    settings = replica_settings(replica, timeout_ms=10_000)
     checks = smoke_walk(Portal(page, selectors, settings)).run()
     context.close()
     return {c.id: (c.status, c.message) for c in checks}

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import RecordingHooks, RunFn, licence, outcomes
+from e2e_support import RecordingHooks, RunFn, licence, outcomes, replica_settings
 from playwright.sync_api import Browser
 from pydantic import SecretStr
 from structlog.testing import capture_logs
@@ -95,12 +95,7 @@ def walk(browser: Browser, selectors: Selectors, replica: Replica) -> dict[str, 
     """The smoke's checks in a new context, in process: failed checks by id, and the rest."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
     page = context.new_page()
-    settings = Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
-        timeout_ms=10_000,
-    )
+    settings = replica_settings(replica, timeout_ms=10_000)
     portal = Portal(page, selectors, settings)
     checks = smoke_walk(portal, WalkOptions(service="SRV-10021")).run()
     context.close()

@@ -6,13 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from e2e_support import SERVICE
+from e2e_support import SERVICE, replica_settings
 from playwright.sync_api import BrowserContext, ElementHandle, Frame, JSHandle, Locator, Page
-from pydantic import SecretStr
 
 from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors, locate
-from myopenip_bot.config.settings import Settings
 from myopenip_bot.models import Tab, format_number
 from myopenip_bot.pages import LicenceResultsPage, ReadOnlyDialog
 from myopenip_bot.portal.portal import Portal
@@ -39,12 +37,7 @@ def reaching(value: Any) -> list[Any]:
 def opened(page: Page, selectors: Selectors, replica: Replica) -> tuple[ReadOnlyDialog, str]:
     """The dialog of LICENCE, opened as the smoke opens it (Actions > « Dissocier vos
     numéros » in an announced read), as the read-only view the smoke reads it through."""
-    settings = Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
-        timeout_ms=10_000,
-    )
+    settings = replica_settings(replica, timeout_ms=10_000)
     portal = Portal(page, selectors, settings)
     services, _ = portal.step("finding the service", lambda: portal.find_service(SERVICE))
     service = services.open_service(SERVICE)

@@ -6,13 +6,11 @@ same as commands, on the classic markup)."""
 from __future__ import annotations
 
 import pytest
-from e2e_support import RecordingHooks, licence
+from e2e_support import RecordingHooks, licence, replica_settings
 from playwright.sync_api import Page
-from pydantic import SecretStr
 
 from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors
-from myopenip_bot.config.settings import Settings
 from myopenip_bot.dissociation.runner import Runner
 from myopenip_bot.errors import ServiceNotFoundError
 from myopenip_bot.lookup.finder import Finder
@@ -26,12 +24,7 @@ NUMBER = "0231456791"  # FPC367130's, in SRV-10021's Groupements
 
 
 def portal_on(page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHooks) -> Portal:
-    settings = Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
-        timeout_ms=10_000,
-    )
+    settings = replica_settings(replica, timeout_ms=10_000)
     return Portal(page, selectors, settings, login_page=hooks.logging_in)
 
 

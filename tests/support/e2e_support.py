@@ -9,13 +9,26 @@ from typing import Any
 
 import pytest
 from playwright.sync_api import Page
+from pydantic import SecretStr
 
+from myopenip.replica import Replica
+from myopenip_bot.config.settings import Settings
 from myopenip_bot.dissociation.observer import Observer
 from myopenip_bot.models import Confirmation, LicenceTask, Outcome, RunResult
 
 SERVICE = "SRV-10021"
 
 RunFn = Callable[..., RunResult]
+
+
+def replica_settings(replica: Replica, **more: Any) -> Settings:
+    """The bot's settings for `replica` (its URL and credentials), with `more` of them."""
+    return Settings(
+        base_url=replica.url,
+        username=replica.username,
+        password=SecretStr(replica.password),
+        **more,
+    )
 
 
 def on_markup(name: str) -> pytest.MarkDecorator:

@@ -12,13 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from e2e_support import replica_settings
 from playwright.sync_api import Page, expect
-from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors, load_selectors
-from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import TechnicalError
 from myopenip_bot.models import Tab
 from myopenip_bot.pages import LicenceResultsPage
@@ -41,12 +40,7 @@ def selectors() -> Selectors:
 
 def listings_on(page: Page, replica: Replica, selectors: Selectors) -> Listings:
     """Listings of SRV-10021, on a portal logged in (its first step), retries at once."""
-    settings = Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
-        timeout_ms=10_000,
-    )
+    settings = replica_settings(replica, timeout_ms=10_000)
     portal = Portal(page, selectors, settings, policy=RetryPolicy(base=0.01, cap=0.01))
     portal.start_run()
     portal.step("opening the portal", portal.open_portal)

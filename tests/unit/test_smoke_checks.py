@@ -5,12 +5,12 @@ on the replica)."""
 from __future__ import annotations
 
 import pytest
+from e2e_support import replica_settings
 from playwright.sync_api import Browser
-from pydantic import BaseModel, SecretStr
+from pydantic import BaseModel
 
 from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors, load_selectors
-from myopenip_bot.config.settings import Settings
 from myopenip_bot.pages import ReadOnlyDialog
 from myopenip_bot.portal.portal import Portal
 from myopenip_bot.smoke import CHECKS, SmokeWalk, Status, WalkOptions
@@ -82,12 +82,7 @@ def test_the_smoke_walk_never_clicks_valider_and_sends_the_portal_nothing(
     context.expose_binding("__clicked", lambda source, name: clicks.append(name))
     context.add_init_script(RECORD_CLICKS)
     page = context.new_page()
-    settings = Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
-        timeout_ms=15_000,
-    )
+    settings = replica_settings(replica, timeout_ms=15_000)
     portal = Portal(page, selectors, settings)
     guard = NetworkGuard(context)
     walk = SmokeWalk(portal, guard, WalkOptions())

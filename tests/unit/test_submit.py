@@ -13,13 +13,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from e2e_support import replica_settings
 from playwright.sync_api import Page, Request, expect
-from pydantic import SecretStr
 from structlog.testing import capture_logs
 
 from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors, load_selectors
-from myopenip_bot.config.settings import Settings
 from myopenip_bot.dissociation.submit import Prepared, Submitter
 from myopenip_bot.models import LicenceTask, Outcome, Tab, Target
 from myopenip_bot.pages import AnswerKind
@@ -68,12 +67,7 @@ def acting(page: Page, replica: Replica, selectors: Selectors) -> Iterator[Actin
             posted.append(request.url)
 
     page.on("request", note)
-    settings = Settings(
-        base_url=replica.url,
-        username=replica.username,
-        password=SecretStr(replica.password),
-        timeout_ms=10_000,
-    )
+    settings = replica_settings(replica, timeout_ms=10_000)
     portal = Portal(page, selectors, settings)
     portal.start_run()
     listings = Listings(portal)
