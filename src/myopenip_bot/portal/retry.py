@@ -46,7 +46,7 @@ class RetryPolicy:
 
     def wait(self, failures: int, stop: StopSignal) -> None:
         """Wait before the next attempt; a signal cuts the wait and raises Interrupted."""
-        stop.sleep(self.delay(failures))
+        stop.sleep(self.delay(failures))  # allowed: a retry's backoff, cut by a signal
 
     def gives_up(self, failures: int) -> bool:
         """Whether `failures` in a row have used the budget."""
@@ -88,7 +88,7 @@ class StartupBudget:
 
     def wait(self, failures: int, stop: StopSignal) -> None:
         """Wait before the next attempt; a signal cuts the wait and raises Interrupted."""
-        stop.sleep(self.delay(failures))
+        stop.sleep(self.delay(failures))  # allowed: a retry's backoff, cut by a signal
 
     def left_to_log(self) -> dict[str, float]:
         """What a retry's log line says of the budget: the time left, of how much."""
