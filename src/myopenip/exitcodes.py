@@ -42,12 +42,17 @@ class ExitCode(IntEnum):
     NOT_CONFIRMED = 4  # a person answered no: nothing was changed
     LOCKED = 5  # another run holds the batch journal's lock
     IN_PROGRESS = 6  # the portal accepted a dissociation and does not show it done yet
+    JOURNAL_FAILED = 7  # the batch journal could not be written: the run stopped
+    REPORT_FAILED = 8  # the batch's report could not be written; its journal is complete
     INTERRUPTED = 128
 
 
 # When several apply, the first of these wins (after an interruption, which wins over all):
-# a run that changed the portal and then failed never says "nothing was changed".
+# a run that changed the portal and then failed never says "nothing was changed"; a disk
+# that let down the journal or the report is said before all (it is fixed before a rerun).
 PRECEDENCE = (
+    ExitCode.JOURNAL_FAILED,
+    ExitCode.REPORT_FAILED,
     ExitCode.TECHNICAL,
     ExitCode.USAGE,
     ExitCode.REFUSED,
@@ -88,6 +93,19 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
             "that came once every row was settled changes nothing: the code says how they ended)",
         ),
         ("5", "another run holds the journal's lock"),
+        (
+            "7",
+            "the journal could not be written (a full disk, its permissions): the run stopped "
+            "before its next « Valider »; the rows it could not record are named (a row whose "
+            "« Valider » was clicked is read from the portal by the next run); free the disk, "
+            "then run the same command",
+        ),
+        (
+            "8",
+            "the report could not be written (a full disk, its permissions): the run itself "
+            "ended and its journal is complete; the rows are on stdout with --json; free the "
+            "disk (or give another --report)",
+        ),
         (
             "3",
             "some rows failed technically or are not settled yet: run the same command "
@@ -171,6 +189,9 @@ _BY_KIND = {
     ErrorKind.BUSINESS: ExitCode.REFUSED,
     ErrorKind.DRIFT: ExitCode.REFUSED,
 }
+# The class name (BatchResult.error_type) of a journal that could not be written
+# (myopenip_bot.batch.journal.JournalWriteError; not imported: `--help` stays light).
+JOURNAL_WRITE_ERROR = "JournalWriteError"
 _BATCH_OK = frozenset({Outcome.DONE, Outcome.ALREADY_DONE, Outcome.WOULD_DO})
 
 
@@ -194,6 +215,10 @@ def of_batch(result: BatchResult) -> int:
 
     if result.interrupted and not all(row.final for row in result.rows):
         return ExitCode.INTERRUPTED + result.interrupted  # rows left: a rerun resumes them
+    if result.error_type == JOURNAL_WRITE_ERROR:
+        return ExitCode.JOURNAL_FAILED  # before all: a rerun needs the disk freed first
+    if result.report_error is not None:
+        return ExitCode.REPORT_FAILED  # the rows' own code is in the journal and the JSON
     if result.error_kind in (ErrorKind.USAGE, ErrorKind.AUTHENTICATION):
         # Not 3 for the rows it left: running again unchanged would only spend another of
         # the account's login attempts. Fix the settings, then run the same command.

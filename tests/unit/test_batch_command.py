@@ -65,6 +65,12 @@ def batch(
     structlog.reset_defaults()  # it logged to capsys's stream
 
 
+def ends(err: str) -> list[tuple[str, int]]:
+    """The `batch_finished` events of stderr (JSON lines): (level, exit code) each."""
+    events = [json.loads(line) for line in err.splitlines() if line.startswith("{")]
+    return [(e["level"], e["exit_code"]) for e in events if e["event"] == "batch_finished"]
+
+
 def write(tmp_path: Path, text: str, name: str = "batch.csv") -> Path:
     path = tmp_path / name
     path.write_text(text, encoding="utf-8")
@@ -104,7 +110,6 @@ BAD_FILES: dict[str, tuple[str, list[str]]] = {
         f"service;licence;keep_number;commentaire\n{GOOD};urgent\n",
         ["line 1, column commentaire: unknown column", "hint: the header was read"],
     ),
-    "empty": ("", ["holds no row to do"]),
 }
 
 
@@ -126,9 +131,30 @@ def test_a_bad_file_is_refused_naming_each_problem_and_nothing_starts(
     for text_ in expected:
         assert text_ in problems, problems
     assert "line 0" not in problems  # a problem of the whole file names no line
+    assert ends(err) == [("error", 2)]  # monitoring's event, as a run's
     assert "Bad file" in err
     assert "Traceback" not in err
     assert payload["results"] == []
+    assert not (tmp_path / "j.sqlite").exists()
+    assert not (tmp_path / "traces").exists() or list((tmp_path / "traces").iterdir()) == []
+
+
+@pytest.mark.parametrize("text", ["", "service;licence;keep_number\n"], ids=["empty", "header"])
+def test_a_file_without_rows_is_nothing_to_do_exit_0_saying_so_and_nothing_starts(
+    batch: Run, tmp_path: Path, text: str
+) -> None:
+    """An upstream export that found nothing is not a refused login: exit 0, said."""
+    file = write(tmp_path, text)
+
+    code, payload, _, err = batch(file, "--yes", "--json", "--journal", "j.sqlite")
+    said, _, out, _ = batch(file, "--yes", "--journal", "j.sqlite")
+
+    assert code == said == 0
+    assert payload is not None
+    assert (payload["error"], payload["total"], payload["results"]) == (None, 0, [])
+    assert f"Nothing to do: {file} holds no row" in " ".join(out.split())
+    assert ends(err) == [("info", 0)]
+    assert "Traceback" not in err
     assert not (tmp_path / "j.sqlite").exists()
     assert not (tmp_path / "traces").exists() or list((tmp_path / "traces").iterdir()) == []
 
@@ -165,6 +191,7 @@ def test_a_journal_in_use_is_refused_with_exit_5_and_the_documents_error_shape(
     assert "another run is using the journal" in error["message"]
     assert "Locked" in err
     assert payload["report"] is None
+    assert ends(err) == [("error", 5)]
 
 
 # -- a journal finished before ---------------------------------------------------------
@@ -255,7 +282,8 @@ def test_a_batch_keeps_the_newest_run_folders_and_leaves_the_others_alone(
     left = sorted(path.name for path in traces.iterdir())
     report = Path(payload["report"]).name
     # The new run's folder and the two newest old ones: three run folders.
-    assert left == sorted([*old[-2:], report, "notes", "20250101-000000-linked"])
+    latest = "summary-latest.json"  # the last batch's summary, for monitoring
+    assert left == sorted([*old[-2:], report, "notes", "20250101-000000-linked", latest])
     assert (tmp_path / "j.sqlite").exists()
 
 

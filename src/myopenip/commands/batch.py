@@ -14,22 +14,24 @@ event as a JSON line, for jobs.
 from __future__ import annotations
 
 import argparse
+import logging
 import textwrap
 from pathlib import Path
 from typing import Any
 
+import structlog
 from rich.console import Console
 from rich.table import Table
 
 from myopenip import startup
-from myopenip.exitcodes import MEANINGS, ExitCode, epilog, of_batch
+from myopenip.exitcodes import JOURNAL_WRITE_ERROR, MEANINGS, ExitCode, epilog, of_batch
 from myopenip.progress import RowsBar
 from myopenip.terminal import DRIFT_HINT, ask_to_valider, plain, safe
 from myopenip_bot import notify
 from myopenip_bot.batch import rules
-from myopenip_bot.batch.file import BatchFileError, read_batch_file
-from myopenip_bot.batch.journal import JournalLockedError, Stage
-from myopenip_bot.batch.report import error_document
+from myopenip_bot.batch.file import BatchFileError, EmptyBatchFileError, read_batch_file
+from myopenip_bot.batch.journal import JournalLockedError, JournalWriteError, Stage
+from myopenip_bot.batch.report import error_document, forget_latest, write_latest
 from myopenip_bot.batch.results import BatchConfirmation, BatchOptions, BatchResult
 from myopenip_bot.batch.run import (
     BatchConfirm,
@@ -37,10 +39,12 @@ from myopenip_bot.batch.run import (
     default_journal,
     default_report,
 )
+from myopenip_bot.config.logs import configure_logging
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import Outcome, format_number
+from myopenip_bot.retention import prune_journals
 from myopenip_bot.text import json_text
 
 __all__ = ["add_arguments", "run"]
@@ -140,6 +144,8 @@ def _run(command: startup.Command) -> int:
             workers=args.workers,
             max_failures=args.max_failures,
         )
+        # Finished journals beyond MYOPENIP_KEEP_RUNS; never this run's, never one not finished.
+        prune_journals(default_journal(args.file).parent, settings.keep_runs, spare=options.journal)
         bar = RowsBar(err, settings)
         run = run_batch(
             settings,
@@ -151,30 +157,48 @@ def _run(command: startup.Command) -> int:
             progress=bar,
             stop=stop,
         )
+    except EmptyBatchFileError as error:
+        return _told(settings, args, *_nothing(command, error))
     except BotError as error:
-        return _told(settings, args, _failed(args, err, error), error=error)
+        code, data = _failed(args, err, error)
+        return _told(settings, args, code, data, error=error)
     if run.finished_before:
-        return _told(settings, args, _finished(command, run, options.journal), run=run)
+        code = _finished(command, run, options.journal)
+        return _told(settings, args, code, run.summary.text, run=run)
     if run.report_error is not None:
-        err.print(f"[red]No report in {safe(options.report_dir)}:[/red] {safe(run.report_error)}")
+        err.print(f"[red]No report:[/red] {safe(run.report_error)}", soft_wrap=True)
+    if run.result.error_type == JOURNAL_WRITE_ERROR:
+        _journal_failed(err, run.summary.document)
     if args.json:
         print(run.summary.text)
     else:
         _print_summary(
             command.out, run.summary.document, run.result, run.report, verbose=args.verbose
         )
-    return _told(settings, args, run.exit_code, run=run)
+    return _told(settings, args, run.exit_code, run.summary.text, run=run)
 
 
 def _told(
     settings: Settings | None,
     args: argparse.Namespace,
     code: int,
+    summary: str | dict[str, Any],
     *,
     run: BatchRun | None = None,
     error: BotError | None = None,
 ) -> int:
-    """Tell MYOPENIP_NOTIFY how the batch ended (never a secret); returns `code` as it was."""
+    """Leave the end of the batch where monitoring looks: for a batch that ran, `summary`
+    (its JSON document) in the traces folder's summary-latest.json; for one that stopped
+    before any row (a bad file, a lock, the settings), its `batch_finished` event (a run
+    logs its own), and no summary-latest.json (it would be an older run's); a journal
+    finished before and a file without rows leave it as it was. Then tell MYOPENIP_NOTIFY
+    (never a secret). Returns `code` as it was."""
+    if run is None:
+        _log_end(code, summary if isinstance(summary, dict) else {}, error)
+    if settings is not None and run is not None and not run.finished_before:
+        write_latest(settings.traces_dir, summary if isinstance(summary, str) else "")
+    elif settings is not None and error is not None:
+        forget_latest(settings.traces_dir)  # it would show an older run as the last one
     folder = None
     if run is not None:
         folder = run.report or (run.last_run.report if run.last_run else None)
@@ -194,7 +218,28 @@ def _told(
     return code
 
 
-def _failed(args: argparse.Namespace, err: Console, error: BotError) -> int:
+def _log_end(code: int, data: dict[str, Any], error: BotError | None) -> None:
+    """The `batch_finished` event of a batch that stopped before any row: an error (a
+    signal: a warning; nothing to do: info), even when the settings were never read."""
+    if not structlog.is_configured():  # the settings failed: events as JSON on stderr
+        configure_logging()
+    level = logging.INFO if code == ExitCode.OK else logging.ERROR
+    if isinstance(error, Interrupted):
+        level = logging.WARNING
+    structlog.get_logger(__name__).log(
+        level,
+        "batch_finished",
+        exit_code=code,
+        error=data.get("error"),
+        interrupted=data.get("interrupted"),
+        dry_run=data.get("dry_run"),
+        total=0,
+        counts={},
+        file=data.get("file"),
+    )
+
+
+def _failed(args: argparse.Namespace, err: Console, error: BotError) -> tuple[int, dict[str, Any]]:
     """A run that stopped before any row: the file, the journal, the settings, a signal."""
     if isinstance(error, Interrupted):
         err.print(f"Interrupted by {signal_name(error.signum)} before any row was tried.")
@@ -205,13 +250,59 @@ def _failed(args: argparse.Namespace, err: Console, error: BotError) -> int:
     elif isinstance(error, JournalLockedError):
         err.print(f"[red]Locked:[/red] {safe(error)}", soft_wrap=True)
         code = ExitCode.LOCKED
+    elif isinstance(error, JournalWriteError):  # before any row: nothing was done
+        err.print(
+            f"[red]Journal not written:[/red] {safe(error)}; nothing was done", soft_wrap=True
+        )
+        code = ExitCode.JOURNAL_FAILED
     else:
         err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
         code = ExitCode.USAGE
+    data = error_document(error, code, file=args.file, dry_run=bool(args.dry_run))
     if args.json:
-        data = error_document(error, code, file=args.file, dry_run=bool(args.dry_run))
         print(json_text(data))
-    return code
+    return code, data
+
+
+def _nothing(command: startup.Command, error: EmptyBatchFileError) -> tuple[int, dict[str, Any]]:
+    """A file without a row: nothing to do, exit 0 (an upstream export that found none)."""
+    args = command.args
+    data = error_document(error, ExitCode.OK, file=args.file, dry_run=bool(args.dry_run))
+    data["error"] = None
+    if args.json:
+        print(json_text(data))
+    else:
+        command.out.print(
+            plain(f"Nothing to do: {args.file} holds no row (only a header, or nothing).")
+        )
+        command.out.print(f"Exit code {ExitCode.OK}", highlight=False)
+    return ExitCode.OK, data
+
+
+def _journal_failed(err: Console, data: dict[str, Any]) -> None:
+    """The journal could not be written mid-run: which rows it could not record."""
+    open_rows = [row for row in data["results"] if row["outcome"] not in rules.SUCCESSES]
+    acted = [row for row in open_rows if row["submissions"]]
+    err.print(
+        "[red]The journal could not be written: the run stopped before its next « Valider ».",
+        soft_wrap=True,
+    )
+    if acted:
+        err.print(
+            plain(
+                f"{len(acted)} row(s) whose « Valider » was clicked have no outcome recorded "
+                "(the next run reads them from the portal; never sent twice): "
+                + ", ".join(row["licence"] for row in acted[:SHOWN_ROWS])
+            ),
+            soft_wrap=True,
+        )
+    waiting = len(open_rows) - len(acted)
+    if waiting:
+        err.print(
+            f"{waiting} row(s) not done (or not recorded as done): free the disk, then run "
+            "the same command to resume.",
+            highlight=False,
+        )
 
 
 def _finished(command: startup.Command, run: BatchRun, journal: Path) -> int:

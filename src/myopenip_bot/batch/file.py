@@ -34,6 +34,7 @@ __all__ = [
     "IGNORED_COLUMNS",
     "BatchFileError",
     "BatchRow",
+    "EmptyBatchFileError",
     "read_batch_file",
 ]
 
@@ -129,6 +130,11 @@ class BatchFileError(UsageError):
         return listed
 
 
+class EmptyBatchFileError(BatchFileError):
+    """The file holds no row (only a header, or nothing): nothing to do, not an error of
+    the file (`myopenip batch` exits 0 saying so)."""
+
+
 def read_batch_file(path: Path, check: Callable[[], None] | None = None) -> list[BatchRow]:
     """Every row of the file, or BatchFileError listing its problems (nothing is done).
 
@@ -160,7 +166,9 @@ def read_batch_file(path: Path, check: Callable[[], None] | None = None) -> list
     problems: list[Problem] = []
     rows = _rows(table, problems, reading, check)
     if not problems and not rows:
-        problems.append(Problem(0, "", "", "holds no row to do (only a header, or nothing)"))
+        raise EmptyBatchFileError(
+            path, [Problem(0, "", "", "holds no row to do (only a header, or nothing)")]
+        )
     if problems:
         raise BatchFileError(path, problems, _header_hint(reading) if reading.bad_header else None)
     return rows

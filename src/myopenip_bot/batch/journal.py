@@ -72,6 +72,7 @@ __all__ = [
     "JournalError",
     "JournalLockedError",
     "JournalRow",
+    "JournalWriteError",
     "RunRecord",
     "Settlement",
     "Stage",
@@ -178,6 +179,13 @@ _MIGRATIONS = {
 
 class JournalLockedError(BotError):
     """Another run holds the journal's lock."""
+
+
+class JournalWriteError(BotError):
+    """The journal could not be written (a full disk, a read-only file, an I/O error):
+    nothing of that transition was recorded. Neither business nor technical: never
+    retried, the batch stops before its next « Valider » (that one is never clicked
+    unless "submitting" was recorded first)."""
 
 
 class JournalError(TechnicalError):
@@ -525,13 +533,24 @@ class Journal:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         with self._mutex:
-            self._conn.execute("BEGIN IMMEDIATE")
             try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
+                self._conn.execute("BEGIN IMMEDIATE")
+                try:
+                    yield self._conn
+                except BaseException:
+                    if self._conn.in_transaction:  # SQLite may have rolled back itself
+                        self._conn.execute("ROLLBACK")
+                    raise
+                self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
+            except sqlite3.Error as error:
+                # A full disk, a read-only file: said as what it means, never a traceback.
+                with contextlib.suppress(sqlite3.Error):
+                    if self._conn.in_transaction:
+                        self._conn.execute("ROLLBACK")
+                raise JournalWriteError(
+                    f"the journal {self.path} could not be written ({error}): nothing more "
+                    "was recorded"
+                ) from None
 
 
 def _settled_fields(settled: Settlement, run: int | None) -> dict[str, object]:

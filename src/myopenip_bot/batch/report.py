@@ -25,6 +25,7 @@ Every number in them reads the same way: ten digits grouped by two, "02 31 45 67
 from __future__ import annotations
 
 import base64
+import contextlib
 import csv
 from collections import Counter
 from dataclasses import dataclass
@@ -32,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import structlog
 from jinja2 import Environment, PackageLoader
 
 from myopenip_bot.batch import rules
@@ -44,6 +46,7 @@ from myopenip_bot.models import Outcome, format_number
 from myopenip_bot.text import csv_row, json_text, visible
 
 __all__ = [
+    "LATEST_SUMMARY",
     "PLAN_FILE",
     "REPORT_FILES",
     "SCHEMA_VERSION",
@@ -51,10 +54,16 @@ __all__ = [
     "check_report_folder",
     "document",
     "error_document",
+    "forget_latest",
     "number_text",
     "outcome_of",
+    "write_latest",
     "write_report",
 ]
+
+# The last batch's document, whatever its end, in the traces folder (docs/scheduling.md).
+LATEST_SUMMARY = "summary-latest.json"
+log = structlog.get_logger(__name__)
 
 SCHEMA_VERSION = 1  # of the JSON document (src/myopenip/schemas/batch.schema.json)
 PLAN_FILE = "plan.csv"
@@ -145,6 +154,7 @@ def document(
         "journal": visible(str(journal)) if journal else None,
         "report": visible(str(report)) if report else None,
         "plan": visible(str(plan)) if plan else None,
+        "report_error": visible(result.report_error) if result.report_error else None,
         "finished_before": finished_before,
         "stopped_after_failures": result.stopped_after_failures,
         "total": len(result.rows),
@@ -193,6 +203,7 @@ def error_document(error: BotError, exit_code: int, *, file: Path, dry_run: bool
         "journal": None,
         "report": None,
         "plan": None,
+        "report_error": None,
         "finished_before": False,
         "stopped_after_failures": False,
         "total": 0,
@@ -294,6 +305,32 @@ def write_report(
     _write(folder / "summary.json", summary.text)
     _write(folder / "report.html", _html(result, data))
     return summary
+
+
+def write_latest(traces_dir: Path, text: str) -> Path | None:
+    """Write `text` (the last batch's JSON document) to the traces folder's
+    summary-latest.json, whole or not at all, never through a link; return its path.
+    When it cannot be written (a full disk), the one there is removed, so that it never
+    shows an older run as the last: None."""
+    path = traces_dir / LATEST_SUMMARY
+    try:
+        refuse_link(traces_dir, "the traces folder")
+        if not traces_dir.is_dir():
+            return None
+        write_private(path, text if text.endswith("\n") else text + "\n")
+    except (OSError, BotError) as error:
+        log.warning("latest_summary_not_written", path=str(path), error=str(error))
+        forget_latest(traces_dir)
+        return None
+    return path
+
+
+def forget_latest(traces_dir: Path) -> None:
+    """Remove the traces folder's summary-latest.json (a link there is left: not ours)."""
+    path = traces_dir / LATEST_SUMMARY
+    if not path.is_symlink():
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)
 
 
 def _html(result: BatchResult, data: dict[str, Any]) -> str:

@@ -62,6 +62,7 @@ class BatchResult:
     services: dict[str, str] = field(default_factory=dict)  # service ref -> client
     unreached: str | None = None  # why the rows this run never reached stay as they were
     reached: frozenset[str] = frozenset()  # licences this run planned or settled
+    report_error: str | None = None  # why its report could not be written (run_batch)
 
     def outcome(self, row: JournalRow) -> State:
         """The row's outcome in every output (rules.outcome_of)."""

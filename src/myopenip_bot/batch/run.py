@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import threading
 from collections import Counter
@@ -33,7 +34,15 @@ from typing import TYPE_CHECKING
 import structlog
 
 from myopenip_bot.batch.file import BatchRow
-from myopenip_bot.batch.journal import Journal, JournalRow, RunRecord, Stage, copy_for_dry_run
+from myopenip_bot.batch.journal import (
+    Journal,
+    JournalRow,
+    JournalWriteError,
+    RunRecord,
+    Stage,
+    State,
+    copy_for_dry_run,
+)
 from myopenip_bot.batch.report import Summary, check_report_folder, document, write_report
 from myopenip_bot.batch.results import BatchConfirmation, BatchOptions, BatchResult
 from myopenip_bot.browser.workdir import WorkArea
@@ -42,6 +51,7 @@ from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import BotError, UsageError
 from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.models import Outcome
 from myopenip_bot.text import json_text
 
 if TYPE_CHECKING:
@@ -197,16 +207,17 @@ def _run(
             result = batch.run(existing)
         finally:
             progress.ended()
-        code = exit_code(result)
-        run = _report(result, code, options, shown_journal)
+        run = _report(result, exit_code, options, shown_journal)
         if not options.dry_run:
-            journal.finish_run(code, run.report)  # a rerun that finds it finished says where
+            _finish_run(journal, run)  # a rerun that finds it finished says where
     finally:
         journal.close()
         if area is not None:
             area.close()  # the dry run's copy of the journal
     data = run.summary.document
-    log.info(
+    code = run.exit_code
+    log.log(
+        _finish_level(run),
         "batch_finished",
         exit_code=code,
         counts=data["counts"],
@@ -216,9 +227,32 @@ def _run(
         error=data["error"],
         stopped_after_failures=data["stopped_after_failures"],
         report=data["report"],
+        report_error=data.get("report_error"),
         journal=data["journal"],
     )
     return run
+
+
+def _finish_level(run: BatchRun) -> int:
+    """`batch_finished`'s level, for monitoring: info when it ended well (exit 0), an error
+    when something failed (the run's error, the report, a row failed or left unknown), else
+    a warning (rows refused, not confirmed, in progress; a signal)."""
+    if run.exit_code == 0:
+        return logging.INFO
+    counts = run.summary.document["counts"]
+    failed = any(counts.get(outcome.value) for outcome in _FAILED)
+    if run.result.error is not None or run.result.report_error is not None or failed:
+        return logging.ERROR
+    return logging.WARNING
+
+
+def _finish_run(journal: Journal, run: BatchRun) -> None:
+    """Record the run's end in the journal; a journal that cannot be written any more (its
+    run stopped for that, or the disk filled at the last moment) is said, not raised."""
+    try:
+        journal.finish_run(run.exit_code, run.report)
+    except JournalWriteError as error:
+        log.error("batch_end_not_recorded", journal=str(journal.path), error=str(error))
 
 
 def _finished(
@@ -246,17 +280,35 @@ def _finished(
 
 
 def _report(
-    result: BatchResult, code: int, options: BatchOptions, journal: Path | None
+    result: BatchResult,
+    exit_code: Callable[[BatchResult], int],
+    options: BatchOptions,
+    journal: Path | None,
 ) -> BatchRun:
-    """The run with its report written (a dry run's names no journal: it wrote none), or
-    with the same document and why no report could be written."""
+    """The run with its report written (a dry run's names no journal: it wrote none), or,
+    when it could not be (a full disk, permissions), with the same document saying why
+    (`report_error`; its exit code is the one `exit_code` gives a report not written)."""
+    code = exit_code(result)
     try:
         summary = write_report(
             result, options.report_dir, file=options.file, journal=journal, exit_code=code
         )
     except (OSError, BotError) as error:
+        why = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
+        kept = (
+            "the run changed nothing (a dry run)"
+            if options.dry_run
+            else f"every row's outcome is in the journal {journal}, complete"
+        )
+        result.report_error = (
+            f"the report could not be written in {options.report_dir} ({why}): {kept}"
+        )
+        code = exit_code(result)
         data = document(result, code, file=options.file, journal=journal, report=None)
-        return BatchRun(result, code, Summary(data, json_text(data)), journal, None, str(error))
+        log.error("batch_report_not_written", folder=str(options.report_dir), error=str(error))
+        return BatchRun(
+            result, code, Summary(data, json_text(data)), journal, None, result.report_error
+        )
     return BatchRun(result, code, summary, journal, options.report_dir)
 
 
@@ -275,7 +327,8 @@ class _Told:
         outcomes = [self.batch.outcome(row) for row in rows]
         if len(rows) <= _LOGGED_ONE_BY_ONE:
             for row, outcome in zip(rows, outcomes, strict=True):
-                log.info(
+                log.log(
+                    _row_level(outcome),
                     "batch_row",
                     service=row.service,
                     licence=row.licence,
@@ -283,7 +336,8 @@ class _Told:
                     outcome=outcome.value,
                 )
         else:  # thousands settled at once (a whole service refused, a stop): one event
-            log.info(
+            log.log(
+                max(map(_row_level, outcomes)),
                 "batch_rows",
                 service=rows[0].service,
                 rows=len(rows),
@@ -298,6 +352,20 @@ class _Told:
             self._counted.update(new)
         if new:
             self.progress.advanced(len(new))
+
+
+# Rows' outcomes as monitoring sees them: failed or unknown an error, refused a warning.
+_FAILED = (Outcome.FAILED, Outcome.UNKNOWN)
+
+
+def _row_level(outcome: State) -> int:
+    """The level of a row's event: an error when it failed or its outcome is unknown, a
+    warning when it was refused, else info."""
+    if outcome in _FAILED:
+        return logging.ERROR
+    if outcome == Outcome.REFUSED:
+        return logging.WARNING
+    return logging.INFO
 
 
 def _open_journal(path: Path, dry_run: bool, work_dir: Path) -> tuple[Journal, WorkArea | None]:

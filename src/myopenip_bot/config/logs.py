@@ -10,6 +10,7 @@ outside any run goes to stderr only, its secret-named keys masked.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
@@ -78,14 +79,26 @@ class EventsFile:
         self._waiting: list[str] = []
         self._handle: TextIO | None = None
         self.path: Path | None = None
+        self.failed: str | None = None  # why the events file could not be written on
 
     def write(self, line: str) -> None:
         with self._lock:
             if self._handle is not None:
-                self._handle.write(line + "\n")
-                self._handle.flush()
-            elif len(self._waiting) < _MAX_WAITING:
+                try:
+                    self._handle.write(line + "\n")
+                    self._handle.flush()
+                except OSError as error:  # a full disk: the run goes on, stderr has the events
+                    self._lost(error)
+            elif self.failed is None and len(self._waiting) < _MAX_WAITING:
                 self._waiting.append(line)
+
+    def _lost(self, error: OSError) -> None:
+        """The events file cannot be written any more: closed, nothing more is tried."""
+        handle, self._handle = self._handle, None
+        self.failed = error.strerror or str(error)
+        if handle is not None:
+            with contextlib.suppress(OSError):
+                handle.close()
 
     def open(self, path: Path) -> None:
         """Append the events to `path` (private, never through a link) from now on, those
@@ -99,15 +112,19 @@ class EventsFile:
                 return  # no events file: stderr still has the warnings and errors
             self._handle = os.fdopen(fd, "w", encoding="utf-8")
             self.path = path
-            for line in self._waiting:
-                self._handle.write(line + "\n")
+            try:
+                for line in self._waiting:
+                    self._handle.write(line + "\n")
+                self._handle.flush()
+            except OSError as error:
+                self._lost(error)
             self._waiting.clear()
-            self._handle.flush()
 
     def close(self) -> None:
         with self._lock:
             if self._handle is not None:
-                self._handle.close()
+                with contextlib.suppress(OSError):  # its last lines on a full disk
+                    self._handle.close()
             self._handle, self.path = None, None
             self._waiting.clear()
 
