@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import json
 import os
@@ -143,9 +144,15 @@ def screenshot(page: Page, path: Path) -> Path | None:
     """A full-page screenshot (up to SCREENSHOT_MAX_PX each way) at `path`; None, with a
     warning, when the page cannot be taken (evidence is kept where it can be, never at
     the cost of the run)."""
-    return best_effort(
-        lambda: _screenshot(page, path), None, event="screenshot_not_taken", path=str(path)
-    )
+    try:
+        return best_effort(
+            lambda: _screenshot(page, path), None, event="screenshot_not_taken", path=str(path)
+        )
+    except OSError as error:  # the file, not the page: a full disk, a read-only folder
+        log.warning("screenshot_not_taken", path=str(path), why=error.strerror or str(error))
+        with contextlib.suppress(OSError):
+            path.unlink(missing_ok=True)  # what a full disk left of it
+        return None
 
 
 def _screenshot(page: Page, path: Path) -> Path:
