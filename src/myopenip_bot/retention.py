@@ -158,11 +158,12 @@ def prune_journals(
         changed = _last_change(entry)
         if changed is None or changed >= now - RECENT_SECONDS:
             continue
-        finished.append((entry.name, changed))
+        if _finished_journal(entry, remove=False):
+            finished.append((entry.name, changed))
     removed = []
     for name in journals_to_remove(finished, keep):
         path = root / name
-        if _remove_finished_journal(path):
+        if _finished_journal(path, remove=True):  # checked again, under its lock
             removed.append(path)
     if removed:
         log.info("journals_pruned", folder=str(root), removed=len(removed), kept=keep)
@@ -170,9 +171,10 @@ def prune_journals(
 
 
 def _last_change(journal: Path) -> float | None:
-    """When the journal or one of its companions last changed (None: cannot tell)."""
+    """When the journal last changed, its write-ahead log included (not its -shm, which a
+    mere reader touches); None: cannot tell."""
     times = []
-    for suffix in ("", "-wal", "-shm", "-journal"):
+    for suffix in ("", "-wal", "-journal"):
         try:
             times.append(journal.with_name(journal.name + suffix).lstat().st_mtime)
         except FileNotFoundError:
@@ -182,9 +184,9 @@ def _last_change(journal: Path) -> float | None:
     return max(times) if times else None
 
 
-def _remove_finished_journal(path: Path) -> bool:
-    """Remove the journal at `path` with its companions, if no run holds its lock and it is
-    finished: checked and removed while its lock is held, the lock file last."""
+def _finished_journal(path: Path, *, remove: bool) -> bool:
+    """Whether the journal at `path` is finished, no run holding its lock (checked while
+    holding it); with `remove`, removed then with its companions, the lock file last."""
     from myopenip_bot.batch import journal as journals  # SQLite's, only for a batch
 
     try:
@@ -204,6 +206,8 @@ def _remove_finished_journal(path: Path) -> bool:
                 return False  # a run holds it
         if not _finished(path, journals.APPLICATION_ID, journals.FINAL):
             return False
+        if not remove:
+            return True
         try:
             for suffix in ("", "-wal", "-shm", "-journal", ".lock"):
                 path.with_name(path.name + suffix).unlink(missing_ok=True)

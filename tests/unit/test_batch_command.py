@@ -287,6 +287,31 @@ def test_a_batch_keeps_the_newest_run_folders_and_leaves_the_others_alone(
     assert (tmp_path / "j.sqlite").exists()
 
 
+def test_a_batch_prunes_the_finished_journals_beyond_keep_runs_never_its_own(
+    batch: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """40 journals after 20 nights no more: the finished ones beyond MYOPENIP_KEEP_RUNS go
+    (tests/unit/test_retention.py has which never do)."""
+    file = write(tmp_path, f"service;licence;keep_number\n{GOOD}\nSRV-10021;FPC367131;non\n")
+    rows = read_batch_file(file)
+    journals = tmp_path / ".myopenip" / "journals"
+    nights = [journals / f"night-{n}-0000000{n}.sqlite" for n in range(1, 5)]
+    for n, path in enumerate(nights):
+        finished_journal(path, rows, ["done", "done"], tmp_path / "traces" / "old")
+        for companion in journals.glob(f"{path.name}*"):
+            os.utime(companion, (1_700_000_000 + n, 1_700_000_000 + n))
+    own = journals / nights[0].name  # the oldest: this run's, given again
+    monkeypatch.setenv("MYOPENIP_KEEP_RUNS", "2")
+
+    code, payload, _, _ = batch(file, "--yes", "--json", "--journal", own)
+
+    assert code == 0
+    assert payload is not None
+    assert payload["finished_before"] is True
+    left = sorted(path.name for path in journals.glob("*.sqlite"))
+    assert left == sorted(path.name for path in [own, *nights[-2:]])
+
+
 def test_a_one_shot_keeps_the_run_folders_in_bounds_too(
     batch: Run,  # its settings: the portal never reached
     tmp_path: Path,

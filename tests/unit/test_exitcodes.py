@@ -10,8 +10,10 @@ from jsonschema import validate
 from schemas import schema
 
 from myopenip.commands.dissociate import document
-from myopenip.exitcodes import MEANINGS, epilog, markdown
+from myopenip.exitcodes import MEANINGS, PRECEDENCE, ExitCode, epilog, markdown, of_batch
 from myopenip.exitcodes import of_run as exit_code
+from myopenip_bot.batch.journal import STATES, JournalRow
+from myopenip_bot.batch.results import BatchResult
 from myopenip_bot.errors import network_failure
 from myopenip_bot.models import ErrorKind, LicenceTask, Outcome, RunResult, Target
 
@@ -222,3 +224,60 @@ def test_a_browser_network_error_is_said_in_words_with_its_code(
     message: str, said: str | None
 ) -> None:
     assert network_failure(message) == said
+
+
+# -- a batch whose journal or report could not be written ------------------------------
+
+
+def batch_of(
+    *states: str,
+    error_type: str | None = None,
+    report_error: str | None = None,
+    interrupted: int | None = None,
+) -> BatchResult:
+    """A batch of SRV-10021, one row per journal state, in order."""
+    rows = [
+        JournalRow(
+            "SRV-10021", f"FPC3671{n:02d}", n + 2, False, None, STATES[state], None, *[None] * 7
+        )
+        for n, state in enumerate(states)
+    ]
+    result = BatchResult(rows=rows, interrupted=interrupted, report_error=report_error)
+    if error_type is not None:
+        result.error, result.error_type, result.error_kind = (
+            "stopped",
+            error_type,
+            ErrorKind.TECHNICAL,
+        )
+    return result
+
+
+@pytest.mark.parametrize(
+    ("batch", "code"),
+    [
+        # a journal that could not be written: 7, before every row's own code
+        (batch_of("done", "submitting", "refused", error_type="JournalWriteError"), 7),
+        (batch_of("pending", error_type="JournalWriteError", report_error="full"), 7),
+        # a report that could not be written: 8, before the rows' own codes
+        (batch_of("done", "done", report_error="full"), 8),
+        (batch_of("done", "refused", "failed", report_error="full"), 8),
+        # an interruption with rows left wins over all, as ever
+        (batch_of("pending", error_type="JournalWriteError", interrupted=SIGTERM), 143),
+        # without either, the rows decide
+        (batch_of("done", "refused"), 1),
+    ],
+    ids=["journal", "journal+report", "report", "report+rows", "signal", "rows"],
+)
+def test_a_batch_whose_journal_or_report_could_not_be_written_has_its_own_code(
+    batch: BatchResult, code: int
+) -> None:
+    assert of_batch(batch) == code
+    assert code in (0, 1, 143) or ExitCode(code) in PRECEDENCE[:2]
+
+
+def test_the_batchs_codes_7_and_8_are_documented_and_allowed_by_its_schema() -> None:
+    said = dict(MEANINGS["batch"])
+    assert "journal could not be written" in said["7"]
+    assert "report could not be written" in said["8"]
+    assert "journal is complete" in said["8"]
+    assert "7 (the journal" in schema("batch")["properties"]["exit_code"]["description"]

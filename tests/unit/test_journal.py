@@ -25,6 +25,7 @@ from myopenip_bot.batch.journal import (
     Journal,
     JournalError,
     JournalLockedError,
+    JournalWriteError,
     Settlement,
     Stage,
 )
@@ -631,3 +632,35 @@ def test_rows_never_reached_say_why_and_rows_that_moved_on_keep_their_reason(
     # A row this run reached keeps the journal's reason, whatever its state.
     reached = BatchResult(rows=rows, unreached="not reached", reached=frozenset({"FPC302848"}))
     assert reached.reason(rows[-1]) is None
+
+
+# -- a journal that cannot be written ---------------------------------------------------
+
+
+def test_a_journal_that_cannot_grow_says_so_as_a_journal_write_error_and_keeps_what_it_had(
+    tmp_path: Path,
+) -> None:
+    """SQLite's "database or disk is full" (here its own page limit: the same error code a
+    full disk gives) is a JournalWriteError naming the journal, never a raw traceback; the
+    transaction is rolled back and the journal stays usable once there is room."""
+    path = tmp_path / "j.sqlite"
+    with Journal.open(path) as journal:
+        journal.load(ROWS)
+        journal.start_run(Path("batch.csv"))
+        journal._conn.execute("PRAGMA journal_mode = DELETE")  # pages counted in the file
+        pages = journal._conn.execute("PRAGMA page_count").fetchone()[0]
+        journal._conn.execute(f"PRAGMA max_page_count = {pages}")
+        many = [
+            BatchRow(line=10 + n, service="SRV-10023", licence=f"FPC4{n:05d}", keep=True)
+            for n in range(2000)
+        ]
+
+        with pytest.raises(JournalWriteError) as caught:
+            journal.load(many)
+
+        assert str(path) in str(caught.value)
+        assert "database or disk is full" in str(caught.value)
+        assert not journal._conn.in_transaction
+        assert states(journal) == {row.licence: "pending" for row in ROWS}
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.DONE)])  # in a page it had
+        assert states(journal)["FPC367128"] == "done"

@@ -6,6 +6,7 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 import structlog
 
 from myopenip_bot.config.logs import EVENTS_NAME, RunLog, configure_logging
@@ -73,3 +74,23 @@ def test_events_before_the_run_has_a_folder_wait_for_it(tmp_path: Path) -> None:
     run.close()
     lines = (tmp_path / EVENTS_NAME).read_text(encoding="utf-8").splitlines()
     assert [json.loads(line)["event"] for line in lines] == ["early", "late"]
+
+
+def test_an_events_file_on_a_full_disk_loses_its_lines_never_the_run(tmp_path: Path) -> None:
+    """/dev/full answers every write with ENOSPC, as a full disk does: the events file
+    stops, says why, and logging goes on (stderr still has the events)."""
+    if not Path("/dev/full").exists():
+        pytest.skip("no /dev/full here")
+    stream = io.StringIO()
+    configure_logging(LogFormat.JSON, "info", stream=stream)
+    run = RunLog()
+    run.events.open(Path("/dev/full"))
+    log = structlog.get_logger("t")
+    with run.bound():
+        log.info("one")
+        log.warning("two")
+    run.close()
+
+    assert run.events.failed is not None
+    assert "No space left" in run.events.failed
+    assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == ["one", "two"]
