@@ -67,11 +67,13 @@ def fill(disk: Path) -> Path:
     """Fill `disk` up to its last byte with one file; return it (remove it to free the disk)."""
     filler = disk / "filler"
     with filler.open("wb", buffering=0) as handle:
-        try:
-            while True:
+        why = None
+        while why is None:
+            try:
                 handle.write(b"\0" * 65536)
-        except OSError as error:
-            assert error.errno == errno.ENOSPC, error
+            except OSError as error:
+                why = error.errno
+    assert why == errno.ENOSPC
     return filler
 
 
