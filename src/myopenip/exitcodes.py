@@ -29,6 +29,7 @@ __all__ = [
     "of_batch",
     "of_run",
     "of_smoke",
+    "report_failed",
 ]
 
 
@@ -65,6 +66,11 @@ _SIGNALS = "130/143"
 MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "dissociate": (
         (_SIGNALS, "interrupted by SIGINT/SIGTERM: stopped at a safe point (rerun to settle)"),
+        (
+            "8",
+            "its result.json could not be written beside the run's artifacts (a full disk, "
+            "permissions): the run itself ended; --json still prints it",
+        ),
         (
             "3",
             "a technical failure (portal unreachable, HTTP 5xx, timeout), or an outcome "
@@ -149,6 +155,11 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
             "the portal could not be reached, the login got no answer (three attempts), "
             "the portal failed during a check (a 5xx, its error page, a timeout), or the "
             "browser failed: the checks that could not run are errors; run it again later",
+        ),
+        (
+            "8",
+            "the checks ran, but smoke.json or junit.xml could not be written (a full disk, "
+            "permissions): the table (or --json) still says how each check went",
         ),
         (
             _SIGNALS,
@@ -239,6 +250,15 @@ def of_batch(result: BatchResult) -> int:
     if result.error_kind is ErrorKind.DRIFT:
         return ExitCode.REFUSED  # not 3: running again unchanged would meet the same drift
     return _first(codes)
+
+
+def report_failed(code: int) -> int:
+    """A run's `code` once its files (report, result.json, smoke.json, junit.xml) could
+    not be written: REPORT_FAILED, unless a code before it in PRECEDENCE (or a signal)
+    applies."""
+    if code >= ExitCode.INTERRUPTED:
+        return code
+    return _first({ExitCode(code), ExitCode.REPORT_FAILED})
 
 
 def of_smoke(result: SmokeResult) -> int:

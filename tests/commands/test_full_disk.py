@@ -1,7 +1,8 @@
 """`myopenip batch` on a full disk, as a night job meets one: a report folder that cannot be
 written is an error (exit 8, the journal complete); a journal whose disk fills mid-run
 stops the run before its next « Valider » (exit 7), prints its JSON, never a traceback,
-and the next run, the disk freed, ends exactly as the file says.
+and the next run, the disk freed, ends exactly as the file says. A one-shot's result.json
+and a smoke's files on a full disk: exit 8 too, never a traceback nor a success.
 
 The disk is a real one: a small tmpfs mounted for the test (root, as CI runs, where mount
 works; skipped with the reason otherwise), filled up with a file; the batch is a real
@@ -13,10 +14,13 @@ from __future__ import annotations
 import errno
 import json
 import os
+import socket
 import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import forked
 import pytest
 from batch_support import (
     BatchCli,
@@ -29,6 +33,7 @@ from batch_support import (
     write_csv,
     write_rows,
 )
+from cli_support import Cli
 
 from myopenip.replica import Replica
 
@@ -164,3 +169,47 @@ def test_a_journal_whose_disk_fills_mid_run_stops_with_exit_7_and_the_rerun_ends
     assert again.returncode == 0, again.stderr[-4000:]
     assert {row["outcome"] for row in exit_agrees(again)["results"]} == {"done"}
     assert_portal_is_the_file(before, replica.state(), rows)
+
+
+def test_a_dissociation_whose_run_folder_is_on_a_full_disk_exits_8_and_still_prints_it(
+    replica: Replica, tmp_path: Path, small_disk: Callable[[int], Path]
+) -> None:
+    disk = small_disk(64)
+    (disk / "traces").mkdir()
+    fill(disk)
+    cli = Cli(tmp_path, replica)
+    cli.env["MYOPENIP_TRACES_DIR"] = str(disk / "traces")
+
+    done = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
+
+    assert done.returncode == 8, done.stderr[-4000:]
+    assert "Traceback" not in done.stderr
+    payload = exit_agrees(done)
+    assert [(r["licence"], r["outcome"]) for r in payload["results"]] == [("FPC367128", "done")]
+    assert "No result.json" in done.stderr
+    assert not list((disk / "traces").rglob("result.json"))
+
+
+def test_a_smoke_whose_junit_file_is_on_a_full_disk_exits_8_without_a_traceback(
+    tmp_path: Path, small_disk: Callable[[int], Path]
+) -> None:
+    disk = small_disk(64)
+    fill(disk)
+    with socket.socket() as probe:  # a portal nothing answers for: the walk is quick
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}"
+    cli = Cli(tmp_path, None, base_url=url, username="demo", password="demo", startup_timeout="0")
+    argv = [sys.executable, "-m", "myopenip", "smoke", "--json"]
+
+    done = forked.run(
+        [*argv, "--junit-xml", str(disk / "smoke.xml")], cwd=cli.cwd, env=cli.env, timeout=300
+    )
+
+    assert done.returncode == 8, done.stderr[-4000:]
+    assert "Traceback" not in done.stderr
+    payload = json.loads(done.stdout)
+    assert payload["exit_code"] == 8
+    # The run folder's smoke.json (on another disk) is written last: it says 8 as well.
+    assert json.loads((Path(payload["run_dir"]) / "smoke.json").read_text("utf-8")) == payload
+    assert "Files not written" in done.stderr
+    assert not (disk / "smoke.xml").exists()

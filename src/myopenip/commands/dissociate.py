@@ -15,7 +15,7 @@ from rich.table import Table
 
 from myopenip import startup
 from myopenip.documents import SCHEMA_VERSION, error, number, number_argument, service
-from myopenip.exitcodes import MEANINGS, epilog, of_run
+from myopenip.exitcodes import MEANINGS, epilog, of_run, report_failed
 from myopenip.terminal import DRIFT_HINT, Steps, ask_to_valider, plain, safe
 from myopenip_bot import notify
 from myopenip_bot.config.settings import Settings
@@ -239,7 +239,16 @@ def _run(command: startup.Command) -> int:
     code = of_run(result)
     text = json_text(document(result, code))
     if result.trace_dir is not None and result.trace_dir.is_dir():
-        write_private(result.trace_dir / "result.json", text)  # beside the run's artifacts
+        try:
+            write_private(result.trace_dir / "result.json", text)  # beside the run's artifacts
+        except OSError as error:  # a full disk: said, never a traceback nor a success
+            err.print(
+                f"[red]No result.json in {safe(result.trace_dir)}:[/red] "
+                f"{safe(error.strerror or error)}",
+                soft_wrap=True,
+            )
+            code = report_failed(code)
+            text = json_text(document(result, code))
     _print(result, text, args.json, command.out, client=args.client)
     return _told(settings, code, result)
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from myopenip import documents, startup
-from myopenip.exitcodes import MEANINGS, ExitCode, epilog, of_smoke
+from myopenip.exitcodes import MEANINGS, ExitCode, epilog, of_smoke, report_failed
 from myopenip.terminal import plain, safe
 from myopenip_bot import notify
 from myopenip_bot.config.settings import Settings
@@ -111,7 +113,7 @@ def _run(command: startup.Command) -> int:
         return _told(settings, code, failed)
     # The first run's evidence at once: the table, and the files (a proposal takes time).
     code = of_smoke(result)
-    _write_files(result, document(result, code, base_url), args.junit_xml)
+    code = _write_files(result, lambda c: document(result, c, base_url), code, args.junit_xml, err)
     if not args.json:
         _print_table(out, result, base_url)
     proposal = None
@@ -138,7 +140,9 @@ def _run(command: startup.Command) -> int:
         verdict = proposal.verdict
         if verdict is not None and verdict.interrupted:
             code = ExitCode.INTERRUPTED + verdict.interrupted
-        _write_files(result, document(result, code, base_url, proposal), args.junit_xml)
+        code = _write_files(
+            result, lambda c: document(result, c, base_url, proposal), code, args.junit_xml, err
+        )
     if args.json:
         _print_json(out, document(result, code, base_url, proposal))
     elif proposal is not None:
@@ -187,18 +191,39 @@ def _why_not(result: SmokeResult) -> str:
 # -- the files ---------------------------------------------------------------------------
 
 
-def _write_files(result: SmokeResult, payload: dict[str, Any], junit_xml: Path | None) -> None:
-    """smoke.json and junit.xml in the run folder, always; the JUnit file also where
-    --junit-xml says."""
+def _write_files(
+    result: SmokeResult,
+    payload: Callable[[int], dict[str, Any]],
+    code: int,
+    junit_xml: Path | None,
+    err: Console,
+) -> int:
+    """junit.xml and smoke.json (`payload` of the code, last: it says whether the others
+    were written) in the run folder, always; the JUnit file also where --junit-xml says.
+    Returns `code`, or report_failed's when one could not be written (said on `err`)."""
     from myopenip_bot.files import write_private
     from myopenip_bot.smoke.junit import write_junit
 
-    text = json_text(payload)
-    if result.run_dir is not None and result.run_dir.is_dir():
-        write_private(result.run_dir / "smoke.json", text)
-        write_junit(result.checks, result.run_dir / "junit.xml")
-    if junit_xml is not None:
-        write_junit(result.checks, junit_xml)
+    folder = result.run_dir if result.run_dir is not None and result.run_dir.is_dir() else None
+    junits = [folder / "junit.xml"] if folder is not None else []
+    for path in [*junits, *([junit_xml] if junit_xml is not None else [])]:
+        code = _written(partial(write_junit, result.checks, path), code, err)
+    if folder is not None:
+        code = _written(
+            partial(write_private, folder / "smoke.json", json_text(payload(code))), code, err
+        )
+    return code
+
+
+def _written(write: Callable[[], object], code: int, err: Console) -> int:
+    """`code` once `write` ran; report_failed's when it could not (a full disk), said."""
+    try:
+        write()
+    except (OSError, BotError) as error:  # never a traceback, never a success
+        why = error.strerror if isinstance(error, OSError) and error.strerror else error
+        err.print(f"[red]Files not written:[/red] {safe(why)}", soft_wrap=True)
+        return report_failed(code)
+    return code
 
 
 def document(
