@@ -32,6 +32,7 @@ import sqlite3
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from urllib.parse import quote
 
 import structlog
 
@@ -223,7 +224,8 @@ def _finished(path: Path, application_id: int, final: Iterable[object]) -> bool:
     """A journal of ours whose last run recorded its end and whose rows are all final."""
     states = ", ".join(f"'{state}'" for state in sorted(str(s) for s in final))
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        # quoted: a name holding "?" or "#" is a name, never the URI's query
+        conn = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
     except sqlite3.Error:
         return False
     try:

@@ -5,6 +5,7 @@ Real folders and real journals (myopenip_bot.batch.journal), no browser."""
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 from myopenip_bot.batch.file import BatchRow
@@ -132,3 +133,21 @@ def test_the_default_journals_are_named_as_retention_finds_them(tmp_path: Path) 
 
     assert JOURNAL_NAME.fullmatch(path.name)
     assert path.parent == Path(".myopenip") / "journals"
+
+
+def test_a_journal_named_like_a_uri_is_read_as_itself(tmp_path: Path) -> None:
+    """"?" and "#" in a name are the name's, not a URI's query: the check reads that file."""
+    folder = tmp_path / "journals"
+    folder.mkdir()
+    odd = journal(folder, "night?mode=rw#x", states=[Outcome.DONE, Outcome.UNKNOWN])
+    plain = journal(folder, "night", states=[Outcome.DONE])
+    for n, path in enumerate([odd, plain]):
+        for companion in folder.glob(f"{path.name}*"):
+            os.utime(companion, (LONG_AGO + n, LONG_AGO + n))
+    # What a URI would read instead: "…/night", a finished journal (not one of the bot's names).
+    shutil.copyfile(plain, folder / "night")
+
+    removed = prune_journals(folder, 0, now=NOW)
+
+    assert removed == [plain]  # the odd one has a row a rerun still needs
+    assert odd.exists()
