@@ -136,7 +136,7 @@ def test_the_default_journals_are_named_as_retention_finds_them(tmp_path: Path) 
 
 
 def test_a_journal_named_like_a_uri_is_read_as_itself(tmp_path: Path) -> None:
-    """"?" and "#" in a name are the name's, not a URI's query: the check reads that file."""
+    """A name holding "?" and "#" is read as itself, never as a URI's query."""
     folder = tmp_path / "journals"
     folder.mkdir()
     odd = journal(folder, "night?mode=rw#x", states=[Outcome.DONE, Outcome.UNKNOWN])

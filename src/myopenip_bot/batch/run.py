@@ -295,11 +295,12 @@ def _report(
         )
     except (OSError, BotError) as error:
         why = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
-        kept = (
-            "the run changed nothing (a dry run)"
-            if options.dry_run
-            else f"every row's outcome is in the journal {journal}, complete"
-        )
+        if options.dry_run:
+            kept = "the run changed nothing (a dry run)"
+        elif result.error_type == JournalWriteError.__name__:
+            kept = f"the journal {journal} could not be written either: the rows are in --json"
+        else:
+            kept = f"every row's outcome is in the journal {journal}, complete"
         result.report_error = (
             f"the report could not be written in {options.report_dir} ({why}): {kept}"
         )
