@@ -153,8 +153,6 @@ def _run(command: startup.Command) -> int:
         )
     except BotError as error:
         return _told(settings, args, _failed(args, err, error), error=error)
-    if run.finished_before:
-        return _told(settings, args, _finished(command, run, options.journal), run=run)
     if run.report_error is not None:
         err.print(f"[red]No report in {safe(options.report_dir)}:[/red] {safe(run.report_error)}")
     if args.json:
@@ -175,9 +173,7 @@ def _told(
     error: BotError | None = None,
 ) -> int:
     """Tell MYOPENIP_NOTIFY how the batch ended (never a secret); returns `code` as it was."""
-    folder = None
-    if run is not None:
-        folder = run.report or (run.last_run.report if run.last_run else None)
+    folder = run.report if run is not None else None
     notify.tell(
         settings,
         notify.Notice(
@@ -212,35 +208,6 @@ def _failed(args: argparse.Namespace, err: Console, error: BotError) -> int:
         data = error_document(error, code, file=args.file, dry_run=bool(args.dry_run))
         print(json_text(data))
     return code
-
-
-def _finished(command: startup.Command, run: BatchRun, journal: Path) -> int:
-    """Every row of the file is final in the journal: nothing to do, no new report."""
-    args, out = command.args, command.out
-    if args.json:
-        print(run.summary.text)
-        return run.exit_code
-    out.print(
-        plain(
-            f"Nothing to do: every row of {args.file} is final in the journal {journal} "
-            "(done, already without a number, or refused). No new report was written."
-        )
-    )
-    if any(row.state == Outcome.REFUSED for row in run.result.rows):
-        out.print(
-            "A refused row stays refused in this journal: to try it again, correct it in a "
-            "new file (or give another --journal).",
-            highlight=False,
-        )
-    last = run.last_run
-    if last is not None:
-        where = f"; its report: {Path(last.report) / 'report.html'}" if last.report else ""
-        out.print(
-            plain(f"The last run ended {last.finished_at} with exit code {last.exit_code}{where}")
-        )
-    _counts_table(out, run.summary.document, "Batch (finished before)")
-    out.print(f"Exit code {run.exit_code}", highlight=False)
-    return run.exit_code
 
 
 # -- the question ---------------------------------------------------------------------
@@ -359,6 +326,14 @@ def _print_summary(
         out.print(
             f"[yellow]{data['interrupted']} came once every row was settled: nothing is left "
             "to resume."
+        )
+    if data.get("resumes"):
+        out.print(
+            plain(
+                f"This run resumed the run started {data['resumes']}, which left rows to "
+                "settle: the rows it had settled (done, already done, refused) were not "
+                "read again."
+            )
         )
     if folder is not None:
         out.print(plain(f"Report: {folder / 'report.html'}"))

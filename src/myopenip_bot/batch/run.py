@@ -4,8 +4,12 @@
     ├── the report folder   checked (no link, writable) and created; removed again when
     │                       the run writes no report in it
     ├── the journal         locked and opened (a dry run: a throwaway copy of it, in a
-    │                       private work area); one of another portal refused
-    ├── the file's rows     added to it; every row final already: nothing to do, no report
+    │                       private work area); one whose runs logged in to another
+    │                       portal refused
+    ├── the run             begun (Journal.begin): it resumes the last run when that one
+    │                       was of the same rows and left one not final; else a new run,
+    │                       which reads every row of the file again (its final rows back
+    │                       to pending); the file's rows added
     ├── the workers         Batch.run: every event in the report folder's events.jsonl,
     │                       each row settled logged and told to `progress`
     └── the report          written with the exit code `exit_code` gives (the
@@ -84,8 +88,8 @@ class BatchRun:
     """How a batch ended, and what it left.
 
     `summary` is the report's summary.json (what `--json` prints), or the same document
-    when the report could not be written (`report` None, `report_error` why) or the
-    journal had every row final already (`finished_before`, with its `last_run`).
+    when the report could not be written (`report` None, `report_error` why). `resumes`:
+    the run this one resumed (its final rows were not read again), None for a new run.
     """
 
     result: BatchResult
@@ -94,8 +98,7 @@ class BatchRun:
     journal: Path | None  # None for a dry run: it wrote none
     report: Path | None = None
     report_error: str | None = None
-    finished_before: bool = False
-    last_run: RunRecord | None = None
+    resumes: RunRecord | None = None
 
 
 def default_journal(file: Path) -> Path:
@@ -121,8 +124,9 @@ def run_batch(
     progress: BatchProgress | None = None,
     stop: StopSignal | None = None,
 ) -> BatchRun:
-    """Do the rows of `rows` (the file's, read) that the journal at `options.journal`
-    does not hold final, with `options.workers` browsers; write the report into
+    """Do the rows of `rows` (the file's, read): every one in a new run, those the
+    journal at `options.journal` does not hold final when this run resumes the last one
+    (Journal.begin), with `options.workers` browsers; write the report into
     `options.report_dir`. `confirm` None: confirmed beforehand (--yes, or a dry run).
     `exit_code` turns the result into the code the journal and the report record."""
     selectors = selectors or load_selectors(settings.selectors_file)
@@ -174,11 +178,9 @@ def _run(
                 f"{settings.base_url} (MYOPENIP_BASE_URL): a journal belongs to one portal; "
                 "give this one its own --journal"
             )
-        existing = journal.load(rows, check=stop.check)
-        if all(row.final for row in existing):
-            _forget_folder(folder, created)
-            return _finished(journal, existing, options, exit_code)
+        existing, resumed = journal.begin(options.file, rows, check=stop.check)
         run_log.open(folder)  # every worker's events, in one file
+        _log_begun(journal, existing, resumed)
         told = _Told(progress)
         batch = Batch(
             settings,
@@ -198,7 +200,7 @@ def _run(
         finally:
             progress.ended()
         code = exit_code(result)
-        run = _report(result, code, options, shown_journal)
+        run = _report(result, code, options, shown_journal, resumed)
         if not options.dry_run:
             journal.finish_run(code, run.report)  # a rerun that finds it finished says where
     finally:
@@ -221,43 +223,50 @@ def _run(
     return run
 
 
-def _finished(
-    journal: Journal,
-    rows: list[JournalRow],
-    options: BatchOptions,
-    exit_code: Callable[[BatchResult], int],
-) -> BatchRun:
-    """Every row of the file is final in the journal: nothing to do, no new report."""
-    result = BatchResult(rows=rows, dry_run=options.dry_run)
-    code = exit_code(result)
-    shown_journal = None if options.dry_run else options.journal
-    data = document(
-        result, code, file=options.file, journal=shown_journal, report=None, finished_before=True
-    )
-    log.info("batch_already_finished", exit_code=code, rows=len(rows), journal=str(options.journal))
-    return BatchRun(
-        result,
-        code,
-        Summary(data, json_text(data)),
-        shown_journal,
-        finished_before=True,
-        last_run=journal.last_run(),
+def _log_begun(journal: Journal, rows: list[JournalRow], resumed: RunRecord | None) -> None:
+    """Say whether this run is a new one (every row read again) or resumes the last one
+    (how many rows it settled are not read again, and why)."""
+    if resumed is None:
+        log.info("batch_new_run", run=journal.run_id, rows=len(rows))
+        return
+    log.info(
+        "batch_resumes",
+        run=journal.run_id,
+        resumes=resumed.id,
+        resumed_started_at=resumed.started_at,
+        resumed_exit_code=resumed.exit_code,
+        not_read_again=sum(row.final for row in rows),
+        why="the last run, of the same rows, left some not final: its final rows stand",
     )
 
 
 def _report(
-    result: BatchResult, code: int, options: BatchOptions, journal: Path | None
+    result: BatchResult,
+    code: int,
+    options: BatchOptions,
+    journal: Path | None,
+    resumed: RunRecord | None = None,
 ) -> BatchRun:
     """The run with its report written (a dry run's names no journal: it wrote none), or
     with the same document and why no report could be written."""
+    resumes = resumed.started_at if resumed is not None else None
     try:
         summary = write_report(
-            result, options.report_dir, file=options.file, journal=journal, exit_code=code
+            result,
+            options.report_dir,
+            file=options.file,
+            journal=journal,
+            exit_code=code,
+            resumes=resumes,
         )
     except (OSError, BotError) as error:
-        data = document(result, code, file=options.file, journal=journal, report=None)
-        return BatchRun(result, code, Summary(data, json_text(data)), journal, None, str(error))
-    return BatchRun(result, code, summary, journal, options.report_dir)
+        data = document(
+            result, code, file=options.file, journal=journal, report=None, resumes=resumes
+        )
+        return BatchRun(
+            result, code, Summary(data, json_text(data)), journal, None, str(error), resumed
+        )
+    return BatchRun(result, code, summary, journal, options.report_dir, resumes=resumed)
 
 
 class _Told:
