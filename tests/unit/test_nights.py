@@ -54,7 +54,7 @@ DIGEST = file_digest(ROWS)
         (run_of(DIGEST, 3), [Outcome.DONE, Outcome.UNKNOWN], True),  # rows to settle
         (run_of(DIGEST, 6), [Outcome.DONE, Outcome.IN_PROGRESS], True),
         (run_of(DIGEST, 4), [Stage.PLANNED, Stage.PENDING], True),  # "no" at the question
-        (run_of(DIGEST, None), [Outcome.DONE, Outcome.DONE], False),  # killed once all final
+        (run_of(DIGEST, None), [Outcome.DONE, Outcome.DONE], True),  # killed: no end recorded
         (run_of("another file", 3), [Outcome.DONE, Outcome.UNKNOWN], False),  # the file changed
         (run_of(None, None), [Stage.PENDING], False),  # a run of version 3: no digest
     ],

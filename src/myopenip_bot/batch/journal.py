@@ -16,22 +16,24 @@ submitted that cannot be refuses the whole « Valider » (JournalError).
 
 "submitting" is written and synced *before* the click on « Valider »; "in_progress" as
 soon as the portal's answer says it accepted (before the listing is read back); the
-outcome after. A run is a night, not a path: each run records the digest of the file's rows
+outcome after. WAL mode, synchronous=FULL, one transaction per transition (BEGIN
+IMMEDIATE), a schema version in PRAGMA user_version and our own PRAGMA application_id,
+so that a file that is not a journal is never written to.
+
+A run is a night, not a path: each run records the digest of the file's rows
 (`file_digest`) and `begin` decides (`resumes`) whether it resumes the journal's last
-run or is a new one. It resumes when that run was of the same rows and left one of them
-not final (interrupted, killed, or ended with rows to settle): final rows (done, already
-done, refused) are skipped. Otherwise (the last run left every row final, or the file
-changed) it is a new run: the file's final rows go back to "pending" with their per-run
-data cleared, so that every row is read again from the portal (done last night: already
-done tonight; given a new number since: acted on, or refused when the file gives the old
-one). Either way a row not final keeps its state: a row left "submitting" or "unknown"
-is settled by reading the portal (no number any more: done), and « Valider » is clicked
-for it again only if its number is still there and it was clicked fewer than twice in
-all; a row "in_progress" is never submitted again (done once the portal shows it, else
-in progress still). WAL mode,
-synchronous=FULL, one transaction per transition (BEGIN IMMEDIATE), a schema version in
-PRAGMA user_version and our own PRAGMA application_id, so that a file that is not a
-journal is never written to.
+run or is a new one. It resumes when that run was of the same rows and was killed (no
+end recorded) or left one of them not final (interrupted, or ended with rows to settle):
+final rows (done, already done, refused) are skipped. Otherwise (the last run ended with
+every row final, or the file changed) it is a new run: the file's final rows go back to
+"pending" with their per-run data cleared, so that every row is read again from the
+portal (done last night: already done tonight; given a new number since: acted on, or
+refused when the file gives the old one). Either way a row not final keeps its state: a
+row left "submitting" or "unknown" is settled by reading the portal (no number any more:
+done), and « Valider » is clicked for it again only if its number is still there and it
+was clicked fewer than twice in all; a row "in_progress" is never submitted again (done
+once the portal shows it, else in progress still).
+
 A lock file beside it (`<journal>.lock`, flock) lets one run at a time use it; the kernel
 releases it when a run dies, so a killed run never leaves it stuck. The lock is taken only
 once the journal's path is checked (a regular file or nothing yet, no link for it or its
@@ -298,12 +300,12 @@ def file_digest(rows: Iterable[BatchRow]) -> str:
 def resumes(last: RunRecord | None, digest: str, states: Iterable[State]) -> bool:
     """Whether a run of a file whose rows digest to `digest`, and are in the journal in
     `states`, resumes the journal's `last` run: only when that run was of the same rows
-    and left one of them not final (it was interrupted or killed, or ended with rows to
-    settle). Otherwise (every row final: that run is over; or the file changed) it is a
-    new run, which reads every row of the file again."""
+    and was killed (it recorded no end) or left one of them not final (interrupted, or
+    ended with rows to settle). Otherwise (it ended with every row final; or the file
+    changed) it is a new run, which reads every row of the file again."""
     if last is None or last.digest != digest:
         return False
-    return any(state not in FINAL for state in states)
+    return last.finished_at is None or any(state not in FINAL for state in states)
 
 
 def copy_for_dry_run(path: Path, copy: Path) -> None:

@@ -7,9 +7,9 @@
     │                       private work area); one whose runs logged in to another
     │                       portal refused
     ├── the run             begun (Journal.begin): it resumes the last run when that one
-    │                       was of the same rows and left one not final; else a new run,
-    │                       which reads every row of the file again (its final rows back
-    │                       to pending); the file's rows added
+    │                       was of the same rows and was killed or left one not final;
+    │                       else a new run, which reads every row of the file again (its
+    │                       final rows back to pending); the file's rows added
     ├── the workers         Batch.run: every event in the report folder's events.jsonl,
     │                       each row settled logged and told to `progress`
     └── the report          written with the exit code `exit_code` gives (the
@@ -236,7 +236,8 @@ def _log_begun(journal: Journal, rows: list[JournalRow], resumed: RunRecord | No
         resumed_started_at=resumed.started_at,
         resumed_exit_code=resumed.exit_code,
         not_read_again=sum(row.final for row in rows),
-        why="the last run, of the same rows, left some not final: its final rows stand",
+        why="the last run, of the same rows, was killed or left rows not final: its final "
+        "rows stand",
     )
 
 
