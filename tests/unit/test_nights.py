@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from myopenip_bot.batch import journal as journal_module
 from myopenip_bot.batch.file import BatchRow
 from myopenip_bot.batch.journal import (
     FINAL,
@@ -22,6 +23,7 @@ from myopenip_bot.batch.journal import (
     file_digest,
     resumes,
 )
+from myopenip_bot.errors import Interrupted
 from myopenip_bot.models import Outcome
 
 ROWS = [
@@ -186,6 +188,35 @@ def test_a_night_after_one_that_left_every_row_final_reads_them_all(tmp_path: Pa
     assert resumed is None
     assert {row.state for row in loaded} == {Stage.PENDING}
     assert all(row.state not in FINAL for row in loaded)
+
+
+def test_a_signal_while_a_new_run_begins_leaves_the_last_night_as_it_was(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Final rows half put back to pending, no run recorded: the next run would take the
+    ended night for one to resume and skip the rest. Nothing is kept instead."""
+    path = tmp_path / "journal.sqlite"
+    with Journal.open(path) as journal:
+        journal.begin(FILE, ROWS)
+        for row in ROWS:
+            journal.settle(row.service, [Settlement(row.licence, Outcome.DONE)])
+        journal.finish_run(0)
+    monkeypatch.setattr(journal_module, "LOAD_CHUNK", 1)
+
+    def signal_comes() -> None:
+        raise Interrupted(15)
+
+    with Journal.open(path) as journal:
+        with pytest.raises(Interrupted):
+            journal.begin(FILE, ROWS, check=signal_comes)
+        assert {row.state for row in journal.rows()} == {Outcome.DONE}
+        last = journal.last_run(finished=False)
+        assert last is not None
+        assert last.exit_code == 0  # the ended night, still the last
+        loaded, resumed = journal.begin(FILE, ROWS)
+
+    assert resumed is None
+    assert {row.state for row in loaded} == {Stage.PENDING}
 
 
 # -- a journal bound to a portal that answered a login ------------------------------------

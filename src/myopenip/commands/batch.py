@@ -330,9 +330,9 @@ def _print_summary(
     if data.get("resumes"):
         out.print(
             plain(
-                f"This run resumed the run started {data['resumes']}, which left rows to "
-                "settle: the rows it had settled (done, already done, refused) were not "
-                "read again."
+                f"This run resumed the run started {data['resumes']} (killed, or it left "
+                "rows to settle): the rows it had settled (done, already done, refused) "
+                "were not read again."
             )
         )
     if folder is not None:

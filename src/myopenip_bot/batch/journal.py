@@ -552,11 +552,12 @@ class Journal:
         self, file: Path, rows: list[BatchRow], check: Callable[[], None] | None = None
     ) -> tuple[list[JournalRow], RunRecord | None]:
         """Start a run of `file`, whose rows are `rows`: a new run, or the resumption of
-        the last one (`resumes`). A new run first puts the file's final rows back to
-        "pending", their per-run data cleared (every row is read again); rows not final
-        keep their state either way. Then the rows are loaded (`load`, `check` between
-        two chunks) and the run recorded. Returns every row of the file, and the run
-        this one resumes (None: a new run)."""
+        the last one (`resumes`). A new run puts the file's final rows back to "pending",
+        their per-run data cleared (every row is read again), in the transaction that
+        records it: a signal meanwhile (`check`, between two chunks) leaves neither;
+        rows not final keep their state either way. Then the rows are loaded (`load`: a
+        run stopped there is resumed by the next). Returns every row of the file, and the
+        run this one resumes (None: a new run)."""
         digest = file_digest(rows)
         last = self.last_run(finished=False)
         wanted = {(row.service, row.licence) for row in rows}
@@ -564,27 +565,12 @@ class Journal:
             found = self._conn.execute("SELECT service, licence, state FROM rows").fetchall()
         states = [STATES.get(state, Stage.PENDING) for *key, state in found if tuple(key) in wanted]
         resumed = last if resumes(last, digest, states) else None
-        if resumed is None:
-            self._renew(rows, check)
-        loaded = self.load(rows, check)
-        self.start_run(file, digest=digest, resumes=resumed.id if resumed else None)
-        return loaded, resumed
-
-    def _renew(self, rows: list[BatchRow], check: Callable[[], None] | None) -> None:
-        """The final rows of `rows` back to "pending", their per-run data cleared."""
-        final = ", ".join(f"'{state.value}'" for state in sorted(FINAL))
-        for start in range(0, len(rows), LOAD_CHUNK):
-            if check is not None and start:
-                check()
-            with self._transaction() as conn:
-                conn.executemany(
-                    f"UPDATE rows SET {_RENEWED}, updated_at = ?"
-                    f" WHERE service = ? AND licence = ? AND state IN ({final})",
-                    [
-                        (_now(), row.service, row.licence)
-                        for row in rows[start : start + LOAD_CHUNK]
-                    ],
-                )
+        renew = resumed is None and any(state in FINAL for state in states)
+        with self._transaction() as conn:
+            if renew:
+                _renew(conn, rows, check)
+            self.run_id = _insert_run(conn, file, None, digest, resumed.id if resumed else None)
+        return self.load(rows, check), resumed
 
     def start_run(
         self,
@@ -594,16 +580,11 @@ class Journal:
         digest: str | None = None,
         resumes: int | None = None,
     ) -> int:
-        """Record a run of `file` starting now (`begin` says which: its rows' `digest`,
-        the run it `resumes`). `portal`: one that answered its login already (else
-        `portal_answered` records it once it does)."""
+        """Record a run of `file` starting now, of rows whose digest is `digest`, that
+        resumes the run `resumes` (`begin` says which). `portal`: one that answered its
+        login already (else `portal_answered` records it once it does)."""
         with self._transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO runs (started_at, file, portal, digest, resumes)"
-                " VALUES (?, ?, ?, ?, ?)",
-                (_now(), str(file), same_portal(portal) if portal else None, digest, resumes),
-            )
-        self.run_id = int(cursor.lastrowid or 0)
+            self.run_id = _insert_run(conn, file, portal, digest, resumes)
         return self.run_id
 
     def portal_answered(self, portal: str) -> None:
@@ -656,6 +637,38 @@ class Journal:
                 self._conn.execute("ROLLBACK")
                 raise
             self._conn.execute("COMMIT")  # synchronous=FULL: on disk when this returns
+
+
+def _renew(
+    conn: sqlite3.Connection, rows: list[BatchRow], check: Callable[[], None] | None
+) -> None:
+    """The final rows of `rows` back to "pending", their per-run data cleared; `check`
+    between two chunks (a signal: the caller's transaction is rolled back)."""
+    final = ", ".join(f"'{state.value}'" for state in sorted(FINAL))
+    now = _now()
+    for start in range(0, len(rows), LOAD_CHUNK):
+        if check is not None and start:
+            check()
+        conn.executemany(
+            f"UPDATE rows SET {_RENEWED}, updated_at = ?"
+            f" WHERE service = ? AND licence = ? AND state IN ({final})",
+            [(now, row.service, row.licence) for row in rows[start : start + LOAD_CHUNK]],
+        )
+
+
+def _insert_run(
+    conn: sqlite3.Connection,
+    file: Path,
+    portal: str | None,
+    digest: str | None,
+    resumes: int | None,
+) -> int:
+    """A run starting now: its id."""
+    cursor = conn.execute(
+        "INSERT INTO runs (started_at, file, portal, digest, resumes) VALUES (?, ?, ?, ?, ?)",
+        (_now(), str(file), same_portal(portal) if portal else None, digest, resumes),
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def _settled_fields(settled: Settlement, run: int | None) -> dict[str, object]:

@@ -202,7 +202,7 @@ def _run(
         code = exit_code(result)
         run = _report(result, code, options, shown_journal, resumed)
         if not options.dry_run:
-            journal.finish_run(code, run.report)  # a rerun that finds it finished says where
+            journal.finish_run(code, run.report)  # the next run: a new one, or resumes it
     finally:
         journal.close()
         if area is not None:
