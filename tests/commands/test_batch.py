@@ -11,6 +11,7 @@ keep value, nothing else touched.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import random
@@ -32,6 +33,7 @@ import pytest
 import structlog
 from batch_support import (
     BatchCli,
+    Row,
     assert_portal_is_the_file,
     assert_released_listed,
     assert_summary_agrees,
@@ -121,11 +123,13 @@ def test_a_faulty_batch_killed_at_random_moments_and_resumed_ends_exactly_as_the
         record(done, f"killed after {event} #{nth}" if reached else "ran to its end")
         if not reached:
             break
+    # Resumed until it ends; a run that ended is not run again (the next would be a new
+    # night, which reads every row again: already done).
     for _ in range(6):
-        done = cli(*args)
-        record(done, "resumed")
         if done.returncode in (0, 1):
             break
+        done = cli(*args)
+        record(done, "resumed")
 
     journal = journal_rows(tmp_path / "journal.sqlite")
     assert done.returncode == 0, "\n".join([*history, str(journal), done.stderr[-3000:]])
@@ -144,7 +148,7 @@ def test_a_faulty_batch_killed_at_random_moments_and_resumed_ends_exactly_as_the
     assert_released_listed(tmp_path / "report", before, rows)
 
 
-# -- 2 and 7. the report of a finished batch; a rerun clicks nothing -----------------------
+# -- 2 and 7. the report of a finished batch; a rerun reads every row, clicks nothing -------
 
 
 def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
@@ -197,17 +201,19 @@ def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
     assert workers
     assert all("worker-1" in p.name for p in workers)
 
-    # The same command again: every row is final, nothing is clicked, no browser starts,
-    # no new report: it says so, with the finished batch's exit code.
+    # The same command again (the next night): its run ended with every row final, so
+    # this is a new run: every row is read again from the portal, nothing is clicked, and
+    # its own report says what the portal shows now.
     rerun = cli(batch, *UNATTENDED, "--journal", journal, "--report", tmp_path / "report-2")
 
     assert rerun.returncode == 0, rerun.stderr[-4000:]
     again = exit_agrees(rerun)
-    assert outcomes(again) == {row.licence: "done" for row in rows}
-    assert (again["finished_before"], again["report"]) == (True, None)
-    assert not (tmp_path / "report-2").exists()
+    assert outcomes(again) == {row.licence: "already_done" for row in rows}
+    assert (again["finished_before"], again["resumes"]) == (False, None)
+    assert [row["submissions"] for row in again["results"]] == [0] * len(rows)
+    assert_summary_agrees(tmp_path / "report-2", 0)
     assert clicked(rerun.stderr) == []
-    assert named(rerun.stderr, "browser_found") == []
+    assert len(named(rerun.stderr, "batch_new_run")) == 1
     assert replica.state() == after
 
     # results.csv fed back as a file (its outcome and reason columns are ignored).
@@ -216,7 +222,7 @@ def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
     )
 
     assert fed_back.returncode == 0, fed_back.stderr[-4000:]
-    assert outcomes(exit_agrees(fed_back)) == {row.licence: "done" for row in rows}
+    assert outcomes(exit_agrees(fed_back)) == {row.licence: "already_done" for row in rows}
     assert clicked(fed_back.stderr) == []
     assert replica.state() == after
 
@@ -782,6 +788,23 @@ def give_a_new_number(database: Path, licence: str, old: str, new: str) -> None:
         conn.close()
 
 
+def give_a_number(database: Path, licence: str, new: str) -> None:
+    """A licence without a number (freed by an earlier night) given `new` by the back office."""
+    conn = sqlite3.connect(database)
+    try:
+        (account,) = conn.execute(
+            "SELECT clients.account FROM licences JOIN services ON services.ref ="
+            " licences.service_ref JOIN clients ON clients.id = services.client_id"
+            " WHERE licences.ref = ?",
+            (licence,),
+        ).fetchone()
+        conn.execute("UPDATE licences SET sda = ? WHERE ref = ?", (new, licence))
+        conn.execute("INSERT INTO numbers VALUES (?, ?, 'assigned', ?)", (new, account, licence))
+        conn.commit()
+    finally:
+        conn.close()
+
+
 @pytest.fixture
 def in_process(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
@@ -887,6 +910,74 @@ def test_a_dry_runs_plan_once_approved_is_done_exactly_but_the_row_that_changed_
         re.sub(r"<[^>]+>", " ", (tmp_path / "r" / "report.html").read_text("utf-8")).split()
     )
     assert "2 of 3 row(s) applied as approved" in text
+
+    # The next night, the same plan (the same path, the same journal): a new run, every row
+    # read again. The licence it freed has a new number since: refused, not as approved;
+    # the one it freed and still free: already done. Never exit 0 with them untouched.
+    give_a_number(database, rows[1].licence, "0299999902")
+    before_night = replica.state()
+
+    code, night = in_process(
+        replica, [plan, "--yes", "--journal", tmp_path / "j.sqlite", "--report", tmp_path / "r2"]
+    )
+
+    assert code == 1
+    assert (night["finished_before"], night["resumes"]) == (False, None)
+    results = {row["licence"]: row for row in night["results"]}
+    assert {licence: row["outcome"] for licence, row in results.items()} == {
+        changed.licence: "refused",
+        rows[1].licence: "refused",
+        rows[2].licence: "already_done",
+    }
+    assert "02 99 99 99 02" in results[rows[1].licence]["reason"]
+    assert [results[r.licence]["as_approved"] for r in rows] == [False, False, False]
+    assert replica.state() == before_night  # nothing sent
+
+
+def test_the_same_inbox_two_nights_running_acts_on_a_licence_renumbered_in_between(
+    portal_on_file: tuple[Replica, Path],
+    tmp_path: Path,
+    in_process: Callable[[Replica, list[str | Path]], tuple[int, dict[str, Any]]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The cron line of docs/scheduling.md, `myopenip batch inbox/licences.csv --yes`, every
+    night with its journal by the file's path: a licence freed one night and given a new
+    number since is freed again the next night, never exit 0 with it untouched. The first
+    night began on a URL where nothing answered: that binds the journal to nothing."""
+    replica, database = portal_on_file
+    before = replica.state()
+    rows = rows_for(before, [("SRV-10022", 2, "utilisateurs")], [False, True])
+    inbox = tmp_path / "inbox" / "licences.csv"
+    inbox.parent.mkdir()
+    write_rows(inbox, rows)
+    nowhere = dataclasses.replace(replica, url=f"http://127.0.0.1:{free_port()}")
+
+    monkeypatch.setenv("MYOPENIP_STARTUP_TIMEOUT", "0")  # not waited for
+    code, down = in_process(nowhere, [inbox, "--yes"])
+    monkeypatch.delenv("MYOPENIP_STARTUP_TIMEOUT")
+    code_1, night_1 = in_process(replica, [inbox, "--yes"])
+
+    assert code not in (0, 1, 2)  # a technical failure: not "nothing to do", not refused
+    assert {row["outcome"] for row in down["results"]} == {"pending"}
+    assert code_1 == 0  # the right URL: not refused as another portal's journal
+    assert night_1["journal"] == down["journal"]
+    assert night_1["resumes"] is not None  # the run that reached nothing, rows left to do
+    assert outcomes(night_1) == {row.licence: "done" for row in rows}
+    assert_portal_is_the_file(before, replica.state(), rows)
+
+    # Between two nights, the back office gives the first licence a new number.
+    renumbered = Row(rows[0].service, rows[0].licence, rows[0].keep, "0299999911")
+    give_a_number(database, renumbered.licence, renumbered.number)
+    between = replica.state()
+
+    code_2, night_2 = in_process(replica, [inbox, "--yes"])
+
+    assert code_2 == 0
+    assert (night_2["resumes"], night_2["finished_before"]) == (None, False)
+    assert outcomes(night_2) == {rows[0].licence: "done", rows[1].licence: "already_done"}
+    assert night_2["results"][0]["number"] == "02 99 99 99 11"
+    assert night_2["results"][0]["submissions"] == 1  # this night's « Valider »
+    assert_portal_is_the_file(between, replica.state(), [renumbered])
 
 
 def test_a_batch_killed_while_the_portal_works_is_never_sent_again_and_ends_done(

@@ -1,6 +1,7 @@
 """`myopenip batch` where it stops before any browser, in-process: a bad file and its hints,
-a locked journal, a journal finished before, the retention of run folders; every --json
-output validated against its schema (src/myopenip/schemas/batch.schema.json)."""
+a locked journal, a journal finished before (a new run, its portal down here), the retention
+of run folders; every --json output validated against its schema
+(src/myopenip/schemas/batch.schema.json)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ def batch(
     monkeypatch.setenv("MYOPENIP_USERNAME", "demo")
     monkeypatch.setenv("MYOPENIP_PASSWORD", "demo")
     monkeypatch.setenv("MYOPENIP_BASE_URL", "http://127.0.0.1:9")  # never reached
+    monkeypatch.setenv("MYOPENIP_STARTUP_TIMEOUT", "0")  # not waited for either
     monkeypatch.setenv("MYOPENIP_LOG_FORMAT", "json")
 
     def run(*args: str | Path) -> tuple[int, dict[str, Any] | None, str, str]:
@@ -194,54 +196,74 @@ def test_a_journal_in_use_is_refused_with_exit_5_and_the_documents_error_shape(
     assert ends(err) == [("error", 5)]
 
 
-# -- a journal finished before ---------------------------------------------------------
+# -- a journal finished before: a new run; a run that never reached its portal ------------
 
 
 def finished_journal(path: Path, rows: list[BatchRow], states: list[str], report: Path) -> None:
     """A journal whose every row is final, as a run that ended with exit 1 leaves it."""
     with Journal.open(path) as journal:
-        journal.load(rows)
-        journal.start_run(Path("batch.csv"))
+        journal.begin(Path("batch.csv"), rows)
         for row, state in zip(rows, states, strict=True):
             journal.settle(
                 row.service,
-                [Settlement(row.licence, Outcome(state), number="0231456789", reason=state)],
+                [
+                    Settlement(
+                        row.licence,
+                        Outcome(state),
+                        number="0231456789",
+                        reason=state,
+                        submissions=1,
+                    )
+                ],
             )
         journal.finish_run(1 if "refused" in states else 0, report)
 
 
-@pytest.mark.parametrize(("states", "code"), [(["done", "done"], 0), (["done", "refused"], 1)])
-def test_a_rerun_of_a_finished_journal_says_so_writes_no_report_and_exits_with_its_code(
-    batch: Run, tmp_path: Path, states: list[str], code: int
+def test_a_rerun_of_a_finished_journal_is_a_new_run_that_never_exits_0_with_rows_unread(
+    batch: Run, tmp_path: Path
 ) -> None:
+    """Every row final: the next night reads every row again. Its portal down, no row is
+    said done: each is pending, and why; the journal is not bound to that portal."""
     file = write(tmp_path, f"service;licence;keep_number\n{GOOD}\nSRV-10021;FPC367131;non\n")
     finished_journal(
-        tmp_path / "j.sqlite", read_batch_file(file), states, tmp_path / "traces" / "old"
+        tmp_path / "j.sqlite", read_batch_file(file), ["done", "refused"], tmp_path / "old"
     )
 
-    said, payload, _, _ = batch(file, "--yes", "--json", "--journal", "j.sqlite")
-    text_code, _, _, _ = batch(file, "--yes", "--journal", "j.sqlite", "--report", "r")
+    code, payload, _, _ = batch(file, "--yes", "--json", "--journal", "j.sqlite")
 
-    assert said == text_code == code
+    assert code not in (0, 1, 2)  # the portal never answered: not "nothing to do"
     assert payload is not None
-    assert payload["finished_before"] is True
-    assert payload["report"] is None
-    assert [row["outcome"] for row in payload["results"]] == states
-    assert not (tmp_path / "r").exists()  # no new report folder
-    assert list((tmp_path / "traces").iterdir()) == []
+    assert (payload["finished_before"], payload["resumes"]) == (False, None)
+    assert payload["report"] is not None
+    assert [row["outcome"] for row in payload["results"]] == ["pending", "pending"]
+    assert all(row["reason"].startswith("not reached") for row in payload["results"])
+    assert [row["submissions"] for row in payload["results"]] == [0, 0]  # a new count
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        assert journal.other_portal("http://127.0.0.1:8765") is None  # bound to none
+        assert [row.state for row in journal.rows()] == ["pending", "pending"]
 
 
-def test_the_finished_message_names_the_last_report(batch: Run, tmp_path: Path) -> None:
-    file = write(tmp_path, f"service;licence;keep_number\n{GOOD}\n")
-    finished_journal(tmp_path / "j.sqlite", read_batch_file(file), ["done"], tmp_path / "old")
+def test_a_run_after_one_stopped_with_rows_left_resumes_it_and_says_so(
+    batch: Run, tmp_path: Path
+) -> None:
+    file = write(tmp_path, f"service;licence;keep_number\n{GOOD}\nSRV-10021;FPC367131;non\n")
+    rows = read_batch_file(file)
+    with Journal.open(tmp_path / "j.sqlite") as journal:
+        journal.begin(file, rows)
+        journal.settle("SRV-10021", [Settlement("FPC367128", Outcome.DONE, reason="done")])
+        journal.finish_run(143, None)  # SIGTERM: FPC367131 not reached
+        started = journal.last_run()
+    assert started is not None
 
-    code, _, stdout, _ = batch(file, "--yes", "--journal", "j.sqlite")
+    code, _, stdout, _ = batch(file, "--yes", "--journal", "j.sqlite", "--report", "r")
     out = " ".join(stdout.split())
 
-    assert code == 0
-    assert "Nothing to do: every row of" in out
-    assert "No new report was written" in out
-    assert str(tmp_path / "old" / "report.html") in out
+    assert code != 0
+    assert f"This run resumed the run started {started.started_at}" in out
+    assert "were not read again" in out
+    summary = valid(json.loads((tmp_path / "r" / "summary.json").read_text(encoding="utf-8")))
+    assert summary["resumes"] == started.started_at
+    assert [row["outcome"] for row in summary["results"]] == ["done", "pending"]
 
 
 # -- retention ------------------------------------------------------------------------
@@ -455,9 +477,11 @@ def test_a_journal_of_the_same_portal_written_otherwise_is_still_its_own(
 
     code, payload, _, _ = batch(tmp_path / "batch.csv", "--yes", "--json", "--journal", "j.sqlite")
 
-    assert code == 0  # every row final: "nothing to do", as before
+    assert code != 2  # not refused: it goes on to the portal (here down: not reached)
     assert payload is not None
-    assert payload["error"] is None
+    assert payload["results"][0]["outcome"] == "pending"  # a new run, every row read again
+    assert payload["error"] is not None
+    assert "records runs on" not in payload["error"]["message"]
 
 
 def test_a_journal_holding_a_state_this_bot_does_not_know_is_refused_not_guessed(

@@ -573,7 +573,7 @@ def test_a_version_1_journal_is_brought_forward_in_place_keeping_every_row(
     assert (last.exit_code, last.report) == (3, str(tmp_path / "report"))
     conn = sqlite3.connect(path)
     try:
-        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 3
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION == 4
         # Its runs name no portal (version 3's column, empty): any portal may go on with it.
         assert conn.execute("SELECT DISTINCT portal FROM runs").fetchall() == [(None,)]
     finally:

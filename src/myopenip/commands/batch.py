@@ -162,9 +162,6 @@ def _run(command: startup.Command) -> int:
     except BotError as error:
         code, data = _failed(args, err, error)
         return _told(settings, args, code, data, error=error)
-    if run.finished_before:
-        code = _finished(command, run, options.journal)
-        return _told(settings, args, code, run.summary.text, run=run)
     if run.report_error is not None:
         err.print(f"[red]No report:[/red] {safe(run.report_error)}", soft_wrap=True)
     if run.result.error_type == JOURNAL_WRITE_ERROR:
@@ -190,18 +187,16 @@ def _told(
     """Leave the end of the batch where monitoring looks: for a batch that ran, `summary`
     (its JSON document) in the traces folder's summary-latest.json; for one that stopped
     before any row (a bad file, a lock, the settings), its `batch_finished` event (a run
-    logs its own), and no summary-latest.json (it would be an older run's); a journal
-    finished before and a file without rows leave it as it was. Then tell MYOPENIP_NOTIFY
+    logs its own), and no summary-latest.json (it would be an older run's); a file
+    without rows leaves it as it was. Then tell MYOPENIP_NOTIFY
     (never a secret). Returns `code` as it was."""
     if run is None:
         _log_end(code, summary if isinstance(summary, dict) else {}, error)
-    if settings is not None and run is not None and not run.finished_before:
+    if settings is not None and run is not None:
         write_latest(settings.traces_dir, summary if isinstance(summary, str) else "")
     elif settings is not None and error is not None:
         forget_latest(settings.traces_dir)  # it would show an older run as the last one
-    folder = None
-    if run is not None:
-        folder = run.report or (run.last_run.report if run.last_run else None)
+    folder = run.report if run is not None else None
     notify.tell(
         settings,
         notify.Notice(
@@ -303,35 +298,6 @@ def _journal_failed(err: Console, data: dict[str, Any]) -> None:
             "the same command to resume.",
             highlight=False,
         )
-
-
-def _finished(command: startup.Command, run: BatchRun, journal: Path) -> int:
-    """Every row of the file is final in the journal: nothing to do, no new report."""
-    args, out = command.args, command.out
-    if args.json:
-        print(run.summary.text)
-        return run.exit_code
-    out.print(
-        plain(
-            f"Nothing to do: every row of {args.file} is final in the journal {journal} "
-            "(done, already without a number, or refused). No new report was written."
-        )
-    )
-    if any(row.state == Outcome.REFUSED for row in run.result.rows):
-        out.print(
-            "A refused row stays refused in this journal: to try it again, correct it in a "
-            "new file (or give another --journal).",
-            highlight=False,
-        )
-    last = run.last_run
-    if last is not None:
-        where = f"; its report: {Path(last.report) / 'report.html'}" if last.report else ""
-        out.print(
-            plain(f"The last run ended {last.finished_at} with exit code {last.exit_code}{where}")
-        )
-    _counts_table(out, run.summary.document, "Batch (finished before)")
-    out.print(f"Exit code {run.exit_code}", highlight=False)
-    return run.exit_code
 
 
 # -- the question ---------------------------------------------------------------------
@@ -450,6 +416,14 @@ def _print_summary(
         out.print(
             f"[yellow]{data['interrupted']} came once every row was settled: nothing is left "
             "to resume."
+        )
+    if data.get("resumes"):
+        out.print(
+            plain(
+                f"This run resumed the run started {data['resumes']} (killed, or it left "
+                "rows to settle): the rows it had settled (done, already done, refused) "
+                "were not read again."
+            )
         )
     if folder is not None:
         out.print(plain(f"Report: {folder / 'report.html'}"))

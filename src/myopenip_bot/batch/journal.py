@@ -4,7 +4,8 @@ leaves ready to resume.
     pending ──plan──▶ planned ──▶ submitting ──▶ done | refused | failed | unknown
        │                  │              ╰──▶ in_progress ──▶ done
        │                  ╰──▶ already_done | refused | failed | in_progress
-       ╰── (a rerun) every row not final goes through the plan again
+       ╰── (a rerun) every row not final goes through the plan again; a new run (`begin`)
+           first puts the final ones (done, already_done, refused) back to pending
 
 A row's state is a `Stage` (pending, planned, submitting) or the `models.Outcome` it
 settled with (done, already_done, refused, failed, unknown, in_progress), stored as its
@@ -15,34 +16,51 @@ submitted that cannot be refuses the whole « Valider » (JournalError).
 
 "submitting" is written and synced *before* the click on « Valider »; "in_progress" as
 soon as the portal's answer says it accepted (before the listing is read back); the
-outcome after. A rerun skips final rows (done, already done, refused) and plans the
-others again: a row left "submitting" or "unknown" is settled by reading the portal (no
-number any more: done), and « Valider » is clicked for it again only if its number is
-still there and it was clicked fewer than twice in all; a row "in_progress" is never
-submitted again (done once the portal shows it, else in progress still). WAL mode,
-synchronous=FULL, one transaction per transition (BEGIN IMMEDIATE), a schema version in
-PRAGMA user_version and our own PRAGMA application_id, so that a file that is not a
-journal is never written to.
+outcome after. WAL mode, synchronous=FULL, one transaction per transition (BEGIN
+IMMEDIATE), a schema version in PRAGMA user_version and our own PRAGMA application_id,
+so that a file that is not a journal is never written to.
+
+A run is a night, not a path: each run records the digest of the file's rows
+(`file_digest`) and `begin` decides (`resumes`) whether it resumes the journal's last
+run or is a new one. It resumes when that run was of the same rows and was killed (no
+end recorded) or left one of them not final (interrupted, or ended with rows to settle):
+final rows (done, already done, refused) are skipped. Otherwise (the last run ended with
+every row final, or the file changed) it is a new run: the file's final rows go back to
+"pending" with their per-run data cleared, so that every row is read again from the
+portal (done last night: already done tonight; given a new number since: acted on, or
+refused when the file gives the old one). Either way a row not final keeps its state: a
+row left "submitting" or "unknown" is settled by reading the portal (no number any more:
+done), and « Valider » is clicked for it again only if its number is still there and it
+was clicked fewer than twice in all; a row "in_progress" is never submitted again (done
+once the portal shows it, else in progress still).
+
 A lock file beside it (`<journal>.lock`, flock) lets one run at a time use it; the kernel
 releases it when a run dies, so a killed run never leaves it stuck. The lock is taken only
 once the journal's path is checked (a regular file or nothing yet, no link for it or its
 companions), and never through a link. The journal holds no secret: refs, numbers,
 states, what the portal showed of each row (service name, client, licence type, user) and
-its answers (made visible, text.visible), screenshot paths, and each run's exit code and
-report folder.
+its answers (made visible, text.visible), screenshot paths, and each run's exit code,
+report folder, rows' digest, the run it resumes, and the portal that answered its login.
 
-Schema versions: 1 had no service name, licence type, user or report; a version 1 journal
-is brought forward in place when it is opened (the columns added, empty until a run
-fills them), never refused.
+A journal belongs to one portal, recorded only once that portal answered a login
+(`portal_answered`): a run that never reached it (a wrong URL, a portal down) binds it
+to nothing.
+
+Schema versions: 1 had no service name, licence type, user or report; 2 no portal; 3 no
+digest nor resumed run, and recorded the portal when a run started. An earlier journal is
+brought forward in place when it is opened (the columns added, empty until a run fills
+them; a version 3 run that no row names, which may never have reached its portal, is
+unbound from it), never refused.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
 import sqlite3
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -77,12 +95,14 @@ __all__ = [
     "Settlement",
     "Stage",
     "State",
+    "file_digest",
+    "resumes",
 ]
 
 log = structlog.get_logger(__name__)
 
 APPLICATION_ID = 0x4D4F4950  # "MOIP"
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 # Rows added per transaction when a file is loaded (a signal is checked between two).
 LOAD_CHUNK = 10_000
 # The files SQLite and the lock keep beside a journal.
@@ -162,7 +182,9 @@ CREATE TABLE runs (
     file TEXT NOT NULL,
     exit_code INTEGER,
     report TEXT,                 -- (2) its report folder
-    portal TEXT                  -- (3) the portal it ran on (MYOPENIP_BASE_URL)
+    portal TEXT,                 -- (3) the portal that answered its login (MYOPENIP_BASE_URL)
+    digest TEXT,                 -- (4) the digest of the file's rows (file_digest)
+    resumes INTEGER              -- (4) the run it resumes (NULL: a new run, every row read)
 );
 """
 # From each version to the next, in place, in one transaction.
@@ -174,7 +196,21 @@ _MIGRATIONS = {
         "ALTER TABLE runs ADD COLUMN report TEXT",
     ),
     2: ("ALTER TABLE runs ADD COLUMN portal TEXT",),
+    3: (
+        "ALTER TABLE runs ADD COLUMN digest TEXT",
+        "ALTER TABLE runs ADD COLUMN resumes INTEGER",
+        # Version 3 recorded the portal when a run started, reached or not: a run no row
+        # names never planned nor settled one, and may never have reached its portal.
+        "UPDATE runs SET portal = NULL WHERE id NOT IN"
+        " (SELECT DISTINCT run FROM rows WHERE run IS NOT NULL)",
+    ),
 }
+# A new run clears what an earlier run wrote of a final row (its state back to pending).
+_RENEWED = (
+    "state = 'pending', planned_number = NULL, tab = NULL, submissions = 0, reason = NULL,"
+    " answer = NULL, screenshot = NULL, client = NULL, run = NULL, service_name = NULL,"
+    " licence_type = NULL, user_name = NULL"
+)
 
 
 class JournalLockedError(BotError):
@@ -243,13 +279,41 @@ class Settlement:
 
 @dataclass(frozen=True)
 class RunRecord:
-    """One run of the journal, as `finish_run` recorded it."""
+    """One run of the journal: when it started, and as `finish_run` recorded it (None
+    for a run killed or still running); the digest of its file's rows; the run it
+    resumed (None: a new run)."""
 
     id: int
     started_at: str
     finished_at: str | None
     exit_code: int | None
     report: str | None
+    digest: str | None = None
+    resumes: int | None = None
+
+
+_RUN_COLUMNS = "id, started_at, finished_at, exit_code, report, digest, resumes"
+
+
+def file_digest(rows: Iterable[BatchRow]) -> str:
+    """What a file asks, as one digest: each row's service, licence, keep value and
+    number, in the file's order (its line numbers, blank lines and layout aside)."""
+    digest = hashlib.sha256()
+    for row in rows:
+        fields = (row.service, row.licence, "1" if row.keep else "0", row.number or "")
+        digest.update(("\x1f".join(fields) + "\x1e").encode())
+    return digest.hexdigest()
+
+
+def resumes(last: RunRecord | None, digest: str, states: Iterable[State]) -> bool:
+    """Whether a run of a file whose rows digest to `digest`, and are in the journal in
+    `states`, resumes the journal's `last` run: only when that run was of the same rows
+    and was killed (it recorded no end) or left one of them not final (interrupted, or
+    ended with rows to settle). Otherwise (it ended with every row final; or the file
+    changed) it is a new run, which reads every row of the file again."""
+    if last is None or last.digest != digest:
+        return False
+    return last.finished_at is None or any(state not in FINAL for state in states)
 
 
 def copy_for_dry_run(path: Path, copy: Path) -> None:
@@ -492,19 +556,59 @@ class Journal:
 
     # -- runs -----------------------------------------------------------------------------
 
-    def start_run(self, file: Path, portal: str | None = None) -> int:
-        """Record a run of `file` on `portal` (its base URL) starting now."""
+    def begin(
+        self, file: Path, rows: list[BatchRow], check: Callable[[], None] | None = None
+    ) -> tuple[list[JournalRow], RunRecord | None]:
+        """Start a run of `file`, whose rows are `rows`: a new run, or the resumption of
+        the last one (`resumes`). A new run puts the file's final rows back to "pending",
+        their per-run data cleared (every row is read again), in the transaction that
+        records it: a signal meanwhile (`check`, between two chunks) leaves neither;
+        rows not final keep their state either way. Then the rows are loaded (`load`: a
+        run stopped there is resumed by the next). Returns every row of the file, and the
+        run this one resumes (None: a new run)."""
+        digest = file_digest(rows)
+        last = self.last_run(finished=False)
+        wanted = {(row.service, row.licence) for row in rows}
+        with self._mutex:
+            found = self._conn.execute("SELECT service, licence, state FROM rows").fetchall()
+        states = [STATES.get(state, Stage.PENDING) for *key, state in found if tuple(key) in wanted]
+        resumed = last if resumes(last, digest, states) else None
+        renew = resumed is None and any(state in FINAL for state in states)
         with self._transaction() as conn:
-            cursor = conn.execute(
-                "INSERT INTO runs (started_at, file, portal) VALUES (?, ?, ?)",
-                (_now(), str(file), same_portal(portal) if portal else None),
-            )
-        self.run_id = int(cursor.lastrowid or 0)
+            if renew:
+                _renew(conn, rows, check)
+            self.run_id = _insert_run(conn, file, None, digest, resumed.id if resumed else None)
+        return self.load(rows, check), resumed
+
+    def start_run(
+        self,
+        file: Path,
+        portal: str | None = None,
+        *,
+        digest: str | None = None,
+        resumes: int | None = None,
+    ) -> int:
+        """Record a run of `file` starting now, of rows whose digest is `digest`, that
+        resumes the run `resumes` (`begin` says which). `portal`: one that answered its
+        login already (else `portal_answered` records it once it does)."""
+        with self._transaction() as conn:
+            self.run_id = _insert_run(conn, file, portal, digest, resumes)
         return self.run_id
 
+    def portal_answered(self, portal: str) -> None:
+        """This run's portal answered its login: the journal is that portal's from now on
+        (`other_portal`). A run that never reached its portal binds the journal to none."""
+        if self.run_id is None:
+            return
+        with self._transaction() as conn:
+            conn.execute(
+                "UPDATE runs SET portal = ? WHERE id = ?", (same_portal(portal), self.run_id)
+            )
+
     def other_portal(self, portal: str) -> str | None:
-        """The portal an earlier run of this journal ran on, when it is not `portal`: its
-        rows' states are that portal's, not this one's (None: the same, or not known)."""
+        """The portal an earlier run of this journal logged in to, when it is not
+        `portal`: its rows' states are that portal's, not this one's (None: the same, or
+        none answered a login). Runs whose portal never answered are not counted."""
         with self._mutex:
             found = self._conn.execute(
                 "SELECT DISTINCT portal FROM runs WHERE portal IS NOT NULL"
@@ -521,12 +625,13 @@ class Journal:
                 (_now(), exit_code, str(report) if report else None, self.run_id),
             )
 
-    def last_run(self) -> RunRecord | None:
-        """The last run that finished (recorded its exit code), if any."""
+    def last_run(self, *, finished: bool = True) -> RunRecord | None:
+        """The last run that finished (recorded its exit code), if any; `finished`
+        False: the last run recorded, finished or not (killed, or this one)."""
+        where = "WHERE finished_at IS NOT NULL " if finished else ""
         with self._mutex:
             found = self._conn.execute(
-                "SELECT id, started_at, finished_at, exit_code, report FROM runs"
-                " WHERE finished_at IS NOT NULL ORDER BY id DESC LIMIT 1"
+                f"SELECT {_RUN_COLUMNS} FROM runs {where}ORDER BY id DESC LIMIT 1"
             ).fetchone()
         return RunRecord(*found) if found else None
 
@@ -551,6 +656,38 @@ class Journal:
                     f"the journal {self.path} could not be written ({error}): nothing more "
                     "was recorded"
                 ) from None
+
+
+def _renew(
+    conn: sqlite3.Connection, rows: list[BatchRow], check: Callable[[], None] | None
+) -> None:
+    """The final rows of `rows` back to "pending", their per-run data cleared; `check`
+    between two chunks (a signal: the caller's transaction is rolled back)."""
+    final = ", ".join(f"'{state.value}'" for state in sorted(FINAL))
+    now = _now()
+    for start in range(0, len(rows), LOAD_CHUNK):
+        if check is not None and start:
+            check()
+        conn.executemany(
+            f"UPDATE rows SET {_RENEWED}, updated_at = ?"
+            f" WHERE service = ? AND licence = ? AND state IN ({final})",
+            [(now, row.service, row.licence) for row in rows[start : start + LOAD_CHUNK]],
+        )
+
+
+def _insert_run(
+    conn: sqlite3.Connection,
+    file: Path,
+    portal: str | None,
+    digest: str | None,
+    resumes: int | None,
+) -> int:
+    """A run starting now: its id."""
+    cursor = conn.execute(
+        "INSERT INTO runs (started_at, file, portal, digest, resumes) VALUES (?, ?, ?, ?, ?)",
+        (_now(), str(file), same_portal(portal) if portal else None, digest, resumes),
+    )
+    return int(cursor.lastrowid or 0)
 
 
 def _settled_fields(settled: Settlement, run: int | None) -> dict[str, object]:

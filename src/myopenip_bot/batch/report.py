@@ -137,10 +137,14 @@ def document(
     journal: Path | None,
     report: Path | None,
     plan: Path | None = None,
-    finished_before: bool = False,
+    resumes: str | None = None,
 ) -> dict[str, Any]:
     """The batch's JSON document (docs/json.md, schema version 1): how the run ended, the
-    totals, and every row of the file."""
+    totals, and every row of the file. `resumes`: when the run this one resumed started
+    (None: a new run, which read every row of the file).
+
+    `finished_before` is always false: a file whose run finished is a new run when given
+    again (Journal.begin), never "nothing to do"; the field stays for schema version 1."""
     outcomes = [result.outcome(row) for row in result.rows]
     counts = Counter(outcomes)
     return {
@@ -155,7 +159,8 @@ def document(
         "report": visible(str(report)) if report else None,
         "plan": visible(str(plan)) if plan else None,
         "report_error": visible(result.report_error) if result.report_error else None,
-        "finished_before": finished_before,
+        "finished_before": False,
+        "resumes": resumes,
         "stopped_after_failures": result.stopped_after_failures,
         "total": len(result.rows),
         "counts": {o.value: counts[o] for o in rules.OUTCOMES if counts[o]},
@@ -205,6 +210,7 @@ def error_document(error: BotError, exit_code: int, *, file: Path, dry_run: bool
         "plan": None,
         "report_error": None,
         "finished_before": False,
+        "resumes": None,
         "stopped_after_failures": False,
         "total": 0,
         "counts": {},
@@ -246,6 +252,7 @@ def write_report(
     file: Path,
     journal: Path | None,
     exit_code: int,
+    resumes: str | None = None,
 ) -> Summary:
     """Write the report files into `folder` (created, private); return its summary.json
     (the one `--json` prints). A dry run's report names no journal (it wrote none) and
@@ -300,7 +307,9 @@ def write_report(
             for row in released(result)
         ],
     )
-    data = document(result, exit_code, file=file, journal=journal, report=folder, plan=plan)
+    data = document(
+        result, exit_code, file=file, journal=journal, report=folder, plan=plan, resumes=resumes
+    )
     summary = Summary(data, json_text(data))
     _write(folder / "summary.json", summary.text)
     _write(folder / "report.html", _html(result, data))

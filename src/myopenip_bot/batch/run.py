@@ -4,8 +4,12 @@
     ├── the report folder   checked (no link, writable) and created; removed again when
     │                       the run writes no report in it
     ├── the journal         locked and opened (a dry run: a throwaway copy of it, in a
-    │                       private work area); one of another portal refused
-    ├── the file's rows     added to it; every row final already: nothing to do, no report
+    │                       private work area); one whose runs logged in to another
+    │                       portal refused
+    ├── the run             begun (Journal.begin): it resumes the last run when that one
+    │                       was of the same rows and was killed or left one not final;
+    │                       else a new run, which reads every row of the file again (its
+    │                       final rows back to pending); the file's rows added
     ├── the workers         Batch.run: every event in the report folder's events.jsonl,
     │                       each row settled logged and told to `progress`
     └── the report          written with the exit code `exit_code` gives (the
@@ -94,8 +98,8 @@ class BatchRun:
     """How a batch ended, and what it left.
 
     `summary` is the report's summary.json (what `--json` prints), or the same document
-    when the report could not be written (`report` None, `report_error` why) or the
-    journal had every row final already (`finished_before`, with its `last_run`).
+    when the report could not be written (`report` None, `report_error` why). `resumes`:
+    the run this one resumed (its final rows were not read again), None for a new run.
     """
 
     result: BatchResult
@@ -104,8 +108,7 @@ class BatchRun:
     journal: Path | None  # None for a dry run: it wrote none
     report: Path | None = None
     report_error: str | None = None
-    finished_before: bool = False
-    last_run: RunRecord | None = None
+    resumes: RunRecord | None = None
 
 
 def default_journal(file: Path) -> Path:
@@ -131,8 +134,9 @@ def run_batch(
     progress: BatchProgress | None = None,
     stop: StopSignal | None = None,
 ) -> BatchRun:
-    """Do the rows of `rows` (the file's, read) that the journal at `options.journal`
-    does not hold final, with `options.workers` browsers; write the report into
+    """Do the rows of `rows` (the file's, read): every one in a new run, those the
+    journal at `options.journal` does not hold final when this run resumes the last one
+    (Journal.begin), with `options.workers` browsers; write the report into
     `options.report_dir`. `confirm` None: confirmed beforehand (--yes, or a dry run).
     `exit_code` turns the result into the code the journal and the report record."""
     selectors = selectors or load_selectors(settings.selectors_file)
@@ -184,11 +188,9 @@ def _run(
                 f"{settings.base_url} (MYOPENIP_BASE_URL): a journal belongs to one portal; "
                 "give this one its own --journal"
             )
-        existing = journal.load(rows, check=stop.check)
-        if all(row.final for row in existing):
-            _forget_folder(folder, created)
-            return _finished(journal, existing, options, exit_code)
+        existing, resumed = journal.begin(options.file, rows, check=stop.check)
         run_log.open(folder)  # every worker's events, in one file
+        _log_begun(journal, existing, resumed)
         told = _Told(progress)
         batch = Batch(
             settings,
@@ -207,9 +209,9 @@ def _run(
             result = batch.run(existing)
         finally:
             progress.ended()
-        run = _report(result, exit_code, options, shown_journal)
+        run = _report(result, exit_code, options, shown_journal, resumed)
         if not options.dry_run:
-            _finish_run(journal, run)  # a rerun that finds it finished says where
+            _finish_run(journal, run)  # the next run: a new one, or resumes it
     finally:
         journal.close()
         if area is not None:
@@ -255,27 +257,21 @@ def _finish_run(journal: Journal, run: BatchRun) -> None:
         log.error("batch_end_not_recorded", journal=str(journal.path), error=str(error))
 
 
-def _finished(
-    journal: Journal,
-    rows: list[JournalRow],
-    options: BatchOptions,
-    exit_code: Callable[[BatchResult], int],
-) -> BatchRun:
-    """Every row of the file is final in the journal: nothing to do, no new report."""
-    result = BatchResult(rows=rows, dry_run=options.dry_run)
-    code = exit_code(result)
-    shown_journal = None if options.dry_run else options.journal
-    data = document(
-        result, code, file=options.file, journal=shown_journal, report=None, finished_before=True
-    )
-    log.info("batch_already_finished", exit_code=code, rows=len(rows), journal=str(options.journal))
-    return BatchRun(
-        result,
-        code,
-        Summary(data, json_text(data)),
-        shown_journal,
-        finished_before=True,
-        last_run=journal.last_run(),
+def _log_begun(journal: Journal, rows: list[JournalRow], resumed: RunRecord | None) -> None:
+    """Say whether this run is a new one (every row read again) or resumes the last one
+    (how many rows it settled are not read again, and why)."""
+    if resumed is None:
+        log.info("batch_new_run", run=journal.run_id, rows=len(rows))
+        return
+    log.info(
+        "batch_resumes",
+        run=journal.run_id,
+        resumes=resumed.id,
+        resumed_started_at=resumed.started_at,
+        resumed_exit_code=resumed.exit_code,
+        not_read_again=sum(row.final for row in rows),
+        why="the last run, of the same rows, was killed or left rows not final: its final "
+        "rows stand",
     )
 
 
@@ -284,14 +280,21 @@ def _report(
     exit_code: Callable[[BatchResult], int],
     options: BatchOptions,
     journal: Path | None,
+    resumed: RunRecord | None = None,
 ) -> BatchRun:
     """The run with its report written (a dry run's names no journal: it wrote none), or,
     when it could not be (a full disk, permissions), with the same document saying why
     (`report_error`; its exit code is the one `exit_code` gives a report not written)."""
     code = exit_code(result)
+    resumes = resumed.started_at if resumed is not None else None
     try:
         summary = write_report(
-            result, options.report_dir, file=options.file, journal=journal, exit_code=code
+            result,
+            options.report_dir,
+            file=options.file,
+            journal=journal,
+            exit_code=code,
+            resumes=resumes,
         )
     except (OSError, BotError) as error:
         why = error.strerror if isinstance(error, OSError) and error.strerror else str(error)
@@ -305,12 +308,20 @@ def _report(
             f"the report could not be written in {options.report_dir} ({why}): {kept}"
         )
         code = exit_code(result)
-        data = document(result, code, file=options.file, journal=journal, report=None)
+        data = document(
+            result, code, file=options.file, journal=journal, report=None, resumes=resumes
+        )
         log.error("batch_report_not_written", folder=str(options.report_dir), error=str(error))
         return BatchRun(
-            result, code, Summary(data, json_text(data)), journal, None, result.report_error
+            result,
+            code,
+            Summary(data, json_text(data)),
+            journal,
+            None,
+            result.report_error,
+            resumed,
         )
-    return BatchRun(result, code, summary, journal, options.report_dir)
+    return BatchRun(result, code, summary, journal, options.report_dir, resumes=resumed)
 
 
 class _Told:

@@ -149,7 +149,8 @@ class Batch:
     def run(self, rows: list[JournalRow]) -> BatchResult:
         """Do every row of `rows` (the file's, as `journal.load` returned them) that is not
         final; the journal keeps what happened, row by row."""
-        self.journal.start_run(self.options.file, self.settings.base_url)
+        if self.journal.run_id is None:  # run_batch began it (Journal.begin): new or resumed
+            self.journal.start_run(self.options.file)
         by_service: dict[str, list[JournalRow]] = {}
         for row in rows:
             if not row.final:
@@ -274,6 +275,7 @@ class Batch:
             if number == 1:
                 try:
                     portal.step("opening the portal", portal.open_portal)
+                    self.journal.portal_answered(self.settings.base_url)  # bound to it now
                     self._give_login(session)
                 except AuthenticationError as error:
                     self._stop_all(error)
