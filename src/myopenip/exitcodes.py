@@ -90,8 +90,9 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
         ("5", "another run holds the journal's lock"),
         (
             "3",
-            "some rows failed technically or are not settled yet: run the same command "
-            "again (the journal resumes; nothing is ever done twice)",
+            "some rows not settled yet (a technical failure: HTTP 5xx, timeout, a « Valider » "
+            "whose answer was lost): run the same command again; it reads the portal and "
+            "settles them (the journal resumes; nothing is ever done twice)",
         ),
         ("2", "a bad file (every problem listed), bad settings, a refused login"),
         (
