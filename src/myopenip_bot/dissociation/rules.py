@@ -45,6 +45,8 @@ TAB_ORDER = (Tab.UTILISATEURS, Tab.GROUPEMENTS)
 # (a 5xx before the portal acted, a timeout, a cut connection), each after a backoff and a
 # fresh read showing it still has its number. Beyond them it is unknown, never failed: a
 # rerun reads it and may send it again (no cap across runs: a lost answer is technical).
+# A run is one Runner.run: a batch's service tried again after a technical failure is a
+# new one (at most the retry policy's attempts a night).
 RESUBMISSIONS_PER_RUN = 3
 # What an accepted dissociation the portal does not show yet asks of a person.
 STILL_WORKING = "the portal is still at work; do not redo it there, run again later to confirm"
@@ -288,8 +290,8 @@ def settle_after_valider(
             settled.append(
                 task.settle(
                     Outcome.REFUSED,
-                    f"{refused_reason(answer)}; an earlier « Valider » for it, whose answer "
-                    "was lost, did not take effect: check it in the portal",
+                    f"{refused_reason(answer)}; it was sent again after a « Valider » whose "
+                    "answer was lost, which may yet take effect: check it in the portal",
                 )
             )
         elif answer.kind is AnswerKind.REFUSED:
