@@ -114,8 +114,9 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
         ),
         (
             "3",
-            "some rows failed technically or are not settled yet: run the same command "
-            "again (the journal resumes; nothing is ever done twice)",
+            "some rows not settled yet (a technical failure: HTTP 5xx, timeout, a « Valider » "
+            "whose answer was lost): run the same command again; it reads the portal and "
+            "settles them (the journal resumes; nothing is ever done twice)",
         ),
         ("2", "a bad file (every problem listed), bad settings, a refused login"),
         (

@@ -63,7 +63,7 @@ class Outcome(StrEnum):
     REFUSED = "refused"  # business refusal (unknown, mismatch, duplicate, the portal said no)
     NOT_CONFIRMED = "not_confirmed"  # a person answered no: Annuler, nothing changed
     SKIPPED = "not_attempted"  # not attempted: the run stopped, or the plan was refused as a whole
-    FAILED = "failed"  # technical failure, or the portal still shows the number after Valider
+    FAILED = "failed"  # not listed any more, or listed with another number than planned
     UNKNOWN = "unknown"  # Valider was clicked and its answer never read: a rerun settles it
     # The portal accepted « Valider » (its status message) but still lists the number:
     # its back end is working. Never submitted again; a rerun confirms it (done) by reading.
@@ -76,7 +76,7 @@ class Target:
 
     `keep` overrides the request's « Conserver le numéro » for this licence (a batch row);
     `submitted` says how many times « Valider » was already clicked for it by earlier
-    runs (from a batch journal): a licence is never submitted more than twice in all.
+    runs (from a batch journal): they never fail it (only this run's clicks are limited).
     `accepted` is the number an earlier run's « Valider » for it was accepted with (the
     portal's status message, read), and which the portal did not show done yet: while
     the portal lists that number, the licence is in progress and never submitted again.

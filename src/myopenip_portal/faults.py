@@ -1,5 +1,6 @@
-"""Fault injection: latency, technical errors and responses lost after a commit; and the
-built-in delays of a search and of the dialog's preview.
+"""Fault injection: latency, technical errors and responses lost after a commit; the next
+dissociation submissions answered 503 before they reach the application; and the built-in
+delays of a search and of the dialog's preview.
 
 All draw from random streams seeded by `--seed` (one stream each, so turning one knob
 does not shift another's draws), and `POST /_test/reset` re-seeds them. Every knob starts
@@ -15,6 +16,7 @@ import asyncio
 import json
 import math
 import random
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
@@ -88,13 +90,25 @@ class Faults:
     drop_rng: random.Random = field(init=False)
     delay_rng: random.Random = field(init=False)
 
+    # The next « Valider » POSTs answered 503 before the application sees them
+    # (POST /_test/fail-submissions): a click whose answer is lost, and nothing done.
+    failing_submissions: int = field(init=False, default=0)
+
     def __post_init__(self) -> None:
         self.restore()
         self.reseed(self.config.seed)
 
     def restore(self) -> None:
-        """Back to the command line's values."""
+        """Back to the command line's values (no submission set to fail)."""
         self.settings = FaultSettings.of(self.config)
+        self.failing_submissions = 0
+
+    def take_failing_submission(self) -> bool:
+        """Whether this dissociation submission is to be answered 503 (one of them used)."""
+        if self.failing_submissions <= 0:
+            return False
+        self.failing_submissions -= 1
+        return True
 
     def update(self, values: Mapping[str, float]) -> None:
         """Turn these knobs (names of KNOBS, values checked by `out_of_range`)."""
@@ -136,7 +150,8 @@ class Faults:
 
 
 class FaultMiddleware:
-    """Delays requests and answers some of them 503 before the application sees them."""
+    """Delays requests and answers some of them 503 before the application sees them:
+    at `error_rate`, and every dissociation submission while `failing_submissions` lasts."""
 
     def __init__(
         self, app: ASGIApp, faults: Faults, markup: Markup, drift: Drift | None = None
@@ -145,6 +160,8 @@ class FaultMiddleware:
         self.faults = faults
         self.markup = markup
         self.drift = drift or Drift()
+        before, _, after = markup.api_dissociate.partition("{ref}")
+        self.submission_path = re.compile(f"{re.escape(before)}[^/]+{re.escape(after)}")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith(EXEMPT_PREFIXES):
@@ -153,7 +170,11 @@ class FaultMiddleware:
         delay = self.faults.latency_seconds()
         if delay:
             await asyncio.sleep(delay)
-        if self.faults.should_fail():
+        if (
+            scope["method"] == "POST"
+            and self.submission_path.fullmatch(scope["path"])
+            and self.faults.take_failing_submission()
+        ) or self.faults.should_fail():
             await _technical_error(scope, send, self.markup, self.drift)
             return
         await self.app(scope, receive, send)

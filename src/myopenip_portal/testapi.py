@@ -1,6 +1,7 @@
 """The test API (`--test-api` only): read the whole state, reset it, expire sessions, make
 the dialog misreport a number, change a service's state, make the portal's texts drift,
-edit data by hand, refuse the next submissions, turn the fault knobs, switch quirks.
+edit data by hand, refuse the next submissions, answer the next submissions 503, turn the
+fault knobs, switch quirks.
 Never delayed nor failed by the fault knobs."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ def test_routes() -> list[Route]:
         Route("/data", edit_data, methods=["POST"]),
         Route("/refuse", refuse, methods=["GET", "POST"]),
         Route("/faults", faults, methods=["GET", "POST"]),
+        Route("/fail-submissions", fail_submissions, methods=["GET", "POST"]),
         Route("/quirks", quirks, methods=["GET", "POST"]),
     ]
 
@@ -260,6 +262,23 @@ async def refuse(request: Request) -> JSONResponse:
             return _bad(REFUSE_USAGE)
         refusal.message, refusal.count = message, count
     return JSONResponse({"message": refusal.message, "count": refusal.count})
+
+
+FAIL_SUBMISSIONS_USAGE = 'Attendu : {"count": N} (N entier positif ou nul, 0 annule).'
+
+
+async def fail_submissions(request: Request) -> JSONResponse:
+    """POST: the next `count` dissociation submissions (« Valider ») are answered 503
+    before they reach the application (nothing done, the answer lost). GET: what is left
+    of it. POST /_test/reset cancels it."""
+    current = _portal(request).faults
+    if request.method == "POST":
+        body = await _body(request)
+        count = body.get("count") if body else None
+        if not isinstance(count, int) or isinstance(count, bool) or count < 0:
+            return _bad(FAIL_SUBMISSIONS_USAGE)
+        current.failing_submissions = count
+    return JSONResponse({"count": current.failing_submissions})
 
 
 def _faults_problem(body: dict[str, Any]) -> str | None:

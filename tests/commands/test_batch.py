@@ -34,6 +34,7 @@ import structlog
 from batch_support import (
     BatchCli,
     Row,
+    assert_committed_once,
     assert_portal_is_the_file,
     assert_released_listed,
     assert_summary_agrees,
@@ -136,12 +137,14 @@ def test_a_faulty_batch_killed_at_random_moments_and_resumed_ends_exactly_as_the
     payload = exit_agrees(done)
     assert set(outcomes(payload).values()) == {"done"}, payload["results"]
     assert_portal_is_the_file(before, portal.state(), rows)
-    # « Valider »: never more than twice for a row, over every run.
+    # « Valider »: clicked for every row; each dissociated by one « Valider » the portal
+    # accepted, never sent again after it (lost answers are settled by reading; those
+    # answered 503 before the portal are sent again after a read, with no cap over runs).
     clicks = Counter(ref for text in stderr for ref in clicked(text))
     assert set(clicks) == {row.licence for row in rows}
-    assert max(clicks.values()) <= 2, clicks
+    assert_committed_once(portal, [row.licence for row in rows])
     assert {r["licence"]: r["state"] for r in journal} == {row.licence: "done" for row in rows}
-    assert all(1 <= r["submissions"] <= 2 for r in journal), journal
+    assert all(r["submissions"] >= 1 for r in journal), journal
     assert kills >= 1, "no run was killed: the seeded kill points came after the end"
     # The last run's report covers the rows earlier runs did, killed or not.
     assert_summary_agrees(tmp_path / "report", 0)

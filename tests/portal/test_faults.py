@@ -270,3 +270,31 @@ def test_a_served_replica_without_delays_turns_its_knobs_through_the_helper(
         assert client.get("/login").status_code == 503
     replica.test_api("reset")
     assert replica.faults()["error_rate"] == 0.0
+
+
+def test_failing_submissions_answer_the_next_valider_503_before_the_app_and_nothing_else(
+    logged_in: Portal,
+) -> None:
+    portal = logged_in
+    assert portal.client.post("/_test/fail-submissions", json={"count": 2}).json() == {"count": 2}
+    before = portal.state()
+
+    answers = [portal.dissociate({"FPC367128": False}).status_code for _ in range(2)]
+    # reads and previews are never taken for a submission
+    assert portal.licences(tab="groupements").status_code == 200
+    assert portal.preview(["FPC367128"]).status_code == 200
+
+    assert answers == [503, 503]
+    assert portal.state() == before
+    assert portal.client.get("/_test/back-end").json()["submissions"] == []
+    assert portal.client.get("/_test/fail-submissions").json() == {"count": 0}
+    assert portal.dissociate({"FPC367128": False}).status_code == 200  # the third reaches it
+    assert portal.licence("FPC367128")["sda"] is None
+
+
+def test_failing_submissions_refuse_a_bad_count_and_end_with_a_reset(portal: Portal) -> None:
+    for bad in ({}, {"count": -1}, {"count": True}, {"count": 1.5}):
+        assert portal.client.post("/_test/fail-submissions", json=bad).status_code == 400
+    portal.client.post("/_test/fail-submissions", json={"count": 3})
+    portal.client.post("/_test/reset", json={})
+    assert portal.client.get("/_test/fail-submissions").json() == {"count": 0}

@@ -13,6 +13,7 @@ import json
 import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -296,3 +297,19 @@ def file_state(path: Path) -> tuple[str, int] | None:
     if not path.exists():
         return None
     return hashlib.sha256(path.read_bytes()).hexdigest(), path.stat().st_mtime_ns
+
+
+def assert_committed_once(replica: Replica, licences: Iterable[str]) -> None:
+    """Each of `licences` reached the back end in exactly one « Valider » it accepted, and
+    never again after it: a lost answer is settled by reading, never by a second click
+    that the portal would see (the 503s answered before the portal never reach it)."""
+    accepted: Counter[str] = Counter()
+    after: list[str] = []
+    for submission in replica.back_end()["submissions"]:
+        for licence in submission["licences"]:
+            if accepted[licence]:
+                after.append(licence)
+            if submission["status"] == 200:
+                accepted[licence] += 1
+    assert accepted == Counter(licences), accepted
+    assert after == [], after

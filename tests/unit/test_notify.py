@@ -96,7 +96,7 @@ def test_a_long_error_is_cut_in_the_message() -> None:
     ("code", "starts"),
     [
         (0, "every row done"),
-        (3, "some rows failed technically"),
+        (3, "some rows not settled yet"),
         (5, "another run holds"),
         (130, "interrupted"),
         (143, "interrupted"),

@@ -10,9 +10,10 @@ import pytest
 
 from myopenip_bot.config.selectors import load_selectors
 from myopenip_bot.dissociation.rules import (
-    MAX_SUBMISSIONS,
+    RESUBMISSIONS_PER_RUN,
     DialogShows,
     all_or_nothing,
+    before_again,
     common_prefix,
     completion,
     found,
@@ -132,7 +133,8 @@ def test_a_listed_licence_with_a_number_is_planned_with_what_the_portal_shows() 
     [
         (Target(licence_ref="FPC367128"), 0, None, Outcome.ALREADY_DONE),
         (Target(licence_ref="FPC367128"), 1, None, Outcome.DONE),  # an earlier Valider did it
-        (Target(licence_ref="FPC367128"), MAX_SUBMISSIONS, "0231456789", Outcome.FAILED),
+        # clicked in earlier runs, answers lost, the number still there: planned again
+        (Target(licence_ref="FPC367128", submitted=5), 5, "0231456789", None),
         (Target(licence_ref="FPC367128", number="0231456790"), 0, "0231456789", Outcome.REFUSED),
         # accepted earlier and still listed with that number: the portal is at work
         (
@@ -149,7 +151,7 @@ def test_a_listed_licence_with_a_number_is_planned_with_what_the_portal_shows() 
     ids=[
         "no-number",
         "earlier-valider-took-effect",
-        "clicked-twice-already",
+        "clicked-often-in-earlier-runs",
         "other-number",
         "accepted-still-listed",
         "accepted-then-gone",
@@ -255,11 +257,12 @@ LOST = SubmitAnswer(AnswerKind.LOST, problem="the portal answered HTTP 503")
         (CONFIRMED, None, 1, Outcome.DONE),
         (LOST, None, 1, Outcome.DONE),  # the answer was lost, the number is gone: done
         (REFUSED, "0231456789", 1, Outcome.REFUSED),  # a refusal is final
-        (LOST, "0231456789", MAX_SUBMISSIONS, Outcome.FAILED),  # lost twice: a person looks
-        # a second « Valider » refused: the first, whose answer was lost, may be at work
-        (REFUSED, "0231456789", 2, Outcome.UNKNOWN),
+        # lost once more than a run resubmits: unknown (a rerun reads it), never failed
+        (LOST, "0231456789", RESUBMISSIONS_PER_RUN + 1, Outcome.UNKNOWN),
+        # a second « Valider » refused, the row not at work: a refusal is final
+        (REFUSED, "0231456789", 2, Outcome.REFUSED),
     ],
-    ids=["confirmed", "lost-but-done", "refused", "lost-twice", "second-refused"],
+    ids=["confirmed", "lost-but-done", "refused", "lost-too-often-this-run", "second-refused"],
 )
 def test_each_licence_settles_from_the_answer_and_a_fresh_read(
     answer: SubmitAnswer, now: str | None, submissions: int, outcome: Outcome
@@ -298,6 +301,48 @@ def test_a_lost_answer_with_the_number_unchanged_is_submitted_once_more() -> Non
 
     assert after.settled == after.waiting == ()
     assert [task.licence_ref for task in after.again] == ["FPC367128"]
+
+
+def test_a_lost_answer_is_resubmitted_a_few_times_a_run_then_unknown_never_failed() -> None:
+    outcomes = []
+    for clicks in range(1, RESUBMISSIONS_PER_RUN + 4):
+        batch = [planned("FPC367128", "0231456789", submissions=clicks)]
+        after = settle_after_valider(batch, LOST, {"FPC367128": row("FPC367128", "0231456789")})
+        outcomes.append("again" if after.again else after.settled[0].outcome)
+
+    assert outcomes == ["again"] * RESUBMISSIONS_PER_RUN + [Outcome.UNKNOWN] * 3
+    (unknown,) = after.settled
+    assert "rerun to settle" in (unknown.reason or "")
+    assert "the answer to « Valider » was lost 6 times in this run" in (unknown.reason or "")
+
+
+def test_clicks_of_earlier_runs_never_count_against_this_runs_resubmissions() -> None:
+    earlier = planned("FPC367128", "0231456789", submissions=9)
+    task = replace(earlier, target=replace(earlier.target, submitted=8))  # 1 click this run
+
+    after = settle_after_valider([task], LOST, {"FPC367128": row("FPC367128", "0231456789")})
+
+    assert [t.licence_ref for t in after.again] == ["FPC367128"]
+
+
+@pytest.mark.parametrize(
+    ("submissions", "number", "working", "outcome"),
+    [
+        (1, None, False, Outcome.DONE),  # the lost « Valider » took effect after all
+        (1, "0231456789", True, Outcome.IN_PROGRESS),  # the portal is at work: never resent
+        (1, "0231456789", False, None),  # still there: submitted once more
+        (0, None, False, None),  # never clicked: not this rule's to settle
+    ],
+    ids=["number-gone", "at-work", "still-there", "never-clicked"],
+)
+def test_before_a_resubmission_the_fresh_listing_may_settle_the_licence(
+    submissions: int, number: str | None, working: bool, outcome: Outcome | None
+) -> None:
+    task = planned("FPC367128", "0231456789", submissions=submissions)
+
+    again = before_again(task, row("FPC367128", number), working=working)
+
+    assert again.outcome is outcome
 
 
 def test_a_licence_not_found_when_verifying_fails() -> None:

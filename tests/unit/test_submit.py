@@ -264,3 +264,40 @@ def test_a_valider_answered_by_the_login_page_is_not_counted(
     assert [t.submissions for t in submitted.batch] == [0]  # the click did nothing
     assert replica.submitted() == []
     assert number_state(replica, "0231456789") == "assigned"
+
+
+def test_a_valider_answered_503_before_the_portal_is_lost_and_the_next_prepare_sends_it_again(
+    acting: Acting, replica: Replica
+) -> None:
+    replica.test_api("fail-submissions", {"count": 1})
+    first = acting.prepare(planned("FPC367128")).counted()
+
+    with capture_logs():
+        lost = acting.submitter.valider(first)
+        again = acting.prepare(*lost.batch)  # a fresh read: the number is still there
+
+    assert lost.answer.kind is AnswerKind.LOST
+    assert "503" in (lost.answer.problem or "")
+    assert replica.submitted() == []  # it never reached the back end
+    assert again.settled == ()
+    assert [t.licence_ref for t in again.batch] == ["FPC367128"]
+    assert again.dialog is not None
+    acting.submitter.cancel(again.dialog)
+
+
+def test_a_lost_answer_the_portal_committed_is_done_when_read_never_sent_again(
+    acting: Acting, replica: Replica
+) -> None:
+    replica.faults(drop_after_commit_rate=1.0)
+    first = acting.prepare(planned("FPC367128")).counted()
+
+    with capture_logs():
+        lost = acting.submitter.valider(first)
+        replica.faults(drop_after_commit_rate=0.0)
+        again = acting.prepare(*lost.batch)
+
+    assert lost.answer.kind is AnswerKind.LOST
+    assert again.dialog is None
+    assert [(t.licence_ref, t.outcome) for t in again.settled] == [("FPC367128", Outcome.DONE)]
+    assert replica.submitted() == [["FPC367128"]]
+    assert len(acting.posted) == 1

@@ -31,6 +31,7 @@ from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import LicenceTask, Outcome, Tab, Target
 from myopenip_bot.pages import AnswerKind, LicenceResultsPage, LicenceRow, SubmitAnswer
 from myopenip_bot.portal.listings import Listings
+from myopenip_bot.portal.retry import DEFAULT_POLICY
 
 T = TypeVar("T")
 
@@ -88,6 +89,7 @@ class Listing:
             settings=SimpleNamespace(completion_timeout=timeout),
             stop=stop if stop is not None else Pauses(),
             selectors=load_selectors(None),
+            policy=DEFAULT_POLICY,  # the backoff before reading after a lost answer
         )
         self._in_step = False
 
@@ -272,6 +274,41 @@ def test_a_lost_answer_the_portal_acted_on_is_done() -> None:
 
     assert set(outcomes(verified).values()) == {Outcome.DONE}
     assert {task.reason for task in verified.settled} == {f"verified after: {LOST.problem}"}
+
+
+def test_a_lost_answer_is_read_only_after_a_backoff_growing_with_the_runs_lost_answers() -> None:
+    waits = []
+    for clicks in (1, 3):
+        stop = Pauses()
+        listing = Listing(done_at=None, stop=stop)
+
+        verify(listing, LOST, batch(*NUMBERS, submissions=clicks))
+
+        (wait,) = stop.pauses
+        waits.append(wait)
+        assert listing.searches >= 1  # read after it, never before: one pause, then reads
+    first, third = (DEFAULT_POLICY.base * 2.0 ** (n - 1) for n in (1, 3))
+    assert first / 2 <= waits[0] <= first
+    assert third / 2 <= waits[1] <= third
+
+
+def test_a_signal_in_the_backoff_after_a_lost_answer_leaves_it_unknown_without_reading() -> None:
+    listing = Listing(done_at=None, stop=Pauses(signal_in=1))
+
+    verified = verify(listing, LOST)
+
+    assert listing.searches == 0
+    assert verified.again == ()
+    assert set(outcomes(verified).values()) == {Outcome.UNKNOWN}
+
+
+def test_an_accepted_or_refused_answer_is_read_at_once() -> None:
+    for answer in (CONFIRMED, REFUSED):
+        stop = Pauses()
+
+        verify(Listing(done_at=1, stop=stop), answer)
+
+        assert stop.pauses == []
 
 
 # -- waiting for the back end ---------------------------------------------------------------

@@ -30,9 +30,10 @@ every row final, or the file changed) it is a new run: the file's final rows go 
 portal (done last night: already done tonight; given a new number since: acted on, or
 refused when the file gives the old one). Either way a row not final keeps its state: a
 row left "submitting" or "unknown" is settled by reading the portal (no number any more:
-done), and « Valider » is clicked for it again only if its number is still there and it
-was clicked fewer than twice in all; a row "in_progress" is never submitted again (done
-once the portal shows it, else in progress still).
+done; shown at work: in progress), and « Valider » is clicked for it again only after
+that read shows its number still there (a lost answer is never final: no cap across runs,
+a few times within one); a row "in_progress" is never submitted again (done once the
+portal shows it, else in progress still).
 
 A lock file beside it (`<journal>.lock`, flock) lets one run at a time use it; the kernel
 releases it when a run dies, so a killed run never leaves it stuck. The lock is taken only

@@ -16,12 +16,14 @@ from myopenip_bot.models import LicenceTask, Outcome, Tab, format_number
 from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
 
 __all__ = [
-    "MAX_SUBMISSIONS",
+    "RESUBMISSIONS_PER_RUN",
     "STILL_WORKING",
     "TAB_ORDER",
     "AfterValider",
     "DialogShows",
     "all_or_nothing",
+    "before_again",
+    "clicks_this_run",
     "common_prefix",
     "completion",
     "earlier_shown",
@@ -39,9 +41,13 @@ __all__ = [
 
 # Tabs in the order the guide searches them.
 TAB_ORDER = (Tab.UTILISATEURS, Tab.GROUPEMENTS)
-# « Valider » clicks for one licence, over all runs, each after a fresh read showing it
-# still has its number.
-MAX_SUBMISSIONS = 2
+# « Valider » clicks sent again for one licence within one run after its answer was lost
+# (a 5xx before the portal acted, a timeout, a cut connection), each after a backoff and a
+# fresh read showing it still has its number. Beyond them it is unknown, never failed: a
+# rerun reads it and may send it again (no cap across runs: a lost answer is technical).
+# A run is one Runner.run: a batch's service tried again after a technical failure is a
+# new one (at most the retry policy's attempts a night).
+RESUBMISSIONS_PER_RUN = 3
 # What an accepted dissociation the portal does not show yet asks of a person.
 STILL_WORKING = "the portal is still at work; do not redo it there, run again later to confirm"
 
@@ -69,8 +75,10 @@ def refuse_repeated(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
 def found(task: LicenceTask, tab: Tab, row: LicenceRow, *, working: bool = False) -> LicenceTask:
     """What the row the portal lists for `task` means: planned, already done (no number),
     done by an earlier run's « Valider », in progress (an earlier « Valider » accepted,
-    or the row shows the portal working on it: `working`), failed (clicked twice
-    already), or refused (the number given is not the licence's)."""
+    or the row shows the portal working on it: `working`), or refused (the number given
+    is not the licence's). A licence whose earlier « Valider » answers were lost and that
+    still shows its number is planned again: how many times it was clicked never fails
+    it (a lost answer is technical; only the portal's refusal is final)."""
     task = replace(
         task,
         licence_ref=row.ref,
@@ -106,11 +114,31 @@ def found(task: LicenceTask, tab: Tab, row: LicenceRow, *, working: bool = False
             Outcome.IN_PROGRESS,
             f"« {row.state} »: a dissociation is under way, nothing was sent; {STILL_WORKING}",
         )
-    if task.submissions >= MAX_SUBMISSIONS:
+    return task
+
+
+def clicks_this_run(task: LicenceTask) -> int:
+    """« Valider » clicks with `task` in the dialog by this run (earlier runs' not counted)."""
+    return task.submissions - task.target.submitted
+
+
+def before_again(task: LicenceTask, row: LicenceRow, *, working: bool = False) -> LicenceTask:
+    """A licence about to be submitted once more (an earlier « Valider » for it was clicked
+    and its answer lost), as the listing shows it right before: done when its number is
+    gone (that « Valider » took effect after all), in progress when the row shows the
+    portal at work on it (never sent again); else as it was, to be submitted."""
+    if not task.submissions:
+        return task
+    if row.number is None:
         return task.settle(
-            Outcome.FAILED,
-            f"« Valider » was clicked {task.submissions} times for {row.ref} and the portal "
-            f"still shows {format_number(row.number)}: left for a person to check",
+            Outcome.DONE,
+            f"{row.ref} has no number any more: the earlier « Valider » took effect",
+        )
+    if working:
+        return task.settle(
+            Outcome.IN_PROGRESS,
+            f"« {row.state} »: the portal is at work on it after a « Valider » whose answer "
+            f"was lost; nothing was sent again; {STILL_WORKING}",
         )
     return task
 
@@ -239,7 +267,10 @@ def settle_after_valider(
 
     The status message means *accepted*: a licence it covers that the portal still lists
     with its number is waiting, as is one whose row shows the portal at work whatever the
-    answer (a lost answer that reached it, or a refusal of a second request).
+    answer (a lost answer that reached it, or a refusal of a second request). A refusal
+    is final. A lost answer (5xx, timeout, cut connection) is technical: with the number
+    still shown, the licence is submitted once more, up to RESUBMISSIONS_PER_RUN times in
+    a run; beyond, it is unknown (a rerun reads it and may send it again), never failed.
     """
     settled: list[LicenceTask] = []
     again: list[LicenceTask] = []
@@ -254,33 +285,39 @@ def settle_after_valider(
         elif answer.kind is AnswerKind.CONFIRMED or task.licence_ref in working:
             waiting.append(task)
         elif answer.kind is AnswerKind.REFUSED and task.submissions > 1:
-            # A second « Valider » (the first one's answer was lost) refused: the first
-            # may be what the portal is working on. A rerun reads it and never clicks again.
+            # A « Valider » after one whose answer was lost, refused, the row not at work:
+            # a refusal is final (never sent again); the lost one may yet take effect.
             settled.append(
                 task.settle(
-                    Outcome.UNKNOWN,
-                    f"the portal refused a second « Valider » (« {answer.problem} »); the "
-                    "first one, whose answer was lost, may still be under way: rerun later "
-                    "to settle",
+                    Outcome.REFUSED,
+                    f"{refused_reason(answer)}; it was sent again after a « Valider » whose "
+                    "answer was lost, which may yet take effect: check it in the portal",
                 )
             )
         elif answer.kind is AnswerKind.REFUSED:
             settled.append(task.settle(Outcome.REFUSED, refused_reason(answer)))
-        elif (
-            answer.kind is AnswerKind.LOST
-            and task.submissions < MAX_SUBMISSIONS
-            and row.number == task.number
-        ):
+        elif row.number != task.number:
+            settled.append(
+                task.settle(
+                    Outcome.FAILED,
+                    f"its number changed after « Valider » (now {format_number(row.number or '')}"
+                    f", was {format_number(task.number or '')}; {answer.problem or 'no answer'})",
+                )
+            )
+        elif clicks_this_run(task) <= RESUBMISSIONS_PER_RUN:
             # The answer was lost and the fresh read shows that nothing was done (an
             # expired session, a 5xx before the portal acted): submit once more.
             again.append(task)
         else:
-            times = "once" if task.submissions == 1 else f"{task.submissions} times"
+            clicks = clicks_this_run(task)
             settled.append(
                 task.settle(
-                    Outcome.FAILED,
-                    f"the portal still shows {format_number(row.number or '')} after Valider"
-                    f" was clicked {times} ({answer.problem or answer.status})",
+                    Outcome.UNKNOWN,
+                    f"the answer to « Valider » was lost {clicks} times in this run (the last:"
+                    f" {answer.problem or 'no answer'}) and the portal still shows "
+                    f"{format_number(row.number or '')}: nothing was done yet; rerun to "
+                    "settle (it reads the portal first, and submits only if the number is "
+                    "still there)",
                 )
             )
     return AfterValider(tuple(settled), tuple(again), tuple(waiting))

@@ -16,9 +16,12 @@
 Data flows one way: the runner asks the planner for a plan, the submitter for a dialog
 and then an answer, the verifier for outcomes; each returns new licence tasks, which the
 runner records (and tells its observer). « Valider » is never part of a redone step: a
-refusal is final, and only a lost answer, after a fresh read shows the number unchanged,
-sends it once more. What the portal accepted is kept in the bot's own records
-(accepted.py) until the listing shows it: no run ever sends it again meanwhile.
+refusal is final, and only a lost answer (a 5xx, a timeout, a cut connection), after a
+backoff and a fresh read that show the number unchanged, sends it once more — a few times
+a run (rules.RESUBMISSIONS_PER_RUN), then the licence is unknown and the next run reads
+it again: a technical failure never makes a licence failed. What the portal accepted is
+kept in the bot's own records (accepted.py) until the listing shows it: no run ever sends
+it again meanwhile.
 
 A signal (interrupts.StopSignal) stops the run at the next safe point: between steps,
 before « Valider », or right after its answer has been read — never in between.

@@ -16,6 +16,7 @@ import structlog
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.dissociation.rules import (
     DialogShows,
+    before_again,
     common_prefix,
     pairs_text,
     read_back_problems,
@@ -23,7 +24,12 @@ from myopenip_bot.dissociation.rules import (
 from myopenip_bot.errors import SessionExpiredError
 from myopenip_bot.failures import translated
 from myopenip_bot.models import LicenceTask, Outcome, Tab, format_number
-from myopenip_bot.pages import DissociationDialog, LicenceResultsPage, SubmitAnswer
+from myopenip_bot.pages import (
+    DissociationDialog,
+    LicenceResultsPage,
+    SubmitAnswer,
+    shows_working,
+)
 from myopenip_bot.portal.listings import Listings
 
 __all__ = ["SEARCH_CHUNK", "Prepared", "Submitted", "Submitter"]
@@ -96,8 +102,21 @@ class Submitter:
         else:  # on no page of a search that lists the chunk
             gone = f"no longer listed in {tab.value} when acting"
             return Prepared(None, settled=tuple(t.settle(Outcome.FAILED, gone) for t in chunk))
+        # Sent before and its answer lost: what the listing shows now may settle it (the
+        # number gone, the portal at work) rather than send it again.
+        hints = self.listings.portal.selectors.hints
+        rechecked = [
+            before_again(
+                t,
+                shown[t.licence_ref or ""],
+                working=shows_working(shown[t.licence_ref or ""], hints),
+            )
+            for t in batch
+        ]
+        again_settled = tuple(t for t in rechecked if t.outcome is not None)
+        batch = [t for t in rechecked if t.outcome is None]
         changed = [t for t in batch if shown[t.licence_ref or ""].number != t.number]
-        settled = tuple(
+        settled = again_settled + tuple(
             task.settle(
                 Outcome.FAILED,
                 f"its number changed since it was planned (now "

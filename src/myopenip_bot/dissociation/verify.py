@@ -6,7 +6,11 @@ done. After a confirmed answer the results the portal refreshed by itself are re
 first: when they show every licence of the dialog without its number, that is proof
 enough. Otherwise one search (the common prefix of the batch's refs) reads them back.
 What the answer was decides what an unchanged number means
-(rules.settle_after_valider): after an accepted request, the portal's back end may still
+(rules.settle_after_valider). After a lost answer (a 5xx, a timeout, a cut connection) the
+portal is read only after a backoff (the retry policy's, longer with each lost answer of
+the run, cut by a signal): the number gone is done, the row at work is waited for, the
+number still there is submitted once more (a few times a run; then unknown, for a rerun
+to read and settle). After an accepted request, the portal's back end may still
 be working, so the listing is read again, with a growing pause between two reads (a
 backoff a signal cuts), until it shows the change or MYOPENIP_COMPLETION_TIMEOUT has
 passed (then: in progress). Waiting only ever reads: « Valider » is not clicked again.
@@ -31,7 +35,13 @@ from myopenip_bot.dissociation.rules import (
 from myopenip_bot.dissociation.submit import Submitted
 from myopenip_bot.errors import Interrupted
 from myopenip_bot.models import LicenceTask, Tab
-from myopenip_bot.pages import LicenceResultsPage, LicenceRow, shows_working
+from myopenip_bot.pages import (
+    AnswerKind,
+    LicenceResultsPage,
+    LicenceRow,
+    SubmitAnswer,
+    shows_working,
+)
 from myopenip_bot.portal.listings import Listings
 
 __all__ = ["Verified", "Verifier"]
@@ -66,6 +76,13 @@ class Verifier:
         """Read the batch back (the refreshed `results` when they prove it, else a search),
         settle each licence, and wait for the portal to show what it accepted."""
         batch = list(submitted.batch)
+        answer = submitted.answer
+        if answer.kind is AnswerKind.LOST and not answer.login_shown:
+            try:
+                self._back_off(batch, answer)
+            except Interrupted:  # a safe point: nothing is under way; the runner stops next
+                why = "the run was interrupted"
+                return Verified(tuple(rules.settle_unread(batch, answer, why)), ())
         now = None
         if submitted.answer.confirmed and results is not None:
             now = self.listings.step(
@@ -79,6 +96,23 @@ class Verifier:
         if after.waiting:
             settled += self._await_completion(tab, list(after.waiting), submitted)
         return Verified(tuple(settled), after.again)
+
+    def _back_off(self, batch: Sequence[LicenceTask], answer: SubmitAnswer) -> None:
+        """After a lost answer, let the portal recover before reading it again: the retry
+        policy's backoff, longer with each lost answer of this run (a 5xx comes from a
+        portal under load; hammering it only loses the next answer too)."""
+        portal = self.listings.portal
+        clicks = max((rules.clicks_this_run(task) for task in batch), default=1)
+        delay = portal.policy.delay(max(clicks, 1))
+        log.info(
+            "valider_answer_lost",
+            licences=[task.licence_ref for task in batch],
+            problem=answer.problem,
+            clicks_this_run=clicks,
+            wait_s=round(delay, 2),
+        )
+        # allowed: a backoff before reading the portal after a lost answer, cut by a signal
+        portal.stop.sleep(delay)
 
     def await_earlier(self, tab: Tab, tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
         """Licences an earlier « Valider » was accepted for (or that the portal shows at
