@@ -146,6 +146,7 @@ def test_sigterm_right_after_valider_reads_its_answer_and_a_rerun_settles_the_li
         assert "rerun to settle" in row["reason"]
     assert licence(slow.state(), "FPC367128")["sda"] is None
     assert [entry["licence_ref"] for entry in slow.state()["audit"]] == ["FPC367128"]
+    slow.faults(latency_ms=0)  # only « Valider » had to answer late: the rerun need not wait
 
     rerun = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
 
