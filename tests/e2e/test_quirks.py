@@ -105,19 +105,31 @@ def walk(browser: Browser, selectors: Selectors, replica: Replica) -> dict[str, 
     }
 
 
+# The combination of each markup whose walk is also drifted: the one with the most quirks.
+# The quirks change how listings are searched and paged, never the dialog: that the walk
+# reaches the dialog through every combination is the passing walk's to show; the drift
+# of « Valider » named there, once per markup (each walk is seconds of Chromium).
+DRIFTED = {"aria": 0, "classic": 2}
+
+
 def test_the_smoke_passes_then_names_valider_when_it_drifts(
-    browser: Browser, selectors: Selectors, quirky: Replica
+    browser: Browser,
+    selectors: Selectors,
+    quirky: Replica,
+    markup: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     before = quirky.state()
 
     passing = walk(browser, selectors, quirky)
-    quirky.test_api("drift", {"rename": {"Valider": "Confirmer"}})
-    drifted = walk(browser, selectors, quirky)
 
     assert passing["failed"] == {}
     assert passing["passed"] > 50
-    assert list(drifted["failed"]) == ["Dissociation dialog: dialog.submit"]
-    assert "Confirmer" in drifted["failed"]["Dissociation dialog: dialog.submit"]
+    if request.node.callspec.params["quirky"] == DRIFTED[markup]:
+        quirky.test_api("drift", {"rename": {"Valider": "Confirmer"}})
+        drifted = walk(browser, selectors, quirky)
+        assert list(drifted["failed"]) == ["Dissociation dialog: dialog.submit"]
+        assert "Confirmer" in drifted["failed"]["Dissociation dialog: dialog.submit"]
     assert quirky.state()["licences"] == before["licences"]
 
 
