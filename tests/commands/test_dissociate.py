@@ -105,7 +105,8 @@ def test_a_dry_run_changes_nothing_and_its_saved_session_spares_the_next_run_a_l
     replica: Replica, tmp_path: Path
 ) -> None:
     """A dry run needs no confirmation (no --yes, no terminal) and changes nothing; the
-    session it saved is private and spares the next run a login."""
+    session it saved is private and spares the next run a login, unless that run is told
+    not to save sessions (MYOPENIP_SAVE_SESSION=false)."""
     before = replica.state()
     cli = Cli(tmp_path, replica)
     first = cli("--licence", "FPC367128", "--keep-number", "--dry-run", "--json")
@@ -120,6 +121,15 @@ def test_a_dry_run_changes_nothing_and_its_saved_session_spares_the_next_run_a_l
     assert second.returncode == 0, second.stderr
     assert named(second, "logged_in") == []
     assert named(second, "session_started")[0]["reused_login"] is True
+
+    # Without saving the session, the saved login is not reused.
+    assert cli.state_file.exists()
+    cli.env["MYOPENIP_SAVE_SESSION"] = "false"
+    third = cli("--licence", "FPC367128", "--keep-number", "--dry-run")
+
+    assert third.returncode == 0, third.stderr
+    assert named(third, "session_started")[0]["reused_login"] is False
+    assert len(named(third, "logged_in")) == 1
 
 
 def _log_in_and_save_state(browser: Browser, replica: Replica, state_file: Path) -> dict[str, Any]:
