@@ -31,15 +31,8 @@ def test_a_release_exits_0_and_prints_the_outcome_as_json(replica: Replica, tmp_
     assert number_state(state, "0231456789") == "quarantine"
 
 
-def test_a_dry_run_needs_no_confirmation_and_changes_nothing(
-    replica: Replica, tmp_path: Path
-) -> None:
-    before = replica.state()
-    done = Cli(tmp_path, replica)("--licence", "FPC367128", "--keep-number", "--dry-run", "--json")
-
-    assert done.returncode == 0, done.stderr
-    assert [r["outcome"] for r in exit_agrees(done)["results"]] == ["would_do"]
-    assert replica.state() == before
+# A dry run needing no confirmation and changing nothing: the first run of
+# test_a_dry_run_changes_nothing_and_its_saved_session_spares_the_next_run_a_login.
 
 
 def test_without_a_terminal_the_bot_refuses_to_act_unless_told_yes(
@@ -108,12 +101,18 @@ def test_an_unreachable_portal_exits_3_as_a_technical_failure(tmp_path: Path) ->
     assert "Page.goto" not in error["message"]
 
 
-def test_the_saved_session_is_private_and_spares_the_next_run_a_login(
+def test_a_dry_run_changes_nothing_and_its_saved_session_spares_the_next_run_a_login(
     replica: Replica, tmp_path: Path
 ) -> None:
+    """A dry run needs no confirmation (no --yes, no terminal) and changes nothing; the
+    session it saved is private and spares the next run a login, unless that run is told
+    not to save sessions (MYOPENIP_SAVE_SESSION=false)."""
+    before = replica.state()
     cli = Cli(tmp_path, replica)
-    first = cli("--licence", "FPC367128", "--keep-number", "--dry-run")
+    first = cli("--licence", "FPC367128", "--keep-number", "--dry-run", "--json")
     assert first.returncode == 0, first.stderr
+    assert [r["outcome"] for r in exit_agrees(first)["results"]] == ["would_do"]
+    assert replica.state() == before
     assert len(named(first, "logged_in")) == 1
     assert stat.S_IMODE(cli.state_file.stat().st_mode) == 0o600
 
@@ -122,6 +121,15 @@ def test_the_saved_session_is_private_and_spares_the_next_run_a_login(
     assert second.returncode == 0, second.stderr
     assert named(second, "logged_in") == []
     assert named(second, "session_started")[0]["reused_login"] is True
+
+    # Without saving the session, the saved login is not reused.
+    assert cli.state_file.exists()
+    cli.env["MYOPENIP_SAVE_SESSION"] = "false"
+    third = cli("--licence", "FPC367128", "--keep-number", "--dry-run")
+
+    assert third.returncode == 0, third.stderr
+    assert named(third, "session_started")[0]["reused_login"] is False
+    assert len(named(third, "logged_in")) == 1
 
 
 def _log_in_and_save_state(browser: Browser, replica: Replica, state_file: Path) -> dict[str, Any]:

@@ -8,11 +8,9 @@ Real processes against the replica, as a scheduler runs them.
 from __future__ import annotations
 
 import fcntl
-import sys
 from pathlib import Path
 from typing import Any
 
-import forked
 import pytest
 from batch_support import BatchCli, exit_agrees, named, rows_for, write_csv, write_rows
 from cli_support import Cli
@@ -155,24 +153,8 @@ def test_an_unparsable_notify_url_is_a_settings_error_that_does_not_echo_it(
     assert "Traceback" not in done.stderr
 
 
-def test_a_drifted_portal_smoke_posts_one_message(
-    replica: Replica, tmp_path: Path, got: Receiver
-) -> None:
-    replica.test_api("drift", {"rename": {"Valider": "Confirmer"}})
-    cli = Cli(tmp_path, replica, trace="off", notify=got.url(credentials=f"bot:{TOKEN}"))
-
-    done = forked.run(
-        [sys.executable, "-m", "myopenip", "smoke"], cwd=cli.cwd, env=cli.env, timeout=300
-    )
-
-    assert done.returncode == 1, done.stdout + done.stderr
-    title, body = one_message(got)
-    assert title == "myopenip smoke: exit 1 — a check failed"
-    assert "failed: 1" in body
-    assert "drifted: dialog.submit" in body
-    (folder,) = [p for p in cli.traces.iterdir() if p.name.endswith("-smoke")]
-    assert f"Report: {folder}" in body
-    assert_no_secret(replica, got, done.stdout, done.stderr)
+# A drifted portal's smoke and its one message: asserted on the run of tests/commands/
+# test_smoke.py::test_a_drift_fails_with_its_evidence_a_proven_proposal_and_the_suite_agrees.
 
 
 def test_a_refused_one_shot_dissociation_posts_one_message(

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import forked
 import pytest
 from cli_support import Cli, exit_agrees, named
 
@@ -76,7 +77,7 @@ def test_every_command_that_logs_in_knows_the_refusal_and_takes_retry_login(
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:
         argv = [sys.executable, "-m", "myopenip", *args]
-        return subprocess.run(argv, cwd=tmp_path, env=cli.env, capture_output=True, text=True)
+        return forked.run(argv, cwd=tmp_path, env=cli.env, timeout=300)
 
     first = run("find", "--client", "Normandie Logistique", "--json")
     assert first.returncode == 2, first.stderr[-3000:]

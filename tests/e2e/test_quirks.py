@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from e2e_support import RecordingHooks, RunFn, licence, outcomes, replica_settings
+from e2e_support import RunFn, licence, outcomes, replica_settings
 from playwright.sync_api import Browser
 from pydantic import SecretStr
 from structlog.testing import capture_logs
@@ -74,21 +74,21 @@ def slow_events(logs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def test_a_one_shot_finds_licences_on_later_pages_and_in_both_tabs(
-    run: RunFn, quirky: Replica, hooks: RecordingHooks
+def test_a_licence_that_is_not_there_is_refused_without_waiting_out_a_timeout(
+    run: RunFn, quirky: Replica
 ) -> None:
+    """Searches that find nothing, in both tabs, on this combination. (Licences found on
+    later pages and in both tabs: the batch below does FPC367158, the last of 28
+    Utilisateurs, and FPC367128 of Groupements through the same Runner, on every
+    combination, and asserts each done once without a slow step.)"""
+    before = quirky.state()
+
     with capture_logs() as logs:
-        # FPC367158 is the last of 28 Utilisateurs: on a later page whatever the page size.
-        result = run(Target(licence_ref="FPC367158"), Target(licence_ref="FPC367128"))
         unknown = run(Target(licence_ref="FPC999999"))
 
-    assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
-    state = quirky.state()
-    assert licence(state, "FPC367158")["sda"] is None
-    assert licence(state, "FPC367128")["sda"] is None
-    assert sorted(entry["licence_ref"] for entry in state["audit"]) == ["FPC367128", "FPC367158"]
     assert outcomes(unknown) == [Outcome.REFUSED]
     assert slow_events(logs) == []
+    assert quirky.state() == before
 
 
 def walk(browser: Browser, selectors: Selectors, replica: Replica) -> dict[str, Any]:
@@ -105,19 +105,31 @@ def walk(browser: Browser, selectors: Selectors, replica: Replica) -> dict[str, 
     }
 
 
+# The combination of each markup whose walk is also drifted: the one with the most quirks.
+# The quirks change how listings are searched and paged, never the dialog: that the walk
+# reaches the dialog through every combination is the passing walk's to show; the drift
+# of « Valider » named there, once per markup (each walk is seconds of Chromium).
+DRIFTED = {"aria": 0, "classic": 2}
+
+
 def test_the_smoke_passes_then_names_valider_when_it_drifts(
-    browser: Browser, selectors: Selectors, quirky: Replica
+    browser: Browser,
+    selectors: Selectors,
+    quirky: Replica,
+    markup: str,
+    request: pytest.FixtureRequest,
 ) -> None:
     before = quirky.state()
 
     passing = walk(browser, selectors, quirky)
-    quirky.test_api("drift", {"rename": {"Valider": "Confirmer"}})
-    drifted = walk(browser, selectors, quirky)
 
     assert passing["failed"] == {}
     assert passing["passed"] > 50
-    assert list(drifted["failed"]) == ["Dissociation dialog: dialog.submit"]
-    assert "Confirmer" in drifted["failed"]["Dissociation dialog: dialog.submit"]
+    if request.node.callspec.params["quirky"] == DRIFTED[markup]:
+        quirky.test_api("drift", {"rename": {"Valider": "Confirmer"}})
+        drifted = walk(browser, selectors, quirky)
+        assert list(drifted["failed"]) == ["Dissociation dialog: dialog.submit"]
+        assert "Confirmer" in drifted["failed"]["Dissociation dialog: dialog.submit"]
     assert quirky.state()["licences"] == before["licences"]
 
 
@@ -175,7 +187,9 @@ def test_a_batch_of_two_services_stopped_and_resumed_ends_as_the_file(
     assert "done" in first
     assert set(first) != {"done"}  # stopped halfway
     assert second == ["done"] * 4
-    audit = quirky.state()["audit"]
+    state = quirky.state()
+    assert [licence(state, row.licence)["sda"] for row in rows] == [None] * 4
+    audit = state["audit"]
     refs = [row.licence for row in rows]
     assert sorted(entry["licence_ref"] for entry in audit) == sorted(refs)  # each once
     assert {e["licence_ref"]: bool(e["keep"]) for e in audit} == {r.licence: r.keep for r in rows}

@@ -94,12 +94,17 @@ def run_files(session: BotSession) -> list[str]:
 # -- secrets ------------------------------------------------------------------------------------
 
 
-def test_a_traced_session_keeps_neither_the_password_nor_a_cookie_in_its_run_folder(
+def test_a_traced_session_keeps_neither_the_password_nor_a_cookie_and_its_working_files_go(
     browser: Browser, replica: Replica, tmp_path: Path
 ) -> None:
+    """Its run folder holds no secret; its working files (the raw trace, with its cookie
+    headers) are private while it lives and go with it."""
     settings = settings_for(replica, tmp_path, trace=TraceMode.ON)
 
     with capture_logs(), BotSession(settings, label="unit", browser=browser) as session:
+        work = session.work.path
+        assert work.is_dir()
+        assert stat.S_IMODE(work.stat().st_mode) == 0o700
         log_in_and_browse(session)
         session.screenshot(session.page, "services")
 
@@ -113,20 +118,8 @@ def test_a_traced_session_keeps_neither_the_password_nor_a_cookie_in_its_run_fol
     assert not settings.state_file.is_relative_to(session.run_dir)
     assert stat.S_IMODE(settings.state_file.stat().st_mode) == 0o600
     assert PASSWORD not in settings.state_file.read_text(encoding="utf-8")
-
-
-def test_the_working_files_go_with_the_session(
-    browser: Browser, replica: Replica, tmp_path: Path
-) -> None:
-    settings = settings_for(replica, tmp_path, trace=TraceMode.ON)
-
-    with capture_logs(), BotSession(settings, label="unit", browser=browser) as session:
-        work = session.work.path
-        assert work.is_dir()
-        assert stat.S_IMODE(work.stat().st_mode) == 0o700
-        log_in_and_browse(session)
-
-    assert not work.exists()  # the raw trace, with its cookie headers, went with it
+    # The working files went with the session.
+    assert not work.exists()
     assert list((tmp_path / "work").iterdir()) == []
 
 
