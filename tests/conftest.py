@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack
 from typing import Any
 
+import browser_server
 import pytest
 
 from myopenip.replica import Replica, run_replica
@@ -26,6 +27,14 @@ def own_state_folder(
     the portal accepted live there by default, and the session's replica keeps its
     address from one test to the next while its data is reset."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def browser_server_stopped() -> Iterator[None]:
+    """The worker's browser server, started by the first command run that connects to it
+    (tests/support/browser_server.py), stopped with its Chromium when the session ends."""
+    yield
+    browser_server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Cli, exit_agrees, named
+from cli_support import OWN_BROWSER, Cli, exit_agrees, named
 from e2e_support import SERVICE, licence, number_state
 from terminal_support import PROMPT_HINT, Terminal
 
@@ -162,7 +162,9 @@ def test_after_a_sigkill_nothing_the_bot_wrote_holds_a_secret_once_the_next_run_
     portal = replica_factory(password=password)
     system_tmp = tmp_path / "system-tmp"
     system_tmp.mkdir()
-    cli = Cli(tmp_path, portal, trace="on")
+    # Its own Chromium (not the worker's browser server): the killed run's browser files
+    # (profile, cookie database, raw trace) are the subject.
+    cli = Cli(tmp_path, portal, trace="on", **OWN_BROWSER)
     cli.env["TMPDIR"] = str(system_tmp)
     run = cli.start("--licence", "FPC367128", "--keep-number", "--dry-run")
 
@@ -306,7 +308,8 @@ def test_an_unusable_folder_or_browser_is_one_clear_line_and_exit_2(
     replica: Replica, tmp_path: Path, setting: str, value: str, named_in_error: str
 ) -> None:
     (tmp_path / "a-file").write_text("not a folder, not a browser")
-    cli = Cli(tmp_path, replica, **{setting: value.format(tmp=tmp_path)})
+    # Its own browser launch: the subject is the launch (a browser path that is not one).
+    cli = Cli(tmp_path, replica, **OWN_BROWSER, **{setting: value.format(tmp=tmp_path)})
 
     failed = cli("--licence", "FPC367128", "--release-number", "--yes")
 

@@ -13,12 +13,16 @@ import time
 from pathlib import Path
 from typing import Any
 
+import browser_server
 import forked
 from e2e_support import SERVICE
 from jsonschema import validate
 from schemas import schema
 
 from myopenip.replica import Replica
+
+# The settings of a run that launches its own Chromium, as a user's run does.
+OWN_BROWSER: dict[str, str | None] = {"browser_endpoint": None}
 
 
 def cli_env(
@@ -31,7 +35,14 @@ def cli_env(
 
     No trace unless a test asks: recording one (screenshots and snapshots all along) is
     a third of a short run's CPU, and the tests about traces set MYOPENIP_TRACE
-    themselves (or None, for the default `retain-on-failure`)."""
+    themselves (or None, for the default `retain-on-failure`).
+
+    No Chromium of its own either, unless a test asks: the run connects to this worker's
+    browser server (MYOPENIP_BROWSER_ENDPOINT, tests/support/browser_server.py), a second
+    of CPU less per run. The tests about the launch itself (the browser path, a killed
+    run's browser files) pass `browser_endpoint=None` (or `**OWN_BROWSER`): the bot then
+    finds and launches its own, as a user's run does. `TESTS_BROWSER_SERVER=0` gives
+    every run its own (to check that nothing depends on the server)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
     if "MYOPENIP_BROWSER_PATH" in os.environ:
         env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
@@ -44,6 +55,8 @@ def cli_env(
         "MYOPENIP_LOG_FORMAT": "json",
         "MYOPENIP_TRACE": "off",
     }
+    if os.environ.get("TESTS_BROWSER_SERVER") != "0" and "browser_endpoint" not in settings:
+        env["MYOPENIP_BROWSER_ENDPOINT"] = browser_server.endpoint()
     if replica is not None:
         env |= {
             "MYOPENIP_BASE_URL": replica.url,
