@@ -19,6 +19,44 @@ from myopenip.replica import Replica, run_replica
 from myopenip_bot.browser.launch import BrowserLaunch, find_browser
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The tests marked `longest(seconds)` first, the longest of them first, dealt in turn
+    to the head of each xdist worker's share.
+
+    Under `--dist worksteal` (make test) each worker first gets a contiguous share of the
+    list (worker i the i-th, sizes as xdist computes them) and a worker that runs out
+    steals from the end of another's queue: a long test left at the end of a share
+    lengthens the tail of the whole run with the other workers idle. Run first, the
+    longest tests overlap with everything else. Only the marked tests move, after pytest's
+    own reordering (trylast): the others keep their grouping (modules, and the e2e tests
+    by markup, whose session replicas are reused in turn); no test marked `longest` takes
+    a session fixture with more than one parameter, so none is set up twice.
+    """
+    seconds = {
+        item: float(marker.args[0])
+        for item in items
+        if (marker := item.get_closest_marker("longest")) is not None
+    }
+    if not seconds:
+        return
+    longest = sorted(seconds, key=lambda item: -seconds[item])
+    rest = [item for item in items if item not in seconds]
+    workers = int(getattr(config, "workerinput", {}).get("workercount", 1))
+    heads: list[list[pytest.Item]] = [[] for _ in range(workers)]
+    for index, item in enumerate(longest):
+        heads[index % workers].append(item)
+    ordered: list[pytest.Item] = []
+    remaining = len(items)
+    for index, head in enumerate(heads):
+        share = remaining // (workers - index)  # as xdist's WorkStealingScheduling
+        remaining -= share
+        taken = max(0, share - len(head))
+        ordered += head + rest[:taken]
+        rest = rest[taken:]
+    items[:] = ordered + rest
+
+
 @pytest.fixture(autouse=True)
 def own_state_folder(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch

@@ -73,6 +73,7 @@ def outcomes(payload: dict[str, Any]) -> dict[str, str]:
 # -- 1. faults, SIGKILLs at random moments, resumed until it ends --------------------------
 
 
+@pytest.mark.longest(29)
 def test_a_faulty_batch_killed_at_random_moments_and_resumed_ends_exactly_as_the_file(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -154,6 +155,7 @@ def test_a_faulty_batch_killed_at_random_moments_and_resumed_ends_exactly_as_the
 # -- 2 and 7. the report of a finished batch; a rerun reads every row, clicks nothing -------
 
 
+@pytest.mark.longest(20)
 def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -841,6 +843,7 @@ def in_process(
     structlog.reset_defaults()
 
 
+@pytest.mark.longest(34)
 def test_a_dry_runs_plan_once_approved_is_done_exactly_but_the_row_that_changed_since(
     portal_on_file: tuple[Replica, Path],
     tmp_path: Path,

@@ -8,6 +8,7 @@ import stat
 from pathlib import Path
 from typing import Any
 
+import pytest
 from cli_support import Cli, exit_agrees, named
 from e2e_support import licence, number_state
 from playwright.sync_api import Browser
@@ -101,6 +102,7 @@ def test_an_unreachable_portal_exits_3_as_a_technical_failure(tmp_path: Path) ->
     assert "Page.goto" not in error["message"]
 
 
+@pytest.mark.longest(23)
 def test_a_dry_run_changes_nothing_and_its_saved_session_spares_the_next_run_a_login(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -149,6 +151,7 @@ def _log_in_and_save_state(browser: Browser, replica: Replica, state_file: Path)
     return storage
 
 
+@pytest.mark.longest(33)
 def test_no_secret_reaches_a_trace_a_screenshot_a_log_or_the_output(
     replica_factory: Any, browser: Browser, tmp_path: Path
 ) -> None:

@@ -126,6 +126,7 @@ def exit_agrees_file(path: Path, code: int) -> dict[str, Any]:
     [(0.0, "in_progress", "done"), (1.0, "unknown", "already_done")],
     ids=["answer-read", "answer-lost"],
 )
+@pytest.mark.longest(22)
 def test_sigterm_right_after_valider_reads_its_answer_and_a_rerun_settles_the_licence(
     replica: Replica, tmp_path: Path, drop: float, outcome: str, settled: str
 ) -> None:
@@ -155,6 +156,7 @@ def test_sigterm_right_after_valider_reads_its_answer_and_a_rerun_settles_the_li
     assert len(slow.state()["audit"]) == 1  # settled by reading, never a second « Valider »
 
 
+@pytest.mark.longest(22)
 def test_after_a_sigkill_nothing_the_bot_wrote_holds_a_secret_once_the_next_run_started(
     replica_factory: Callable[..., Replica], tmp_path: Path
 ) -> None:
@@ -342,6 +344,7 @@ def test_a_drifted_portal_fails_a_one_shot_with_exit_1_naming_the_key(
     assert replica.state() == before
 
 
+@pytest.mark.longest(22)
 def test_a_dissociation_the_portal_has_not_shown_in_time_exits_6_and_is_never_sent_again(
     replica: Replica, tmp_path: Path
 ) -> None:

@@ -68,6 +68,7 @@ def history(done: list[subprocess.CompletedProcess[str]], seen: list[dict[str, s
     ) + ("\n" + done[-1].stderr[-3000:] if done else "")
 
 
+@pytest.mark.longest(84)
 def test_a_batch_whose_answers_are_lost_rerun_until_exit_0_ends_exact_within_three_runs(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -98,6 +99,7 @@ def test_a_batch_whose_answers_are_lost_rerun_until_exit_0_ends_exact_within_thr
     assert max(clicks.values()) >= RESUBMISSIONS_PER_RUN + 1, history(done, seen)
 
 
+@pytest.mark.longest(36)
 def test_a_one_shot_whose_answers_are_lost_all_run_long_is_unknown_and_its_rerun_does_it(
     replica: Replica, tmp_path: Path
 ) -> None:

@@ -126,6 +126,7 @@ def run_folder(cli: Cli, label: str = "smoke") -> Path:
     return found
 
 
+@pytest.mark.longest(38)
 def test_a_drift_fails_with_its_evidence_a_proven_proposal_and_the_suite_agrees(
     replica: Replica, tmp_path: Path
 ) -> None:
