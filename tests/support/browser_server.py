@@ -56,12 +56,13 @@ class BrowserServer:
         config_file.write_text(json.dumps(config))
         node, cli = compute_driver_executable()
         self._owner = os.getpid()
+        self._log = (Path(self.folder) / "server.log").open("wb")
         self.process = subprocess.Popen(
             [node, cli, "launch-server", "--browser", "chromium", "--config", str(config_file)],
             env=dict(get_driver_env(), TMPDIR=self.folder),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
-            stderr=(Path(self.folder) / "server.log").open("wb"),
+            stderr=self._log,
             text=True,
             start_new_session=True,  # the runs' signals are not its
             preexec_fn=_terminated_with_parent,
@@ -99,6 +100,7 @@ class BrowserServer:
                 os.kill(pid, signal.SIGKILL)
         if self.process.stdout is not None:
             self.process.stdout.close()
+        self._log.close()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
