@@ -50,7 +50,7 @@ from batch_support import (
     write_csv,
     write_rows,
 )
-from cli_support import Cli
+from cli_support import Cli, shared_browser
 from terminal_support import PROMPT_HINT, Terminal
 
 import myopenip
@@ -833,6 +833,8 @@ def in_process(
         }
         for name, value in settings.items():
             monkeypatch.setenv(f"MYOPENIP_{name}", value)
+        for name, value in shared_browser().items():  # as cli_env: the worker's server
+            monkeypatch.setenv(name, value)
         code = main(["batch", *(str(a) for a in args), "--json"])
         out = capsys.readouterr().out
         payload: dict[str, Any] = json.loads(out)

@@ -25,6 +25,13 @@ from myopenip.replica import Replica
 OWN_BROWSER: dict[str, str | None] = {"browser_endpoint": None}
 
 
+def shared_browser() -> dict[str, str]:
+    """MYOPENIP_BROWSER_ENDPOINT: this worker's browser server (none if TESTS_BROWSER_SERVER=0)."""
+    if os.environ.get("TESTS_BROWSER_SERVER") == "0":
+        return {}
+    return {"MYOPENIP_BROWSER_ENDPOINT": browser_server.endpoint()}
+
+
 def cli_env(
     traces: Path, state_file: Path, replica: Replica | None, settings: dict[str, str | None]
 ) -> dict[str, str]:
@@ -55,8 +62,8 @@ def cli_env(
         "MYOPENIP_LOG_FORMAT": "json",
         "MYOPENIP_TRACE": "off",
     }
-    if os.environ.get("TESTS_BROWSER_SERVER") != "0" and "browser_endpoint" not in settings:
-        env["MYOPENIP_BROWSER_ENDPOINT"] = browser_server.endpoint()
+    if "browser_endpoint" not in settings:
+        env |= shared_browser()
     if replica is not None:
         env |= {
             "MYOPENIP_BASE_URL": replica.url,
