@@ -4,6 +4,7 @@ browser_server.py): what holds for that server if the other tests are to mean wh
 
 from __future__ import annotations
 
+import os
 import time
 from pathlib import Path
 
@@ -13,7 +14,12 @@ from cli_support import OWN_BROWSER, Cli, exit_agrees, named
 
 from myopenip.replica import Replica
 
-pytestmark = pytest.mark.browser
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        os.environ.get("TESTS_BROWSER_SERVER") == "0", reason="TESTS_BROWSER_SERVER=0: no server"
+    ),
+]
 
 DRY_RUN = ("--licence", "FPC367128", "--keep-number", "--dry-run", "--json")
 
