@@ -35,6 +35,7 @@ from playwright._impl._driver import compute_driver_executable, get_driver_env
 from myopenip_bot.browser.launch import find_browser
 
 _PR_SET_PDEATHSIG = 1
+_LIBC = ctypes.CDLL(None, use_errno=True)
 
 
 class BrowserServer:
@@ -131,10 +132,10 @@ def processes_using(folder: str) -> list[int]:
 
 
 def _terminated_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the test worker that started it dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    """In the child, before exec: SIGTERM when the test worker that started it dies (the
+    C library loaded beforehand: nothing but the call itself between fork and exec)."""
+    with contextlib.suppress(AttributeError):
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
 
 
 _running: list[BrowserServer] = []
