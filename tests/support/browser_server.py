@@ -1,8 +1,8 @@
 """One Playwright browser server per test worker, for the command tests' runs to connect to.
 
 A `python -m myopenip …` run starts Playwright's driver and, unless MYOPENIP_BROWSER_ENDPOINT
-names a browser server, its own Chromium: about a second of CPU per run, on 2 busy cores,
-for a hundred-odd runs. `cli_env` (tests/support/cli_support.py) gives each run this
+names a browser server, its own Chromium, for a hundred-odd runs on 2 busy cores
+(tests/commands at -n 2: 292 core-s with a Chromium per run, 257 with this server). `cli_env` (tests/support/cli_support.py) gives each run this
 worker's server by default; a run that connects still starts its own driver, and its
 contexts, pages and traces are its own (a `launch-server` server isolates each connection's
 contexts and closes them when the connection drops: a run killed with SIGKILL leaves
