@@ -1,12 +1,14 @@
 """One Playwright browser server per test worker, for the command tests' runs to connect to.
 
 A `python -m myopenip …` run starts Playwright's driver and, unless MYOPENIP_BROWSER_ENDPOINT
-names a browser server, its own Chromium, for a hundred-odd runs on 2 busy cores
-(tests/commands at -n 2: 292 core-s with a Chromium per run, 257 with this server). `cli_env` (tests/support/cli_support.py) gives each run this
-worker's server by default; a run that connects still starts its own driver, and its
-contexts, pages and traces are its own (a `launch-server` server isolates each connection's
-contexts and closes them when the connection drops: a run killed with SIGKILL leaves
-nothing behind). Tests about the launch itself opt out (`own_browser()` in cli_support).
+names a browser server, its own Chromium; the suite starts a hundred-odd runs on 2 busy
+cores (tests/commands at -n 2: 292 core-s with a Chromium per run, 257 with this server).
+`cli_env` (tests/support/cli_support.py) gives each run this worker's server by default. A
+run that connects still starts its own driver, and its contexts, pages and traces are its
+own: a `launch-server` server isolates each connection's contexts and closes them when the
+connection drops, so a run killed with SIGKILL leaves nothing behind
+(tests/commands/test_browser_server.py). Tests about the launch itself opt out
+(`OWN_BROWSER` in cli_support).
 
 The server (`playwright launch-server`: Node.js, then the Chromium it launches in a session
 of its own) is started on first use, with a private TMPDIR whose path names every process

@@ -46,10 +46,11 @@ def cli_env(
 
     No Chromium of its own either, unless a test asks: the run connects to this worker's
     browser server (MYOPENIP_BROWSER_ENDPOINT, tests/support/browser_server.py): no
-    Chromium start per run (tests/commands at -n 2: about 12% less CPU). The tests about the launch itself (the browser path, a killed
-    run's browser files) pass `browser_endpoint=None` (or `**OWN_BROWSER`): the bot then
-    finds and launches its own, as a user's run does. `TESTS_BROWSER_SERVER=0` gives
-    every run its own (to check that nothing depends on the server)."""
+    Chromium start per run (tests/commands at -n 2: about 12% less CPU). The tests about
+    the launch itself (the browser path, a killed run's browser files) pass
+    `browser_endpoint=None` (`**OWN_BROWSER`): the bot then finds and launches its own, as
+    a user's run does. `TESTS_BROWSER_SERVER=0` gives every run its own (to check that
+    nothing depends on the server)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MYOPENIP_")}
     if "MYOPENIP_BROWSER_PATH" in os.environ:
         env["MYOPENIP_BROWSER_PATH"] = os.environ["MYOPENIP_BROWSER_PATH"]
