@@ -26,7 +26,7 @@ from typing import TypeVar
 import structlog
 
 from myopenip_bot.config.selectors import Texts
-from myopenip_bot.errors import ServiceNotActiveError, ServiceNotFoundError, TechnicalError
+from myopenip_bot.errors import ServiceNotActiveError, ServiceNotFoundError
 from myopenip_bot.models import ServiceInfo, Tab
 from myopenip_bot.pages import LicenceResultsPage, LicenceRow, ServiceSettingsPage
 from myopenip_bot.pages.presence import Presence, visible_now
@@ -202,13 +202,11 @@ def check_service(info: ServiceInfo, texts: Texts, *, state: bool) -> None:
 
 
 def _still_shown(settings: ServiceSettingsPage) -> bool:
-    """Whether the service's page shows its tabs, and neither the login nor an error page."""
+    """Whether the service's page still shows its tabs, not the login page: an error
+    shown within it (a search answered 5xx) leaves it the service's page; a whole error
+    page has no tabs."""
     presence = Presence(settings.page, settings.selectors, timeout_ms=settings.timeout_ms)
-    try:
-        presence.raise_for_page("")
-    except TechnicalError:  # the login page (SessionExpiredError) or an error page
-        return False
-    return visible_now(settings.tablist)
+    return not visible_now(presence.login_heading) and visible_now(settings.tablist)
 
 
 def _same(row: LicenceRow, ref: str | None, number: str | None) -> bool:
