@@ -11,6 +11,12 @@ logins handed over from an untraced context, and the path to a service's setting
                                 and is remembered (refusals.py) until a login succeeds
     Portal.find_service(ref)    Mes Services > Paramétrage / Monitoring > search: the
                                 service's row, whose « Paramétrer > » opens it
+                                (Portal.open_found)
+
+Reads are tried again in place before a step fails, as a person does with a flaky
+portal: a page opened by its address and answered 5xx is opened again (`goto`), and the
+way to a service goes on from the screen a failed read left (an error page answering it
+is opened again), each under the retry policy's backoff; « Valider » never is.
 
 The page itself is renewed every RENEW_PAGE_EVERY visits to a service (a new tab of the
 same context): Chromium's renderer keeps memory from each screen a tab has shown.
