@@ -50,6 +50,7 @@ from myopenip_bot.pages import (
     ServiceSettingsPage,
     ServicesPage,
     prepare_page,
+    reading,
 )
 from myopenip_bot.pages.presence import Presence, visible_now
 from myopenip_bot.portal.refusals import RefusedLogins
@@ -235,6 +236,14 @@ class Portal:
         )
         self.policy.wait(failures, self.stop)
 
+    def _open_again(self, step: str) -> None:
+        """The error page answering a read of this way: its address again (a GET, as a
+        person reloads it), announced as a read until the page has settled (what the page
+        loads by itself belongs to it)."""
+        with reading(self.page, step):
+            self.goto(self.page.url, step)
+            Presence(self.page, self.selectors, timeout_ms=self.timeout_ms).wait_settled(step)
+
     def _error_page(self) -> bool:
         """Whether the page on screen is the portal's error page (its words, or a 5xx),
         with no navigation bar left to go on from."""
@@ -296,7 +305,7 @@ class Portal:
                     raise
                 self._read_again(step, failures, str(error))
                 if self._error_page():
-                    self.goto(self.page.url, step)
+                    self._open_again(step)
                     services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
         exact = [row for row in rows if row.ref.upper() == ref.upper()]
         if len(exact) != 1:
@@ -321,7 +330,7 @@ class Portal:
             try:
                 if failures == 0:
                     return services.open_service(ref)
-                self.goto(self.page.url, step)
+                self._open_again(step)
                 timeout = self.timeout_ms
                 settings = ServiceSettingsPage(self.page, self.selectors, timeout_ms=timeout)
                 settings.wait(step)
