@@ -72,16 +72,16 @@ def history(done: list[subprocess.CompletedProcess[str]], seen: list[dict[str, s
 def test_a_batch_whose_answers_are_lost_rerun_until_exit_0_ends_exact_within_three_runs(
     replica: Replica, tmp_path: Path
 ) -> None:
-    # Deterministic draws (the seed); a small latency, as a real portal has. 0.2, not the
-    # 0.3 issue 27 asks: at 0.3 on every request the reads give out first (a step's retry
-    # opens the service again, 4 to 6 requests that must all pass: start-up alone took
-    # 1m45s, and « finding the service » failed its attempts run after run).
+    # Deterministic draws (the seed); a small latency, as a real portal has; 0.3 on every
+    # request, as issue 27 asks: the reads hold because a failing one is tried again in
+    # place (an error page opened again, a search made again on the service's page)
+    # rather than by a way from the portal's home whose every request must pass.
     replica.test_api("reset", {"seed": 3})
     before = replica.state()
     rows = rows_for(before, PLAN, KEEPS)
     args = (write_rows(tmp_path / "batch.csv", rows), *UNATTENDED)
     args += ("--journal", tmp_path / "journal.sqlite", "--report", tmp_path / "report")
-    replica.faults(error_rate=0.2, latency_ms=20)
+    replica.faults(error_rate=0.3, latency_ms=20)
     # And the first four « Valider » of the service answered 503 before reaching the
     # portal: all a run sends for one dialog, each after a backoff and a fresh read.
     replica.test_api("fail-submissions", {"count": RESUBMISSIONS_PER_RUN + 1})

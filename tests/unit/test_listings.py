@@ -202,7 +202,9 @@ def test_after_an_unconfirmed_valider_the_listing_is_read_from_a_fresh_page(
     assert row.number == "0231456789"
 
 
-def test_a_step_that_failed_is_redone_from_a_fresh_page(listings: Listings) -> None:
+def test_a_step_that_failed_on_the_service_page_untouched_searches_again_on_it(
+    listings: Listings,
+) -> None:
     listings.rows_matching(G, GUIDE)
     failures = []
 
@@ -217,7 +219,30 @@ def test_a_step_that_failed_is_redone_from_a_fresh_page(listings: Listings) -> N
     with capture_logs() as logs:
         refs = listings.step("reading", read)
 
+    # The listing on screen is no longer trusted; the service's page, still shown, is.
+    assert asked(logs) == ["reuse", "search"]
+    assert [e["event"] for e in logs].count("service_page_kept") == 1
+    assert len(refs) == 7
+
+
+def test_a_step_that_failed_after_a_tick_is_redone_from_a_fresh_page(listings: Listings) -> None:
+    listings.rows_matching(G, GUIDE)
+    failures = []
+
+    def read() -> list[str]:
+        results, pages = listings.pages_for(G, GUIDE)
+        rows = next(pages)
+        if not failures:
+            failures.append("once")
+            results.tick("FPC367128")
+            raise TechnicalError("the portal failed once")
+        return [row.ref for row in rows]
+
+    with capture_logs() as logs:
+        refs = listings.step("reading", read)
+
     assert asked(logs) == ["reuse", "open", "search"]
+    assert [e for e in logs if e["event"] == "service_page_kept"] == []
     assert len(refs) == 7
 
 

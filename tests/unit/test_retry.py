@@ -273,3 +273,78 @@ def test_each_step_has_the_whole_budget_whatever_the_one_before_used() -> None:
         assert steps.step("two", second) == "read"
 
     assert (first_calls, second_calls) == ([1, 2, 3], [1, 2, 3])
+
+
+# -- a read sent again in place (Portal.goto) ---------------------------------------------
+
+
+class Answered:
+    """What `Page.goto` returns: only its status is read."""
+
+    def __init__(self, status: int) -> None:
+        self.status = status
+
+
+class AnsweringPage(NoPage):
+    """A page whose every `goto` gets the next of `statuses`; the addresses are recorded."""
+
+    def __init__(self, *statuses: int) -> None:
+        self.statuses = list(statuses)
+        self.opened: list[str] = []
+
+    def goto(self, url: str) -> Answered:
+        self.opened.append(url)
+        return Answered(self.statuses[len(self.opened) - 1])
+
+
+def opening(stop: StopSignal, page: AnsweringPage) -> Portal:
+    settings = Settings(base_url="http://127.0.0.1:9", username="demo", password=SecretStr("demo"))
+    return Portal(cast(Page, page), load_selectors(None), settings, stop=stop)
+
+
+def test_a_page_answered_5xx_is_opened_again_in_place_after_a_backoff() -> None:
+    stop = RecordingStop()
+    page = AnsweringPage(503, 502, 200)
+
+    with capture_logs() as logs:
+        opening(stop, page).goto("http://127.0.0.1:9/", "opening the portal")
+
+    assert page.opened == ["http://127.0.0.1:9/"] * 3
+    again = [e for e in logs if e["event"] == "read_again"]
+    assert [(e["step"], e["attempt"], e["attempts"]) for e in again] == [
+        ("opening the portal", 2, 3),
+        ("opening the portal", 3, 3),
+    ]
+    assert len(stop.slept) == 2  # a backoff before each, through the stop signal
+
+
+def test_a_page_answered_5xx_every_time_fails_after_the_policys_attempts() -> None:
+    stop = RecordingStop()
+    page = AnsweringPage(503, 503, 503, 200)
+
+    with capture_logs(), pytest.raises(TechnicalError, match="HTTP 503"):
+        opening(stop, page).goto("http://127.0.0.1:9/", "opening the portal")
+
+    assert len(page.opened) == 3  # then the step's own retry starts over
+    assert len(stop.slept) == 2
+
+
+def test_a_page_answered_4xx_or_redirected_is_not_opened_again() -> None:
+    stop = RecordingStop()
+    page = AnsweringPage(404)
+
+    with capture_logs() as logs:
+        opening(stop, page).goto("http://127.0.0.1:9/", "opening the portal")
+
+    assert len(page.opened) == 1
+    assert [e for e in logs if e["event"] == "read_again"] == []
+
+
+def test_a_signal_during_the_wait_to_open_a_page_again_stops_it() -> None:
+    stop = RecordingStop(signal_during=1)
+    page = AnsweringPage(503, 200)
+
+    with capture_logs(), pytest.raises(Interrupted):
+        opening(stop, page).goto("http://127.0.0.1:9/", "opening the portal")
+
+    assert len(page.opened) == 1

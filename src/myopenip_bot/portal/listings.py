@@ -5,14 +5,17 @@ page the tab is on, what was done on it since it was opened, and whether the who
 listing of a search is still shown (then the next step may read it instead of searching
 again). Callers ask for rows and act on the results pages they are handed; they never
 say what they did: those pages record it (rows ticked, a dialog opened, how it ended),
-and a step that failed (`step`) leaves nothing on screen trusted.
+and a step that failed (`step`) leaves no listing on screen trusted.
 
     on screen since                                  the next listing
     a whole listing, nothing done on it              reused by `pages_for`
     rows ticked, a dialog cancelled or its           read on the same page; to tick
       « Valider » confirmed                            (`pages_for`) from a fresh one
     a dialog not seen closed, a « Valider » not      read from a fresh page
-      confirmed, a step that failed
+      confirmed, a step that failed elsewhere than
+      on the service's page, or after rows ticked
+    a step that failed on the service's page, as      read again on it (a person searches
+      it still shows, nothing done on it                again)
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from myopenip_bot.config.selectors import Texts
 from myopenip_bot.errors import ServiceNotActiveError, ServiceNotFoundError
 from myopenip_bot.models import ServiceInfo, Tab
 from myopenip_bot.pages import LicenceResultsPage, LicenceRow, ServiceSettingsPage
+from myopenip_bot.pages.presence import Presence, visible_now
 from myopenip_bot.portal.portal import Portal
 
 __all__ = ["Listings", "check_service"]
@@ -57,8 +61,25 @@ class Listings:
         self._forget()
 
     def step(self, name: str, action: Callable[[], T]) -> T:
-        """`portal.step` for a step on these listings: a retry starts from a fresh page."""
-        return self.portal.step(name, action, on_retry=self._forget)
+        """`portal.step` for a step on these listings: a retry goes on from the service's
+        page when it still shows and nothing was done on it (a search answered 5xx leaves
+        it as it was: a person searches again), else from a fresh page."""
+        return self.portal.step(name, action, on_retry=self._after_failure)
+
+    def _after_failure(self) -> None:
+        """A step failed: its listing is no longer trusted; the service's page is kept only
+        while it shows (no error page, no login page) and no row was ticked nor dialog
+        opened on it."""
+        handed = self._handed
+        if (
+            self._settings is not None
+            and not any(results.touched or results.left_unknown for results in handed)
+            and _still_shown(self._settings)
+        ):
+            self._shown = None
+            log.info("service_page_kept", service=self.service_ref)
+            return
+        self._forget()
 
     def _forget(self) -> None:
         """The next read starts from a fresh page."""
@@ -77,7 +98,7 @@ class Listings:
         first = self.service is None and self.require_active
         check_service(info, self.portal.selectors.texts, state=first)
         self.service = info
-        self._settings = services.open_service(info.ref)
+        self._settings = self.portal.open_found(services, info.ref)
         return info
 
     def _results(self, tab: Tab, *, fresh: bool = False) -> LicenceResultsPage:
@@ -178,6 +199,14 @@ def check_service(info: ServiceInfo, texts: Texts, *, state: bool) -> None:
         )
     if state and not info.state:
         log.warning("service_state_not_shown", service=info.ref)
+
+
+def _still_shown(settings: ServiceSettingsPage) -> bool:
+    """Whether the service's page still shows its tabs, not the login page: an error
+    shown within it (a search answered 5xx) leaves it the service's page; a whole error
+    page has no tabs."""
+    presence = Presence(settings.page, settings.selectors, timeout_ms=settings.timeout_ms)
+    return not visible_now(presence.login_heading) and visible_now(settings.tablist)
 
 
 def _same(row: LicenceRow, ref: str | None, number: str | None) -> bool:

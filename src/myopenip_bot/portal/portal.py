@@ -11,6 +11,12 @@ logins handed over from an untraced context, and the path to a service's setting
                                 and is remembered (refusals.py) until a login succeeds
     Portal.find_service(ref)    Mes Services > Paramétrage / Monitoring > search: the
                                 service's row, whose « Paramétrer > » opens it
+                                (Portal.open_found)
+
+Reads are tried again in place before a step fails, as a person does with a flaky
+portal: a page opened by its address and answered 5xx is opened again (`goto`), and the
+way to a service goes on from the screen a failed read left (an error page answering it
+is opened again), each under the retry policy's backoff; « Valider » never is.
 
 The page itself is renewed every RENEW_PAGE_EVERY visits to a service (a new tab of the
 same context): Chromium's renderer keeps memory from each screen a tab has shown.
@@ -29,6 +35,7 @@ from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import (
     AuthenticationError,
+    BrowserFailure,
     ServiceNotFoundError,
     SessionExpiredError,
     TechnicalError,
@@ -36,7 +43,16 @@ from myopenip_bot.errors import (
 from myopenip_bot.failures import best_effort, translated
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import ServiceInfo
-from myopenip_bot.pages import LoginPage, Navigation, ServiceRow, ServicesPage, prepare_page
+from myopenip_bot.pages import (
+    LoginPage,
+    Navigation,
+    ServiceRow,
+    ServiceSettingsPage,
+    ServicesPage,
+    prepare_page,
+    reading,
+)
+from myopenip_bot.pages.presence import Presence, visible_now
 from myopenip_bot.portal.refusals import RefusedLogins
 from myopenip_bot.portal.retry import DEFAULT_POLICY, RetryPolicy, StartupBudget
 
@@ -194,9 +210,50 @@ class Portal:
             login.wait_for_login_or_navigation("opening the login page")
 
     def goto(self, url: str, step: str, page: Page | None = None) -> None:
-        response = (page or self.page).goto(url)
-        if response is not None and response.status >= 500:
-            raise TechnicalError(f"{step}: the portal answered HTTP {response.status}")
+        """Open `url`: a GET, so only a read. Answered 5xx, it is opened again in place, as
+        a person reloads an error page, after a backoff, up to the policy's attempts;
+        then the step fails (and its own retry starts over)."""
+        target = page or self.page
+        failures = 0
+        while True:
+            response = target.goto(url)
+            if response is None or response.status < 500:
+                return
+            failures += 1
+            error = f"{step}: the portal answered HTTP {response.status}"
+            if self.policy.gives_up(failures):
+                raise TechnicalError(error)
+            self._read_again(step, failures, error)
+
+    def _read_again(self, step: str, failures: int, error: str) -> None:
+        """Log a read about to be sent again in place (`failures` so far), and back off."""
+        log.warning(
+            "read_again",
+            step=step,
+            attempt=failures + 1,
+            attempts=self.policy.attempts,
+            error=error,
+        )
+        self.policy.wait(failures, self.stop)
+
+    def _open_again(self, step: str) -> None:
+        """The error page answering a read of this way: its address again (a GET, as a
+        person reloads it), announced as a read until the page has settled (what the page
+        loads by itself belongs to it)."""
+        with reading(self.page, step):
+            self.goto(self.page.url, step)
+            Presence(self.page, self.selectors, timeout_ms=self.timeout_ms).wait_settled(step)
+
+    def _error_page(self) -> bool:
+        """Whether the page on screen is the portal's error page (its words, or a 5xx),
+        with no navigation bar left to go on from."""
+        presence = Presence(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        try:
+            presence.raise_for_error_page("")
+        except TechnicalError:
+            navigation = Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms)
+            return not navigation.is_shown()
+        return False
 
     # -- the way to a service ---------------------------------------------------------
 
@@ -223,11 +280,33 @@ class Portal:
         if self._visits >= self._renew_every:
             self._renew_page()
         self._visits += 1
+        step = f"opening the service {ref}"
         navigation = Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms)
-        if not navigation.is_shown():  # an error page, a blank page: start from the portal
-            self.goto(self._base_url, f"opening the service {ref}")
-        services = navigation.open_services()
-        rows = services.search(ref)
+        # The list this way opened (its filters are its own), once it shows. A list found
+        # on screen may hold another search's filters: the way starts from the menu.
+        services: ServicesPage | None = None
+        failures = 0
+        while True:
+            try:
+                if services is None or not self._list_shown(services):
+                    if not navigation.is_shown():  # an error page, a blank page: the portal
+                        self.goto(self._base_url, step)
+                    services = navigation.open_services()
+                rows = services.search(ref)
+                break
+            except (SessionExpiredError, BrowserFailure):
+                raise  # the step's: a login, or a browser that failed
+            except TechnicalError as error:
+                # A read of this way failed (the menu's link, the search): it goes on from
+                # the screen it left, as a person would, rather than from the portal's
+                # home: an error page answering it is that read's own, opened again.
+                failures += 1
+                if self.policy.gives_up(failures):
+                    raise
+                self._read_again(step, failures, str(error))
+                if self._error_page():
+                    self._open_again(step)
+                    services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
         exact = [row for row in rows if row.ref.upper() == ref.upper()]
         if len(exact) != 1:
             shown = ", ".join(sorted({row.ref for row in rows})) or "none"
@@ -237,6 +316,41 @@ class Portal:
             )
         (row,) = exact
         return services, _info(row)
+
+    def open_found(self, services: ServicesPage, ref: str) -> ServiceSettingsPage:
+        """« Paramétrer > » in the row of `ref` that `find_service` showed: its settings.
+
+        The link only reads: answered with an error page, that page's address is opened
+        again in place (after a backoff, up to the policy's attempts), as a person reloads
+        it; the service's page it then shows is the one the link led to.
+        """
+        step = f"opening the service {ref}"
+        failures = 0
+        while True:
+            try:
+                if failures == 0:
+                    return services.open_service(ref)
+                self._open_again(step)
+                timeout = self.timeout_ms
+                settings = ServiceSettingsPage(self.page, self.selectors, timeout_ms=timeout)
+                settings.wait(step)
+                log.info("service_opened", service=ref)
+                return settings
+            except (SessionExpiredError, BrowserFailure):
+                raise  # the step's: a login, or a browser that failed
+            except TechnicalError as error:
+                failures += 1
+                if self.policy.gives_up(failures) or not self._error_page():
+                    raise
+                self._read_again(step, failures, str(error))
+
+    def _list_shown(self, services: ServicesPage) -> bool:
+        """Whether the services list shows, with its filter by ref (not an error page)."""
+        return (
+            visible_now(services.heading)
+            and visible_now(services.ref_filter)
+            and not self._error_page()
+        )
 
     def _renew_page(self) -> None:
         """Go on in a new tab of the same context (same cookies) and close this one.

@@ -1,11 +1,14 @@
 """One retry policy for every layer: how many times, how long between, and who may cut it.
 
 Only technical failures are retried (a 5xx, a timeout, a network error, a login that
-got no answer); a business refusal never is. The same policy serves a step of a run
-(`Portal.step`), a login, and a batch's service; the page objects never retry on their
-own. So the most a single failing read is sent is `attempts` for a one-shot and
-`attempts ** 2` in a batch (a service tried `attempts` times, each of its steps as
-often), and every retry is logged with its attempt and the budget.
+got no answer); a business refusal never is. The same policy serves a read retried in
+place (`Portal.goto`, the way to a service: an error page answering a page the bot
+opened is opened again), a step of a run (`Portal.step`), a login, and a batch's
+service; the page objects never retry on their own. So the most a single failing read
+is sent is `attempts ** 2` for a one-shot and `attempts ** 3` in a batch (a service tried
+`attempts` times, each of its steps as often, each read in it as often in place), and
+every retry is logged with its attempt and the budget. « Valider » is none of these:
+dissociation/ has its own rules for it.
 
 The wait between two attempts is exponential with "equal jitter" (AWS Architecture Blog,
 "Exponential Backoff And Jitter"): half of it is certain, half random, so that workers
