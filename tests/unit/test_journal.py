@@ -606,6 +606,23 @@ def test_a_dry_runs_copy_of_a_version_1_journal_leaves_the_journal_at_version_1(
         conn.close()
 
 
+@pytest.mark.parametrize("name", ["nuit?mode=rw.sqlite", "nuit#1.sqlite", "nuit%20.sqlite"])
+def test_a_dry_runs_copy_reads_the_journal_named_and_no_other_file(
+    tmp_path: Path, name: str
+) -> None:
+    """The read-only URI quotes the name: `?`, `#` or `%` in it are the name's own, never
+    options or another file (unquoted, "nuit?mode=rw.sqlite" opens "nuit" read-write)."""
+    from myopenip_bot.batch.journal import copy_for_dry_run
+
+    path = tmp_path / name
+    _v1_journal(path)
+    copy_for_dry_run(path, tmp_path / "copy.sqlite")
+    with Journal.open(tmp_path / "copy.sqlite") as copy:
+        assert {row.licence for row in copy.rows()} == {"FPC367128", "FPC367131"}
+    # Nothing else was created (an unquoted "nuit?…" would have read, or made, "nuit").
+    assert all(p.name.startswith((name, "copy.sqlite")) for p in tmp_path.iterdir())
+
+
 def test_rows_never_reached_say_why_and_rows_that_moved_on_keep_their_reason(
     tmp_path: Path,
 ) -> None:

@@ -67,6 +67,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import quote
 
 import structlog
 
@@ -328,7 +329,7 @@ def copy_for_dry_run(path: Path, copy: Path) -> None:
             if handle.read(16) != b"SQLite format 3\x00":
                 raise SettingsError(f"{path} is not a journal (not an SQLite file): not touched")
         try:
-            source = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+            source = sqlite3.connect(f"file:{quote(str(path))}?mode=ro", uri=True)
         except sqlite3.Error as error:
             raise SettingsError(f"the journal {path} cannot be read: {error}") from None
         try:
