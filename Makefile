@@ -11,7 +11,7 @@ demo: setup
 # Work stealing: a worker that runs out takes tests queued on another, so the suite does
 # not end with one worker on a long test and the cores idle (about 30 s less here).
 test: setup
-	.venv/bin/python -m pytest -n 4 --dist worksteal
+	.venv/bin/python -m pytest -n 6 --dist worksteal
 
 lint: setup
 	.venv/bin/ruff check src tests bench
