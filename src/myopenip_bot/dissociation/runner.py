@@ -267,8 +267,15 @@ class Runner:
             result.interrupted = error.signum
         error.result = result
         # A signal is a person's or a scheduler's choice, not a failure: the command says
-        # it in its own words; the event stays in the run's events.jsonl.
-        report = log.info if isinstance(error, Interrupted) else log.error
+        # it in its own words; the event stays in the run's events.jsonl. A technical
+        # failure is a warning: a batch retries the service (a healthy night would
+        # otherwise log an error), and what is left unsettled is the end's error.
+        if isinstance(error, Interrupted):
+            report = log.info
+        elif isinstance(error, TechnicalError):
+            report = log.warning
+        else:
+            report = log.error
         report("run_stopped", error=str(error), error_type=type(error).__name__)
 
     # -- act --------------------------------------------------------------------------
