@@ -50,6 +50,7 @@ from batch_support import (
     write_csv,
     write_rows,
 )
+from browser_server import processes_using
 from cli_support import Cli, shared_browser
 from terminal_support import PROMPT_HINT, Terminal
 
@@ -549,18 +550,6 @@ def with_children_stopped(server: subprocess.Popen[bytes], tmp: str) -> None:
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-
-
-def processes_using(folder: str) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if folder.encode() in (entry / "cmdline").read_bytes():
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def test_an_unreachable_browser_server_is_a_clear_error_and_changes_nothing(
