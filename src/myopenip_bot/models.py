@@ -87,6 +87,7 @@ class Target:
     keep: bool | None = None
     submitted: int = 0
     accepted: str | None = None
+    ticket: str = ""  # the ticket it is done for (--ticket, a batch row's own): the ledger's
 
     def label(self) -> str:
         if self.licence_ref and self.number:

@@ -115,6 +115,15 @@ class Settings(BaseSettings):
             "shows it done (never sent again meanwhile); the user's state folder by default."
         ),
     )
+    ledger: SecretStr | None = Field(
+        default=None,
+        description=(
+            "The ledger, the record of every action (docs/ledger.md): unset, a SQLite file "
+            "in the user's data folder (~/.local/share/myopenip/ledger.sqlite3); a path, "
+            "that file; postgresql://user:password@host/db, a team's shared ledger. Secret: "
+            "the URL may hold a password."
+        ),
+    )
     log_format: LogFormat = Field(default=LogFormat.AUTO, description="console, json or auto.")
     log_level: str = Field(default="info", description="debug, info, warning or error.")
     # Read by the smoke's pytest suite (the command has --service and --licence).

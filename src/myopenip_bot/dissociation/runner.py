@@ -169,6 +169,7 @@ class Runner:
                 result.service = self.listings.service
                 if result.service is not None:
                     result.service_ref = result.service.ref
+                    self.observer.service_found(result.service)
                 earlier = self.records.earlier()
                 numbers = {ref: accepted.number for ref, accepted in earlier.items()}
                 record.update(rules.with_earlier(record.tasks, numbers))
@@ -368,8 +369,10 @@ class Runner:
     ) -> list[LicenceTask]:
         """Click « Valider » once, then verify. Returns the licences to submit once more."""
         prepared = prepared.counted()
-        record.update(prepared.batch)
+        # Told first: a record that cannot be written (the journal, the ledger) stops the
+        # run here, nothing clicked, and its licences are not counted as clicked.
         self.observer.submitting(prepared.batch, shot)
+        record.update(prepared.batch)
         submitted = self.submitter.valider(prepared)
         answer = submitted.answer
         if answer.confirmed:  # accepted: never sent again, whatever happens next
