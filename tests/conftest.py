@@ -61,10 +61,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 def own_state_folder(
     tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each test its own user state folder (XDG_STATE_HOME): the bot's records of what
-    the portal accepted live there by default, and the session's replica keeps its
-    address from one test to the next while its data is reset."""
+    """Each test its own user state and data folders (XDG_STATE_HOME, XDG_DATA_HOME): the
+    bot's records of what the portal accepted and its ledger live there by default, and
+    the session's replica keeps its address from one test to the next while its data is
+    reset."""
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path_factory.mktemp("state")))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path_factory.mktemp("data")))
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -7,9 +7,16 @@ from __future__ import annotations
 from typing import Any
 
 from myopenip_bot.errors import UsageError
-from myopenip_bot.models import ServiceInfo, format_number, normalize_number
+from myopenip_bot.models import ServiceInfo, format_number, normalize_number, ticket_problem
 
-__all__ = ["SCHEMA_VERSION", "error", "number", "number_argument", "service"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "error",
+    "number",
+    "number_argument",
+    "service",
+    "ticket_argument",
+]
 
 SCHEMA_VERSION = 1
 
@@ -23,6 +30,15 @@ def number_argument(value: str, option: str = "--number") -> str:
             f"{option} {value!r}: not a French ten-digit number "
             "(0231456789, 02 31 45 67 89 or +33 2 31 45 67 89)"
         ) from None
+
+
+def ticket_argument(value: str, option: str = "--ticket") -> str:
+    """A ticket as typed (INC-1001, "CHG 42"): stripped, printable, at most TICKET_MAX
+    characters; UsageError naming it."""
+    problem = ticket_problem(value.strip())
+    if problem is not None:
+        raise UsageError(f"{option} {value[:40]!r}: {problem}")
+    return value.strip()
 
 
 def number(digits: str | None) -> str | None:

@@ -45,6 +45,7 @@ class ExitCode(IntEnum):
     IN_PROGRESS = 6  # the portal accepted a dissociation and does not show it done yet
     JOURNAL_FAILED = 7  # the batch journal could not be written: the run stopped
     REPORT_FAILED = 8  # the batch's report could not be written; its journal is complete
+    LEDGER_FAILED = 9  # the ledger could not be opened, read or written
     INTERRUPTED = 128
 
 
@@ -53,6 +54,7 @@ class ExitCode(IntEnum):
 # that let down the journal or the report is said before all (it is fixed before a rerun).
 PRECEDENCE = (
     ExitCode.JOURNAL_FAILED,
+    ExitCode.LEDGER_FAILED,
     ExitCode.REPORT_FAILED,
     ExitCode.TECHNICAL,
     ExitCode.USAGE,
@@ -66,6 +68,13 @@ _SIGNALS = "130/143"
 MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "dissociate": (
         (_SIGNALS, "interrupted by SIGINT/SIGTERM: stopped at a safe point (rerun to settle)"),
+        (
+            "9",
+            "the ledger (MYOPENIP_LEDGER, docs/ledger.md) could not be opened or written: "
+            "nothing was done when it could not be opened; otherwise the run stopped before "
+            "its next « Valider » (its own result.json says what was done); fix it, then run "
+            "the same command",
+        ),
         (
             "8",
             "its result.json could not be written beside the run's artifacts (a full disk, "
@@ -104,6 +113,13 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
             "the journal could not be written (a full disk, its permissions): the run stopped "
             "before its next « Valider »; the rows it could not record are named (a row whose "
             "« Valider » was clicked is read from the portal by the next run); free the disk, "
+            "then run the same command",
+        ),
+        (
+            "9",
+            "the ledger (MYOPENIP_LEDGER, docs/ledger.md) could not be opened or written: "
+            "nothing was done when it could not be opened; otherwise the run stopped before "
+            "its next « Valider » (the journal and the report say what was done); fix it, "
             "then run the same command",
         ),
         (
@@ -204,6 +220,8 @@ _BY_KIND = {
 # The class name (BatchResult.error_type) of a journal that could not be written
 # (myopenip_bot.batch.journal.JournalWriteError; not imported: `--help` stays light).
 JOURNAL_WRITE_ERROR = "JournalWriteError"
+# The ledger's (myopenip_bot.ledger: it could not be opened, read or written).
+LEDGER_ERRORS = frozenset({"LedgerError", "LedgerWriteError"})
 _BATCH_OK = frozenset({Outcome.DONE, Outcome.ALREADY_DONE, Outcome.WOULD_DO})
 
 
@@ -218,6 +236,8 @@ def of_run(result: RunResult) -> int:
     codes = {_BY_OUTCOME.get(row.outcome, ExitCode.OK) for row in result.results if row.outcome}
     if result.error_kind is not None:
         codes.add(_BY_KIND[result.error_kind])
+    if result.error_type in LEDGER_ERRORS:
+        codes.add(ExitCode.LEDGER_FAILED)
     return _first(codes)
 
 
@@ -229,6 +249,8 @@ def of_batch(result: BatchResult) -> int:
         return ExitCode.INTERRUPTED + result.interrupted  # rows left: a rerun resumes them
     if result.error_type == JOURNAL_WRITE_ERROR:
         return ExitCode.JOURNAL_FAILED  # before all: a rerun needs the disk freed first
+    if result.error_type in LEDGER_ERRORS:
+        return ExitCode.LEDGER_FAILED  # fixed before a rerun, like the journal
     if result.report_error is not None:
         return ExitCode.REPORT_FAILED  # the rows' own code is in the journal and the JSON
     if result.error_kind in (ErrorKind.USAGE, ErrorKind.AUTHENTICATION):

@@ -46,6 +46,23 @@ def service_ref_problem(text: str) -> str | None:
     return None
 
 
+# A ticket's longest form (a help desk's "INC0012345", a change "CHG-2026-000042"): far
+# beyond any real one, far below what would break a table or a file.
+TICKET_MAX = 100
+
+
+def ticket_problem(text: str) -> str | None:
+    """Why `text` (already stripped) cannot be a ticket, or None when it can: it is
+    empty, holds a control character, or is longer than TICKET_MAX."""
+    if not text:
+        return "is empty: give the ticket's reference (INC-1001)"
+    if not text.isprintable():
+        return "holds a control character"
+    if len(text) > TICKET_MAX:
+        return f"is {len(text)} characters long (a ticket has at most {TICKET_MAX})"
+    return None
+
+
 def format_number(digits: str) -> str:
     """Ten digits grouped by two, as the portal shows them: "02 31 45 67 89"."""
     return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))

@@ -24,6 +24,7 @@ from rich.console import Console
 from rich.table import Table
 
 from myopenip import startup
+from myopenip.documents import ticket_argument
 from myopenip.exitcodes import JOURNAL_WRITE_ERROR, MEANINGS, ExitCode, epilog, of_batch
 from myopenip.progress import RowsBar
 from myopenip.terminal import DRIFT_HINT, ask_to_valider, plain, safe
@@ -43,6 +44,7 @@ from myopenip_bot.config.logs import configure_logging
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
 from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.ledger import LedgerError
 from myopenip_bot.models import Outcome, format_number
 from myopenip_bot.retention import prune_journals
 from myopenip_bot.text import json_text
@@ -58,13 +60,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `myopenip batch` (the command tree lives in myopenip.cli)."""
     parser.description = textwrap.fill(
         "Dissociate the numbers of many licences, as a file says: columns "
-        "service;licence;keep_number[;number] (separated by ; , a tab or |, UTF-8, a header "
-        "row, which may use the portal's words « Réf. du service », « Licence », « Conserver "
-        "le numéro », « SDA »; keep_number oui/non or yes/no), or an .xlsx file with the "
-        "same columns. The whole file is checked first. A journal records each row, so "
-        "that a run killed halfway resumes where it stopped when the same command runs "
-        "again. A dry run writes plan.csv in its report folder: the rows it would do with "
-        "the numbers it read, a batch file to approve and run as it is.",
+        "service;licence;keep_number[;number][;ticket] (separated by ; , a tab or |, "
+        "UTF-8, a header row, which may use the portal's words « Réf. du service », "
+        "« Licence », « Conserver le numéro », « SDA »; keep_number oui/non or yes/no), or "
+        "an .xlsx file with the same columns. The whole file is checked first. A journal "
+        "records each row, so that a run killed halfway resumes where it stopped when the "
+        "same command runs again. A dry run writes plan.csv in its report folder: the rows "
+        "it would do with the numbers it read, a batch file to approve and run as it is. "
+        "Every outcome goes to the ledger too (`myopenip history`).",
         width=80,
     )
     parser.epilog = epilog("batch")
@@ -76,6 +79,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="open each dialog, check it, then Annuler; write the plan (plan.csv)",
     )
     parser.add_argument("--yes", action="store_true", help="do not ask before Valider")
+    parser.add_argument(
+        "--ticket",
+        metavar="TEXT",
+        help="the ticket the rows are done for, recorded in the ledger (a row's own "
+        "`ticket` column wins)",
+    )
     parser.add_argument(
         "--workers", type=_workers, default=1, metavar="N", help="browsers in parallel (1-16)"
     )
@@ -143,6 +152,7 @@ def _run(command: startup.Command) -> int:
             dry_run=args.dry_run,
             workers=args.workers,
             max_failures=args.max_failures,
+            ticket=ticket_argument(args.ticket) if args.ticket is not None else "",
         )
         # Finished journals beyond MYOPENIP_KEEP_RUNS; never this run's, never one not finished.
         prune_journals(default_journal(args.file).parent, settings.keep_runs, spare=options.journal)
@@ -250,6 +260,9 @@ def _failed(args: argparse.Namespace, err: Console, error: BotError) -> tuple[in
             f"[red]Journal not written:[/red] {safe(error)}; nothing was done", soft_wrap=True
         )
         code = ExitCode.JOURNAL_FAILED
+    elif isinstance(error, LedgerError):  # before any row: nothing was done
+        err.print(f"[red]Ledger:[/red] {safe(error)}; nothing was done", soft_wrap=True)
+        code = ExitCode.LEDGER_FAILED
     else:
         err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
         code = ExitCode.USAGE

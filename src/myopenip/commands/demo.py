@@ -99,6 +99,9 @@ def run(args: argparse.Namespace) -> int:
             trace=TraceMode.ON,
             traces_dir=args.traces_dir,
             state_file=Path(home) / "session-state.json",
+            # The demo's records are its own: the user's ledger holds only real work.
+            ledger=str(Path(home) / "ledger.sqlite3"),  # type: ignore[arg-type]
+            accepted_file=Path(home) / "accepted.sqlite3",
             log_format=LogFormat.CONSOLE,
             log_level="warning",
         )

@@ -14,7 +14,14 @@ from rich.console import Console
 from rich.table import Table
 
 from myopenip import startup
-from myopenip.documents import SCHEMA_VERSION, error, number, number_argument, service
+from myopenip.documents import (
+    SCHEMA_VERSION,
+    error,
+    number,
+    number_argument,
+    service,
+    ticket_argument,
+)
 from myopenip.exitcodes import MEANINGS, epilog, of_run, report_failed
 from myopenip.terminal import DRIFT_HINT, Steps, ask_to_valider, plain, safe
 from myopenip_bot import notify
@@ -80,6 +87,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help='"Conserver le numéro" = Non: the number goes into quarantine',
     )
     parser.add_argument(
+        "--ticket",
+        metavar="TEXT",
+        help="the ticket this is done for (INC-1001): recorded in the ledger "
+        "(`myopenip history --ticket`)",
+    )
+    parser.add_argument(
         "--dry-run", action="store_true", help="open the dialog, check it, then Annuler"
     )
     parser.add_argument("--yes", action="store_true", help="do not ask before Valider")
@@ -125,6 +138,7 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
         if repeated:
             shown = ", ".join(format_number(v) if option == "--number" else v for v in repeated)
             raise UsageError(f"{option} given twice: {shown}")
+    ticket = ticket_argument(args.ticket) if args.ticket is not None else ""
     if licences and numbers:
         if len(licences) != len(numbers):
             raise UsageError(
@@ -132,11 +146,12 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
                 f"got {len(licences)} --licence and {len(numbers)} --number"
             )
         targets = tuple(
-            Target(licence_ref=r, number=n) for r, n in zip(licences, numbers, strict=True)
+            Target(licence_ref=r, number=n, ticket=ticket)
+            for r, n in zip(licences, numbers, strict=True)
         )
     else:
-        targets = tuple(Target(licence_ref=r) for r in licences) + tuple(
-            Target(number=n) for n in numbers
+        targets = tuple(Target(licence_ref=r, ticket=ticket) for r in licences) + tuple(
+            Target(number=n, ticket=ticket) for n in numbers
         )
     return DissociationRequest(
         service_ref=service,

@@ -1,4 +1,4 @@
-"""A batch file: `service;licence;keep_number[;number]` rows, read and checked whole.
+"""A batch file: `service;licence;keep_number[;number][;ticket]` rows, read and checked whole.
 
 CSV separated by `;`, `,`, a tab or `|` (guessed from the header), UTF-8 with or without
 BOM, CRLF or LF, a header row, blank lines ignored; or an Excel `.xlsx` file with the same
@@ -26,7 +26,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from myopenip_bot.errors import UsageError
-from myopenip_bot.models import format_number, normalize_number, service_ref_problem
+from myopenip_bot.models import (
+    format_number,
+    normalize_number,
+    service_ref_problem,
+    ticket_problem,
+)
 
 __all__ = [
     "COLUMNS",
@@ -38,7 +43,7 @@ __all__ = [
     "read_batch_file",
 ]
 
-COLUMNS = ("service", "licence", "keep_number", "number")
+COLUMNS = ("service", "licence", "keep_number", "number", "ticket")
 REQUIRED = ("service", "licence", "keep_number")
 # The portal's own words for the columns (screens 3 and 5, the dialog), accepted as
 # headers; matched like every header: case, accents and punctuation aside.
@@ -47,6 +52,7 @@ ALIASES = {
     "reference du service": "service",
     "conserver le numero": "keep_number",
     "sda": "number",
+    "numero de ticket": "ticket",
 }
 # The columns a report (results.csv) or a plan (plan.csv) adds: such a file fed back is a
 # batch file, and they are ignored.
@@ -88,6 +94,7 @@ class BatchRow:
     licence: str
     keep: bool
     number: str | None = None
+    ticket: str = ""  # the row's own ticket (the ledger's), over the run's --ticket
 
 
 @dataclass(frozen=True)
@@ -231,7 +238,8 @@ def _header_hint(reading: _Reading) -> str:
         else ""
     )
     return (
-        f"{read}the columns are service, licence, keep_number and, optionally, number — "
+        f"{read}the columns are service, licence, keep_number and, optionally, number and "
+        "ticket — "
         "or the portal's words « Réf. du service », « Licence », « Conserver le numéro », "
         "« SDA »"
     )
@@ -445,9 +453,16 @@ def _row(line: int, cells: dict[str, str], problems: list[Problem]) -> BatchRow 
             problems.append(
                 Problem(line, "number", cells["number"], "is not a French ten-digit number")
             )
+    ticket = cells.get("ticket", "").strip()
+    if ticket:
+        problem = ticket_problem(ticket)
+        if problem is not None:
+            problems.append(Problem(line, "ticket", cells["ticket"], problem))
     if len(problems) > before or keep is None:
         return None
-    return BatchRow(line=line, service=service, licence=licence, keep=keep, number=number)
+    return BatchRow(
+        line=line, service=service, licence=licence, keep=keep, number=number, ticket=ticket
+    )
 
 
 def describe(row: BatchRow) -> str:

@@ -22,6 +22,7 @@ class BatchOptions:
     dry_run: bool = False
     workers: int = 1
     max_failures: int = 5
+    ticket: str = ""  # --ticket: the ledger's, for the rows without a ticket of their own
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import BotError, UsageError
 from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.ledger import Ledger, open_ledger
 from myopenip_bot.models import Outcome
 from myopenip_bot.text import json_text
 
@@ -169,6 +170,29 @@ def _run(
     stop: StopSignal,
     run_log: RunLog,
 ) -> BatchRun:
+
+    # First: a ledger that cannot be opened stops the run with nothing done, no folder.
+    ledger = open_ledger(settings.ledger.get_secret_value() if settings.ledger else None)
+    try:
+        return _run_recorded(
+            settings, options, rows, exit_code, selectors, confirm, progress, stop, run_log, ledger
+        )
+    finally:
+        ledger.close()
+
+
+def _run_recorded(
+    settings: Settings,
+    options: BatchOptions,
+    rows: list[BatchRow],
+    exit_code: Callable[[BatchResult], int],
+    selectors: Selectors,
+    confirm: BatchConfirm | None,
+    progress: BatchProgress,
+    stop: StopSignal,
+    run_log: RunLog,
+    ledger: Ledger,
+) -> BatchRun:
     from myopenip_bot.batch.runner import Batch  # imports Playwright
 
     folder = options.report_dir
@@ -202,6 +226,7 @@ def _run(
             ask=confirm,
             on_rows=told,
             run_log=run_log,
+            ledger=ledger,
         )
         told.batch = batch
         progress.started(sum(not row.final for row in existing))

@@ -46,7 +46,7 @@ from myopenip_bot.browser.session import BotSession
 from myopenip_bot.config.logs import RunLog
 from myopenip_bot.config.selectors import Selectors
 from myopenip_bot.config.settings import Settings
-from myopenip_bot.dissociation.observer import Observer
+from myopenip_bot.dissociation.observer import Observer, Observers
 from myopenip_bot.dissociation.runner import Runner
 from myopenip_bot.errors import (
     AuthenticationError,
@@ -62,6 +62,8 @@ from myopenip_bot.errors import (
 )
 from myopenip_bot.failures import best_effort
 from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.ledger import Ledger, portal_key
+from myopenip_bot.ledger.observer import LedgerObserver, RunContext, ServiceLockedError
 from myopenip_bot.models import Confirmation, DissociationRequest, LicenceTask, Outcome, Target
 from myopenip_bot.pages import Navigation
 from myopenip_bot.portal.portal import Portal
@@ -105,13 +107,16 @@ class Batch:
         ask: Callable[[BatchConfirmation], bool] | None = None,
         on_rows: Callable[[list[JournalRow]], None] | None = None,
         run_log: RunLog | None = None,
+        ledger: Ledger | None = None,
     ) -> None:
         self.settings = settings
+        self.ledger = ledger  # every worker writes its entries there
         # Every worker's events in one file (the report's), when the caller gives the run's.
         self.run_log = run_log
         self.options = options
         self.file_rows = rows
         self._wanted = frozenset((row.service, row.licence) for row in rows)
+        self._tickets = {(row.service, row.licence): row.ticket for row in rows if row.ticket}
         self.journal = journal
         self.selectors = selectors
         self.stop = stop
@@ -269,8 +274,11 @@ class Batch:
                 self._take_login(session, number)
             portal = session.portal(self.selectors, self.stop)
             recorder = _Recorder(self, session.screenshot)
+            entries = self._ledger_observer()
+            # The ledger first: its lock on the service, and its record, before the journal's
+            observer = Observers(entries, recorder) if entries is not None else recorder
             runner = Runner(
-                portal, observer=recorder, confirm=self.confirm, screenshot=recorder.screenshot
+                portal, observer=observer, confirm=self.confirm, screenshot=recorder.screenshot
             )
             if number == 1:
                 try:
@@ -288,9 +296,29 @@ class Batch:
                 except queue.Empty:
                     return
                 recorder.service = service
-                self._do_service(runner, service)
+                if entries is not None:
+                    entries.start_service(service)
+                try:
+                    self._do_service(runner, service)
+                finally:
+                    if entries is not None:
+                        entries.close()  # its lock on the service let go
             if self._abort is not None or self._answer is False:
                 session.failed = True
+
+    def _ledger_observer(self) -> LedgerObserver | None:
+        """What writes a worker's entries in the ledger (none without a ledger)."""
+        if self.ledger is None:
+            return None
+        context = RunContext.of(
+            portal=portal_key(self.settings.base_url),
+            portal_user=self.settings.username or "",
+            command="batch",
+            run_dir=self.options.report_dir.resolve(),
+            dry_run=self.options.dry_run,
+            ticket=self.options.ticket,
+        )
+        return LedgerObserver(self.ledger, context)
 
     def _give_login(self, session: BotSession) -> None:
         """Worker 1 is logged in: its cookies, for the workers waiting for them."""
@@ -330,6 +358,7 @@ class Batch:
                         keep=row.keep,
                         submitted=row.submissions,
                         accepted=row.planned_number if row.state == Outcome.IN_PROGRESS else None,
+                        ticket=self._tickets.get((row.service, row.licence), ""),
                     )
                     for row in rows
                 ),
@@ -346,6 +375,11 @@ class Batch:
                 raise _Abort() from None
             except Interrupted:
                 raise
+            except ServiceLockedError as error:
+                # Another machine acts on it (the team ledger's lock): nothing was clicked,
+                # its rows stay to do; the next run does them. Not a failure of the portal.
+                log.warning("service_locked", service=service, error=str(error))
+                return
             except BusinessError as error:  # the service itself: not found, not « Actif »
                 reason = str(error)
                 if isinstance(error, ServiceNotFoundError):

@@ -11,11 +11,13 @@ from myopenip_bot.browser.session import BotSession
 from myopenip_bot.config.logs import RunLog
 from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.config.settings import Settings
-from myopenip_bot.dissociation.observer import Confirm, Observer, always_yes
+from myopenip_bot.dissociation.observer import Confirm, Observer, Observers, always_yes
 from myopenip_bot.dissociation.results import failure_result
 from myopenip_bot.dissociation.runner import Runner
 from myopenip_bot.errors import BotError
 from myopenip_bot.interrupts import StopSignal
+from myopenip_bot.ledger import Ledger, open_ledger, portal_key
+from myopenip_bot.ledger.observer import LedgerObserver, RunContext
 from myopenip_bot.models import DissociationRequest, Outcome, RunResult
 
 __all__ = ["run_dissociation"]
@@ -44,13 +46,35 @@ def run_dissociation(
     selectors = selectors or load_selectors(settings.selectors_file)
     where = request.service_ref or f"client-{request.client}"
     label = f"dissociate-{where}" + ("-dry-run" if request.dry_run else "")
+    # Before the browser: a ledger that cannot be opened stops the run with nothing done.
+    ledger = open_ledger(settings.ledger.get_secret_value() if settings.ledger else None)
     run_log = RunLog()
     try:
         with run_log.bound():
             session = BotSession(settings, label=label, browser=browser, run_log=run_log)
-            return _run(session, selectors, request, confirm, observer, stop, on_step)
+            recorder = _ledger_observer(ledger, settings, request, session)
+            told = Observers(recorder, observer) if observer is not None else recorder
+            try:
+                return _run(session, selectors, request, confirm, told, stop, on_step)
+            finally:
+                recorder.close()
     finally:
         run_log.close()
+        ledger.close()
+
+
+def _ledger_observer(
+    ledger: Ledger, settings: Settings, request: DissociationRequest, session: BotSession
+) -> LedgerObserver:
+    """What writes this run's entries in the ledger (the service as asked, until found)."""
+    context = RunContext.of(
+        portal=portal_key(settings.base_url),
+        portal_user=settings.username or "",
+        command="dissociate",
+        run_dir=session.run_dir.resolve(),
+        dry_run=request.dry_run,
+    )
+    return LedgerObserver(ledger, context, service=request.service_ref)
 
 
 def _run(

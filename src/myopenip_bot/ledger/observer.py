@@ -19,8 +19,9 @@ from pathlib import Path
 import structlog
 
 from myopenip_bot.dissociation.observer import Observer
+from myopenip_bot.errors import TechnicalError
 from myopenip_bot.ledger.entries import SUBMITTING, Entry, at_text
-from myopenip_bot.ledger.store import Ledger, LedgerError, LedgerWriteError
+from myopenip_bot.ledger.store import Ledger, LedgerWriteError
 from myopenip_bot.models import LicenceTask, Outcome, ServiceInfo
 
 __all__ = ["LedgerObserver", "RunContext", "ServiceLockedError", "os_user"]
@@ -28,9 +29,9 @@ __all__ = ["LedgerObserver", "RunContext", "ServiceLockedError", "os_user"]
 log = structlog.get_logger(__name__)
 
 
-class ServiceLockedError(LedgerError):
+class ServiceLockedError(TechnicalError):
     """Another machine holds the team ledger's lock on the service: it is acting on it.
-    Nothing was clicked; run again once it is done."""
+    Nothing was clicked; run again once it is done (exit 3; a batch leaves its rows to do)."""
 
 
 def os_user() -> str:
