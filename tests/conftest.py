@@ -126,7 +126,7 @@ def replica_factory() -> Iterator[Callable[..., Replica]]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[Postgres]:
     """A throw-away PostgreSQL server of this worker (tests/support/postgres.py), started
-    the first time a test asks for it (one per xdist worker; about 1 s), killed with its
+    the first time a test asks for it (one per xdist worker; about 0.9 s), killed with its
     folder at the end of the session. `postgres_server.database(name)` creates an empty
     database and returns its DSN; no PostgreSQL installed is an error, never a skip."""
     with Postgres() as server:
