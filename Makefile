@@ -10,7 +10,9 @@ demo: setup
 # The end-to-end tests mostly wait on the portal: four workers keep the suite short on 2 cores.
 # Work stealing: a worker that runs out takes tests queued on another, so the suite does
 # not end with one worker on a long test and the cores idle (about 30 s less here).
-test: setup
+# The set-up with --tests: also PostgreSQL's server binaries (the ledger's tests).
+test:
+	./scripts/bootstrap.sh --tests
 	.venv/bin/python -m pytest -n 6 --dist worksteal
 
 lint: setup

@@ -1,7 +1,17 @@
 #!/usr/bin/env bash
 # Set up a fresh machine: a virtualenv in .venv with the project, and a Chromium to drive.
+# --tests (make test): also PostgreSQL's initdb and pg_ctl, which the ledger's tests start a
+# throw-away server with (tests/support/postgres.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+tests=false
+for arg in "$@"; do
+  case $arg in
+    --tests) tests=true ;;
+    *) echo "usage: $0 [--tests]" >&2; exit 2 ;;
+  esac
+done
 
 python=${PYTHON:-python3}
 # Without pip at first: its own install is 5 s of a fresh clone's set-up; uv adds it below.
@@ -34,6 +44,64 @@ fi
 site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
 unused='/site-packages/(mypy|mypyc|numpy|matplotlib|fontTools|PIL|contourpy|kiwisolver|pip|setuptools)/'
 .venv/bin/python -m compileall -j 0 -q -x "$unused" src "$site" >/dev/null || true
+
+# PostgreSQL's server binaries, looked for as the tests look for them (PATH, then Debian's
+# /usr/lib/postgresql/*/bin, not in PATH; as root, the `postgres` user to run them as):
+# prints where they are and returns 0, or prints what is missing and how to get it and
+# returns 3; anything else (the project cannot be imported, say) is shown and stops.
+postgres_check() {
+  .venv/bin/python - <<'PY'
+import sys
+sys.path.insert(0, "tests/support")
+from postgres import Postgres, PostgresNotFoundError
+try:
+    print(f"PostgreSQL for the ledger's tests: {Postgres().binaries}")
+except PostgresNotFoundError as error:
+    print(error)
+    sys.exit(3)
+PY
+}
+# Debian's postgresql package, with apt-get as root or with sudo without a password. It
+# also creates and starts Debian's own cluster (port 5432), which the tests do not use.
+# The lists first (a fresh image has none, an old machine stale ones); their failure is
+# not the end (an unreachable third-party source): the install says whether it can.
+install_postgres() {
+  command -v apt-get >/dev/null 2>&1 || return 1
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo -n true 2>/dev/null || return 1
+    sudo="sudo -n"
+  fi
+  echo "Installing Debian's postgresql with apt-get (initdb and pg_ctl for the ledger's tests)..."
+  local log code=0
+  log=$(mktemp)
+  # env: sudo resets the environment; the lock timeout waits for an apt already running
+  # (a fresh machine's unattended upgrades).
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 update \
+    >"$log" 2>&1 || true
+  $sudo env DEBIAN_FRONTEND=noninteractive apt-get -qq -o DPkg::Lock::Timeout=300 \
+    install -y --no-install-recommends postgresql >>"$log" 2>&1 || code=$?
+  if [ "$code" -ne 0 ]; then
+    echo "apt-get failed (exit code $code):" >&2
+    tail -n 20 "$log" >&2
+  fi
+  rm -f "$log"
+  return "$code"
+}
+setup_postgres() {
+  local said code=0
+  said=$(postgres_check) || code=$?
+  if [ "$code" -eq 3 ] && install_postgres; then
+    code=0
+    said=$(postgres_check) || code=$?
+  fi
+  case $code in
+    0) echo "$said" ;;
+    3) printf '%s\n%s\n' "$said" "(The other tests run; the ledger's fail until then.)" >&2 ;;
+    *) echo "The setup cannot check for PostgreSQL (above)." >&2; exit "$code" ;;
+  esac
+}
+if $tests; then setup_postgres; fi
 
 # Returns 0 with the browser named when one is usable, 1 when none is; anything else (the
 # project cannot be imported, say) is shown and stops the setup.

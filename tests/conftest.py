@@ -1,19 +1,25 @@
-"""Fixtures shared by every test: the browser to launch and the replica server.
+"""Fixtures shared by every test: the browser to launch, the replica server, the ledger.
 
 Lifetimes follow cost: one replica server and one browser per session; a fresh data set
 (`POST /_test/reset`) and a fresh browser context per test. Tests that need a replica
 with other flags (faults, a short session TTL) start their own with `replica_factory`.
+The ledger's tests take `ledger_url`: a SQLite file, then a fresh database of the worker's
+throw-away PostgreSQL server (`postgres_server`, started by the first test that needs it).
 """
 
 from __future__ import annotations
 
+import itertools
 import os
+import re
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import browser_server
 import pytest
+from postgres import Postgres
 
 from myopenip.replica import Replica, run_replica
 from myopenip_bot.browser.launch import BrowserLaunch, find_browser
@@ -117,3 +123,32 @@ def replica_factory() -> Iterator[Callable[..., Replica]]:
             return stack.enter_context(run_replica(*args, **kwargs))
 
         yield start
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Postgres]:
+    """A throw-away PostgreSQL server of this worker (tests/support/postgres.py), started
+    the first time a test asks for it (one per xdist worker; about 0.9 s), killed with its
+    folder at the end of the session. `postgres_server.database(name)` creates an empty
+    database and returns its DSN; no PostgreSQL installed is an error, never a skip."""
+    with Postgres() as server:
+        yield server
+
+
+_ledger_databases = itertools.count(1)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], ids=["sqlite", "postgresql"])
+def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where the ledger of this test lives, on each back end in turn: every ledger test
+    takes `ledger_url` (what MYOPENIP_LEDGER would say) and so runs on both.
+
+    `sqlite`: the path of a file not created yet, `str(tmp_path / "ledger.sqlite3")`.
+    `postgresql`: the DSN of a new empty database of its own on this worker's
+    `postgres_server` (started then), `postgresql://postgres@/NAME?host=FOLDER&port=PORT`.
+    """
+    if request.param == "sqlite":
+        return str(tmp_path / "ledger.sqlite3")
+    server: Postgres = request.getfixturevalue("postgres_server")
+    test = re.sub(r"[^a-z0-9_]+", "_", request.node.name.lower())
+    return server.database(f"t{next(_ledger_databases)}_{test}"[:63])
