@@ -258,6 +258,8 @@ def batch_of(
         # a journal that could not be written: 7, before every row's own code
         (batch_of("done", "submitting", "refused", error_type="JournalWriteError"), 7),
         (batch_of("pending", error_type="JournalWriteError", report_error="full"), 7),
+        # a ledger that could not be written: 9, before the report's and the rows' codes
+        (batch_of("done", "submitting", error_type="LedgerWriteError", report_error="full"), 9),
         # a report that could not be written: 8, before the rows' own codes
         (batch_of("done", "done", report_error="full"), 8),
         (batch_of("done", "refused", "failed", report_error="full"), 8),
@@ -266,13 +268,13 @@ def batch_of(
         # without either, the rows decide
         (batch_of("done", "refused"), 1),
     ],
-    ids=["journal", "journal+report", "report", "report+rows", "signal", "rows"],
+    ids=["journal", "journal+report", "ledger", "report", "report+rows", "signal", "rows"],
 )
 def test_a_batch_whose_journal_or_report_could_not_be_written_has_its_own_code(
     batch: BatchResult, code: int
 ) -> None:
     assert of_batch(batch) == code
-    assert code in (0, 1, 143) or ExitCode(code) in PRECEDENCE[:2]
+    assert code in (0, 1, 143) or ExitCode(code) in PRECEDENCE[:3]
 
 
 def test_the_batchs_codes_7_and_8_are_documented_and_allowed_by_its_schema() -> None:

@@ -466,6 +466,8 @@ class _Sqlite:
             raise
 
     def _migrate(self) -> None:
+        if self._current():  # a reader, or a writer of entries alone, changes nothing
+            return
         with self.transaction() as cur:
             cur.execute("CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT)")
             version = _version(cur, self.name)
@@ -478,6 +480,15 @@ class _Sqlite:
                     cur.execute(statement)
                 cur.execute(f"PRAGMA application_id = {APPLICATION_ID}")
             _set_version(cur, "?")
+
+    def _current(self) -> bool:
+        """Whether the schema is this version's already (a newer one is refused)."""
+        found = self._conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'ledger_meta'"
+        ).fetchone()
+        if found is None:
+            return False
+        return _version(self._conn.cursor(), self.name) == SCHEMA_VERSION
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
@@ -541,6 +552,8 @@ class _Postgres:
             raise LedgerError(f"the ledger {self.name} cannot be opened ({_why(error)})") from None
 
     def _migrate(self) -> None:
+        if self._current():  # a role that may only add entries opens it too
+            return
         with self.transaction() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             cur.execute("CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -552,6 +565,15 @@ class _Postgres:
                     cur.execute(statement)
                 cur.execute(_APPEND_ONLY_POSTGRES)
             _set_version(cur, "%s")
+
+    def _current(self) -> bool:
+        """Whether the schema is this version's already (a newer one is refused)."""
+        with self._conn.cursor() as cur:
+            cur.execute("SELECT to_regclass('ledger_meta') IS NOT NULL")
+            row = cur.fetchone()
+            if not (row and row[0]):
+                return False
+            return _version(cur, self.name) == SCHEMA_VERSION
 
     @contextmanager
     def transaction(self) -> Iterator[Any]:
