@@ -117,8 +117,8 @@ def test_a_find_csv_becomes_a_batch_file_once_keep_is_decided(
     found = find(Cli(tmp_path, replica), "--service", "SRV-10021", "--licence", "FPC36713", "--csv")
     assert found.returncode == 0, found.stderr
     lines = found.stdout.splitlines()
-    assert lines[0] == "service;licence;keep_number;number"
-    assert "SRV-10021;FPC367130;;02 31 45 67 91" in lines
+    assert lines[0] == "service;licence;keep_number;number;ticket"
+    assert "SRV-10021;FPC367130;;02 31 45 67 91;" in lines
     file = tmp_path / "to-release.csv"
     file.write_text(found.stdout, encoding="utf-8")
 
@@ -127,12 +127,12 @@ def test_a_find_csv_becomes_a_batch_file_once_keep_is_decided(
 
     assert code == 2  # keep_number empty: refused, each row named
     assert refused.count("keep_number") >= len(lines) - 1
-    decided = [line.replace(";;", ";oui;", 1) for line in lines[1:]]
+    decided = [line.replace(";;", ";oui;", 1) + "INC-1001" for line in lines[1:]]
     file.write_text("\n".join([lines[0], *decided]) + "\n", encoding="utf-8")
     from myopenip_bot.batch.file import read_batch_file
 
-    assert [row.licence for row in read_batch_file(file)] == [
-        line.split(";")[1] for line in lines[1:]
+    assert [(row.licence, row.ticket) for row in read_batch_file(file)] == [
+        (line.split(";")[1], "INC-1001") for line in lines[1:]
     ]
 
 

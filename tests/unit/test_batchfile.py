@@ -473,3 +473,28 @@ def test_rows_in_progress_exit_6_and_are_left_for_the_rerun() -> None:
     assert batch_exit_code(BatchResult(rows=[done, working, refused])) == 1  # a person first
     assert not working.final  # a rerun reads it again (done, or in progress still)
     assert batch_exit_code(BatchResult(rows=[done, working], interrupted=15)) == 143
+
+
+def test_a_ticket_column_gives_each_row_its_ticket_and_a_bad_one_is_named(tmp_path: Path) -> None:
+    good = write(
+        tmp_path,
+        "service;licence;keep_number;Numéro de ticket\n"
+        "SRV-10021;FPC367128;non; INC-1001 \n"
+        "SRV-10021;FPC367129;oui;\n",
+    )
+    bad = write(
+        tmp_path,
+        "service;licence;keep_number;ticket\n"
+        "SRV-10021;FPC367128;non;INC\x07-1\n"
+        f"SRV-10021;FPC367129;non;{'T' * 101}\n",
+        name="bad.csv",
+    )
+
+    assert [(row.licence, row.ticket) for row in read_batch_file(good)] == [
+        ("FPC367128", "INC-1001"),
+        ("FPC367129", ""),  # the run's --ticket, if any
+    ]
+    assert [(line, column) for line, column, _ in problems(bad)] == [
+        (2, "ticket"),
+        (3, "ticket"),
+    ]

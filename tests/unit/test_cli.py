@@ -119,3 +119,24 @@ def test_help_and_a_wrong_command_list_every_command(capsys: pytest.CaptureFixtu
     shown = capsys.readouterr().out
     for command in ("portal", "dissociate", "demo"):
         assert command in shown
+
+
+def test_a_ticket_goes_with_every_licence_asked_and_a_bad_one_is_refused() -> None:
+    request = parse(
+        "--service",
+        "SRV-10021",
+        "--licence",
+        "FPC367128",
+        "--number",
+        "0231456790",
+        "--release-number",
+        "--ticket",
+        "  INC-1001 ",
+    )
+    assert {target.ticket for target in request.targets} == {"INC-1001"}
+    assert {
+        t.ticket for t in parse("--service", "S", "--licence", "FPC367128", "--keep-number").targets
+    } == {""}
+    for bad, why in (("", "is empty"), ("INC\n1", "control character"), ("I" * 101, "at most 100")):
+        with pytest.raises(UsageError, match=why):
+            parse("--service", "S", "--licence", "FPC367128", "--keep-number", "--ticket", bad)
