@@ -182,7 +182,8 @@ def test_since_and_until_take_local_days_whole_or_iso_moments(
 def test_the_table_shows_local_times(filled: Run) -> None:
     ran = filled("--licence", "FPC367129")
 
-    assert "2026-12-02" in ran.out and "23:30:00" in ran.out  # 22:30 UTC
+    assert "2026-12-02" in ran.out
+    assert "23:30:00" in ran.out
 
 
 @pytest.mark.parametrize(
@@ -204,7 +205,8 @@ def test_bad_input_exits_2_naming_the_option(
     assert ran.code == data.code == ExitCode.USAGE
     assert named in ran.err
     assert ran.out == ""
-    assert data.json is not None and data.json["error"]["kind"] == "usage"
+    assert data.json is not None
+    assert data.json["error"]["kind"] == "usage"
 
 
 @pytest.mark.parametrize(
@@ -231,7 +233,8 @@ def test_the_json_holds_every_field_of_an_entry_and_shows_control_characters(
     assert "\x1b" not in ran.out
     assert SHOWN[ESCAPES] in refused["reason"]
     assert (refused["keep_number"], refused["outcome"]) == (True, "refused")
-    assert refused["host"] == "vm-sched" and refused["command"] == "batch"
+    assert refused["host"] == "vm-sched"
+    assert refused["command"] == "batch"
 
 
 def test_the_csv_is_inert_in_a_spreadsheet(filled: Run) -> None:
@@ -269,7 +272,8 @@ def test_the_table_reads_at_80_columns_with_portal_texts_as_data(filled: Run) ->
     assert "02 31 45 67 89" in ran.out
     assert "8 entries, newest first." in ran.out
     # a very long client name is shortened on the screen only
-    assert LONG_CLIENT not in ran.out and "characters)" in ran.out
+    assert LONG_CLIENT not in ran.out
+    assert "characters)" in ran.out
 
 
 def test_the_table_says_keep_or_release_who_and_the_reason(filled: Run) -> None:
@@ -280,9 +284,7 @@ def test_the_table_says_keep_or_release_who_and_the_reason(filled: Run) -> None:
     assert "Traitement en" in ran.out  # the run's reason, when it says more than the outcome
 
 
-def test_the_table_shows_50_entries_and_says_how_many_more(
-    ledger_url: str, history: Run
-) -> None:
+def test_the_table_shows_50_entries_and_says_how_many_more(ledger_url: str, history: Run) -> None:
     fill(
         ledger_url,
         [
@@ -309,8 +311,10 @@ def test_an_empty_ledger_says_nothing_matches_and_exits_0(history: Run) -> None:
     rows = history("--csv")
 
     assert table.code == data.code == rows.code == 0
-    assert "Nothing in the ledger" in table.out and "matches" in table.out
-    assert data.json is not None and data.json["entries"] == []
+    assert "Nothing in the ledger" in table.out
+    assert "matches" in table.out
+    assert data.json is not None
+    assert data.json["entries"] == []
     assert rows.out == "\ufeff" + ";".join(HEADER) + "\r\n"
 
 
@@ -368,7 +372,8 @@ def test_a_team_ledger_that_does_not_answer_exits_9_never_saying_its_password(
     assert ran.code == ExitCode.LEDGER_FAILED
     assert "s3cret-pw" not in ran.out + ran.err
     assert "127.0.0.1" in ran.err
-    assert ran.json is not None and "s3cret-pw" not in str(ran.json)
+    assert ran.json is not None
+    assert "s3cret-pw" not in str(ran.json)
 
 
 def test_ctrl_c_while_reading_says_one_line_and_exits_130(
@@ -388,7 +393,8 @@ def test_ctrl_c_while_reading_says_one_line_and_exits_130(
     assert ran.code == data.code == 130
     assert ran.err.strip() == "Interrupted by SIGINT."
     assert ran.out == ""
-    assert data.json is not None and data.json["interrupted"] == "SIGINT"
+    assert data.json is not None
+    assert data.json["interrupted"] == "SIGINT"
 
 
 def test_history_needs_no_portal_and_never_imports_playwright(
@@ -417,4 +423,5 @@ def test_history_needs_no_portal_and_never_imports_playwright(
 
     assert done.returncode == 0, done.stderr
     assert "playwright: []" in done.stdout
-    assert "02 31 45 67 89" in done.stdout and "INC-1001" in done.stdout
+    assert "02 31 45 67 89" in done.stdout
+    assert "INC-1001" in done.stdout

@@ -69,7 +69,8 @@ def test_to_terminate_lists_the_released_numbers_not_the_kept_nor_the_refused(
 
     assert default.code == asked.code == 0
     assert default.json == asked.json
-    assert asked.json is not None and asked.json["list"] == "to_terminate"
+    assert asked.json is not None
+    assert asked.json["list"] == "to_terminate"
     # newest first; not 02 31 45 67 90 (kept), 02 99 99 99 01 (refused), nor another portal's
     assert listed(asked.json) == ["02 31 45 67 04", "02 31 45 67 03", "02 31 45 67 89"]
     first = asked.json["numbers"][-1]  # type: ignore[index]
@@ -114,7 +115,8 @@ def test_terminated_numbers_leave_the_list_and_are_recorded(
     ran = filled("--terminated", "+33 (0)2 31 45 67 89", "02.31.45.67.03", "--ticket", "BILL-7")
 
     assert ran.code == 0, ran.err
-    assert "Marked terminated" in ran.out and "2 numbers" in ran.out
+    assert "Marked terminated" in ran.out
+    assert "2 numbers" in ran.out
     assert listed(filled("--json").json) == ["02 31 45 67 04"]
     marked = history("--number", "0231456789", "--json").json
     assert marked is not None
@@ -141,12 +143,14 @@ def test_marking_in_json_says_each_number_with_its_release_and_termination(fille
     ran = filled("--terminated", "0231456704", "--json")
 
     assert ran.code == 0
-    assert ran.json is not None and ran.json["list"] == "terminated"
+    assert ran.json is not None
+    assert ran.json["list"] == "terminated"
     [item] = ran.json["numbers"]
     assert item["number"] == "02 31 45 67 04"
     assert item["released_at"] == "2026-12-04T09:00:00.000000Z"
     assert item["terminated_at"] > item["released_at"]
-    assert item["ticket"] == "" and item["run_dir"] is None
+    assert item["ticket"] == ""
+    assert item["run_dir"] is None
 
 
 @pytest.mark.parametrize(
@@ -167,9 +171,12 @@ def test_a_number_not_on_the_list_is_refused_by_name_and_nothing_is_recorded(
 
     assert ran.code == data.code == ExitCode.REFUSED == 1
     said = " ".join(ran.err.split())
-    assert refused in said and why in said and "nothing was recorded" in said
+    assert refused in said
+    assert why in said
+    assert "nothing was recorded" in said
     assert ran.out == ""
-    assert data.json is not None and data.json["error"]["kind"] == "business"
+    assert data.json is not None
+    assert data.json["error"]["kind"] == "business"
     assert every_entry(ledger_url) == before  # all or nothing
     assert len(listed(filled("--json").json)) == 3
 
@@ -199,13 +206,15 @@ def test_available_lists_the_numbers_kept_in_a_pool(filled: Run) -> None:
     ran = filled("--available", "--json")
     table = filled("--available")
 
-    assert ran.json is not None and ran.json["list"] == "available"
+    assert ran.json is not None
+    assert ran.json["list"] == "available"
     [kept] = ran.json["numbers"]
     assert kept["number"] == "02 31 45 67 90"
     assert kept["kept_at"] == "2026-12-02T22:30:00.000000Z"
     assert kept["client"] == "Société Générale Île-de-France"
     assert "released_at" not in kept
-    assert "02 31 45 67 90" in table.out and "1 number kept" in table.out
+    assert "02 31 45 67 90" in table.out
+    assert "1 number kept" in table.out
 
 
 def test_the_csv_is_billings_spreadsheet_every_cell_inert(filled: Run) -> None:
@@ -218,7 +227,8 @@ def test_the_csv_is_billings_spreadsheet_every_cell_inert(filled: Run) -> None:
     assert [row[0] for row in rows[1:]] == ["02 31 45 67 04", "02 31 45 67 03", "02 31 45 67 89"]
     assert all(not cell.startswith(("=", "+", "-", "@")) for row in rows for cell in row)
     assert "'" + FORMULAS[0] in [row[2] for row in rows]
-    assert "\x1b" not in ran.out and "\\x1b" in ran.out
+    assert "\x1b" not in ran.out
+    assert "\\x1b" in ran.out
 
 
 def test_an_empty_ledger_has_nothing_to_terminate_and_exits_0(numbers: Run) -> None:
@@ -227,7 +237,8 @@ def test_an_empty_ledger_has_nothing_to_terminate_and_exits_0(numbers: Run) -> N
 
     assert table.code == data.code == 0
     assert "No number to terminate" in table.out
-    assert data.json is not None and data.json["numbers"] == []
+    assert data.json is not None
+    assert data.json["numbers"] == []
 
 
 @pytest.mark.parametrize(
@@ -270,7 +281,8 @@ def test_a_ledger_that_is_a_folder_exits_9_naming_it_and_marks_nothing(
 
     assert ran.code == data.code == ExitCode.LEDGER_FAILED
     assert str(folder) in " ".join(ran.err.split())
-    assert data.json is not None and data.json["numbers"] == []
+    assert data.json is not None
+    assert data.json["numbers"] == []
 
 
 def test_a_signal_during_the_record_waits_for_it_whole(

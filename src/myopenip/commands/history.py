@@ -208,7 +208,9 @@ def _print(reading: ledgers.Reading, found: list[Entry], limit: int) -> None:
             soft_wrap=False,
         )
     else:
-        out.print(plain(f"{len(found)} {what}, newest first."), soft_wrap=False)
+        one = "entry" if args.all else "action"
+        said = f"1 {one}" if len(found) == 1 else f"{len(found)} {what}, newest first"
+        out.print(plain(f"{said}."), soft_wrap=False)
 
 
 def table(entries: list[Entry], *, every_portal: bool = False) -> Table:
