@@ -49,6 +49,16 @@ COMMANDS = (
         "myopenip.commands.batch",
     ),
     (
+        "history",
+        "what the bot did, from the ledger: by number, client, ticket…, without the portal",
+        "myopenip.commands.history",
+    ),
+    (
+        "numbers",
+        "billing's list of released numbers to terminate, and the numbers kept",
+        "myopenip.commands.numbers",
+    ),
+    (
         "smoke",
         "check every screen and selector on the portal, read-only",
         "myopenip.commands.smoke",

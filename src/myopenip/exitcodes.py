@@ -51,7 +51,8 @@ class ExitCode(IntEnum):
 
 # When several apply, the first of these wins (after an interruption, which wins over all):
 # a run that changed the portal and then failed never says "nothing was changed"; a disk
-# that let down the journal or the report is said before all (it is fixed before a rerun).
+# that let down the journal, the ledger or the report is said before all (it is fixed before
+# a rerun).
 PRECEDENCE = (
     ExitCode.JOURNAL_FAILED,
     ExitCode.LEDGER_FAILED,
@@ -158,6 +159,32 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
             "client, an unknown service; the candidates are listed)",
         ),
         ("0", "found: the table, JSON or CSV holds the answer"),
+    ),
+    "history": (
+        (_SIGNALS, "interrupted by SIGINT/SIGTERM (nothing is ever changed)"),
+        (
+            "9",
+            "the ledger could not be opened or read (MYOPENIP_LEDGER: a missing or unreadable "
+            "file, a folder, a database that does not answer or refuses the role); the error "
+            "names it, never its password",
+        ),
+        ("2", "bad usage (a number, a date: the option is named) or settings"),
+        ("0", "the entries found, or none (said so)"),
+    ),
+    "numbers": (
+        (_SIGNALS, "interrupted by SIGINT/SIGTERM (--terminated: its record is whole or none)"),
+        (
+            "9",
+            "the ledger could not be opened, read or written (MYOPENIP_LEDGER); the error "
+            "names it, never its password; --terminated: nothing was recorded",
+        ),
+        ("2", "bad usage (a number: the option is named) or settings"),
+        (
+            "1",
+            "--terminated: a number is not on the list to terminate of this portal (never "
+            "released, kept, or already terminated): named, and nothing was recorded",
+        ),
+        ("0", "the list (maybe empty, said so), or every number marked terminated"),
     ),
     "smoke": (
         ("0", "every check passed (a check skipped with its reason is fine: a small account)"),

@@ -14,10 +14,14 @@ def normalize_number(text: str) -> str:
     Raises ValueError naming the text when it is not a French ten-digit number.
     """
     cleaned = re.sub(r"[\s.\-()]", "", text.strip())
-    if cleaned.startswith("+33"):
-        cleaned = "0" + cleaned[3:]
-    elif cleaned.startswith("0033"):
-        cleaned = "0" + cleaned[4:]
+    for prefix in ("+33", "0033"):
+        if cleaned.startswith(prefix):
+            national = cleaned[len(prefix) :]
+            # "+33 (0)2 31 45 67 89": the trunk 0 written after the country code is dropped
+            if len(national) == 10 and national.startswith("0"):
+                national = national[1:]
+            cleaned = "0" + national
+            break
     if not re.fullmatch(r"0[1-9][0-9]{8}", cleaned):  # ASCII digits only: not "０２…"
         raise ValueError(f"not a French ten-digit number: {text!r}")
     return cleaned

@@ -24,7 +24,35 @@ def test_the_accepted_forms_of_a_number_normalize_to_ten_digits(text: str) -> No
     assert normalize_number(text) == "0231456789"
 
 
-@pytest.mark.parametrize("text", ["", "12", "023145678", "02314567890", "1231456789", "FPC367128"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "+33 (0)2 31 45 67 89",
+        "+33 02 31 45 67 89",
+        "0033 (0)2 31 45 67 89",
+        "0033 2 31 45 67 89",
+        "+33231456789",
+    ],
+)
+def test_the_trunk_zero_written_after_the_country_code_is_dropped(text: str) -> None:
+    assert normalize_number(text) == "0231456789"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "12",
+        "023145678",
+        "02314567890",
+        "1231456789",
+        "FPC367128",
+        "+33 (0)0 31 45 67 89",  # no French number starts 00
+        "+33 (0)2 31 45 67 8",
+        "+33 00 2 31 45 67 89",  # only one trunk 0 is dropped
+        "+44 20 7946 0958",
+    ],
+)
 def test_a_text_that_is_not_a_french_number_is_refused_by_name(text: str) -> None:
     with pytest.raises(ValueError, match="not a French ten-digit number"):
         normalize_number(text)

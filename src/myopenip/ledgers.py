@@ -1,0 +1,242 @@
+"""What `myopenip history` and `myopenip numbers` share: the ledger of the settings,
+opened without the portal (no login, no browser, no Playwright imported); how they
+stop on a signal, fail and print; the dates people type; and the CSV a spreadsheet opens
+as text.
+
+    run(args, "history", body)   settings read, the ledger opened, `body(Reading)` run;
+                                 a bad setting exits 2, a ledger that fails 9, Ctrl-C 130
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import re
+import signal
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from types import FrameType
+from typing import Any
+
+from rich.console import Console
+
+from myopenip import documents
+from myopenip.documents import SCHEMA_VERSION
+from myopenip.exitcodes import ExitCode
+from myopenip.terminal import safe
+from myopenip_bot.config.settings import Settings, load_settings
+from myopenip_bot.errors import BotError, UsageError, error_kind, signal_name
+from myopenip_bot.ledger import Ledger, LedgerError, at_text, open_ledger, portal_key
+from myopenip_bot.text import csv_row, json_text, visible
+
+__all__ = [
+    "CLIENT_TEXT",
+    "Reading",
+    "csv_text",
+    "local_time",
+    "moment_argument",
+    "run",
+    "visible_texts",
+]
+
+# How much of a client's name (or a user's) a table shows (JSON and CSV keep it whole).
+CLIENT_TEXT = 100
+
+
+@dataclass
+class Reading:
+    """One run of `history` or `numbers`: its arguments, the ledger, the consoles."""
+
+    args: argparse.Namespace
+    settings: Settings
+    ledger: Ledger
+    portal: str | None  # portal_key() of MYOPENIP_BASE_URL; None with --every-portal
+    out: Console
+    err: Console
+    signals: _Signals
+
+
+class _Stopped(KeyboardInterrupt):
+    """SIGINT or SIGTERM, raised where the command is (a read has nothing to leave at a
+    safe point); a KeyboardInterrupt, so that no `except Exception` below takes it."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class _Signals:
+    """SIGINT and SIGTERM stop the command at once, except inside `holding()` (the one
+    write of `numbers --terminated`): there a signal waits for the write to end."""
+
+    def __init__(self) -> None:
+        self._holding = False
+        self._pending: int | None = None
+
+    @contextmanager
+    def installed(self) -> Iterator[None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield  # in-process callers off the main thread keep their own handlers
+            return
+        before = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        for sig in before:
+            signal.signal(sig, self._handle)
+        try:
+            yield
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
+
+    @contextmanager
+    def holding(self) -> Iterator[None]:
+        self._holding = True
+        try:
+            yield
+        finally:
+            self._holding = False
+        if self._pending is not None:
+            raise _Stopped(self._pending)
+
+    def _handle(self, signum: int, frame: FrameType | None) -> None:
+        if self._holding:
+            self._pending = signum
+            return
+        raise _Stopped(signum)
+
+
+def run(
+    args: argparse.Namespace,
+    command: str,
+    body: Callable[[Reading], int],
+    *,
+    check: Callable[[argparse.Namespace], object] | None = None,
+    empty: dict[str, Any] | None = None,
+) -> int:
+    """Run `body` over the ledger of the settings; returns the exit code. `check` looks at
+    the arguments first (UsageError naming the option: exit 2); `empty`: the lists of the
+    --json document of a run that failed (`{"entries": []}`)."""
+    out = Console(soft_wrap=True)
+    err = Console(stderr=True)
+    signals = _Signals()
+    ledger: Ledger | None = None
+    with signals.installed():
+        try:
+            if check is not None:
+                check(args)
+            settings = load_settings()
+            portal = None if args.every_portal else portal_key(settings.base_url)
+            where = settings.ledger.get_secret_value() if settings.ledger else None
+            ledger = open_ledger(where)
+            try:
+                return body(Reading(args, settings, ledger, portal, out, err, signals))
+            finally:
+                ledger.close()
+        except _Stopped as stopped:
+            err.print(f"Interrupted by {signal_name(stopped.signum)}.", highlight=False)
+            code = ExitCode.INTERRUPTED + stopped.signum
+            _fail_json(args, command, empty, ledger, code, None, stopped.signum)
+            return code
+        except LedgerError as error:
+            err.print(f"[red]Error (ledger):[/red] {safe(error)}", soft_wrap=True)
+            _fail_json(args, command, empty, ledger, ExitCode.LEDGER_FAILED, error)
+            return ExitCode.LEDGER_FAILED
+        except BotError as error:
+            kind = error_kind(error).value
+            err.print(f"[red]Error ({kind}):[/red] {safe(error)}", soft_wrap=True)
+            code = ExitCode.USAGE if isinstance(error, UsageError) else ExitCode.REFUSED
+            _fail_json(args, command, empty, ledger, code, error)
+            return code
+
+
+def document(
+    command: str,
+    ledger: Ledger | None,
+    code: int,
+    error: BotError | None = None,
+    signum: int | None = None,
+) -> dict[str, Any]:
+    """The head of `history`'s and `numbers`' JSON documents (docs/json.md)."""
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "command": command,
+        "exit_code": int(code),
+        "error": documents.error(error_kind(error).value, type(error).__name__, str(error))
+        if error is not None
+        else None,
+        "interrupted": signal_name(signum) if signum is not None else None,
+        "ledger": ledger.name if ledger is not None else None,
+    }
+
+
+def _fail_json(
+    args: argparse.Namespace,
+    command: str,
+    empty: dict[str, Any] | None,
+    ledger: Ledger | None,
+    code: int,
+    error: BotError | None,
+    signum: int | None = None,
+) -> None:
+    if not getattr(args, "json", False):
+        return
+    payload = document(command, ledger, code, error, signum)
+    payload.update(empty or {})
+    print(json_text(payload))
+
+
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def moment_argument(text: str, option: str, *, end: bool = False) -> str:
+    """A date or moment typed on the command line, as the ledger's `at` bound.
+
+    A day (YYYY-MM-DD) is a local day: from its local midnight, or with `end` up to the
+    next one (so that `--until 2026-12-07` holds that whole day). An ISO date and time
+    without a zone is local; with `end`, inclusive of that moment. UsageError names the
+    option."""
+    text = text.strip()
+    try:
+        if _DAY.fullmatch(text):
+            day = date.fromisoformat(text) + timedelta(days=1 if end else 0)
+            return at_text(datetime.combine(day, time()).astimezone())
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{option} {text!r}: not a date (2026-12-07) nor an ISO date and time "
+            "(2026-12-07T09:30, 2026-12-07T09:30:00+01:00)"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.astimezone()  # the local time of this machine
+    if end:
+        moment += timedelta(microseconds=1)
+    return at_text(moment)
+
+
+def local_time(at: str, seconds: bool = False) -> str:
+    """A ledger's UTC moment as this machine's local time, to the minute
+    ("2026-12-07 05:27"); the stored text itself when it is not one."""
+    try:
+        moment = datetime.fromisoformat(at).astimezone()
+    except ValueError:
+        return at
+    return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """A CSV a spreadsheet opens as text, as the report's numbers-to-terminate.csv: a
+    BOM (Excel reads it as UTF-8), « ; », CRLF, every cell inert (`csv_row`)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(csv_row(row) for row in rows)
+    return "\ufeff" + buffer.getvalue()
+
+
+def visible_texts(item: dict[str, Any]) -> dict[str, Any]:
+    """`item` with each text made visible (`\\x1b`, `U+202E`), as every JSON the bot
+    writes (docs/json.md): the portal's texts are data."""
+    return {key: visible(value) if isinstance(value, str) else value for key, value in item.items()}
