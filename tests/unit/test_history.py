@@ -33,12 +33,6 @@ from myopenip.exitcodes import ExitCode
 from myopenip_bot.ledger import Ledger, open_ledger
 
 
-# replaced by tests/conftest.py's (sqlite and postgresql) at merge
-@pytest.fixture(params=["sqlite"])
-def ledger_url(tmp_path: Path) -> str:
-    return str(tmp_path / "ledger.sqlite3")
-
-
 @pytest.fixture
 def history(
     ledger_url: str,
@@ -325,7 +319,7 @@ def test_nothing_found_for_a_filter_is_said(filled: Run) -> None:
     assert "Nothing in the ledger" in ran.out
 
 
-@pytest.mark.parametrize("how", ["folder", "not a database", "not a ledger", "unreadable"])
+@pytest.mark.parametrize("how", ["folder", "not a database", "not a ledger", "a link"])
 def test_a_ledger_that_cannot_be_read_exits_9_naming_it(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
@@ -342,11 +336,10 @@ def test_a_ledger_that_cannot_be_read_exits_9_naming_it(
         path.write_bytes(b"this is no database, but a text of some length " * 20)
     elif how == "not a ledger":
         sqlite3.connect(path).execute("CREATE TABLE t (x)").connection.close()
-    else:
-        if os.geteuid() == 0:
-            pytest.skip("root reads any file")
-        open_ledger(str(path)).close()
-        path.chmod(0)
+    else:  # a link planted in its place: never followed, whoever runs it (root too)
+        elsewhere = tmp_path / "elsewhere.sqlite3"
+        open_ledger(str(elsewhere)).close()
+        path.symlink_to(elsewhere)
     history = runner("history", str(path), monkeypatch, capsys)
 
     table = history()

@@ -19,12 +19,6 @@ from myopenip_bot.ledger import Ledger, Query, open_ledger
 from myopenip_bot.ledger.observer import os_user
 
 
-# replaced by tests/conftest.py's (sqlite and postgresql) at merge
-@pytest.fixture(params=["sqlite"])
-def ledger_url(tmp_path: Path) -> str:
-    return str(tmp_path / "ledger.sqlite3")
-
-
 @pytest.fixture
 def numbers(
     ledger_url: str,

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from myopenip_bot.errors import BotError
-from myopenip_bot.files import refuse_link
+from myopenip_bot.files import UnsafePathError, refuse_link
 from myopenip_bot.ledger.entries import (
     TERMINATED,
     Entry,
@@ -437,6 +437,9 @@ class _Sqlite:
         self.name = str(path)
         try:
             refuse_link(path, "the ledger")
+        except UnsafePathError as error:  # a link planted in its place: never followed
+            raise LedgerError(str(error)) from None
+        try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             existed = path.exists() and path.stat().st_size > 0
             if not existed:  # private from its first byte
