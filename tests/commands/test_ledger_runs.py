@@ -4,10 +4,15 @@ replica, and a real ledger on each back end (SQLite, a throw-away PostgreSQL).""
 from __future__ import annotations
 
 import itertools
+import json
 import os
+import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import forked
 import psycopg
 import pytest
 from batch_support import BatchCli, exit_agrees, pick, write_csv
@@ -17,6 +22,7 @@ from postgres import Postgres
 
 from myopenip.replica import Replica
 from myopenip_bot.ledger import Entry, Query, open_ledger, portal_key
+from myopenip_bot.models import format_number
 from myopenip_bot.retention import RECENT_SECONDS
 
 _databases = itertools.count(1)
@@ -217,3 +223,98 @@ def test_two_machines_never_act_on_one_service_at_once(
     again = BatchCli(tmp_path, replica, ledger=team)(batch, "--yes", "--json")
     assert again.returncode == 0, again.stderr[-3000:]
     assert licence(replica.state(), ref)["sda"] is None
+
+
+def _myopenip(cwd: Path, env: dict[str, str], *args: str) -> dict[str, Any]:
+    """`myopenip ARGS --json` run in `cwd`, its document (exit 0)."""
+    cwd.mkdir(parents=True, exist_ok=True)
+    done = forked.run(
+        [sys.executable, "-m", "myopenip", *args, "--json"], cwd=cwd, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    data: dict[str, Any] = json.loads(done.stdout)
+    return data
+
+
+def test_a_ticket_is_found_by_any_number_format_from_another_folder_portal_down(
+    replica_factory: Callable[..., Replica], tmp_path: Path
+) -> None:
+    portal = replica_factory()
+    (tmp_path / "desk").mkdir()
+    one_shot = Cli(tmp_path / "desk", portal)
+    done = one_shot("--licence", "FPC367128", "--release-number", "--yes", "--ticket", "INC-1001")
+    assert done.returncode == 0, done.stderr[-3000:]
+    portal.process.terminate()  # the portal is down from here on
+    portal.process.wait(timeout=30)
+
+    found = _myopenip(
+        tmp_path / "elsewhere", one_shot.env, "history", "--number", "+33 2 31 45 67 89"
+    )
+
+    (entry,) = found["entries"]
+    assert (entry["ticket"], entry["outcome"], entry["licence"]) == (
+        "INC-1001",
+        "done",
+        "FPC367128",
+    )
+    assert entry["number"] == "02 31 45 67 89"
+
+
+def test_billings_list_holds_every_released_number_of_every_run_until_marked_terminated(
+    replica: Replica, tmp_path: Path
+) -> None:
+    (released, released_number), (kept, kept_number) = pick(replica.state(), "SRV-10022", 2)
+    batch = write_csv(
+        tmp_path / "batch.csv",
+        [("SRV-10022", released, "non"), ("SRV-10022", kept, "oui")],
+    )
+    assert BatchCli(tmp_path, replica)(batch, "--yes", "--ticket", "CHG-9").returncode == 0
+    one_shot = Cli(tmp_path, replica)
+    assert one_shot("--licence", "FPC367128", "--release-number", "--yes").returncode == 0
+
+    listed = _myopenip(tmp_path, one_shot.env, "numbers", "--to-terminate")
+    assert sorted(n["number"] for n in listed["numbers"]) == sorted(
+        format_number(n) for n in (released_number, "0231456789")
+    )
+    available = _myopenip(tmp_path, one_shot.env, "numbers", "--available")
+    assert [n["number"] for n in available["numbers"]] == [format_number(kept_number)]
+
+    _myopenip(
+        tmp_path, one_shot.env, "numbers", "--terminated", released_number, "--ticket", "BILL-1"
+    )
+
+    left = _myopenip(tmp_path, one_shot.env, "numbers", "--to-terminate")
+    assert [n["number"] for n in left["numbers"]] == ["02 31 45 67 89"]
+    history = _myopenip(tmp_path, one_shot.env, "history", "--number", released_number)
+    assert [(e["outcome"], e["ticket"]) for e in history["entries"]] == [
+        ("terminated", "BILL-1"),
+        ("done", "CHG-9"),
+    ]
+
+
+def test_two_machines_on_one_team_ledger_and_a_third_sees_both_tickets(
+    replica: Replica, tmp_path: Path, postgres_server: Postgres
+) -> None:
+    team = _team_database(postgres_server, "homes")
+    (first, _), (second, _) = pick(replica.state(), "SRV-10021", 2)
+    homes = []
+    for name, ref, ticket in (("alice", first, "INC-1"), ("bob", second, "INC-2")):
+        (tmp_path / name).mkdir()
+        machine = Cli(tmp_path / name, replica, ledger=team)
+        machine.env |= {
+            "HOME": str(tmp_path / name),
+            "XDG_DATA_HOME": str(tmp_path / name / "data"),
+        }
+        homes.append(machine)
+        done = machine("--licence", ref, "--release-number", "--yes", "--ticket", ticket)
+        assert done.returncode == 0, done.stderr[-3000:]
+    third = dict(homes[0].env, HOME=str(tmp_path / "carol"), XDG_DATA_HOME=str(tmp_path / "carol"))
+
+    seen = {
+        ticket: _myopenip(tmp_path / "carol", third, "history", "--ticket", ticket)["entries"]
+        for ticket in ("INC-1", "INC-2")
+    }
+
+    assert [e["licence"] for e in seen["INC-1"]] == [first]
+    assert [e["licence"] for e in seen["INC-2"]] == [second]
+    assert not (tmp_path / "carol" / "myopenip").exists()  # no SQLite ledger of its own
