@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from myopenip_bot.errors import BotError
-from myopenip_bot.files import refuse_link
+from myopenip_bot.files import UnsafePathError, refuse_link
 from myopenip_bot.ledger.entries import (
     TERMINATED,
     Entry,
@@ -125,6 +125,8 @@ CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'the ledger is append-only'; END $$;
 CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
 FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
 """
 
 # Released (done, « Conserver le numéro » = Non), neither terminated nor released again
@@ -437,6 +439,9 @@ class _Sqlite:
         self.name = str(path)
         try:
             refuse_link(path, "the ledger")
+        except UnsafePathError as error:  # a LedgerError, as open_ledger says
+            raise LedgerError(str(error)) from None
+        try:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             existed = path.exists() and path.stat().st_size > 0
             if not existed:  # private from its first byte
@@ -449,12 +454,11 @@ class _Sqlite:
         except (OSError, sqlite3.Error) as error:
             raise LedgerError(f"the ledger {path} cannot be opened ({_why(error)})") from None
         try:
-            if existed:
-                app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
-                if app_id != APPLICATION_ID:
-                    raise LedgerError(
-                        f"{path} is not a myopenip ledger: not touched (MYOPENIP_LEDGER)"
-                    )
+            # Another's file is never touched. An empty database is a ledger another
+            # process is creating right now (its first open, at the same time as ours):
+            # the migration waits for it and finds the schema done.
+            if existed and not self._ours_or_empty():
+                raise LedgerError(f"{path} is not a myopenip ledger: not touched (MYOPENIP_LEDGER)")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
@@ -464,6 +468,13 @@ class _Sqlite:
         except BaseException:
             self._conn.close()
             raise
+
+    def _ours_or_empty(self) -> bool:
+        """The file is a ledger, or a database with nothing in it yet."""
+        app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id == APPLICATION_ID:
+            return True
+        return app_id == 0 and not self._conn.execute("SELECT 1 FROM sqlite_master").fetchone()
 
     def _migrate(self) -> None:
         with self.transaction() as cur:
@@ -530,6 +541,7 @@ class _Postgres:
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=15)
             self._locks = psycopg.connect(url, autocommit=True, connect_timeout=15)
         except Exception as error:
+            self.close()  # the first connection, when the second failed
             raise LedgerError(f"the ledger {self.name} cannot be opened ({_why(error)})") from None
         try:
             self._migrate()
