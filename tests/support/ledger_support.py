@@ -93,3 +93,12 @@ def fail_writes(ledger_url: str, why: str = "disk full") -> None:
                 "CREATE TRIGGER refuse_insert BEFORE INSERT ON ledger_entries "
                 f"BEGIN SELECT RAISE(ABORT, '{why}'); END"
             )
+
+
+def allow_writes(ledger_url: str) -> None:
+    """Undo `fail_writes`."""
+    with connection(ledger_url) as db:
+        if is_postgres(ledger_url):
+            db.execute("DROP TRIGGER refuse_insert ON ledger_entries")
+        else:
+            db.execute("DROP TRIGGER refuse_insert")
