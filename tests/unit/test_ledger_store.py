@@ -16,6 +16,7 @@ import subprocess
 import sys
 import textwrap
 import threading
+import time
 from pathlib import Path
 
 import psycopg
@@ -593,3 +594,31 @@ def test_a_services_lock_is_held_until_each_taking_is_let_go_or_the_ledger_close
     finally:
         holder.close()
         other.close()
+
+
+def test_a_nul_in_a_text_is_stored_alike_on_both_back_ends(ledger_url: str) -> None:
+    """PostgreSQL's text holds no NUL: a portal text with one must not stop a run there
+    only; both store the replacement character."""
+    record(ledger_url, entry(client="Dupont\x00SA", reason="a\x00b"))
+    (found,) = read(ledger_url)
+    assert (found.client, found.reason) == ("Dupont\ufffdSA", "a\ufffdb")
+    assert [e.client for e in read(ledger_url, Query(client="dupont\x00sa"))] == ["Dupont\ufffdSA"]
+
+
+def test_a_write_held_up_by_another_too_long_fails_in_time_and_writes_nothing(
+    ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("myopenip_bot.ledger.store.BUSY_SECONDS", 1)
+    with open_ledger(ledger_url) as ledger, connection(ledger_url) as other:
+        if is_postgres(ledger_url):
+            other.execute("BEGIN")
+            other.execute("LOCK TABLE ledger_entries IN ACCESS EXCLUSIVE MODE")
+        else:
+            other.execute("BEGIN EXCLUSIVE")
+        started = time.monotonic()
+        with pytest.raises(LedgerWriteError, match="1 entry was not recorded"):
+            ledger.record([entry()])
+        assert time.monotonic() - started < 10
+        other.execute("ROLLBACK")
+        ledger.record([entry(licence="later")])  # once it is free
+        assert [e.licence for e in ledger.entries(Query())] == ["later"]

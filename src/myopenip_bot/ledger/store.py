@@ -277,7 +277,7 @@ class Ledger:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY at DESC, id DESC"
-        found = self._read(sql, params)
+        found = self._read(sql, [_storable(param) for param in params])
         return found if every else latest_per_action(found)
 
     def to_terminate(self, portal: str | None = None) -> list[Entry]:
@@ -346,10 +346,16 @@ def _lock_key(portal: str, service: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _storable(value: Any) -> Any:
+    """A text as both back ends store it: PostgreSQL's text holds no NUL, so neither does
+    SQLite's (U+FFFD, the replacement character, instead); other values as they are."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
 def _row(entry: Entry) -> tuple[Any, ...]:
     keep = None if entry.keep_number is None else int(entry.keep_number)
     key = client_key(f"{entry.client} {entry.account}")
-    return (
+    values = (
         entry.at,
         entry.os_user,
         entry.host,
@@ -368,6 +374,7 @@ def _row(entry: Entry) -> tuple[Any, ...]:
         entry.command,
         entry.run_dir,
     )
+    return tuple(_storable(value) for value in values)
 
 
 def _entry(row: Sequence[Any]) -> Entry:
@@ -540,6 +547,9 @@ class _Postgres:
             # transaction (an advisory lock of the session outlives them).
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=15)
             self._locks = psycopg.connect(url, autocommit=True, connect_timeout=15)
+            # A write held up by another's lock (a table locked by hand, a long migration)
+            # fails after as long as SQLite waits, rather than holding a run forever.
+            self._conn.execute(f"SET lock_timeout = '{int(BUSY_SECONDS * 1000)}ms'")
         except Exception as error:
             self.close()  # the first connection, when the second failed
             raise LedgerError(f"the ledger {self.name} cannot be opened ({_why(error)})") from None
