@@ -472,6 +472,36 @@ def test_a_postgresql_ledger_that_cannot_be_reached_never_says_its_password(
     assert 'database "nope" does not exist' in said[2]
 
 
+def test_a_wrong_postgresql_password_is_an_error_that_never_says_it(
+    postgres_server: Postgres,
+) -> None:
+    database = postgres_server.database("guarded")
+    hba = postgres_server.data / "pg_hba.conf"
+    rule = "local all ledger_agent scram-sha-256\n"  # this role only: others keep trust
+    if rule not in hba.read_text():
+        hba.write_text(rule + hba.read_text())
+    with psycopg.connect(database, autocommit=True) as admin:
+        admin.execute("CREATE ROLE ledger_agent LOGIN PASSWORD 'Right-Pa55'")
+        admin.execute("GRANT ALL ON SCHEMA public TO ledger_agent")  # a team's own role
+        admin.execute("SELECT pg_reload_conf()")
+    url = database.replace("postgres@/", "ledger_agent:{}@/")
+    deadline = time.monotonic() + 10
+    while True:  # the server reads its rules again, a moment after being told
+        try:
+            open_ledger(url.format("Wr0ng-Pa55")).close()
+        except LedgerError as error:
+            refused = str(error)
+            break
+        assert time.monotonic() < deadline, "the password rule was never applied"
+        time.sleep(0.05)
+    assert 'password authentication failed for user "ledger_agent"' in refused
+    assert "Wr0ng-Pa55" not in refused
+    assert "ledger_agent:***@" in refused
+    with open_ledger(url.format("Right-Pa55")) as ledger:  # the refusal was the password's
+        ledger.record([entry()])
+        assert len(ledger.entries(Query())) == 1
+
+
 def test_a_postgresql_ledger_is_named_without_its_password(postgres_server: Postgres) -> None:
     database = postgres_server.database("named")
     url = database.replace("postgres@/", "postgres:S3cr3t@/")  # trust: any password does
