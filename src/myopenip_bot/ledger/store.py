@@ -125,6 +125,8 @@ CREATE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'the ledger is append-only'; END $$;
 CREATE TRIGGER ledger_entries_append_only BEFORE UPDATE OR DELETE ON ledger_entries
 FOR EACH ROW EXECUTE FUNCTION ledger_append_only();
+CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON ledger_entries
+FOR EACH STATEMENT EXECUTE FUNCTION ledger_append_only();
 """
 
 # Released (done, « Conserver le numéro » = Non), neither terminated nor released again
@@ -275,7 +277,7 @@ class Ledger:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY at DESC, id DESC"
-        found = self._read(sql, params)
+        found = self._read(sql, [_storable(param) for param in params])
         return found if every else latest_per_action(found)
 
     def to_terminate(self, portal: str | None = None) -> list[Entry]:
@@ -344,10 +346,16 @@ def _lock_key(portal: str, service: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
+def _storable(value: Any) -> Any:
+    """A text as both back ends store it: PostgreSQL's text holds no NUL, so neither does
+    SQLite's (U+FFFD, the replacement character, instead); other values as they are."""
+    return value.replace("\x00", "\ufffd") if isinstance(value, str) else value
+
+
 def _row(entry: Entry) -> tuple[Any, ...]:
     keep = None if entry.keep_number is None else int(entry.keep_number)
     key = client_key(f"{entry.client} {entry.account}")
-    return (
+    values = (
         entry.at,
         entry.os_user,
         entry.host,
@@ -366,6 +374,7 @@ def _row(entry: Entry) -> tuple[Any, ...]:
         entry.command,
         entry.run_dir,
     )
+    return tuple(_storable(value) for value in values)
 
 
 def _entry(row: Sequence[Any]) -> Entry:
@@ -452,12 +461,11 @@ class _Sqlite:
         except (OSError, sqlite3.Error) as error:
             raise LedgerError(f"the ledger {path} cannot be opened ({_why(error)})") from None
         try:
-            if existed:
-                app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
-                if app_id != APPLICATION_ID:
-                    raise LedgerError(
-                        f"{path} is not a myopenip ledger: not touched (MYOPENIP_LEDGER)"
-                    )
+            # Another's file is never touched. An empty database is a ledger another
+            # process is creating right now (its first open, at the same time as ours):
+            # the migration waits for it and finds the schema done.
+            if existed and not self._ours_or_empty():
+                raise LedgerError(f"{path} is not a myopenip ledger: not touched (MYOPENIP_LEDGER)")
             self._conn.execute("PRAGMA journal_mode = WAL")
             self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
@@ -467,6 +475,13 @@ class _Sqlite:
         except BaseException:
             self._conn.close()
             raise
+
+    def _ours_or_empty(self) -> bool:
+        """The file is a ledger, or a database with nothing in it yet."""
+        app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
+        if app_id == APPLICATION_ID:
+            return True
+        return app_id == 0 and not self._conn.execute("SELECT 1 FROM sqlite_master").fetchone()
 
     def _migrate(self) -> None:
         if self._current():  # a reader, or a writer of entries alone, changes nothing
@@ -543,7 +558,11 @@ class _Postgres:
             # transaction (an advisory lock of the session outlives them).
             self._conn = psycopg.connect(url, autocommit=True, connect_timeout=15)
             self._locks = psycopg.connect(url, autocommit=True, connect_timeout=15)
+            # A write held up by another's lock (a table locked by hand, a long migration)
+            # fails after as long as SQLite waits, rather than holding a run forever.
+            self._conn.execute(f"SET lock_timeout = '{int(BUSY_SECONDS * 1000)}ms'")
         except Exception as error:
+            self.close()  # the first connection, when the second failed
             raise LedgerError(f"the ledger {self.name} cannot be opened ({_why(error)})") from None
         try:
             self._migrate()
