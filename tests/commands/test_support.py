@@ -18,6 +18,7 @@ from terminal_support import PROMPT_HINT, Terminal
 
 from myopenip.cli import main
 from myopenip.replica import Replica
+from myopenip_portal.seed import DEMO_CLIENTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -155,3 +156,101 @@ def test_on_a_terminal_a_person_reads_steps_not_log_lines_and_the_events_are_kep
     assert {"logged_in", "licence_planned", "dissociation_not_confirmed"} <= {
         e["event"] for e in events
     }
+
+
+class FindCli(Cli):
+    """`myopenip find …` (for a Terminal)."""
+
+    def argv(self, *args: str, service: str = "", client: str | None = None) -> list[str]:
+        return [sys.executable, "-m", "myopenip", "find", *args]
+
+
+def active_services(state: dict[str, object]) -> list[str]:
+    """The active MetaCentrex services the demo login sees, by ref."""
+    demos = {account for _, account, _ in DEMO_CLIENTS}
+    return sorted(
+        s["ref"]
+        for s in state["services"]  # type: ignore[attr-defined]
+        if (s["type"], s["state"]) == ("MetaCentrex", "Actif") and s["account"] in demos
+    )
+
+
+def opened(cli: Cli) -> list[str]:
+    """The services the last run opened, in order."""
+    run_dir = max(cli.traces.iterdir())
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    return [e["service"] for e in events if e["event"] == "service_opened"]
+
+
+def test_a_number_alone_names_its_client_service_and_licence(
+    replica: Replica, tmp_path: Path
+) -> None:
+    state = replica.state()
+    second = active_services(state)[1]  # past the first service, before the last
+    held = next(lc for lc in state["licences"] if lc["service_ref"] == second and lc["sda"])
+    service = next(s for s in state["services"] if s["ref"] == second)
+    grouped = " ".join(held["sda"][i : i + 2] for i in range(2, 10, 2))
+    number = f"+33 (0){held['sda'][1]} {grouped}"  # "+33 (0)2 31 45 67 89"
+    cli = Cli(tmp_path, replica)
+
+    found = find(cli, "--number", number, "--json")
+
+    assert found.returncode == 0, found.stderr
+    payload = exit_agrees(found)
+    assert payload["client"] == {"name": service["client"], "account": service["account"]}
+    assert [s["service"] for s in payload["services"]] == [second]
+    assert [(lc["service"], lc["licence"]) for lc in payload["licences"]] == [(second, held["ref"])]
+    assert opened(cli) == active_services(state)[:2]  # stopped at the holder
+    assert replica.state() == state
+
+
+def test_a_number_held_by_none_is_searched_with_steps_shown_and_exits_1(
+    replica: Replica, tmp_path: Path
+) -> None:
+    active = active_services(replica.state())
+    cli = FindCli(tmp_path, replica)
+    terminal = Terminal(cli, "--number", "02.99.99.99.99")
+
+    assert terminal.wait() == 1
+    assert f"({len(active)} of {len(active)}), Groupements" in terminal.screen  # the steps
+    assert (
+        f"No licence holds 02 99 99 99 99 in the {len(active)} MetaCentrex services « Actif » "
+        "searched." in terminal.flat
+    )
+    assert opened(cli) == active
+
+
+def test_a_number_with_a_client_is_searched_in_that_clients_services_only(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path, replica)
+
+    other = find(cli, "--client", "CC-100318", "--number", "0033 2 31 45 67 91", "--json")
+
+    assert other.returncode == 1, other.stderr  # the number is Normandie Logistique's
+    assert exit_agrees(other)["licences"] == []
+    assert opened(cli) == ["SRV-10022"]  # the one MetaCentrex service of CC-100318
+
+
+def test_ctrl_c_stops_a_number_search_at_once(replica: Replica, tmp_path: Path) -> None:
+    cli = FindCli(tmp_path, replica)
+    terminal = Terminal(cli, "--number", "0299999999")
+
+    terminal.expect("Looking for 02 99 99 99 99 in SRV-10021 (1 of")
+    terminal.type(b"\x03")
+
+    assert terminal.wait(timeout=30) == 130
+    assert "Interrupted by SIGINT." in terminal.screen
+    assert len(opened(cli)) < len(active_services(replica.state()))  # not to the end
+
+
+def test_a_client_named_with_its_words_swapped_is_offered_by_its_name(
+    replica: Replica, tmp_path: Path
+) -> None:
+    swapped = find(Cli(tmp_path, replica), "--client", "logistique normandie", "--json")
+
+    assert swapped.returncode == 1
+    assert exit_agrees(swapped)["error"]["message"] == (
+        "no client 'logistique normandie' in the services list; did you mean "
+        "Normandie Logistique (CC-100245)?"
+    )

@@ -1,7 +1,8 @@
 """Support's questions on both markups, in process: the first ticket done knowing only
 the client and the number (then "already done"), a client's licences listed, a
-misspelt client refused with the close names (tests/commands/test_support.py runs the
-same as commands, on the classic markup)."""
+misspelt client refused with the close names, a number alone found in the active
+services (tests/commands/test_support.py runs the same as commands, on the classic
+markup)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from myopenip_bot.errors import ServiceNotFoundError
 from myopenip_bot.lookup.finder import Finder
 from myopenip_bot.models import DissociationRequest, Outcome, Target
 from myopenip_bot.portal.portal import Portal
+from myopenip_portal.seed import DEMO_CLIENTS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -73,3 +75,32 @@ def test_a_clients_licences_are_listed_and_a_misspelt_client_is_offered_close_na
     assert listed["FPC367130"].type
     assert {row.tab.value for row in listed.values()} == {"Utilisateurs", "Groupements"}
     assert replica.state() == before
+
+
+def test_a_number_alone_is_searched_in_every_active_service_up_to_its_holder(
+    page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHooks
+) -> None:
+    state = replica.state()
+    demos = {account for _, account, _ in DEMO_CLIENTS}  # the clients the login sees
+    active = {
+        s["ref"]
+        for s in state["services"]
+        if (s["type"], s["state"]) == ("MetaCentrex", "Actif") and s["account"] in demos
+    }
+    finder = Finder(portal_on(page, replica, selectors, hooks))
+
+    services = finder.active_services()
+    last = services[-1]
+    held = next(lc for lc in state["licences"] if lc["service_ref"] == last.ref and lc["sda"])
+    found, searched = finder.number_holder(held["sda"], services)
+    with pytest.raises(ServiceNotFoundError, match=r"did you mean Normandie Logistique \("):
+        finder.client_services("logistique normandie")  # its words swapped, no capital
+
+    assert {s.ref for s in services} == active  # the list's pages, neither suspended nor other
+    assert len(active) > 2
+    assert searched == len(services)
+    assert [(row.service.ref, row.licence, row.number) for row in found] == [
+        (last.ref, held["ref"], held["sda"])
+    ]
+    assert (found[0].service.client, found[0].service.account) == (last.client, last.account)
+    assert replica.state() == state

@@ -8,9 +8,11 @@ import pytest
 from myopenip_bot.lookup.rules import (
     LicenceFilter,
     ListedLicence,
+    SdaForms,
     clients_meant,
     clients_near,
     holder,
+    name_likeness,
     near_words,
 )
 from myopenip_bot.models import ServiceInfo, Tab
@@ -58,6 +60,33 @@ def test_a_client_name_that_finds_none_is_offered_the_closest_names(
     given: str, near: list[tuple[str, str]]
 ) -> None:
     assert clients_near(given, [NORMANDIE, SUD, ROUEN, DURAND])[: len(near) or None] == near
+
+
+REMPARTS = ServiceInfo("SRV-20001", "MetaCentrex Hôtel", "Hôtel des Remparts", "CC-200114")
+
+
+@pytest.mark.parametrize(
+    ("given", "near"),
+    [
+        ("Logistique Normandie", ("Normandie Logistique", "CC-100245")),  # words swapped
+        ("logistique normandie", ("Normandie Logistique", "CC-100245")),
+        ("LOGISTIQUE-NORMANDIE", ("Normandie Logistique", "CC-100245")),
+        ("Logistiqe Normandie", ("Normandie Logistique", "CC-100245")),  # and a typo
+        ("remparts hotel des", ("Hôtel des Remparts", "CC-200114")),  # and no accent
+        ("Durand Cabinet", ("Cabinet Durand Avocats", "CC-100318")),  # and a word missing
+    ],
+)
+def test_a_client_name_is_offered_whatever_the_order_of_its_words_and_its_accents(
+    given: str, near: tuple[str, str]
+) -> None:
+    assert clients_near(given, [NORMANDIE, SUD, ROUEN, DURAND, REMPARTS])[0] == near
+
+
+def test_names_read_alike_whatever_their_word_order_case_and_accents() -> None:
+    assert name_likeness("hotel des remparts", "Hôtel des Remparts") == 1.0
+    assert name_likeness("Remparts, Hôtel des", "Hôtel des Remparts") == 1.0
+    assert name_likeness("Logistique Normandie", "Normandie Logistique") == 1.0
+    assert name_likeness("Garage Martin", "Normandie Logistique") < 0.6  # still nothing like
 
 
 def test_a_name_that_finds_none_is_looked_up_again_by_its_longest_words() -> None:
@@ -118,3 +147,22 @@ def test_what_no_service_holds_is_refused() -> None:
 
     assert service is None
     assert "none of the client's MetaCentrex services" in why
+
+
+def test_a_number_is_typed_in_the_hints_form_alone_until_the_form_is_learnt() -> None:
+    forms = SdaForms("{grouped}")
+
+    assert forms.to_try == ("{grouped}",)  # one search per tab
+    assert forms.in_order == ("{grouped}", "{digits}")
+    forms.learn("{digits}")  # a number the portal lists was found typed so
+    assert forms.to_try == ("{digits}",)
+    assert forms.left_after(("{grouped}",)) == ("{digits}",)
+
+
+def test_a_form_that_finds_no_listed_number_leaves_every_form_to_type() -> None:
+    forms = SdaForms("{digits}")
+
+    forms.learn(None)
+
+    assert forms.to_try == ("{digits}", "{grouped}")  # as a lookup of one service does
+    assert forms.left_after(("{digits}",)) == ("{grouped}",)

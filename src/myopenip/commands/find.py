@@ -7,7 +7,6 @@ import argparse
 import csv
 import io
 import textwrap
-from contextlib import nullcontext
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -16,7 +15,7 @@ from rich.table import Table
 from myopenip import documents, startup
 from myopenip.documents import SCHEMA_VERSION, number_argument
 from myopenip.exitcodes import ExitCode, epilog
-from myopenip.terminal import plain, safe
+from myopenip.terminal import Steps, plain, safe
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.models import service_ref_problem
 from myopenip_bot.text import csv_row, json_text
@@ -35,8 +34,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "client's services (by name, or « Compte client » CC-…); with --number, --licence, "
         "--with-number or --user, the licences of its MetaCentrex services that match. "
         "--service lists a service's licences, both tabs, with number, type, user, site "
-        "and state. --csv writes them as a batch file with keep_number left empty: decide "
-        "oui or non per row, then give it to `myopenip batch`.",
+        "and state. --number alone finds who holds a number: every MetaCentrex service "
+        "« Actif » of the list searched, up to its holder. --csv writes them as a batch "
+        "file with keep_number left empty: decide oui or non per row, then give it to "
+        "`myopenip batch`.",
         width=80,
     )
     parser.epilog = epilog("find")
@@ -45,7 +46,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--service", metavar="REF", help="the service's ref, as the portal shows it (SRV-10021)"
     )
-    parser.add_argument("--number", metavar="SDA", help="only the licence holding it")
+    parser.add_argument(
+        "--number",
+        metavar="SDA",
+        help="only the licence holding it; alone: searched in every MetaCentrex service « Actif »",
+    )
     parser.add_argument("--licence", metavar="REF", help="only this licence (or refs so starting)")
     parser.add_argument("--with-number", action="store_true", help="only licences with a number")
     parser.add_argument("--user", metavar="TEXT", help="only licences whose user's name holds it")
@@ -63,12 +68,16 @@ def build_query(args: argparse.Namespace) -> FindQuery:
     from myopenip_bot.lookup.rules import LicenceFilter
     from myopenip_bot.lookup.run import FindQuery
 
-    if bool(args.client) == bool(args.service):
-        raise UsageError("give --client NAME (or CC-…) or --service REF, one of them")
-    number = number_argument(args.number) if args.number else None
     for option, value in (("--client", args.client), ("--service", args.service)):
         if value is not None and not value.strip():
             raise UsageError(f"{option} is empty")
+    if args.client and args.service:
+        raise UsageError("give --client NAME (or CC-…) or --service REF, one of them")
+    if not (args.client or args.service or args.number):
+        raise UsageError(
+            "give --client NAME (or CC-…) or --service REF, or --number SDA alone (who holds it)"
+        )
+    number = number_argument(args.number) if args.number else None
     if args.service is not None and (problem := service_ref_problem(args.service.strip())):
         raise UsageError(f"--service {args.service!r} {problem}")
     licence = args.licence.strip().upper() if args.licence else None
@@ -98,9 +107,10 @@ def _run(command: startup.Command) -> int:
     try:
         query = build_query(args)
         loaded = command.load()
-        status = err.status("Looking it up on the portal…") if err.is_terminal else nullcontext()
-        with status:
-            result = run_find(loaded.settings, loaded.selectors, query, stop=command.stop)
+        with Steps(err) as steps:
+            result = run_find(
+                loaded.settings, loaded.selectors, query, stop=command.stop, on_step=steps.show
+            )
     except Interrupted as stopped:
         err.print(f"Interrupted by {signal_name(stopped.signum)}.")
         return _fail(args, stopped, ExitCode.INTERRUPTED + stopped.signum)
@@ -116,6 +126,8 @@ def _run(command: startup.Command) -> int:
         else bool(result.services)
     )
     code = ExitCode.OK if found else ExitCode.REFUSED
+    if not found and query.client is None and query.service is None:
+        err.print(plain(_held_by_none(query, result)), soft_wrap=True)
     if args.json:
         print(json_text(document(result, code)))
     elif args.csv:
@@ -202,6 +214,19 @@ def _print(out: Console, result: FindResult, query: FindQuery) -> None:
     out.print(table)
     if not result.licences:
         out.print("No licence matches.")
+
+
+def _held_by_none(query: FindQuery, result: FindResult) -> str:
+    """Why a number alone found no licence: no active service lists it, or its holder's
+    licence is not one the other filters keep."""
+    number = documents.number(query.licences.number)
+    services = "service" if result.searched == 1 else "services"
+    if result.services:
+        return f"{number} is held in {result.services[0].ref}, by no licence the filters keep."
+    return (
+        f"No licence holds {number} in the {result.searched} MetaCentrex {services} "
+        "« Actif » searched."
+    )
 
 
 def _fail(args: argparse.Namespace, error: BotError, code: int) -> int:

@@ -8,8 +8,14 @@ from collections.abc import Sequence
 import structlog
 
 from myopenip_bot.errors import ServiceNotFoundError
-from myopenip_bot.lookup.rules import ListedLicence, clients_meant, clients_near, near_words
-from myopenip_bot.models import ServiceInfo, Tab
+from myopenip_bot.lookup.rules import (
+    ListedLicence,
+    SdaForms,
+    clients_meant,
+    clients_near,
+    near_words,
+)
+from myopenip_bot.models import ServiceInfo, Tab, format_number
 from myopenip_bot.pages import LicenceRow
 from myopenip_bot.portal.listings import Listings
 from myopenip_bot.portal.portal import Portal
@@ -32,6 +38,8 @@ class Finder:
         self.portal = portal
         self.listings = listings if listings is not None else Listings(portal)
         self._opened = opened  # a run that opened the portal already
+        hint = portal.selectors.hints.number_filter_format
+        self._sda = SdaForms(hint)  # how this run types a number in « SDA »
 
     def _open(self) -> None:
         if not self._opened:
@@ -109,6 +117,79 @@ class Finder:
                 break
         log.info("lookup_found", service=service.ref, ref=ref, number=number, found=len(found))
         return found
+
+    def active_services(self) -> list[ServiceInfo]:
+        """Every service « Actif » whose type has licences (MetaCentrex) that the list
+        « Paramétrage / Monitoring » shows, all pages, in its order (filtered by type and
+        state on the portal, then exactly here: its filters match substrings)."""
+        self._open()
+        texts = self.portal.selectors.texts
+        kind, active = texts.service_type_with_licences, texts.service_state_active
+        listed = self.portal.step(
+            f"listing the {kind} services « {active} »",
+            lambda: self.portal.list_services(type=kind, state=active),
+        )
+        return [s for s in listed if s.type == kind and s.state == active]
+
+    def number_holder(
+        self, number: str, services: Sequence[ServiceInfo]
+    ) -> tuple[list[ListedLicence], int]:
+        """The licences listing `number` (ten digits) in the first of `services` that
+        lists it, and how many services were searched to find it (all of them when none
+        does). Each tab is searched once by the « SDA » filter (SdaForms: how the number
+        is typed); no licence is opened; nothing after the holder is searched."""
+        self._open()
+        for index, service in enumerate(services, 1):
+            self.listings.start(service.ref, require_active=False)
+            where = f"{service.ref} ({index} of {len(services)})"
+            for tab in TABS:
+                rows = self._rows_listing(number, tab, where)
+                if rows:
+                    log.info(
+                        "number_holder_found", number=number, service=service.ref, searched=index
+                    )
+                    return [_listed(service, tab, row) for row in rows], index
+        log.info("number_holder_none", number=number, searched=len(services))
+        return [], len(services)
+
+    def _rows_listing(self, number: str, tab: Tab, where: str) -> list[LicenceRow]:
+        """The rows of `tab` whose number is `number`: one search in the form known (or
+        the hint's); the first time one finds nothing with the form unknown, the form is
+        learnt on a number the tab lists (SdaForms), and the number searched in the
+        forms left."""
+        step = f"looking for {format_number(number)} in {where}, {tab.value}"
+        tried = self._sda.to_try
+        rows = self._find_number(step, tab, number, tried)
+        if rows or self._sda.known is not None:
+            return rows
+        sample = self._listed_number(tab, where)
+        if sample is None:
+            return []  # nothing to learn the form on here: the next tab
+        learning = f"looking for {format_number(sample)} in {where}, {tab.value} (the « SDA » form)"
+        found_by = next(
+            (f for f in self._sda.in_order if self._find_number(learning, tab, sample, (f,))),
+            None,
+        )
+        self._sda.learn(found_by)
+        log.info("sda_form_learnt", found_by=found_by, forms=list(self._sda.to_try))
+        left = self._sda.left_after(tried)
+        return self._find_number(step, tab, number, left) if left else []
+
+    def _find_number(
+        self, step: str, tab: Tab, number: str, forms: Sequence[str]
+    ) -> list[LicenceRow]:
+        return self.listings.step(
+            step,
+            lambda: self.listings.find_rows(tab, ref=None, number=number, number_formats=forms),
+        )
+
+    def _listed_number(self, tab: Tab, where: str) -> str | None:
+        """A number the first page of `tab`'s listing shows, if any."""
+        rows = self.listings.step(
+            f"listing {where}, {tab.value}",
+            lambda: next(self.listings.pages_for(tab, "")[1], []),
+        )
+        return next((row.number for row in rows if row.number), None)
 
 
 def _listed(service: ServiceInfo, tab: Tab, row: LicenceRow) -> ListedLicence:

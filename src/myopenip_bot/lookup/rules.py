@@ -14,9 +14,11 @@ from myopenip_bot.models import ServiceInfo, Tab, format_number
 __all__ = [
     "LicenceFilter",
     "ListedLicence",
+    "SdaForms",
     "clients_meant",
     "clients_near",
     "holder",
+    "name_likeness",
     "near_words",
     "same_text",
 ]
@@ -87,12 +89,57 @@ def clients_near(
 ) -> list[tuple[str, str]]:
     """The clients (name, account) of `services` whose name reads closest to `given`,
     closest first, `limit` at most; none that reads less alike than NEAR_RATIO."""
-    wanted = _fold(given)
     scored = sorted(
-        (-difflib.SequenceMatcher(None, wanted, _fold(name)).ratio(), name, account)
+        (-name_likeness(given, name), name, account)
         for name, account in {(s.client, s.account) for s in services if s.client}
     )
     return [(name, account) for score, name, account in scored if -score >= NEAR_RATIO][:limit]
+
+
+def name_likeness(given: str, name: str) -> float:
+    """How alike two client names read, from 0 to 1, case, accents, punctuation and the
+    order of their words aside (« logistique normandie » reads as « Normandie
+    Logistique »): difflib's ratio of the names as written, or of their words sorted,
+    whichever is higher."""
+    as_written = difflib.SequenceMatcher(None, _fold(given), _fold(name)).ratio()
+    in_order = difflib.SequenceMatcher(None, _sorted_words(given), _sorted_words(name)).ratio()
+    return max(as_written, in_order)
+
+
+# How a number can be typed in the « SDA » filter (LicenceResultsPage.search).
+SDA_FORMS = ("{digits}", "{grouped}")
+
+
+@dataclass
+class SdaForms:
+    """How a run types a number in the « SDA » filter, as it learns it.
+
+    At first in the selectors' hint's form alone: one search per tab. That a search finds
+    nothing proves nothing about the form, so the first time it does, a number that tab
+    lists is looked for in each form (the hint's first): the form that finds it is the
+    one from then on; when none does, every form, each time (the hint is only a hint).
+    """
+
+    preferred: str
+    known: tuple[str, ...] | None = None
+
+    @property
+    def to_try(self) -> tuple[str, ...]:
+        """The forms to type a number in now, in order."""
+        return self.known if self.known is not None else (self.preferred,)
+
+    @property
+    def in_order(self) -> tuple[str, ...]:
+        """Every form, the hint's first."""
+        return tuple(sorted(SDA_FORMS, key=lambda form: form != self.preferred))
+
+    def learn(self, found_by: str | None) -> None:
+        """A number the portal lists was found typed `found_by` (None: in no form)."""
+        self.known = (found_by,) if found_by is not None else self.in_order
+
+    def left_after(self, tried: Sequence[str]) -> tuple[str, ...]:
+        """The forms to try now beyond those `tried`."""
+        return tuple(form for form in self.to_try if form not in tried)
 
 
 def holder(
@@ -122,6 +169,10 @@ def holder(
     if not holding:
         return None, f"no one service of the client holds them all ({candidates})"
     return None, f"{len(holding)} services of the client hold them ({candidates})"
+
+
+def _sorted_words(text: str) -> str:
+    return " ".join(sorted(w for w in re.split(r"[\W_]+", _fold(text)) if w))
 
 
 def _fold(text: str) -> str:

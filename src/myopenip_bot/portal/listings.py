@@ -20,7 +20,7 @@ and a step that failed (`step`) leaves no listing on screen trusted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import TypeVar
 
 import structlog
@@ -130,15 +130,25 @@ class Listings:
         first = results.search(licence=prefix, again=again)
         return [row for rows in self._pages(results, first, prefix) for row in rows]
 
-    def find_rows(self, tab: Tab, *, ref: str | None, number: str | None) -> list[LicenceRow]:
+    def find_rows(
+        self,
+        tab: Tab,
+        *,
+        ref: str | None,
+        number: str | None,
+        number_formats: Sequence[str] | None = None,
+    ) -> list[LicenceRow]:
         """Every row (all pages) whose ref, else number, is exactly the one asked for.
 
-        A number is typed as the selectors' hint says first, then in the other format.
+        A number is typed as the selectors' hint says first, then in the other format;
+        `number_formats`: only in these ("{digits}", "{grouped}"), in this order.
         """
         results = self._results(tab)
         formats: list[str | None] = ["{digits}", "{grouped}"] if number else [None]
         preferred = self.portal.selectors.hints.number_filter_format
         formats.sort(key=lambda f: f != preferred)
+        if number and number_formats is not None:
+            formats = list(number_formats)
         for number_format in formats:
             self._shown = None  # a search of its own replaces what the page showed
             first = results.search(licence=ref or "", number=number, number_format=number_format)
