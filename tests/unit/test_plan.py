@@ -206,9 +206,7 @@ def test_a_number_no_licence_holds_is_refused_as_a_wrong_number() -> None:
     )
 
 
-def test_the_ledger_is_asked_once_of_the_numbers_none_holds_and_the_licences_without_one() -> (
-    None
-):
+def test_the_ledger_is_asked_once_of_numbers_none_holds_and_licences_without_one() -> None:
     asked: list[list[str]] = []
     earlier = entry(number="0299999999", licence="FPC367100")
 
@@ -227,9 +225,7 @@ def test_the_ledger_is_asked_once_of_the_numbers_none_holds_and_the_licences_wit
             )
         )
     ]
-    done, wrong, without, todo = Planner(cast(Listings, FakeListings(GUIDE)), evidence).plan(
-        tasks
-    )
+    done, wrong, without, todo = Planner(cast(Listings, FakeListings(GUIDE)), evidence).plan(tasks)
 
     assert asked == [["0299999999", "0299999998", "FPC367124"]]
     assert done.outcome is Outcome.ALREADY_DONE
