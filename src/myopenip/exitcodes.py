@@ -89,7 +89,8 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
         ("2", "bad usage or settings (no browser, unusable folder), refused credentials"),
         (
             "1",
-            "a business refusal: unknown service or licence, number mismatch, service not "
+            "a business refusal: unknown service or licence, number mismatch, a number no "
+            "licence of the service holds (and the bot never dissociated there), service not "
             "« Actif », the portal refused, the dialog did not list the plan; or the portal "
             "differs from selectors/ (the error names the key: run `myopenip smoke`)",
         ),
@@ -100,7 +101,11 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
             "portal: run the same command later to confirm (it never sends it again)",
         ),
         ("4", "answered no at the confirmation: nothing was changed"),
-        ("0", "every licence dissociated, already without a number, or (--dry-run) would be"),
+        (
+            "0",
+            "every licence dissociated, already without a number (a number: the ledger says "
+            "the bot dissociated it there), or (--dry-run) would be",
+        ),
     ),
     "batch": (
         (

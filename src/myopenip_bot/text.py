@@ -12,13 +12,14 @@ what they are (`\\x1b`, `U+202E`). Texts stay whole in files; only the screen sh
 
 from __future__ import annotations
 
+import csv
 import json
 import json.encoder
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
-__all__ = ["csv_cell", "csv_row", "json_text", "shorten", "visible"]
+__all__ = ["csv_cell", "csv_row", "csv_text", "json_text", "shorten", "visible"]
 
 # C0 and C1 control characters (a tab, a newline and a carriage return too: a value is
 # one line; multi-line texts are squashed into one before they get here).
@@ -65,6 +66,22 @@ def csv_row(values: Iterable[object]) -> list[str]:
     if not (whole.isascii() and whole.isprintable()) and _UNSAFE.search(whole):
         cells = [visible(cell) for cell in cells]
     return ["'" + cell if cell[:1] in _FORMULA_FIRST else cell for cell in cells]
+
+
+def csv_text(header: Sequence[str], rows: Iterable[Iterable[object]]) -> str:
+    """A CSV file's text as every report of the bot writes it: a BOM (Excel opens it as
+    UTF-8), « ; », CRLF, every cell a `csv_cell`."""
+    lines: list[str] = []
+
+    class _Sink:
+        def write(self, text: str) -> int:
+            lines.append(text)
+            return len(text)
+
+    writer = csv.writer(_Sink(), delimiter=";", lineterminator="\r\n")
+    writer.writerow(header)
+    writer.writerows(csv_row(row) for row in rows)
+    return "\ufeff" + "".join(lines)
 
 
 def shorten(text: str, width: int = 120, *, newlines: bool = False) -> str:

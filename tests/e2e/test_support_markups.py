@@ -6,14 +6,19 @@ markup)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from e2e_support import RecordingHooks, licence, replica_settings
 from playwright.sync_api import Page
 
 from myopenip.replica import Replica
 from myopenip_bot.config.selectors import Selectors
+from myopenip_bot.dissociation.observer import Observers
 from myopenip_bot.dissociation.runner import Runner
 from myopenip_bot.errors import ServiceNotFoundError
+from myopenip_bot.ledger import open_ledger, portal_key
+from myopenip_bot.ledger.observer import LedgerObserver, RunContext
 from myopenip_bot.lookup.finder import Finder
 from myopenip_bot.models import DissociationRequest, Outcome, Target
 from myopenip_bot.portal.portal import Portal
@@ -31,20 +36,27 @@ def portal_on(page: Page, replica: Replica, selectors: Selectors, hooks: Recordi
 
 
 def test_the_first_ticket_by_client_and_number_then_already_done(
-    page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHooks
+    page: Page, replica: Replica, selectors: Selectors, hooks: RecordingHooks, tmp_path: Path
 ) -> None:
+    # The ledger is the evidence that a number no licence holds any more was done here.
+    ledger = open_ledger(str(tmp_path / "ledger.sqlite3"))
+    context = RunContext.of(
+        portal=portal_key(replica.url), portal_user="demo", command="dissociate", run_dir=None
+    )
     runner = Runner(
         portal_on(page, replica, selectors, hooks),
-        observer=hooks,
+        observer=Observers(LedgerObserver(ledger, context), hooks),
         confirm=hooks.confirm,
         screenshot=hooks.screenshot,
+        ledger=ledger,
     )
     request = DissociationRequest(
         service_ref="", client=CLIENT, targets=(Target(number=NUMBER),), keep_number=True
     )
 
-    done = runner.run(request)
-    again = runner.run(request)
+    with ledger:
+        done = runner.run(request)
+        again = runner.run(request)
 
     (row,) = done.results
     assert (done.service_ref, row.licence_ref, row.outcome) == (
@@ -54,6 +66,7 @@ def test_the_first_ticket_by_client_and_number_then_already_done(
     )
     assert licence(replica.state(), "FPC367130")["sda"] is None
     assert [r.outcome for r in again.results] == [Outcome.ALREADY_DONE]
+    assert "dissociated from FPC367130 on " in (again.results[0].reason or "")
     assert len(replica.state()["audit"]) == 1
 
 

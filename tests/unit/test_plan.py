@@ -8,15 +8,17 @@ that is in no listing, or in two. The end-to-end runs on the replica: tests/e2e.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from types import SimpleNamespace
 from typing import Any, TypeVar, cast
 
 import pytest
+from ledger_samples import entry
 from structlog.testing import capture_logs
 
 from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.dissociation.plan import Planner
+from myopenip_bot.ledger import Entry
 from myopenip_bot.models import LicenceTask, Outcome, Tab, Target
 from myopenip_bot.pages import LicenceRow
 from myopenip_bot.portal.listings import Listings
@@ -194,14 +196,60 @@ def test_a_ref_and_a_number_are_searched_by_the_ref_and_the_number_checked() -> 
     assert "02 31 45 67 89" in (task.reason or "")
 
 
-def test_a_number_no_licence_holds_is_nothing_to_do() -> None:
+def test_a_number_no_licence_holds_is_refused_as_a_wrong_number() -> None:
     (task,) = plan(FakeListings(GUIDE), Target(number="0299999999"))
 
-    assert task.outcome is Outcome.ALREADY_DONE
+    assert task.outcome is Outcome.REFUSED
     assert task.reason == (
-        f"no licence of {SERVICE} holds 02 99 99 99 99 (searched Utilisateurs and Groupements):"
-        " nothing to do"
+        f"no licence of {SERVICE} holds 02 99 99 99 99: check the number (it may be another "
+        "service's or another client's)"
     )
+
+
+def test_the_ledger_is_asked_once_of_numbers_none_holds_and_licences_without_one() -> None:
+    asked: list[list[str]] = []
+    earlier = entry(number="0299999999", licence="FPC367100")
+
+    def evidence(keys: Sequence[str]) -> Mapping[str, Entry]:
+        asked.append(list(keys))
+        return {"0299999999": earlier}
+
+    tasks = [
+        LicenceTask(index, target, keep=False)
+        for index, target in enumerate(
+            (
+                Target(number="0299999999"),  # dissociated by the bot: already done
+                Target(number="0299999998"),  # nobody's: refused
+                by_ref("FPC367124"),  # listed without a number
+                by_ref("FPC367128"),  # to do
+            )
+        )
+    ]
+    done, wrong, without, todo = Planner(cast(Listings, FakeListings(GUIDE)), evidence).plan(tasks)
+
+    assert asked == [["0299999999", "0299999998", "FPC367124"]]
+    assert done.outcome is Outcome.ALREADY_DONE
+    assert "dissociated from FPC367100 on " in (done.reason or "")
+    assert "by alice (ticket INC-1001)" in (done.reason or "")
+    assert wrong.outcome is Outcome.REFUSED
+    assert (without.outcome, without.reason) == (
+        Outcome.ALREADY_DONE,
+        "FPC367124 has no number: nothing to do",  # the ledger knows nothing of it
+    )
+    assert todo.planned
+
+
+def test_the_ledger_is_not_asked_when_every_licence_has_its_number() -> None:
+    asked: list[Sequence[str]] = []
+
+    def evidence(keys: Sequence[str]) -> Mapping[str, Entry]:
+        asked.append(keys)
+        return {}
+
+    tasks = [LicenceTask(0, by_ref("FPC367128"), keep=False)]
+    Planner(cast(Listings, FakeListings(GUIDE)), evidence).plan(tasks)
+
+    assert asked == []
 
 
 def test_a_number_two_licences_of_a_tab_hold_is_refused_naming_both() -> None:

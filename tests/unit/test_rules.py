@@ -4,9 +4,13 @@ mean for each licence. No browser, no portal."""
 
 from __future__ import annotations
 
+import os
+import time
+from collections.abc import Iterator
 from dataclasses import replace
 
 import pytest
+from ledger_samples import entry
 
 from myopenip_bot.config.selectors import load_selectors
 from myopenip_bot.dissociation.rules import (
@@ -18,6 +22,7 @@ from myopenip_bot.dissociation.rules import (
     completion,
     found,
     no_longer_accepted,
+    not_held,
     read_back_problems,
     refuse_repeated,
     refuse_same_licence,
@@ -27,6 +32,7 @@ from myopenip_bot.dissociation.rules import (
     stopped,
     with_earlier,
 )
+from myopenip_bot.ledger.entries import dissociated_by
 from myopenip_bot.models import LicenceTask, Outcome, Tab, Target
 from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
 
@@ -181,6 +187,111 @@ def test_a_done_licence_the_records_knew_shows_the_number_taken_off() -> None:
     task = found(task, Tab.UTILISATEURS, row("FPC367128", None))
 
     assert (task.outcome, task.number) == (Outcome.DONE, "0231456789")
+
+
+@pytest.fixture
+def paris() -> Iterator[None]:
+    """The machine's local time is Paris' (UTC+1 in December)."""
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "Europe/Paris"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["TZ"]
+        else:
+            os.environ["TZ"] = before
+        time.tzset()
+
+
+# The ledger's record of the bot dissociating 02 33 26 42 19 from FPC302848 of SRV-10022.
+FIRST_RUN = entry(
+    at="2026-12-07T13:02:41.000000Z",
+    os_user="agent1",
+    service="SRV-10022",
+    licence="FPC302848",
+    number="0233264219",
+    ticket="INC-1001",
+)
+
+
+def test_a_number_no_licence_holds_without_evidence_is_refused_naming_the_service() -> None:
+    (task,) = tasks(Target(number="0233264219"))
+
+    task = not_held(task, "SRV-10021")
+
+    assert task.outcome is Outcome.REFUSED
+    assert task.reason == (
+        "no licence of SRV-10021 holds 02 33 26 42 19: check the number (it may be another "
+        "service's or another client's)"
+    )
+
+
+def test_a_number_the_ledger_saw_the_bot_dissociate_is_already_done_dated_in_local_time(
+    paris: None,
+) -> None:
+    (task,) = tasks(Target(number="0233264219"))
+
+    task = not_held(task, "SRV-10022", FIRST_RUN)
+
+    assert task.outcome is Outcome.ALREADY_DONE
+    assert task.reason == (
+        "no licence of SRV-10022 holds 02 33 26 42 19 any more: dissociated from FPC302848 "
+        "on 2026-12-07 14:02 by agent1 (ticket INC-1001); nothing to do"
+    )
+
+
+def test_a_number_the_portal_accepted_in_an_earlier_run_is_already_done() -> None:
+    (task,) = tasks(Target(number="0233264219", accepted="0233264219"))
+
+    task = not_held(task, "SRV-10022")
+
+    assert task.outcome is Outcome.ALREADY_DONE
+    assert "the portal accepted its dissociation in an earlier run" in (task.reason or "")
+
+
+def test_a_licence_without_its_number_says_when_the_bot_dissociated_it(paris: None) -> None:
+    (task,) = tasks(Target(licence_ref="FPC302848"))
+    accepted = replace(FIRST_RUN, outcome="in_progress", os_user="?", portal_user="demo", ticket="")
+
+    dated = found(task, Tab.UTILISATEURS, row("FPC302848", None), dissociation=FIRST_RUN)
+    only_accepted = found(task, Tab.UTILISATEURS, row("FPC302848", None), dissociation=accepted)
+
+    assert (dated.outcome, dated.reason) == (
+        Outcome.ALREADY_DONE,
+        "FPC302848 has no number: 02 33 26 42 19 dissociated on 2026-12-07 14:02 by agent1 "
+        "(ticket INC-1001); nothing to do",
+    )
+    assert only_accepted.reason == (
+        "FPC302848 has no number: 02 33 26 42 19 accepted for dissociation on 2026-12-07 14:02"
+        " by demo; nothing to do"
+    )
+
+
+def test_a_licence_still_holding_its_number_is_planned_whatever_the_ledger_says() -> None:
+    (task,) = tasks(Target(licence_ref="FPC302848"))
+
+    task = found(task, Tab.UTILISATEURS, row("FPC302848", "0233264219"), dissociation=FIRST_RUN)
+
+    assert task.planned
+
+
+def test_only_a_done_or_accepted_entry_is_evidence_the_latest_by_number_and_by_licence() -> None:
+    newest_first = [
+        replace(FIRST_RUN, outcome="already_done", at="2026-12-08T09:00:00.000000Z"),
+        replace(FIRST_RUN, outcome="would_do", licence="FPC302849", number="0233264220"),
+        replace(FIRST_RUN, outcome="refused", number="0233264221", licence=""),
+        FIRST_RUN,
+        replace(FIRST_RUN, outcome="in_progress", at="2026-12-07T13:02:40.000000Z"),
+        replace(FIRST_RUN, outcome="submitting", licence="FPC302850", number="0233264222"),
+    ]
+
+    told = dissociated_by(
+        newest_first, ["0233264219", "fpc302848", "0233264220", "0233264221", "FPC302850"]
+    )
+
+    assert told == {"0233264219": FIRST_RUN, "FPC302848": FIRST_RUN}
 
 
 def test_the_records_tell_each_task_of_its_earlier_acceptance_by_ref_or_number() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
@@ -26,6 +27,7 @@ from myopenip.exitcodes import MEANINGS, epilog, of_run, report_failed
 from myopenip.terminal import DRIFT_HINT, Steps, ask_to_valider, plain, safe
 from myopenip_bot import notify
 from myopenip_bot.config.settings import Settings
+from myopenip_bot.dissociation.results import NUMBERS_TO_TERMINATE, write_numbers_to_terminate
 from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
 from myopenip_bot.files import write_private
 from myopenip_bot.interrupts import StopSignal
@@ -252,6 +254,7 @@ def _run(command: startup.Command) -> int:
             if result.trace_dir:
                 err.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)
     code = of_run(result)
+    to_terminate = _write_to_terminate(result, err)
     text = json_text(document(result, code))
     if result.trace_dir is not None and result.trace_dir.is_dir():
         try:
@@ -264,8 +267,25 @@ def _run(command: startup.Command) -> int:
             )
             code = report_failed(code)
             text = json_text(document(result, code))
-    _print(result, text, args.json, command.out, client=args.client)
+    _print(result, text, args.json, command.out, client=args.client, to_terminate=to_terminate)
     return _told(settings, code, result)
+
+
+def _write_to_terminate(result: RunResult, err: Console) -> Path | None:
+    """The run folder's numbers-to-terminate.csv, as a batch's report holds it, when the
+    run released numbers; a file that cannot be written is said (the ledger has them:
+    `myopenip numbers --to-terminate`)."""
+    if result.trace_dir is None or not result.trace_dir.is_dir():
+        return None
+    try:
+        return write_numbers_to_terminate(result, result.trace_dir)
+    except OSError as error:
+        err.print(
+            f"[red]No {NUMBERS_TO_TERMINATE} in {safe(result.trace_dir)}:[/red] "
+            f"{safe(error.strerror or error)}",
+            soft_wrap=True,
+        )
+        return None
 
 
 def _told(settings: Settings | None, code: int, result: RunResult) -> int:
@@ -343,12 +363,17 @@ def document(result: RunResult, code: int) -> dict[str, object]:
 
 
 def _print(
-    result: RunResult, text: str, as_json: bool, out: Console, client: str | None = None
+    result: RunResult,
+    text: str,
+    as_json: bool,
+    out: Console,
+    client: str | None = None,
+    to_terminate: Path | None = None,
 ) -> None:
     if as_json:
         out.print_json(text) if out.is_terminal else print(text)
     elif result.results:
-        print_summary(result, out, client=client)
+        print_summary(result, out, client=client, to_terminate=to_terminate)
     elif result.interrupted:
         out.print(f"Interrupted by {signal_name(result.interrupted)} before anything was done.")
 
@@ -366,13 +391,20 @@ _LABELS = {
 }
 
 
-def print_summary(result: RunResult, console: Console, *, client: str | None = None) -> None:
-    """A table per licence, then the run's totals and where its artifacts are.
+def print_summary(
+    result: RunResult,
+    console: Console,
+    *,
+    client: str | None = None,
+    to_terminate: Path | None = None,
+) -> None:
+    """A table per licence, then the run's totals, the next steps, where its artifacts are.
 
     Made to read at 80 columns: the outcome is never cut, the reasons fold, and a
     reason every skipped licence shares (the run's error) is said once, below. A
     licence the portal never named (given by number, none holding it) shows as "—".
-    `client`: the --client given, named when its service was not found.
+    `client`: the --client given, named when its service was not found; `to_terminate`:
+    the run's numbers-to-terminate.csv, when it wrote one.
     """
     mode = "dry run, nothing changed" if result.dry_run else "run"
     keep = "Oui (kept)" if result.keep_number else "Non (quarantine)"
@@ -432,5 +464,40 @@ def print_summary(result: RunResult, console: Console, *, client: str | None = N
             "them: do not redo them in the portal.[/yellow] Run the same command again later "
             "to confirm: it reads the portal and never sends « Valider » again for them."
         )
+    _next_steps(result, console, to_terminate)
     if result.trace_dir:
         console.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)
+
+
+# The guide's own words (its warning, and its note on giving a number to a new licence).
+GUIDE_BILLING = (
+    "Pensez à résilier le numéro depuis vos offres contractées pour arrêter sa facturation"
+)
+GUIDE_REASSIGN = (
+    "il devra dissocier son numéro de la licence actuelle pour l'affecter à la nouvelle"
+)
+
+
+def _next_steps(result: RunResult, console: Console, to_terminate: Path | None) -> None:
+    """What a person does next with the numbers this run dissociated: a kept one is in
+    the client's pool, to give to the new licence; a released one is still billed."""
+    done = [row for row in result.results if row.outcome is Outcome.DONE and row.number]
+    kept = [format_number(row.number or "") for row in done if row.keep]
+    released = [format_number(row.number or "") for row in done if not row.keep]
+    if kept:
+        console.print(
+            f"Now in the client's pool: {', '.join(kept)}. Next, on the portal: give "
+            f"{'it' if len(kept) == 1 else 'each'} to the new licence (the guide's second "
+            f"step: « {GUIDE_REASSIGN} »); "
+            "`myopenip numbers --available` lists the numbers kept.",
+            highlight=False,
+        )
+    if released:
+        where = f"; this run's: {to_terminate}" if to_terminate is not None else ""
+        console.print(
+            plain(
+                f"In quarantine, still billed: {', '.join(released)}. « {GUIDE_BILLING} »: "
+                f"billing's list is `myopenip numbers --to-terminate`{where}."
+            ),
+            highlight=False,
+        )

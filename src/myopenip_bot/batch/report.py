@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import csv
 from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -40,10 +39,11 @@ from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError
 from myopenip_bot.batch.journal import JournalRow, State
 from myopenip_bot.batch.results import BatchResult
+from myopenip_bot.dissociation.results import NUMBERS_TO_TERMINATE, to_terminate_text
 from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
 from myopenip_bot.files import refuse_link, write_private
 from myopenip_bot.models import Outcome, format_number
-from myopenip_bot.text import csv_row, json_text, visible
+from myopenip_bot.text import csv_text, json_text, visible
 
 __all__ = [
     "LATEST_SUMMARY",
@@ -70,7 +70,7 @@ PLAN_FILE = "plan.csv"
 REPORT_FILES = (
     "report.html",
     "results.csv",
-    "numbers-to-terminate.csv",
+    NUMBERS_TO_TERMINATE,
     "summary.json",
     PLAN_FILE,
 )
@@ -299,13 +299,12 @@ def write_report(
                 for row in rules.plan_rows(result.rows, outcomes)
             ],
         )
-    _write_csv(
-        folder / "numbers-to-terminate.csv",
-        ["number", "service", "client", "licence"],
-        [
+    _write(
+        folder / NUMBERS_TO_TERMINATE,
+        to_terminate_text(
             [number_text(row.planned_number) or "", row.service, _client(row, result), row.licence]
             for row in released(result)
-        ],
+        ),
     )
     data = document(
         result, exit_code, file=file, journal=journal, report=folder, plan=plan, resumes=resumes
@@ -435,17 +434,7 @@ def _inline(path: str) -> str | None:
 
 
 def _write_csv(path: Path, header: list[str], rows: list[list[str]]) -> None:
-    lines: list[str] = []
-
-    class _Sink:
-        def write(self, text: str) -> int:
-            lines.append(text)
-            return len(text)
-
-    writer = csv.writer(_Sink(), delimiter=";", lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(csv_row(row) for row in rows)
-    _write(path, "\ufeff" + "".join(lines))  # a BOM: Excel opens it as UTF-8
+    _write(path, csv_text(header, rows))
 
 
 def _write(path: Path, text: str) -> None:

@@ -278,7 +278,11 @@ class Batch:
             # The ledger first: its lock on the service, and its record, before the journal's
             observer = Observers(entries, recorder) if entries is not None else recorder
             runner = Runner(
-                portal, observer=observer, confirm=self.confirm, screenshot=recorder.screenshot
+                portal,
+                observer=observer,
+                confirm=self.confirm,
+                screenshot=recorder.screenshot,
+                ledger=self.ledger,
             )
             if number == 1:
                 try:

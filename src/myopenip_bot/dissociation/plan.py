@@ -2,31 +2,47 @@
 
 A task is found by ref or by number in Utilisateurs, then Groupements (the guide's
 order), and must match exactly one row: the portal's filters match substrings. What a
-row means for a task is a rule (rules.found); this module only reads the listings.
+row means for a task is a rule (rules.found), and so is a number no licence holds
+(rules.not_held); this module only reads the listings, and asks `Evidence` (the
+ledger) what the bot did earlier with the licences listed without a number and the
+numbers no licence holds.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import structlog
 
-from myopenip_bot.dissociation.rules import TAB_ORDER, common_prefix, found
+from myopenip_bot.dissociation.rules import TAB_ORDER, common_prefix, found, not_held
 from myopenip_bot.errors import LicenceNotFoundError
-from myopenip_bot.models import LicenceTask, Outcome, Tab, Target, format_number
+from myopenip_bot.ledger.entries import Entry
+from myopenip_bot.models import LicenceTask, Outcome, Tab, Target
 from myopenip_bot.pages import LicenceRow, shows_working
 from myopenip_bot.portal.listings import Listings
 
-__all__ = ["Planner"]
+__all__ = ["Evidence", "Planner", "no_evidence"]
 
 log = structlog.get_logger(__name__)
+
+#: What the bot's ledger says it dissociated on the service being planned, for each of
+#: the keys asked (numbers' ten digits, licence refs upper-cased): by key, the entry.
+Evidence = Callable[[Sequence[str]], Mapping[str, Entry]]
+# Where a task was looked for: its tab and row, nowhere (None), or its refusal.
+_Looked = tuple[Tab, LicenceRow] | LicenceTask | None
+
+
+def no_evidence(keys: Sequence[str]) -> Mapping[str, Entry]:
+    """No ledger: nothing is known of earlier runs."""
+    return {}
 
 
 class Planner:
     """Finds each task's licence on the portal; returns the tasks, some of them settled."""
 
-    def __init__(self, listings: Listings) -> None:
+    def __init__(self, listings: Listings, evidence: Evidence = no_evidence) -> None:
         self.listings = listings
+        self.evidence = evidence
 
     def plan(self, tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
         """Every task without an outcome, looked up; several refs from one listing.
@@ -34,30 +50,65 @@ class Planner:
         Two or more licences given by ref are looked up in each tab's listing for the
         common prefix of their refs (one search, its pages), in the guide's tab order; a
         ref found in neither listing is refused. A licence given only by number, or a
-        single ref, is searched on its own.
+        single ref, is searched on its own. Then, in one question to `evidence`, what
+        the bot did earlier with those listed without a number and the numbers no
+        licence holds (a wrong number is refused; one the bot dissociated, dated).
         """
+        looked = self._look(tasks)
+        earlier = self._earlier(tasks, looked)
+        planned = []
+        for task in tasks:
+            where = looked.get(task.index)
+            if task.outcome is not None:
+                planned.append(task)
+            elif isinstance(where, LicenceTask):
+                planned.append(where)
+            elif where is not None:
+                tab, row = where
+                planned.append(self._found(task, tab, row, earlier.get(row.ref.upper())))
+            else:
+                service = self.listings.service_ref
+                planned.append(not_held(task, service, earlier.get(task.target.number or "")))
+        return planned
+
+    def _look(self, tasks: Sequence[LicenceTask]) -> dict[int, _Looked]:
+        """Where each task without an outcome is listed, by its index."""
         by_ref = [t for t in tasks if t.outcome is None and t.target.licence_ref]
         if len(by_ref) < 2:
-            return [self._plan_one(task) if task.outcome is None else task for task in tasks]
+            return {task.index: self._look_one(task) for task in tasks if task.outcome is None}
         rows = self._list({(t.target.licence_ref or "").upper() for t in by_ref})
-        planned = []
+        looked: dict[int, _Looked] = {}
         for task in tasks:
             ref = (task.target.licence_ref or "").upper()
             if task.outcome is not None:
-                planned.append(task)
-            elif not ref:
-                planned.append(self._plan_one(task))
+                continue
+            if not ref:
+                looked[task.index] = self._look_one(task)
             elif ref in rows:
-                planned.append(self._found(task, *rows[ref]))
+                looked[task.index] = rows[ref]
             else:
-                planned.append(
-                    task.settle(
-                        Outcome.REFUSED,
-                        f"no licence {ref} in the service {self.listings.service_ref} "
-                        "(searched Utilisateurs and Groupements)",
-                    )
-                )
-        return planned
+                looked[task.index] = self._no_licence(task, ref)
+        return looked
+
+    def _earlier(
+        self, tasks: Sequence[LicenceTask], looked: dict[int, _Looked]
+    ) -> Mapping[str, Entry]:
+        """What the ledger says of the licences listed without a number (not sent by an
+        earlier run) and of the numbers no licence holds."""
+        keys = []
+        for task in tasks:
+            if task.index not in looked:
+                continue
+            where = looked[task.index]
+            if where is None and task.target.number:
+                keys.append(task.target.number)
+            elif (
+                isinstance(where, tuple)
+                and where[1].number is None
+                and not (task.submissions or task.target.accepted)
+            ):
+                keys.append(where[1].ref.upper())  # already done: by whom, when?
+        return self.evidence(keys) if keys else {}
 
     def _list(self, refs: set[str]) -> dict[str, tuple[Tab, LicenceRow]]:
         """Each of `refs` found in the listings of their common prefix, by ref."""
@@ -78,7 +129,7 @@ class Planner:
                     left.discard(ref)
         return rows
 
-    def _plan_one(self, task: LicenceTask) -> LicenceTask:
+    def _look_one(self, task: LicenceTask) -> _Looked:
         try:
             found = self.listings.step(
                 f"finding {task.target.label()}", lambda: self._find(task.target)
@@ -86,26 +137,23 @@ class Planner:
         except LicenceNotFoundError as refusal:
             return task.settle(Outcome.REFUSED, str(refusal))
         if found is not None:
-            return self._found(task, *found)
-        service = self.listings.service_ref
+            return found
         if task.target.licence_ref:
-            return task.settle(
-                Outcome.REFUSED,
-                f"no licence {task.target.licence_ref} in the service {service} "
-                "(searched Utilisateurs and Groupements)",
-            )
-        # A number no licence of the service holds: dissociated already (a rerun), or never
-        # this service's. Nothing to do either way, as for a licence without its number.
-        number = format_number(task.target.number or "")
+            return self._no_licence(task, task.target.licence_ref)
+        return None  # a number no licence of the service holds: rules.not_held
+
+    def _no_licence(self, task: LicenceTask, ref: str) -> LicenceTask:
         return task.settle(
-            Outcome.ALREADY_DONE,
-            f"no licence of {service} holds {number} (searched Utilisateurs and Groupements):"
-            " nothing to do",
+            Outcome.REFUSED,
+            f"no licence {ref} in the service {self.listings.service_ref} "
+            "(searched Utilisateurs and Groupements)",
         )
 
-    def _found(self, task: LicenceTask, tab: Tab, row: LicenceRow) -> LicenceTask:
+    def _found(
+        self, task: LicenceTask, tab: Tab, row: LicenceRow, earlier: Entry | None
+    ) -> LicenceTask:
         working = shows_working(row, self.listings.portal.selectors.hints)
-        task = found(task, tab, row, working=working)
+        task = found(task, tab, row, working=working, dissociation=earlier)
         if task.outcome is None:
             log.info("licence_planned", licence=row.ref, number=row.number, tab=tab.value)
         return task

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from myopenip_bot.config.selectors import Texts
+from myopenip_bot.ledger.entries import Entry, local_minute
 from myopenip_bot.models import LicenceTask, Outcome, Tab, format_number
 from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
 
@@ -26,9 +27,11 @@ __all__ = [
     "clicks_this_run",
     "common_prefix",
     "completion",
+    "dissociated",
     "earlier_shown",
     "found",
     "no_longer_accepted",
+    "not_held",
     "read_back_problems",
     "refuse_repeated",
     "refuse_same_licence",
@@ -72,13 +75,21 @@ def refuse_repeated(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
     return result
 
 
-def found(task: LicenceTask, tab: Tab, row: LicenceRow, *, working: bool = False) -> LicenceTask:
-    """What the row the portal lists for `task` means: planned, already done (no number),
-    done by an earlier run's « Valider », in progress (an earlier « Valider » accepted,
-    or the row shows the portal working on it: `working`), or refused (the number given
-    is not the licence's). A licence whose earlier « Valider » answers were lost and that
-    still shows its number is planned again: how many times it was clicked never fails
-    it (a lost answer is technical; only the portal's refusal is final)."""
+def found(
+    task: LicenceTask,
+    tab: Tab,
+    row: LicenceRow,
+    *,
+    working: bool = False,
+    dissociation: Entry | None = None,
+) -> LicenceTask:
+    """What the row the portal lists for `task` means: planned, already done (no number;
+    `dissociation`, the ledger's record of the bot dissociating it, dates it), done by an
+    earlier run's « Valider », in progress (an earlier « Valider » accepted, or the row
+    shows the portal working on it: `working`), or refused (the number given is not the
+    licence's). A licence whose earlier « Valider » answers were lost and that still
+    shows its number is planned again: how many times it was clicked never fails it (a
+    lost answer is technical; only the portal's refusal is final)."""
     task = replace(
         task,
         licence_ref=row.ref,
@@ -94,6 +105,12 @@ def found(task: LicenceTask, tab: Tab, row: LicenceRow, *, working: bool = False
             task = replace(task, number=earlier)  # the number the earlier run took off
         return task.settle(
             Outcome.DONE, f"{row.ref} has no number any more: the earlier « Valider » took effect"
+        )
+    if row.number is None and dissociation is not None:
+        gone = format_number(dissociation.number) if dissociation.number else "its number"
+        return task.settle(
+            Outcome.ALREADY_DONE,
+            f"{row.ref} has no number: {gone} {dissociated(dissociation)}; nothing to do",
         )
     if row.number is None:
         return task.settle(Outcome.ALREADY_DONE, f"{row.ref} has no number: nothing to do")
@@ -115,6 +132,43 @@ def found(task: LicenceTask, tab: Tab, row: LicenceRow, *, working: bool = False
             f"« {row.state} »: a dissociation is under way, nothing was sent; {STILL_WORKING}",
         )
     return task
+
+
+def not_held(task: LicenceTask, service: str, dissociation: Entry | None = None) -> LicenceTask:
+    """A task given by number that no licence of `service` lists (either tab): already
+    done when the bot has evidence that it dissociated it there — `dissociation`, the ledger's
+    record of it (dated), or the bot's record of the portal accepting it (`accepted`) —
+    else refused: a wrong number is never read as done (it may be another service's or
+    another client's, still assigned and billed)."""
+    number = format_number(task.target.number or "")
+    if dissociation is not None:
+        return task.settle(
+            Outcome.ALREADY_DONE,
+            f"no licence of {service} holds {number} any more: "
+            f"{dissociated(dissociation, licence=True)}; nothing to do",
+        )
+    if task.target.accepted is not None:
+        return task.settle(
+            Outcome.ALREADY_DONE,
+            f"no licence of {service} holds {number} any more: the portal accepted its "
+            "dissociation in an earlier run (the bot's records); nothing to do",
+        )
+    return task.settle(
+        Outcome.REFUSED,
+        f"no licence of {service} holds {number}: check the number (it may be another "
+        "service's or another client's)",
+    )
+
+
+def dissociated(entry: Entry, *, licence: bool = False) -> str:
+    """ "dissociated on 2026-12-07 14:02 by agent1 (ticket INC-1001)": what the ledger's
+    entry says of an earlier dissociation (local time; `licence`: from which licence)."""
+    verb = "dissociated" if entry.outcome == Outcome.DONE.value else "accepted for dissociation"
+    where = f" from {entry.licence}" if licence and entry.licence else ""
+    who = entry.os_user if entry.os_user not in ("", "?") else entry.portal_user
+    by = f" by {who}" if who else ""
+    ticket = f" (ticket {entry.ticket})" if entry.ticket else ""
+    return f"{verb}{where} on {local_minute(entry.at)}{by}{ticket}"
 
 
 def clicks_this_run(task: LicenceTask) -> int:

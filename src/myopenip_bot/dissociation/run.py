@@ -55,7 +55,7 @@ def run_dissociation(
             recorder = _ledger_observer(ledger, settings, request, session)
             told = Observers(recorder, observer) if observer is not None else recorder
             try:
-                return _run(session, selectors, request, confirm, told, stop, on_step)
+                return _run(session, selectors, request, confirm, told, stop, on_step, ledger)
             finally:
                 recorder.close()
     finally:
@@ -85,6 +85,7 @@ def _run(
     observer: Observer | None,
     stop: StopSignal | None,
     on_step: Callable[[str], None] | None,
+    ledger: Ledger,
 ) -> RunResult:
     try:
         with session:
@@ -93,6 +94,7 @@ def _run(
                 observer=observer,
                 confirm=confirm,
                 screenshot=session.screenshot,
+                ledger=ledger,
             )
             try:
                 result = runner.run(request)

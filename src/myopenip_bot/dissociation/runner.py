@@ -30,7 +30,7 @@ before « Valider », or right after its answer has been read — never in betwe
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
 from functools import partial
 from pathlib import Path
@@ -56,6 +56,7 @@ from myopenip_bot.errors import (
     first_line,
 )
 from myopenip_bot.failures import translating
+from myopenip_bot.ledger import Entry, Ledger, LedgerError, portal_key
 from myopenip_bot.lookup.finder import Finder
 from myopenip_bot.lookup.rules import ListedLicence, holder
 from myopenip_bot.models import (
@@ -100,7 +101,9 @@ class Runner:
     a screen no page object could read), Interrupted (a signal; `result.interrupted`).
 
     Screenshots are named "dialog-before-valider", "verification" and, in a dry run,
-    "dialog-dry-run"; `confirm` is asked once per run, never in a dry run.
+    "dialog-dry-run"; `confirm` is asked once per run, never in a dry run. `ledger`, when
+    given, is read when planning: what the bot dissociated earlier, the evidence that a
+    number no licence holds any more is done (without it, such a number is refused).
     """
 
     def __init__(
@@ -110,13 +113,15 @@ class Runner:
         observer: Observer | None = None,
         confirm: Confirm = always_yes,
         screenshot: Screenshot = _no_screenshot,
+        ledger: Ledger | None = None,
     ) -> None:
         self.portal = portal
+        self.ledger = ledger
         self.observer = observer if observer is not None else Observer()
         self.confirm = confirm
         self.screenshot = screenshot
         self.listings = Listings(portal)
-        self.planner = Planner(self.listings)
+        self.planner = Planner(self.listings, self._evidence)
         self.submitter = Submitter(self.listings, portal.selectors)
         self.verifier = Verifier(self.listings)
         self.records = AcceptedRecords(portal.settings.accepted_file, portal.settings.base_url)
@@ -255,6 +260,20 @@ class Runner:
             raise ServiceNotFoundError(f"the client {name} ({account}): {why}: refused")
         log.info("service_of_client", client=account, service=chosen.ref)
         return chosen.ref
+
+    def _evidence(self, keys: Sequence[str]) -> Mapping[str, Entry]:
+        """The ledger's record of the bot dissociating each of `keys` (numbers, licence
+        refs) on the service being planned. It only tells a done number from a wrong
+        one: a ledger that cannot be read is a warning, and such a number is refused."""
+        if self.ledger is None:
+            return {}
+        try:
+            return self.ledger.dissociations(
+                portal_key(self.portal.settings.base_url), self.listings.service_ref, keys
+            )
+        except LedgerError as error:
+            log.warning("ledger_not_read", ledger=self.ledger.name, error=str(error))
+            return {}
 
     def _stop(self, record: _Record, result: RunResult, error: BotError) -> None:
         """Record a run-level failure: every licence gets an outcome; the error the result."""

@@ -16,13 +16,16 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit, urlunsplit
 
 __all__ = [
+    "DISSOCIATED",
     "SUBMITTING",
     "TERMINATED",
     "Entry",
     "Query",
     "at_text",
     "client_key",
+    "dissociated_by",
     "latest_per_action",
+    "local_minute",
     "portal_key",
 ]
 
@@ -31,12 +34,24 @@ __all__ = [
 SUBMITTING = "submitting"
 #: Billing terminated the number (`myopenip numbers --terminated`): it leaves the list.
 TERMINATED = "terminated"
+#: The entries that say the bot dissociated a number: done, or accepted by the portal.
+DISSOCIATED = ("done", "in_progress")
 
 
 def at_text(moment: datetime) -> str:
     """A moment as the ledger stores it: UTC, to the microsecond, one fixed width (so that
     text order is time order on every back end): "2026-12-07T04:27:15.123456Z"."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def local_minute(at: str) -> str:
+    """A stored UTC moment as this machine's local time, to the minute ("2026-12-07
+    14:02"); the stored text itself when it is not one."""
+    try:
+        moment = datetime.fromisoformat(at).astimezone()
+    except ValueError:
+        return at
+    return moment.strftime("%Y-%m-%d %H:%M")
 
 
 def client_key(text: str) -> str:
@@ -127,3 +142,19 @@ def latest_per_action(entries: Sequence[Entry]) -> list[Entry]:
 def numbers_of(entries: Iterable[Entry]) -> list[str]:
     """The distinct numbers of `entries`, in their order."""
     return list(dict.fromkeys(entry.number for entry in entries if entry.number))
+
+
+def dissociated_by(entries: Iterable[Entry], keys: Iterable[str]) -> dict[str, Entry]:
+    """Of `entries` newest first, the latest that says the bot dissociated each of `keys`
+    (a number's ten digits, or a licence ref in any case): `done` or `in_progress`, by
+    its number or its licence. A dry run's, a refusal's or a rerun's entries say nothing
+    of the kind."""
+    wanted = {key.upper() for key in keys if key}
+    found: dict[str, Entry] = {}
+    for entry in entries:
+        if entry.outcome not in DISSOCIATED:
+            continue
+        for key in (entry.number, entry.licence.upper()):
+            if key and key in wanted:
+                found.setdefault(key, entry)
+    return found

@@ -31,10 +31,12 @@ from typing import Any, Protocol
 from myopenip_bot.errors import BotError
 from myopenip_bot.files import UnsafePathError, refuse_link
 from myopenip_bot.ledger.entries import (
+    DISSOCIATED,
     TERMINATED,
     Entry,
     Query,
     client_key,
+    dissociated_by,
     latest_per_action,
 )
 
@@ -63,6 +65,8 @@ class LedgerWriteError(LedgerError):
     acted on without its record)."""
 
 
+# Keys asked in one read (SQLite allows 999 parameters a statement; each key is two).
+_KEYS_PER_READ = 400
 _COLUMNS = (
     "at",
     "os_user",
@@ -279,6 +283,27 @@ class Ledger:
         sql += " ORDER BY at DESC, id DESC"
         found = self._read(sql, [_storable(param) for param in params])
         return found if every else latest_per_action(found)
+
+    def dissociations(self, portal: str, service: str, keys: Sequence[str]) -> dict[str, Entry]:
+        """What the ledger says the bot dissociated on `service` of `portal`, for each of
+        `keys` (numbers' ten digits, licence refs): its latest `done` or `in_progress`
+        entry (`dissociated_by`), by the key upper-cased; keys it has none for are absent."""
+        p = self._db.placeholder()
+        wanted = sorted({key.upper() for key in keys if key})
+        found: list[Entry] = []
+        for start in range(0, len(wanted), _KEYS_PER_READ):
+            chunk = wanted[start : start + _KEYS_PER_READ]
+            marks = ", ".join([p] * len(chunk))
+            sql = (
+                f"SELECT id, {', '.join(_COLUMNS)} FROM ledger_entries "
+                f"WHERE portal = {p} AND UPPER(service) = UPPER({p}) "
+                f"AND outcome IN ({', '.join([p] * len(DISSOCIATED))}) "
+                f"AND (number IN ({marks}) OR UPPER(licence) IN ({marks})) "
+                "ORDER BY at DESC, id DESC"
+            )
+            found += self._read(sql, [portal, service, *DISSOCIATED, *chunk, *chunk])
+        found.sort(key=lambda entry: (entry.at, entry.id), reverse=True)
+        return dissociated_by(found, wanted)
 
     def to_terminate(self, portal: str | None = None) -> list[Entry]:
         """Numbers released and not terminated since (nor released again: the latest
