@@ -93,6 +93,7 @@ def _run(
                 observer=observer,
                 confirm=confirm,
                 screenshot=session.screenshot,
+                read_options=True,  # a person's few licences: what ends with them is said
             )
             try:
                 result = runner.run(request)
