@@ -69,5 +69,8 @@ def _addresses(listings: Listings, tab: Tab, refs: set[str]) -> dict[str, str]:
                 return found  # a row without a link: this portal shows none
             found[ref] = address
         if refs <= found.keys():
+            if not results.has_next_page():
+                for _ in pages:  # no page to turn: the listing read to its end is reused
+                    pass
             break
     return found
