@@ -111,7 +111,8 @@ def test_a_user_is_found_by_name_with_the_client_and_refused_when_none_or_severa
     )
     several, none = refused.results
     assert several.outcome is none.outcome is Outcome.REFUSED
-    assert several.reason is not None and none.reason is not None
+    assert several.reason is not None
+    assert none.reason is not None
     assert "2 licences of SRV-10022 have the user « clara michel »" in several.reason
     assert "FPC359080 · 02 31 62 02 78 · Clara Michel" in several.reason
     assert "FPC484555 · 02 31 63 51 39 · Clara Michel" in several.reason

@@ -58,7 +58,8 @@ def test_no_licence_with_that_user_is_refused_naming_the_service() -> None:
     holding, refused = user_holder("Personne", [(Tab.UTILISATEURS, row("FPC1", "Lina"))], "SRV-1")
 
     assert holding is None
-    assert refused is not None and "no licence of SRV-1 has the user « Personne »" in refused
+    assert refused is not None
+    assert "no licence of SRV-1 has the user « Personne »" in refused
 
 
 def test_several_licences_with_that_user_are_refused_listing_each_candidate() -> None:
