@@ -168,3 +168,23 @@ def test_the_plan_shows_user_and_options_at_80_columns_without_breaking_words() 
     assert "· Application standardiste — ended with the number" in flat
     assert "· Enregistrement des appels — stays with the licence" in flat
     assert "Options: not shown by the portal" in flat
+
+
+def test_the_final_table_says_who_was_freed_and_what_ended_at_80_columns() -> None:
+    from myopenip.commands.dissociate import print_summary
+    from myopenip_bot.models import RunResult
+
+    task = LicenceTask(
+        0, Target(user="Lina André"), keep=True, licence_ref="FPC305633", number="0231812415",
+        tab=Tab.UTILISATEURS, user="Lina André", outcome=Outcome.DONE,
+        options=("application standardiste",),
+    )  # fmt: skip
+    result = RunResult("SRV-10022", True, False, results=[task], ended_options=ENDED)
+    console = Console(record=True, width=80)
+
+    print_summary(result, console)
+    flat = " ".join(console.export_text().replace("│", " ").split())
+
+    assert "FPC305633 02 31 81 24 15 dissociated Tab: Utilisateurs" in flat
+    assert "User: Lina André" in flat
+    assert "· application standardiste — ended with the number" in flat

@@ -465,10 +465,10 @@ def print_summary(result: RunResult, console: Console, *, client: str | None = N
         highlight=False,
     )
     table = Table(show_lines=False)
-    table.add_column("Licence", no_wrap=True)  # and its tab below
+    table.add_column("Licence", no_wrap=True)
     table.add_column("Number", no_wrap=True)
     table.add_column("Outcome", no_wrap=True)
-    table.add_column("Why · user · options", overflow="fold", ratio=1)
+    table.add_column("Why · tab · user · options", overflow="fold", ratio=1)
     for row in result.results:
         assert row.outcome is not None
         label, colour = _LABELS[row.outcome]
@@ -479,12 +479,13 @@ def print_summary(result: RunResult, console: Console, *, client: str | None = N
         number = row.number or row.target.number
         # The options, read before the confirmation, for the licences that went to it.
         read = row.tab is not None and row.outcome not in _NOT_PLANNED
+        tab = Text(f"Tab: {row.tab.value}") if row.tab else Text()
         details = licence_details(replace(row, site=""), result.ended_options, options=read)
         table.add_row(
-            plain(licence) + Text("\n" + (row.tab.value if row.tab else "—"), style="dim"),
+            plain(licence),
             format_number(number) if number else "—",
             f"[{colour}]{label}[/{colour}]",
-            Text("\n").join([plain(why), details]) if why and details else plain(why) or details,
+            Text("\n").join(part for part in (plain(why), tab, details) if part),
         )
     console.print(table)
     for message in result.status_messages:
