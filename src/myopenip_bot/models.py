@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -67,6 +69,22 @@ def ticket_problem(text: str) -> str | None:
     return None
 
 
+def name_key(text: str) -> str:
+    """A name as compared: no accents, no case, blanks collapsed ("Lina  ANDRE" and "lina
+    andré" are the same)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    bare = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return " ".join(bare.casefold().split())
+
+
+def ended_options(options: Iterable[str], ended: Iterable[str]) -> tuple[str, ...]:
+    """Those of a licence's `options` that a dissociation ends (`ended`: the selectors'
+    texts.ended_options, « Application standardiste »), compared without case nor
+    accents; as the portal writes them."""
+    keys = {name_key(option) for option in ended}
+    return tuple(option for option in options if name_key(option) in keys)
+
+
 def format_number(digits: str) -> str:
     """Ten digits grouped by two, as the portal shows them: "02 31 45 67 89"."""
     return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
@@ -109,8 +127,13 @@ class Target:
     submitted: int = 0
     accepted: str | None = None
     ticket: str = ""  # the ticket it is done for (--ticket, a batch row's own): the ledger's
+    # The licence's user's name as the listing's « Utilisateur » shows it (--user): the one
+    # licence of the service whose user it is (matched without case nor accents).
+    user: str | None = None
 
     def label(self) -> str:
+        if self.user is not None:
+            return f"user « {self.user} »"
         if self.licence_ref and self.number:
             return f"{self.licence_ref} ({format_number(self.number)})"
         if self.licence_ref:
@@ -172,6 +195,9 @@ class LicenceTask:
     submissions: int = 0  # « Valider » clicks with it in the dialog, earlier runs included
     accepted: bool = False  # this run's « Valider » for it was accepted (the status read)
     evidence: Path | None = None  # the screenshot that shows its outcome (a dry run's dialog)
+    # Its options as the licence's own page shows them (a hint, read for a one-shot before
+    # the confirmation); None: not shown by the portal, or not read (a batch).
+    options: tuple[str, ...] | None = None
 
     @property
     def planned(self) -> bool:
@@ -199,10 +225,13 @@ class LicenceTask:
             self.submissions,
             self.accepted,
             evidence,
+            self.options,
         )
 
     def label(self) -> str:
         """How messages name it: the licence when known, else what was asked."""
+        if self.licence_ref and self.target.user is not None:
+            return f"{self.licence_ref} ({self.target.user})"
         if self.licence_ref and self.target.licence_ref is None and self.target.number:
             return f"{self.licence_ref} ({format_number(self.target.number)})"
         return self.licence_ref or self.target.label()
@@ -215,6 +244,7 @@ class Confirmation:
     service: ServiceInfo
     licences: tuple[LicenceTask, ...]
     warnings: tuple[str, ...]  # the dialog's own paragraphs, word for word
+    ended_options: tuple[str, ...] = ()  # the options a dissociation ends (selectors' texts)
 
 
 class ErrorKind(StrEnum):
@@ -241,6 +271,7 @@ class RunResult:
     error_kind: ErrorKind | None = None
     error_type: str | None = None  # the exception's class name, for jobs that log it
     interrupted: int | None = None  # the signal that stopped the run (2 SIGINT, 15 SIGTERM)
+    ended_options: tuple[str, ...] = ()  # the options a dissociation ends (selectors' texts)
 
     @property
     def counts(self) -> dict[str, int]:

@@ -118,8 +118,8 @@ def test_a_find_csv_becomes_a_batch_file_once_keep_is_decided(
     found = find(Cli(tmp_path, replica), "--service", "SRV-10021", "--licence", "FPC36713", "--csv")
     assert found.returncode == 0, found.stderr
     lines = found.stdout.splitlines()
-    assert lines[0] == "service;licence;keep_number;number;ticket"
-    assert "SRV-10021;FPC367130;;02 31 45 67 91;" in lines
+    assert lines[0] == "service;licence;keep_number;number;user;ticket"
+    assert "SRV-10021;FPC367130;;02 31 45 67 91;Salle Réunion Dives;" in lines
     file = tmp_path / "to-release.csv"
     file.write_text(found.stdout, encoding="utf-8")
 

@@ -80,6 +80,7 @@ def test_settling_a_task_keeps_every_other_field() -> None:
         submissions=2,
         accepted=True,
         evidence=Path("before.png"),
+        options=("Application standardiste",),
     )
     unset = [f.name for f in fields(task) if getattr(task, f.name) == f.default]
     assert unset == [], f"give these a value other than their default here: {unset}"

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import argparse
 import textwrap
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from myopenip import startup
 from myopenip.documents import (
@@ -35,15 +38,27 @@ from myopenip_bot.models import (
     Confirmation,
     DissociationRequest,
     ErrorKind,
+    LicenceTask,
     Outcome,
     RunResult,
     Target,
+    ended_options,
     format_number,
+    name_key,
     service_ref_problem,
 )
 from myopenip_bot.text import json_text
 
-__all__ = ["TerminalConfirm", "add_arguments", "build_request", "document", "print_summary", "run"]
+__all__ = [
+    "TerminalConfirm",
+    "add_arguments",
+    "build_request",
+    "document",
+    "licence_details",
+    "plan_table",
+    "print_summary",
+    "run",
+]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,8 +66,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = textwrap.fill(
         "Dissociate the numbers of one or more licences of a MetaCentrex service, as the "
         "user guide shows: the licence loses its number, settings and history. This cannot "
-        "be undone. Give licences by ref (--licence) or by number (--number); when both are "
-        "given they are paired in order, and the number must be the licence's current one. "
+        "be undone. Give licences by ref (--licence), by number (--number) or by their "
+        "user's name (--user); when --licence and --number are both given they are paired "
+        "in order, and the number must be the licence's current one. "
         "Refs are case-insensitive. If any licence is refused when planning, nothing is done "
         "(unless --skip-refused).",
         width=80,
@@ -74,6 +90,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--number", action="append", default=[], metavar="SDA", help="number, e.g. 0231456789"
+    )
+    parser.add_argument(
+        "--user",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="the licence whose « Utilisateur » is this name (whole name, any case or accents, "
+        'words in any order), e.g. "Lina André"; refused when none or several have it',
     )
     keep = parser.add_mutually_exclusive_group(required=True)
     keep.add_argument(
@@ -133,13 +157,18 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
         raise UsageError("--client is empty: give the client's name or its CC-… account")
     licences = [_clean_ref(v, "--licence") for v in args.licence]
     numbers = [number_argument(value) for value in args.number]
-    if not licences and not numbers:
-        raise UsageError("give at least one --licence or --number")
+    users = [_user_argument(value) for value in getattr(args, "user", None) or []]
+    if not licences and not numbers and not users:
+        raise UsageError("give at least one --licence or --number (or --user)")
     for option, values in (("--licence", licences), ("--number", numbers)):
         repeated = sorted({v for v in values if values.count(v) > 1})
         if repeated:
             shown = ", ".join(format_number(v) if option == "--number" else v for v in repeated)
             raise UsageError(f"{option} given twice: {shown}")
+    keys = [" ".join(sorted(name_key(user).split())) for user in users]
+    twice = sorted({user for user, key in zip(users, keys, strict=True) if keys.count(key) > 1})
+    if twice:
+        raise UsageError(f"--user given twice: {', '.join(twice)}")
     ticket = ticket_argument(args.ticket) if args.ticket is not None else ""
     if licences and numbers:
         if len(licences) != len(numbers):
@@ -155,6 +184,7 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
         targets = tuple(Target(licence_ref=r, ticket=ticket) for r in licences) + tuple(
             Target(number=n, ticket=ticket) for n in numbers
         )
+    targets += tuple(Target(user=user, ticket=ticket) for user in users)
     return DissociationRequest(
         service_ref=service,
         targets=targets,
@@ -163,6 +193,16 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
         skip_refused=args.skip_refused,
         client=client,
     )
+
+
+def _user_argument(value: str) -> str:
+    """A --user as given, blanks collapsed; refused when empty or not one line."""
+    user = " ".join(value.split())
+    if not user:
+        raise UsageError("--user is empty: give the user's name as « Utilisateur » shows it")
+    if not user.isprintable():
+        raise UsageError(f"--user {value!r} holds a control character")
+    return user
 
 
 class TerminalConfirm:
@@ -182,7 +222,8 @@ class TerminalConfirm:
 
 
 def plan_table(confirmation: Confirmation) -> Table:
-    """The plan a person confirms: the service, then each licence, its number and keep."""
+    """The plan a person confirms: the service, then each licence, its number and keep;
+    its type, user, site and options (those the dissociation ends said so)."""
     service = confirmation.service
     client = f", client {service.client}" if service.client else ""
     account = f" ({service.account})" if service.account else ""
@@ -192,18 +233,50 @@ def plan_table(confirmation: Confirmation) -> Table:
     )
     table.add_column("Licence", no_wrap=True)
     table.add_column("Number", no_wrap=True)
-    table.add_column("Type · user · site", overflow="fold")
-    table.add_column("« Conserver le numéro »")
+    table.add_column("Type · user · site · options", overflow="fold", ratio=1)
+    table.add_column("« Conserver le numéro »", max_width=15)
     for licence in confirmation.licences:
         keep = "Oui: kept" if licence.keep else "Non: quarantine"
-        who = " · ".join(part for part in (licence.type, licence.user, licence.site) if part)
+        kind = f"{licence.type} ({licence.tab.value})" if licence.tab else licence.type
         table.add_row(
             plain(licence.licence_ref),
             format_number(licence.number or ""),
-            plain(f"{who} ({licence.tab.value})" if licence.tab else who),
+            licence_details(licence, confirmation.ended_options, kind=kind),
             keep,
         )
     return table
+
+
+def licence_details(
+    task: LicenceTask, ended: Sequence[str], *, kind: str = "", options: bool = True
+) -> Text:
+    """A licence's type, user and site, one a line, then its options, one a line, each
+    one the dissociation ends said plainly: "Application standardiste — ended with the
+    number"; options the portal does not show are said so. Portal texts stay data."""
+    lines: list[Text] = []
+    if kind:
+        lines.append(plain(kind))
+    if task.user:
+        lines.append(Text("User: ") + plain(task.user))
+    if task.site:
+        lines.append(Text("Site: ") + plain(task.site))
+    if not options:
+        pass
+    elif task.options is None:
+        lines.append(Text("Options: not shown by the portal", style="dim"))
+    elif not task.options:
+        lines.append(Text("Options: none"))
+    else:
+        lines.append(Text("Options:"))
+        flagged = set(ended_options(task.options, ended))
+        for option in task.options:
+            if option in flagged:
+                lines.append(
+                    Text("· ") + plain(option, style="bold red") + Text(" — ended with the number")
+                )
+            else:
+                lines.append(Text("· ") + plain(option) + Text(" — stays with the licence"))
+    return Text("\n").join(lines)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -391,6 +464,10 @@ _LABELS = {
 }
 
 
+# Outcomes of licences that never went to the confirmation: their options were not read.
+_NOT_PLANNED = (Outcome.REFUSED, Outcome.ALREADY_DONE)
+
+
 def print_summary(
     result: RunResult,
     console: Console,
@@ -421,10 +498,9 @@ def print_summary(
     )
     table = Table(show_lines=False)
     table.add_column("Licence", no_wrap=True)
-    table.add_column("Tab", no_wrap=True)
     table.add_column("Number", no_wrap=True)
     table.add_column("Outcome", no_wrap=True)
-    table.add_column("Why", overflow="fold", ratio=1)
+    table.add_column("Why · tab · user · options", overflow="fold", ratio=1)
     for row in result.results:
         assert row.outcome is not None
         label, colour = _LABELS[row.outcome]
@@ -433,12 +509,15 @@ def print_summary(
         if row.outcome is Outcome.SKIPPED and result.error and result.error in why:
             why = "not attempted: see the error below"
         number = row.number or row.target.number
+        # The options, read before the confirmation, for the licences that went to it.
+        read = row.tab is not None and row.outcome not in _NOT_PLANNED
+        tab = Text(f"Tab: {row.tab.value}") if row.tab else Text()
+        details = licence_details(replace(row, site=""), result.ended_options, options=read)
         table.add_row(
             plain(licence),
-            row.tab.value if row.tab else "—",
             format_number(number) if number else "—",
             f"[{colour}]{label}[/{colour}]",
-            plain(why),
+            Text("\n").join(part for part in (plain(why), tab, details) if part),
         )
     console.print(table)
     for message in result.status_messages:

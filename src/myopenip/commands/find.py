@@ -165,15 +165,17 @@ def document(result: FindResult, code: int) -> dict[str, Any]:
 
 
 def _csv(result: FindResult) -> str:
-    """The licences as a batch file: `keep_number` empty, for a person to decide, and
-    `ticket` empty, for the ticket each row is done for (the ledger's)."""
+    """The licences as a batch file: `keep_number` empty, for a person to decide, `user`
+    (« Utilisateur », for the person: a batch ignores it), and `ticket` empty, for the
+    ticket each row is done for (the ledger's)."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\n")
-    writer.writerow(["service", "licence", "keep_number", "number", "ticket"])
+    writer.writerow(["service", "licence", "keep_number", "number", "user", "ticket"])
     for listed in result.licences:
         if listed.number is None:
             continue  # nothing to dissociate
-        row = [listed.service.ref, listed.licence, "", documents.number(listed.number), ""]
+        number = documents.number(listed.number)
+        row = [listed.service.ref, listed.licence, "", number, listed.user, ""]
         writer.writerow(csv_row(row))
     return buffer.getvalue()
 

@@ -206,6 +206,9 @@ class Texts(_Strict):
     status_dissociated: re.Pattern[str]
     service_type_with_licences: str
     service_state_active: str
+    # The options the guide says a dissociation ends (« … de ses options (hors application
+    # standardiste) »), flagged in the confirmation; matched without case nor accents.
+    ended_options: tuple[str, ...] = ("Application standardiste",)
 
     @field_validator("licence_cell")
     @classmethod
@@ -241,6 +244,12 @@ class Hints(_Strict):
     # The shape of a service ref, as this portal writes them: only said in messages (a
     # service that is not found, the smoke); any ref is looked up on the portal.
     service_ref: re.Pattern[str] | None = None
+    # A licence's own page, linked from its row of the listing ("{ref}": its ref), and the
+    # label of its options there: read for a one-shot's few licences before the
+    # confirmation, to say which options end with the number. Without either, the
+    # options are "not shown by the portal".
+    licence_page: Control | None = None
+    licence_options: Control | None = None
 
 
 def _require_groups(value: re.Pattern[str], *groups: str) -> re.Pattern[str]:

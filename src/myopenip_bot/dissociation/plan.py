@@ -1,11 +1,12 @@
 """The plan: which licence each task means, its tab and its number, before anything changes.
 
 A task is found by ref or by number in Utilisateurs, then Groupements (the guide's
-order), and must match exactly one row: the portal's filters match substrings. What a
-row means for a task is a rule (rules.found), and so is a number no licence holds
-(rules.not_held); this module only reads the listings, and asks `Evidence` (the
-ledger) what the bot did earlier with the licences listed without a number and the
-numbers no licence holds.
+order), and must match exactly one row: the portal's filters match substrings. A task
+given by its user's name is found among every licence listed (the tabs have no user
+filter): exactly one must have that « Utilisateur ». What a row means for a task is a
+rule (rules.found), and so is a number no licence holds (rules.not_held); this module
+only reads the listings, and asks `Evidence` (the ledger) what the bot did earlier with
+the licences listed without a number and the numbers no licence holds.
 """
 
 from __future__ import annotations
@@ -14,7 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 
 import structlog
 
-from myopenip_bot.dissociation.rules import TAB_ORDER, common_prefix, found, not_held
+from myopenip_bot.dissociation.rules import (
+    TAB_ORDER,
+    common_prefix,
+    found,
+    not_held,
+    user_holder,
+)
 from myopenip_bot.errors import LicenceNotFoundError
 from myopenip_bot.ledger.entries import Entry
 from myopenip_bot.models import LicenceTask, Outcome, Tab, Target
@@ -45,6 +52,40 @@ class Planner:
         self.evidence = evidence
 
     def plan(self, tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
+        """Every task without an outcome, looked up: by user's name (every licence of the
+        service listed once, rules.user_holder), else by ref or number (`_plan_given`)."""
+        by_user = [t for t in tasks if t.outcome is None and t.target.user is not None]
+        if not by_user:
+            return self._plan_given(tasks)
+        listed = self._every_licence()
+        service = self.listings.service_ref
+        planned: dict[int, LicenceTask] = {}
+        for task in by_user:
+            assert task.target.user is not None
+            holding, refused = user_holder(task.target.user, listed, service)
+            if holding is None:
+                planned[task.index] = task.settle(Outcome.REFUSED, refused)
+            else:
+                tab, row = holding
+                ref = row.ref.upper()
+                earlier = self.evidence([ref]).get(ref) if row.number is None else None
+                planned[task.index] = self._found(task, tab, row, earlier)
+        others = self._plan_given([t for t in tasks if t.index not in planned])
+        planned |= {task.index: task for task in others}
+        return [planned[task.index] for task in tasks]
+
+    def _every_licence(self) -> list[tuple[Tab, LicenceRow]]:
+        """Every licence of the service, both tabs (the listing has no user filter)."""
+        listed: list[tuple[Tab, LicenceRow]] = []
+        for tab in TAB_ORDER:
+            rows = self.listings.step(
+                f"listing every licence in {tab.value}",
+                lambda tab=tab: self.listings.rows_matching(tab, ""),  # type: ignore[misc]
+            )
+            listed += [(tab, row) for row in rows]
+        return listed
+
+    def _plan_given(self, tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
         """Every task without an outcome, looked up; several refs from one listing.
 
         Two or more licences given by ref are looked up in each tab's listing for the

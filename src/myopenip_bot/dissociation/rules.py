@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 
 from myopenip_bot.config.selectors import Texts
 from myopenip_bot.ledger.entries import Entry, local_minute
-from myopenip_bot.models import LicenceTask, Outcome, Tab, format_number
+from myopenip_bot.models import LicenceTask, Outcome, Tab, format_number, name_key
 from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
 
 __all__ = [
@@ -35,10 +35,12 @@ __all__ = [
     "read_back_problems",
     "refuse_repeated",
     "refuse_same_licence",
+    "same_user",
     "settle_after_valider",
     "settle_unread",
     "still_in_progress",
     "stopped",
+    "user_holder",
     "with_earlier",
 ]
 
@@ -58,12 +60,13 @@ STILL_WORKING = "the portal is still at work; do not redo it there, run again la
 def refuse_repeated(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
     """The same ref, or the same number, asked twice: every such entry is refused."""
     result = list(tasks)
-    for key in ("licence_ref", "number"):
+    for key in ("licence_ref", "number", "user"):
         seen: dict[str, list[int]] = {}
         for position, task in enumerate(result):
             value = getattr(task.target, key)
             if value:
-                seen.setdefault(value.upper(), []).append(position)
+                shown = _user_words(value) if key == "user" else value.upper()
+                seen.setdefault(shown, []).append(position)
         for value, positions in seen.items():
             if len(positions) > 1:
                 for position in positions:
@@ -73,6 +76,51 @@ def refuse_repeated(tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
                             f"{value} is given {len(positions)} times: refused as a duplicate",
                         )
     return result
+
+
+def _user_words(name: str) -> str:
+    return " ".join(sorted(name_key(name).split()))
+
+
+def same_user(listed: str, given: str) -> bool:
+    """Whether the listing's « Utilisateur » `listed` is the user `given`: the whole name,
+    without case nor accents, its words in any order ("André Lina" is "Lina André");
+    never a part of it ("Lina" is not "Lina André")."""
+    words = _user_words(given)
+    return bool(words) and _user_words(listed) == words
+
+
+def user_holder(
+    given: str, listed: Iterable[tuple[Tab, LicenceRow]], service: str
+) -> tuple[tuple[Tab, LicenceRow] | None, str | None]:
+    """The one licence of `service` whose user is `given`, among every one listed (both
+    tabs): (it, None), or (None, why it is refused: none, or several, each named with its
+    number, user and site, for a person to choose by --licence)."""
+    holding = [(tab, row) for tab, row in listed if same_user(row.user, given)]
+    if len(holding) == 1:
+        return holding[0], None
+    if not holding:
+        return None, (
+            f"no licence of {service} has the user « {given} » (searched Utilisateurs and "
+            "Groupements; the whole name, as « Utilisateur » shows it)"
+        )
+    candidates = "; ".join(
+        " · ".join(
+            part
+            for part in (
+                row.ref,
+                format_number(row.number) if row.number else "no number",
+                row.user,
+                row.site,
+            )
+            if part
+        )
+        for _, row in holding
+    )
+    return None, (
+        f"{len(holding)} licences of {service} have the user « {given} » ({candidates}): "
+        "refused; give the one meant by --licence"
+    )
 
 
 def found(

@@ -95,6 +95,7 @@ def _run(
                 confirm=confirm,
                 screenshot=session.screenshot,
                 ledger=ledger,
+                read_options=True,  # a person's few licences: what ends with them is said
             )
             try:
                 result = runner.run(request)

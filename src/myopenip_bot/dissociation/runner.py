@@ -41,6 +41,7 @@ from playwright.sync_api import Page
 from myopenip_bot.dissociation import rules
 from myopenip_bot.dissociation.accepted import AcceptedRecords
 from myopenip_bot.dissociation.observer import Confirm, Observer, always_yes
+from myopenip_bot.dissociation.options import with_options
 from myopenip_bot.dissociation.plan import Planner
 from myopenip_bot.dissociation.submit import Prepared, Submitter
 from myopenip_bot.dissociation.verify import Verifier
@@ -114,9 +115,13 @@ class Runner:
         confirm: Confirm = always_yes,
         screenshot: Screenshot = _no_screenshot,
         ledger: Ledger | None = None,
+        read_options: bool = False,
     ) -> None:
         self.portal = portal
         self.ledger = ledger
+        # A person's few licences: their options read from their own pages before the
+        # confirmation (options.with_options); a batch does without (speed).
+        self.read_options = read_options
         self.observer = observer if observer is not None else Observer()
         self.confirm = confirm
         self.screenshot = screenshot
@@ -152,6 +157,7 @@ class Runner:
             service_ref=request.service_ref,
             keep_number=request.keep_number,
             dry_run=request.dry_run,
+            ended_options=self.portal.selectors.texts.ended_options,
         )
         log.info(
             "run_started",
@@ -190,6 +196,8 @@ class Runner:
                     if refused is not None:  # reported, not raised: every outcome is known
                         result.error, result.error_type = refused, PlanRefusedError.__name__
                         result.error_kind = ErrorKind.BUSINESS
+                if self.read_options and not result.error:
+                    record.update(with_options(self.listings, record.tasks))
                 self._act(request, record, result)
                 if not request.dry_run and not result.error:
                     self._await_earlier(record)
@@ -241,13 +249,21 @@ class Runner:
             log.info("service_of_client", client=account, service=candidates[0].ref)
             return candidates[0].ref
         wanted = {
-            t.target.licence_ref or t.target.number or "": t.target
+            t.target.licence_ref or t.target.number or t.target.user or "": t.target
             for t in tasks
             if t.outcome is None
         }
         found: dict[str, list[ListedLicence]] = {}
         for service in candidates:
+            every = None  # a service's every licence, listed once for the users asked
             for key, target in wanted.items():
+                if target.user is not None:
+                    every = every if every is not None else finder.licences(service)
+                    user = target.user
+                    found.setdefault(key, []).extend(
+                        listed for listed in every if rules.same_user(listed.user, user)
+                    )
+                    continue
                 found.setdefault(key, []).extend(
                     finder.holding(
                         service,
@@ -366,7 +382,10 @@ class Runner:
             key=lambda task: (rules.TAB_ORDER.index(task.tab or Tab.UTILISATEURS), task.index),
         )
         confirmation = Confirmation(
-            service=self.listings.service, licences=tuple(waiting), warnings=prepared.warnings
+            service=self.listings.service,
+            licences=tuple(waiting),
+            warnings=prepared.warnings,
+            ended_options=self.portal.selectors.texts.ended_options,
         )
         refs = [task.licence_ref for task in waiting]
         if self.confirm(confirmation):

@@ -17,6 +17,7 @@ from myopenip_bot.pages.dialog import (
     ReadOnlyDialog,
     SubmitAnswer,
 )
+from myopenip_bot.pages.licence_page import LicencePage, options_read, read_options
 from myopenip_bot.pages.licences import LicenceResultsPage, LicenceRow, shows_working
 from myopenip_bot.pages.login import LoginPage
 from myopenip_bot.pages.navigation import Navigation
@@ -30,6 +31,7 @@ __all__ = [
     "AnswerKind",
     "DialogRow",
     "DissociationDialog",
+    "LicencePage",
     "LicenceResultsPage",
     "LicenceRow",
     "LoginPage",
@@ -44,9 +46,11 @@ __all__ = [
     "aria_names",
     "explain",
     "named",
+    "options_read",
     "parse_snapshot",
     "prepare_page",
     "rank",
+    "read_options",
     "read_rows",
     "reading",
     "shows_working",

@@ -18,6 +18,7 @@ from myopenip_bot.pages._base import Screen, TableRow, digits_pattern, portal_te
 from myopenip_bot.pages._paging import paged
 from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages.dialog import DissociationDialog
+from myopenip_bot.pages.licence_page import licence_link
 from myopenip_bot.pages.presence import visible_now as _visible
 
 log = structlog.get_logger(__name__)
@@ -119,6 +120,11 @@ class LicenceResultsPage(Screen):
 
     def checkbox(self, ref: str) -> Locator:
         return self._locate(self.selectors.licences.row_checkbox, self.table, ref=ref)
+
+    def licence_link(self, ref: str) -> str | None:
+        """The address of `ref`'s own page, from the link in its row on screen (a hint:
+        None when the listing has none)."""
+        return licence_link(self.table, self.selectors, ref, self.page.url)
 
     def column_headers(self) -> list[str]:
         """The results table's column headers, as the portal writes them."""

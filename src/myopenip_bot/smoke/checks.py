@@ -178,6 +178,10 @@ class Searches:
     in_progress = _on(
         SERVICE, "hints.in_progress", "« État » of a licence being dissociated (a hint)"
     )
+    licence_page = _on(SERVICE, "hints.licence_page", "its row links to its own page (a hint)")
+    licence_options = _on(
+        SERVICE, "hints.licence_options", "its own page shows its « Options » (a hint)"
+    )
 
 
 class Dialog:
@@ -192,6 +196,9 @@ class Dialog:
     any_keep_select = _on(DIALOG, "dialog.any_keep_select", "one choice per number")
     warnings = _on(DIALOG, "dialog.warnings", "the three warning paragraphs")
     warning_texts = _on(DIALOG, "dialog.warning_texts", "the warnings word for word")
+    ended_options = _on(
+        DIALOG, "texts.ended_options", "the warnings name each option the dissociation ends"
+    )
     without_number = _on(
         DIALOG, "texts.without_number", '"Licences sans numéro" for a licence without'
     )

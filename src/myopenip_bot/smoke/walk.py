@@ -39,7 +39,7 @@ from myopenip_bot.errors import (
     signal_name,
 )
 from myopenip_bot.failures import translated
-from myopenip_bot.models import Tab, format_number
+from myopenip_bot.models import Tab, format_number, name_key
 from myopenip_bot.pages import (
     LicenceResultsPage,
     LicenceRow,
@@ -49,6 +49,7 @@ from myopenip_bot.pages import (
     ServiceRow,
     ServiceSettingsPage,
     ServicesPage,
+    read_options,
     reading,
     shows_working,
     squash,
@@ -639,6 +640,28 @@ class SmokeWalk:
             raise Drift(f"a search for {format_number(row.number)} does not list {row.ref}")
 
         self._check(Searches.by_number, by_number)
+        address: list[str] = []
+
+        def licence_page() -> str:
+            if self.s.hints.licence_page is None:
+                raise Skip("no hint given: a licence's options are then not shown")
+            found = settings.open_tab(tab).licence_link(row.ref)
+            if found is None:
+                raise Skip(f"no link to {row.ref}'s own page in its row (a hint only)")
+            address.append(found)
+            return found
+
+        self._check(Searches.licence_page, licence_page)
+
+        def licence_options() -> str:
+            if not address or self.s.hints.licence_options is None:
+                raise Skip("no licence page to read (a hint only)")
+            options = read_options(self.page, self.s, address[0], timeout_ms=self.timeout_ms)
+            if options is None:
+                raise Skip(f"{row.ref}'s page shows no « Options » with a value (a hint only)")
+            return f"{row.ref}: {', '.join(options) or 'none'}"
+
+        self._check(Searches.licence_options, licence_options)
         self._check(Searches.loading, lambda: _skip("a hint: the smoke never needs it"))
         self._check(Searches.technical_error, lambda: _skip("shown only on a technical error"))
         return tab, row
@@ -774,6 +797,15 @@ class SmokeWalk:
             return f"{len(dlg.warning_texts)} paragraphs word for word"
 
         self._check(Dialog.warning_texts, word_for_word)
+
+        def ended() -> str:
+            text = name_key(dialog.text())
+            missing = [o for o in self.s.texts.ended_options if name_key(o) not in text]
+            if missing:
+                raise Drift(f"the dialog's warnings do not name the option {missing[0]!r}")
+            return f"{len(self.s.texts.ended_options)} named"
+
+        self._check(Dialog.ended_options, ended)
 
         def without_number() -> str:
             if len(ticked) < 2:
