@@ -233,6 +233,10 @@ class Bench:
             MYOPENIP_LOG_FORMAT="json",
             MYOPENIP_TRACE="off",
             PYTHONUNBUFFERED="1",
+            # The bench's records are its own: the user's ledger and accepted records
+            # hold only real work (a replica's URL changes from run to run).
+            MYOPENIP_LEDGER=str(self.work / "ledger.sqlite3"),
+            MYOPENIP_ACCEPTED_FILE=str(self.work / "accepted.sqlite3"),
         )
         env.update(extra or {})
         for name in unset:  # left to the bot's default (e.g. MYOPENIP_TRACE)
