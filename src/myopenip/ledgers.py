@@ -27,10 +27,18 @@ from rich.console import Console
 from myopenip import documents
 from myopenip.documents import SCHEMA_VERSION
 from myopenip.exitcodes import ExitCode
-from myopenip.terminal import safe
+from myopenip.terminal import plain, safe
 from myopenip_bot.config.settings import Settings, load_settings
 from myopenip_bot.errors import BotError, UsageError, error_kind, signal_name
-from myopenip_bot.ledger import Ledger, LedgerError, at_text, open_ledger, portal_key
+from myopenip_bot.ledger import (
+    Ledger,
+    LedgerError,
+    LedgerMissingError,
+    at_text,
+    default_ledger_path,
+    open_ledger,
+    portal_key,
+)
 from myopenip_bot.text import csv_row, json_text, visible
 
 __all__ = [
@@ -128,9 +136,17 @@ def run(
             if check is not None:
                 check(args)
             settings = load_settings()
-            portal = None if args.every_portal else portal_key(settings.base_url)
+            # A portal named (MYOPENIP_BASE_URL): its entries; none named (billing's
+            # machine, say): every portal's, rather than the replica's default URL's.
+            named = "base_url" in settings.model_fields_set
+            portal = portal_key(settings.base_url) if named and not args.every_portal else None
             where = settings.ledger.get_secret_value() if settings.ledger else None
-            ledger = open_ledger(where)
+            try:
+                ledger = open_ledger(where, create=False)
+            except LedgerMissingError:
+                if where or getattr(args, "terminated", None):
+                    raise  # a path or a database named that is not there: a typo
+                return _nothing_yet(args, command, empty, out)
             try:
                 return body(Reading(args, settings, ledger, portal, out, err, signals))
             finally:
@@ -150,6 +166,25 @@ def run(
             code = ExitCode.USAGE if isinstance(error, UsageError) else ExitCode.REFUSED
             _fail_json(args, command, empty, ledger, code, error)
             return code
+
+
+def _nothing_yet(
+    args: argparse.Namespace, command: str, empty: dict[str, Any] | None, out: Console
+) -> int:
+    """The user's own ledger does not exist yet: no action was ever recorded by this user
+    on this machine (nothing is created by reading)."""
+    if getattr(args, "json", False):
+        payload = document(command, None, ExitCode.OK)
+        payload.update(empty or {})
+        print(json_text(payload))
+    elif not getattr(args, "csv", False):
+        out.print(
+            plain(
+                f"Nothing recorded yet: no ledger at {default_ledger_path()} (no action by "
+                "this user on this machine; a team's ledger: MYOPENIP_LEDGER)."
+            )
+        )
+    return ExitCode.OK
 
 
 def document(

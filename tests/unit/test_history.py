@@ -30,7 +30,7 @@ from ledger_samples import (
 
 from myopenip.commands.history import HEADER
 from myopenip.exitcodes import ExitCode
-from myopenip_bot.ledger import Ledger, open_ledger
+from myopenip_bot.ledger import Ledger, default_ledger_path, open_ledger
 
 
 @pytest.fixture
@@ -299,7 +299,8 @@ def test_the_table_shows_50_entries_and_says_how_many_more(ledger_url: str, hist
     assert [e["run_dir"] for e in three.json["entries"]] == ["r59", "r58", "r57"]  # type: ignore[index]
 
 
-def test_an_empty_ledger_says_nothing_matches_and_exits_0(history: Run) -> None:
+def test_an_empty_ledger_says_nothing_matches_and_exits_0(history: Run, ledger_url: str) -> None:
+    open_ledger(ledger_url).close()  # made by a first run that acted on nothing
     table = history()
     data = history("--json")
     rows = history("--csv")
@@ -418,3 +419,48 @@ def test_history_needs_no_portal_and_never_imports_playwright(
     assert "playwright: []" in done.stdout
     assert "02 31 45 67 89" in done.stdout
     assert "INC-1001" in done.stdout
+
+
+def test_a_ledger_named_that_is_not_there_is_an_error_and_reading_creates_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mistyped = tmp_path / "nonexist" / "dir" / "ledger.sqlite3"
+    empty = tmp_path / "empty.txt"
+    empty.write_bytes(b"")
+
+    missing = runner("history", str(mistyped), monkeypatch, capsys)()
+    blank = runner("numbers", str(empty), monkeypatch, capsys)()
+
+    assert missing.code == blank.code == ExitCode.LEDGER_FAILED
+    assert "does not exist" in missing.err
+    assert not (tmp_path / "nonexist").exists()
+    assert "empty file" in blank.err
+    assert empty.read_bytes() == b""  # untouched
+
+
+def test_before_any_action_the_users_own_ledger_says_nothing_yet_and_is_not_created(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run = runner("history", "", monkeypatch, capsys)  # MYOPENIP_LEDGER empty: the default
+
+    table, data = run(), run("--json")
+
+    assert table.code == data.code == 0
+    assert "Nothing recorded yet" in table.out
+    assert data.json is not None
+    assert data.json["entries"] == []
+    assert not default_ledger_path().exists()
+
+
+def test_entries_of_other_portals_are_never_silently_left_out(
+    filled: Run, ledger_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MYOPENIP_BASE_URL", "https://another.portal.example/")
+    elsewhere = filled()
+    monkeypatch.delenv("MYOPENIP_BASE_URL")  # no portal named (billing's machine): all
+    unnamed = filled("--json")
+
+    assert "on other portals" in elsewhere.out
+    assert "--every-portal" in elsewhere.out
+    assert unnamed.json is not None
+    assert unnamed.json["entries"]

@@ -225,7 +225,10 @@ def test_the_csv_is_billings_spreadsheet_every_cell_inert(filled: Run) -> None:
     assert "\\x1b" in ran.out
 
 
-def test_an_empty_ledger_has_nothing_to_terminate_and_exits_0(numbers: Run) -> None:
+def test_an_empty_ledger_has_nothing_to_terminate_and_exits_0(
+    numbers: Run, ledger_url: str
+) -> None:
+    open_ledger(ledger_url).close()  # made by a first run that acted on nothing
     table = numbers()
     data = numbers("--available", "--json")
 
@@ -296,3 +299,16 @@ def test_a_signal_during_the_record_waits_for_it_whole(
     assert ran.err.strip() == "Interrupted by SIGTERM."
     monkeypatch.setattr(Ledger, "record", record)
     assert listed(filled("--json").json) == ["02 31 45 67 04"]  # both recorded, whole
+
+
+def test_billing_is_told_of_numbers_on_other_portals_than_its_own(
+    filled: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MYOPENIP_BASE_URL", "https://another.portal.example/")
+    elsewhere = filled()
+    monkeypatch.delenv("MYOPENIP_BASE_URL")  # no portal named: every portal's numbers
+    unnamed = filled("--json")
+
+    assert "No number to terminate" in elsewhere.out
+    assert "more on other portals" in elsewhere.out
+    assert listed(unnamed.json)

@@ -191,10 +191,20 @@ def _csv_row(entry: Entry) -> list[object]:
 def _print(reading: ledgers.Reading, found: list[Entry], limit: int) -> None:
     out, args = reading.out, reading.args
     if not found:
-        where = "" if reading.portal is None else f" for {reading.portal} (--every-portal: all)"
+        where = "" if reading.portal is None else f" for {reading.portal}"
         out.print(
             plain(f"Nothing in the ledger {reading.ledger.name} matches{where}."), soft_wrap=False
         )
+        if reading.portal is not None:
+            others = len(reading.ledger.entries(build_query(args, None), every=args.all))
+            if others:
+                out.print(
+                    plain(
+                        f"{others} on other portals than {reading.portal} (MYOPENIP_BASE_URL): "
+                        "--every-portal shows them."
+                    ),
+                    soft_wrap=False,
+                )
         return
     shown = found[:limit]
     out.print(table(shown, every_portal=reading.portal is None))

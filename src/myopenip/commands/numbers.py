@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import socket
 import textwrap
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -221,6 +222,21 @@ def document(
     }
 
 
+def _say_other_portals(
+    reading: ledgers.Reading, name: str, listed: list[Entry], say: Callable[[str], None]
+) -> None:
+    """Numbers of other portals than MYOPENIP_BASE_URL's are never silently left out."""
+    if reading.portal is None or name == "terminated":
+        return
+    every = reading.ledger.available() if name == "available" else reading.ledger.to_terminate()
+    others = len(every) - len(listed)
+    if others > 0:
+        say(
+            f"{others} more on other portals than {reading.portal} (MYOPENIP_BASE_URL): "
+            "--every-portal lists them."
+        )
+
+
 def _print(reading: ledgers.Reading, name: str, listed: list[Entry]) -> None:
     here = "" if reading.portal is None else f" ({reading.portal})"
     count = f"{len(listed)} number{'s' if len(listed) != 1 else ''}"
@@ -233,6 +249,7 @@ def _print(reading: ledgers.Reading, name: str, listed: list[Entry]) -> None:
     elif not listed:
         what = "to terminate" if name == "to_terminate" else "kept in a client's pool"
         say(f"No number {what}{here} in the ledger {reading.ledger.name}.")
+        _say_other_portals(reading, name, listed, say)
         return
     reading.out.print(table(name, listed, every_portal=reading.portal is None))
     if name == "to_terminate":

@@ -44,6 +44,7 @@ __all__ = [
     "SCHEMA_VERSION",
     "Ledger",
     "LedgerError",
+    "LedgerMissingError",
     "LedgerWriteError",
     "default_ledger_path",
     "open_ledger",
@@ -58,6 +59,10 @@ BUSY_SECONDS = 30
 
 class LedgerError(BotError):
     """The ledger could not be opened or read: the message names it and why."""
+
+
+class LedgerMissingError(LedgerError):
+    """A reader asked for a ledger that does not exist (yet): nothing was created."""
 
 
 class LedgerWriteError(LedgerError):
@@ -168,13 +173,23 @@ def default_ledger_path() -> Path:
     return home / "myopenip" / "ledger.sqlite3"
 
 
-def open_ledger(where: str | None) -> Ledger:
+def open_ledger(where: str | None, *, create: bool = True) -> Ledger:
     """The ledger `where` names (None or "": the user's SQLite file), its schema created
-    or migrated; raises LedgerError naming it and why it cannot be used."""
+    or migrated; raises LedgerError naming it and why it cannot be used. A reader
+    (`create` false) creates nothing: a ledger not there (a path mistyped, a database
+    without its tables) raises LedgerMissingError, a file that is no ledger is refused."""
     where = (where or "").strip()
     if where.startswith(("postgresql://", "postgres://")):
-        return Ledger(_Postgres(where))
+        return Ledger(_Postgres(where, create=create))
     path = Path(where).expanduser() if where else default_ledger_path()
+    if not create:
+        if not path.is_symlink() and not path.exists():
+            raise LedgerMissingError(
+                f"the ledger {path} does not exist: nothing was ever recorded there (a "
+                "path mistyped in MYOPENIP_LEDGER?)"
+            )
+        if path.is_file() and path.stat().st_size == 0:
+            raise LedgerError(f"{path} is an empty file, not a myopenip ledger: not touched")
     return Ledger(_Sqlite(path))
 
 
@@ -568,7 +583,8 @@ _MIGRATION_LOCK = 0x4D594C47
 
 
 class _Postgres:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = True) -> None:
+        self._create = create
         self.name = _masked(url)
         try:
             import psycopg
@@ -601,6 +617,11 @@ class _Postgres:
     def _migrate(self) -> None:
         if self._current():  # a role that may only add entries opens it too
             return
+        if not self._create:
+            raise LedgerMissingError(
+                f"the database {self.name} holds no myopenip ledger yet: nothing was ever "
+                "recorded there (a database mistyped in MYOPENIP_LEDGER?)"
+            )
         with self.transaction() as cur:
             cur.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             cur.execute("CREATE TABLE IF NOT EXISTS ledger_meta (key TEXT PRIMARY KEY, value TEXT)")
