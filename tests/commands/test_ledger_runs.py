@@ -318,3 +318,27 @@ def test_two_machines_on_one_team_ledger_and_a_third_sees_both_tickets(
     assert [e["licence"] for e in seen["INC-1"]] == [first]
     assert [e["licence"] for e in seen["INC-2"]] == [second]
     assert not (tmp_path / "carol" / "myopenip").exists()  # no SQLite ledger of its own
+
+
+def test_a_user_freed_by_the_bot_is_found_by_name_and_a_rerun_is_already_done(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = Cli(tmp_path, replica)  # the user's own ledger
+    ticket = ("--keep-number", "--yes", "--ticket", "INC-5", "--json")
+
+    first = cli("--user", "Lina André", *ticket, client="Cabinet Durand Avocats")
+    again = cli("--user", "andré LINA", *ticket, client="Cabinet Durand Avocats")
+
+    assert first.returncode == 0, first.stderr[-3000:]
+    (done,) = json.loads(first.stdout)["results"]
+    assert done["outcome"] == "done"
+    assert again.returncode == 0, again.stderr[-3000:]
+    (rerun,) = json.loads(again.stdout)["results"]
+    assert rerun["outcome"] == "already_done"
+    assert "« andré LINA » any more: dissociated from " + done["licence"] in rerun["reason"]
+    assert "(ticket INC-5)" in rerun["reason"]
+    found = _myopenip(tmp_path, cli.env, "history", "--user", "ANDRE lina")
+    assert [(e["user"], e["licence"], e["outcome"]) for e in found["entries"]] == [
+        ("andré LINA", "", "already_done"),  # the rerun: as asked
+        ("Lina André", done["licence"], "done"),  # as the listing showed it
+    ]

@@ -42,6 +42,7 @@ HEADER = (
     "account",
     "service",
     "licence",
+    "user",
     "number",
     "keep_number",
     "outcome",
@@ -68,6 +69,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="clients whose name or « Compte client » holds it (case and accents aside)",
     )
     parser.add_argument("--ticket", metavar="T", help="this ticket (INC-1001)")
+    parser.add_argument(
+        "--user",
+        metavar="NAME",
+        help="the licences of this user, whole name (case, accents and word order aside)",
+    )
     parser.add_argument(
         "--since", metavar="DATE", help="from this day (YYYY-MM-DD, local) or ISO date and time"
     )
@@ -108,7 +114,7 @@ def _positive(text: str) -> int:
 def build_query(args: argparse.Namespace, portal: str | None) -> Query:
     """The arguments as a ledger query; UsageError names the option at fault."""
     texts: dict[str, str | None] = {}
-    for option in ("licence", "service", "client", "ticket"):
+    for option in ("licence", "service", "client", "ticket", "user"):
         value = getattr(args, option)
         if value is not None and not value.strip():
             raise UsageError(f"--{option} is empty")
@@ -160,6 +166,7 @@ def entry_json(entry: Entry) -> dict[str, Any]:
             "account": entry.account,
             "service": entry.service,
             "licence": entry.licence,
+            "user": entry.user,
             "number": documents.number(entry.number),
             "keep_number": entry.keep_number,
             "outcome": entry.outcome,

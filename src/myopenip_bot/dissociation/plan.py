@@ -20,10 +20,12 @@ from myopenip_bot.dissociation.rules import (
     common_prefix,
     found,
     not_held,
+    same_user,
+    user_gone,
     user_holder,
 )
 from myopenip_bot.errors import LicenceNotFoundError
-from myopenip_bot.ledger.entries import Entry
+from myopenip_bot.ledger.entries import Entry, user_key
 from myopenip_bot.models import LicenceTask, Outcome, Tab, Target
 from myopenip_bot.pages import LicenceRow, shows_working
 from myopenip_bot.portal.listings import Listings
@@ -64,7 +66,12 @@ class Planner:
             assert task.target.user is not None
             holding, refused = user_holder(task.target.user, listed, service)
             if holding is None:
-                planned[task.index] = task.settle(Outcome.REFUSED, refused)
+                assert refused is not None
+                key = user_key(task.target.user)
+                earlier = None
+                if not any(same_user(row.user, task.target.user) for _, row in listed):
+                    earlier = self.evidence([key]).get(key)  # none: freed by the bot?
+                planned[task.index] = user_gone(task, service, refused, earlier)
             else:
                 tab, row = holding
                 ref = row.ref.upper()

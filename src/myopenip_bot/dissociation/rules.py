@@ -208,6 +208,22 @@ def not_held(task: LicenceTask, service: str, dissociation: Entry | None = None)
     )
 
 
+def user_gone(
+    task: LicenceTask, service: str, refused: str, dissociation: Entry | None
+) -> LicenceTask:
+    """A task given by its user's name that no licence of `service` has: already done when
+    the ledger records the bot freeing that user's licence there (`dissociation`, dated:
+    the portal blanks « Utilisateur » with the number), else refused (`refused` says why)."""
+    if dissociation is None:
+        return task.settle(Outcome.REFUSED, refused)
+    user = task.target.user or ""
+    return task.settle(
+        Outcome.ALREADY_DONE,
+        f"no licence of {service} has the user « {user} » any more: "
+        f"{dissociated(dissociation, licence=True)}; nothing to do",
+    )
+
+
 def dissociated(entry: Entry, *, licence: bool = False) -> str:
     """ "dissociated on 2026-12-07 14:02 by agent1 (ticket INC-1001)": what the ledger's
     entry says of an earlier dissociation (local time; `licence`: from which licence)."""

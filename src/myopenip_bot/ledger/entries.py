@@ -27,6 +27,7 @@ __all__ = [
     "latest_per_action",
     "local_minute",
     "portal_key",
+    "user_key",
 ]
 
 #: « Valider » is about to be clicked for this licence; its outcome is a later entry (a
@@ -62,6 +63,13 @@ def client_key(text: str) -> str:
     return " ".join(plain.casefold().split())
 
 
+def user_key(name: str) -> str:
+    """A user's name as the ledger looks it up: "USER:" and its words without case nor
+    accents, in order ("Lina André" and "andre lina" are "USER:ANDRE LINA"); "" for none."""
+    words = sorted(client_key(name).split())
+    return "USER:" + " ".join(words).upper() if words else ""
+
+
 def portal_key(url: str) -> str:
     """The portal an entry is about, as stored: scheme, host, port and path of its URL,
     never a user, a password, a query or a fragment."""
@@ -92,6 +100,7 @@ class Entry:
     ticket: str
     command: str  # "dissociate", "batch", "dissociate --dry-run", "numbers --terminated"
     run_dir: str  # the run's folder (a batch's report folder), when it had one
+    user: str = ""  # the licence's « Utilisateur » when the run found it ("" otherwise)
     id: int = 0  # the ledger's order of writing (0 before it is written)
 
     @property
@@ -115,6 +124,7 @@ class Query:
     service: str | None = None
     client: str | None = None
     ticket: str | None = None
+    user: str | None = None  # a licence's user, whole name (case, accents, order aside)
     since: str | None = None  # at_text(), inclusive
     until: str | None = None  # at_text(), exclusive
     portal: str | None = None  # portal_key(); None: every portal
@@ -154,7 +164,7 @@ def dissociated_by(entries: Iterable[Entry], keys: Iterable[str]) -> dict[str, E
     for entry in entries:
         if entry.outcome not in DISSOCIATED:
             continue
-        for key in (entry.number, entry.licence.upper()):
+        for key in (entry.number, entry.licence.upper(), user_key(entry.user)):
             if key and key in wanted:
                 found.setdefault(key, entry)
     return found

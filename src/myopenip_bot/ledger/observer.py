@@ -188,6 +188,7 @@ class LedgerObserver(Observer):
             ticket=task.target.ticket or context.ticket,
             command=context.command,
             run_dir=str(context.run_dir) if context.run_dir else "",
+            user=task.user or task.target.user or "",
         )
 
 

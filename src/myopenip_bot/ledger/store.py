@@ -38,6 +38,7 @@ from myopenip_bot.ledger.entries import (
     client_key,
     dissociated_by,
     latest_per_action,
+    user_key,
 )
 
 __all__ = [
@@ -90,6 +91,8 @@ _COLUMNS = (
     "ticket",
     "command",
     "run_dir",
+    "licence_user",
+    "user_key",
 )
 
 # Version 1, as each back end writes it (the rest of the SQL is the same on both).
@@ -112,7 +115,9 @@ CREATE TABLE ledger_entries (
     reason TEXT NOT NULL,
     ticket TEXT NOT NULL,
     command TEXT NOT NULL,
-    run_dir TEXT NOT NULL
+    run_dir TEXT NOT NULL,
+    licence_user TEXT NOT NULL,
+    user_key TEXT NOT NULL
 );
 CREATE INDEX ledger_entries_number ON ledger_entries (number, at);
 CREATE INDEX ledger_entries_licence ON ledger_entries (UPPER(licence), at);
@@ -120,6 +125,7 @@ CREATE INDEX ledger_entries_service ON ledger_entries (UPPER(service), at);
 CREATE INDEX ledger_entries_ticket ON ledger_entries (UPPER(ticket), at);
 CREATE INDEX ledger_entries_at ON ledger_entries (at);
 CREATE INDEX ledger_entries_outcome ON ledger_entries (outcome, number);
+CREATE INDEX ledger_entries_user ON ledger_entries (user_key, at);
 """
 
 _APPEND_ONLY_SQLITE = """
@@ -279,6 +285,9 @@ class Ledger:
             if value:
                 where.append(f"UPPER({column}) = UPPER({p})")
                 params.append(value)
+        if query.user:
+            where.append(f"user_key = {p}")
+            params.append(user_key(query.user))
         if query.client:
             # client_key holds the name and the account, both made plain
             where.append(f"client_key LIKE {p} ESCAPE '!'")
@@ -301,7 +310,8 @@ class Ledger:
 
     def dissociations(self, portal: str, service: str, keys: Sequence[str]) -> dict[str, Entry]:
         """What the ledger says the bot dissociated on `service` of `portal`, for each of
-        `keys` (numbers' ten digits, licence refs): its latest `done` or `in_progress`
+        `keys` (numbers' ten digits, licence refs, entries.user_key of a user's name):
+        its latest `done` or `in_progress`
         entry (`dissociated_by`), by the key upper-cased; keys it has none for are absent."""
         p = self._db.placeholder()
         wanted = sorted({key.upper() for key in keys if key})
@@ -313,10 +323,11 @@ class Ledger:
                 f"SELECT id, {', '.join(_COLUMNS)} FROM ledger_entries "
                 f"WHERE portal = {p} AND UPPER(service) = UPPER({p}) "
                 f"AND outcome IN ({', '.join([p] * len(DISSOCIATED))}) "
-                f"AND (number IN ({marks}) OR UPPER(licence) IN ({marks})) "
+                f"AND (number IN ({marks}) OR UPPER(licence) IN ({marks}) "
+                f"OR user_key IN ({marks})) "
                 "ORDER BY at DESC, id DESC"
             )
-            found += self._read(sql, [portal, service, *DISSOCIATED, *chunk, *chunk])
+            found += self._read(sql, [portal, service, *DISSOCIATED, *chunk, *chunk, *chunk])
         found.sort(key=lambda entry: (entry.at, entry.id), reverse=True)
         return dissociated_by(found, wanted)
 
@@ -413,6 +424,8 @@ def _row(entry: Entry) -> tuple[Any, ...]:
         entry.ticket,
         entry.command,
         entry.run_dir,
+        entry.user,
+        user_key(entry.user),
     )
     return tuple(_storable(value) for value in values)
 
@@ -437,6 +450,8 @@ def _entry(row: Sequence[Any]) -> Entry:
         ticket,
         command,
         run_dir,
+        licence_user,
+        _user_key,
     ) = row
     return Entry(
         at=at,
@@ -455,6 +470,7 @@ def _entry(row: Sequence[Any]) -> Entry:
         ticket=ticket,
         command=command,
         run_dir=run_dir,
+        user=licence_user,
         id=int(id_),
     )
 
