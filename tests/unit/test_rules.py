@@ -499,3 +499,18 @@ def test_a_stopped_run_leaves_unknown_only_what_valider_was_clicked_for() -> Non
     assert stopped(replace(clicked, accepted=True), "interrupted").outcome is Outcome.IN_PROGRESS
     assert stopped(waiting, "interrupted").outcome is Outcome.SKIPPED
     assert stopped(waiting.settle(Outcome.DONE), "interrupted").outcome is Outcome.DONE
+
+
+def test_all_or_nothing_names_skip_refused_only_when_there_are_others_to_act_on() -> None:
+    alone = LicenceTask(0, Target(licence_ref="FPC999999"), keep=False).settle(
+        Outcome.REFUSED, "unknown"
+    )
+    other = LicenceTask(1, Target(licence_ref="FPC367128"), keep=False)
+
+    _, one = all_or_nothing([alone])
+    _, two = all_or_nothing([alone, other])
+
+    assert one is not None
+    assert "--skip-refused" not in one
+    assert two is not None
+    assert "--skip-refused acts on the others" in two

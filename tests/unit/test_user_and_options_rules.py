@@ -188,3 +188,13 @@ def test_the_final_table_says_who_was_freed_and_what_ended_at_80_columns() -> No
     assert "FPC305633 02 31 81 24 15 dissociated Tab: Utilisateurs" in flat
     assert "User: Lina André" in flat
     assert "· application standardiste — ended with the number" in flat
+
+
+def test_a_user_no_licence_has_is_refused_proposing_the_names_that_read_alike() -> None:
+    from myopenip_bot.dissociation.rules import closest_users
+
+    listed = ["Anna Moreau", "Anna Garcia", "Paul Martin", ""]
+
+    assert closest_users("anna", listed) == ["Anna Garcia", "Anna Moreau"]
+    assert closest_users("Martin Paull", listed) == ["Paul Martin"]
+    assert closest_users("Zoé Quentin", listed) == []

@@ -227,8 +227,10 @@ def plan_table(confirmation: Confirmation) -> Table:
     service = confirmation.service
     client = f", client {service.client}" if service.client else ""
     account = f" ({service.account})" if service.account else ""
+    tickets = sorted({task.target.ticket for task in confirmation.licences if task.target.ticket})
+    ticket = f"; ticket {', '.join(tickets)}" if tickets else ""
     table = Table(
-        title=plain(f"Service {service.ref} « {service.name} »{client}{account}"),
+        title=plain(f"Service {service.ref} « {service.name} »{client}{account}{ticket}"),
         title_justify="left",
     )
     table.add_column("Licence", no_wrap=True)
@@ -570,6 +572,7 @@ def _next_steps(result: RunResult, console: Console, to_terminate: Path | None) 
             f"step: « {GUIDE_REASSIGN} »); "
             "`myopenip numbers --available` lists the numbers kept.",
             highlight=False,
+            soft_wrap=False,  # wrapped at words: a person reads it at 80 columns
         )
     if released:
         where = f"; this run's: {to_terminate}" if to_terminate is not None else ""
@@ -579,4 +582,5 @@ def _next_steps(result: RunResult, console: Console, to_terminate: Path | None) 
                 f"billing's list is `myopenip numbers --to-terminate`{where}."
             ),
             highlight=False,
+            soft_wrap=False,
         )

@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 
 from myopenip_bot.config.selectors import Texts
 from myopenip_bot.ledger.entries import Entry, local_minute
+from myopenip_bot.lookup.rules import name_likeness
 from myopenip_bot.models import LicenceTask, Outcome, Tab, format_number, name_key
 from myopenip_bot.pages import AnswerKind, LicenceRow, SubmitAnswer
 
@@ -90,6 +91,25 @@ def same_user(listed: str, given: str) -> bool:
     return bool(words) and _user_words(listed) == words
 
 
+# How alike a user's name must read to be proposed, and how many are.
+_USER_LIKENESS = 0.6
+_USERS_PROPOSED = 3
+
+
+def closest_users(given: str, users: Iterable[str]) -> list[str]:
+    """The users of the listing whose name reads most like `given` (a first name alone,
+    a typo, words swapped: « Anna » proposes « Anna Moreau » and « Anna Garcia »)."""
+    words = set(name_key(given).split())
+    scored = []
+    for user in dict.fromkeys(u for u in users if u.strip()):
+        likeness = name_likeness(given, user)
+        if words and words <= set(name_key(user).split()):
+            likeness = max(likeness, 0.9)  # every word given is one of its words
+        if likeness >= _USER_LIKENESS:
+            scored.append((-likeness, user))
+    return [user for _, user in sorted(scored)[:_USERS_PROPOSED]]
+
+
 def user_holder(
     given: str, listed: Iterable[tuple[Tab, LicenceRow]], service: str
 ) -> tuple[tuple[Tab, LicenceRow] | None, str | None]:
@@ -100,9 +120,11 @@ def user_holder(
     if len(holding) == 1:
         return holding[0], None
     if not holding:
+        close = closest_users(given, (row.user for _, row in listed))
+        hint = f"; did you mean {' or '.join(f'« {name} »' for name in close)}?" if close else ""
         return None, (
             f"no licence of {service} has the user « {given} » (searched Utilisateurs and "
-            "Groupements; the whole name, as « Utilisateur » shows it)"
+            f"Groupements; the whole name, as « Utilisateur » shows it){hint}"
         )
     candidates = "; ".join(
         " · ".join(
@@ -190,6 +212,8 @@ def not_held(task: LicenceTask, service: str, dissociation: Entry | None = None)
     another client's, still assigned and billed)."""
     number = format_number(task.target.number or "")
     if dissociation is not None:
+        if dissociation.licence:  # the licence it was taken from, for the tables
+            task = replace(task, licence_ref=dissociation.licence)
         return task.settle(
             Outcome.ALREADY_DONE,
             f"no licence of {service} holds {number} any more: "
@@ -217,6 +241,8 @@ def user_gone(
     if dissociation is None:
         return task.settle(Outcome.REFUSED, refused)
     user = task.target.user or ""
+    if dissociation.licence:
+        task = replace(task, licence_ref=dissociation.licence)
     return task.settle(
         Outcome.ALREADY_DONE,
         f"no licence of {service} has the user « {user} » any more: "
@@ -317,9 +343,10 @@ def all_or_nothing(tasks: Sequence[LicenceTask]) -> tuple[list[LicenceTask], str
     if not refused:
         return list(tasks), None
     names = ", ".join(task.target.label() for task in refused)
+    others = any(task.outcome is None for task in tasks)
     message = (
         f"{len(refused)} of {len(tasks)} licence(s) refused when planning ({names}): "
-        "nothing was done (--skip-refused acts on the others)"
+        "nothing was done" + (" (--skip-refused acts on the others)" if others else "")
     )
     skipped = [
         task.settle(Outcome.SKIPPED, f"not attempted: {message}") if task.outcome is None else task
