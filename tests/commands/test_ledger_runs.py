@@ -339,6 +339,6 @@ def test_a_user_freed_by_the_bot_is_found_by_name_and_a_rerun_is_already_done(
     assert "(ticket INC-5)" in rerun["reason"]
     found = _myopenip(tmp_path, cli.env, "history", "--user", "ANDRE lina")
     assert [(e["user"], e["licence"], e["outcome"]) for e in found["entries"]] == [
-        ("andré LINA", "", "already_done"),  # the rerun: as asked
+        ("andré LINA", done["licence"], "already_done"),  # the rerun: the user as asked
         ("Lina André", done["licence"], "done"),  # as the listing showed it
     ]
