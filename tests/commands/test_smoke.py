@@ -166,7 +166,9 @@ def test_a_drift_fails_with_its_evidence_a_proven_proposal_and_the_suite_agrees(
         if c.get("name") == "dialog.submit"
     ]
     assert case.find("failure") is not None
-    assert f"[[ATTACHMENT|{shot.resolve()}]]" in (case.findtext("system-out") or "")
+    # relative to the folder the run started in (GitLab reads no absolute path)
+    relative = shot.resolve().relative_to(cli.cwd.resolve()).as_posix()
+    assert f"[[ATTACHMENT|{relative}]]" in (case.findtext("system-out") or "")
     # The proposal: one entry, marked for a second look, passing, never applied.
     assert [c["entry"] for c in payload["proposal"]["changes"]] == ["dialog.submit"]
     (change,) = payload["proposal"]["changes"]

@@ -99,6 +99,22 @@ def test_a_failed_check_attaches_its_screenshot_and_the_closest_names(tmp_path: 
     assert list(passing) == []  # a passing check: nothing to say
 
 
+def test_an_attachment_is_relative_to_the_folder_the_run_started_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """GitLab links an attachment only by a path relative to the project folder."""
+    shot = tmp_path / "traces" / "run" / "07-failed-dialog.submit.png"
+    shot.parent.mkdir(parents=True)
+    shot.write_bytes(b"png")
+    monkeypatch.chdir(tmp_path)
+
+    write_junit(drifted(shot), tmp_path / "junit.xml")
+
+    out = cases(tmp_path / "junit.xml")[SUBMIT.id].findtext("system-out") or ""
+    assert "[[ATTACHMENT|traces/run/07-failed-dialog.submit.png]]" in out.splitlines()
+    assert "Screenshot: traces/run/07-failed-dialog.submit.png" in out.splitlines()
+
+
 @pytest.mark.parametrize(
     ("result", "code"),
     [

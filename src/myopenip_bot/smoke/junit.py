@@ -4,8 +4,10 @@ A CI's test reporter reads it as it reads any test run: a drift is a `<failure>`
 that could not run (the portal unreachable, the login refused or unanswered, a check it
 needs failed, a signal) an `<error>`, and only a state the portal cannot show here a
 `<skipped>`. A failed check's `<system-out>` names the closest controls on its screen and
-attaches its screenshot with the `[[ATTACHMENT|/absolute/path.png]]` line that Jenkins'
-and GitLab's reporters turn into a link.
+attaches its screenshot with the `[[ATTACHMENT|traces/…/NN-failed-key.png]]` line that
+Jenkins' and GitLab's reporters turn into a link: a path relative to the folder the run
+started in (the CI job's project folder, which GitLab wants), absolute only for a file
+outside it.
 """
 
 from __future__ import annotations
@@ -18,12 +20,22 @@ from myopenip_bot.files import write_private
 from myopenip_bot.smoke.checks import CheckResult, Status
 from myopenip_bot.text import visible
 
-__all__ = ["attachment", "evidence", "write_junit"]
+__all__ = ["attachment", "evidence", "shown_path", "write_junit"]
 
 
 def attachment(path: Path) -> str:
-    """The line a CI reporter turns into a link to `path` (absolute)."""
-    return f"[[ATTACHMENT|{path.resolve()}]]"
+    """The line a CI reporter turns into a link to `path`: relative to the current folder
+    (the CI job's project folder) when it is inside it, else absolute."""
+    return f"[[ATTACHMENT|{shown_path(path)}]]"
+
+
+def shown_path(path: Path) -> str:
+    """`path` relative to the current folder when it is inside it, else absolute."""
+    resolved = path.resolve()
+    try:
+        return resolved.relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:  # elsewhere (a MYOPENIP_TRACES_DIR outside the project)
+        return str(resolved)
 
 
 def evidence(check: CheckResult) -> str:
@@ -34,7 +46,7 @@ def evidence(check: CheckResult) -> str:
         shown = ", ".join(f'{role} "{visible(name)}"' for role, name in check.candidates[:5])
         lines.append(f"Closest on the screen, the best first: {shown}")
     if check.screenshot is not None:
-        lines.append(f"Screenshot: {visible(str(check.screenshot.resolve()))}")
+        lines.append(f"Screenshot: {visible(shown_path(check.screenshot))}")
         lines.append(visible(attachment(check.screenshot)))
     return "\n".join(lines)
 

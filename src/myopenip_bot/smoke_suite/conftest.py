@@ -37,19 +37,6 @@ from myopenip_bot.smoke_suite.plugin import RESULT
 WALK = "myopenip-smoke"  # the walk's own folder under --output (its screens, trace, video)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    """A JUnit file gets each failed test's output (its evidence) unless QA chose
-    otherwise with `-o junit_logging=…`."""
-    try:
-        from _pytest.junitxml import xml_key
-    except ImportError:  # pragma: no cover - pytest moved it: the evidence stays in the log
-        return
-    xml = config.stash.get(xml_key, None)
-    if xml is not None and getattr(xml, "logging", None) == "no":
-        xml.logging = "system-out"
-        xml.log_passing_tests = False  # a passing check has nothing to attach
-
-
 def pytest_make_parametrize_id(config: pytest.Config, val: object, argname: str) -> str | None:
     """A check's test is named after the check as `myopenip smoke` names it, accents and
     all (`Paramétrage / Monitoring: services.search`), not escaped (`Param\\xe9trage`):

@@ -1,0 +1,122 @@
+"""The smoke's pytest suite with pytest-playwright's options, as QA's CI runs it: a process
+outside the project. What it cannot honour is refused at start (exit 2, naming what it
+supports); the exit codes hold under `-n 2`; ids read as the checks' names, `-k` selects
+by them and the verdict is the selected checks'; each test its check's time; a failed
+test's artifacts in its own folder under --output, attached by a relative path.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from cli_support import Cli
+
+from myopenip.replica import Replica
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+SUBMIT = "test_smoke[chromium-Dissociation dialog: dialog.submit]"
+
+
+def suite(cli: Cli, base_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    # Without the command's settings, and without a display: headless, as on a CI runner.
+    dropped = ("MYOPENIP_BASE_URL", "MYOPENIP_NOTIFY", "DISPLAY", "WAYLAND_DISPLAY")
+    environ = {k: v for k, v in cli.env.items() if k not in dropped}
+    return subprocess.run(
+        [
+            *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
+            *("--pyargs", "myopenip_bot.smoke_suite", "--base-url", base_url, *args),
+        ],
+        cwd=cli.cwd,
+        env=environ | env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def unreachable() -> str:
+    with socket.socket() as probe:  # a port nothing listens on
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}"
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (("--browser", "firefox"), "--browser chromium"),
+        (("--browser", "webkit", "-n", "2"), "--browser chromium"),
+        (("--headed",), "DISPLAY"),
+    ],
+)
+def test_what_the_suite_cannot_honour_is_refused_at_start_naming_what_it_supports(
+    tmp_path: Path, args: tuple[str, ...], named: str
+) -> None:
+    cli = Cli(tmp_path, None, base_url=unreachable(), username="demo", password="demo")
+    started = time.monotonic()
+    done = suite(cli, unreachable(), *args)
+    took = time.monotonic() - started
+
+    assert done.returncode == 2, done.stdout[-2000:] + done.stderr[-2000:]
+    assert "myopenip smoke suite:" in done.stderr
+    assert named in done.stderr
+    assert "Chromium" in done.stderr or "display" in done.stderr
+    assert took < 15  # no browser launched, nothing waited for (about 1 s on an idle machine)
+    assert not (tmp_path / "test-results").exists()
+
+
+def test_an_unreachable_portal_exits_3_under_xdist_too(tmp_path: Path) -> None:
+    url = unreachable()
+    cli = Cli(tmp_path, None, base_url=url, username="demo", password="demo", startup_timeout="0")
+
+    done = suite(cli, url, "-n", "2", "--junitxml", str(tmp_path / "suite.xml"))
+
+    assert done.returncode == 3, done.stdout[-3000:] + done.stderr[-3000:]
+    root = ET.parse(tmp_path / "suite.xml").getroot()
+    assert sum(int(s.get("errors") or 0) for s in root.iter("testsuite")) > 0
+
+
+def test_k_selects_by_the_checks_names_and_the_verdict_is_theirs(
+    replica: Replica, tmp_path: Path
+) -> None:
+    replica.test_api("drift", {"rename": {"Valider": "Confirmer"}})
+    cli = Cli(tmp_path, replica, trace="off")
+    junit = tmp_path / "suite.xml"
+
+    # The drift is outside the selection: its verdict is not this run's; no screenshot asked.
+    others = suite(cli, replica.url, "-k", "Paramétrage", "--screenshot", "off")
+    shots = list(tmp_path.rglob("*.png"))
+    # The drift selected, with two workers: exit 1, its artifacts in its own folder.
+    drifted = suite(
+        cli,
+        replica.url,
+        *("-k", "dialog.submit or Paramétrage", "-n", "2", "--output", "results"),
+        *("--tracing", "retain-on-failure", "--junitxml", str(junit)),
+    )
+
+    assert others.returncode == 0, others.stdout[-3000:] + others.stderr[-3000:]
+    assert " passed" in others.stdout
+    assert "failed" not in others.stdout
+    assert shots == []  # --screenshot off: none
+    assert drifted.returncode == 1, drifted.stdout[-3000:] + drifted.stderr[-3000:]
+    cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
+    assert SUBMIT in cases  # readable ids: no \xe9
+    paramétrage = [name for name in cases if "Paramétrage / Monitoring" in (name or "")]
+    assert len(cases) == len(paramétrage) + 1
+    # Each test its check's own time, not the whole walk in the first one's.
+    times = [float(c.get("time") or 0) for c in cases.values()]
+    assert max(times) < 10, times
+    # pytest-playwright's layout: results/<slug of the test id>/, attached relatively.
+    (folder,) = [p for p in (tmp_path / "results").iterdir() if "dialog-submit" in p.name]
+    assert folder.name == "test-smoke-py-test-smoke-chromium-dissociation-dialog-dialog-submit"
+    assert (folder / "test-failed-1.png").is_file()
+    assert (folder / "trace.zip").is_file()
+    out = cases[SUBMIT].findtext("system-out") or ""
+    assert f"[[ATTACHMENT|results/{folder.name}/test-failed-1.png]]" in out
+    assert [p.name for p in (tmp_path / "results").iterdir() if p.is_dir()].count(folder.name) == 1
