@@ -5,6 +5,7 @@ report and paths), checked by `make lint`, and shown word for word in docs/qa.md
 from __future__ import annotations
 
 import re
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -58,4 +59,21 @@ def test_docs_qa_shows_each_template_word_for_word(template: Path) -> None:
 def test_make_lint_runs_actionlint_on_the_github_workflow() -> None:
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     lint = makefile.split("\nlint:", 1)[1].split("\n\n", 1)[0]
-    assert "actionlint docs/ci/github-smoke.yml" in lint
+    assert "./scripts/actionlint.sh docs/ci/github-smoke.yml" in lint
+
+
+def test_actionlint_passes_the_workflow_and_fails_one_without_its_triggers(
+    tmp_path: Path,
+) -> None:
+    broken = tmp_path / "broken.yml"
+    broken.write_text(
+        GITHUB.read_text(encoding="utf-8").replace("\non:", "\nnot_on:", 1), encoding="utf-8"
+    )
+    script = ROOT / "scripts" / "actionlint.sh"
+
+    good = subprocess.run([script, GITHUB], capture_output=True, text=True, timeout=300)
+    bad = subprocess.run([script, broken], capture_output=True, text=True, timeout=300)
+
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert '"on" section is missing' in bad.stdout
