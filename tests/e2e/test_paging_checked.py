@@ -108,7 +108,7 @@ def test_a_renamed_status_message_is_never_waited_on_the_one_shot_is_done(
     (task,) = result.results
     assert task.outcome is Outcome.DONE, task.reason
     submitted = [e for e in logs if e["event"] == "dissociation_submitted"]
-    assert [e["answer"] for e in submitted] == ["confirmed"]
+    assert [e["answer"] for e in submitted] == ["confirmed"], submitted
     assert not any("no answer within" in str(e.get("problem")) for e in logs)
     assert [e["by"] for e in logs if e["event"] == "valider_answered"] == ["the dialog closing"]
     (licence,) = [lic for lic in replica.state()["licences"] if lic["ref"] == "FPC367128"]

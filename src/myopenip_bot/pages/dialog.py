@@ -292,19 +292,24 @@ class DissociationDialog(Screen):
 
 
 def _closed_answer(exchange: Exchange) -> SubmitAnswer:
-    """The dialog closed, nothing else shown once settled: the HTTP answers to the
-    requests « Valider » sent decide. All answered without an error: accepted (the
-    listing then shows whether it is done); none sent, or one failed: lost (the caller
-    reads the portal)."""
+    """The dialog closed, nothing else shown once settled: the HTTP answer to the first
+    request « Valider » sent decides (those after it are the listing's refresh, which
+    may still be on its way). Answered without an error: accepted (the listing then
+    shows whether it is done); none sent, or it failed: lost (the caller reads the
+    portal)."""
     if not exchange.sent:
         return SubmitAnswer(AnswerKind.LOST, problem="the dialog closed without sending anything")
-    failure = exchange.failure()
-    if failure is not None:
-        return SubmitAnswer(AnswerKind.LOST, problem=failure)
-    errors = sorted({s for s in exchange.statuses.values() if s >= 400})
-    if errors:
+    request = exchange.sent[0]
+    if request in exchange.failures:
         return SubmitAnswer(
-            AnswerKind.LOST, problem=f"the dialog closed after an HTTP {errors[0]} answer"
+            AnswerKind.LOST, problem=f"the request failed ({exchange.failures[request]})"
+        )
+    status = exchange.statuses.get(request)
+    if status is None:
+        return SubmitAnswer(AnswerKind.LOST, problem="the request got no answer")
+    if status >= 400:
+        return SubmitAnswer(
+            AnswerKind.LOST, problem=f"the dialog closed after an HTTP {status} answer"
         )
     return SubmitAnswer(AnswerKind.CONFIRMED)
 
