@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from myopenip_bot.config.selectors import load_selectors
 from myopenip_bot.pages import more_pages
-
-HINTS = load_selectors(None).hints
 
 
 def more(
@@ -18,8 +15,6 @@ def more(
         rows=rows,
         seen=seen,
         page_size=page_size,
-        of_words=HINTS.page_of,
-        count_words=HINTS.counted,
     )
 
 

@@ -250,11 +250,6 @@ class Hints(_Strict):
     # options are "not shown by the portal".
     licence_page: Control | None = None
     licence_options: Control | None = None
-    # The words of a listing's page indicator ("Page 1 sur 2 · 28 licences", "1–20 / 28"):
-    # a page out of pages, and what a count counts. Read loosely, only as evidence that a
-    # listing has more pages than « Suivant » led to (then « Suivant » drifted).
-    page_of: list[str] = ["sur", "/", "of"]
-    counted: list[str] = ["licences", "services", "résultats", "results"]
 
 
 def _require_groups(value: re.Pattern[str], *groups: str) -> re.Pattern[str]:

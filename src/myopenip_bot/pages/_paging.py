@@ -13,6 +13,13 @@ from myopenip_bot.pages._base import MAX_PAGES
 
 R = TypeVar("R")
 
+# The words of a listing's page indicator ("Page 1 sur 2 · 28 licences", "1–20 / 28"): a
+# page out of pages, and what a count counts. Read loosely, only as evidence that a
+# listing has more pages than « Suivant » led to. (Not in selectors/: every entry there
+# is a smoke check of its own, and these are never looked for, only read when there.)
+PAGE_OF = ("sur", "/", "of")
+COUNTED = ("licences", "services", "résultats", "results")
+
 
 def paged(
     first: list[R], next_page: Callable[[], bool], rows: Callable[[], list[R]]
@@ -36,8 +43,8 @@ def more_pages(
     rows: int,
     seen: int,
     page_size: int | None,
-    of_words: Sequence[str],
-    count_words: Sequence[str],
+    of_words: Sequence[str] = PAGE_OF,
+    count_words: Sequence[str] = COUNTED,
 ) -> str | None:
     """Why a listing whose « Suivant » was not found has more pages than were turned, or
     None when it shows no sign of more.

@@ -248,7 +248,10 @@ class DissociationDialog(Screen):
         answer once the page has settled (the request the click sent answered, the
         listing refreshed): the status message if it came meanwhile, else the HTTP
         answer to the click's request."""
-        answer = self._shown_answer(status, problem, login, exchange.failure())
+        shown = status.or_(problem).or_(login).or_(self._technical_error)
+        answer = None
+        if _visible(shown.filter(visible=True).first):
+            answer = self._shown_answer(status, problem, login, exchange.failure())
         if answer is not None:
             log.info("valider_answered", by=answer.kind.value)
             return answer
@@ -292,21 +295,31 @@ class DissociationDialog(Screen):
 
 
 def _closed_answer(exchange: Exchange) -> SubmitAnswer:
-    """The dialog closed, nothing else shown once settled: the HTTP answer to the first
-    request « Valider » sent decides (those after it are the listing's refresh, which
-    may still be on its way). Answered without an error: accepted (the listing then
+    """The dialog closed, nothing else shown once settled: the HTTP answer to the request
+    « Valider » sent decides (the listing's refresh may still be on its way, or be
+    cancelled by the page). Answered without an error: accepted (the listing then
     shows whether it is done); none sent, or it failed: lost (the caller reads the
     portal)."""
     if not exchange.sent:
         return SubmitAnswer(AnswerKind.LOST, problem="the dialog closed without sending anything")
-    request = exchange.sent[0]
+    # « Valider »'s own request: the first that is not a GET (a refresh of the listing,
+    # which the page may cancel, is one), else the first sent.
+    request = next((r for r in exchange.sent if r.method != "GET"), exchange.sent[0])
     if request in exchange.failures:
         return SubmitAnswer(
             AnswerKind.LOST, problem=f"the request failed ({exchange.failures[request]})"
         )
     status = exchange.statuses.get(request)
     if status is None:
-        return SubmitAnswer(AnswerKind.LOST, problem="the request got no answer")
+        # Its answer not recorded yet (the browser may tell it after the page moved on):
+        # awaited (a state: it ends answered or failed), never guessed.
+        try:
+            response = request.response()
+        except Exception as error:  # the page or the browser gone: lost
+            return SubmitAnswer(AnswerKind.LOST, problem=f"the request failed ({error})")
+        if response is None:
+            return SubmitAnswer(AnswerKind.LOST, problem="the request got no answer")
+        status = response.status
     if status >= 400:
         return SubmitAnswer(
             AnswerKind.LOST, problem=f"the dialog closed after an HTTP {status} answer"

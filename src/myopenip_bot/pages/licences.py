@@ -253,15 +253,12 @@ class LicenceResultsPage(Screen):
     def more_pages(self, *, rows: int, seen: int, page_size: int | None = None) -> str | None:
         """Why the listing on screen has more pages than those read (`seen` rows in all,
         `rows` on this page; `page_size`: a full page, when known), or None (no sign of
-        more): its page indicator or count, read loosely (hints.page_of, hints.counted)."""
-        hints = self.selectors.hints
+        more): its page indicator or count, read loosely (_paging.PAGE_OF, COUNTED)."""
         return more_pages(
             text_beside(self.scope, self.table),
             rows=rows,
             seen=seen,
             page_size=page_size,
-            of_words=hints.page_of,
-            count_words=hints.counted,
         )
 
     def next_page(self, *, licence: str = "", number: str | None = None) -> bool:

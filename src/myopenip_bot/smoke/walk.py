@@ -402,14 +402,11 @@ class SmokeWalk:
                 self._full_page = shown or None  # a page followed by another: a full one
                 return ""
             # Removed, or disabled: the end, unless the list says it has more.
-            hints = self.s.hints
             why = more_pages(
                 text_beside(self.page, page.table),
                 rows=shown,
                 seen=shown,
                 page_size=None,
-                of_words=hints.page_of,
-                count_words=hints.counted,
             )
             if why is None:
                 raise Skip("the services list has one page here")
