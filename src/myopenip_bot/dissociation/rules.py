@@ -505,7 +505,11 @@ def earlier_shown(
 
 def still_in_progress(task: LicenceTask, answer: SubmitAnswer, seconds: float) -> LicenceTask:
     """A licence the portal accepted and still lists with its number after `seconds`."""
-    said = f"accepted (« {answer.status} »)" if answer.status else "shown under way"
+    said = (
+        f"accepted (« {answer.status} »)"
+        if answer.status
+        else ("accepted" if answer.confirmed else "shown under way")
+    )
     return task.settle(
         Outcome.IN_PROGRESS, f"{said}, still listed after {seconds:g} s: {STILL_WORKING}"
     )
@@ -518,7 +522,8 @@ def settle_unread(
     settled = []
     for task in batch:
         if answer.kind is AnswerKind.CONFIRMED:
-            reason = f"accepted (« {answer.status} »), not read back: {why}; {STILL_WORKING}"
+            said = f" (« {answer.status} »)" if answer.status else ""
+            reason = f"accepted{said}, not read back: {why}; {STILL_WORKING}"
             settled.append(task.settle(Outcome.IN_PROGRESS, reason))
         elif answer.kind is AnswerKind.REFUSED:
             settled.append(task.settle(Outcome.REFUSED, refused_reason(answer)))

@@ -8,6 +8,7 @@ page objects and the smoke checks alike; `explain` says what shows instead of a 
 
 from myopenip_bot.pages._base import MAX_PAGES, squash
 from myopenip_bot.pages._closest import Absence, explain, named, parse_snapshot, rank
+from myopenip_bot.pages._paging import more_pages, text_beside
 from myopenip_bot.pages._reads import reading, watch_reads
 from myopenip_bot.pages._table import aria_names, read_rows
 from myopenip_bot.pages.dialog import (
@@ -45,6 +46,7 @@ __all__ = [
     "SubmitAnswer",
     "aria_names",
     "explain",
+    "more_pages",
     "named",
     "options_read",
     "parse_snapshot",
@@ -55,5 +57,6 @@ __all__ = [
     "reading",
     "shows_working",
     "squash",
+    "text_beside",
     "watch_reads",
 ]

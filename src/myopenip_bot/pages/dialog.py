@@ -209,14 +209,21 @@ class DissociationDialog(Screen):
         )
         problem = self.error.filter(visible=True)
         login = self._login_heading
+        # The dialog gone (the portal closed it): an answer of its own, so that the status
+        # message stays a hint, never waited on (a portal may word it otherwise, or show
+        # none). A dialog no longer shown is out of the accessibility tree: the page's body
+        # without it is then what shows.
+        closed = self.page.locator("body").filter(has_not=self.dialog)
         exchange = Exchange(self.page)
         try:
             with translating():
                 self.submit_button.click()
                 # `.first`: whichever answer shows first decides; nothing is acted upon.
                 answers = status.or_(problem).or_(login).or_(self._technical_error)
-                expect(answers.filter(visible=True).first).to_be_visible(timeout=self.timeout_ms)
-                answer = self._answer(status, problem, login, exchange.failure())
+                expect(answers.or_(closed).filter(visible=True).first).to_be_visible(
+                    timeout=self.timeout_ms
+                )
+                answer = self._answer(status, problem, login, exchange)
         except AssertionError:
             answer = SubmitAnswer(
                 AnswerKind.LOST, problem=f"no answer within {self.timeout_ms / 1000:g} s"
@@ -235,8 +242,33 @@ class DissociationDialog(Screen):
         return answer
 
     def _answer(
-        self, status: Locator, problem: Locator, login: Locator, http_failure: str | None
+        self, status: Locator, problem: Locator, login: Locator, exchange: Exchange
     ) -> SubmitAnswer:
+        """The answer the screen shows now; when only the dialog's closing shows, the
+        answer once the page has settled (the request the click sent answered, the
+        listing refreshed): the status message if it came meanwhile, else the HTTP
+        answer to the click's request."""
+        shown = status.or_(problem).or_(login).or_(self._technical_error)
+        answer = None
+        if _visible(shown.filter(visible=True).first):
+            answer = self._shown_answer(status, problem, login, exchange.failure())
+        if answer is not None:
+            log.info("valider_answered", by=answer.kind.value)
+            return answer
+        if _visible(self.dialog):
+            return SubmitAnswer(
+                AnswerKind.LOST, problem="the answer vanished before it could be read"
+            )
+        self._wait_settled("reading the answer to « Valider »")
+        answer = self._shown_answer(status, problem, login, exchange.failure())
+        if answer is None:
+            answer = _closed_answer(exchange)
+        log.info("valider_answered", by="the dialog closing", answer=answer.kind.value)
+        return answer
+
+    def _shown_answer(
+        self, status: Locator, problem: Locator, login: Locator, http_failure: str | None
+    ) -> SubmitAnswer | None:
         # Read at once, without waiting: the page may already be moving on (its results
         # reload, or a session that expired right after sends it to the login page).
         pattern = self.selectors.texts.status_dissociated
@@ -259,7 +291,40 @@ class DissociationDialog(Screen):
                 AnswerKind.LOST,
                 problem=f"the portal answered {self.selectors.hints.technical_error!r}",
             )
-        return SubmitAnswer(AnswerKind.LOST, problem="the answer vanished before it could be read")
+        return None
+
+
+def _closed_answer(exchange: Exchange) -> SubmitAnswer:
+    """The dialog closed, nothing else shown once settled: the HTTP answer to the request
+    « Valider » sent decides (the listing's refresh may still be on its way, or be
+    cancelled by the page). Answered without an error: accepted (the listing then
+    shows whether it is done); none sent, or it failed: lost (the caller reads the
+    portal)."""
+    if not exchange.sent:
+        return SubmitAnswer(AnswerKind.LOST, problem="the dialog closed without sending anything")
+    # « Valider »'s own request: the first that is not a GET (a refresh of the listing,
+    # which the page may cancel, is one), else the first sent.
+    request = next((r for r in exchange.sent if r.method != "GET"), exchange.sent[0])
+    if request in exchange.failures:
+        return SubmitAnswer(
+            AnswerKind.LOST, problem=f"the request failed ({exchange.failures[request]})"
+        )
+    status = exchange.statuses.get(request)
+    if status is None:
+        # Its answer not recorded yet (the browser may tell it after the page moved on):
+        # awaited (a state: it ends answered or failed), never guessed.
+        try:
+            response = request.response()
+        except Exception as error:  # the page or the browser gone: lost
+            return SubmitAnswer(AnswerKind.LOST, problem=f"the request failed ({error})")
+        if response is None:
+            return SubmitAnswer(AnswerKind.LOST, problem="the request got no answer")
+        status = response.status
+    if status >= 400:
+        return SubmitAnswer(
+            AnswerKind.LOST, problem=f"the dialog closed after an HTTP {status} answer"
+        )
+    return SubmitAnswer(AnswerKind.CONFIRMED)
 
 
 class ReadOnlyDialog:

@@ -12,10 +12,10 @@ import structlog
 from playwright.sync_api import Locator, Page, expect
 
 from myopenip_bot.config.selectors import Hints, Selectors
-from myopenip_bot.errors import TechnicalError
+from myopenip_bot.errors import DriftError, TechnicalError
 from myopenip_bot.models import Tab, format_number, normalize_number
 from myopenip_bot.pages._base import Screen, TableRow, digits_pattern, portal_text
-from myopenip_bot.pages._paging import paged
+from myopenip_bot.pages._paging import more_pages, paged, text_beside
 from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages.dialog import DissociationDialog
 from myopenip_bot.pages.licence_page import licence_link
@@ -225,7 +225,41 @@ class LicenceResultsPage(Screen):
         """`first` (the rows on screen), then each next page's rows (the one paging loop: turned
         only when asked for); `licence` and `number` are the search's filters, which no
         row of a next page may contradict."""
-        return paged(first, partial(self.next_page, licence=licence, number=number), self.rows)
+        seen = [len(first)]  # the rows of each page read
+
+        def turn() -> bool:
+            if self.next_page(licence=licence, number=number):
+                return True
+            # No « Suivant »: the end, unless the listing says it has more (then a drift,
+            # never "not found" for a licence on a page not turned).
+            full = max(seen[:-1], default=0) or None  # a page followed by another
+            why = self.more_pages(rows=seen[-1], seen=sum(seen), page_size=full)
+            if why is not None:
+                log.warning("next_page_missing", tab=self.tab.value, pages=len(seen), why=why)
+                raise DriftError(
+                    "licences.next_page",
+                    f"no « Suivant » found in the tab {self.tab.value} after {len(seen)} "
+                    f"page(s) of results, though the listing has more: {why}",
+                )
+            return False
+
+        def read() -> list[LicenceRow]:
+            rows = self.rows()
+            seen.append(len(rows))
+            return rows
+
+        return paged(first, turn, read)
+
+    def more_pages(self, *, rows: int, seen: int, page_size: int | None = None) -> str | None:
+        """Why the listing on screen has more pages than those read (`seen` rows in all,
+        `rows` on this page; `page_size`: a full page, when known), or None (no sign of
+        more): its page indicator or count, read loosely (_paging.PAGE_OF, COUNTED)."""
+        return more_pages(
+            text_beside(self.scope, self.table),
+            rows=rows,
+            seen=seen,
+            page_size=page_size,
+        )
 
     def next_page(self, *, licence: str = "", number: str | None = None) -> bool:
         """Go to the next page of results ("Suivant"); False when there is none."""

@@ -49,10 +49,12 @@ from myopenip_bot.pages import (
     ServiceRow,
     ServiceSettingsPage,
     ServicesPage,
+    more_pages,
     read_options,
     reading,
     shows_working,
     squash,
+    text_beside,
 )
 from myopenip_bot.portal.portal import Portal
 from myopenip_bot.smoke.checks import (
@@ -148,6 +150,7 @@ class SmokeWalk:
         self._guarded = False
         self._after: str | None = None  # the licence of the dialog, read again after Annuler
         self._changed: str | None = None  # what the portal shows changed since, if anything
+        self._full_page: int | None = None  # the largest page seen followed by another
 
     # -- running checks -----------------------------------------------------------------
 
@@ -394,9 +397,24 @@ class SmokeWalk:
         )
 
         def next_page() -> str:
-            if not page.has_next_page():  # removed, or disabled: the end
+            shown = len(page.rows())
+            if page.has_next_page():
+                self._full_page = shown or None  # a page followed by another: a full one
+                return ""
+            # Removed, or disabled: the end, unless the list says it has more.
+            why = more_pages(
+                text_beside(self.page, page.table),
+                rows=shown,
+                seen=shown,
+                page_size=None,
+            )
+            if why is None:
                 raise Skip("the services list has one page here")
-            return ""
+            self._shown(services.next_page, self.page, where)
+            raise Drift(
+                f"no link « Suivant » {where}, though the list has more pages: {why}",
+                services.next_page,
+            )
 
         self._check(Services.next_page, next_page)
         kind, active = texts.service_type_with_licences, texts.service_state_active
@@ -579,12 +597,7 @@ class SmokeWalk:
 
         self._check(checks.row_checkbox, checkboxes)
 
-        def next_page() -> str:
-            if not results.has_next_page():  # removed, or disabled: the end
-                raise Skip(f"the tab {results.tab.value} has one page of results here")
-            return ""
-
-        self._check(checks.next_page, next_page)
+        self._check(checks.next_page, partial(self._next_page, results, rows))
 
         def actions_disabled() -> str:
             button = self._present(lic.actions, results.scope, where)
@@ -593,6 +606,32 @@ class SmokeWalk:
 
         self._check(checks.actions, actions_disabled)
         return rows
+
+    def _next_page(self, results: LicenceResultsPage, rows: list[LicenceRow]) -> str:
+        """« Suivant » reaches a second page where the listing has one (it fills a page,
+        its indicator or count says more): proved by turning to it, then back to the
+        first by searching again. Without « Suivant », skipped only when the listing shows
+        no sign of more; with signs of more, its drift."""
+        where = f"in the tab {results.tab.value}"
+        if not results.has_next_page():  # removed, or disabled: the end, unless it says more
+            why = results.more_pages(rows=len(rows), seen=len(rows), page_size=self._full_page)
+            if why is None:
+                raise Skip(f"the tab {results.tab.value} has one page of results here")
+            with _drift():
+                self.presence.shown(self.s.licences.next_page, where, results.scope)
+            raise Drift(
+                f"no link « Suivant » {where}, though the listing has more pages: {why}",
+                self.s.licences.next_page,
+            )
+        self._full_page = max(self._full_page or 0, len(rows)) or None
+        first = {row.ref for row in rows}
+        if not results.next_page():
+            raise Drift(f"« Suivant » {where} turned to no other page")
+        second = results.rows()
+        if not second or {row.ref for row in second} <= first:
+            raise Drift(f"« Suivant » {where} showed no other licences than the first page")
+        results.search()  # back to the first page, as the rest of the walk reads it
+        return f"page 2 reached: {len(second)} other rows"
 
     def _searches(
         self, settings: ServiceSettingsPage, listed: tuple[Tab, LicenceRow] | None
