@@ -99,7 +99,9 @@ def smoke_checks(browser: Browser, pytestconfig: pytest.Config) -> dict[str, Che
     output = Path(str(pytestconfig.getoption("--output"))) / "myopenip-smoke"
     output.mkdir(parents=True, exist_ok=True, mode=0o700)
     tracing = str(pytestconfig.getoption("--tracing"))
-    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+    context = browser.new_context(
+        locale="fr-FR", viewport={"width": 1366, "height": 900}, service_workers="block"
+    )
     context.set_default_timeout(settings.timeout_ms)
     if tracing != "off":
         context.tracing.start(screenshots=True, snapshots=True, title="myopenip smoke")
