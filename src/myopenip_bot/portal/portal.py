@@ -236,20 +236,24 @@ class Portal:
         )
         self.policy.wait(failures, self.stop)
 
-    def _open_again(self, step: str, url: str | None = None) -> None:
+    def _open_again(self, step: str) -> None:
         """The error page answering a read of this way: its address again (a GET, as a
-        person reloads it), or `url`, announced as a read until the page has settled (what
-        the page loads by itself belongs to it)."""
+        person reloads it), announced as a read until the page has settled (what the page
+        loads by itself belongs to it)."""
         with reading(self.page, step):
-            self.goto(url or self.page.url, step)
+            self.goto(self.page.url, step)
             Presence(self.page, self.selectors, timeout_ms=self.timeout_ms).wait_settled(step)
 
     def open_again(self, step: str, url: str) -> None:
         """Before a read is tried again, from a page that shows the portal's error: `url`
-        (the screen the read started from) opened in its place, a GET announced as a read,
-        as a person goes back. A failure there is the next attempt's to find."""
+        (the screen the read started from) opened once in its place, a GET announced as a
+        read until the page has settled, as a person goes back. A failure there is the
+        next attempt's to find (its retry is the caller's)."""
+        presence = Presence(self.page, self.selectors, timeout_ms=self.timeout_ms)
         try:
-            translated(step, lambda: self._open_again(step, url))
+            with reading(self.page, step):
+                translated(step, lambda: self.page.goto(url))
+                presence.wait_settled(step)
         except TechnicalError as error:
             log.info("read_again_failed", step=step, error=str(error))
 

@@ -247,7 +247,8 @@ class SmokeWalk:
         return found if result.status is Status.PASSED else None
 
     def _reads(self, step: str, action: Callable[[], T]) -> T:
-        """Run what a check reads as the bot runs a step (Portal.step, the one retry policy):
+        """Run what a check reads as the bot runs a step (Portal.step, the one retry policy,
+        twice nested as the bot's way to a service: a read retried within a retried step):
         a technical failure (a 5xx, its error page, no answer) is tried again after the
         policy's backoff, from the screen the check started on (a dialog it opened closed,
         that screen opened again where the portal's error shows), and an expired session
@@ -259,11 +260,10 @@ class SmokeWalk:
             return action()
         attempts = 0
         # The screen the check reads from, to go back to: its address, with or without the
-        # dialog open; and whether the portal's error already showed (not this check's).
+        # dialog open.
         start = self.page.url
         dialog = locate(self.page, self.s.dialog.dialog)
         in_dialog = best_effort(lambda: visible_now(dialog), False)
-        failed_before = _failing(self.presence, step)
 
         def attempt() -> T:
             nonlocal attempts
@@ -277,12 +277,13 @@ class SmokeWalk:
                 found = action()
             except PlaywrightError as error:  # the check's to judge, not the portal's retry
                 raise _Judged(error) from None
-            if not failed_before:  # a read that answered with the portal's error (the
-                self.presence.raise_for_error_page(step)  # dialog's list, a search's)
+            # A read answered with the portal's error (the dialog's list, a search's): failed.
+            # (One an earlier check left is gone once its screen is opened again.)
+            self.presence.raise_for_error_page(step)
             return found
 
-        try:
-            return self.portal.step(step, attempt)
+        try:  # a step of the walk, its reads tried again within it: attempts ** 2 at most
+            return self.portal.step(step, partial(self.portal.step, step, attempt))
         except _Judged as judged:
             raise judged.error from None
 
