@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, Literal
 
 import structlog
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_playwright
@@ -69,6 +69,7 @@ class BotSession:
         browser: Browser | None = None,
         reuse_login: bool = True,
         run_log: RunLog | None = None,
+        read_only: bool = False,
     ) -> None:
         username, password = settings.require_credentials()
         self.settings = settings
@@ -91,6 +92,9 @@ class BotSession:
         self._state = StateFile(settings.state_file, settings.base_url, username)
         self._save_session = settings.save_session
         self._reuse_login = reuse_login and settings.save_session
+        # A read-only run (find, smoke) guards its network by routes (smoke.guard), which a
+        # service worker's requests would bypass: its contexts allow none.
+        self._service_workers: Literal["allow", "block"] = "block" if read_only else "allow"
         self._tracing = False
         self._shots = 0
         try:
@@ -206,6 +210,7 @@ class BotSession:
             locale="fr-FR",
             timezone_id="Europe/Paris",
             viewport={"width": 1366, "height": 900},
+            service_workers=self._service_workers,
         )
         context.set_default_timeout(self.settings.timeout_ms)
         context.set_default_navigation_timeout(self.settings.navigation_timeout_ms)

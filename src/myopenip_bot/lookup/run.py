@@ -55,7 +55,7 @@ def run_find(
     """Answer `query` on the portal, read-only (a guard aborts any request that is not a
     read); `on_step` is told each step's name as it begins; raises BotError (its
     `run_dir` the run folder) when it cannot."""
-    session = BotSession(settings, label="find")
+    session = BotSession(settings, label="find", read_only=True)
     try:
         with session:
             NetworkGuard(session.context).install()  # logins happen in another context

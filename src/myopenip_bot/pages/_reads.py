@@ -6,8 +6,9 @@ the method proves nothing; what the bot was doing does. Every action of a page o
 that only reads — a search, a page turn, a tab, a link to the next screen, a tick and
 « Dissocier vos numéros » to read the dialog, « Annuler » — runs inside
 `reading(page, what)`, from the click until the page has settled. A guard installed on
-the page's browser context (smoke.guard) lets through whatever such an action sends,
-and blocks any other request that is not a GET: « Valider » is never announced.
+the page's browser context (smoke.guard) lets through what such an action may send
+(a POST of that page to its own origin), and blocks any other request that is not a GET:
+« Valider » is never announced.
 
 Without a guard (a dissociation), `reading` does nothing.
 """
@@ -22,8 +23,9 @@ from playwright.sync_api import BrowserContext, Page
 
 __all__ = ["reading", "watch_reads", "watched"]
 
-#: Given what the bot is about to do, a context manager around the time it does it.
-Watcher = Callable[[str], AbstractContextManager[None]]
+#: Given the page and what the bot is about to do on it, a context manager around the
+#: time it does it.
+Watcher = Callable[[Page, str], AbstractContextManager[None]]
 
 _watchers: weakref.WeakKeyDictionary[BrowserContext, Watcher] = weakref.WeakKeyDictionary()
 
@@ -46,5 +48,5 @@ def reading(page: Page, what: str) -> Iterator[None]:
     if watcher is None:
         yield
         return
-    with watcher(what):
+    with watcher(page, what):
         yield

@@ -244,6 +244,19 @@ class Portal:
             self.goto(self.page.url, step)
             Presence(self.page, self.selectors, timeout_ms=self.timeout_ms).wait_settled(step)
 
+    def open_again(self, step: str, url: str) -> None:
+        """Before a read is tried again, from a page that shows the portal's error: `url`
+        (the screen the read started from) opened once in its place, a GET announced as a
+        read until the page has settled, as a person goes back. A failure there is the
+        next attempt's to find (its retry is the caller's)."""
+        presence = Presence(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        try:
+            with reading(self.page, step):
+                translated(step, lambda: self.page.goto(url))
+                presence.wait_settled(step)
+        except TechnicalError as error:
+            log.info("read_again_failed", step=step, error=str(error))
+
     def _error_page(self) -> bool:
         """Whether the page on screen is the portal's error page (its words, or a 5xx),
         with no navigation bar left to go on from."""

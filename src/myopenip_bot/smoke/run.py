@@ -72,7 +72,7 @@ def run_smoke(
         # every look of the walk, a third of its time: only when MYOPENIP_TRACE asks, as
         # with the pytest entry point's --tracing.
         settings = settings.model_copy(update={"trace": TraceMode.OFF})
-    session = BotSession(settings, label=label, reuse_login=False)
+    session = BotSession(settings, label=label, reuse_login=False, read_only=True)
     walk: SmokeWalk | None = None
     try:
         with session:

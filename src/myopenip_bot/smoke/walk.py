@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import structlog
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import Locator, Page, expect
 
 from myopenip_bot.config.selectors import Control, locate
@@ -38,7 +39,7 @@ from myopenip_bot.errors import (
     first_line,
     signal_name,
 )
-from myopenip_bot.failures import translated
+from myopenip_bot.failures import best_effort, translated
 from myopenip_bot.models import Tab, format_number, name_key
 from myopenip_bot.pages import (
     LicenceResultsPage,
@@ -56,6 +57,7 @@ from myopenip_bot.pages import (
     squash,
     text_beside,
 )
+from myopenip_bot.pages.presence import visible_now
 from myopenip_bot.portal.portal import Portal
 from myopenip_bot.smoke.checks import (
     CHECKS,
@@ -109,6 +111,15 @@ def smoke_walk(portal: Portal, options: WalkOptions | None = None) -> SmokeWalk:
     on `portal.stop` stopping it between two checks, a network guard on its browser
     context (installed once logged in)."""
     return SmokeWalk(portal, NetworkGuard(portal.page.context), options or WalkOptions())
+
+
+class _Judged(Exception):
+    """A Playwright error a check met, carried through Portal.step untranslated: the check
+    judges it (a failed check), as it did before reads were retried."""
+
+    def __init__(self, error: PlaywrightError) -> None:
+        self.error = error
+        super().__init__(str(error))
 
 
 class _Stop(Exception):
@@ -201,7 +212,7 @@ class SmokeWalk:
         started = time.monotonic()
         found: T | None = None
         try:
-            found, message = action()
+            found, message = self._reads(spec.id, action) if interruptible else action()
             result = CheckResult(spec, Status.PASSED, message)
         except Skip as skip:
             result = CheckResult(spec, Status.SKIPPED, str(skip))
@@ -237,6 +248,53 @@ class SmokeWalk:
         if spec.gate and result.status is Status.ERROR:
             raise _Stop(first_line(self.error) if self.error else f"{spec.id} could not run")
         return found if result.status is Status.PASSED else None
+
+    def _reads(self, step: str, action: Callable[[], T]) -> T:
+        """Run what a check reads as the bot runs a step (Portal.step, the one retry policy,
+        twice nested as the bot's way to a service: a read retried within a retried step):
+        a technical failure (a 5xx, its error page, no answer) is tried again after the
+        policy's backoff, from the screen the check started on (a dialog it opened closed,
+        that screen opened again where the portal's error shows), and an expired session
+        logs in again; a drift, a skip or any other failure is the check's at once. Only
+        reads are ever retried: the walk never clicks « Valider ». Once the portal failed
+        every attempt of one check, the next checks get one attempt each: a portal failing
+        throughout is said as soon as before."""
+        if self.error is not None:
+            return action()
+        attempts = 0
+        # The screen the check reads from, to go back to: its address, with or without the
+        # dialog open.
+        start = self.page.url
+        dialog = locate(self.page, self.s.dialog.dialog)
+        in_dialog = best_effort(lambda: visible_now(dialog), False)
+
+        def attempt() -> T:
+            nonlocal attempts
+            attempts += 1
+            if attempts > 1:
+                if not in_dialog and best_effort(lambda: visible_now(dialog), False):
+                    self._close_dialog(step)  # « Annuler »: only a read
+                if _failing(self.presence, step):  # an error page, or a read's error in it
+                    self.portal.open_again(step, start)
+            try:
+                found = action()
+            except PlaywrightError as error:  # the check's to judge, not the portal's retry
+                raise _Judged(error) from None
+            # A read answered with the portal's error (the dialog's list, a search's): failed.
+            # (One an earlier check left is gone once its screen is opened again.)
+            self.presence.raise_for_error_page(step)
+            return found
+
+        try:  # a step of the walk, its reads tried again within it: attempts ** 2 at most
+            return self.portal.step(step, partial(self.portal.step, step, attempt))
+        except _Judged as judged:
+            raise judged.error from None
+
+    def _close_dialog(self, step: str) -> None:
+        try:
+            ReadOnlyDialog(self.page, self.s, timeout_ms=self.timeout_ms).cancel()
+        except Exception as error:  # the next attempt finds what the page shows
+            log.warning("dialog_not_closed", step=step, error=first_line(error))
 
     def _need(self, spec: CheckSpec, action: Callable[[], tuple[T, str]]) -> T:
         """A gate that finds something: what it found (else the walk stops)."""
@@ -333,18 +391,18 @@ class SmokeWalk:
         screen itself, the form gone without an alert; what the next page shows is the
         navigation's to check."""
         self._present(self.s.login.submit, self.page, "on the login page", enabled=True)
-        try:
+        step = "the portal's home page"
+
+        def logged_in() -> None:
             self.portal.step("logging in", self.portal.log_in)
+            translated(step, lambda: self.portal.goto(self.base_url, step))
+
+        try:
+            self._reads("logging in", logged_in)
         except (AuthenticationError, TechnicalError) as error:
             # A refusal (exit 2) or no answer (exit 3): nothing after it can be checked.
             self.error = error
             raise NotRun(first_line(error)) from None
-        step = "the portal's home page"
-        try:
-            translated(step, lambda: self.portal.goto(self.base_url, step))
-        except TechnicalError as error:
-            self.error = error
-            raise NotRun(str(error)) from None
         self._guard.install()  # from now on, only the announced reads may send anything
         self._guarded = True
         return "logged in"
@@ -923,6 +981,17 @@ class SmokeWalk:
         if self._after is not None:
             proof.append(self._after)
         return "; ".join(proof)
+
+
+def _failing(presence: Presence, step: str) -> bool:
+    """Whether the page shows the portal's error (its words, or a 5xx) now."""
+    try:
+        presence.raise_for_error_page(step)
+    except TechnicalError:
+        return True
+    except PlaywrightError:  # a page being replaced: not known to fail
+        return False
+    return False
 
 
 def _skip(why: str) -> str:

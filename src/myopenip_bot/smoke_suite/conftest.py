@@ -138,6 +138,7 @@ def smoke_checks(browser: Browser, pytestconfig: pytest.Config) -> dict[str, Che
             locale="fr-FR",
             viewport={"width": 1366, "height": 900},
             record_video_dir=raw if video != "off" else None,
+            service_workers="block",  # their requests would bypass the read-only guard
         )
         context.set_default_timeout(settings.timeout_ms)
         if tracing != "off":
