@@ -232,8 +232,10 @@ class LicenceResultsPage(Screen):
                 return True
             # No « Suivant »: the end, unless the listing says it has more (then a drift,
             # never "not found" for a licence on a page not turned).
-            full = max(seen[:-1], default=0) or None  # a page followed by another
-            why = self.more_pages(rows=seen[-1], seen=sum(seen), page_size=full)
+            # Only what the listing says (its indicator, its count): a last page as full
+            # as the others is no sign of more (28 licences, 7 a page), and a drift
+            # stops a batch.
+            why = self.more_pages(rows=seen[-1], seen=sum(seen))
             if why is not None:
                 log.warning("next_page_missing", tab=self.tab.value, pages=len(seen), why=why)
                 raise DriftError(
