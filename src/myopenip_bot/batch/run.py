@@ -141,6 +141,8 @@ def run_batch(
     `options.report_dir`. `confirm` None: confirmed beforehand (--yes, or a dry run).
     `exit_code` turns the result into the code the journal and the report record."""
     selectors = selectors or load_selectors(settings.selectors_file)
+    # First: a ledger that cannot be opened stops the run with nothing done, no folder.
+    ledger = open_ledger(settings.ledger.get_secret_value() if settings.ledger else None)
     run_log = RunLog()  # the events wait in memory until the report folder is known
     try:
         with run_log.bound():
@@ -154,34 +156,14 @@ def run_batch(
                 progress or BatchProgress(),
                 stop or StopSignal(),
                 run_log,
+                ledger,
             )
     finally:
         run_log.close()
-
-
-def _run(
-    settings: Settings,
-    options: BatchOptions,
-    rows: list[BatchRow],
-    exit_code: Callable[[BatchResult], int],
-    selectors: Selectors,
-    confirm: BatchConfirm | None,
-    progress: BatchProgress,
-    stop: StopSignal,
-    run_log: RunLog,
-) -> BatchRun:
-
-    # First: a ledger that cannot be opened stops the run with nothing done, no folder.
-    ledger = open_ledger(settings.ledger.get_secret_value() if settings.ledger else None)
-    try:
-        return _run_recorded(
-            settings, options, rows, exit_code, selectors, confirm, progress, stop, run_log, ledger
-        )
-    finally:
         ledger.close()
 
 
-def _run_recorded(
+def _run(
     settings: Settings,
     options: BatchOptions,
     rows: list[BatchRow],
