@@ -9,6 +9,11 @@ visible (`\\x1b`, `U+202E`) and shorten long texts (files keep them whole).
 
 from __future__ import annotations
 
+import os
+import select
+import signal
+import sys
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -111,7 +116,45 @@ def _ask(console: Console, stop: StopSignal, question: str) -> str | None:
             # shown a second time by the next print.
             console.file.write(question)
             console.file.flush()
-            return input().strip().lower()
+            return _read_line().strip().lower()
     except (EOFError, KeyboardInterrupt, PromptInterrupted):
         console.print()
         return None
+
+
+def _read_line() -> str:
+    """One line typed on the terminal, or PromptInterrupted as soon as a signal arrives.
+
+    input() waits in read(2), which only a signal delivered to this very thread cuts
+    short. The kernel may hand a Ctrl-C to any thread of the process (Playwright's child
+    watcher is one): the handler then waits for the main thread, which waits for a line,
+    and the prompt hangs for ever. So the prompt waits on the terminal and on the
+    signals' wake-up pipe at once (main thread, terminal only; else input()).
+    """
+    stdin = sys.stdin
+    if (
+        threading.current_thread() is not threading.main_thread()
+        or stdin is None
+        or not stdin.isatty()
+    ):
+        return input()
+    wake_read, wake_write = os.pipe()
+    os.set_blocking(wake_write, False)
+    previous = signal.set_wakeup_fd(wake_write, warn_on_full_buffer=False)
+    try:
+        while True:
+            ready, _, _ = select.select([stdin, wake_read], [], [])
+            if wake_read in ready:
+                # The handler runs at the next instruction and raises; in case it did not
+                # (another handler took the signal), the answer is no all the same.
+                received = os.read(wake_read, 16)
+                raise PromptInterrupted(received[-1] if received else signal.SIGINT)
+            if stdin in ready:
+                line = stdin.readline()
+                if not line:
+                    raise EOFError
+                return line
+    finally:
+        signal.set_wakeup_fd(previous, warn_on_full_buffer=False)
+        os.close(wake_read)
+        os.close(wake_write)
