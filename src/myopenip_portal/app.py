@@ -51,7 +51,16 @@ templates = Jinja2Templates(
         finalize=finalize,
     )
 )
-templates.env.filters["number"] = db.display_number
+
+
+@jinja2.pass_context
+def _number(context: jinja2.runtime.Context, digits: str | None) -> str:
+    """A number as the portal shows it now (the drift's `numbers`: "02 31 45 67 89")."""
+    shown = context.get("show_number")
+    return shown(digits) if callable(shown) else db.display_number(digits)
+
+
+templates.env.filters["number"] = _number
 templates.env.filters["ui"] = ui
 # The filters' labels (also the column headers) are the portal's own texts.
 SERVICE_FILTERS = tuple((key, ui(label), column) for key, label, column in db.SERVICE_FILTERS)
@@ -171,6 +180,7 @@ def render(
         "markup": markup,
         "quirks": quirks,
         "script_quirks": quirks.for_script(markup.page_size),
+        "show_number": portal_of(request).drift.number,
     }
     if session is not None:
         base["user_name"] = db.partner_name(portal_of(request).conn, session.user)
@@ -581,21 +591,22 @@ async def api_licences(request: Request) -> Response:
             "pages": pages,
             "total": len(rows),
             "per_page": size,
-            "rows": [_licence_row(row) for row in shown],
+            "rows": [_licence_row(row, portal.drift.number) for row in shown],
         },
         headers={"cache-control": "no-store"},
     )
 
 
-def _licence_row(row: Mapping[str, Any]) -> dict[str, Any]:
-    """A licence as the API gives it; `fields` holds what each filter field matches, for a
-    page that filters rows itself (the client-filtering quirk)."""
+def _licence_row(row: Mapping[str, Any], show: Callable[[str | None], str]) -> dict[str, Any]:
+    """A licence as the API gives it, its number shown by `show` (the drift's format);
+    `fields` holds what each filter field matches, for a page that filters rows itself
+    (the client-filtering quirk)."""
     return {
         "ref": row["ref"],
         "type": row["type"],
         "licence": row["licence"],
         "sda": row["sda"],
-        "sda_display": db.display_number(row["sda"]),
+        "sda_display": show(row["sda"]),
         "user": row["user_name"],
         "site": row["site"],
         "state": row["state"],
@@ -636,7 +647,7 @@ async def api_preview(request: Request) -> Response:
                     "ref": licence_ref,
                     "type": licence["type"],
                     "number": shown,
-                    "number_display": db.display_number(shown),
+                    "number_display": portal.drift.number(shown),
                 }
             )
         else:

@@ -12,6 +12,11 @@ the control that drifted. The replica can do that on demand, in both markups:
   apply at once, longest first, so they never chain.
 - `hide` ["Suivant", …]: in a browser, every control whose name is that text, or starts
   with it then a space, disappears (display: none), whenever the page renders it.
+- `numbers` "grouped" | "digits" | "international": how the portal shows a number, in
+  the results, the dialog (its rows and its selects' names) and a licence's page:
+  "02 31 45 67 89" (the spec's, the default), "0231456789" or "+33 2 31 45 67 89".
+  Data stay what they are (the API's `sda` / `number`, `/_test/state`): only the
+  shown form (`sda_display`, `number_display`, the pages) changes.
 
 What a drift can never touch, by construction:
 
@@ -80,6 +85,26 @@ _UI_CALL = re.compile(r'(?<![\w$.])ui\(\s*"((?:[^"\\\n]|\\.)*)"\s*\)')
 _SCRIPT_SRC = re.compile(r'(<script\b[^>]*\bsrc="/static/[^"?#]+\.js)(")')
 
 _HIDE_CSS = "<style>[data-drift-hidden]{display:none!important}</style>"
+
+
+#: How a number may be shown (`numbers`), the spec's first: "02 31 45 67 89".
+NUMBER_FORMATS = ("grouped", "digits", "international")
+
+
+def show_number(digits: str | None, number_format: str = "grouped") -> str:
+    """A number (ten digits) as the portal shows it in `number_format`; "" for none.
+
+    >>> [show_number("0231456789", f) for f in NUMBER_FORMATS]
+    ['02 31 45 67 89', '0231456789', '+33 2 31 45 67 89']
+    """
+    if not digits:
+        return ""
+    if number_format == "digits":
+        return digits
+    if number_format == "international" and digits.startswith("0") and len(digits) == 10:
+        rest = digits[2:]
+        return " ".join(["+33", digits[1], *(rest[i : i + 2] for i in range(0, len(rest), 2))])
+    return " ".join(digits[i : i + 2] for i in range(0, len(digits), 2))
 
 
 class UiText(str):
@@ -151,10 +176,13 @@ def _segments(text: str) -> list[tuple[bool, str]]:
 
 @dataclass
 class Drift:
-    """The current drift: renames and hidden names, empty by default and after a reset."""
+    """The current drift: renames, hidden names and the numbers' format; none by default
+    and after a reset."""
 
     renames: dict[str, str] = field(default_factory=dict)
     hidden: list[str] = field(default_factory=list)
+    #: how numbers are shown (NUMBER_FORMATS); data, not texts: never in `active`
+    numbers: str = "grouped"
     # A new random token at every change ("" without drift): the pages load their scripts
     # as /static/x.js?drift=<version>, so a browser fetches each drift's scripts once and
     # may cache them, never mixing two drifts (nor two replica runs).
@@ -168,12 +196,22 @@ class Drift:
     def active(self) -> bool:
         return bool(self.renames or self.hidden)
 
-    def update(self, renames: Mapping[str, str] | None = None, hide: Iterable[str] = ()) -> None:
-        """Add these renames (a later one of the same text wins) and hidden names."""
+    def update(
+        self,
+        renames: Mapping[str, str] | None = None,
+        hide: Iterable[str] = (),
+        numbers: str | None = None,
+    ) -> None:
+        """Add these renames (a later one of the same text wins) and hidden names; show
+        numbers in the format `numbers` (one of NUMBER_FORMATS) when given."""
         added = {_normal(old): new for old, new in (renames or {}).items()}
         names = [_normal(name) for name in hide]
         if "" in added or "" in names:
             raise ValueError("a text to rename or hide cannot be empty")
+        if numbers is not None and numbers not in NUMBER_FORMATS:
+            raise ValueError(f"a number format is one of {', '.join(NUMBER_FORMATS)}")
+        if numbers is not None:
+            self.numbers = numbers
         self.renames.update(added)
         self.hidden.extend(name for name in dict.fromkeys(names) if name not in self.hidden)
         self._compile()
@@ -181,10 +219,15 @@ class Drift:
     def clear(self) -> None:
         self.renames.clear()
         self.hidden.clear()
+        self.numbers = "grouped"
         self._compile()
 
     def as_json(self) -> dict[str, Any]:
-        return {"rename": dict(self.renames), "hide": list(self.hidden)}
+        return {"rename": dict(self.renames), "hide": list(self.hidden), "numbers": self.numbers}
+
+    def number(self, digits: str | None) -> str:
+        """A number (ten digits) as the portal shows it now; "" for none."""
+        return show_number(digits, self.numbers)
 
     def _compile(self) -> None:
         self.version = secrets.token_hex(6) if self.active else ""

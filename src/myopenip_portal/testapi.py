@@ -6,6 +6,7 @@ Never delayed nor failed by the fault knobs."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from typing import Any
 
@@ -14,7 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from myopenip_portal import db
-from myopenip_portal.drift import CLOSE, OPEN
+from myopenip_portal.drift import CLOSE, NUMBER_FORMATS, OPEN
 from myopenip_portal.faults import KNOBS, out_of_range
 from myopenip_portal.portal import Portal
 from myopenip_portal.quirks import KNOWN, Quirks, UnknownQuirk
@@ -145,16 +146,18 @@ async def service_state(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True, "service_ref": ref, "state": new_state})
 
 
-DRIFT_KEYS = frozenset({"rename", "hide", "clear"})
+DRIFT_KEYS = frozenset({"rename", "hide", "numbers", "clear"})
 DRIFT_USAGE = (
     'Attendu : {"rename": {"Valider": "Confirmer", …}, "hide": ["Suivant", …], '
+    f'"numbers": {"|".join(json.dumps(f) for f in NUMBER_FORMATS)}, '
     '"clear": true|false} (chaque clé facultative).'
 )
 
 
 async def drift(request: Request) -> JSONResponse:
-    """GET: the current drift. POST: add renames / hidden names (after clearing all if
-    "clear" is true). Texts only: data, rules, faults and sessions never change."""
+    """GET: the current drift. POST: add renames / hidden names, set how numbers show
+    (after clearing all if "clear" is true). What a person reads only: data, rules, faults
+    and sessions never change."""
     current = _portal(request).drift
     if request.method == "GET":
         return JSONResponse(current.as_json())
@@ -164,6 +167,7 @@ async def drift(request: Request) -> JSONResponse:
     renames = body.get("rename", {})
     hide = body.get("hide", [])
     clear = body.get("clear", False)
+    numbers = body.get("numbers")
     if (
         not isinstance(renames, dict)
         or not all(isinstance(old, str) and old.strip() for old in renames)
@@ -171,11 +175,12 @@ async def drift(request: Request) -> JSONResponse:
         or not isinstance(hide, list)
         or not all(isinstance(name, str) and name.strip() for name in hide)
         or not isinstance(clear, bool)
+        or not (numbers is None or numbers in NUMBER_FORMATS)
     ):
         return _bad(DRIFT_USAGE)
     if clear:
         current.clear()
-    current.update(renames, hide)
+    current.update(renames, hide, numbers)
     return JSONResponse({"ok": True, **current.as_json()})
 
 

@@ -78,6 +78,7 @@ CODE_WORDS = {
         )
     )
 }  # fmt: skip
+NO_DRIFT = {"rename": {}, "hide": [], "numbers": "grouped"}
 # Data, shown by the pages: a drift never renames them.
 DATA = {
     "MetaCentrex Siège Caen": "A",
@@ -153,20 +154,26 @@ def test_the_drift_api_is_absent_without_the_flag() -> None:
 
 
 def test_the_drift_api_adds_reads_back_clears_and_rejects_bad_bodies(site: Site) -> None:
-    assert site.client.get("/_test/drift").json() == {"rename": {}, "hide": []}
+    assert site.client.get("/_test/drift").json() == NO_DRIFT
     first = site.drift(rename={"Valider": "Confirmer", "  Mes   Services ": "Mes Prestations"})
     assert first.json() == {
         "ok": True,
         "rename": {"Valider": "Confirmer", "Mes Services": "Mes Prestations"},
         "hide": [],
+        "numbers": "grouped",
     }
-    site.drift(rename={"Valider": "OK"}, hide=["Suivant", "Suivant"])
+    site.drift(rename={"Valider": "OK"}, hide=["Suivant", "Suivant"], numbers="digits")
     assert site.client.get("/_test/drift").json() == {
         "rename": {"Valider": "OK", "Mes Services": "Mes Prestations"},
         "hide": ["Suivant"],
+        "numbers": "digits",
     }
     cleared = site.drift(clear=True, rename={"Annuler": "Fermer"}).json()
-    assert (cleared["rename"], cleared["hide"]) == ({"Annuler": "Fermer"}, [])
+    assert (cleared["rename"], cleared["hide"], cleared["numbers"]) == (
+        {"Annuler": "Fermer"},
+        [],
+        "grouped",
+    )
     for bad in (
         {"renames": {"A": "B"}},
         {"rename": ["A"]},
@@ -175,12 +182,14 @@ def test_the_drift_api_adds_reads_back_clears_and_rejects_bad_bodies(site: Site)
         {"rename": {"A": 1}},
         {"hide": "Suivant"},
         {"hide": [""]},
+        {"numbers": "dotted"},
+        {"numbers": ["digits"]},
         {"clear": "yes"},
     ):
         assert site.drift(**bad).status_code == 400, bad
     assert site.client.post("/_test/drift", content=b"not json").status_code == 400
     assert site.client.post("/_test/drift", json=["A"]).status_code == 400
-    assert site.client.get("/_test/drift").json() == {"rename": {"Annuler": "Fermer"}, "hide": []}
+    assert site.client.get("/_test/drift").json() == {**NO_DRIFT, "rename": {"Annuler": "Fermer"}}
     state = site.client.get("/_test/state").json()
     assert set(state) == {"services", "licences", "numbers", "audit"}  # unchanged
 
@@ -418,12 +427,44 @@ def test_a_drift_changes_no_data_rule_fault_or_session(site: Site) -> None:
     assert site.client.get("/_test/drift").json()["hide"] == ["Suivant"]
 
 
+@pytest.mark.parametrize(
+    ("numbers", "shown"),
+    [
+        ("grouped", "02 31 45 67 89"),
+        ("digits", "0231456789"),
+        ("international", "+33 2 31 45 67 89"),
+    ],
+)
+def test_numbers_show_in_the_drifts_format_everywhere_and_stay_data(
+    site: Site, numbers: str, shown: str
+) -> None:
+    state = site.client.get("/_test/state").json()
+    site.drift(numbers=numbers)
+
+    listed = site.client.get(site.api("/licences"), params={"tab": "groupements"}).json()
+    row = next(r for r in listed["rows"] if r["ref"] == "FPC367128")
+    preview = site.post(site.api(site.front.preview), {"licences": ["FPC367128"]}).json()
+    licence_page = site.get(site.front.licence)
+    by_number = site.client.get(
+        site.api("/licences"), params={"tab": "groupements", "sda": shown}
+    ).json()
+
+    assert (row["sda"], row["sda_display"]) == ("0231456789", shown)
+    (item,) = preview["with_number"]
+    assert (item["number"], item["number_display"]) == ("0231456789", shown)
+    assert html.escape(shown) in licence_page
+    assert [r["ref"] for r in by_number["rows"]] == ["FPC367128"]  # typed as shown: found
+    assert site.client.get("/_test/state").json() == state  # data: unchanged
+    site.drift(clear=True)
+    assert "02 31 45 67 89" in site.get(site.front.licence)
+
+
 def test_reset_clears_the_drift_and_gives_back_the_specs_pages(site: Site) -> None:
     paths = site.front.pages()
     script = f"/static/{site.front.script}"
     site.drift(rename={**RENAMES, **CODE_WORDS}, hide=["Suivant"])
     site.client.post("/_test/reset", json={})
-    assert site.client.get("/_test/drift").json() == {"rename": {}, "hide": []}
+    assert site.client.get("/_test/drift").json() == NO_DRIFT
     site.login()
     fresh = {path: site.get(path) for path in paths}
     assert site.client.get(script).text == (STATIC / site.front.script).read_text("utf-8")

@@ -133,6 +133,10 @@ def _run(command: startup.Command) -> int:
                     f"{'entry' if len(changes) == 1 else 'entries'} changed, rerun {n})…",
                     highlight=False,
                 ),
+                # Each rerun's run folder keeps its smoke.json and junit.xml too.
+                on_result=lambda rerun: _write_files(
+                    rerun, partial(document, rerun, base_url=base_url), of_smoke(rerun), None, err
+                ),
             )
         except (BotError, OSError) as error:  # the file could not be written or read back
             err.print(f"[red]No proposal:[/red] {safe(first_line(error))}")

@@ -356,15 +356,47 @@ def locate(scope: Page | Locator, control: Control, **values: str) -> Locator:
     """Turn a control into a Locator within `scope` (a page or a parent locator).
 
     `values` fill the control's placeholders, e.g. `locate(table, sel.row_checkbox,
-    ref="FPC367128")` for the checkbox named "Sélectionner FPC367128".
+    ref="FPC367128")` for the checkbox named "Sélectionner FPC367128". A `{number}` is
+    data, which a portal may show in any of the spec's forms: it matches "02 31 45 67
+    89", "0231456789" and "+33 2 31 45 67 89" alike, whichever of them `number` is.
     """
     if control.role is not None:
         if control.name is None:
             return scope.get_by_role(control.role)
         return scope.get_by_role(
-            control.role, name=control.name.format(**values), exact=control.exact
+            control.role, name=_named(control.name, control.exact, values), exact=control.exact
         )
     if control.label is not None:
-        return scope.get_by_label(control.label.format(**values), exact=control.exact)
+        return scope.get_by_label(_named(control.label, control.exact, values), exact=control.exact)
     assert control.text is not None  # guaranteed by Control's validator
-    return scope.get_by_text(control.text.format(**values), exact=control.exact)
+    return scope.get_by_text(_named(control.text, control.exact, values), exact=control.exact)
+
+
+def _named(template: str, exact: bool, values: dict[str, str]) -> str | re.Pattern[str]:
+    """The name `template` gives with `values`; a pattern when it holds a `{number}`, so
+    that the number matches in any of the forms a portal shows it in."""
+    number = values.get("number")
+    if not number or "{number}" not in template:
+        return template.format(**values)
+    others = {key: value for key, value in values.items() if key != "number"}
+    parts = [
+        re.sub(r"(?:\\ )+", lambda _: r"\s+", re.escape(part.format(**others)))
+        for part in template.split("{number}")
+    ]
+    body = number_pattern(number).join(parts)
+    return re.compile(f"^\\s*{body}\\s*$") if exact else re.compile(body, re.IGNORECASE)
+
+
+def number_pattern(number: str) -> str:
+    """A regular expression (its source) matching a French number however a portal shows
+    it: "02 31 45 67 89", "0231456789", "02.31.45.67.89" or "+33 2 31 45 67 89"."""
+    compact = "".join(c for c in number if c.isdigit() or c == "+")
+    for prefix in ("+33", "0033"):
+        if compact.startswith(prefix):
+            compact = "0" + compact[len(prefix) :].removeprefix("0")
+    digits = compact.replace("+", "")
+    between = r"[\s.]?"
+    if not digits.startswith("0"):
+        return between.join(re.escape(d) for d in digits)
+    head = r"(?:0|\+33[\s.]?(?:\(0\)[\s.]?)?|0033[\s.]?)"
+    return head + between.join(re.escape(d) for d in digits[1:])

@@ -24,7 +24,7 @@ from typing import Any
 import structlog
 from playwright.sync_api import Locator, Page, Request, Response, expect
 
-from myopenip_bot.config.selectors import Control, Selectors, locate
+from myopenip_bot.config.selectors import Control, Selectors, locate, number_pattern
 from myopenip_bot.errors import (
     BrowserFailure,
     DriftError,
@@ -77,8 +77,9 @@ def for_browser(pattern: re.Pattern[str]) -> re.Pattern[str]:
 
 
 def digits_pattern(digits: str) -> re.Pattern[str]:
-    """Match a number however the portal groups it: "0231456789" or "02 31 45 67 89"."""
-    return re.compile(r"[\s.]?".join(re.escape(d) for d in digits))
+    """Match a number however the portal shows it: "0231456789", "02 31 45 67 89" or
+    "+33 2 31 45 67 89" (the spec's forms, selectors.number_pattern)."""
+    return re.compile(number_pattern(digits))
 
 
 class Screen:

@@ -46,6 +46,7 @@ __all__ = [
     "Skip",
     "Status",
     "TabChecks",
+    "declared",
 ]
 
 LOGIN = "Login"
@@ -75,7 +76,7 @@ def _on(screen: str, key: str, what: str, gate: bool = False) -> CheckSpec:
     return CheckSpec(screen, key, what, gate)
 
 
-def _declared(group: type) -> tuple[CheckSpec, ...]:
+def declared(group: type) -> tuple[CheckSpec, ...]:
     """The checks a class declares, in the order it declares them (a mapping's too)."""
     found: list[CheckSpec] = []
     for value in vars(group).values():
@@ -217,15 +218,15 @@ class After:
 READ_ONLY = _on(GUARD, "network.read_only", "no request that changes data was sent")
 
 CHECKS: tuple[CheckSpec, ...] = (
-    *_declared(Login),
-    *_declared(NavigationChecks),
-    *_declared(Services),
-    *_declared(ServiceSettings),
+    *declared(Login),
+    *declared(NavigationChecks),
+    *declared(Services),
+    *declared(ServiceSettings),
     *TABS[Tab.UTILISATEURS].specs(),
     *TABS[Tab.GROUPEMENTS].specs(),
-    *_declared(Searches),
-    *_declared(Dialog),
-    *_declared(After),
+    *declared(Searches),
+    *declared(Dialog),
+    *declared(After),
     READ_ONLY,
 )
 
@@ -250,6 +251,9 @@ class CheckResult:
     values: dict[str, str] = field(default_factory=dict)
     #: what the screen shows instead, (role, name) the best first, names as the portal gives them
     candidates: tuple[tuple[str, str], ...] = ()
+    #: the entry of selectors/ that drifted when it is a text, not a control of the file
+    #: ("texts.licence_columns.number", `control` then its column header)
+    entry: str | None = None
     #: False for a check the walk never reached (an error saying why)
     ran: bool = True
 
@@ -260,7 +264,8 @@ class CheckResult:
 
 class Drift(Exception):
     """The portal does not show what the selectors say: the message names it; `control`
-    (with its placeholders' `values`) is what was looked for, `candidates` what shows."""
+    (with its placeholders' `values`) is what was looked for, `candidates` what shows;
+    `entry` the text entry of selectors/ it stands for, when it is one (a column header)."""
 
     def __init__(
         self,
@@ -268,11 +273,13 @@ class Drift(Exception):
         control: Control | None = None,
         values: dict[str, str] | None = None,
         candidates: tuple[tuple[str, str], ...] = (),
+        entry: str | None = None,
     ) -> None:
         super().__init__(message)
         self.control = control
         self.values = values or {}
         self.candidates = candidates
+        self.entry = entry
 
 
 class Skip(Exception):

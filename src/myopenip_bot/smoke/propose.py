@@ -48,6 +48,7 @@ __all__ = [
     "propose",
     "proposed_control",
     "render",
+    "written",
 ]
 
 # The entries whose controls change the portal: a proposal for them needs a person's eyes.
@@ -67,6 +68,8 @@ class Change:
     was: Control
     now: Control
     check: str  # the check whose failure proposed it
+    #: a text entry of the file (a column header: `was` and `now` its role and name)
+    text: bool = False
 
     @property
     def entry(self) -> str:
@@ -115,8 +118,8 @@ class Proposal:
             look = "   (second look: it changes the portal)" if change.second_look else ""
             lines += [
                 f"  {change.entry}{look}",
-                f"-   {visible(flow(change.was))}",
-                f"+   {visible(flow(change.now))}",
+                f"-   {visible(written(change, change.was))}",
+                f"+   {visible(written(change, change.now))}",
             ]
         return "\n".join(lines)
 
@@ -131,10 +134,15 @@ def changes_for(checks: Sequence[CheckResult], selectors: Selectors) -> list[Cha
     for check in checks:
         if check.status is not Status.FAILED or check.control is None or not check.candidates:
             continue
-        key = selectors.key_of(check.control)
+        key = check.entry or selectors.key_of(check.control)
         value = _value_at(selectors, key)
         if value is None:
             continue  # not an entry of the file (a text the walk looked for)
+        if isinstance(value, str):  # a text entry (a column header), named by the check
+            now = proposed_control(check.control, check.candidates[0], {})
+            if now is not None and now != check.control and (key, None) not in changes:
+                changes[key, None] = Change(key, None, check.control, now, check.id, text=True)
+            continue
         index = None
         if isinstance(value, tuple):
             index = next((i for i, item in enumerate(value) if item is check.control), None)
@@ -148,7 +156,8 @@ def changes_for(checks: Sequence[CheckResult], selectors: Selectors) -> list[Cha
 
 
 def _value_at(selectors: Selectors, key: str) -> Any:
-    """The value of a dotted key of the file ("service.tabs.Utilisateurs"), or None."""
+    """The value of a dotted key of the file ("service.tabs.Utilisateurs"): a control, a
+    list of them, or a text ("texts.licence_columns.number"); else None."""
     node: Any = selectors
     for part in key.split("."):
         if isinstance(node, BaseModel) and part in type(node).model_fields:
@@ -157,7 +166,7 @@ def _value_at(selectors: Selectors, key: str) -> Any:
             node = next((v for k, v in node.items() if str(getattr(k, "value", k)) == part), None)
         else:
             return None
-    return node if isinstance(node, Control | tuple) else None
+    return node if isinstance(node, Control | tuple | str) else None
 
 
 def proposed_control(
@@ -246,13 +255,28 @@ def flow(control: Control) -> str:
     return "{" + ", ".join(parts) + "}"
 
 
+def written(change: Change, control: Control) -> str:
+    """`control` as the file writes the entry of `change`: a flow mapping, or for a text
+    entry its text (`"Numéro SDA"`)."""
+    if change.text:
+        return _yaml_string(control.name or control.label or control.text or "")
+    return flow(control)
+
+
 _KEY = re.compile(r"^(?P<indent> *)(?P<key>[A-Za-z_][\w .-]*?|\"[^\"]*\"|'[^']*'):(?P<rest>.*)$")
+# A one-line scalar entry: `  number: "SDA"  # a comment`.
+_SCALAR = re.compile(
+    r"""^(?P<head>[^:]*:\s*)(?P<value>"(?:[^"\\]|\\.)*"|'(?:[^']|'')*'|[^#]*?)(?P<tail>\s*(?:#.*)?)$"""
+)
 _ITEM = re.compile(r"^(?P<indent> *)- (?P<rest>.*)$")
 
 
-def _line_of(lines: Sequence[str], path: Sequence[str], index: int | None) -> int | None:
+def _line_of(
+    lines: Sequence[str], path: Sequence[str], index: int | None, *, scalar: bool = False
+) -> int | None:
     """The line holding the entry at `path` (its `index`-th item for a list), written as a
-    one-line flow mapping; None when the file is laid out otherwise."""
+    one-line flow mapping (`scalar`: as a one-line scalar); None when the file is laid out
+    otherwise."""
     stack: list[tuple[int, str]] = []
     for number, line in enumerate(lines):
         if not line.strip() or line.lstrip().startswith("#"):
@@ -266,6 +290,9 @@ def _line_of(lines: Sequence[str], path: Sequence[str], index: int | None) -> in
         stack.append((indent, match["key"].strip("\"'")))
         if [key for _, key in stack] != list(path):
             continue
+        if scalar:
+            rest = match["rest"].strip()
+            return number if rest and rest[0] not in "{[|>&*!" else None
         if index is None:
             return number if match["rest"].strip().startswith("{") else None
         items = -1
@@ -306,7 +333,8 @@ def _flow_end(text: str, start: int) -> int:
 
 
 def _note(change: Change) -> list[str]:
-    notes = [f"proposed by `myopenip smoke --propose`; was {visible(flow(change.was))}"]
+    was = visible(written(change, change.was))
+    notes = [f"proposed by `myopenip smoke --propose`; was {was}"]
     if change.second_look:
         notes.append(
             "SECOND LOOK: this control changes the portal. Check on the portal that it is "
@@ -322,10 +350,17 @@ def render(text: str, changes: Sequence[Change], source: str = "the selectors fi
     lines = text.split("\n")
     edits: dict[int, tuple[str, Change]] = {}
     for change in changes:
-        number = _line_of(lines, _path(change.key), change.index)
+        number = _line_of(lines, _path(change.key), change.index, scalar=change.text)
         if number is None:
             return _dumped(text, changes, source)
         line = lines[number]
+        if change.text:
+            scalar = _SCALAR.match(line)
+            if scalar is None:
+                return _dumped(text, changes, source)
+            new = scalar["head"] + written(change, change.now) + scalar["tail"]
+            edits[number] = (new, change)
+            continue
         start = line.index("{") if change.index is not None else line.index("{", line.index(":"))
         end = _flow_end(line, start)
         if end < 0:
@@ -354,7 +389,9 @@ def _dumped(text: str, changes: Sequence[Change], source: str) -> str:
         node = raw
         for part in parents:
             node = node[part]
-        value = change.now.model_dump(exclude_defaults=True)
+        value: Any = change.now.model_dump(exclude_defaults=True)
+        if change.text:
+            value = change.now.name or change.now.label or change.now.text
         if change.index is None:
             node[last] = value
         else:
@@ -400,13 +437,16 @@ def propose(
     stop: StopSignal | None = None,
     run: RunSmoke = run_smoke,
     on_rerun: Callable[[int, list[Change]], None] | None = None,
+    on_result: Callable[[SmokeResult], None] | None = None,
 ) -> Proposal:
     """Propose a fix for the drift `first` met, and prove it: write `target` (a copy of
     `source`, the selectors in use, with each failed entry's best candidate), rerun the
     whole smoke against it, read-only, and again while a rerun meets a drift it can fix.
 
     Nothing is written when nothing can be proposed. `on_rerun(n, changes)` is told
-    before each rerun. The proposal is never applied: `source` is never written.
+    before each rerun, `on_result(result)` after it (the command keeps each rerun's
+    smoke.json and junit.xml in its run folder, as the first run's). The proposal is
+    never applied: `source` is never written.
     """
     check_target(target, source)
     text = source.read_text(encoding="utf-8")
@@ -439,6 +479,8 @@ def propose(
             label="smoke-proposal",
         )
         proposal.reruns.append(result)
+        if on_result is not None:
+            on_result(result)
         if result.passed or result.error is not None or result.interrupted is not None:
             break
     return proposal

@@ -17,8 +17,9 @@ suite both use it).
 
 from __future__ import annotations
 
+import difflib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -77,11 +78,12 @@ from myopenip_bot.smoke.checks import (
     Skip,
     Status,
     TabChecks,
+    declared,
 )
 from myopenip_bot.smoke.guard import NetworkGuard
 from myopenip_bot.text import visible
 
-__all__ = ["SmokeWalk", "WalkOptions", "smoke_walk"]
+__all__ = ["NOT_SELECTED", "SmokeWalk", "WalkOptions", "smoke_walk"]
 
 log = structlog.get_logger(__name__)
 
@@ -91,6 +93,11 @@ T = TypeVar("T")
 Screenshot = Callable[[str], Path | None]
 
 IN_DIALOG = 'in the dialog "Dissocier vos numéros"'
+#: The fields the walk types into to search, only to read: drifted, it reads on with
+#: the candidate shown in their stead (SmokeWalk._read_on).
+READ_ON = frozenset({"licences.licence_filter", "licences.number_filter", "services.ref_filter"})
+#: why a check was not run by a walk that wanted others (WalkOptions.checks)
+NOT_SELECTED = "not selected"
 
 
 @dataclass(frozen=True)
@@ -98,12 +105,17 @@ class WalkOptions:
     """What a walk checks, and where its screenshots go.
 
     `service` and `licence`: the service and the licence (with a number) to check; by
-    default the first active MetaCentrex service and a licence the tabs list.
+    default the first active MetaCentrex service and a licence the tabs list. `checks`:
+    the ids of the checks wanted (the pytest suite's `-k`), None for all: the walk goes
+    no further than they need — it stops once each has its result, and opens the
+    dissociation dialog only when one of its checks is wanted; the others are errors
+    "not run: not selected". (`network.read_only` alone wants the whole walk.)
     """
 
     service: str | None = None
     licence: str | None = None
     screenshot: Screenshot = lambda name: None
+    checks: frozenset[str] | None = None
 
 
 def smoke_walk(portal: Portal, options: WalkOptions | None = None) -> SmokeWalk:
@@ -126,6 +138,10 @@ class _Stop(Exception):
     """A check that the rest of the walk needs did not pass: the message says why."""
 
 
+class _Enough(Exception):
+    """Every check wanted (WalkOptions.checks) has its result: the walk goes no further."""
+
+
 @contextmanager
 def _drift() -> Iterator[None]:
     """A control the page objects found missing is this check's drift (its failure)."""
@@ -146,6 +162,10 @@ class SmokeWalk:
         self.portal = portal
         self.page: Page = portal.page
         self.s = portal.selectors
+        # What the walk reads the portal with: selectors/ itself, except a column header
+        # whose check failed, read under the header shown in its stead (said in that
+        # check's message), so that the checks after it still run.
+        self._read = portal.selectors
         self.timeout_ms = portal.timeout_ms
         self.presence = Presence(self.page, self.s, timeout_ms=self.timeout_ms)
         self.base_url = portal.settings.base_url.rstrip("/") + "/"
@@ -153,6 +173,8 @@ class SmokeWalk:
         self._screenshot = options.screenshot
         # A control the page has settled without is missing: no need to wait long.
         self.wait_ms = min(self.timeout_ms, 5_000.0)
+        wanted = (options.checks or frozenset()) - {READ_ONLY.id}
+        self._wanted = wanted or None  # None: every check (network.read_only alone too)
         self.service = options.service.upper() if options.service else None
         self.licence = options.licence.upper() if options.licence else None
         self.results: dict[str, CheckResult] = {}
@@ -171,6 +193,8 @@ class SmokeWalk:
             translated("the smoke", self._walk)
         except _Stop as stop:
             why = str(stop)
+        except _Enough:
+            why = NOT_SELECTED
         except Interrupted as interrupted:
             self.interrupted = interrupted.signum
             why = f"interrupted by {signal_name(interrupted.signum)}"
@@ -226,6 +250,7 @@ class SmokeWalk:
                 control=drift.control,
                 values=drift.values,
                 candidates=drift.candidates,
+                entry=drift.entry,
             )
         except DriftError as drift:  # a page object's, naming its own key
             message = str(drift) if drift.key == key else f"{key}: {drift}"
@@ -241,8 +266,11 @@ class SmokeWalk:
         result.seconds = time.monotonic() - started
         if result.status is Status.FAILED:
             result.screenshot = self._shot(f"failed-{key}")
+            self._read_on(result)
         self.results[spec.id] = result
         log.info("smoke_check", check=spec.id, status=result.status.value, message=result.message)
+        if self._wanted is not None and self._wanted <= self.results.keys():
+            raise _Enough
         if spec.gate and result.status is Status.FAILED:
             raise _Stop(f"{spec.id} failed")
         if spec.gate and result.status is Status.ERROR:
@@ -295,6 +323,31 @@ class SmokeWalk:
             ReadOnlyDialog(self.page, self.s, timeout_ms=self.timeout_ms).cancel()
         except Exception as error:  # the next attempt finds what the page shows
             log.warning("dialog_not_closed", step=step, error=first_line(error))
+
+    def _read_on(self, result: CheckResult) -> None:
+        """A search field that drifted (READ_ON) is read under the candidate shown in its
+        stead from now on, as a drifted column header is (said in the check's message):
+        the walk types into fields only to read, and the checks after it still run."""
+        if result.control is None or not result.candidates:
+            return
+        key = self.s.key_of(result.control)
+        if key not in READ_ON:
+            return
+        from myopenip_bot.smoke.propose import proposed_control  # (it imports the walk)
+
+        now = proposed_control(result.control, result.candidates[0], result.values)
+        if now is None:
+            return
+        section, name = key.split(".")
+        part = getattr(self._read, section).model_copy(update={name: now})
+        self._read = self._read.model_copy(update={section: part})
+        result.message += f" (the walk reads on with {now.describe()})"
+
+    def _wants(self, *groups: type) -> bool:
+        """Whether a check of these groups (smoke.checks' classes) is wanted."""
+        if self._wanted is None:
+            return True
+        return any(spec.id in self._wanted for group in groups for spec in declared(group))
 
     def _need(self, spec: CheckSpec, action: Callable[[], tuple[T, str]]) -> T:
         """A gate that finds something: what it found (else the walk stops)."""
@@ -428,7 +481,7 @@ class SmokeWalk:
         self._check(NavigationChecks.services_settings, open_menu)
 
     def _services_screen(self) -> ServicesPage:
-        page = ServicesPage(self.page, self.s, timeout_ms=self.timeout_ms)
+        page = ServicesPage(self.page, self._read, timeout_ms=self.timeout_ms)
         services, texts = self.s.services, self.s.texts
         where = "on « Paramétrage / Monitoring »"
         self._check(Services.heading, lambda: self._seen(services.heading, where))
@@ -451,8 +504,9 @@ class SmokeWalk:
         self._check(Services.table, table)
         self._check(
             Services.columns,
-            lambda: _columns(page.column_headers(), texts.service_columns.model_dump(), where),
+            lambda: self._columns(page.column_headers(), "service_columns", where),
         )
+        page = ServicesPage(self.page, self._read, timeout_ms=self.timeout_ms)
 
         def next_page() -> str:
             shown = len(page.rows())
@@ -540,6 +594,36 @@ class SmokeWalk:
         self.service = chosen
         return page
 
+    def _columns(self, shown: list[str], field: str, where: str) -> str:
+        """The column headers `shown` hold every one of `texts.<field>` (selectors/ as it
+        is). A drifted one fails naming its entry, the header shown in its stead first;
+        the walk then reads that column under that header (said so)."""
+        columns: dict[str, str] = getattr(self.s.texts, field).model_dump()
+        missing = [key for key, header in columns.items() if header not in shown]
+        if not missing:
+            return f"{len(columns)} columns"
+        found = ", ".join(f'"{c}"' for c in shown if c.strip()) or "none"
+        renamed = _renamed_columns(shown, columns)
+        message = (
+            f"no column header {', '.join(repr(columns[k]) for k in missing)} {where}; "
+            f"found {found}"
+        )
+        if renamed:
+            read = getattr(self._read.texts, field).model_copy(update=renamed)
+            texts = self._read.texts.model_copy(update={field: read})
+            self._read = self._read.model_copy(update={"texts": texts})
+            instead = ", ".join(f"{columns[k]!r} as {new!r}" for k, new in renamed.items())
+            message += f" (the walk reads on with {instead})"
+        first = missing[0]
+        others = [h for h in dict.fromkeys(shown) if h.strip() and h not in columns.values()]
+        ranked = sorted(others, key=partial(_likeness, columns[first]), reverse=True)
+        raise Drift(
+            message,
+            Control(role="columnheader", name=columns[first]),
+            candidates=tuple(("columnheader", header) for header in ranked),
+            entry=f"texts.{field}.{first}",
+        )
+
     def _table(self, table: Locator, what: str, where: str) -> str:
         if not self.presence.shows(table, where):
             raise Drift(f"no {what} (role table or grid, with its column headers) {where}")
@@ -550,14 +634,13 @@ class SmokeWalk:
         svc = self.s.service
         self._check(ServiceSettings.tablist, lambda: self._seen(svc.tablist, where))
         tablist = locate(self.page, svc.tablist)
-        settings = ServiceSettingsPage(self.page, self.s, timeout_ms=self.timeout_ms)
         listed: dict[Tab, list[LicenceRow]] = {}
         for tab in (Tab.UTILISATEURS, Tab.GROUPEMENTS):
 
             def select(tab: Tab = tab) -> str:
                 control = self._present(svc.tabs[tab], tablist, "in the tab list", enabled=True)
                 step = f"opening the tab {tab.value}"
-                results = LicenceResultsPage(self.page, self.s, tab, timeout_ms=self.timeout_ms)
+                results = LicenceResultsPage(self.page, self._read, tab, timeout_ms=self.timeout_ms)
                 with reading(self.page, step):
                     selected = control.get_attribute("aria-selected") == "true"
                     before = None if selected else results.shown_text()
@@ -573,7 +656,7 @@ class SmokeWalk:
             self._check(ServiceSettings.tabs[tab], select)
             if tab is Tab.UTILISATEURS:
                 self._check(ServiceSettings.tab_panel, lambda: self._seen(svc.tab_panel, where))
-            results = LicenceResultsPage(self.page, self.s, tab, timeout_ms=self.timeout_ms)
+            results = LicenceResultsPage(self.page, self._read, tab, timeout_ms=self.timeout_ms)
             listed[tab] = self._tab(results, TABS[tab])
             self._shot(f"{tab.value.lower()}")
 
@@ -591,16 +674,22 @@ class SmokeWalk:
             )
 
         self._check(Searches.in_progress, in_progress)
+        settings = ServiceSettingsPage(self.page, self._read, timeout_ms=self.timeout_ms)
         # The dialog as soon as a licence to tick is on screen, the searches after: its
         # « Valider », the last control of the guide, is then named seconds earlier. A
         # --licence is found by its ref first.
+        # The dialog only when one of its checks is wanted (WalkOptions.checks).
+        dialog = self._wants(Dialog, After)
         target = None if self.licence is not None else _numbered(listed)
         if target is None:
-            self._dialog(settings, *self._searches(settings, None), on_screen=None)
+            found = self._searches(settings, None)
+            if dialog:
+                self._dialog(settings, *found, on_screen=None)
         else:
             tab, row = target
             on_screen = listed[tab] if tab is Tab.GROUPEMENTS else None  # the tab last listed
-            self._dialog(settings, tab, row, on_screen=on_screen)
+            if dialog:
+                self._dialog(settings, tab, row, on_screen=on_screen)
             self._searches(settings, target)
 
     def _tab(self, results: LicenceResultsPage, checks: TabChecks) -> list[LicenceRow]:
@@ -625,12 +714,10 @@ class SmokeWalk:
             return self._table(results.table, "results table", where)
 
         self._check(checks.table, table)
-        self._check(
-            checks.columns,
-            lambda: _columns(
-                results.column_headers(), self.s.texts.licence_columns.model_dump(), where
-            ),
-        )
+        headers = results.column_headers
+        self._check(checks.columns, lambda: self._columns(headers(), "licence_columns", where))
+        # (a drifted header: read under the one shown in its stead from now on)
+        results = LicenceResultsPage(self.page, self._read, results.tab, timeout_ms=self.timeout_ms)
         self._check(
             checks.select_all,
             lambda: self._seen(
@@ -857,7 +944,14 @@ class SmokeWalk:
                     raise NotRun("dialog.keep_select did not pass")
                 texts, now = options
                 if label not in texts:
-                    raise Drift(f"no option {label!r} in « Conserver le numéro »; found {texts}")
+                    known = (self.s.texts.keep_yes, self.s.texts.keep_no)
+                    others = [text for text in texts if text.strip() and text not in known]
+                    raise Drift(
+                        f"no option {label!r} in « Conserver le numéro »; found {texts}",
+                        Control(role="option", name=label),
+                        candidates=tuple(("option", text) for text in others),
+                        entry="texts.keep_yes" if preselected else "texts.keep_no",
+                    )
                 if preselected:
                     if squash(now) != label:
                         raise Drift(f"{label!r} is not preselected (it shows {visible(now)!r})")
@@ -1003,16 +1097,25 @@ def _hint_sentence(hint: Locator) -> str:
     return "zero rows; the hint sentence " + ("shows" if shown else "does not show (fine)")
 
 
-def _columns(shown: list[str], columns: dict[str, str], where: str) -> str:
-    """The column headers `shown` hold every one of `columns` (texts.*_columns)."""
-    wanted = [str(c) for c in columns.values()]
-    missing = [c for c in wanted if c not in shown]
-    if missing:
-        found = ", ".join(f'"{c}"' for c in shown) or "none"
-        raise Drift(
-            f"no column header {', '.join(repr(m) for m in missing)} {where}; found {found}"
-        )
-    return f"{len(wanted)} columns"
+def _renamed_columns(shown: list[str], columns: Mapping[str, str]) -> dict[str, str]:
+    """Each of `columns` (key: header) not `shown`, paired with the header shown in its
+    stead: among the headers that are none of `columns`, the closest (pure)."""
+    others = [h for h in dict.fromkeys(shown) if h.strip() and h not in columns.values()]
+    renamed: dict[str, str] = {}
+    for key, header in columns.items():
+        if header in shown or not others:
+            continue
+        best = max(others, key=partial(_likeness, header))
+        renamed[key] = best
+        others.remove(best)
+    return renamed
+
+
+def _likeness(old: str, new: str) -> tuple[bool, float]:
+    """How much `new` reads as `old` renamed: holding its words first, then alike."""
+    words = set(old.casefold().split())
+    ratio = difflib.SequenceMatcher(None, old.casefold(), new.casefold()).ratio()
+    return words <= set(new.casefold().split()), ratio
 
 
 def _numbered(listed: dict[Tab, list[LicenceRow]]) -> tuple[Tab, LicenceRow] | None:

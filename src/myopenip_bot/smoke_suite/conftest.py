@@ -31,9 +31,10 @@ from myopenip_bot.errors import BotError
 from myopenip_bot.portal.portal import Portal
 from myopenip_bot.smoke.checks import CheckResult, Status
 from myopenip_bot.smoke.run import SmokeResult, not_run
-from myopenip_bot.smoke.walk import WalkOptions, smoke_walk
-from myopenip_bot.smoke_suite.plugin import RESULT
+from myopenip_bot.smoke.walk import NOT_SELECTED, WalkOptions, smoke_walk
+from myopenip_bot.smoke_suite.plugin import RESULT, SELECTED
 
+UNSELECTED = f"not run: {NOT_SELECTED}"  # a check -k left out: no failure of this run
 WALK = "myopenip-smoke"  # the walk's own folder under --output (its screens, trace, video)
 
 
@@ -163,13 +164,20 @@ def smoke_checks(browser: Browser, pytestconfig: pytest.Config) -> dict[str, Che
         walk = smoke_walk(
             Portal(page, selectors, settings, login_page=login_page),
             WalkOptions(
-                service=settings.smoke_service, licence=settings.smoke_licence, screenshot=shot
+                service=settings.smoke_service,
+                licence=settings.smoke_licence,
+                screenshot=shot,
+                # -k: the walk goes no further than the selected checks need
+                checks=pytestconfig.stash.get(SELECTED, None),
             ),
         )
         try:
             checks = walk.run()
         finally:
-            failed = any(c.status in (Status.FAILED, Status.ERROR) for c in walk.results.values())
+            failed = any(
+                c.status in (Status.FAILED, Status.ERROR) and c.message != UNSELECTED
+                for c in walk.results.values()
+            )
             if _keep(tracing, failed):
                 context.tracing.stop(path=Path(raw) / "trace.zip")
                 secrets = {password.get_secret_value()} | cookies
