@@ -176,6 +176,12 @@ def test_a_drift_fails_with_its_evidence_a_proven_proposal_and_the_suite_agrees(
     assert change["second_look"] is True
     assert payload["proposal"]["passes"] is True
     assert [rerun["exit_code"] for rerun in payload["proposal"]["reruns"]] == [0]
+    # Each rerun's run folder keeps its own smoke.json and junit.xml, as the first run's.
+    for rerun in payload["proposal"]["reruns"]:
+        kept = valid(json.loads((Path(rerun["run_dir"]) / "smoke.json").read_text("utf-8")))
+        assert kept["exit_code"] == 0
+        assert kept["proposal"] is None
+        assert outcomes(Path(rerun["run_dir"]) / "junit.xml")[submit["id"]] == "passed"
     assert load_selectors(proposal).dialog.submit.name == "Confirmer"
     assert "  dialog.submit   (second look: it changes the portal)" in done.stdout
     assert '+   {role: button, name: "Confirmer"}' in done.stdout
@@ -545,3 +551,31 @@ def test_the_guard_lets_through_what_an_announced_read_sends_and_nothing_else(
     assert (during, after, read) == ("sent", "aborted", "sent")
     assert guard.allowed == [f"POST {replica.url}/nowhere (searching FPC367128 in Groupements)"]
     assert guard.violations == [f"POST {replica.url}/nowhere"]
+
+
+def test_a_walk_for_some_checks_goes_no_further_than_they_need(
+    browser: Browser, replica: Replica
+) -> None:
+    """The pytest suite's -k: the dialog's checks wanted, the walk stops after them (no
+    search after the dialog); none wanted, the dialog is never opened."""
+    dialog_ids = frozenset(spec.id for spec in CHECKS if "dialog" in spec.id)
+    first_ids = frozenset(spec.id for spec in CHECKS if spec.screen in ("Login", "Navigation"))
+    walked = {}
+    for name, wanted in (("dialog", dialog_ids), ("first", first_ids)):
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
+        portal = Portal(context.new_page(), load_selectors(None), replica_settings(replica))
+        walking = smoke_walk(portal, WalkOptions(checks=wanted))
+        try:
+            walked[name] = ({c.id: c for c in walking.run()}, walking._guard.allowed)
+        finally:
+            context.close()
+
+    checks, allowed = walked["dialog"]
+    assert {checks[i].status for i in dialog_ids} <= {Status.PASSED, Status.SKIPPED}
+    after = ["After Annuler: licences.row_checkbox", "Service settings: hints.empty_results"]
+    assert [checks[i].ran for i in after] == [False, False]  # the untick, the searches
+    assert checks["Service settings: hints.empty_results"].message == "not run: not selected"
+    checks, allowed = walked["first"]
+    assert {checks[i].status for i in first_ids} <= {Status.PASSED, Status.SKIPPED}
+    assert not [c.id for c in checks.values() if c.ran and c.spec.screen == "Dissociation dialog"]
+    assert not [entry for entry in allowed if "dissociation" in entry]  # no dialog opened

@@ -120,3 +120,29 @@ def test_k_selects_by_the_checks_names_and_the_verdict_is_theirs(
     out = cases[SUBMIT].findtext("system-out") or ""
     assert f"[[ATTACHMENT|results/{folder.name}/test-failed-1.png]]" in out
     assert [p.name for p in (tmp_path / "results").iterdir() if p.is_dir()].count(folder.name) == 1
+
+
+def test_k_narrows_the_walk_to_what_the_selected_checks_need(
+    replica: Replica, tmp_path: Path
+) -> None:
+    """Only login and navigation checks selected: the walk stops once they have their
+    verdicts — no tab listed, no dissociation dialog opened (its screens never shot)."""
+    cli = Cli(tmp_path, replica, trace="off")
+    junit = tmp_path / "suite.xml"
+
+    done = suite(
+        cli,
+        replica.url,
+        *("-k", "Login or Navigation", "--screenshot", "on", "--output", "results"),
+        *("--junitxml", str(junit)),
+    )
+
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    cases = [c.get("name") or "" for c in ET.parse(junit).getroot().iter("testcase")]
+    assert len(cases) == 8, cases  # 5 login checks, 3 navigation checks
+    assert all("Login: " in c or "Navigation: " in c for c in cases), cases
+    # (myopenip-smoke-gw0 when this test runs under xdist: the worker's name is inherited)
+    shots = sorted(p.name for p in (tmp_path / "results").glob("myopenip-smoke*/*.png"))
+    assert any(name.endswith("-login.png") for name in shots), shots
+    walked_on = ("utilisateurs", "groupements", "actions", "dissocier", "parametrage-monitoring")
+    assert not [name for name in shots if any(part in name for part in walked_on)], shots

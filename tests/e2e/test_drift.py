@@ -9,7 +9,7 @@ from structlog.testing import capture_logs
 
 from myopenip.replica import Replica
 from myopenip_bot.errors import DriftError
-from myopenip_bot.models import Target
+from myopenip_bot.models import Outcome, Target
 
 pytestmark = [pytest.mark.browser]
 
@@ -40,3 +40,32 @@ def test_a_drifted_control_stops_the_run_naming_its_key_and_nothing_changes(
     assert [e for e in logs if e["event"] in {"step_retried", "service_retried"}] == []
     assert hooks.submitting_refs == []  # « Valider » (or what replaced it) never clicked
     assert replica.state() == before
+
+
+@pytest.mark.parametrize(
+    ("markup", "numbers", "target"),
+    [
+        ("classic", "international", Target(licence_ref="FPC367128")),
+        ("aria", "digits", Target(number="0231456789")),
+    ],
+    ids=["classic-international-by-licence", "aria-digits-by-number"],
+    indirect=["markup"],
+)
+def test_numbers_shown_in_another_form_are_read_alike_and_a_one_shot_is_done(
+    run: RunFn, replica: Replica, numbers: str, target: Target
+) -> None:
+    """A portal showing its numbers "+33 2 31 45 67 89" or "0231456789" (the spec's
+    forms, data) is no drift: the dialog's « Conserver le numéro … » is found by its
+    number in any form, and the number kept as asked."""
+    replica.test_api("drift", {"numbers": numbers})
+
+    result = run(target, keep=False)
+
+    (task,) = result.results
+    assert task.outcome is Outcome.DONE, task.reason
+    state = replica.state()
+    (licence,) = [lic for lic in state["licences"] if lic["ref"] == "FPC367128"]
+    assert licence["sda"] is None
+    (number,) = [n for n in state["numbers"] if n["number"] == "0231456789"]
+    assert number["state"] == "quarantine"  # « Non » chosen in its select, found by number
+    assert len(replica.back_end()["submissions"]) == 1  # « Valider » sent once

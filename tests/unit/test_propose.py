@@ -26,6 +26,7 @@ from myopenip_bot.models import Tab
 from myopenip_bot.smoke.checks import CHECKS, CheckResult, Status
 from myopenip_bot.smoke.propose import (
     Change,
+    Proposal,
     changes_for,
     check_target,
     flow,
@@ -34,6 +35,7 @@ from myopenip_bot.smoke.propose import (
     render,
 )
 from myopenip_bot.smoke.run import SmokeResult
+from myopenip_bot.smoke.walk import renamed_columns
 
 SOURCE = default_selectors_path()
 
@@ -233,6 +235,69 @@ def test_an_entry_is_proposed_once_from_its_first_failed_check(selectors: Select
     changes = changes_for(checks, selectors)
 
     assert [(c.entry, c.now.name) for c in changes] == [("licences.actions", "Opérations")]
+
+
+def test_a_drifted_text_entry_takes_the_text_shown_instead_in_place(
+    selectors: Selectors, tmp_path: Path
+) -> None:
+    """A column header or an option is a text of `texts:`: its check names the entry
+    (`entry`), the header or option shown in its stead is proposed as that text."""
+    columns = next(spec for spec in CHECKS if spec.key == "texts.licence_columns")
+    keep_no = next(spec for spec in CHECKS if spec.key == "texts.keep_no")
+    checks = [
+        CheckResult(
+            columns,
+            Status.FAILED,
+            "texts.licence_columns: no column header 'SDA' …",
+            control=Control(role="columnheader", name="SDA"),
+            candidates=(("columnheader", "Numéro SDA"), ("columnheader", "Utilisateur")),
+            entry="texts.licence_columns.number",
+        ),
+        CheckResult(
+            keep_no,
+            Status.FAILED,
+            "texts.keep_no: no option 'Non' …",
+            control=Control(role="option", name="Non"),
+            candidates=(("option", "Refuser"),),
+            entry="texts.keep_no",
+        ),
+    ]
+
+    changes = changes_for(checks, selectors)
+    proposed = written(tmp_path, changes)
+
+    assert [(c.entry, c.text, c.now.name) for c in changes] == [
+        ("texts.licence_columns.number", True, "Numéro SDA"),
+        ("texts.keep_no", True, "Refuser"),
+    ]
+    assert proposed.texts.licence_columns.number == "Numéro SDA"
+    assert proposed.texts.keep_no == "Refuser"
+    assert differences(selectors, proposed).keys() == {"texts.licence_columns", "texts.keep_no"}
+    text = (tmp_path / "proposal.yaml").read_text(encoding="utf-8")
+    assert (
+        '    # proposed by `myopenip smoke --propose`; was "SDA"\n    number: "Numéro SDA"' in text
+    )
+    assert Proposal(SOURCE, tmp_path / "p.yaml", changes).diff().splitlines()[:3] == [
+        "  texts.licence_columns.number",
+        '-   "SDA"',
+        '+   "Numéro SDA"',
+    ]
+    # written anew (a file laid out otherwise), the text stays a text
+    folded = SOURCE.read_text(encoding="utf-8").replace(
+        '    number: "SDA"\n', "    number: >-\n      SDA\n", 1
+    )
+    dumped = yaml.safe_load(render(folded, changes))
+    assert dumped["texts"]["licence_columns"]["number"] == "Numéro SDA"
+    assert dumped["texts"]["keep_no"] == "Refuser"
+
+
+def test_a_drifted_column_is_paired_with_the_closest_header_no_other_column_holds() -> None:
+    columns = {"licence": "Licence", "number": "SDA", "user": "Utilisateur", "state": "État"}
+    shown = ["", "Licence", "Statut", "Numéro SDA", "Utilisateur"]
+
+    assert renamed_columns(shown, columns) == {"number": "Numéro SDA", "state": "Statut"}
+    assert renamed_columns(["", *columns.values()], columns) == {}
+    assert renamed_columns(["Licence", "Utilisateur"], columns) == {}  # nothing in their stead
 
 
 def test_a_file_laid_out_otherwise_is_written_anew_and_says_so(

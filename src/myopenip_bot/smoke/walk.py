@@ -269,8 +269,9 @@ class SmokeWalk:
             self._read_on(result)
         self.results[spec.id] = result
         log.info("smoke_check", check=spec.id, status=result.status.value, message=result.message)
-        if self._wanted is not None and self._wanted <= self.results.keys():
-            raise _Enough
+        wanted = self._wanted
+        if wanted is not None and spec.id in wanted and wanted <= self.results.keys():
+            raise _Enough  # (never after network.read_only, which the walk's end runs)
         if spec.gate and result.status is Status.FAILED:
             raise _Stop(f"{spec.id} failed")
         if spec.gate and result.status is Status.ERROR:
@@ -603,7 +604,7 @@ class SmokeWalk:
         if not missing:
             return f"{len(columns)} columns"
         found = ", ".join(f'"{c}"' for c in shown if c.strip()) or "none"
-        renamed = _renamed_columns(shown, columns)
+        renamed = renamed_columns(shown, columns)
         message = (
             f"no column header {', '.join(repr(columns[k]) for k in missing)} {where}; "
             f"found {found}"
@@ -1097,7 +1098,7 @@ def _hint_sentence(hint: Locator) -> str:
     return "zero rows; the hint sentence " + ("shows" if shown else "does not show (fine)")
 
 
-def _renamed_columns(shown: list[str], columns: Mapping[str, str]) -> dict[str, str]:
+def renamed_columns(shown: list[str], columns: Mapping[str, str]) -> dict[str, str]:
     """Each of `columns` (key: header) not `shown`, paired with the header shown in its
     stead: among the headers that are none of `columns`, the closest (pure)."""
     others = [h for h in dict.fromkeys(shown) if h.strip() and h not in columns.values()]
