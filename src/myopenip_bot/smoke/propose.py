@@ -437,7 +437,7 @@ def propose(
     stop: StopSignal | None = None,
     run: RunSmoke = run_smoke,
     on_rerun: Callable[[int, list[Change]], None] | None = None,
-    on_result: Callable[[SmokeResult], None] | None = None,
+    on_result: Callable[[SmokeResult], object] | None = None,
 ) -> Proposal:
     """Propose a fix for the drift `first` met, and prove it: write `target` (a copy of
     `source`, the selectors in use, with each failed entry's best candidate), rerun the
