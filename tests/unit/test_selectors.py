@@ -135,8 +135,8 @@ class RecordingScope:
         ),
         (Control(role="dialog"), ("role", "dialog", {})),
         (
-            Control(label="Conserver le numéro {number}", exact=False),
-            ("label", "Conserver le numéro 02 31 45 67 89", {"exact": False}),
+            Control(label="Licence {ref}", exact=False),
+            ("label", "Licence FPC367128", {"exact": False}),
         ),
         (Control(text="Chargement…"), ("text", "Chargement…", {"exact": True})),
     ],
@@ -148,6 +148,29 @@ def test_locate_asks_for_the_role_label_or_text_with_placeholders_filled(
     found = locate(RecordingScope(), control, ref="FPC367128", number="02 31 45 67 89")  # type: ignore[arg-type]
 
     assert found == expected
+
+
+@pytest.mark.parametrize("exact", [True, False])
+def test_a_number_in_a_name_matches_it_in_any_of_the_forms_a_portal_shows(exact: bool) -> None:
+    """A {number} is data: "02 31 45 67 89", "0231456789" and "+33 2 31 45 67 89" alike
+    (the spec), whichever form it is given in; another number never."""
+    control = Control(role="combobox", name="Conserver le numéro {number}", exact=exact)
+    for given in ("02 31 45 67 89", "0231456789", "+33 2 31 45 67 89"):
+        _, role, options = locate(RecordingScope(), control, number=given)  # type: ignore[arg-type]
+        pattern = options["name"]
+
+        assert role == "combobox"
+        for shown in (
+            "Conserver le numéro 02 31 45 67 89",
+            "Conserver le numéro 0231456789",
+            "Conserver  le numéro +33 2 31 45 67 89",
+            "Conserver le numéro 02.31.45.67.89",
+        ):
+            assert pattern.search(shown), (given, shown)
+        assert not pattern.search("Conserver le numéro 02 31 45 67 80")
+        # exact: the whole name, its case; else any part of it, any case
+        assert (pattern.search("Conserver le numéro 02 31 45 67 89 (ligne 2)") is None) is exact
+        assert (pattern.search("conserver le numéro 0231456789") is None) is exact
 
 
 def test_the_dialog_row_pattern_pairs_a_ref_with_its_number_on_its_line_only() -> None:
