@@ -12,6 +12,10 @@ the control that drifted. The replica can do that on demand, in both markups:
   apply at once, longest first, so they never chain.
 - `hide` ["Suivant", …]: in a browser, every control whose name is that text, or starts
   with it then a space, disappears (display: none), whenever the page renders it.
+- `roles` {"Mes Services": "link", …}: in a browser, every control whose name is that
+  text, or starts with it then a space, takes that ARIA role (`role="link"`), whenever
+  the page renders it: the same name under another role, as a portal rebuilt with
+  another component shows it.
 - `numbers` "grouped" | "digits" | "international": how the portal shows a number, in
   the results, the dialog (its rows and its selects' names) and a licence's page:
   "02 31 45 67 89" (the spec's, the default), "0231456789" or "+33 2 31 45 67 89".
@@ -176,11 +180,13 @@ def _segments(text: str) -> list[tuple[bool, str]]:
 
 @dataclass
 class Drift:
-    """The current drift: renames, hidden names and the numbers' format; none by default
-    and after a reset."""
+    """The current drift: renames, hidden names, other roles and the numbers' format;
+    none by default and after a reset."""
 
     renames: dict[str, str] = field(default_factory=dict)
     hidden: list[str] = field(default_factory=list)
+    #: name -> the ARIA role the controls of that name take (set in a browser by drift.js)
+    roles: dict[str, str] = field(default_factory=dict)
     #: how numbers are shown (NUMBER_FORMATS); data, not texts: never in `active`
     numbers: str = "grouped"
     # A new random token at every change ("" without drift): the pages load their scripts
@@ -194,36 +200,48 @@ class Drift:
 
     @property
     def active(self) -> bool:
-        return bool(self.renames or self.hidden)
+        return bool(self.renames or self.hidden or self.roles)
 
     def update(
         self,
         renames: Mapping[str, str] | None = None,
         hide: Iterable[str] = (),
         numbers: str | None = None,
+        roles: Mapping[str, str] | None = None,
     ) -> None:
-        """Add these renames (a later one of the same text wins) and hidden names; show
-        numbers in the format `numbers` (one of NUMBER_FORMATS) when given."""
+        """Add these renames (a later one of the same text wins), hidden names and roles
+        (a later one of the same name wins); show numbers in the format `numbers` (one of
+        NUMBER_FORMATS) when given."""
         added = {_normal(old): new for old, new in (renames or {}).items()}
         names = [_normal(name) for name in hide]
-        if "" in added or "" in names:
-            raise ValueError("a text to rename or hide cannot be empty")
+        roled = {_normal(name): role for name, role in (roles or {}).items()}
+        if "" in added or "" in names or "" in roled:
+            raise ValueError("a text to rename, hide or give a role cannot be empty")
+        if not all(re.fullmatch(r"[a-z]+", role) for role in roled.values()):
+            raise ValueError("a role is an ARIA role's name, e.g. link")
         if numbers is not None and numbers not in NUMBER_FORMATS:
             raise ValueError(f"a number format is one of {', '.join(NUMBER_FORMATS)}")
         if numbers is not None:
             self.numbers = numbers
         self.renames.update(added)
+        self.roles.update(roled)
         self.hidden.extend(name for name in dict.fromkeys(names) if name not in self.hidden)
         self._compile()
 
     def clear(self) -> None:
         self.renames.clear()
         self.hidden.clear()
+        self.roles.clear()
         self.numbers = "grouped"
         self._compile()
 
     def as_json(self) -> dict[str, Any]:
-        return {"rename": dict(self.renames), "hide": list(self.hidden), "numbers": self.numbers}
+        return {
+            "rename": dict(self.renames),
+            "hide": list(self.hidden),
+            "roles": dict(self.roles),
+            "numbers": self.numbers,
+        }
 
     def number(self, digits: str | None) -> str:
         """A number (ten digits) as the portal shows it now; "" for none."""
@@ -264,7 +282,7 @@ class Drift:
             position = token.end()
         out.append(self._markup_text(document[position:], attribute=False))
         result = strip("".join(out))
-        if self.hidden:
+        if self.hidden or self.roles:
             result = self._with_hiding(result)
         return _SCRIPT_SRC.sub(rf"\1?drift={self.version}\2", result)
 
@@ -341,10 +359,13 @@ class Drift:
         return _ATTRIBUTE.sub(value, tag)
 
     def _with_hiding(self, document: str) -> str:
-        """Add the names to hide and the script that hides them, at the end of <head>."""
+        """Add the names to hide, the roles to give and the script that does it (drift.js),
+        at the end of <head>."""
         names = json.dumps(self.hidden, ensure_ascii=False).replace("<", "\\u003c")
+        roles = json.dumps(self.roles, ensure_ascii=False).replace("<", "\\u003c")
         head = (
             f'{_HIDE_CSS}<script id="drift-hide" type="application/json">{names}</script>'
+            f'<script id="drift-roles" type="application/json">{roles}</script>'
             '<script src="/static/drift.js"></script>'
         )
         index = document.lower().find("</head>")

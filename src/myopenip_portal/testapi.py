@@ -7,6 +7,7 @@ Never delayed nor failed by the fault knobs."""
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict
 from typing import Any
 
@@ -146,9 +147,11 @@ async def service_state(request: Request) -> JSONResponse:
     return JSONResponse({"ok": True, "service_ref": ref, "state": new_state})
 
 
-DRIFT_KEYS = frozenset({"rename", "hide", "numbers", "clear"})
+ROLE = re.compile(r"[a-z]+")  # an ARIA role's name, e.g. "link"
+DRIFT_KEYS = frozenset({"rename", "hide", "roles", "numbers", "clear"})
 DRIFT_USAGE = (
     'Attendu : {"rename": {"Valider": "Confirmer", …}, "hide": ["Suivant", …], '
+    '"roles": {"Mes Services": "link", …}, '
     f'"numbers": {"|".join(json.dumps(f) for f in NUMBER_FORMATS)}, '
     '"clear": true|false} (chaque clé facultative).'
 )
@@ -168,6 +171,7 @@ async def drift(request: Request) -> JSONResponse:
     hide = body.get("hide", [])
     clear = body.get("clear", False)
     numbers = body.get("numbers")
+    roles = body.get("roles", {})
     if (
         not isinstance(renames, dict)
         or not all(isinstance(old, str) and old.strip() for old in renames)
@@ -176,11 +180,14 @@ async def drift(request: Request) -> JSONResponse:
         or not all(isinstance(name, str) and name.strip() for name in hide)
         or not isinstance(clear, bool)
         or not (numbers is None or numbers in NUMBER_FORMATS)
+        or not isinstance(roles, dict)
+        or not all(isinstance(name, str) and name.strip() for name in roles)
+        or not all(isinstance(role, str) and ROLE.fullmatch(role) for role in roles.values())
     ):
         return _bad(DRIFT_USAGE)
     if clear:
         current.clear()
-    current.update(renames, hide, numbers)
+    current.update(renames, hide, numbers, roles)
     return JSONResponse({"ok": True, **current.as_json()})
 
 

@@ -78,7 +78,7 @@ CODE_WORDS = {
         )
     )
 }  # fmt: skip
-NO_DRIFT = {"rename": {}, "hide": [], "numbers": "grouped"}
+NO_DRIFT = {"rename": {}, "hide": [], "roles": {}, "numbers": "grouped"}
 # Data, shown by the pages: a drift never renames them.
 DATA = {
     "MetaCentrex Siège Caen": "A",
@@ -160,12 +160,19 @@ def test_the_drift_api_adds_reads_back_clears_and_rejects_bad_bodies(site: Site)
         "ok": True,
         "rename": {"Valider": "Confirmer", "Mes Services": "Mes Prestations"},
         "hide": [],
+        "roles": {},
         "numbers": "grouped",
     }
-    site.drift(rename={"Valider": "OK"}, hide=["Suivant", "Suivant"], numbers="digits")
+    site.drift(
+        rename={"Valider": "OK"},
+        hide=["Suivant", "Suivant"],
+        numbers="digits",
+        roles={" Mes  Services": "link"},
+    )
     assert site.client.get("/_test/drift").json() == {
         "rename": {"Valider": "OK", "Mes Services": "Mes Prestations"},
         "hide": ["Suivant"],
+        "roles": {"Mes Services": "link"},
         "numbers": "digits",
     }
     cleared = site.drift(clear=True, rename={"Annuler": "Fermer"}).json()
@@ -183,6 +190,10 @@ def test_the_drift_api_adds_reads_back_clears_and_rejects_bad_bodies(site: Site)
         {"hide": "Suivant"},
         {"hide": [""]},
         {"numbers": "dotted"},
+        {"roles": ["link"]},
+        {"roles": {"Actions": "Link"}},
+        {"roles": {"": "link"}},
+        {"roles": {"Actions": 1}},
         {"numbers": ["digits"]},
         {"clear": "yes"},
     ):
@@ -647,3 +658,19 @@ def test_hidden_controls_disappear_and_the_rest_still_works(
     expect(page.get_by_label("Licence", exact=True)).to_be_visible()
     none(page.get_by_role("link", name="Suivant"))  # rendered by the script, hidden too
     expect(page.get_by_role("checkbox", name="Sélectionner FPC367131")).to_be_visible()
+
+
+@browser
+def test_controls_given_another_role_keep_their_name_and_still_work(
+    page: Page, served: tuple[Replica, Front]
+) -> None:
+    replica, front = served
+    replica.test_api("drift", {"roles": {"Mes Services": "link", "Paramétrer >": "button"}})
+    log_in_as(page, replica, front.services, "Identifiant", "Mot de passe", "Se connecter")
+    expect(page.get_by_role("heading", name="Paramétrage / Monitoring")).to_be_visible()
+    none(page.get_by_role("button", name="Mes Services"))
+    none(page.get_by_role("link", name=re.compile(r"^Paramétrer >")))
+    configure = page.get_by_role("button", name=re.compile(r"^Paramétrer > SRV-10021"))
+    expect(configure).to_be_visible()
+    page.get_by_role("link", name="Mes Services").click()  # still opens its menu
+    expect(page.get_by_role("link", name="Paramétrage / Monitoring")).to_be_visible()

@@ -46,6 +46,14 @@ __all__ = [
 # The roles of the fields a label names.
 _FIELDS = frozenset({"textbox", "combobox", "searchbox", "spinbutton", "checkbox", "listbox"})
 # The roles that make a region: the landmarks, dialogs, tab panels and menus.
+# The roles of the controls a person operates: one of them under another of these roles
+# is the same control rebuilt (a button become a link), a candidate before any other.
+_RECAST = frozenset(
+    {
+        "button", "link", "menuitem", "menuitemcheckbox", "menuitemradio", "tab", "switch",
+        "checkbox", "radio", "option", "combobox", "textbox", "searchbox",
+    }
+)  # fmt: skip
 REGIONS = frozenset(
     {
         "banner",
@@ -222,6 +230,13 @@ def matches(node: Node, control: Control, values: dict[str, str] | None = None) 
     return bool(node.name) and _same(node.name, wanted, control.exact)
 
 
+def _recast(label: str, wanted: str, exact: bool) -> bool:
+    """Whether a control named `label` bears the name looked for (`wanted`, casefolded)."""
+    label = " ".join(label.split()).casefold()
+    wanted = " ".join(wanted.split())
+    return label == wanted if exact else bool(wanted) and wanted in label
+
+
 def _ancestors(nodes: Sequence[Node], index: int) -> Iterable[int]:
     at: int | None = index
     while at is not None:
@@ -260,6 +275,17 @@ def rank(
     known = {i for i, node in enumerate(nodes) if any(matches(node, c, values) for c in near)}
     chains = [_regions(nodes, i) for i in sorted(known)]
     parents = {node.parent for node in nodes}
+    # The same name under another role: the control itself, rebuilt as another kind of
+    # control (a button become a link), before any other name.
+    recast = {
+        i
+        for i, node in enumerate(nodes)
+        if control.role is not None
+        and control.name is not None
+        and node.role != control.role
+        and node.role in _RECAST
+        and _recast(node.label, wanted, control.exact)
+    }
     found: list[int] = [
         i
         for i, node in enumerate(nodes)
@@ -269,6 +295,7 @@ def rank(
         and i not in known
         and not matches(node, control, values)
     ]
+    found += sorted(recast - set(found) - known)
 
     def distance(index: int) -> int:
         """How many regions out from a neighbour's one must be crossed to reach it."""
@@ -286,7 +313,7 @@ def rank(
             label = label[: len(wanted) + 10]
         return difflib.SequenceMatcher(None, wanted, label).ratio()
 
-    ordered = sorted(found, key=lambda i: (distance(i), -closeness(i), i))
+    ordered = sorted(found, key=lambda i: (i not in recast, distance(i), -closeness(i), i))
     return list(dict.fromkeys((nodes[i].role, nodes[i].label) for i in ordered))
 
 

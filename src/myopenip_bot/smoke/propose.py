@@ -176,7 +176,9 @@ def proposed_control(
     and `exact`; the values that filled its placeholders ("FPC367128", "02 31 45 67 89")
     put back as placeholders; for a partial match, only the words that stand where the
     old name's stood (not the data after them). None when no valid control comes of it."""
-    _, name = candidate  # a candidate has the role looked for (any field, for a label)
+    # A candidate has the role looked for (any field, for a label), or it is the same
+    # control under another role (pages._closest): the role proposed is the candidate's.
+    role, name = candidate
     text = _template(" ".join(name.split()), values)
     if not was.exact:
         old = (was.name or was.label or was.text or "").format(**values)
@@ -185,7 +187,7 @@ def proposed_control(
         return None
     try:
         if was.role is not None:
-            return Control(role=was.role, name=text, exact=was.exact)
+            return Control(role=role or was.role, name=text, exact=was.exact)  # type: ignore[arg-type]
         if was.label is not None:
             return Control(label=text, exact=was.exact)
         return Control(text=text, exact=was.exact)

@@ -1,13 +1,18 @@
-/* The replica's drift (POST /_test/drift {"hide": [...]}, see drift.py): only served in
- * pages while some names are hidden. Every control whose name is one of them, or starts
- * with it then a space, disappears (display: none), now and whenever the page renders
- * one later. A hidden <label>'s field disappears with it. Nothing is removed from the
- * document, so the page's own scripts keep working. */
+/* The replica's drift (POST /_test/drift {"hide": [...], "roles": {...}}, see drift.py):
+ * only served in pages while some names are hidden or given another role. Every control
+ * whose name is one of the hidden ones, or starts with it then a space, disappears
+ * (display: none), now and whenever the page renders one later. A hidden <label>'s field
+ * disappears with it. Every control whose name is a key of "roles" (or starts with it
+ * then a space) takes that ARIA role. Nothing is removed from the document, so the
+ * page's own scripts keep working. */
 (function () {
   "use strict";
   const data = document.getElementById("drift-hide");
   const hidden = data ? JSON.parse(data.textContent) : [];
-  if (hidden.length === 0) return;
+  const rolesData = document.getElementById("drift-roles");
+  const roles = rolesData ? JSON.parse(rolesData.textContent) : {};
+  const renamed = Object.keys(roles);
+  if (hidden.length === 0 && renamed.length === 0) return;
 
   // Elements named by their content (or by aria-label, which any element may carry);
   // never a container, whose text merely starts with a control's.
@@ -18,6 +23,15 @@
     "button", "link", "menuitem", "menuitemcheckbox", "menuitemradio", "tab", "checkbox",
     "radio", "switch", "option", "combobox", "textbox", "searchbox", "columnheader",
     "rowheader", "heading", "treeitem",
+  ].map(function (role) {
+    return "[role='" + role + "']";
+  })).join(", ");
+
+  // What may take another role: the controls a person operates, never what holds them
+  // (a menu named like its button keeps its role).
+  const OPERATED = ["a", "button", "input", "select", "textarea", "summary"].concat([
+    "button", "link", "menuitem", "tab", "checkbox", "radio", "switch", "option",
+    "combobox", "textbox", "searchbox",
   ].map(function (role) {
     return "[role='" + role + "']";
   })).join(", ");
@@ -33,10 +47,14 @@
     return normal(element.textContent);
   }
 
-  function isHidden(name) {
-    return hidden.some(function (text) {
+  function named(texts, name) {
+    return texts.find(function (text) {
       return name === text || name.startsWith(text + " ");
     });
+  }
+
+  function isHidden(name) {
+    return named(hidden, name) !== undefined;
   }
 
   function hide(element) {
@@ -48,7 +66,13 @@
     const found = root.matches(CONTROLS) ? [root] : [];
     found.push.apply(found, root.querySelectorAll(CONTROLS));
     found.forEach(function (element) {
-      if (!isHidden(nameOf(element))) return;
+      const name = nameOf(element);
+      const other = named(renamed, name);
+      const operated = element.matches(OPERATED);
+      if (operated && other !== undefined && element.getAttribute("role") !== roles[other]) {
+        element.setAttribute("role", roles[other]);
+      }
+      if (!isHidden(name)) return;
       hide(element);
       if (element instanceof HTMLLabelElement && element.control) hide(element.control);
     });
