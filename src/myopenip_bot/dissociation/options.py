@@ -60,7 +60,7 @@ def _addresses(listings: Listings, tab: Tab, refs: set[str]) -> dict[str, str]:
     """Each of `refs`' page address, from the links of the listing of their common prefix
     (the one the submitter ticks from: reused when it is one page)."""
     found: dict[str, str] = {}
-    results, pages = listings.pages_for(tab, common_prefix(refs))
+    results, pages = listings.pages_for(tab, common_prefix(refs), refs=refs)
     for rows in pages:
         shown = [row.ref for row in rows if row.ref in refs]
         for ref in shown:
