@@ -59,9 +59,11 @@ class FakeListings:
         rows: dict[Tab, list[LicenceRow]],
         selectors: Selectors | None = None,
         shown: dict[Tab, list[LicenceRow]] | None = None,
+        more: frozenset[Tab] = frozenset(),
     ) -> None:
         self.rows = rows
         self.shown = shown or {}
+        self.more = more  # the tabs whose listing on screen shows more pages
         self.glances: list[tuple[Tab, bool]] = []
         self.service_ref = SERVICE
         self.portal = SimpleNamespace(selectors=selectors or load_selectors(None))
@@ -77,9 +79,9 @@ class FakeListings:
         finally:
             self._in_step = False
 
-    def rows_shown(self, tab: Tab) -> list[LicenceRow]:
+    def rows_shown(self, tab: Tab) -> tuple[list[LicenceRow], bool]:
         self.glances.append((tab, self._in_step))
-        return list(self.shown.get(tab, []))
+        return list(self.shown.get(tab, [])), tab in self.more
 
     def rows_matching(self, tab: Tab, prefix: str, *, again: bool = False) -> list[LicenceRow]:
         self.reads.append(("listing", tab, prefix, self._in_step))
@@ -140,6 +142,15 @@ def test_those_not_shown_are_searched_from_the_tab_on_screen_first() -> None:
     ]
     # Groupements is on screen after the glances: searched first, then Utilisateurs.
     assert listings.reads == [("listing", G, "FPC36712", True), ("listing", U, "FPC367129", True)]
+
+
+def test_a_tab_that_showed_more_pages_is_searched_first() -> None:
+    listings = FakeListings(GUIDE, shown={U: GUIDE[U][:1], G: GUIDE[G]}, more=frozenset({U}))
+
+    (task,) = plan(listings, by_ref("FPC367129"))
+
+    assert (task.licence_ref, task.tab) == ("FPC367129", U)
+    assert listings.reads == [("finding", U, "FPC367129", None, True)]  # one search
 
 
 def test_a_licence_shown_in_two_rows_of_a_tab_is_left_to_the_search_which_refuses() -> None:
@@ -402,6 +413,7 @@ def test_every_read_of_the_listings_runs_inside_a_step(refs: tuple[str, ...]) ->
 
     plan(listings, *(by_ref(ref) for ref in refs))
 
-    assert listings.reads and listings.glances
+    assert listings.reads
+    assert listings.glances
     assert all(read[-1] for read in listings.reads)  # retried under the policy if it fails
     assert all(in_step for _, in_step in listings.glances)

@@ -149,26 +149,31 @@ class Planner:
     ) -> tuple[dict[int, tuple[Tab, LicenceRow]], tuple[Tab, ...]]:
         """The tasks each tab shows as it is, in the guide's order, without a search (a
         tab is read only while some are not found): each task shown in exactly one row
-        of a tab, by its index; and the order the rest are searched in, the tab on screen
-        first (no click back to the other one before its own search)."""
+        of a tab, by its index; and the order the rest are searched in: a tab that showed
+        more pages first (what it did not show may be on them), the tab on screen first
+        among equals (no click back to the other one before its own search). The order
+        only saves time: every tab is searched until the licence is found."""
         wanted = [t for t in tasks if t.target.licence_ref or t.target.number]
         found: dict[int, tuple[Tab, LicenceRow]] = {}
-        read: list[Tab] = []
+        read: list[tuple[Tab, bool]] = []
         for tab in TAB_ORDER:
             left = [task for task in wanted if task.index not in found]
             if not left:
                 break
-            rows = self.listings.step(
+            rows, more = self.listings.step(
                 f"reading the licences shown in {tab.value}",
                 lambda tab=tab: self.listings.rows_shown(tab),  # type: ignore[misc]
             )
-            read.append(tab)
+            read.append((tab, more))
             for task in left:
                 matches = [row for row in rows if _shows(row, task.target)]
                 if len(matches) == 1:  # several: the search decides (and refuses)
                     found[task.index] = (tab, matches[0])
-        order = (*reversed(read), *(tab for tab in TAB_ORDER if tab not in read))
-        return found, order
+        latest_first = read[::-1]
+        ordered = [tab for tab, more in latest_first if more]
+        ordered += [tab for tab, more in latest_first if not more]
+        ordered += [tab for tab in TAB_ORDER if tab not in ordered]
+        return found, tuple(ordered)
 
     def _earlier(
         self, tasks: Sequence[LicenceTask], looked: dict[int, _Looked]

@@ -161,15 +161,17 @@ class Listings:
                 return matches
         return []
 
-    def rows_shown(self, tab: Tab) -> list[LicenceRow]:
-        """The rows `tab` shows now, on the page of results on screen, without a search:
-        whatever listing it is (the one the tab opened with, or the last search's), so
-        only what it shows is evidence, never what it does not (another page, a filter,
-        a portal that lists nothing before a first search)."""
+    def rows_shown(self, tab: Tab) -> tuple[list[LicenceRow], bool]:
+        """The rows `tab` shows now, on the page of results on screen, without a search,
+        and whether it shows more pages (« Suivant »): whatever listing it is (the one
+        the tab opened with, or the last search's), so only what it shows is evidence,
+        never what it does not (another page, a filter, a portal that lists nothing
+        before a first search)."""
         results = self._results(tab)
         rows = results.rows()
-        log.info("listing_read", tab=tab.value, found=[row.ref for row in rows])
-        return rows
+        more = results.has_next_page()
+        log.info("listing_read", tab=tab.value, found=[row.ref for row in rows], more=more)
+        return rows, more
 
     def pages_for(
         self, tab: Tab, prefix: str, *, refs: Collection[str] = ()

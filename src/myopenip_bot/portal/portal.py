@@ -286,7 +286,9 @@ class Portal:
 
     def _holds_cookies(self) -> bool:
         """Whether the browser holds a cookie of the portal (a session, maybe)."""
-        return bool(translated("opening the portal", lambda: self.page.context.cookies(self._base_url)))
+        return bool(
+            translated("opening the portal", lambda: self.page.context.cookies(self._base_url))
+        )
 
     def list_services(self, ref: str = "", **columns: str) -> list[ServiceInfo]:
         """The services the list « Paramétrage / Monitoring » shows for these filters (a
