@@ -123,6 +123,7 @@ def measure(
             reset(replica)
             run = bench.run(f"fresh-{lic.ref}", bot_dissociate(lic), replica)
             check_done(replica, run, [lic])
+            _logged_in(run, fresh=True)
             res.fresh.append(run)
             state = run.folder / ".myopenip" / "session-state.json"
             if not state.is_file():
@@ -130,6 +131,7 @@ def measure(
             extra = {"MYOPENIP_STATE_FILE": str(state)}
             run = bench.run(f"saved-{after.ref}", bot_dissociate(after), replica, env_extra=extra)
             check_done(replica, run, [after])
+            _logged_in(run, fresh=False)
             res.saved.append(run)
             if before is None:
                 continue
@@ -137,6 +139,7 @@ def measure(
             reset(replica)
             run = bench.run(f"before-fresh-{lic.ref}", bot_dissociate(lic), replica, env_extra=path)
             check_done(replica, run, [lic])
+            _logged_in(run, fresh=True)
             res.before_fresh.append(run)
             state = run.folder / ".myopenip" / "session-state.json"
             if state.is_file():
@@ -145,8 +148,17 @@ def measure(
                     f"before-saved-{after.ref}", bot_dissociate(after), replica, env_extra=extra
                 )
                 check_done(replica, run, [after])
+                _logged_in(run, fresh=False)
                 res.before_saved.append(run)
     return res
+
+
+def _logged_in(run: Measured, fresh: bool) -> None:
+    """A fresh run must log in, a saved one must not: otherwise it is not what its figure
+    says (reported as a problem of the run)."""
+    logged = any(event.get("event") == "logged_in" for event in run.events)
+    if run.problem is None and logged != fresh:
+        run.problem = "logged in with a saved session" if logged else "no login on a fresh run"
 
 
 def targets(res: OneShotResults) -> list[Target]:
