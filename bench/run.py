@@ -11,6 +11,9 @@ ratio of a floor measured in the same run:
   the saved session of the run before), and `myopenip batch` of 40 licences over
   SRV-10021/22/23 with --workers 1, 2 and 4;
 - replica B (`--latency-ms 100`): the same batch with --workers 1, and the HTTP floor;
+- the one-shot part (bench/one_shot.py, also runnable alone), last, on a replica of its
+  own at 150 ms: `dissociate` of one of the guide's Groupements licences with a fresh
+  login and with a saved session, against the straight-line script, interleaved;
 - replica C (`--licences-per-service N`): a batch of --scale-rows rows with --workers 2,
   sampling the peak RSS of the bot's process tree (python, Playwright's driver, Chromium)
   at row 100 and at the last row (1,000 rows by default);
@@ -48,7 +51,7 @@ from typing import Any
 
 import psutil
 
-from bench import limits, speed
+from bench import limits, one_shot, speed
 from bench.harness import (
     BATCH_SERVICES,
     BATCH_TIMEOUT,
@@ -89,11 +92,11 @@ PHASES = (
     ("login_needed", "log in (fresh login only)"),
     ("session_state_saved", "open the portal, Mes Services > Paramétrage / Monitoring"),
     ("services_opened", "search the service, « Paramétrer > »"),
-    ("service_opened", "plan: find the licence (Utilisateurs, then Groupements)"),
-    ("licence_planned", "act: reopen the tab, search, tick, Actions > dialog (preview)"),
-    ("dissociation_opened", "read the dialog back, set « Conserver », screenshot"),
+    ("service_opened", "plan: find the licence (the tabs as they show, then searches)"),
+    ("licence_planned", "act: the licence's page opening, tick, Actions > dialog (preview)"),
+    ("dissociation_opened", "read the dialog back, set « Conserver », options, screenshot"),
     ("valider_clicking", "« Valider » and its answer"),
-    ("dissociation_submitted", "verify: search again, screenshot"),
+    ("dissociation_submitted", "verify: the refreshed results (else a search), screenshot"),
     ("run_finished", "close: browser, trace, result.json"),
     ("session_finished", "exit"),
 )
@@ -199,6 +202,7 @@ class Results:
     batch_size: int = 0
     speed: speed.SpeedResults = field(default_factory=speed.SpeedResults)
     limits: limits.LimitsResults | None = None
+    one_shot: one_shot.OneShotResults | None = None  # at 150 ms, the guide's Groupements
 
     # -- figures (None when the runs behind them failed)
 
@@ -327,6 +331,8 @@ def targets(res: Results) -> list[Target]:
 def table_lines(res: Results) -> list[str]:
     """The targets as a markdown table (also printed), the Limits part's last."""
     found = targets(res)
+    if res.one_shot is not None:
+        found += one_shot.targets(res.one_shot)
     if res.limits is not None:
         found += limits.targets(res.limits)
     return target_table(found)
@@ -792,6 +798,8 @@ def write_report(
         ]
         lines += ["Time spent before each kind of event (the ten largest):", ""]
         lines += [*_gap_table(scale), ""]
+    if res.one_shot is not None:
+        lines += one_shot.lines(res.one_shot)
     if res.limits is not None:
         lines += limits.lines(res.limits)
     lines += [
@@ -1007,6 +1015,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         default=2,
         help="runs of each 40-licence batch (w1, w2, w4, then w4, w2, w1; default 2)",
     )
+    parser.add_argument(
+        "--one-shot-rounds",
+        type=int,
+        default=one_shot.ROUNDS,
+        help=f"rounds of the one-shot part at {one_shot.ONE_SHOT_LATENCY_MS} ms "
+        f"(bench/one_shot.py; 0: skip it; default {one_shot.ROUNDS})",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "benchmarks.png")
     parser.add_argument("--keep-work", action="store_true", help="keep the temp folders")
@@ -1034,6 +1049,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         limited = None if args.no_limits else limits.measure(bench, log)
         res = measure(args, bench, log)
         res.limits = limited
+        if args.one_shot_rounds:
+            res.one_shot = one_shot.measure(bench, log, args.one_shot_rounds)
     finally:
         if not args.keep_work:
             shutil.rmtree(work, ignore_errors=True)

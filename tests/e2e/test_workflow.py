@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from e2e_support import RecordingHooks, RunFn, confirmed_refs, licence, number_state, outcomes
@@ -105,6 +106,52 @@ def test_a_run_that_moves_to_a_new_tab_at_each_visit_still_does_each_licence_onc
     assert licence(state, "FPC367158")["sda"] is None
     assert page.is_closed()  # the test's first tab was left for another ...
     assert len(page.context.pages) == 1  # ... and none is left open behind
+
+
+def searches(logs: list[dict[str, Any]]) -> list[tuple[str, str | None]]:
+    """The bot's searches of licences, in order: (tab, « Licence » filter)."""
+    return [(e["tab"], e["licence"]) for e in logs if e["event"] == "licences_searched"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "tab", "tabs_read"),
+    [
+        ("FPC367128", Tab.GROUPEMENTS, ["Utilisateurs", "Groupements"]),  # the guide's own
+        ("FPC367131", Tab.UTILISATEURS, ["Utilisateurs"]),  # Groupements not even opened
+    ],
+    ids=["groupements", "utilisateurs"],
+)
+def test_a_licence_its_tab_shows_as_it_opens_is_dissociated_without_any_search(
+    run: RunFn, replica: Replica, ref: str, tab: Tab, tabs_read: list[str]
+) -> None:
+    with capture_logs() as logs:
+        result = run(Target(licence_ref=ref))
+
+    assert outcomes(result) == [Outcome.DONE]
+    assert result.results[0].tab is tab
+    assert licence(replica.state(), ref)["sda"] is None
+    assert searches(logs) == []  # planned, ticked and verified from what the tabs showed
+    assert [e["tab"] for e in logs if e["event"] == "listing_read"] == tabs_read
+    assert [e.get("how") for e in logs if e["event"] == "licences_verified"] == ["refreshed"]
+    if tab is Tab.UTILISATEURS:
+        assert "Groupements" not in [e["tab"] for e in logs if e["event"] == "tab_opened"]
+
+
+def test_a_licence_no_tab_shows_is_searched_first_where_a_tab_showed_more_pages(
+    run: RunFn, replica: Replica
+) -> None:
+    # 28 Utilisateurs: FPC367158 is on their last page, so no tab shows it as it opens.
+    # The classic markup lists 20 a page (Utilisateurs shows « Suivant », Groupements its
+    # 8 whole), the aria markup 7 (both show « Suivant »: Groupements, on screen, first).
+    with capture_logs() as logs:
+        result = run(Target(licence_ref="FPC367158"))
+
+    assert outcomes(result) == [Outcome.DONE]
+    assert licence(replica.state(), "FPC367158")["sda"] is None
+    more = {e["tab"]: e["more"] for e in logs if e["event"] == "listing_read"}
+    assert more["Utilisateurs"] is True
+    expected = [("Groupements", "FPC367158")] if more["Groupements"] else []
+    assert searches(logs) == [*expected, ("Utilisateurs", "FPC367158")]
 
 
 def test_a_licence_given_by_its_number_is_found_and_dissociated(

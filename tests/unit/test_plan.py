@@ -49,13 +49,22 @@ GUIDE = {
 
 class FakeListings:
     """A service's listings as plain data: each tab's rows, filtered as the portal does
-    (the « Licence » filter matches a part of the ref; « SDA » the whole number). Every
-    read is recorded, and whether it ran inside a step (retried under the policy)."""
+    (the « Licence » filter matches a part of the ref; « SDA » the whole number), and
+    what each tab shows as it opens (`shown`: nothing unless given). Every search is
+    recorded in `reads`, every look at a tab as it shows in `glances`, each with whether
+    it ran inside a step (retried under the policy)."""
 
     def __init__(
-        self, rows: dict[Tab, list[LicenceRow]], selectors: Selectors | None = None
+        self,
+        rows: dict[Tab, list[LicenceRow]],
+        selectors: Selectors | None = None,
+        shown: dict[Tab, list[LicenceRow]] | None = None,
+        more: frozenset[Tab] = frozenset(),
     ) -> None:
         self.rows = rows
+        self.shown = shown or {}
+        self.more = more  # the tabs whose listing on screen shows more pages
+        self.glances: list[tuple[Tab, bool]] = []
         self.service_ref = SERVICE
         self.portal = SimpleNamespace(selectors=selectors or load_selectors(None))
         self.reads: list[tuple[Any, ...]] = []
@@ -69,6 +78,10 @@ class FakeListings:
             return action()
         finally:
             self._in_step = False
+
+    def rows_shown(self, tab: Tab) -> tuple[list[LicenceRow], bool]:
+        self.glances.append((tab, self._in_step))
+        return list(self.shown.get(tab, [])), tab in self.more
 
     def rows_matching(self, tab: Tab, prefix: str, *, again: bool = False) -> list[LicenceRow]:
         self.reads.append(("listing", tab, prefix, self._in_step))
@@ -93,10 +106,78 @@ def by_ref(ref: str) -> Target:
     return Target(licence_ref=ref)
 
 
+# -- what the tabs show as they open: no search ------------------------------------------
+
+
+def test_a_licence_a_tab_shows_as_it_opens_is_planned_without_any_search() -> None:
+    listings = FakeListings(GUIDE, shown={U: GUIDE[U][:1], G: GUIDE[G]})
+
+    (task,) = plan(listings, by_ref("FPC367123"))
+
+    assert (task.licence_ref, task.tab, task.number) == ("FPC367123", G, "0231456780")
+    assert task.planned
+    assert listings.glances == [(U, True), (G, True)]  # the guide's order, each in a step
+    assert listings.reads == []
+
+
+def test_once_every_licence_is_shown_the_next_tab_is_not_even_opened() -> None:
+    listings = FakeListings(GUIDE, shown=GUIDE)
+
+    tasks = plan(listings, by_ref("fpc367128"), Target(number="0231456790"))
+
+    assert [(t.licence_ref, t.tab) for t in tasks] == [("FPC367128", U), ("FPC367129", U)]
+    assert listings.glances == [(U, True)]
+    assert listings.reads == []
+
+
+def test_those_not_shown_are_searched_from_the_tab_on_screen_first() -> None:
+    listings = FakeListings(GUIDE, shown={U: GUIDE[U][:1], G: GUIDE[G][:1]})
+
+    tasks = plan(listings, by_ref("FPC367128"), by_ref("FPC367129"), by_ref("FPC367123"))
+
+    assert [(t.licence_ref, t.tab) for t in tasks] == [
+        ("FPC367128", U),
+        ("FPC367129", U),
+        ("FPC367123", G),
+    ]
+    # Groupements is on screen after the glances: searched first, then Utilisateurs.
+    assert listings.reads == [("listing", G, "FPC36712", True), ("listing", U, "FPC367129", True)]
+
+
+def test_a_tab_that_showed_more_pages_is_searched_first() -> None:
+    listings = FakeListings(GUIDE, shown={U: GUIDE[U][:1], G: GUIDE[G]}, more=frozenset({U}))
+
+    (task,) = plan(listings, by_ref("FPC367129"))
+
+    assert (task.licence_ref, task.tab) == ("FPC367129", U)
+    assert listings.reads == [("finding", U, "FPC367129", None, True)]  # one search
+
+
+def test_a_licence_shown_in_two_rows_of_a_tab_is_left_to_the_search_which_refuses() -> None:
+    twice = [row("FPC367128", "0231456789"), row("FPC367128", "0231456789")]
+    listings = FakeListings({U: twice, G: []}, shown={U: twice})
+
+    (task,) = plan(listings, by_ref("FPC367128"))
+
+    assert task.outcome is Outcome.REFUSED
+    assert "2 licences" in (task.reason or "")
+    assert [read[:2] for read in listings.reads] == [("finding", G), ("finding", U)]
+
+
+def test_a_licence_shown_with_another_number_than_given_is_refused_as_a_search_would() -> None:
+    listings = FakeListings(GUIDE, shown=GUIDE)
+
+    (task,) = plan(listings, Target(licence_ref="FPC367128", number="0231456700"))
+
+    assert task.outcome is Outcome.REFUSED
+    assert "02 31 45 67 89" in (task.reason or "")
+    assert listings.reads == []
+
+
 # -- several refs: one listing per tab ----------------------------------------------------
 
 
-def test_several_refs_are_found_from_one_listing_of_their_prefix_per_tab_in_order() -> None:
+def test_several_refs_are_found_from_one_listing_of_their_prefix_per_tab() -> None:
     listings = FakeListings(GUIDE)
 
     tasks = plan(listings, by_ref("FPC367131"), by_ref("FPC367128"), by_ref("FPC367129"))
@@ -107,17 +188,18 @@ def test_several_refs_are_found_from_one_listing_of_their_prefix_per_tab_in_orde
         ("FPC367129", U, "0231456790", None),
     ]
     assert all(task.planned for task in tasks)
-    # Utilisateurs: the prefix of all three; Groupements: of the one left.
-    assert listings.reads == [("listing", U, "FPC3671", True), ("listing", G, "FPC367131", True)]
+    # Groupements (on screen after the glances): the prefix of all three; Utilisateurs:
+    # of the two left.
+    assert listings.reads == [("listing", G, "FPC3671", True), ("listing", U, "FPC36712", True)]
 
 
 def test_once_every_ref_is_found_the_next_tab_is_not_listed() -> None:
     listings = FakeListings(GUIDE)
 
-    tasks = plan(listings, by_ref("FPC367128"), by_ref("FPC367129"))
+    tasks = plan(listings, by_ref("FPC367131"), by_ref("FPC367123"))
 
-    assert [t.tab for t in tasks] == [U, U]
-    assert listings.reads == [("listing", U, "FPC36712", True)]
+    assert [t.tab for t in tasks] == [G, G]
+    assert listings.reads == [("listing", G, "FPC3671", True)]
 
 
 def test_a_ref_in_neither_listing_is_refused_and_the_others_are_still_planned() -> None:
@@ -130,7 +212,7 @@ def test_a_ref_in_neither_listing_is_refused_and_the_others_are_still_planned() 
     assert tasks[1].reason == (
         f"no licence FPC999999 in the service {SERVICE} (searched Utilisateurs and Groupements)"
     )
-    assert [read[:2] for read in listings.reads] == [("listing", U), ("listing", G)]
+    assert [read[:2] for read in listings.reads] == [("listing", G), ("listing", U)]
 
 
 def test_refs_are_taken_whatever_their_case_and_kept_as_the_portal_writes_them() -> None:
@@ -154,17 +236,21 @@ def test_a_listing_that_shows_longer_refs_takes_only_the_exact_ones() -> None:
 # -- one licence: a search of its own -------------------------------------------------------
 
 
-def test_a_single_ref_is_searched_for_itself_in_utilisateurs_then_groupements() -> None:
+def test_a_single_ref_not_shown_is_searched_for_itself_from_the_tab_on_screen() -> None:
     listings = FakeListings(GUIDE)
 
-    (task,) = plan(listings, by_ref("FPC367131"))
+    (task,) = plan(listings, by_ref("FPC367128"))
 
-    assert (task.licence_ref, task.tab, task.number) == ("FPC367131", G, "0231456791")
+    assert (task.licence_ref, task.tab, task.number) == ("FPC367128", U, "0231456789")
     assert listings.reads == [
-        ("finding", U, "FPC367131", None, True),
-        ("finding", G, "FPC367131", None, True),
+        ("finding", G, "FPC367128", None, True),
+        ("finding", U, "FPC367128", None, True),
     ]
-    assert listings.steps == ["finding FPC367131"]
+    assert listings.steps == [
+        "reading the licences shown in Utilisateurs",
+        "reading the licences shown in Groupements",
+        "finding FPC367128",
+    ]
 
 
 def test_a_single_ref_in_no_tab_is_refused_naming_the_service() -> None:
@@ -183,7 +269,7 @@ def test_a_number_finds_the_licence_holding_it_searched_by_number_alone() -> Non
 
     assert (task.licence_ref, task.tab, task.number) == ("FPC367123", G, "0231456780")
     assert task.planned
-    assert [read[2:4] for read in listings.reads] == [(None, "0231456780")] * 2
+    assert [read[1:4] for read in listings.reads] == [(G, None, "0231456780")]
 
 
 def test_a_ref_and_a_number_are_searched_by_the_ref_and_the_number_checked() -> None:
@@ -191,7 +277,10 @@ def test_a_ref_and_a_number_are_searched_by_the_ref_and_the_number_checked() -> 
 
     (task,) = plan(listings, Target(licence_ref="FPC367128", number="0231456700"))
 
-    assert listings.reads == [("finding", U, "FPC367128", None, True)]
+    assert listings.reads == [
+        ("finding", G, "FPC367128", None, True),
+        ("finding", U, "FPC367128", None, True),
+    ]
     assert task.outcome is Outcome.REFUSED  # the licence's number is another one
     assert "02 31 45 67 89" in (task.reason or "")
 
@@ -264,7 +353,7 @@ def test_a_number_two_licences_of_a_tab_hold_is_refused_naming_both() -> None:
         f"2 licences of {SERVICE} match 02 31 45 67 89 in Utilisateurs "
         "(FPC367128, FPC367150): refused"
     )
-    assert [read[1] for read in listings.reads] == [U]  # refused there: no further search
+    assert [read[1] for read in listings.reads] == [G, U]  # refused in U, the last searched
 
 
 # -- what is already known, and what the row shows ---------------------------------------
@@ -325,4 +414,6 @@ def test_every_read_of_the_listings_runs_inside_a_step(refs: tuple[str, ...]) ->
     plan(listings, *(by_ref(ref) for ref in refs))
 
     assert listings.reads
+    assert listings.glances
     assert all(read[-1] for read in listings.reads)  # retried under the policy if it fails
+    assert all(in_step for _, in_step in listings.glances)

@@ -5,6 +5,10 @@ Only reads: the addresses come from the links of the listing's rows, and each pa
 opened on a page of its own, closed after; the service's page stays as it was (its
 listing may be reused to tick). Where the portal shows no link or no « Options », a
 licence's options are unknown (None): said so, never a failure.
+
+`open_options` opens the pages without waiting for them, so that they load while the
+bot ticks and opens the dialog on the service's page; `Options.read` waits for them
+when the confirmation needs them (`with_options`: both at once).
 """
 
 from __future__ import annotations
@@ -15,11 +19,12 @@ from dataclasses import replace
 import structlog
 
 from myopenip_bot.dissociation.rules import TAB_ORDER, common_prefix
+from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import LicenceTask, Tab
-from myopenip_bot.pages import read_options
+from myopenip_bot.pages import OpeningLicencePage
 from myopenip_bot.portal.listings import Listings
 
-__all__ = ["MAX_READ", "with_options"]
+__all__ = ["MAX_READ", "Options", "open_options", "with_options"]
 
 log = structlog.get_logger(__name__)
 
@@ -27,12 +32,48 @@ log = structlog.get_logger(__name__)
 MAX_READ = 10
 
 
-def with_options(listings: Listings, tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
-    """`tasks`, each planned one (up to MAX_READ) with the options its page shows."""
+class Options:
+    """The licences' pages being opened (`open_options`); `read` once, `close` always."""
+
+    def __init__(self, pages: dict[str, OpeningLicencePage], stop: StopSignal) -> None:
+        self._pages = pages
+        self._stop = stop
+        self._read: dict[str, tuple[str, ...] | None] | None = None
+
+    def read(self) -> dict[str, tuple[str, ...] | None]:
+        """Each licence's options by ref (None: its page shows none), read once."""
+        if self._read is None:
+            self._read = {}
+            try:
+                for ref, opening in self._pages.items():
+                    self._stop.check()  # between pages: a signal stops here
+                    self._read[ref] = opening.read()
+                    log.info("licence_options_read", licence=ref, options=self._read[ref])
+            finally:
+                self.close()
+        return self._read
+
+    def close(self) -> None:
+        for opening in self._pages.values():
+            opening.close()
+
+    def given(self, tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
+        """`tasks`, each not settled with the options read for it (`read` first)."""
+        read = self.read()
+        return [
+            replace(task, options=read[task.licence_ref])
+            if task.licence_ref in read and task.outcome is None
+            else task
+            for task in tasks
+        ]
+
+
+def open_options(listings: Listings, tasks: Sequence[LicenceTask]) -> Options:
+    """The pages of `tasks`' planned licences (up to MAX_READ) opening, not waited for."""
     portal = listings.portal
     planned = [task for task in tasks if task.planned][:MAX_READ]
     if not planned or portal.selectors.hints.licence_page is None:
-        return list(tasks)
+        return Options({}, portal.stop)
     addresses: dict[str, str] = {}
     for tab in TAB_ORDER:
         refs = {task.licence_ref or "" for task in planned if task.tab is tab}
@@ -41,26 +82,29 @@ def with_options(listings: Listings, tasks: Sequence[LicenceTask]) -> list[Licen
                 f"finding the pages of the licences in {tab.value}",
                 lambda tab=tab, refs=refs: _addresses(listings, tab, refs),  # type: ignore[misc]
             )
-    read: dict[str, tuple[str, ...] | None] = {}
-    for ref, address in addresses.items():
-        portal.stop.check()  # between pages: a signal stops here
-        read[ref] = read_options(
-            portal.page, portal.selectors, address, timeout_ms=portal.timeout_ms
-        )
-        log.info("licence_options_read", licence=ref, options=read[ref])
-    return [
-        replace(task, options=read[task.licence_ref])
-        if task.licence_ref in read and task.outcome is None
-        else task
-        for task in tasks
-    ]
+    pages: dict[str, OpeningLicencePage] = {}
+    try:
+        for ref, address in addresses.items():
+            portal.stop.check()  # between pages: a signal stops here
+            pages[ref] = OpeningLicencePage(
+                portal.page, portal.selectors, address, timeout_ms=portal.timeout_ms
+            )
+    except BaseException:
+        Options(pages, portal.stop).close()
+        raise
+    return Options(pages, portal.stop)
+
+
+def with_options(listings: Listings, tasks: Sequence[LicenceTask]) -> list[LicenceTask]:
+    """`tasks`, each planned one (up to MAX_READ) with the options its page shows."""
+    return open_options(listings, tasks).given(tasks)
 
 
 def _addresses(listings: Listings, tab: Tab, refs: set[str]) -> dict[str, str]:
     """Each of `refs`' page address, from the links of the listing of their common prefix
     (the one the submitter ticks from: reused when it is one page)."""
     found: dict[str, str] = {}
-    results, pages = listings.pages_for(tab, common_prefix(refs))
+    results, pages = listings.pages_for(tab, common_prefix(refs), refs=refs)
     for rows in pages:
         shown = [row.ref for row in rows if row.ref in refs]
         for ref in shown:

@@ -1,7 +1,10 @@
 """The plan: which licence each task means, its tab and its number, before anything changes.
 
-A task is found by ref or by number in Utilisateurs, then Groupements (the guide's
-order), and must match exactly one row: the portal's filters match substrings. A task
+A task is found by ref or by number, with as few searches as the screen allows: first
+in what each tab shows as it opens (Utilisateurs, then Groupements, the guide's order; a
+row on screen is proof of where a licence is listed, and costs no search), then, for
+those not shown, by searches, from the tab on screen. It must match exactly one row: the
+portal's filters match substrings. A task
 given by its user's name is found among every licence listed (the tabs have no user
 filter): exactly one must have that « Utilisateur ». What a row means for a task is a
 rule (rules.found), and so is a number no licence holds (rules.not_held); this module
@@ -120,23 +123,57 @@ class Planner:
         return planned
 
     def _look(self, tasks: Sequence[LicenceTask]) -> dict[int, _Looked]:
-        """Where each task without an outcome is listed, by its index."""
-        by_ref = [t for t in tasks if t.outcome is None and t.target.licence_ref]
+        """Where each task without an outcome is listed, by its index: where the tabs show
+        it as they open (no search), else by searches from the tab on screen."""
+        left = [task for task in tasks if task.outcome is None]
+        shown, order = self._on_screen(left)
+        looked: dict[int, _Looked] = dict(shown)
+        left = [task for task in left if task.index not in shown]
+        by_ref = [t for t in left if t.target.licence_ref]
         if len(by_ref) < 2:
-            return {task.index: self._look_one(task) for task in tasks if task.outcome is None}
-        rows = self._list({(t.target.licence_ref or "").upper() for t in by_ref})
-        looked: dict[int, _Looked] = {}
-        for task in tasks:
+            looked |= {task.index: self._look_one(task, order) for task in left}
+            return looked
+        rows = self._list({(t.target.licence_ref or "").upper() for t in by_ref}, order)
+        for task in left:
             ref = (task.target.licence_ref or "").upper()
-            if task.outcome is not None:
-                continue
             if not ref:
-                looked[task.index] = self._look_one(task)
+                looked[task.index] = self._look_one(task, order)
             elif ref in rows:
                 looked[task.index] = rows[ref]
             else:
                 looked[task.index] = self._no_licence(task, ref)
         return looked
+
+    def _on_screen(
+        self, tasks: Sequence[LicenceTask]
+    ) -> tuple[dict[int, tuple[Tab, LicenceRow]], tuple[Tab, ...]]:
+        """The tasks each tab shows as it is, in the guide's order, without a search (a
+        tab is read only while some are not found): each task shown in exactly one row
+        of a tab, by its index; and the order the rest are searched in: a tab that showed
+        more pages first (what it did not show may be on them), the tab on screen first
+        among equals (no click back to the other one before its own search). The order
+        only saves time: every tab is searched until the licence is found."""
+        wanted = [t for t in tasks if t.target.licence_ref or t.target.number]
+        found: dict[int, tuple[Tab, LicenceRow]] = {}
+        read: list[tuple[Tab, bool]] = []
+        for tab in TAB_ORDER:
+            left = [task for task in wanted if task.index not in found]
+            if not left:
+                break
+            rows, more = self.listings.step(
+                f"reading the licences shown in {tab.value}",
+                lambda tab=tab: self.listings.rows_shown(tab),  # type: ignore[misc]
+            )
+            read.append((tab, more))
+            for task in left:
+                matches = [row for row in rows if _shows(row, task.target)]
+                if len(matches) == 1:  # several: the search decides (and refuses)
+                    found[task.index] = (tab, matches[0])
+        latest_first = read[::-1]
+        ordered = [tab for tab, more in latest_first if more]
+        ordered += [tab for tab, more in latest_first if not more]
+        ordered += [tab for tab in TAB_ORDER if tab not in ordered]
+        return found, tuple(ordered)
 
     def _earlier(
         self, tasks: Sequence[LicenceTask], looked: dict[int, _Looked]
@@ -158,11 +195,14 @@ class Planner:
                 keys.append(where[1].ref.upper())  # already done: by whom, when?
         return self.evidence(keys) if keys else {}
 
-    def _list(self, refs: set[str]) -> dict[str, tuple[Tab, LicenceRow]]:
-        """Each of `refs` found in the listings of their common prefix, by ref."""
+    def _list(
+        self, refs: set[str], order: Sequence[Tab] = TAB_ORDER
+    ) -> dict[str, tuple[Tab, LicenceRow]]:
+        """Each of `refs` found in the listings of their common prefix, by ref, the tabs
+        searched in `order`."""
         left = set(refs)
         rows: dict[str, tuple[Tab, LicenceRow]] = {}
-        for tab in TAB_ORDER:
+        for tab in order:
             if not left:
                 break
             prefix = common_prefix(left)
@@ -177,10 +217,10 @@ class Planner:
                     left.discard(ref)
         return rows
 
-    def _look_one(self, task: LicenceTask) -> _Looked:
+    def _look_one(self, task: LicenceTask, order: Sequence[Tab] = TAB_ORDER) -> _Looked:
         try:
             found = self.listings.step(
-                f"finding {task.target.label()}", lambda: self._find(task.target)
+                f"finding {task.target.label()}", lambda: self._find(task.target, order)
             )
         except LicenceNotFoundError as refusal:
             return task.settle(Outcome.REFUSED, str(refusal))
@@ -206,11 +246,13 @@ class Planner:
             log.info("licence_planned", licence=row.ref, number=row.number, tab=tab.value)
         return task
 
-    def _find(self, target: Target) -> tuple[Tab, LicenceRow] | None:
+    def _find(
+        self, target: Target, order: Sequence[Tab] = TAB_ORDER
+    ) -> tuple[Tab, LicenceRow] | None:
         ref, number = target.licence_ref, target.number
         search_number = None if ref else number  # a ref is enough to find it
         service = self.listings.service_ref
-        for tab in TAB_ORDER:
+        for tab in order:
             matches = self.listings.find_rows(tab, ref=ref, number=search_number)
             if len(matches) > 1:
                 refs = ", ".join(row.ref for row in matches)
@@ -221,3 +263,11 @@ class Planner:
             if matches:
                 return tab, matches[0]
         return None
+
+
+def _shows(row: LicenceRow, target: Target) -> bool:
+    """Whether `row` is the licence `target` names: its ref (the number is then checked
+    by rules.found), else the number it holds."""
+    if target.licence_ref:
+        return row.ref.upper() == target.licence_ref.upper()
+    return target.number is not None and row.number == target.number

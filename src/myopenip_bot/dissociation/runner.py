@@ -41,7 +41,7 @@ from playwright.sync_api import Page
 from myopenip_bot.dissociation import rules
 from myopenip_bot.dissociation.accepted import AcceptedRecords
 from myopenip_bot.dissociation.observer import Confirm, Observer, always_yes
-from myopenip_bot.dissociation.options import with_options
+from myopenip_bot.dissociation.options import Options, open_options
 from myopenip_bot.dissociation.plan import Planner
 from myopenip_bot.dissociation.submit import Prepared, Submitter
 from myopenip_bot.dissociation.verify import Verifier
@@ -166,6 +166,7 @@ class Runner:
             keep_number=request.keep_number,
             dry_run=request.dry_run,
         )
+        options: Options | None = None
         try:
             with translating():  # what no page object translated
                 record.update(rules.refuse_repeated(record.tasks))
@@ -197,8 +198,14 @@ class Runner:
                         result.error, result.error_type = refused, PlanRefusedError.__name__
                         result.error_kind = ErrorKind.BUSINESS
                 if self.read_options and not result.error:
-                    record.update(with_options(self.listings, record.tasks))
-                self._act(request, record, result)
+                    # Opened now, loading while the first dialog is prepared; read before
+                    # the confirmation (`_act`).
+                    options = open_options(self.listings, record.tasks)
+                try:
+                    self._act(request, record, result, options)
+                finally:
+                    if options is not None:
+                        options.close()
                 if not request.dry_run and not result.error:
                     self._await_earlier(record)
         except BrowserFailure as failure:
@@ -316,7 +323,15 @@ class Runner:
 
     # -- act --------------------------------------------------------------------------
 
-    def _act(self, request: DissociationRequest, record: _Record, result: RunResult) -> None:
+    def _act(
+        self,
+        request: DissociationRequest,
+        record: _Record,
+        result: RunResult,
+        options: Options | None = None,
+    ) -> None:
+        """Per tab, per dialog: prepare, (once) read the licences' `options` and confirm,
+        then « Valider » and verify (a dry run: Annuler)."""
         confirmed = False
         for tab in rules.TAB_ORDER:
             todo = [task for task in record.tasks if task.planned and task.tab is tab]
@@ -337,9 +352,15 @@ class Runner:
                 if prepared.dialog is None:
                     continue
                 result.warnings.extend(w for w in prepared.warnings if w not in result.warnings)
+                dialog = prepared.dialog
+                if options is not None:  # read once, before anything is settled or asked
+                    record.update(options.given(record.tasks))
+                    todo = record.current(todo)
+                    prepared = replace(prepared, batch=tuple(options.given(prepared.batch)))
+                    options = None
                 if request.dry_run:
                     shown = self.screenshot(self.page, "dialog-dry-run")
-                    self.submitter.cancel(prepared.dialog)
+                    self.submitter.cancel(dialog)
                     would = "dry run: the dialog listed it; Annuler"
                     record.update(t.settle(Outcome.WOULD_DO, would, shown) for t in prepared.batch)
                     continue

@@ -86,14 +86,16 @@ class Submitter:
     def prepare(self, tab: Tab, todo: Sequence[LicenceTask]) -> Prepared:
         """Tick the licences of `todo` shown on one results page; open and fill the dialog.
 
-        Searches for the first SEARCH_CHUNK licences of `todo` by ref and ticks every one of
-        `todo` on the first results page that shows any. No dialog when none is listed
+        Searches for the first SEARCH_CHUNK licences of `todo` by ref (unless the page on
+        screen shows them all) and ticks every one of `todo` on the first results page
+        that shows any. No dialog when none is listed
         any more (the chunk fails), or those listed have another number than planned
         (they fail); a dialog that is not the plan is cancelled and its batch refused.
         """
         chunk = sorted(todo, key=lambda task: task.licence_ref or "")[:SEARCH_CHUNK]
         prefix = common_prefix(task.licence_ref or "" for task in chunk)
-        results, pages = self.listings.pages_for(tab, prefix)
+        refs = {task.licence_ref or "" for task in chunk}
+        results, pages = self.listings.pages_for(tab, prefix, refs=refs)
         for rows in pages:
             shown = {row.ref: row for row in rows}
             batch = [task for task in todo if task.licence_ref in shown]

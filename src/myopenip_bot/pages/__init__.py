@@ -18,7 +18,12 @@ from myopenip_bot.pages.dialog import (
     ReadOnlyDialog,
     SubmitAnswer,
 )
-from myopenip_bot.pages.licence_page import LicencePage, options_read, read_options
+from myopenip_bot.pages.licence_page import (
+    LicencePage,
+    OpeningLicencePage,
+    options_read,
+    read_options,
+)
 from myopenip_bot.pages.licences import LicenceResultsPage, LicenceRow, shows_working
 from myopenip_bot.pages.login import LoginPage
 from myopenip_bot.pages.navigation import Navigation
@@ -38,6 +43,7 @@ __all__ = [
     "LoginPage",
     "Missing",
     "Navigation",
+    "OpeningLicencePage",
     "Presence",
     "ReadOnlyDialog",
     "ServiceRow",

@@ -16,10 +16,11 @@ from playwright.sync_api import Locator, Page
 
 from myopenip_bot.config.selectors import Selectors, locate
 from myopenip_bot.errors import BotError
+from myopenip_bot.failures import best_effort
 from myopenip_bot.pages._base import Screen, portal_text
 from myopenip_bot.pages.presence import prepare_page
 
-__all__ = ["LicencePage", "licence_link", "options_read", "read_options"]
+__all__ = ["LicencePage", "OpeningLicencePage", "licence_link", "options_read", "read_options"]
 
 log = structlog.get_logger(__name__)
 
@@ -58,6 +59,10 @@ def licence_link(scope: Page | Locator, selectors: Selectors, ref: str, base: st
 class LicencePage(Screen):
     """A licence's page, opened on its own page of the browser context."""
 
+    def status(self) -> int | None:
+        """The HTTP status the page came with (None: not known)."""
+        return self._presence.document_status()
+
     def options(self, step: str) -> tuple[str, ...] | None:
         """Its options, once the page has settled; None when it shows no « Options »
         label (one only) with a value beside it."""
@@ -93,3 +98,50 @@ def read_options(
         return None
     finally:
         other.close()
+
+
+class OpeningLicencePage:
+    """A licence's page being opened on a new page of the context, without waiting for
+    it: the bot goes on with the service's page meanwhile (ticks, the dialog), and
+    `read` waits for it once the options are needed. Like `read_options`, a hint: any
+    failure reads as None; `close` (idempotent) whatever happens."""
+
+    def __init__(self, page: Page, selectors: Selectors, address: str, *, timeout_ms: float):
+        self.selectors = selectors
+        self.address = address
+        self.timeout_ms = timeout_ms
+        self._page: Page | None = None
+        try:
+            self._page = page.context.new_page()
+            prepare_page(self._page)
+            self._page.set_default_timeout(timeout_ms)
+            # The link's address, as a person opens it in a new tab; not waited for here.
+            self._page.evaluate("(url) => { window.location.href = url; }", address)
+        except PlaywrightError as error:
+            log.info("licence_page_unread", address=address, error=type(error).__name__)
+            self.close()
+
+    def read(self) -> tuple[str, ...] | None:
+        """Its options, once it has loaded and settled (LicencePage.options); then closed."""
+        other = self._page
+        if other is None:
+            return None
+        step = f"reading the options on {self.address}"
+        try:
+            other.wait_for_url(lambda url: url != "about:blank", wait_until="load")
+            licence = LicencePage(other, self.selectors, timeout_ms=self.timeout_ms)
+            status = licence.status()
+            if status is not None and status >= 400:
+                log.info("licence_page_unread", address=self.address, status=status)
+                return None
+            return licence.options(step)
+        except (PlaywrightError, BotError) as error:
+            log.info("licence_page_unread", address=self.address, error=type(error).__name__)
+            return None
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        other, self._page = self._page, None
+        if other is not None:
+            best_effort(other.close, None)  # gone with the browser: nothing to close

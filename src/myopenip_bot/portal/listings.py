@@ -9,6 +9,9 @@ and a step that failed (`step`) leaves no listing on screen trusted.
 
     on screen since                                  the next listing
     a whole listing, nothing done on it              reused by `pages_for`
+    any listing showing every licence asked for      acted on as it shows (`pages_for`
+                                                       with `refs`): a row on screen is
+                                                       proof it is listed there
     rows ticked, a dialog cancelled or its           read on the same page; to tick
       « Valider » confirmed                            (`pages_for`) from a fresh one
     a dialog not seen closed, a « Valider » not      read from a fresh page
@@ -20,7 +23,7 @@ and a step that failed (`step`) leaves no listing on screen trusted.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from typing import TypeVar
 
 import structlog
@@ -158,21 +161,40 @@ class Listings:
                 return matches
         return []
 
+    def rows_shown(self, tab: Tab) -> tuple[list[LicenceRow], bool]:
+        """The rows `tab` shows now, on the page of results on screen, without a search,
+        and whether it shows more pages (« Suivant »): whatever listing it is (the one
+        the tab opened with, or the last search's), so only what it shows is evidence,
+        never what it does not (another page, a filter, a portal that lists nothing
+        before a first search)."""
+        results = self._results(tab)
+        rows = results.rows()
+        more = results.has_next_page()
+        log.info("listing_read", tab=tab.value, found=[row.ref for row in rows], more=more)
+        return rows, more
+
     def pages_for(
-        self, tab: Tab, prefix: str
+        self, tab: Tab, prefix: str, *, refs: Collection[str] = ()
     ) -> tuple[LicenceResultsPage, Iterator[list[LicenceRow]]]:
         """The results page to act on, and each page of the « Licence » filter `prefix` in
         `tab` (a next one turned only when asked for): the listing on screen when it is
-        that whole listing and nothing was done on it since, else a new search (on a fresh
-        page if rows were ticked or a dialog opened on this one)."""
+        that whole listing and nothing was done on it since, else (`refs`) the page on
+        screen when it shows every one of `refs` (only that page: a row shown is where it
+        is listed), else a new search (on a fresh page if rows were ticked or a dialog
+        opened on this one)."""
         reuse = self._shown == (tab, prefix) and self._settings is not None and not self._touched
         results = self._results(tab, fresh=True)
         if reuse:
             log.info("listing_reused", tab=tab.value, prefix=prefix)
             first = results.rows()
-        else:
-            self._shown = None
-            first = results.search(licence=prefix)
+            return results, self._pages(results, first, prefix)
+        if refs:
+            shown = results.rows()
+            if {ref.upper() for ref in refs} <= {row.ref.upper() for row in shown}:
+                log.info("listing_on_screen_used", tab=tab.value, refs=sorted(refs))
+                return results, iter([shown])
+        self._shown = None
+        first = results.search(licence=prefix)
         return results, self._pages(results, first, prefix)
 
     def _pages(

@@ -170,21 +170,24 @@ class Portal:
                     on_retry()
                 budget.wait(failures, self.stop)
 
-    def log_in(self, step: str = "logging in") -> None:
+    def log_in(self, step: str = "logging in", *, here_first: bool = True) -> None:
         """Log in (the page shows the login page), on the page `login_page` gives.
 
-        A refusal raises AuthenticationError at once; a technical failure raises
-        TechnicalError, which the step that needed the login retries.
+        `here_first`: see first whether the run's own page shows the login page (a
+        session may still be valid); without it (no session to be valid), straight to
+        the login. A refusal raises AuthenticationError at once; a technical failure
+        raises TechnicalError, which the step that needed the login retries.
         """
         if self.logins >= MAX_LOGINS:
             raise TechnicalError(
                 f"{step}: the portal asked to log in {self.logins + 1} times in one run; "
                 "the session does not last, giving up"
             )
-        here = LoginPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
-        translated("opening the login page", lambda: self._show_login(here))
-        if not here.is_shown():
-            return  # the portal let us in after all: the session was still valid
+        if here_first:
+            here = LoginPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
+            translated("opening the login page", lambda: self._show_login(here))
+            if not here.is_shown():
+                return  # the portal let us in after all: the session was still valid
         with self._login_page(self.page) as page:
             login = LoginPage(page, self.selectors, timeout_ms=self.timeout_ms)
             translated("opening the login page", lambda: self._show_login(login))
@@ -271,9 +274,21 @@ class Portal:
     # -- the way to a service ---------------------------------------------------------
 
     def open_portal(self) -> None:
-        """The portal's home page, logged in (a login first when it asks for one)."""
+        """The portal's home page, logged in (a login first when it asks for one, or at
+        once when the browser holds no cookie of the portal: no session to reuse, so the
+        login page is where its first page would lead; a portal that shows none lets the
+        run in all the same)."""
+        if self.logins == 0 and not self._holds_cookies():
+            log.info("login_needed", step="opening the portal", why="no session yet")
+            self.log_in("opening the portal", here_first=False)
         self.goto(self._base_url, "opening the portal")
         Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms).wait("opening the portal")
+
+    def _holds_cookies(self) -> bool:
+        """Whether the browser holds a cookie of the portal (a session, maybe)."""
+        return bool(
+            translated("opening the portal", lambda: self.page.context.cookies(self._base_url))
+        )
 
     def list_services(self, ref: str = "", **columns: str) -> list[ServiceInfo]:
         """The services the list « Paramétrage / Monitoring » shows for these filters (a
