@@ -355,9 +355,11 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
         loader=PackageLoader("myopenip_bot.batch", "templates"),
         autoescape=True,
         # (a translated sentence is Markup, its values already escaped: `|visible` them)
-        finalize=lambda value: visible(str(value))
-        if isinstance(value, str) and not isinstance(value, Markup)
-        else value,
+        finalize=lambda value: (
+            visible(str(value))
+            if isinstance(value, str) and not isinstance(value, Markup)
+            else value
+        ),
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(  # type: ignore[attr-defined]
