@@ -13,10 +13,13 @@ The messages: babel.cfg (the CLI package src/myopenip, the batch report's templa
 
 from __future__ import annotations
 
+import contextlib
+import io
 import re
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -61,13 +64,22 @@ def extract(pot: Path | None = None) -> Catalog:
     return catalog
 
 
+@contextlib.contextmanager
+def quiet() -> Iterator[None]:
+    """Babel's parser prints a warning for every plural message of a language whose CLDR
+    plural forms differ from the .po's header (French: 3 in CLDR, 2 in gettext's
+    tradition and here); the header's are the ones used."""
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        yield
+
+
 def catalogs() -> list[Path]:
     return sorted(LOCALE.glob(f"*/LC_MESSAGES/{DOMAIN}.po"))
 
 
 def problems(source: Catalog, po: Path) -> list[str]:
     """What is wrong with `po` against the messages of `source`."""
-    with po.open("rb") as file:
+    with po.open("rb") as file, quiet():
         catalog = read_po(file)
     found: list[str] = []
     wanted = {

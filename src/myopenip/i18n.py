@@ -37,6 +37,7 @@ __all__ = [
     "babel_locale",
     "format_datetime",
     "format_int",
+    "format_rate",
     "install",
     "language",
     "ngettext",
@@ -140,3 +141,10 @@ def format_int(value: int) -> str:
     from babel.numbers import format_decimal
 
     return str(format_decimal(value, locale=babel_locale()))
+
+
+def format_rate(value: float) -> str:
+    """A rate with one decimal, as the language writes it (2.5, 2,5)."""
+    from babel.numbers import format_decimal
+
+    return str(format_decimal(round(value, 1), format="0.0", locale=babel_locale()))

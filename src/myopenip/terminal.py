@@ -93,6 +93,9 @@ class Steps:
     def show(self, step: str) -> None:
         """The step that begins, e.g. the portal layer's "finding the service SRV-10021"."""
         if self._status is not None:
+            from myopenip.wording import step_text
+
+            step = step_text(step)
             self._status.update(plain(step[:1].upper() + step[1:] + "…", width=120))
 
     @contextmanager

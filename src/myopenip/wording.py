@@ -23,6 +23,7 @@ __all__ = [
     "outcome_label",
     "outcome_word",
     "reason_text",
+    "step_text",
     "typography",
     "usage_error",
 ]
@@ -92,6 +93,10 @@ _FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"confirmed: Annuler clicked(.*)",
             "confirmé : « Annuler » cliqué (simulation){1}",
         ),
+        (
+            r"dry run: the dialog listed it; Annuler",
+            "simulation : la fenêtre la listait ; « Annuler » cliqué",
+        ),
         (r"(\S+) has no number: nothing to do", "{1} est déjà sans numéro : rien à faire"),
         (
             r"(\S+) has no number any more: the earlier « Valider » took effect",
@@ -123,6 +128,58 @@ def reason_text(text: str | None) -> str:
             inner = reason_text(groups[0]) if "{r1}" in french else ""
             return french.format("", *groups, r1=inner)
     return text
+
+
+# The library's steps (the spinner's line), in French: "finding the service SRV-10021".
+_STEPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.S), typography(french))
+    for pattern, french in (
+        (r"starting", "démarrage"),
+        (r"opening the portal", "ouverture du portail"),
+        (r"opening the login page", "ouverture de la page de connexion"),
+        (r"logging in", "connexion"),
+        (r"opening the services list", "ouverture de la liste des services"),
+        (r"listing the services", "lecture de la liste des services"),
+        (r"searching the services", "recherche dans les services"),
+        (r"finding the service (.+)", "recherche du service {1}"),
+        (r"opening the service (.+)", "ouverture du service {1}"),
+        (r"opening the tab (.+)", "ouverture de l'onglet {1}"),
+        (r"listing every licence in (.+)", "lecture de toutes les licences de {1}"),
+        (r"listing the licences of (\S+) in (.+)", "lecture des licences de {1} dans {2}"),
+        (r"listing the licences (.+) in (.+)", "recherche des licences {1} dans {2}"),
+        (r"finding the pages of the licences in (.+)", "recherche des pages des licences dans {1}"),
+        (r"searching (.+) in (.+)", "recherche de {1} dans {2}"),
+        (r"finding (.+)", "recherche de {1}"),
+        (r"looking for (.+) in (.+)", "recherche de {1} dans {2}"),
+        (r"preparing the dissociation in (.+)", "préparation de la dissociation dans {1}"),
+        (
+            r"opening the dissociation dialog in (.+)",
+            "ouverture de la fenêtre de dissociation dans {1}",
+        ),
+        (r"submitting", "envoi"),
+        (r"reading the answer to « Valider »", "lecture de la réponse à « Valider »"),
+        (r"reading the refreshed results in (.+)", "relecture des résultats dans {1}"),
+        (r"reading the refreshed results", "relecture des résultats"),
+        (
+            r"waiting for the portal to show the dissociation in (.+)",
+            "attente de la dissociation affichée par le portail dans {1}",
+        ),
+        (r"verifying in (.+)", "vérification dans {1}"),
+        (r"reading (\S+) again", "relecture de {1}"),
+        (r"«\s*Valider\s*»", "« Valider »"),
+    )
+)
+
+
+def step_text(step: str) -> str:
+    """A step of the library ("finding the service SRV-10021") as a person reads it."""
+    if language() != "fr":
+        return step
+    for pattern, french in _STEPS:
+        match = pattern.fullmatch(step)
+        if match is not None:
+            return french.format("", *(group or "" for group in match.groups()))
+    return step
 
 
 # -- errors -----------------------------------------------------------------------------
