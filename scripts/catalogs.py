@@ -137,11 +137,16 @@ def update() -> None:
 
 
 def compile_all() -> None:
-    subprocess.run(
+    """pybabel compile (its plural-forms warnings hidden, see quiet(); shown on a failure)."""
+    done = subprocess.run(
         [str(PYBABEL), "--quiet", "compile", "-D", DOMAIN, "-d", str(LOCALE)],
         cwd=ROOT,
-        check=True,
+        capture_output=True,
+        text=True,
     )
+    if done.returncode != 0:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise SystemExit(done.returncode)
 
 
 def main(argv: list[str]) -> int:
