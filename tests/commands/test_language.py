@@ -268,6 +268,15 @@ def test_non_at_the_french_prompt_changes_nothing_and_oui_dissociates(
     assert "L'avertissement du portail" in asked
     assert "Cette action n'est pas réversible" in asked  # the portal's words, as they are
     assert "non confirmé" in declined.flat
+    # The plan at 80 columns: no word of it cut, the portal's types and options whole.
+    state_of = [licence(before, ref) for ref in ("FPC367128", "FPC367131")]
+    assert_whole(
+        declined.screen,
+        "Licence Numéro Type utilisateur site options Conserver le numéro Non quarantaine",
+        "supprimée avec le numéro",
+        *(d["type"] for d in state_of),
+        *(option for d in state_of for option in d["options"]),
+    )
     assert PROMPT_HINT not in declined.screen
     assert replica.state() == before
 
@@ -339,3 +348,34 @@ def test_a_batch_report_is_french_under_a_french_locale_and_english_with_myopeni
     assert "would be dissociated" in html
     assert "Exit code 0" in out
     assert replica.state() == before
+
+
+# -- find's table ---------------------------------------------------------------------------
+
+
+class FindCli(Cli):
+    """`myopenip find …` (for a Terminal)."""
+
+    def argv(self, *args: str, service: str = "", client: str | None = None) -> list[str]:
+        return [sys.executable, "-m", "myopenip", "find", *args]
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+@pytest.mark.parametrize("columns", [80, 120])
+def test_find_lists_a_services_licences_without_cutting_a_word(
+    replica: Replica, tmp_path: Path, columns: int
+) -> None:
+    state = replica.state()
+    licences = [lic for lic in state["licences"] if lic["service_ref"] == "SRV-10021"]
+    terminal = Terminal(FindCli(tmp_path, replica), "--service", "SRV-10021", columns=columns)
+
+    assert terminal.wait() == 0, terminal.screen
+    table = terminal.screen[terminal.screen.index("Licences of SRV-10021") :]
+    assert_whole(table, *(lic["type"] for lic in licences), *(lic["ref"] for lic in licences))
+    rows = [line for line in table.splitlines() if line.startswith("│")]
+    if columns == 120:
+        assert len(rows) == len(licences)  # one line per licence
+    else:
+        assert len(rows) <= 3 * len(licences)  # the type wraps at words, nothing folds
+    assert all(len(line) <= columns for line in table.splitlines())

@@ -7,6 +7,7 @@ import argparse
 import csv
 import io
 import textwrap
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
@@ -21,6 +22,7 @@ from myopenip_bot.models import service_ref_problem
 from myopenip_bot.text import csv_row, json_text
 
 if TYPE_CHECKING:
+    from myopenip_bot.lookup.rules import ListedLicence
     from myopenip_bot.lookup.run import FindQuery, FindResult
 
 __all__ = ["add_arguments", "build_query", "run"]
@@ -193,26 +195,36 @@ def _print(out: Console, result: FindResult, query: FindQuery) -> None:
         if not result.services:
             out.print("No service found.")
         return
-    table = Table(title="Licences", title_justify="left")
-    for column in ("Service", "Licence", "Number"):
-        table.add_column(column, no_wrap=True)  # refs and numbers are read whole
-    for column in ("Type", "User", "Site", "State"):
-        table.add_column(column, overflow="fold")
+    # At 80 columns no word is cut: the refs, the number and the state stay on one line,
+    # the type and the user wrap at words (never narrower than their longest word); what
+    # every row shares (the service, the site) is said once in the title: 36 licences of
+    # SRV-10021 read one line each at 120 columns, two at 80, not five.
+    services = {listed.service.ref for listed in result.licences}
+    sites = {listed.site for listed in result.licences}
+    shared = [f"of {next(iter(services))}"] if len(services) == 1 else []
+    shared += [f"at {next(iter(sites))}"] if len(sites) == 1 and next(iter(sites)) else []
+    table = Table(title=plain(" ".join(["Licences", *shared])), title_justify="left")
+    columns: list[tuple[str, Callable[[ListedLicence], str]]] = []
+    if len(services) > 1:
+        columns.append(("Service", lambda listed: listed.service.ref))
+    columns += [
+        ("Licence", lambda listed: listed.licence),
+        ("Number", lambda listed: documents.number(listed.number) or "—"),
+        ("Type", lambda listed: listed.type),
+        ("User", lambda listed: listed.user or "—"),
+    ]
+    if len(sites) > 1:
+        columns.append(("Site", lambda listed: listed.site))
+    columns.append(("State", lambda listed: listed.state))
+    for name, cell in columns:
+        texts = [cell(listed) for listed in result.licences]
+        if name in ("Type", "User", "Site"):
+            longest = max((len(w) for text in texts for w in text.split()), default=1)
+            table.add_column(name, min_width=min(longest, 20))
+        else:
+            table.add_column(name, no_wrap=True)  # refs, numbers, states: read whole
     for listed in result.licences:
-        table.add_row(
-            *(
-                plain(v)
-                for v in (
-                    listed.service.ref,
-                    listed.licence,
-                    documents.number(listed.number) or "—",
-                    listed.type,
-                    listed.user or "—",
-                    listed.site,
-                    listed.state,
-                )
-            )
-        )
+        table.add_row(*(plain(cell(listed)) for _, cell in columns))
     out.print(table)
     if not result.licences:
         out.print("No licence matches.")
