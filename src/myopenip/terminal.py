@@ -36,6 +36,7 @@ __all__ = [
     "plain",
     "prompt",
     "safe",
+    "say_error",
 ]
 
 
@@ -58,6 +59,20 @@ NO = frozenset({"", "n", "non", "no"})
 def prompt() -> str:
     """The answers the question takes, in the person's language."""
     return _("[o/oui/y/yes = yes, n/non/no = no; Enter = no] ")
+
+
+def say_error(console: Console, lines: list[str]) -> None:
+    """An error as wording.error_lines words it: on a terminal, its first line in red, then
+    what changed and what to do next, each wrapped at words; elsewhere (a job's log) all
+    on one line, whole, as jobs grep it."""
+    if not lines:
+        return
+    if console.is_terminal:
+        console.print(plain(lines[0], width=4_000, style="red"), soft_wrap=False)
+        for line in lines[1:]:
+            console.print(plain(line, width=4_000), highlight=False, soft_wrap=False)
+    else:
+        console.print(plain(" ".join(lines), width=4_000), highlight=False, soft_wrap=True)
 
 
 def plain(value: object, width: int = SCREEN_TEXT, style: str = "") -> Text:

@@ -319,7 +319,8 @@ def test_a_batch_report_is_french_under_a_french_locale_and_english_with_myopeni
 ) -> None:
     before = replica.state()
     rows = rows_for(before, [("SRV-10021", 2, "utilisateurs")], [False, True])
-    batch = write_rows(tmp_path / "batch.csv", rows)
+    suspended = rows_for(before, [("SRV-10024", 1, "utilisateurs")], [False])  # refused
+    batch = write_rows(tmp_path / "batch.csv", [*rows, *suspended])
 
     reports = {}
     for lang, setting in (("fr", french), ("en", english_under_french)):
@@ -331,7 +332,7 @@ def test_a_batch_report_is_french_under_a_french_locale_and_english_with_myopeni
             env=dict(cli.env, COLUMNS="80"),
             timeout=300,
         )
-        assert done.returncode == 0, done.stderr[-3000:]
+        assert done.returncode == 1, done.stderr[-3000:]  # the suspended service's row
         reports[lang] = (report / "report.html").read_text(encoding="utf-8"), done.stdout
 
     html, out = reports["fr"]
@@ -342,11 +343,21 @@ def test_a_batch_report_is_french_under_a_french_locale_and_english_with_myopeni
     assert "would be dissociated" not in text
     assert re.search(r"\d{1,2} [a-zéû]+\.? 20\d\d à \d\d:\d\d", text)  # Babel's French date
     assert "Traitement par lot (simulation, rien n'a été modifié)" in out
-    assert "Code de sortie 0" in out
+    assert "Code de sortie 1" in out
+    # The rows not done, at 80 columns: the refusal in French, no word of it cut.
+    assert "Lignes non traitées, et pourquoi" in out
+    assert_whole(
+        out,
+        suspended[0].licence,
+        "refusé le service SRV-10024 est Suspendu seuls les numéros d'un service Actif "
+        "peuvent être dissociés",
+    )
+    assert "le service SRV-10024 est «\u00a0Suspendu\u00a0»" in text
     html, out = reports["en"]
     assert '<html lang="en">' in html
     assert "would be dissociated" in html
-    assert "Exit code 0" in out
+    assert "Exit code 1" in out
+    assert "only a service « Actif » can have its numbers dissociated" in " ".join(out.split())
     assert replica.state() == before
 
 

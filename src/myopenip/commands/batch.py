@@ -28,7 +28,7 @@ from myopenip.documents import ticket_argument
 from myopenip.exitcodes import JOURNAL_WRITE_ERROR, MEANINGS, ExitCode, epilog, of_batch
 from myopenip.i18n import _, format_datetime, format_int, language, ngettext
 from myopenip.progress import RowsBar
-from myopenip.terminal import ask_to_valider, drift_hint, plain, safe
+from myopenip.terminal import ask_to_valider, drift_hint, plain, safe, say_error
 from myopenip.wording import error_lines, outcome_word, reason_text
 from myopenip_bot import notify
 from myopenip_bot.batch import rules
@@ -285,10 +285,7 @@ def _failed(args: argparse.Namespace, err: Console, error: BotError) -> tuple[in
         err.print(_("Nothing was changed. Fix the ledger (MYOPENIP_LEDGER), then run again."))
         code = ExitCode.LEDGER_FAILED
     else:
-        lines = error_lines(error, error_kind(error), changed=False, hint=drift_hint)
-        err.print(plain(lines[0], style="red"), soft_wrap=False)
-        for line in lines[1:]:
-            err.print(plain(line), highlight=False, soft_wrap=False)
+        say_error(err, error_lines(error, error_kind(error), changed=False, hint=drift_hint))
         code = ExitCode.USAGE
     data = error_document(error, code, file=args.file, dry_run=bool(args.dry_run))
     if args.json:
@@ -481,10 +478,9 @@ def _print_summary(
         )
     if result.error:
         changed = any(row["outcome"] in ("done", "in_progress", "unknown") for row in rows)
-        lines = error_lines(result.error, result.error_kind, changed=changed, hint=drift_hint)
-        out.print(plain(lines[0], style="red"), soft_wrap=False)
-        for line in lines[1:]:
-            out.print(plain(line), highlight=False, soft_wrap=False)
+        say_error(
+            out, error_lines(result.error, result.error_kind, changed=changed, hint=drift_hint)
+        )
     working = data["counts"].get("in_progress", 0)
     if working:
         out.print(

@@ -28,7 +28,7 @@ from myopenip.documents import (
 )
 from myopenip.exitcodes import MEANINGS, epilog, of_run, report_failed
 from myopenip.i18n import N_, _, ngettext
-from myopenip.terminal import Steps, ask_to_valider, drift_hint, plain, safe
+from myopenip.terminal import Steps, ask_to_valider, drift_hint, plain, safe, say_error
 from myopenip.wording import error_lines, outcome_label, reason_text, usage_error
 from myopenip_bot import notify
 from myopenip_bot.config.settings import Settings
@@ -361,10 +361,7 @@ def _run(command: startup.Command) -> int:
         else:
             result = _failure_before_request(args, exc)
         if not result.results:
-            lines = error_lines(exc, error_kind(exc), changed=False, hint=drift_hint)
-            err.print(plain(lines[0], style="red"), soft_wrap=False)
-            for line in lines[1:]:
-                err.print(plain(line), highlight=False, soft_wrap=False)
+            say_error(err, error_lines(exc, error_kind(exc), changed=False, hint=drift_hint))
             if result.trace_dir:
                 err.print(
                     plain(_("Trace and screenshots: %(path)s") % {"path": result.trace_dir}),
@@ -586,10 +583,9 @@ def print_summary(
             row.outcome in (Outcome.DONE, Outcome.IN_PROGRESS, Outcome.UNKNOWN)
             for row in result.results
         )
-        lines = error_lines(result.error, result.error_kind, changed=changed, hint=drift_hint)
-        console.print(plain(lines[0], style="red"), soft_wrap=False)
-        for line in lines[1:]:
-            console.print(plain(line), highlight=False, soft_wrap=False)
+        say_error(
+            console, error_lines(result.error, result.error_kind, changed=changed, hint=drift_hint)
+        )
     if result.interrupted:
         console.print(
             "[yellow]"
@@ -608,12 +604,9 @@ def print_summary(
     if working:
         console.print(
             "[yellow]"
-            + ngettext(
-                "The portal accepted %(count)d dissociation and is still working on it: do "
-                "not redo it in the portal.",
-                "The portal accepted %(count)d dissociations and is still working on "
-                "them: do not redo them in the portal.",
-                working,
+            + _(
+                "The portal accepted %(count)d dissociation(s) and is still working on "
+                "them: do not redo them in the portal."
             )
             % {"count": working}
             + "[/yellow] "
