@@ -9,6 +9,7 @@ import argparse
 import ast
 import importlib.util
 import itertools
+import re
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -240,3 +241,15 @@ def test_a_po_newer_than_its_mo_is_read_from_the_po(tmp_path: Path) -> None:
     )
     compiled = i18n._compile(PO)
     assert compiled[:4] in (b"\xde\x12\x04\x95", b"\x95\x04\x12\xde")  # a .mo's magic
+
+
+def test_the_report_template_writes_no_word_outside_the_catalog() -> None:
+    """report.html.j2: every word of the page in `_()` or a trans block, but the portal's
+    own words (quoted as the portal shows them) and the markup."""
+    template = (ROOT / "src/myopenip_bot/batch/templates/report.html.j2").read_text("utf-8")
+    text = re.sub(r"<style>.*?</style>", " ", template, flags=re.S)
+    text = re.sub(r"{% trans.*?{% endtrans %}", " ", text, flags=re.S)
+    text = re.sub(r"{{.*?}}|{%.*?%}", " ", text, flags=re.S)
+    text = re.sub(r"<[^>]*>", " ", text)
+    text = re.sub(r"« [^»]* »", " ", text)  # the portal's words
+    assert re.findall(r"[A-Za-zÀ-ÿ]{2,}", text) == []
