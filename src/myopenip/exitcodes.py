@@ -183,15 +183,17 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
         ("0", N_("every row done or already done (dry run: would be done)")),
     ),
     "find": (
-        (_SIGNALS, "interrupted by SIGINT/SIGTERM (nothing is ever changed)"),
-        ("3", "a technical failure: portal unreachable, HTTP 5xx, timeout"),
-        ("2", "bad usage or settings, refused credentials"),
+        (_SIGNALS, N_("interrupted by SIGINT/SIGTERM (nothing is ever changed)")),
+        ("3", N_("a technical failure: portal unreachable, HTTP 5xx, timeout")),
+        ("2", N_("bad usage or settings, refused credentials")),
         (
             "1",
-            "nothing matches, or the question names no one thing (an unknown or ambiguous "
-            "client, an unknown service; the candidates are listed)",
+            N_(
+                "nothing matches, or the question names no one thing (an unknown or ambiguous "
+                "client, an unknown service; the candidates are listed)"
+            ),
         ),
-        ("0", "found: the table, JSON or CSV holds the answer"),
+        ("0", N_("found: the table, JSON or CSV holds the answer")),
     ),
     "history": (
         (_SIGNALS, "interrupted by SIGINT/SIGTERM (nothing is ever changed)"),

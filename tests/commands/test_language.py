@@ -374,15 +374,21 @@ class FindCli(Cli):
 @pytest.mark.browser
 @pytest.mark.slow
 @pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize("lang", ["fr", "en"])
 def test_find_lists_a_services_licences_without_cutting_a_word(
-    replica: Replica, tmp_path: Path, columns: int
+    replica: Replica, tmp_path: Path, lang: str, columns: int
 ) -> None:
     state = replica.state()
     licences = [lic for lic in state["licences"] if lic["service_ref"] == "SRV-10021"]
-    terminal = Terminal(FindCli(tmp_path, replica), "--service", "SRV-10021", columns=columns)
+    chosen = french if lang == "fr" else english_under_french
+    cli = chosen(FindCli(tmp_path, replica))
+    terminal = Terminal(cli, "--service", "SRV-10021", columns=columns)
 
     assert terminal.wait() == 0, terminal.screen
-    table = terminal.screen[terminal.screen.index("Licences of SRV-10021") :]
+    title = "Licences de SRV-10021 à" if lang == "fr" else "Licences of SRV-10021 at"
+    table = terminal.screen[terminal.screen.index(title) :]
+    header = "Licence Numéro Type Utilisateur État" if lang == "fr" else "Licence Number User State"
+    assert_whole(table, header)
     assert_whole(table, *(lic["type"] for lic in licences), *(lic["ref"] for lic in licences))
     rows = [line for line in table.splitlines() if line.startswith("│")]
     if columns == 120:

@@ -87,7 +87,7 @@ def test_every_word_argparse_looks_up_is_in_the_catalog(source: object) -> None:
 
 # -- nothing a person reads outside the catalog ---------------------------------------------
 
-# The modules translated (dissociate's and batch's screens; the other commands: not yet).
+# The modules translated (dissociate's, batch's and find's screens; the others: not yet).
 TRANSLATED = [
     "src/myopenip/cli.py",
     "src/myopenip/terminal.py",
@@ -96,6 +96,7 @@ TRANSLATED = [
     "src/myopenip/progress.py",
     "src/myopenip/commands/dissociate.py",
     "src/myopenip/commands/batch.py",
+    "src/myopenip/commands/find.py",
 ]
 # Calls whose text argument a person reads.
 SHOWN = {"print", "add_column", "Table", "Text", "status", "UsageError", "ArgumentTypeError"}
