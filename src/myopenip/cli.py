@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
+from myopenip import i18n
 from myopenip.exitcodes import ExitCode
+from myopenip.i18n import N_, _
 
 
 class _Parser(argparse.ArgumentParser):
@@ -23,49 +26,60 @@ class _Parser(argparse.ArgumentParser):
         kwargs.setdefault("allow_abbrev", False)
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
+    def format_help(self) -> str:
+        """argparse's help; in French, its section headings with French typography
+        ("options :"), which argparse writes itself after the translated words."""
+        text = super().format_help()
+        if i18n.language() == "fr":
+            text = re.sub(r"^(\S[^\n]*\S):$", "\\1\u00a0:", text, flags=re.M)
+        return text
+
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
-        self.exit(ExitCode.USAGE, f"{self.prog}: error: {message}\n")
+        self.exit(
+            ExitCode.USAGE,
+            _("%(prog)s: error: %(message)s\n") % {"prog": self.prog, "message": message},
+        )
 
 
 # Every command: its name, its one-line help, and the module holding its options
 # (`add_arguments`) and its work (`run`). Only the module of the command run is imported:
 # a one-shot does not pay for the replica's web server, nor the replica for Playwright.
 COMMANDS = (
-    ("portal", "serve the local MyOpenIP replica until stopped", "myopenip_portal.cli"),
+    ("portal", N_("serve the local MyOpenIP replica until stopped"), "myopenip_portal.cli"),
     (
         "dissociate",
-        "dissociate numbers from licences of one MetaCentrex service",
+        N_("dissociate numbers from licences of one MetaCentrex service"),
         "myopenip.commands.dissociate",
     ),
     (
         "find",
-        "look up a client's services, licences and numbers, read-only",
+        N_("look up a client's services, licences and numbers, read-only"),
         "myopenip.commands.find",
     ),
     (
         "batch",
-        "dissociate the numbers a .csv or .xlsx file lists, unattended",
+        N_("dissociate the numbers a .csv or .xlsx file lists, unattended"),
         "myopenip.commands.batch",
     ),
     (
         "history",
-        "what the bot did, from the ledger: by number, client, ticket…, without the portal",
+        N_("what the bot did, from the ledger: by number, client, ticket…, without the portal"),
         "myopenip.commands.history",
     ),
     (
         "numbers",
-        "billing's list of released numbers to terminate, and the numbers kept",
+        N_("billing's list of released numbers to terminate, and the numbers kept"),
         "myopenip.commands.numbers",
     ),
     (
         "smoke",
-        "check every screen and selector on the portal, read-only",
+        N_("check every screen and selector on the portal, read-only"),
         "myopenip.commands.smoke",
     ),
     (
         "demo",
-        "serve the replica on a free port and run the bot against it",
+        N_("serve the replica on a free port and run the bot against it"),
         "myopenip.commands.demo",
     ),
 )
@@ -76,16 +90,26 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
     when `argv` is None)."""
     parser = _Parser(
         prog="myopenip",
-        description="MyOpenIP dissociation bot, and a local replica of the portal to try it on.",
-        epilog="`myopenip COMMAND --help` tells more about each command.",
+        description=_("MyOpenIP dissociation bot, and a local replica of the portal to try it on."),
+        epilog=_("`myopenip COMMAND --help` tells more about each command.")
+        + "\n"
+        + _("Language: MYOPENIP_LANG=fr or en (else the locale: LANG=fr_FR.UTF-8 is French)."),
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=f"%(prog)s {_version()}",
+        help=_("show the version and exit"),
+    )
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+        dest="command",
+        required=True,
+        metavar=_("COMMAND"),
+        parser_class=_Parser,
     )
     named = next((a for a in argv if not a.startswith("-")), None) if argv is not None else None
     for name, summary, module_name in COMMANDS:
-        sub = commands.add_parser(name, help=summary)
+        sub = commands.add_parser(name, help=_(summary))
         if argv is None or name == named:
             module = importlib.import_module(module_name)
             sub.description = getattr(module, "DESCRIPTION", None)
@@ -111,11 +135,12 @@ def _version() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    i18n.install()  # argparse's own words in the person's language
     try:
         given = sys.argv[1:] if argv is None else list(argv)
         args = build_parser(given).parse_args(given)
         handler: Callable[[argparse.Namespace], int] = args.handler
         return handler(args)
     except KeyboardInterrupt:  # Ctrl-C before a command could set up its own handling
-        sys.stderr.write("myopenip: interrupted before anything was done\n")
+        sys.stderr.write(_("myopenip: interrupted before anything was done") + "\n")
         return 130

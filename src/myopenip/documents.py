@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from myopenip.i18n import N_
+from myopenip.wording import usage_error
 from myopenip_bot.errors import UsageError
 from myopenip_bot.models import ServiceInfo, format_number, normalize_number, ticket_problem
 
@@ -26,9 +28,13 @@ def number_argument(value: str, option: str = "--number") -> str:
     try:
         return normalize_number(value)
     except ValueError:
-        raise UsageError(
-            f"{option} {value!r}: not a French ten-digit number "
-            "(0231456789, 02 31 45 67 89 or +33 2 31 45 67 89)"
+        raise usage_error(
+            N_(
+                "%(option)s %(value)r: not a French ten-digit number "
+                "(0231456789, 02 31 45 67 89 or +33 2 31 45 67 89)"
+            ),
+            option=option,
+            value=value,
         ) from None
 
 

@@ -14,6 +14,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from myopenip.i18n import N_, _
 from myopenip_bot.models import ErrorKind, Outcome, RunResult
 
 if TYPE_CHECKING:  # light at start-up: `myopenip --help` imports this, not Playwright
@@ -68,102 +69,131 @@ PRECEDENCE = (
 _SIGNALS = "130/143"
 MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
     "dissociate": (
-        (_SIGNALS, "interrupted by SIGINT/SIGTERM: stopped at a safe point (rerun to settle)"),
+        (_SIGNALS, N_("interrupted by SIGINT/SIGTERM: stopped at a safe point (rerun to settle)")),
         (
             "9",
-            "the ledger (MYOPENIP_LEDGER, docs/ledger.md) could not be opened or written: "
-            "nothing was done when it could not be opened; otherwise the run stopped before "
-            "its next « Valider » (its own result.json says what was done); fix it, then run "
-            "the same command",
+            N_(
+                "the ledger (MYOPENIP_LEDGER, docs/ledger.md) could not be opened or written: "
+                "nothing was done when it could not be opened; otherwise the run stopped before "
+                "its next « Valider » (its own result.json says what was done); fix it, then run "
+                "the same command"
+            ),
         ),
         (
             "8",
-            "its result.json could not be written beside the run's artifacts (a full disk, "
-            "permissions): the run itself ended; --json still prints it",
+            N_(
+                "its result.json could not be written beside the run's artifacts (a full disk, "
+                "permissions): the run itself ended; --json still prints it"
+            ),
         ),
         (
             "3",
-            "a technical failure (portal unreachable, HTTP 5xx, timeout), or an outcome "
-            "left unknown: rerun to settle it",
+            N_(
+                "a technical failure (portal unreachable, HTTP 5xx, timeout), or an outcome "
+                "left unknown: rerun to settle it"
+            ),
         ),
-        ("2", "bad usage or settings (no browser, unusable folder), refused credentials"),
+        ("2", N_("bad usage or settings (no browser, unusable folder), refused credentials")),
         (
             "1",
-            "a business refusal: unknown service or licence, number mismatch, a number no "
-            "licence of the service holds (and the bot never dissociated there), service not "
-            "« Actif », the portal refused, the dialog did not list the plan; or the portal "
-            "differs from selectors/ (the error names the key: run `myopenip smoke`)",
+            N_(
+                "a business refusal: unknown service or licence, number mismatch, a number no "
+                "licence of the service holds (and the bot never dissociated there), service not "
+                "« Actif », the portal refused, the dialog did not list the plan; or the portal "
+                "differs from selectors/ (the error names the key: run `myopenip smoke`)"
+            ),
         ),
         (
             "6",
-            "in progress: the portal accepted the dissociation and its back end is still "
-            "working (not shown within MYOPENIP_COMPLETION_TIMEOUT); do not redo it in the "
-            "portal: run the same command later to confirm (it never sends it again)",
+            N_(
+                "in progress: the portal accepted the dissociation and its back end is still "
+                "working (not shown within MYOPENIP_COMPLETION_TIMEOUT); do not redo it in the "
+                "portal: run the same command later to confirm (it never sends it again)"
+            ),
         ),
-        ("4", "answered no at the confirmation: nothing was changed"),
+        ("4", N_("answered no at the confirmation: nothing was changed")),
         (
             "0",
-            "every licence dissociated, already without a number (a number: the ledger says "
-            "the bot dissociated it there), or (--dry-run) would be",
+            N_(
+                "every licence dissociated, already without a number (a number: the ledger says "
+                "the bot dissociated it there), or (--dry-run) would be"
+            ),
         ),
     ),
     "batch": (
         (
             _SIGNALS,
-            "interrupted: stopped at a safe point; run the same command to resume (a signal "
-            "that came once every row was settled changes nothing: the code says how they ended)",
+            N_(
+                "interrupted: stopped at a safe point; run the same command to resume (a signal "
+                "that came once every row was settled changes nothing: the code says how they "
+                "ended)"
+            ),
         ),
-        ("5", "another run holds the journal's lock"),
+        ("5", N_("another run holds the journal's lock")),
         (
             "7",
-            "the journal could not be written (a full disk, its permissions): the run stopped "
-            "before its next « Valider »; the rows it could not record are named (a row whose "
-            "« Valider » was clicked is read from the portal by the next run); free the disk, "
-            "then run the same command",
+            N_(
+                "the journal could not be written (a full disk, its permissions): the run stopped "
+                "before its next « Valider »; the rows it could not record are named (a row whose "
+                "« Valider » was clicked is read from the portal by the next run); free the disk, "
+                "then run the same command"
+            ),
         ),
         (
             "9",
-            "the ledger (MYOPENIP_LEDGER, docs/ledger.md) could not be opened or written: "
-            "nothing was done when it could not be opened; otherwise the run stopped before "
-            "its next « Valider » (the journal and the report say what was done); fix it, "
-            "then run the same command",
+            N_(
+                "the ledger (MYOPENIP_LEDGER, docs/ledger.md) could not be opened or written: "
+                "nothing was done when it could not be opened; otherwise the run stopped before "
+                "its next « Valider » (the journal and the report say what was done); fix it, "
+                "then run the same command"
+            ),
         ),
         (
             "8",
-            "the report could not be written (a full disk, its permissions): the run itself "
-            "ended and its journal is complete; the rows are on stdout with --json; free the "
-            "disk (or give another --report)",
+            N_(
+                "the report could not be written (a full disk, its permissions): the run itself "
+                "ended and its journal is complete; the rows are on stdout with --json; free the "
+                "disk (or give another --report)"
+            ),
         ),
         (
             "3",
-            "some rows not settled yet (a technical failure: HTTP 5xx, timeout, a « Valider » "
-            "whose answer was lost): run the same command again; it reads the portal and "
-            "settles them (the journal resumes; nothing is ever done twice)",
+            N_(
+                "some rows not settled yet (a technical failure: HTTP 5xx, timeout, a « Valider » "
+                "whose answer was lost): run the same command again; it reads the portal and "
+                "settles them (the journal resumes; nothing is ever done twice)"
+            ),
         ),
-        ("2", "a bad file (every problem listed), bad settings, a refused login"),
+        ("2", N_("a bad file (every problem listed), bad settings, a refused login")),
         (
             "1",
-            "some rows refused (business: unknown licence, number mismatch, …), or the "
-            "portal differs from selectors/ (the batch stopped at once: run `myopenip smoke`)",
+            N_(
+                "some rows refused (business: unknown licence, number mismatch, …), or the "
+                "portal differs from selectors/ (the batch stopped at once: run `myopenip smoke`)"
+            ),
         ),
         (
             "6",
-            "some rows in progress: the portal accepted them and is still working; run the "
-            "same command later to confirm them (they are never sent again)",
+            N_(
+                "some rows in progress: the portal accepted them and is still working; run the "
+                "same command later to confirm them (they are never sent again)"
+            ),
         ),
-        ("4", "not confirmed at the prompt"),
-        ("0", "every row done or already done (dry run: would be done)"),
+        ("4", N_("not confirmed at the prompt")),
+        ("0", N_("every row done or already done (dry run: would be done)")),
     ),
     "find": (
-        (_SIGNALS, "interrupted by SIGINT/SIGTERM (nothing is ever changed)"),
-        ("3", "a technical failure: portal unreachable, HTTP 5xx, timeout"),
-        ("2", "bad usage or settings, refused credentials"),
+        (_SIGNALS, N_("interrupted by SIGINT/SIGTERM (nothing is ever changed)")),
+        ("3", N_("a technical failure: portal unreachable, HTTP 5xx, timeout")),
+        ("2", N_("bad usage or settings, refused credentials")),
         (
             "1",
-            "nothing matches, or the question names no one thing (an unknown or ambiguous "
-            "client, an unknown service; the candidates are listed)",
+            N_(
+                "nothing matches, or the question names no one thing (an unknown or ambiguous "
+                "client, an unknown service; the candidates are listed)"
+            ),
         ),
-        ("0", "found: the table, JSON or CSV holds the answer"),
+        ("0", N_("found: the table, JSON or CSV holds the answer")),
     ),
     "history": (
         (_SIGNALS, "interrupted by SIGINT/SIGTERM (nothing is ever changed)"),
@@ -220,11 +250,16 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
 
 def epilog(command: str) -> str:
     """The `--help` epilog of `command`: its exit codes, in the order they apply."""
-    first = "" if command == "smoke" else " (the first that applies, in this order)"
-    lines = [f"exit codes{first}:"]
+    if command == "smoke":
+        lines = [_("exit codes:")]
+    else:
+        lines = [_("exit codes (the first that applies, in this order):")]
     for code, meaning in MEANINGS[command]:
         lines += textwrap.wrap(
-            meaning, width=80, initial_indent=f"  {code:<8} ", subsequent_indent=" " * 11
+            _(meaning),
+            width=80,
+            initial_indent=f"  {code:<8} ",
+            subsequent_indent=" " * 11,
         )
     return "\n".join(lines) + "\n"
 

@@ -25,6 +25,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from myopenip.i18n import _, format_rate
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.run import BatchProgress
 from myopenip_bot.config.logs import configure_logging
@@ -45,7 +46,7 @@ class RowsBar(BatchProgress):
         self.paused = 0.0
         self.bar = None
         if err.is_terminal:
-            columns = (TextColumn("[bold]batch"), BarColumn(), MofNCompleteColumn())
+            columns = (TextColumn("[bold]" + _("batch")), BarColumn(), MofNCompleteColumn())
             pace = (_PaceColumn(self, left=False), _PaceColumn(self, left=True))
             self.bar = Progress(*columns, *pace, console=err)
         self.task: TaskID | None = None
@@ -100,12 +101,14 @@ class _PaceColumn(ProgressColumn):
     def render(self, task: Task) -> Text:
         rate, left = rules.pace(int(task.completed), int(task.remaining or 0), self.pace.seconds())
         if not self.left:
-            return Text(f"{rate:.1f} rows/min" if rate else "", style="progress.data.speed")
+            shown = _("%(rate)s rows/min") % {"rate": format_rate(rate)} if rate else ""
+            return Text(shown, style="progress.data.speed")
         if left is None:
-            return Text("-:--:-- left", style="progress.remaining")
+            return Text(_("%(time)s left") % {"time": "-:--:--"}, style="progress.remaining")
         minutes, seconds = divmod(int(left + 0.5), 60)
         hours, minutes = divmod(minutes, 60)
-        return Text(f"{hours}:{minutes:02d}:{seconds:02d} left", style="progress.remaining")
+        time_left = f"{hours}:{minutes:02d}:{seconds:02d}"
+        return Text(_("%(time)s left") % {"time": time_left}, style="progress.remaining")
 
 
 class _StderrNow(io.TextIOBase):

@@ -20,10 +20,11 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
+from myopenip.i18n import N_, _
+from myopenip.wording import usage_error
 from myopenip_bot.config.logs import configure_logging
 from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.config.settings import Settings, forget_password_environment, load_settings
-from myopenip_bot.errors import UsageError
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.portal.refusals import RefusedLogins
 from myopenip_bot.retention import prune_runs
@@ -80,7 +81,7 @@ class Command:
         """Refuse (UsageError) a run that would ask a person when there is no terminal to
         ask on, unless `--yes` was given; `ask` says what `--yes` would allow."""
         if not (getattr(self.args, "yes", False) or sys.stdin.isatty()):
-            raise UsageError(f"no terminal to confirm on: pass --yes {ask}")
+            raise usage_error(N_("no terminal to confirm on: pass --yes %(ask)s"), ask=ask)
 
 
 def add_retry_login(parser: argparse.ArgumentParser) -> None:
@@ -88,7 +89,7 @@ def add_retry_login(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--retry-login",
         action="store_true",
-        help="try the login even though the portal refused these credentials before",
+        help=_("try the login even though the portal refused these credentials before"),
     )
 
 

@@ -22,23 +22,57 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
+from myopenip.i18n import _, ngettext
 from myopenip_bot.interrupts import PromptInterrupted, StopSignal
 from myopenip_bot.text import shorten
 
-__all__ = ["DRIFT_HINT", "PROMPT", "SCREEN_TEXT", "Steps", "ask_to_valider", "plain", "safe"]
+__all__ = [
+    "NO",
+    "SCREEN_TEXT",
+    "YES",
+    "Steps",
+    "ask_to_valider",
+    "drift_hint",
+    "plain",
+    "prompt",
+    "safe",
+    "say_error",
+]
 
-# After a DriftError: the portal differs from selectors/, and the smoke says how.
-DRIFT_HINT = (
-    "The portal does not show what selectors/ says (the key above). Run `myopenip smoke` "
-    "to check every screen read-only; with --propose it suggests the fix."
-)
+
+def drift_hint() -> str:
+    """After a DriftError: the portal differs from selectors/, and the smoke says how."""
+    return _(
+        "The portal does not show what selectors/ says (the key above). Run `myopenip smoke` "
+        "to check every screen read-only; with --propose it suggests the fix."
+    )
+
 
 # How much of one text the screen shows (files keep every text whole).
 SCREEN_TEXT = 300
 
-PROMPT = "[o/oui/y/yes = yes, n/non/no = no; Enter = no] "
+# Every answer is understood in both languages; the prompt names those of the person's.
 YES = frozenset({"o", "oui", "y", "yes"})
 NO = frozenset({"", "n", "non", "no"})
+
+
+def prompt() -> str:
+    """The answers the question takes, in the person's language."""
+    return _("[o/oui/y/yes = yes, n/non/no = no; Enter = no] ")
+
+
+def say_error(console: Console, lines: list[str]) -> None:
+    """An error as wording.error_lines words it: on a terminal, its first line in red, then
+    what changed and what to do next, each wrapped at words; elsewhere (a job's log) all
+    on one line, whole, as jobs grep it."""
+    if not lines:
+        return
+    if console.is_terminal:
+        console.print(plain(lines[0], width=4_000, style="red"), soft_wrap=False)
+        for line in lines[1:]:
+            console.print(plain(line, width=4_000), highlight=False, soft_wrap=False)
+    else:
+        console.print(plain(" ".join(lines), width=4_000), highlight=False, soft_wrap=True)
 
 
 def plain(value: object, width: int = SCREEN_TEXT, style: str = "") -> Text:
@@ -57,7 +91,7 @@ class Steps:
     Stopped while a person is asked, and gone once the run ends."""
 
     def __init__(self, console: Console) -> None:
-        self._status = console.status("Starting…") if console.is_terminal else None
+        self._status = console.status(_("Starting…")) if console.is_terminal else None
         self._running = False
 
     def __enter__(self) -> Steps:
@@ -74,6 +108,9 @@ class Steps:
     def show(self, step: str) -> None:
         """The step that begins, e.g. the portal layer's "finding the service SRV-10021"."""
         if self._status is not None:
+            from myopenip.wording import step_text
+
+            step = step_text(step)
             self._status.update(plain(step[:1].upper() + step[1:] + "…", width=120))
 
     @contextmanager
@@ -97,13 +134,20 @@ def ask_to_valider(
     Enter, n/non/no, Ctrl-D, Ctrl-C (or any signal) mean no; o/oui/y/yes mean yes.
     """
     paragraphs = [plain(text, width=4_000) for text in warnings]
-    warning = Text("\n\n").join(paragraphs) if paragraphs else Text("(the dialog shows no warning)")
-    console.print(Panel(warning, title="The portal's warning", expand=False))
-    these = "this number" if count == 1 else f"these {count} numbers"
-    console.print(f"Click « Valider » for {these}? This cannot be undone.", highlight=False)
-    answer = _ask(console, stop, PROMPT)
+    if paragraphs:
+        warning = Text("\n\n").join(paragraphs)
+    else:
+        warning = Text(_("(the dialog shows no warning)"))
+    console.print(Panel(warning, title=_("The portal's warning"), expand=False))
+    question = ngettext(
+        "Click « Valider » for this number? This cannot be undone.",
+        "Click « Valider » for these %(count)d numbers? This cannot be undone.",
+        count,
+    ) % {"count": count}
+    console.print(question, highlight=False)
+    answer = _ask(console, stop, prompt())
     while answer is not None and answer not in YES | NO:
-        answer = _ask(console, stop, f"Please answer: {PROMPT}")
+        answer = _ask(console, stop, _("Please answer: %(prompt)s") % {"prompt": prompt()})
     return answer in YES
 
 

@@ -62,6 +62,9 @@ def cli_env(
         "MYOPENIP_ACCEPTED_FILE": str(state_file.parent / "accepted.sqlite3"),
         "MYOPENIP_LOG_FORMAT": "json",
         "MYOPENIP_TRACE": "off",
+        # English, whatever the locale: the tests of the language pass lang="fr" (or None
+        # and a LANG of their own).
+        "MYOPENIP_LANG": "en",
     }
     if "browser_endpoint" not in settings:
         env |= shared_browser()

@@ -26,8 +26,10 @@ from rich.table import Table
 from myopenip import startup
 from myopenip.documents import ticket_argument
 from myopenip.exitcodes import JOURNAL_WRITE_ERROR, MEANINGS, ExitCode, epilog, of_batch
+from myopenip.i18n import _, format_datetime, format_int, language, ngettext
 from myopenip.progress import RowsBar
-from myopenip.terminal import DRIFT_HINT, ask_to_valider, plain, safe
+from myopenip.terminal import ask_to_valider, drift_hint, plain, safe, say_error
+from myopenip.wording import error_lines, outcome_word, reason_text
 from myopenip_bot import notify
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError, EmptyBatchFileError, read_batch_file
@@ -59,63 +61,69 @@ SHOWN_ROWS = 100
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `myopenip batch` (the command tree lives in myopenip.cli)."""
     parser.description = textwrap.fill(
-        "Dissociate the numbers of many licences, as a file says: columns "
-        "service;licence;keep_number[;number][;ticket] (separated by ; , a tab or |, "
-        "UTF-8, a header row, which may use the portal's words « Réf. du service », "
-        "« Licence », « Conserver le numéro », « SDA »; keep_number oui/non or yes/no), or "
-        "an .xlsx file with the same columns. The whole file is checked first. A journal "
-        "records each row, so that a run killed halfway resumes where it stopped when the "
-        "same command runs again. A dry run writes plan.csv in its report folder: the rows "
-        "it would do with the numbers it read, a batch file to approve and run as it is. "
-        "Every outcome goes to the ledger too (`myopenip history`).",
+        _(
+            "Dissociate the numbers of many licences, as a file says: columns "
+            "service;licence;keep_number[;number][;ticket] (separated by ; , a tab or |, "
+            "UTF-8, a header row, which may use the portal's words « Réf. du service », "
+            "« Licence », « Conserver le numéro », « SDA »; keep_number oui/non or yes/no), or "
+            "an .xlsx file with the same columns. The whole file is checked first. A journal "
+            "records each row, so that a run killed halfway resumes where it stopped when the "
+            "same command runs again. A dry run writes plan.csv in its report folder: the rows "
+            "it would do with the numbers it read, a batch file to approve and run as it is. "
+            "Every outcome goes to the ledger too (`myopenip history`)."
+        ),
         width=80,
     )
     parser.epilog = epilog("batch")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
-    parser.add_argument("file", type=Path, metavar="FILE", help="the .csv or .xlsx file")
+    parser.add_argument("file", type=Path, metavar=_("FILE"), help=_("the .csv or .xlsx file"))
     parser.add_argument(
         "--dry-run",
         action="store_true",
-        help="open each dialog, check it, then Annuler; write the plan (plan.csv)",
+        help=_("open each dialog, check it, then Annuler; write the plan (plan.csv)"),
     )
-    parser.add_argument("--yes", action="store_true", help="do not ask before Valider")
+    parser.add_argument("--yes", action="store_true", help=_("do not ask before Valider"))
     parser.add_argument(
         "--ticket",
-        metavar="TEXT",
-        help="the ticket the rows are done for, recorded in the ledger (a row's own "
-        "`ticket` column wins)",
+        metavar=_("TEXT"),
+        help=_(
+            "the ticket the rows are done for, recorded in the ledger (a row's own "
+            "`ticket` column wins)"
+        ),
     )
     parser.add_argument(
-        "--workers", type=_workers, default=1, metavar="N", help="browsers in parallel (1-16)"
+        "--workers", type=_workers, default=1, metavar=_("N"), help=_("browsers in parallel (1-16)")
     )
     parser.add_argument(
         "--journal",
         type=Path,
-        metavar="PATH",
-        help="the journal (default: .myopenip/journals/<file>-<hash>.sqlite)",
+        metavar=_("PATH"),
+        help=_("the journal (default: .myopenip/journals/<file>-<hash>.sqlite)"),
     )
     parser.add_argument(
-        "--report", type=Path, metavar="DIR", help="the report folder (default: a run folder)"
+        "--report", type=Path, metavar=_("DIR"), help=_("the report folder (default: a run folder)")
     )
     parser.add_argument(
         "--max-failures",
         type=_positive,
         default=5,
-        metavar="N",
-        help="stop after N technical failures in a row (default 5)",
+        metavar=_("N"),
+        help=_("stop after N technical failures in a row (default 5)"),
     )
-    parser.add_argument("--headed", action="store_true", help="show the browsers")
+    parser.add_argument("--headed", action="store_true", help=_("show the browsers"))
     startup.add_retry_login(parser)
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--json", action="store_true", help=_("print the result as JSON"))
     parser.add_argument(
-        "--verbose", action="store_true", help="list every row at the end, not only those not done"
+        "--verbose",
+        action="store_true",
+        help=_("list every row at the end, not only those not done"),
     )
 
 
 def _workers(text: str) -> int:
     value = _positive(text)
     if value > 16:
-        raise argparse.ArgumentTypeError("at most 16")
+        raise argparse.ArgumentTypeError(_("at most 16"))
     return value
 
 
@@ -123,9 +131,11 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            _("not a whole number: %(text)r") % {"text": text}
+        ) from None
     if value < 1:
-        raise argparse.ArgumentTypeError("must be 1 or more")
+        raise argparse.ArgumentTypeError(_("must be 1 or more"))
     return value
 
 
@@ -144,7 +154,7 @@ def _run(command: startup.Command) -> int:
         settings = loaded.settings
         rows = read_batch_file(args.file, check=stop.check)
         if not args.dry_run:  # the file first: a typo in its name is said before --yes
-            command.require_terminal("to run the batch unattended")
+            command.require_terminal(_("to run the batch unattended"))
         options = BatchOptions(
             file=args.file,
             journal=args.journal or default_journal(args.file),
@@ -173,7 +183,7 @@ def _run(command: startup.Command) -> int:
         code, data = _failed(args, err, error)
         return _told(settings, args, code, data, error=error)
     if run.report_error is not None:
-        err.print(f"[red]No report:[/red] {safe(run.report_error)}", soft_wrap=True)
+        err.print("[red]" + _("No report:") + f"[/red] {safe(run.report_error)}", soft_wrap=True)
     if run.result.error_type == JOURNAL_WRITE_ERROR:
         _journal_failed(err, run.summary.document)
     if args.json:
@@ -247,24 +257,35 @@ def _log_end(code: int, data: dict[str, Any], error: BotError | None) -> None:
 def _failed(args: argparse.Namespace, err: Console, error: BotError) -> tuple[int, dict[str, Any]]:
     """A run that stopped before any row: the file, the journal, the settings, a signal."""
     if isinstance(error, Interrupted):
-        err.print(f"Interrupted by {signal_name(error.signum)} before any row was tried.")
+        err.print(
+            _("Interrupted by %(signal)s before any row was tried: nothing was changed.")
+            % {"signal": signal_name(error.signum)}
+        )
         code = ExitCode.INTERRUPTED + error.signum
     elif isinstance(error, BatchFileError):
-        err.print(f"[red]Bad file:[/red] {safe(error, 20_000)}", highlight=False, soft_wrap=True)
+        err.print(
+            "[red]" + _("Bad file:") + f"[/red] {safe(error, 20_000)}",
+            highlight=False,
+            soft_wrap=True,
+        )
+        err.print(_("Nothing was changed. Correct the file, then run the same command."))
         code = ExitCode.USAGE
     elif isinstance(error, JournalLockedError):
-        err.print(f"[red]Locked:[/red] {safe(error)}", soft_wrap=True)
+        err.print("[red]" + _("Locked:") + f"[/red] {safe(error)}", soft_wrap=True)
+        err.print(
+            _("Nothing was changed. Wait for the other run to end, then run the same command.")
+        )
         code = ExitCode.LOCKED
     elif isinstance(error, JournalWriteError):  # before any row: nothing was done
-        err.print(
-            f"[red]Journal not written:[/red] {safe(error)}; nothing was done", soft_wrap=True
-        )
+        err.print("[red]" + _("Journal not written:") + f"[/red] {safe(error)}", soft_wrap=True)
+        err.print(_("Nothing was changed. Free the disk, then run the same command."))
         code = ExitCode.JOURNAL_FAILED
     elif isinstance(error, LedgerError):  # before any row: nothing was done
-        err.print(f"[red]Ledger:[/red] {safe(error)}; nothing was done", soft_wrap=True)
+        err.print("[red]" + _("Ledger:") + f"[/red] {safe(error)}", soft_wrap=True)
+        err.print(_("Nothing was changed. Fix the ledger (MYOPENIP_LEDGER), then run again."))
         code = ExitCode.LEDGER_FAILED
     else:
-        err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}", soft_wrap=True)
+        say_error(err, error_lines(error, error_kind(error), changed=False, hint=drift_hint))
         code = ExitCode.USAGE
     data = error_document(error, code, file=args.file, dry_run=bool(args.dry_run))
     if args.json:
@@ -281,9 +302,12 @@ def _nothing(command: startup.Command, error: EmptyBatchFileError) -> tuple[int,
         print(json_text(data))
     else:
         command.out.print(
-            plain(f"Nothing to do: {args.file} holds no row (only a header, or nothing).")
+            plain(
+                _("Nothing to do: %(file)s holds no row (only a header, or nothing).")
+                % {"file": args.file}
+            )
         )
-        command.out.print(f"Exit code {ExitCode.OK}", highlight=False)
+        command.out.print(_("Exit code %(code)d") % {"code": ExitCode.OK}, highlight=False)
     return ExitCode.OK, data
 
 
@@ -292,14 +316,21 @@ def _journal_failed(err: Console, data: dict[str, Any]) -> None:
     open_rows = [row for row in data["results"] if row["outcome"] not in rules.SUCCESSES]
     acted = [row for row in open_rows if row["submissions"]]
     err.print(
-        "[red]The journal could not be written: the run stopped before its next « Valider ».",
+        "[red]"
+        + _("The journal could not be written: the run stopped before its next « Valider »."),
         soft_wrap=True,
     )
     if acted:
         err.print(
             plain(
-                f"{len(acted)} row(s) whose « Valider » was clicked have no outcome recorded "
-                "(the next run reads them from the portal; never sent twice): "
+                ngettext(
+                    "%(count)d row whose « Valider » was clicked has no outcome recorded "
+                    "(the next run reads it from the portal; never sent twice): ",
+                    "%(count)d rows whose « Valider » was clicked have no outcome recorded "
+                    "(the next run reads them from the portal; never sent twice): ",
+                    len(acted),
+                )
+                % {"count": len(acted)}
                 + ", ".join(row["licence"] for row in acted[:SHOWN_ROWS])
             ),
             soft_wrap=True,
@@ -307,8 +338,14 @@ def _journal_failed(err: Console, data: dict[str, Any]) -> None:
     waiting = len(open_rows) - len(acted)
     if waiting:
         err.print(
-            f"{waiting} row(s) not done (or not recorded as done): free the disk, then run "
-            "the same command to resume.",
+            ngettext(
+                "%(count)d row not done (or not recorded as done): free the disk, then run "
+                "the same command to resume.",
+                "%(count)d rows not done (or not recorded as done): free the disk, then run "
+                "the same command to resume.",
+                waiting,
+            )
+            % {"count": waiting},
             highlight=False,
         )
 
@@ -333,15 +370,27 @@ def _show_plan(err: Console, confirmation: BatchConfirmation) -> None:
     why) and those it reads before their « Valider »."""
     totals = confirmation.totals
     err.print(
-        f"The batch: {totals.licences} licence(s) of {totals.services} service(s) to do "
-        f"({totals.kept} number(s) kept, « Conserver le numéro » = Oui; {totals.released} "
-        "released, = Non).",
+        ngettext(
+            "The batch: %(licences)d licence of %(services)d service(s) to do",
+            "The batch: %(licences)d licences of %(services)d service(s) to do",
+            totals.licences,
+        )
+        % {"licences": totals.licences, "services": totals.services}
+        + _(
+            " (%(kept)d number(s) kept, « Conserver le numéro » = Oui; %(released)d "
+            "released, = Non)."
+        )
+        % {"kept": totals.kept, "released": totals.released},
         highlight=False,
     )
-    table = Table(title="Rows to do, and rows refused", title_justify="left")
-    for column in ("Service", "Licence", "Number", "Conserver", "Status"):
-        # a number stays on one line, whatever the width
-        table.add_column(column, overflow="fold", no_wrap=column == "Number")
+    table = Table(title=_("Rows to do, and rows refused"), title_justify="left")
+    # the refs, the number and the keep stay on one line; the service's name and the
+    # status wrap at words, whatever the width
+    table.add_column(_("Service"))
+    table.add_column(_("Licence"), no_wrap=True)
+    table.add_column(_("Number"), no_wrap=True)
+    table.add_column(_("Conserver"), no_wrap=True)
+    table.add_column(_("Status"), min_width=16)
     shown = 0
     listed = [row for row in confirmation.rows if not row.final or row.run == confirmation.run]
     for row in listed:
@@ -349,13 +398,15 @@ def _show_plan(err: Console, confirmation: BatchConfirmation) -> None:
             break
         planned = row.state == Stage.PLANNED and row.run == confirmation.run
         if row.state == Outcome.REFUSED:
-            status = plain(f"refused: {row.reason or ''}", style="red")
+            status = plain(
+                _("refused: %(reason)s") % {"reason": reason_text(row.reason)}, style="red"
+            )
         elif planned:
-            status = plain("planned")
+            status = plain(_("planned"))
         elif row.final:
             continue
         else:
-            status = plain("read before its « Valider »")
+            status = plain(_("read before its « Valider »"))
         number = row.planned_number if row.state == Stage.PLANNED else row.number
         table.add_row(
             plain(row.service + (f" {row.service_name}" if row.service_name else "")),
@@ -367,7 +418,10 @@ def _show_plan(err: Console, confirmation: BatchConfirmation) -> None:
         shown += 1
     err.print(table)
     if len(listed) > shown:
-        err.print(f"… and {len(listed) - shown} more row(s): every row is in the report.")
+        err.print(
+            _("… and %(count)d more row(s): every row is in the report.")
+            % {"count": len(listed) - shown}
+        )
 
 
 # -- the summary ----------------------------------------------------------------------
@@ -375,78 +429,114 @@ def _show_plan(err: Console, confirmation: BatchConfirmation) -> None:
 
 def _counts_table(out: Console, data: dict[str, Any], title: str) -> None:
     table = Table(title=title)
-    table.add_column("Outcome")
-    table.add_column("Rows", justify="right")
+    table.add_column(_("Outcome"))
+    table.add_column(_("Rows"), justify="right")
     for outcome, count in data["counts"].items():
-        table.add_row(str(outcome).replace("_", " "), str(count))
+        table.add_row(outcome_word(outcome), format_int(count))
     out.print(table)
 
 
 def _print_summary(
     out: Console, data: dict[str, Any], result: BatchResult, folder: Path | None, *, verbose: bool
 ) -> None:
-    _counts_table(out, data, "Batch (dry run, nothing changed)" if data["dry_run"] else "Batch")
+    title = _("Batch (dry run, nothing changed)") if data["dry_run"] else _("Batch")
+    _counts_table(out, data, title)
     rows = data["results"]
     listed = rows if verbose else [row for row in rows if row["outcome"] not in rules.SUCCESSES]
     if listed:
-        title = "Every row" if verbose else "Rows not done, and why"
+        title = _("Every row") if verbose else _("Rows not done, and why")
         table = Table(title=title, title_justify="left")
-        for column in ("Service", "Licence", "Number", "Outcome", "Why"):
-            # a number stays on one line, whatever the width
-            table.add_column(column, overflow="fold", no_wrap=column == "Number")
+        # the refs and the number stay on one line; the outcome and why wrap at words
+        table.add_column(_("Service"), no_wrap=True)
+        table.add_column(_("Licence"), no_wrap=True)
+        table.add_column(_("Number"), no_wrap=True)
+        table.add_column(_("Outcome"))
+        table.add_column(_("Why"), min_width=20)
         for row in listed if verbose else listed[:SHOWN_ROWS]:
             table.add_row(
                 plain(row["service"]),
                 plain(row["licence"]),
                 row["number"] or "—",
-                str(row["outcome"]).replace("_", " "),
-                plain(row["reason"] or ""),
+                outcome_word(row["outcome"]),
+                plain(reason_text(row["reason"])),
             )
         out.print(table)
         if not verbose and len(listed) > SHOWN_ROWS:
-            out.print(f"… and {len(listed) - SHOWN_ROWS} more: see results.csv (or --verbose).")
+            out.print(
+                _("… and %(count)d more: see results.csv (or --verbose).")
+                % {"count": len(listed) - SHOWN_ROWS}
+            )
     approved = [row["as_approved"] for row in rows if row["as_approved"] is not None]
     if approved and not data["dry_run"]:
         out.print(
-            f"The approved plan: {sum(approved)} of {len(approved)} row(s) applied as "
-            "approved (with the number the plan gave).",
+            _(
+                "The approved plan: %(applied)d of %(rows)d row(s) applied as approved (with "
+                "the number the plan gave)."
+            )
+            % {"applied": sum(approved), "rows": len(approved)},
             highlight=False,
         )
     if result.error:
-        out.print(f"[red]{safe(result.error)}[/red]")
+        changed = any(row["outcome"] in ("done", "in_progress", "unknown") for row in rows)
+        say_error(
+            out, error_lines(result.error, result.error_kind, changed=changed, hint=drift_hint)
+        )
     working = data["counts"].get("in_progress", 0)
     if working:
         out.print(
-            f"[yellow]The portal accepted {working} row(s) and is still working on them: do "
-            "not redo them in the portal.[/yellow] Run the same command later to confirm them "
-            "(they are never sent again)."
+            "[yellow]"
+            + _(
+                "The portal accepted %(count)d row(s) and is still working on them: do not "
+                "redo them in the portal."
+            )
+            % {"count": working}
+            + "[/yellow] "
+            + _("Run the same command later to confirm them (they are never sent again).")
         )
-    if result.error_kind is not None and result.error_kind.value == "drift":
-        out.print(DRIFT_HINT, highlight=False)
     if data.get("interrupted") and data["exit_code"] > ExitCode.INTERRUPTED:
-        out.print(f"[yellow]Interrupted by {data['interrupted']}: run the same command to resume.")
+        out.print(
+            "[yellow]"
+            + _("Interrupted by %(signal)s: run the same command to resume.")
+            % {"signal": data["interrupted"]}
+        )
     elif data.get("interrupted"):
         out.print(
-            f"[yellow]{data['interrupted']} came once every row was settled: nothing is left "
-            "to resume."
+            "[yellow]"
+            + _("%(signal)s came once every row was settled: nothing is left to resume.")
+            % {"signal": data["interrupted"]}
         )
     if data.get("resumes"):
         out.print(
             plain(
-                f"This run resumed the run started {data['resumes']} (killed, or it left "
-                "rows to settle): the rows it had settled (done, already done, refused) "
-                "were not read again."
+                _(
+                    "This run resumed the run started %(when)s (killed, or it left rows to "
+                    "settle): the rows it had settled (done, already done, refused) were not "
+                    "read again."
+                )
+                % {"when": _when(data["resumes"])}
             )
         )
     if folder is not None:
-        out.print(plain(f"Report: {folder / 'report.html'}"))
+        out.print(plain(_("Report: %(path)s") % {"path": folder / "report.html"}))
     if data.get("plan"):
         out.print(
             plain(
-                f"Plan: {data['plan']} — once approved, run it as it is: "
-                f"myopenip batch {data['plan']}"
+                _("Plan: %(plan)s — once approved, run it as it is: myopenip batch %(plan)s")
+                % {"plan": data["plan"]}
             )
         )
     if data.get("journal"):
-        out.print(plain(f"Journal: {data['journal']}"))
-    out.print(f"Exit code {data['exit_code']}", highlight=False)
+        out.print(plain(_("Journal: %(path)s") % {"path": data["journal"]}))
+    out.print(_("Exit code %(code)d") % {"code": data["exit_code"]}, highlight=False)
+
+
+def _when(stamp: str) -> str:
+    """An ISO date of the JSON as a person reads it (as written when it is not one)."""
+    from datetime import datetime
+
+    if language() == "en":
+        return stamp  # as the JSON and the journal write it
+    try:
+        return format_datetime(datetime.fromisoformat(stamp))
+    except ValueError:
+        return stamp

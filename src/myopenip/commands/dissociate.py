@@ -27,17 +27,18 @@ from myopenip.documents import (
     ticket_argument,
 )
 from myopenip.exitcodes import MEANINGS, epilog, of_run, report_failed
-from myopenip.terminal import DRIFT_HINT, Steps, ask_to_valider, plain, safe
+from myopenip.i18n import N_, _, ngettext
+from myopenip.terminal import Steps, ask_to_valider, drift_hint, plain, safe, say_error
+from myopenip.wording import error_lines, outcome_label, reason_text, usage_error
 from myopenip_bot import notify
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.dissociation.results import NUMBERS_TO_TERMINATE, write_numbers_to_terminate
-from myopenip_bot.errors import BotError, Interrupted, UsageError, error_kind, signal_name
+from myopenip_bot.errors import BotError, Interrupted, error_kind, signal_name
 from myopenip_bot.files import write_private
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import (
     Confirmation,
     DissociationRequest,
-    ErrorKind,
     LicenceTask,
     Outcome,
     RunResult,
@@ -64,72 +65,86 @@ __all__ = [
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `myopenip dissociate` (the command tree lives in myopenip.cli)."""
     parser.description = textwrap.fill(
-        "Dissociate the numbers of one or more licences of a MetaCentrex service, as the "
-        "user guide shows: the licence loses its number, settings and history. This cannot "
-        "be undone. Give licences by ref (--licence), by number (--number) or by their "
-        "user's name (--user); when --licence and --number are both given they are paired "
-        "in order, and the number must be the licence's current one. "
-        "Refs are case-insensitive. If any licence is refused when planning, nothing is done "
-        "(unless --skip-refused).",
+        _(
+            "Dissociate the numbers of one or more licences of a MetaCentrex service, as the "
+            "user guide shows: the licence loses its number, settings and history. This cannot "
+            "be undone. Give licences by ref (--licence), by number (--number) or by their "
+            "user's name (--user); when --licence and --number are both given they are paired "
+            "in order, and the number must be the licence's current one. "
+            "Refs are case-insensitive. If any licence is refused when planning, nothing is done "
+            "(unless --skip-refused)."
+        ),
         width=80,
     )
     parser.epilog = epilog("dissociate")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     where = parser.add_mutually_exclusive_group(required=True)
     where.add_argument(
-        "--service", metavar="REF", help="the service's ref, as the portal shows it (SRV-10021)"
+        "--service",
+        metavar=_("REF"),
+        help=_("the service's ref, as the portal shows it (SRV-10021)"),
     )
     where.add_argument(
         "--client",
-        metavar="NAME",
-        help="instead of --service: the client's name or « Compte client » (CC-…); its one "
-        "MetaCentrex service « Actif » holding the licences or numbers given",
+        metavar=_("NAME"),
+        help=_(
+            "instead of --service: the client's name or « Compte client » (CC-…); its one "
+            "MetaCentrex service « Actif » holding the licences or numbers given"
+        ),
     )
     parser.add_argument(
-        "--licence", action="append", default=[], metavar="REF", help="licence ref, e.g. FPC367128"
+        "--licence",
+        action="append",
+        default=[],
+        metavar=_("REF"),
+        help=_("licence ref, e.g. FPC367128"),
     )
     parser.add_argument(
-        "--number", action="append", default=[], metavar="SDA", help="number, e.g. 0231456789"
+        "--number", action="append", default=[], metavar="SDA", help=_("number, e.g. 0231456789")
     )
     parser.add_argument(
         "--user",
         action="append",
         default=[],
-        metavar="TEXT",
-        help="the licence whose « Utilisateur » is this name (whole name, any case or accents, "
-        'words in any order), e.g. "Lina André"; refused when none or several have it',
+        metavar=_("TEXT"),
+        help=_(
+            "the licence whose « Utilisateur » is this name (whole name, any case or accents, "
+            'words in any order), e.g. "Lina André"; refused when none or several have it'
+        ),
     )
     keep = parser.add_mutually_exclusive_group(required=True)
     keep.add_argument(
         "--keep-number",
         dest="keep_number",
         action="store_true",
-        help='"Conserver le numéro" = Oui: the number stays available to the client',
+        help=_('"Conserver le numéro" = Oui: the number stays available to the client'),
     )
     keep.add_argument(
         "--release-number",
         dest="keep_number",
         action="store_false",
-        help='"Conserver le numéro" = Non: the number goes into quarantine',
+        help=_('"Conserver le numéro" = Non: the number goes into quarantine'),
     )
     parser.add_argument(
         "--ticket",
-        metavar="TEXT",
-        help="the ticket this is done for (INC-1001): recorded in the ledger "
-        "(`myopenip history --ticket`)",
+        metavar=_("TEXT"),
+        help=_(
+            "the ticket this is done for (INC-1001): recorded in the ledger "
+            "(`myopenip history --ticket`)"
+        ),
     )
     parser.add_argument(
-        "--dry-run", action="store_true", help="open the dialog, check it, then Annuler"
+        "--dry-run", action="store_true", help=_("open the dialog, check it, then Annuler")
     )
-    parser.add_argument("--yes", action="store_true", help="do not ask before Valider")
+    parser.add_argument("--yes", action="store_true", help=_("do not ask before Valider"))
     parser.add_argument(
         "--skip-refused",
         action="store_true",
-        help="act on the other licences when some are refused when planning",
+        help=_("act on the other licences when some are refused when planning"),
     )
-    parser.add_argument("--headed", action="store_true", help="show the browser window")
+    parser.add_argument("--headed", action="store_true", help=_("show the browser window"))
     startup.add_retry_login(parser)
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.add_argument("--json", action="store_true", help=_("print the result as JSON"))
 
 
 def _clean_ref(value: str, option: str) -> str:
@@ -138,14 +153,28 @@ def _clean_ref(value: str, option: str) -> str:
     if option == "--service":
         problem = service_ref_problem(ref)
         if problem is not None:
-            raise UsageError(
-                f"--service {value!r} {problem}: give the service's ref as the portal shows it"
+            raise usage_error(
+                N_(
+                    "%(option)s %(value)r %(problem)s: give the service's ref as the portal "
+                    "shows it"
+                ),
+                option="--service",
+                value=value,
+                problem=problem,
             )
         return ref
     if not ref or any(c.isspace() for c in ref):
-        raise UsageError(f"{option} {value!r}: a ref is one word, e.g. FPC367128")
+        raise usage_error(
+            N_("%(option)s %(value)r: a ref is one word, e.g. FPC367128"),
+            option=option,
+            value=value,
+        )
     if not (ref.isascii() and ref.isprintable()):
-        raise UsageError(f"{option} {value!r}: a ref is ASCII letters and digits, e.g. FPC367128")
+        raise usage_error(
+            N_("%(option)s %(value)r: a ref is ASCII letters and digits, e.g. FPC367128"),
+            option=option,
+            value=value,
+        )
     return ref.upper()
 
 
@@ -154,27 +183,31 @@ def build_request(args: argparse.Namespace) -> DissociationRequest:
     service = _clean_ref(args.service, "--service") if args.service is not None else ""
     client = args.client.strip() if args.client is not None else None
     if client is not None and not client:
-        raise UsageError("--client is empty: give the client's name or its CC-… account")
+        raise usage_error(N_("--client is empty: give the client's name or its CC-… account"))
     licences = [_clean_ref(v, "--licence") for v in args.licence]
     numbers = [number_argument(value) for value in args.number]
     users = [_user_argument(value) for value in getattr(args, "user", None) or []]
     if not licences and not numbers and not users:
-        raise UsageError("give at least one --licence or --number (or --user)")
+        raise usage_error(N_("give at least one --licence or --number (or --user)"))
     for option, values in (("--licence", licences), ("--number", numbers)):
         repeated = sorted({v for v in values if values.count(v) > 1})
         if repeated:
             shown = ", ".join(format_number(v) if option == "--number" else v for v in repeated)
-            raise UsageError(f"{option} given twice: {shown}")
+            raise usage_error(N_("%(option)s given twice: %(shown)s"), option=option, shown=shown)
     keys = [" ".join(sorted(name_key(user).split())) for user in users]
     twice = sorted({user for user, key in zip(users, keys, strict=True) if keys.count(key) > 1})
     if twice:
-        raise UsageError(f"--user given twice: {', '.join(twice)}")
+        raise usage_error(N_("--user given twice: %(users)s"), users=", ".join(twice))
     ticket = ticket_argument(args.ticket) if args.ticket is not None else ""
     if licences and numbers:
         if len(licences) != len(numbers):
-            raise UsageError(
-                "--licence and --number are paired in order when both are given: "
-                f"got {len(licences)} --licence and {len(numbers)} --number"
+            raise usage_error(
+                N_(
+                    "--licence and --number are paired in order when both are given: "
+                    "got %(licences)d --licence and %(numbers)d --number"
+                ),
+                licences=len(licences),
+                numbers=len(numbers),
             )
         targets = tuple(
             Target(licence_ref=r, number=n, ticket=ticket)
@@ -199,9 +232,9 @@ def _user_argument(value: str) -> str:
     """A --user as given, blanks collapsed; refused when empty or not one line."""
     user = " ".join(value.split())
     if not user:
-        raise UsageError("--user is empty: give the user's name as « Utilisateur » shows it")
+        raise usage_error(N_("--user is empty: give the user's name as « Utilisateur » shows it"))
     if not user.isprintable():
-        raise UsageError(f"--user {value!r} holds a control character")
+        raise usage_error(N_("--user %(value)r holds a control character"), value=value)
     return user
 
 
@@ -215,7 +248,7 @@ class TerminalConfirm:
         self.steps = steps
 
     def __call__(self, confirmation: Confirmation) -> bool:
-        with self.steps.paused("« Valider »"):
+        with self.steps.paused(_("« Valider »")):
             self.console.print(plan_table(confirmation))
             count = len(confirmation.licences)
             return ask_to_valider(self.console, self.stop, count, confirmation.warnings)
@@ -225,20 +258,23 @@ def plan_table(confirmation: Confirmation) -> Table:
     """The plan a person confirms: the service, then each licence, its number and keep;
     its type, user, site and options (those the dissociation ends said so)."""
     service = confirmation.service
-    client = f", client {service.client}" if service.client else ""
+    client = _(", client %(client)s") % {"client": service.client} if service.client else ""
     account = f" ({service.account})" if service.account else ""
     tickets = sorted({task.target.ticket for task in confirmation.licences if task.target.ticket})
-    ticket = f"; ticket {', '.join(tickets)}" if tickets else ""
+    ticket = _("; ticket %(tickets)s") % {"tickets": ", ".join(tickets)} if tickets else ""
     table = Table(
-        title=plain(f"Service {service.ref} « {service.name} »{client}{account}{ticket}"),
+        title=plain(
+            _("Service %(ref)s « %(name)s »") % {"ref": service.ref, "name": service.name}
+            + f"{client}{account}{ticket}"
+        ),
         title_justify="left",
     )
-    table.add_column("Licence", no_wrap=True)
-    table.add_column("Number", no_wrap=True)
-    table.add_column("Type · user · site · options", overflow="fold", ratio=1)
-    table.add_column("« Conserver le numéro »", max_width=15)
+    table.add_column(_("Licence"), no_wrap=True)
+    table.add_column(_("Number"), no_wrap=True)
+    table.add_column(_("Type · user · site · options"), ratio=1)
+    table.add_column(_("« Conserver le numéro »"), max_width=15)
     for licence in confirmation.licences:
-        keep = "Oui: kept" if licence.keep else "Non: quarantine"
+        keep = _("Oui: kept") if licence.keep else _("Non: quarantine")
         kind = f"{licence.type} ({licence.tab.value})" if licence.tab else licence.type
         table.add_row(
             plain(licence.licence_ref),
@@ -259,25 +295,27 @@ def licence_details(
     if kind:
         lines.append(plain(kind))
     if task.user:
-        lines.append(Text("User: ") + plain(task.user))
+        lines.append(Text(_("User: ")) + plain(task.user))
     if task.site:
-        lines.append(Text("Site: ") + plain(task.site))
+        lines.append(Text(_("Site: ")) + plain(task.site))
     if not options:
         pass
     elif task.options is None:
-        lines.append(Text("Options: not shown by the portal", style="dim"))
+        lines.append(Text(_("Options: not shown by the portal"), style="dim"))
     elif not task.options:
-        lines.append(Text("Options: none"))
+        lines.append(Text(_("Options: none")))
     else:
-        lines.append(Text("Options:"))
+        lines.append(Text(_("Options:")))
         flagged = set(ended_options(task.options, ended))
         for option in task.options:
             if option in flagged:
                 lines.append(
-                    Text("· ") + plain(option, style="bold red") + Text(" — ended with the number")
+                    Text("· ")
+                    + plain(option, style="bold red")
+                    + Text(_(" — ended with the number"))
                 )
             else:
-                lines.append(Text("· ") + plain(option) + Text(" — stays with the licence"))
+                lines.append(Text("· ") + plain(option) + Text(_(" — stays with the licence")))
     return Text("\n").join(lines)
 
 
@@ -298,7 +336,7 @@ def _run(command: startup.Command) -> int:
     try:
         request = build_request(args)
         loaded = command.load(
-            ask=None if request.dry_run else "to dissociate without asking", acting=True
+            ask=None if request.dry_run else _("to dissociate without asking"), acting=True
         )
         settings = loaded.settings
         confirm = always_yes if args.yes else TerminalConfirm(err, command.stop, steps)
@@ -323,11 +361,12 @@ def _run(command: startup.Command) -> int:
         else:
             result = _failure_before_request(args, exc)
         if not result.results:
-            err.print(f"[red]Error ({error_kind(exc).value}):[/red] {safe(exc)}", soft_wrap=True)
-            if result.error_kind is ErrorKind.DRIFT:
-                err.print(DRIFT_HINT, highlight=False)
+            say_error(err, error_lines(exc, error_kind(exc), changed=False, hint=drift_hint))
             if result.trace_dir:
-                err.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)
+                err.print(
+                    plain(_("Trace and screenshots: %(path)s") % {"path": result.trace_dir}),
+                    soft_wrap=True,
+                )
     code = of_run(result)
     to_terminate = _write_to_terminate(result, err)
     text = json_text(document(result, code))
@@ -336,8 +375,9 @@ def _run(command: startup.Command) -> int:
             write_private(result.trace_dir / "result.json", text)  # beside the run's artifacts
         except OSError as error:  # a full disk: said, never a traceback nor a success
             err.print(
-                f"[red]No result.json in {safe(result.trace_dir)}:[/red] "
-                f"{safe(error.strerror or error)}",
+                "[red]"
+                + _("No result.json in %(folder)s:") % {"folder": safe(result.trace_dir)}
+                + f"[/red] {safe(error.strerror or error)}",
                 soft_wrap=True,
             )
             code = report_failed(code)
@@ -356,8 +396,10 @@ def _write_to_terminate(result: RunResult, err: Console) -> Path | None:
         return write_numbers_to_terminate(result, result.trace_dir)
     except OSError as error:
         err.print(
-            f"[red]No {NUMBERS_TO_TERMINATE} in {safe(result.trace_dir)}:[/red] "
-            f"{safe(error.strerror or error)}",
+            "[red]"
+            + _("No %(file)s in %(folder)s:")
+            % {"file": NUMBERS_TO_TERMINATE, "folder": safe(result.trace_dir)}
+            + f"[/red] {safe(error.strerror or error)}",
             soft_wrap=True,
         )
         return None
@@ -450,19 +492,22 @@ def _print(
     elif result.results:
         print_summary(result, out, client=client, to_terminate=to_terminate)
     elif result.interrupted:
-        out.print(f"Interrupted by {signal_name(result.interrupted)} before anything was done.")
+        out.print(
+            _("Interrupted by %(signal)s before anything was done: nothing was changed.")
+            % {"signal": signal_name(result.interrupted)}
+        )
 
 
-_LABELS = {
-    Outcome.DONE: ("dissociated", "green"),
-    Outcome.ALREADY_DONE: ("already without number", "cyan"),
-    Outcome.WOULD_DO: ("would be dissociated", "yellow"),
-    Outcome.REFUSED: ("refused", "red"),
-    Outcome.NOT_CONFIRMED: ("not confirmed", "yellow"),
-    Outcome.SKIPPED: ("not attempted", "yellow"),
-    Outcome.FAILED: ("failed", "red"),
-    Outcome.UNKNOWN: ("unknown: rerun to settle", "red"),
-    Outcome.IN_PROGRESS: ("in progress", "yellow"),
+_COLOURS = {
+    Outcome.DONE: "green",
+    Outcome.ALREADY_DONE: "cyan",
+    Outcome.WOULD_DO: "yellow",
+    Outcome.REFUSED: "red",
+    Outcome.NOT_CONFIRMED: "yellow",
+    Outcome.SKIPPED: "yellow",
+    Outcome.FAILED: "red",
+    Outcome.UNKNOWN: "red",
+    Outcome.IN_PROGRESS: "yellow",
 }
 
 
@@ -479,75 +524,103 @@ def print_summary(
 ) -> None:
     """A table per licence, then the run's totals, the next steps, where its artifacts are.
 
-    Made to read at 80 columns: the outcome is never cut, the reasons fold, and a
-    reason every skipped licence shares (the run's error) is said once, below. A
-    licence the portal never named (given by number, none holding it) shows as "—".
-    `client`: the --client given, named when its service was not found; `to_terminate`:
-    the run's numbers-to-terminate.csv, when it wrote one.
+    Made to read at 80 columns: the licence, the number and the outcome are never cut, the
+    reasons wrap at words, and a reason every skipped licence shares (the run's error) is
+    said once, below, with what to do next. A licence the portal never named (given by
+    number, none holding it) shows as "—". `client`: the --client given, named when its
+    service was not found; `to_terminate`: the run's numbers-to-terminate.csv, when it
+    wrote one.
     """
-    mode = "dry run, nothing changed" if result.dry_run else "run"
-    keep = "Oui (kept)" if result.keep_number else "Non (quarantine)"
+    mode = _("dry run, nothing changed") if result.dry_run else _("run")
+    keep = _("Oui (kept)") if result.keep_number else _("Non (quarantine)")
     service = result.service
-    named = f" « {service.name} », client {service.client}" if service and service.client else ""
-    if result.service_ref:
-        title = f"Service {result.service_ref}{named}"
+    if result.service_ref and service and service.client:
+        title = _("Service %(ref)s « %(name)s », client %(client)s") % {
+            "ref": result.service_ref,
+            "name": service.name,
+            "client": service.client,
+        }
+    elif result.service_ref:
+        title = _("Service %(ref)s") % {"ref": result.service_ref}
+    elif client:
+        title = _("Client %(client)s, no service found") % {"client": client.strip()}
     else:
-        title = f"Client {client.strip()}, no service found" if client else "No service found"
+        title = _("No service found")
     console.print(
-        f"[bold]{safe(title)}[/bold]: {mode}; « Conserver le numéro » = {keep}",
+        f"[bold]{safe(title)}[/bold]"
+        + safe(_(": %(mode)s; « Conserver le numéro » = %(keep)s") % {"mode": mode, "keep": keep}),
         soft_wrap=True,
         highlight=False,
     )
     table = Table(show_lines=False)
-    table.add_column("Licence", no_wrap=True)
-    table.add_column("Number", no_wrap=True)
-    table.add_column("Outcome", no_wrap=True)
-    table.add_column("Why · tab · user · options", overflow="fold", ratio=1)
+    table.add_column(_("Licence"), no_wrap=True)
+    table.add_column(_("Number"), no_wrap=True)
+    table.add_column(_("Outcome"))
+    table.add_column(_("Why · tab · user · options"), min_width=20)
     for row in result.results:
         assert row.outcome is not None
-        label, colour = _LABELS[row.outcome]
+        colour = _COLOURS[row.outcome]
         licence = row.licence_ref or row.target.licence_ref or "—"
-        why = row.reason or ""
-        if row.outcome is Outcome.SKIPPED and result.error and result.error in why:
-            why = "not attempted: see the error below"
+        why = reason_text(row.reason)
+        if row.outcome is Outcome.SKIPPED and result.error and result.error in (row.reason or ""):
+            why = _("not attempted: see the error below")
         number = row.number or row.target.number
         # The options, read before the confirmation, for the licences that went to it.
         read = row.tab is not None and row.outcome not in _NOT_PLANNED
-        tab = Text(f"Tab: {row.tab.value}") if row.tab else Text()
+        tab = Text(_("Tab: %(tab)s") % {"tab": row.tab.value}) if row.tab else Text()
         details = licence_details(replace(row, site=""), result.ended_options, options=read)
         table.add_row(
             plain(licence),
             format_number(number) if number else "—",
-            f"[{colour}]{label}[/{colour}]",
+            Text(outcome_label(row.outcome), style=colour),
             Text("\n").join(part for part in (plain(why), tab, details) if part),
         )
     console.print(table)
     for message in result.status_messages:
-        console.print(plain(f"Portal: « {message} »"))
+        console.print(plain(_("Portal: « %(message)s »") % {"message": message}))
     if result.error:
-        console.print(f"[red]Error: {safe(result.error)}[/red]", soft_wrap=True)
-    if result.error_kind is ErrorKind.DRIFT:
-        console.print(DRIFT_HINT, highlight=False)
+        changed = any(
+            row.outcome in (Outcome.DONE, Outcome.IN_PROGRESS, Outcome.UNKNOWN)
+            for row in result.results
+        )
+        say_error(
+            console, error_lines(result.error, result.error_kind, changed=changed, hint=drift_hint)
+        )
     if result.interrupted:
         console.print(
-            f"[yellow]Interrupted by {signal_name(result.interrupted)}: stopped at a safe point."
-            "[/yellow]"
+            "[yellow]"
+            + _("Interrupted by %(signal)s: stopped at a safe point.")
+            % {"signal": signal_name(result.interrupted)}
+            + "[/yellow]"
         )
     if any(row.outcome is Outcome.UNKNOWN for row in result.results):
         console.print(
-            "Run the same command again: it reads the portal and settles the licences "
-            "whose outcome is unknown (never clicking « Valider » for one already done)."
+            _(
+                "Run the same command again: it reads the portal and settles the licences "
+                "whose outcome is unknown (never clicking « Valider » for one already done)."
+            )
         )
     working = sum(row.outcome is Outcome.IN_PROGRESS for row in result.results)
     if working:
         console.print(
-            f"[yellow]The portal accepted {working} dissociation(s) and is still working on "
-            "them: do not redo them in the portal.[/yellow] Run the same command again later "
-            "to confirm: it reads the portal and never sends « Valider » again for them."
+            "[yellow]"
+            + _(
+                "The portal accepted %(count)d dissociation(s) and is still working on "
+                "them: do not redo them in the portal."
+            )
+            % {"count": working}
+            + "[/yellow] "
+            + _(
+                "Run the same command again later to confirm: it reads the portal and never "
+                "sends « Valider » again for them."
+            )
         )
     _next_steps(result, console, to_terminate)
     if result.trace_dir:
-        console.print(plain(f"Trace and screenshots: {result.trace_dir}"), soft_wrap=True)
+        console.print(
+            plain(_("Trace and screenshots: %(path)s") % {"path": result.trace_dir}),
+            soft_wrap=True,
+        )
 
 
 # The guide's own words (its warning, and its note on giving a number to a new licence).
@@ -567,19 +640,28 @@ def _next_steps(result: RunResult, console: Console, to_terminate: Path | None) 
     released = [format_number(row.number or "") for row in done if not row.keep]
     if kept:
         console.print(
-            f"Now in the client's pool: {', '.join(kept)}. Next, on the portal: give "
-            f"{'it' if len(kept) == 1 else 'each'} to the new licence (the guide's second "
-            f"step: « {GUIDE_REASSIGN} »); "
-            "`myopenip numbers --available` lists the numbers kept.",
+            ngettext(
+                "Now in the client's pool: %(numbers)s. Next, on the portal: give it to the "
+                "new licence (the guide's second step: « %(guide)s »); "
+                "`myopenip numbers --available` lists the numbers kept.",
+                "Now in the client's pool: %(numbers)s. Next, on the portal: give each to the "
+                "new licence (the guide's second step: « %(guide)s »); "
+                "`myopenip numbers --available` lists the numbers kept.",
+                len(kept),
+            )
+            % {"numbers": ", ".join(kept), "guide": GUIDE_REASSIGN},
             highlight=False,
             soft_wrap=False,  # wrapped at words: a person reads it at 80 columns
         )
     if released:
-        where = f"; this run's: {to_terminate}" if to_terminate is not None else ""
+        where = _("; this run's: %(path)s") % {"path": to_terminate} if to_terminate else ""
         console.print(
             plain(
-                f"In quarantine, still billed: {', '.join(released)}. « {GUIDE_BILLING} »: "
-                f"billing's list is `myopenip numbers --to-terminate`{where}."
+                _(
+                    "In quarantine, still billed: %(numbers)s. « %(guide)s »: "
+                    "billing's list is `myopenip numbers --to-terminate`%(where)s."
+                )
+                % {"numbers": ", ".join(released), "guide": GUIDE_BILLING, "where": where}
             ),
             highlight=False,
             soft_wrap=False,

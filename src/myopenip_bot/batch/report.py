@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import contextlib
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,6 +35,7 @@ from typing import Any
 
 import structlog
 from jinja2 import Environment, PackageLoader
+from markupsafe import Markup
 
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError
@@ -344,11 +346,28 @@ def forget_latest(traces_dir: Path) -> None:
 def _html(result: BatchResult, data: dict[str, Any]) -> str:
     # Every value is escaped (the template's name ends in .j2, which select_autoescape
     # would not match) and made visible: portal texts and file names are data.
+    # In the language of the person who runs the batch: the CLI's catalogs (Jinja2's i18n
+    # extension; myopenip.i18n reads MYOPENIP_LANG and the locale). Imported here: the
+    # library never needs the CLI package otherwise.
+    from myopenip import i18n, wording
+
     env = Environment(
         loader=PackageLoader("myopenip_bot.batch", "templates"),
         autoescape=True,
-        finalize=lambda value: visible(str(value)) if isinstance(value, str) else value,
+        # (a translated sentence is Markup, its values already escaped: `|visible` them)
+        finalize=lambda value: (
+            visible(str(value))
+            if isinstance(value, str) and not isinstance(value, Markup)
+            else value
+        ),
+        extensions=["jinja2.ext.i18n"],
     )
+    env.install_gettext_translations(  # type: ignore[attr-defined]
+        i18n.translations(i18n.language()), newstyle=True
+    )
+    env.filters["visible"] = lambda value: visible(str(value))
+    env.globals["outcome_word"] = wording.outcome_word
+    env.globals["reason_text"] = wording.reason_text
     template = env.get_template("report.html.j2")
     dialogs: dict[str, dict[str, Any]] = {}  # one entry per screenshot, in order
 
@@ -402,8 +421,20 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
         - sum(1 for _, item in shown if item["outcome"] != Outcome.SKIPPED),
         approved=approved,
         approved_ok=sum(1 for row in approved if row["as_approved"]),
-        when=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
+        when=i18n.format_datetime(datetime.now(UTC)),
+        resumes=_resumed(data.get("resumes"), i18n.format_datetime),
+        lang=i18n.language(),
     )
+
+
+def _resumed(stamp: object, shown: Callable[[datetime], str]) -> str:
+    """When the run a resumed run resumes started, as a person reads it."""
+    if not isinstance(stamp, str):
+        return ""
+    try:
+        return shown(datetime.fromisoformat(stamp))
+    except ValueError:
+        return stamp
 
 
 HTML_ROWS = 2000

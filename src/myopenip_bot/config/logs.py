@@ -168,6 +168,11 @@ class RunLog:
         self.events.close()
 
 
+# The end of a run, which the command itself tells a person in their words (once, with
+# what to do next): not repeated on their console (the events file and JSON lines keep it).
+SAID_BY_THE_COMMAND = frozenset({"run_stopped", "run_failed", "batch_finished"})
+
+
 class _Outputs:
     """The last processor: the event to the events file as JSON, then to the stream as
     JSON (jobs), as a console line (a person; warnings and errors only), or not at all."""
@@ -184,7 +189,9 @@ class _Outputs:
             run.events.write(line)
         if self.format is LogFormat.JSON:
             return line
-        if event_dict.get("level") in ("warning", "error", "critical"):
+        if event_dict.get("level") in ("warning", "error", "critical") and (
+            event_dict.get("event") not in SAID_BY_THE_COMMAND
+        ):
             return str(self.console(logger, method, event_dict))
         raise structlog.DropEvent
 

@@ -126,6 +126,11 @@ class Settings(BaseSettings):
     )
     log_format: LogFormat = Field(default=LogFormat.AUTO, description="console, json or auto.")
     log_level: str = Field(default="info", description="debug, info, warning or error.")
+    # Read by the CLI (myopenip.i18n) straight from the environment, before any setting.
+    lang: str | None = Field(
+        default=None,
+        description="fr or en: the language a person reads; unset, the locale (LANG=fr_…).",
+    )
     # Read by the smoke's pytest suite (the command has --service and --licence).
     smoke_service: str | None = Field(
         default=None, description="The service the smoke's pytest suite checks (SRV-…)."

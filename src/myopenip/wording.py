@@ -1,0 +1,234 @@
+"""What a person reads about outcomes and errors, in their language.
+
+The library (myopenip_bot) words its reasons and errors in English, and those words are
+machine outputs too (JSON, CSV, the journal, the ledger): they never change with the
+language. The screen and the report show them through here: the outcome words, the
+reasons the bot often gives (matched whole, the portal's own texts kept as they are; a
+reason not known here is shown as written), and an error as what happened, whether
+anything changed and what to do next.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+from myopenip.i18n import N_, _, language
+from myopenip_bot.errors import UsageError
+from myopenip_bot.models import ErrorKind, Outcome
+
+__all__ = [
+    "OUTCOMES",
+    "error_lines",
+    "outcome_label",
+    "outcome_word",
+    "reason_text",
+    "step_text",
+    "typography",
+    "usage_error",
+]
+
+# The outcome words a person reads (JSON and CSV keep the codes: done, already_done, …).
+OUTCOMES: dict[str, str] = {
+    Outcome.DONE.value: N_("dissociated"),
+    Outcome.ALREADY_DONE.value: N_("already without number"),
+    Outcome.WOULD_DO.value: N_("would be dissociated"),
+    Outcome.REFUSED.value: N_("refused"),
+    Outcome.NOT_CONFIRMED.value: N_("not confirmed"),
+    Outcome.SKIPPED.value: N_("not attempted"),
+    Outcome.FAILED.value: N_("failed"),
+    Outcome.UNKNOWN.value: N_("unknown: rerun to settle"),
+    Outcome.IN_PROGRESS.value: N_("in progress"),
+    # a batch row's stages, before its outcome
+    "pending": N_("pending"),
+    "planned": N_("planned"),
+    "submitting": N_("being sent"),
+}
+
+
+def outcome_word(code: object) -> str:
+    """The outcome `code` (an Outcome or its value) as a person reads it."""
+    value = code.value if isinstance(code, Outcome) else str(code)
+    return _(OUTCOMES[value]) if value in OUTCOMES else value.replace("_", " ")
+
+
+def outcome_label(outcome: Outcome) -> str:
+    return outcome_word(outcome)
+
+
+def usage_error(message: str, **values: object) -> UsageError:
+    """A UsageError worded `message % values` in English (its JSON and logs), shown in the
+    person's language (`shown`, read by error_lines)."""
+    error = UsageError(message % values if values else message)
+    error.shown = (_(message) % values) if values else _(message)  # type: ignore[attr-defined]
+    return error
+
+
+# -- the library's reasons, in French -------------------------------------------------
+# English reason (whole, a regular expression) → French; {1}, {2}… are its groups, kept as
+# written (refs, numbers, the portal's words). Only what a person often reads; anything
+# else is shown in English, as written.
+def typography(text: str) -> str:
+    """French typography: a non-breaking space before « : ; ! ? » and inside « »."""
+    text = re.sub(r" ([:;!?])(?=\s|$)", "\u00a0\\1", text)
+    return text.replace("« ", "«\u00a0").replace(" »", "\u00a0»")
+
+
+_FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.S), typography(french))
+    for pattern, french in (
+        (r"not attempted: see the error below", "non tenté : voir l'erreur ci-dessous"),
+        (r"not attempted: (.+)", "non tenté : {r1}"),
+        (
+            r"the service (\S+) is « (.+?) »: only a service « Actif » can have its numbers "
+            r"dissociated",
+            "le service {1} est « {2} » : seuls les numéros d'un service « Actif » peuvent "
+            "être dissociés",
+        ),
+        (
+            r"not confirmed: Annuler clicked, nothing changed",
+            "non confirmé : « Annuler » cliqué, rien n'a été modifié",
+        ),
+        (
+            r"confirmed: Annuler clicked(.*)",
+            "confirmé : « Annuler » cliqué (simulation){1}",
+        ),
+        (
+            r"dry run: the dialog listed it; Annuler",
+            "simulation : la fenêtre la listait ; « Annuler » cliqué",
+        ),
+        (r"(\S+) has no number: nothing to do", "{1} est déjà sans numéro : rien à faire"),
+        (
+            r"(\S+) has no number any more: the earlier « Valider » took effect",
+            "{1} est désormais sans numéro : le « Valider » précédent a abouti",
+        ),
+        (r"no licence (\S+) in the service (\S+)(.*)", "aucune licence {1} dans le service {2}{3}"),
+        (r"no licence (\S+) in (\S+)", "aucune licence {1} dans {2}"),
+        (
+            r"no licence of (\S+) holds ([0-9 ]+): (.+)",
+            "aucune licence de {1} ne porte le numéro {2} : {3}",
+        ),
+        (r"service (\S+) not found(.*)", "service {1} introuvable{2}"),
+        (
+            r"(\S+) has no number: give a --licence that has one",
+            "{1} n'a pas de numéro : donnez une --licence qui en a un",
+        ),
+    )
+)
+
+
+def reason_text(text: str | None) -> str:
+    """A reason of the library as a person reads it (French when known and chosen)."""
+    if not text or language() != "fr":
+        return text or ""
+    for pattern, french in _FRENCH:
+        match = pattern.fullmatch(text)
+        if match is not None:
+            groups = [group or "" for group in match.groups()]
+            inner = reason_text(groups[0]) if "{r1}" in french else ""
+            return french.format("", *groups, r1=inner)
+    return text
+
+
+# The library's steps (the spinner's line), in French: "finding the service SRV-10021".
+_STEPS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.S), typography(french))
+    for pattern, french in (
+        (r"starting", "démarrage"),
+        (r"opening the portal", "ouverture du portail"),
+        (r"opening the login page", "ouverture de la page de connexion"),
+        (r"logging in", "connexion"),
+        (r"opening the services list", "ouverture de la liste des services"),
+        (r"listing the services", "lecture de la liste des services"),
+        (r"searching the services", "recherche dans les services"),
+        (r"finding the service (.+)", "recherche du service {1}"),
+        (r"opening the service (.+)", "ouverture du service {1}"),
+        (r"opening the tab (.+)", "ouverture de l'onglet {1}"),
+        (r"listing every licence in (.+)", "lecture de toutes les licences de {1}"),
+        (r"listing the licences of (\S+) in (.+)", "lecture des licences de {1} dans {2}"),
+        (r"listing the licences (.+) in (.+)", "recherche des licences {1} dans {2}"),
+        (r"finding the pages of the licences in (.+)", "recherche des pages des licences dans {1}"),
+        (r"searching (.+) in (.+)", "recherche de {1} dans {2}"),
+        (r"finding (.+)", "recherche de {1}"),
+        (r"looking for (.+) in (.+)", "recherche de {1} dans {2}"),
+        (r"preparing the dissociation in (.+)", "préparation de la dissociation dans {1}"),
+        (
+            r"opening the dissociation dialog in (.+)",
+            "ouverture de la fenêtre de dissociation dans {1}",
+        ),
+        (r"submitting", "envoi"),
+        (r"reading the answer to « Valider »", "lecture de la réponse à « Valider »"),
+        (r"reading the refreshed results in (.+)", "relecture des résultats dans {1}"),
+        (r"reading the refreshed results", "relecture des résultats"),
+        (
+            r"waiting for the portal to show the dissociation in (.+)",
+            "attente de la dissociation affichée par le portail dans {1}",
+        ),
+        (r"verifying in (.+)", "vérification dans {1}"),
+        (r"reading (\S+) again", "relecture de {1}"),
+        (r"«\s*Valider\s*»", "« Valider »"),
+    )
+)
+
+
+def step_text(step: str) -> str:
+    """A step of the library ("finding the service SRV-10021") as a person reads it."""
+    if language() != "fr":
+        return step
+    for pattern, french in _STEPS:
+        match = pattern.fullmatch(step)
+        if match is not None:
+            return french.format("", *(group or "" for group in match.groups()))
+    return step
+
+
+# -- errors -----------------------------------------------------------------------------
+
+_WHAT: dict[ErrorKind, str] = {
+    ErrorKind.BUSINESS: N_("The portal refused: %(error)s"),
+    ErrorKind.TECHNICAL: N_("The portal did not answer properly: %(error)s"),
+    ErrorKind.USAGE: N_("Cannot run this: %(error)s"),
+    ErrorKind.AUTHENTICATION: N_("The portal refused the login: %(error)s"),
+    ErrorKind.DRIFT: N_("The portal does not show what the bot expects: %(error)s"),
+}
+_NEXT: dict[ErrorKind, str] = {
+    ErrorKind.BUSINESS: N_(
+        "Check the service, the licences and the numbers given (`myopenip find` shows "
+        "them), then run the command again."
+    ),
+    ErrorKind.TECHNICAL: N_(
+        "Run the same command again later: it reads the portal first and never does "
+        "anything twice. If it goes on, call the portal's support."
+    ),
+    ErrorKind.USAGE: N_("Correct it, then run the command again."),
+    ErrorKind.AUTHENTICATION: N_(
+        "Check MYOPENIP_USERNAME and MYOPENIP_PASSWORD, then run again (with --retry-login "
+        "once the password is fixed)."
+    ),
+}
+
+
+def error_lines(
+    error: BaseException | str,
+    kind: ErrorKind | None,
+    *,
+    changed: bool | None,
+    hint: Callable[[], str] | None = None,
+) -> list[str]:
+    """An error as a person reads it (plain text, not markup): what happened, whether
+    anything changed (`changed`: False "nothing was changed", True "some was: see
+    above", None: not said), then what to do next (a drift: `hint`)."""
+    shown = getattr(error, "shown", None)
+    message = shown if isinstance(shown, str) else reason_text(str(error))
+    kind = kind or ErrorKind.TECHNICAL
+    lines = [_(_WHAT[kind]) % {"error": message}]
+    if changed is False:
+        lines.append(_("Nothing was changed on the portal."))
+    elif changed:
+        lines.append(_("Some licences were changed before it stopped: the table above says which."))
+    if kind is ErrorKind.DRIFT:
+        if hint is not None:
+            lines.append(hint())
+    else:
+        lines.append(_(_NEXT[kind]))
+    return lines
