@@ -64,10 +64,12 @@ def test_a_page_of_the_way_to_the_service_answered_5xx_is_opened_again_in_place(
 def test_a_licence_search_answered_5xx_is_made_again_on_the_services_page(
     run: RunFn, replica: Replica, page: Page
 ) -> None:
-    failed = fail_once(page, lambda url: "/licences?" in url and "FPC367128" in url)
+    # FPC367158, on the last page of Utilisateurs: no tab shows it as it opens, so the bot
+    # searches for it (FPC367128 is planned from the Groupements listing, no search).
+    failed = fail_once(page, lambda url: "/licences?" in url and "FPC367158" in url)
 
     with capture_logs() as logs:
-        result = run(Target(licence_ref="FPC367128"))
+        result = run(Target(licence_ref="FPC367158"))
 
     assert failed
     events = [e["event"] for e in logs]
@@ -75,4 +77,4 @@ def test_a_licence_search_answered_5xx_is_made_again_on_the_services_page(
     assert events.count("service_page_kept") == 1
     assert events.count("service_opened") == 1  # not opened again from the services list
     assert outcomes(result) == [Outcome.DONE]
-    assert licence(replica.state(), "FPC367128")["sda"] is None
+    assert licence(replica.state(), "FPC367158")["sda"] is None

@@ -106,17 +106,18 @@ def fail_once(page: Page, url_pattern: str | Callable[[str], bool], method: str)
 def test_a_search_failing_once_is_redone_by_its_step_under_the_retry_policy(
     run: RunFn, replica: Replica, page: Page
 ) -> None:
-    # The bot's own search for the licence, not the tab's first listing.
-    failed = fail_once(page, lambda url: "/licences?" in url and "FPC367128" in url, "GET")
+    # The bot's own search for the licence, not the tab's first listing: FPC367158, on the
+    # last page of Utilisateurs, which no tab shows as it opens.
+    failed = fail_once(page, lambda url: "/licences?" in url and "FPC367158" in url, "GET")
 
     with capture_logs() as logs:
-        result = run(Target(licence_ref="FPC367128"))
+        result = run(Target(licence_ref="FPC367158"))
 
     assert failed
     retries = [e for e in logs if e["event"] == "step_retried"]
     assert [(e["attempt"], e["attempts"]) for e in retries] == [(2, 3)]  # one policy, said
     assert outcomes(result) == [Outcome.DONE]
-    assert licence(replica.state(), "FPC367128")["sda"] is None
+    assert licence(replica.state(), "FPC367158")["sda"] is None
 
 
 @on_markup("aria")

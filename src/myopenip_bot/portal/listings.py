@@ -106,7 +106,8 @@ class Listings:
 
     def _results(self, tab: Tab, *, fresh: bool = False) -> LicenceResultsPage:
         """The tab's results, on the service page we are on unless what was done on it
-        leaves it unknown, or (`fresh`) rows were ticked or a dialog opened on it."""
+        leaves it unknown, or (`fresh`) rows were ticked or a dialog opened on it; the
+        results last handed out when they are this tab's and nothing was done on them."""
         if any(results.left_unknown for results in self._handed) or (fresh and self._touched):
             self._forget()
         if self._settings is None:
@@ -114,6 +115,11 @@ class Listings:
         assert self._settings is not None
         if self._shown is not None and self._shown[0] is not tab:
             self._shown = None  # another tab: its listing is another one
+        last = self._handed[-1] if self._handed else None
+        if last is not None and last.tab is tab and not last.touched:
+            # The tab on screen, opened and settled by an earlier read, nothing done on it
+            # since: read or searched as it is (a search waits for its form of its own).
+            return last
         results = self._settings.open_tab(tab)
         self._handed.append(results)
         return results
