@@ -97,6 +97,20 @@ _FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"dry run: the dialog listed it; Annuler",
             "simulation : la fenêtre la listait ; « Annuler » cliqué",
         ),
+        (
+            r"not confirmed at the prompt: not read, nothing was done",
+            "non confirmé à la question : non lu, rien n'a été fait",
+        ),
+        (
+            r"not reached: the run was interrupted by (\S+)",
+            "non atteint : exécution interrompue par {1}",
+        ),
+        (r"not reached: the run stopped \((.+)\)", "non atteint : l'exécution s'est arrêtée ({1})"),
+        (
+            r"stopped, the journal is ready: run the same command again to resume",
+            "arrêté, le journal est prêt : relancez la même commande pour reprendre",
+        ),
+        (r"nothing to do", "rien à faire"),
         (r"(\S+) has no number: nothing to do", "{1} est déjà sans numéro : rien à faire"),
         (
             r"(\S+) has no number any more: the earlier « Valider » took effect",

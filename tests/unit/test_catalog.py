@@ -254,3 +254,20 @@ def test_the_report_template_writes_no_word_outside_the_catalog() -> None:
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r"« [^»]* »", " ", text)  # the portal's words
     assert re.findall(r"[A-Za-zÀ-ÿ]{2,}", text) == []
+
+
+def test_a_non_breaking_space_never_breaks_a_line_on_the_terminal() -> None:
+    """« Valider » stays whole in a narrow table cell (myopenip.terminal tells rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from myopenip.terminal import plain
+
+    console = Console(width=30, record=True, force_terminal=False)
+    table = Table()
+    table.add_column("État", width=16)
+    table.add_row(plain(typography("relu avant son « Valider »")))
+    console.print(table)
+
+    cells = [line.strip("│ ") for line in console.export_text().splitlines()]
+    assert "«\u00a0Valider\u00a0»" in cells
