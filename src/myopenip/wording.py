@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from myopenip.i18n import N_, _, language
+from myopenip.i18n import N_, _, language, ngettext
 from myopenip_bot.errors import UsageError
 from myopenip_bot.models import ErrorKind, Outcome
 
 __all__ = [
     "OUTCOMES",
     "error_lines",
+    "outcome_count",
     "outcome_label",
     "outcome_word",
     "reason_text",
@@ -50,6 +51,23 @@ def outcome_word(code: object) -> str:
     """The outcome `code` (an Outcome or its value) as a person reads it."""
     value = code.value if isinstance(code, Outcome) else str(code)
     return _(OUTCOMES[value]) if value in OUTCOMES else value.replace("_", " ")
+
+
+def outcome_count(code: object, count: int) -> str:
+    """The words after a count of rows with outcome `code` ("2 seraient dissociés")."""
+    value = code.value if isinstance(code, Outcome) else str(code)
+    plurals = {
+        Outcome.DONE.value: ngettext("dissociated", "dissociated", count),
+        Outcome.WOULD_DO.value: ngettext("would be dissociated", "would be dissociated", count),
+        Outcome.REFUSED.value: ngettext("refused", "refused", count),
+        Outcome.NOT_CONFIRMED.value: ngettext("not confirmed", "not confirmed", count),
+        Outcome.SKIPPED.value: ngettext("not attempted", "not attempted", count),
+        Outcome.UNKNOWN.value: ngettext(
+            "unknown: rerun to settle", "unknown: rerun to settle", count
+        ),
+        Outcome.FAILED.value: ngettext("failed", "failed", count),
+    }
+    return plurals.get(value) or outcome_word(code)
 
 
 def outcome_label(outcome: Outcome) -> str:

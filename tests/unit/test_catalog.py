@@ -50,8 +50,8 @@ def test_the_check_fails_on_a_missing_an_untranslated_or_a_misfilled_message(
     source: object, tmp_path: Path
 ) -> None:
     text = PO.read_text(encoding="utf-8")
-    untranslated = text.replace('msgstr "dissocié"', 'msgstr ""')
-    missing = text.replace('msgid "dissociated"\nmsgstr "dissocié"\n', "")
+    untranslated = text.replace('msgstr "prévu"', 'msgstr ""')
+    missing = text.replace('msgid "planned"\nmsgstr "prévu"\n', "")
     misfilled = text.replace('msgstr "Code de sortie %(code)d"', 'msgstr "Code de sortie"')
     assert len({text, untranslated, missing, misfilled}) == 4  # each edit found its line
     found = {}
@@ -62,10 +62,10 @@ def test_the_check_fails_on_a_missing_an_untranslated_or_a_misfilled_message(
         found[name] = catalogs.problems(source, po)
 
     assert [line.split(": ", 1)[1] for line in found["untranslated"]] == [
-        "no translation: 'dissociated'"
+        "no translation: 'planned'"
     ]
     assert [line.split(": ", 1)[1] for line in found["missing"]] == [
-        "not in the catalog (run `make catalogs`): 'dissociated'"
+        "not in the catalog (run `make catalogs`): 'planned'"
     ]
     assert len(found["misfilled"]) == 1
     assert "placeholders [] instead of ['%(code)d']" in found["misfilled"][0]
