@@ -10,6 +10,7 @@ visible (`\\x1b`, `U+202E`) and shorten long texts (files keep them whole).
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import sys
@@ -17,6 +18,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import rich._wrap
 from rich.console import Console
 from rich.markup import escape
 from rich.panel import Panel
@@ -47,6 +49,12 @@ def drift_hint() -> str:
         "to check every screen read-only; with --propose it suggests the fix."
     )
 
+
+# French typography keeps « Valider » and « : » together with non-breaking spaces; rich
+# wraps at any Unicode blank, those too ("« ⏎ Valider »" in a table cell). Its word
+# pattern, told that a non-breaking space is part of a word (rich 13 to 15: _wrap.re_word).
+if isinstance(getattr(rich._wrap, "re_word", None), re.Pattern):
+    rich._wrap.re_word = re.compile(r"[^\S\u00a0\u202f]*[\S\u00a0\u202f]+[^\S\u00a0\u202f]*")
 
 # How much of one text the screen shows (files keep every text whole).
 SCREEN_TEXT = 300

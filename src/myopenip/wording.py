@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from myopenip.i18n import N_, _, language
+from myopenip.i18n import N_, _, language, ngettext
 from myopenip_bot.errors import UsageError
 from myopenip_bot.models import ErrorKind, Outcome
 
 __all__ = [
     "OUTCOMES",
     "error_lines",
+    "outcome_count",
     "outcome_label",
     "outcome_word",
     "reason_text",
@@ -50,6 +51,23 @@ def outcome_word(code: object) -> str:
     """The outcome `code` (an Outcome or its value) as a person reads it."""
     value = code.value if isinstance(code, Outcome) else str(code)
     return _(OUTCOMES[value]) if value in OUTCOMES else value.replace("_", " ")
+
+
+def outcome_count(code: object, count: int) -> str:
+    """The words after a count of rows with outcome `code` ("2 seraient dissociés")."""
+    value = code.value if isinstance(code, Outcome) else str(code)
+    plurals = {
+        Outcome.DONE.value: ngettext("dissociated", "dissociated", count),
+        Outcome.WOULD_DO.value: ngettext("would be dissociated", "would be dissociated", count),
+        Outcome.REFUSED.value: ngettext("refused", "refused", count),
+        Outcome.NOT_CONFIRMED.value: ngettext("not confirmed", "not confirmed", count),
+        Outcome.SKIPPED.value: ngettext("not attempted", "not attempted", count),
+        Outcome.UNKNOWN.value: ngettext(
+            "unknown: rerun to settle", "unknown: rerun to settle", count
+        ),
+        Outcome.FAILED.value: ngettext("failed", "failed", count),
+    }
+    return plurals.get(value) or outcome_word(code)
 
 
 def outcome_label(outcome: Outcome) -> str:
@@ -97,6 +115,20 @@ _FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"dry run: the dialog listed it; Annuler",
             "simulation : la fenêtre la listait ; « Annuler » cliqué",
         ),
+        (
+            r"not confirmed at the prompt: not read, nothing was done",
+            "non confirmé à la question : non lu, rien n'a été fait",
+        ),
+        (
+            r"not reached: the run was interrupted by (\S+)",
+            "non atteint : exécution interrompue par {1}",
+        ),
+        (r"not reached: the run stopped \((.+)\)", "non atteint : l'exécution s'est arrêtée ({1})"),
+        (
+            r"stopped, the journal is ready: run the same command again to resume",
+            "arrêté, le journal est prêt : relancez la même commande pour reprendre",
+        ),
+        (r"nothing to do", "rien à faire"),
         (r"(\S+) has no number: nothing to do", "{1} est déjà sans numéro : rien à faire"),
         (
             r"(\S+) has no number any more: the earlier « Valider » took effect",

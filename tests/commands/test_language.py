@@ -396,3 +396,31 @@ def test_find_lists_a_services_licences_without_cutting_a_word(
     else:
         assert len(rows) <= 3 * len(licences)  # the type wraps at words, nothing folds
     assert all(len(line) <= columns for line in table.splitlines())
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_a_batch_asks_in_french_and_non_changes_nothing(replica: Replica, tmp_path: Path) -> None:
+    before = replica.state()
+    rows = rows_for(before, [("SRV-10022", 2, "utilisateurs")], [False, True])
+    batch = write_rows(tmp_path / "batch.csv", rows)
+    terminal = Terminal(
+        french(BatchCli(tmp_path, replica)),
+        batch, "--journal", tmp_path / "j.sqlite", "--report", tmp_path / "report",
+    )  # fmt: skip
+
+    terminal.expect(FRENCH_PROMPT)
+    asked = terminal.flat
+    terminal.type(b"n\r")
+
+    assert terminal.wait() == 4, terminal.screen
+    assert "Le lot : 2 licences de 1 service(s) à traiter" in asked
+    assert "Lignes à traiter, et lignes refusées" in asked
+    assert "Cliquer sur « Valider » pour ces 2 numéros ? C'est irréversible." in asked
+    assert_whole(
+        terminal.screen, "Service Licence Numéro Conserver État prévu", *(r.licence for r in rows)
+    )
+    assert "non confirmé" in terminal.flat
+    assert "Code de sortie 4" in terminal.flat
+    assert "Traceback" not in terminal.screen
+    assert replica.state() == before

@@ -50,8 +50,8 @@ def test_the_check_fails_on_a_missing_an_untranslated_or_a_misfilled_message(
     source: object, tmp_path: Path
 ) -> None:
     text = PO.read_text(encoding="utf-8")
-    untranslated = text.replace('msgstr "dissocié"', 'msgstr ""')
-    missing = text.replace('msgid "dissociated"\nmsgstr "dissocié"\n', "")
+    untranslated = text.replace('msgstr "prévu"', 'msgstr ""')
+    missing = text.replace('msgid "planned"\nmsgstr "prévu"\n', "")
     misfilled = text.replace('msgstr "Code de sortie %(code)d"', 'msgstr "Code de sortie"')
     assert len({text, untranslated, missing, misfilled}) == 4  # each edit found its line
     found = {}
@@ -62,10 +62,10 @@ def test_the_check_fails_on_a_missing_an_untranslated_or_a_misfilled_message(
         found[name] = catalogs.problems(source, po)
 
     assert [line.split(": ", 1)[1] for line in found["untranslated"]] == [
-        "no translation: 'dissociated'"
+        "no translation: 'planned'"
     ]
     assert [line.split(": ", 1)[1] for line in found["missing"]] == [
-        "not in the catalog (run `make catalogs`): 'dissociated'"
+        "not in the catalog (run `make catalogs`): 'planned'"
     ]
     assert len(found["misfilled"]) == 1
     assert "placeholders [] instead of ['%(code)d']" in found["misfilled"][0]
@@ -254,3 +254,20 @@ def test_the_report_template_writes_no_word_outside_the_catalog() -> None:
     text = re.sub(r"<[^>]*>", " ", text)
     text = re.sub(r"« [^»]* »", " ", text)  # the portal's words
     assert re.findall(r"[A-Za-zÀ-ÿ]{2,}", text) == []
+
+
+def test_a_non_breaking_space_never_breaks_a_line_on_the_terminal() -> None:
+    """« Valider » stays whole in a narrow table cell (myopenip.terminal tells rich)."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from myopenip.terminal import plain
+
+    console = Console(width=30, record=True, force_terminal=False)
+    table = Table()
+    table.add_column("État", width=16)
+    table.add_row(plain(typography("relu avant son « Valider »")))
+    console.print(table)
+
+    cells = [line.strip("│ ") for line in console.export_text().splitlines()]
+    assert "«\u00a0Valider\u00a0»" in cells
