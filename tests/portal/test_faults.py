@@ -37,7 +37,9 @@ def test_latency_spares_the_test_api_and_static_files(make_portal) -> None:
     started = time.monotonic()
     portal.client.get("/_test/state")
     portal.client.get("/static/portal.css")
-    assert time.monotonic() - started < 1.0
+    # Either request delayed would take the 2 s itself: under 1.9 s, neither was (a margin
+    # for a machine loaded by the suite's other workers).
+    assert time.monotonic() - started < 1.9
 
 
 def test_error_rate_one_answers_503_pages_and_json_and_changes_nothing(make_portal) -> None:
