@@ -253,6 +253,8 @@ def error_lines(
     shown = getattr(error, "shown", None)
     message = shown if isinstance(shown, str) else reason_text(str(error))
     kind = kind or ErrorKind.TECHNICAL
+    if message and message[-1] not in ".!?:»)":
+        message += "."  # the next sentence follows on the same line
     lines = [_(_WHAT[kind]) % {"error": message}]
     if changed is False:
         lines.append(_("Nothing was changed on the portal."))
