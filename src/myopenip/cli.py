@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from myopenip import i18n
 from myopenip.exitcodes import ExitCode
-from myopenip.i18n import N_, _
+from myopenip_bot.i18n import N_, _, language
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
         """argparse's help; in French, its section headings with French typography
         ("options :"), which argparse writes itself after the translated words."""
         text = super().format_help()
-        if i18n.language() == "fr":
+        if language() == "fr":
             text = re.sub(r"^(\S[^\n]*\S):$", "\\1\u00a0:", text, flags=re.M)
         return text
 

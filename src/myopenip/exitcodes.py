@@ -14,7 +14,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from myopenip.i18n import N_, _
+from myopenip_bot.i18n import N_, _
 from myopenip_bot.models import ErrorKind, Outcome, RunResult
 
 if TYPE_CHECKING:  # light at start-up: `myopenip --help` imports this, not Playwright

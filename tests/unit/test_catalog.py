@@ -16,12 +16,12 @@ from types import ModuleType
 
 import pytest
 
-from myopenip import i18n
-from myopenip.wording import error_lines, reason_text, step_text, typography
+from myopenip_bot import i18n
 from myopenip_bot.models import ErrorKind
+from myopenip_bot.wording import error_lines, reason_text, step_text, typography
 
 ROOT = Path(__file__).resolve().parents[2]
-PO = ROOT / "src" / "myopenip" / "locale" / "fr" / "LC_MESSAGES" / "myopenip.po"
+PO = ROOT / "src" / "myopenip_bot" / "locale" / "fr" / "LC_MESSAGES" / "myopenip.po"
 
 
 def _catalogs() -> ModuleType:

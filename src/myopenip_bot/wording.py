@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from myopenip.i18n import N_, _, language, ngettext
 from myopenip_bot.errors import UsageError
+from myopenip_bot.i18n import N_, _, language, ngettext
 from myopenip_bot.models import ErrorKind, Outcome
 
 __all__ = [
