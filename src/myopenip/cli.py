@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from myopenip import i18n
 from myopenip.exitcodes import ExitCode
-from myopenip_bot.i18n import N_, _, language
+from myopenip_bot.i18n import N_, _, language, unknown_language
 
 
 class _Parser(argparse.ArgumentParser):
@@ -136,6 +136,9 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     i18n.install()  # argparse's own words in the person's language
+    warning = unknown_language()
+    if warning is not None:  # MYOPENIP_LANG=de: said once, in English, and English it is
+        sys.stderr.write(warning + "\n")
     try:
         given = sys.argv[1:] if argv is None else list(argv)
         args = build_parser(given).parse_args(given)

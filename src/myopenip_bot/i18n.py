@@ -2,7 +2,8 @@
 
 language()      MYOPENIP_LANG=fr|en; unset (or empty), the locale: the first of LC_ALL,
                 LC_MESSAGES, LANG that is set decides (one starting with `fr` → French);
-                otherwise English
+                otherwise English (MYOPENIP_LANG=de: English, and unknown_language()
+                is the warning the command prints once)
 _ / ngettext    a message of the bot in that language (English is the msgid)
 N_              marks a message for extraction where it is defined (tables of texts),
                 translated where it is shown (`_(MEANING)`)
@@ -44,6 +45,7 @@ __all__ = [
     "language",
     "ngettext",
     "translations",
+    "unknown_language",
 ]
 
 DOMAIN = "myopenip"
@@ -63,6 +65,19 @@ def language(environ: Mapping[str, str] | None = None) -> str:
         if value:  # POSIX: the first one set wins, even when it is not French
             return "fr" if value.lower().startswith("fr") else "en"
     return "en"
+
+
+def unknown_language(environ: Mapping[str, str] | None = None) -> str | None:
+    """The warning to print when MYOPENIP_LANG names neither French nor English (`de`):
+    in English, the language then used; None when it is unset, `fr…` or `en…`."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("MYOPENIP_LANG", "").strip()
+    if not chosen or chosen.lower().startswith(LANGUAGES):
+        return None
+    return (  # its repr: a control character in it is shown, not obeyed
+        f"myopenip: warning: MYOPENIP_LANG={chosen[:40]!r} is not a language of the bot "
+        f"({', '.join(LANGUAGES)}): English is used"
+    )
 
 
 @cache

@@ -108,6 +108,19 @@ def test_the_help_is_french_under_a_french_locale_and_english_with_myopenip_lang
         assert "navigateurs en parallèle (1 à 16)" in fr.stdout
 
 
+def test_an_unknown_myopenip_lang_warns_once_in_english_and_runs_in_english(
+    tmp_path: Path,
+) -> None:
+    cli = french(Cli(tmp_path, None))
+    cli.env["MYOPENIP_LANG"] = "de"
+    shown = run(cli, "dissociate", "--service", "SRV-10021")
+
+    assert shown.returncode == 2  # argparse's error, in English: not a crash
+    assert shown.stderr.count("MYOPENIP_LANG='de'") == 1
+    assert "English is used" in shown.stderr
+    assert "one of the arguments --keep-number --release-number is required" in shown.stderr
+
+
 def test_argparse_errors_are_french_and_said_once(tmp_path: Path) -> None:
     fr = run(french(BatchCli(tmp_path, None)), "batch", "--workers", "40", "rows.csv")
     missing = run(french(Cli(tmp_path, None)), "dissociate", "--service", "SRV-10021")

@@ -207,6 +207,22 @@ def test_the_language_is_myopenip_lang_else_the_locale_else_english(
     assert i18n.language(environ) == language
 
 
+@pytest.mark.parametrize("value", ["", "fr", "FR", "fr_FR.UTF-8", "en", "en_GB"])
+def test_a_language_of_the_bot_or_none_asks_for_no_warning(value: str) -> None:
+    assert i18n.unknown_language({"MYOPENIP_LANG": value}) is None
+
+
+def test_an_unknown_myopenip_lang_is_named_in_an_english_warning_saying_english_is_used() -> None:
+    warning = i18n.unknown_language({"MYOPENIP_LANG": "de", "LANG": "fr_FR.UTF-8"})
+    assert warning == (
+        "myopenip: warning: MYOPENIP_LANG='de' is not a language of the bot (en, fr): "
+        "English is used"
+    )
+    shown = i18n.unknown_language({"MYOPENIP_LANG": "x\x1b[31m"})
+    assert shown is not None
+    assert "\x1b" not in shown  # a control character is shown escaped, not obeyed
+
+
 def test_french_typography_puts_non_breaking_spaces_where_french_wants_them() -> None:
     assert typography("Le portail : « Actif » ; vraiment ? oui !") == (
         "Le portail\u00a0: «\u00a0Actif\u00a0»\u00a0; vraiment\u00a0? oui\u00a0!"
