@@ -131,6 +131,7 @@ def update() -> None:
                 str(LOCALE),
                 "--ignore-obsolete",
                 "--no-fuzzy-matching",
+                "--width=100",  # the width the catalog is written at: no rewrapping diffs
             ],
             cwd=ROOT,
             check=True,

@@ -437,3 +437,32 @@ def test_a_batch_asks_in_french_and_non_changes_nothing(replica: Replica, tmp_pa
     assert "Code de sortie 4" in terminal.flat
     assert "Traceback" not in terminal.screen
     assert replica.state() == before
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_smoke_table_and_its_junit_messages_are_french_and_its_json_is_not(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = french(Cli(tmp_path, replica))
+    done = run(cli, "smoke")  # at 80 columns
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    screen = done.stdout
+    assert "Vérification rapide (smoke) de http" in screen
+    assert_whole(screen, "Vérification Résultat Détails", "réussie", "Connexion")
+    assert re.search(r"\d+ réussies, 0 en échec, 0 en erreur, \d+ sans objet\.", screen), screen
+    assert "Dossier de l'exécution" in screen
+    assert_whole(screen, "texts.service_type_with_licences", "le bouton « Valider »")
+    # (the keys are names, the same in every language: login.heading)
+    assert not {"passed", "Check", "Result", "Details", "Login", "button"} & words(screen)
+    for english in ("the heading", "never clicked", "requests that", "shown only", "rows read"):
+        assert english not in screen, screen
+    table = [line for line in screen.splitlines() if line[:1] in "┏┃┡│└"]
+    assert all(len(line) <= 80 for line in table), screen
+    (folder,) = [path for path in cli.traces.iterdir() if path.name.endswith("-smoke")]
+    payload = json.loads((folder / "smoke.json").read_text("utf-8"))
+    assert {check["status"] for check in payload["checks"]} <= {"passed", "skipped"}
+    assert any(check["id"].startswith("Login: ") for check in payload["checks"])  # ids: English
+    junit = (folder / "junit.xml").read_text("utf-8")
+    assert 'classname="smoke.Login"' in junit
