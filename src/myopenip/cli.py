@@ -114,6 +114,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             module = importlib.import_module(module_name)
             sub.description = getattr(module, "DESCRIPTION", None)
             module.add_arguments(sub)
+            if module_name == "myopenip_portal.cli":  # the replica writes English only
+                from myopenip import portal_words
+
+                portal_words.translate(sub)
             sub.set_defaults(handler=_handler(module, sub))
     return parser
 

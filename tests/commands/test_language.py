@@ -121,6 +121,31 @@ def test_an_unknown_myopenip_lang_warns_once_in_english_and_runs_in_english(
     assert "one of the arguments --keep-number --release-number is required" in shown.stderr
 
 
+@pytest.mark.parametrize(
+    ("command", "french_words"),
+    [
+        ("smoke", "Parcourt les écrans du guide utilisateur"),
+        ("history", "Ce que le bot a fait, d'après le registre"),
+        ("numbers", "La liste de la facturation, d'après le registre"),
+        ("demo", "Lance la réplique sur un port libre"),
+        ("portal", "adresse d'écoute"),
+    ],
+)
+def test_the_help_of_the_other_commands_is_french_too(
+    tmp_path: Path, command: str, french_words: str
+) -> None:
+    fr = run(french(Cli(tmp_path, None)), command, "--help")
+    en = run(english_under_french(Cli(tmp_path, None)), command, "--help")
+
+    assert fr.returncode == en.returncode == 0, fr.stderr + en.stderr
+    assert fr.stdout.startswith(f"usage{NBSP}: myopenip {command}")
+    assert "afficher cette aide et quitter" in fr.stdout
+    assert french_words in " ".join(fr.stdout.split())
+    assert not {"the", "of", "show"} & words(fr.stdout), fr.stdout
+    assert en.stdout.startswith(f"usage: myopenip {command}")
+    assert "show this help message and exit" in en.stdout
+
+
 def test_argparse_errors_are_french_and_said_once(tmp_path: Path) -> None:
     fr = run(french(BatchCli(tmp_path, None)), "batch", "--workers", "40", "rows.csv")
     missing = run(french(Cli(tmp_path, None)), "dissociate", "--service", "SRV-10021")
