@@ -25,11 +25,11 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from myopenip.i18n import _, format_rate
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.run import BatchProgress
 from myopenip_bot.config.logs import configure_logging
 from myopenip_bot.config.settings import LogFormat, Settings
+from myopenip_bot.i18n import _, format_rate
 
 __all__ = ["RowsBar"]
 
