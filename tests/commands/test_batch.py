@@ -906,7 +906,7 @@ def test_a_dry_runs_plan_once_approved_is_done_exactly_but_the_row_that_changed_
     text = " ".join(
         re.sub(r"<[^>]+>", " ", (tmp_path / "r" / "report.html").read_text("utf-8")).split()
     )
-    assert "2 of 3 row(s) applied as approved" in text
+    assert "Rows given with their number (a plan's): 2 of 3 done with that number" in text
 
     # The next night, the same plan (the same path, the same journal): a new run, every row
     # read again. The licence it freed has a new number since: refused, not as approved;

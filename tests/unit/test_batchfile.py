@@ -352,15 +352,17 @@ def test_a_dry_runs_plan_is_a_batch_file_of_the_rows_it_would_do_with_their_numb
         ],
         dry_run=True,
         would_do={"FPC367128", "FPC367131"},
+        tickets={("SRV-10021", "FPC367131"): "INC-2002"},  # its own; the others: --ticket
+        ticket="INC-1001",
     )
     folder = tmp_path / "report"
     write_report(result, folder, file=tmp_path / "in.csv", journal=None, exit_code=1)
 
     rows = read_batch_file(folder / "plan.csv")
 
-    assert [(r.licence, r.keep, r.number) for r in rows] == [
-        ("FPC367128", True, "0231456789"),
-        ("FPC367131", True, "0231456701"),
+    assert [(r.licence, r.keep, r.number, r.ticket) for r in rows] == [
+        ("FPC367128", True, "0231456789", "INC-1001"),
+        ("FPC367131", True, "0231456701", "INC-2002"),
     ]
     header, first = (folder / "plan.csv").read_text(encoding="utf-8-sig").splitlines()[:2]
     assert header.split(";") == [
@@ -372,12 +374,14 @@ def test_a_dry_runs_plan_is_a_batch_file_of_the_rows_it_would_do_with_their_numb
         "client",
         "licence_type",
         "user",
+        "ticket",
     ]
-    assert first.split(";")[3:7] == [
+    assert first.split(";")[3:7] + first.split(";")[-1:] == [
         "02 31 45 67 89",
         "MetaCentrex Siège Caen",
         "'=HYPERLINK(0)",
         "Licence utilisateur essentiel",
+        "INC-1001",
     ]
     assert "sqlite" not in (folder / "report.html").read_text(encoding="utf-8")
 

@@ -470,8 +470,8 @@ def _print_summary(
     if approved and not data["dry_run"]:
         out.print(
             _(
-                "The approved plan: %(applied)d of %(rows)d row(s) applied as approved (with "
-                "the number the plan gave)."
+                "Rows given with their number (a plan's): %(applied)d of %(rows)d done with "
+                "that number."
             )
             % {"applied": sum(approved), "rows": len(approved)},
             highlight=False,

@@ -88,7 +88,10 @@ RESULTS_COLUMNS = (
     "client",
     "licence_type",
     "user",
+    "ticket",
 )
+# A plan is run as a batch file: its ticket column (last: the others keep their place)
+# keeps each row's ticket (file.COLUMNS).
 PLAN_COLUMNS = (
     "service",
     "licence",
@@ -98,6 +101,7 @@ PLAN_COLUMNS = (
     "client",
     "licence_type",
     "user",
+    "ticket",
 )
 
 
@@ -278,6 +282,7 @@ def write_report(
                 _client(row, result),
                 row.licence_type or "",
                 row.user or "",
+                result.ticket_of(row),
             ]
             for row in result.rows
         ],
@@ -298,6 +303,7 @@ def write_report(
                     _client(row, result),
                     row.licence_type or "",
                     row.user or "",
+                    result.ticket_of(row),
                 ]
                 for row in rules.plan_rows(result.rows, outcomes)
             ],

@@ -64,6 +64,13 @@ class BatchResult:
     unreached: str | None = None  # why the rows this run never reached stay as they were
     reached: frozenset[str] = frozenset()  # licences this run planned or settled
     report_error: str | None = None  # why its report could not be written (run_batch)
+    #: each row's ticket for the ledger: its own (the file's ticket column), else --ticket
+    tickets: dict[tuple[str, str], str] = field(default_factory=dict)
+    ticket: str = ""  # --ticket
+
+    def ticket_of(self, row: JournalRow) -> str:
+        """The ticket the ledger records for `row`: its own, else the run's --ticket."""
+        return self.tickets.get((row.service, row.licence)) or self.ticket
 
     def outcome(self, row: JournalRow) -> State:
         """The row's outcome in every output (rules.outcome_of)."""

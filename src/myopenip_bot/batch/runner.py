@@ -232,6 +232,8 @@ class Batch:
             services=dict(self._services),
             unreached=self._unreached(),
             reached=reached,
+            tickets=dict(self._tickets),
+            ticket=self.options.ticket,
         )
         if self._abort is not None:
             result.error = str(self._abort)
