@@ -14,7 +14,7 @@ On a replica started here with `--latency-ms 150 --bulk-services 8 --licences-pe
 With `--repeats 2` the order is reversed the second time (a drift of the machine's load
 over the minutes favours no worker count). Each run is a cold process (bench.harness.
 Bench.run), checked on the test API (every licence lost its number). The ratios are
-means of one worker's seconds ÷ means of N workers'; each run is profiled from its
+medians of one worker's seconds ÷ medians of N workers'; each run is profiled from its
 events (`timeline`: the login, the parts' spans, how many ran at once) and its CPU.
 """
 
@@ -59,6 +59,7 @@ ONE_SERVICE_WORKERS = (1, 2)
 SPREAD_TARGETS = {2: 1.8, 4: 3.0}
 ONE_SERVICE_TARGETS = {2: 1.6}
 TIMEOUT = 900.0
+REPEATS = 1  # in `make bench`: about 2.5 min a repeat, on top of its 15
 
 
 @dataclass
@@ -72,13 +73,13 @@ class WorkersResults:
     one_service_ref: str = ""
 
     @staticmethod
-    def mean(runs: list[Measured]) -> float | None:
+    def median(runs: list[Measured]) -> float | None:
         good = [run.seconds for run in runs if run.ok]
-        return statistics.mean(good) if good else None
+        return statistics.median(good) if good else None
 
     def ratio(self, by_workers: dict[int, list[Measured]], workers: int) -> float | None:
-        one = self.mean(by_workers.get(1, []))
-        many = self.mean(by_workers.get(workers, []))
+        one = self.median(by_workers.get(1, []))
+        many = self.median(by_workers.get(workers, []))
         if one is None or many is None or many == 0:
             return None
         return one / many
@@ -159,7 +160,7 @@ def targets(res: WorkersResults) -> list[Target]:
             Target(
                 f"{res.spread_rows} rows over {BULK_SERVICES} services at {WORKERS_LATENCY_MS} "
                 f"ms, --workers {workers}",
-                f"speed-up: --workers 1 ÷ --workers {workers}, cold processes, means",
+                f"speed-up: --workers 1 ÷ --workers {workers}, cold processes, medians",
                 res.ratio(res.spread, workers),
                 wanted,
                 False,
@@ -170,7 +171,7 @@ def targets(res: WorkersResults) -> list[Target]:
             Target(
                 f"{res.one_service_rows} rows of one service at {WORKERS_LATENCY_MS} ms, "
                 f"--workers {workers}",
-                f"speed-up: --workers 1 ÷ --workers {workers}, cold processes, means",
+                f"speed-up: --workers 1 ÷ --workers {workers}, cold processes, medians",
                 res.ratio(res.one_service, workers),
                 wanted,
                 False,
@@ -240,7 +241,7 @@ def lines(res: WorkersResults) -> list[str]:
         f"rows ({SPREAD_ROWS} of each of {BULK_SERVICES} services), and {res.one_service_rows} "
         f"rows of {res.one_service_ref} alone (`python -m bench.workers` runs this part alone).",
         "",
-        "| file | workers | runs | mean | speed-up | every run (s) |",
+        "| file | workers | runs | median | speed-up | every run (s) |",
         "|---|---|---|---|---|---|",
     ]
     for name, by_workers in (("8 services", res.spread), ("one service", res.one_service)):
@@ -250,7 +251,7 @@ def lines(res: WorkersResults) -> list[str]:
             each = ", ".join(f"{run.seconds:.1f}" for run in runs)
             ratio = "—" if workers == 1 else _fmt(res.ratio(by_workers, workers), "×")
             out.append(
-                f"| {name} | {workers} | {count} | {_fmt(res.mean(runs))} | {ratio} | {each} |"
+                f"| {name} | {workers} | {count} | {_fmt(res.median(runs))} | {ratio} | {each} |"
             )
     out += [
         "",
@@ -279,7 +280,7 @@ def lines(res: WorkersResults) -> list[str]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=1, help="default 1")
+    parser.add_argument("--repeats", type=int, default=REPEATS, help=f"default {REPEATS}")
     parser.add_argument("--keep-work", action="store_true", help="keep the temp folders")
     args = parser.parse_args(argv)
     if args.repeats < 1:
