@@ -1,21 +1,23 @@
 """The workers part of `make bench`: batches against a remote-like portal, at
 WORKERS_LATENCY_MS of latency, with 1, 2 and 4 workers (issue 32).
 
-    .venv/bin/python -m bench.workers [--repeats 1] [--keep-work]
+    .venv/bin/python -m bench.workers [--repeats 1] [--before REV] [--keep-work]
 
 On a replica started here with `--latency-ms 150 --bulk-services 8 --licences-per-service
 40` (8 active MetaCentrex services of 40 numbered licences each), reset before each run:
 
 - the 8-service file: the first SPREAD_ROWS numbered licences of each of the 8 services
   (48 rows), `batch --workers 1`, `2`, `4`;
-- the one-service file: the first ONE_SERVICE_ROWS numbered licences of the first of them
-  (40 rows), `batch --workers 1`, `2` (the service's rows split between the workers).
+- the one-service file: the first ONE_SERVICE_ROWS numbered licences of SRV-10403 (the
+  first service added whole; 40 rows), `batch --workers 1`, `2` (its rows shared).
 
-With `--repeats 2` the order is reversed the second time (a drift of the machine's load
-over the minutes favours no worker count). Each run is a cold process (bench.harness.
-Bench.run), checked on the test API (every licence lost its number). The ratios are
-medians of one worker's seconds ÷ medians of N workers'; each run is profiled from its
-events (`timeline`: the login, the parts' spans, how many ran at once) and its CPU.
+With `--before REV` (alone), each run is followed by the same run with the bot of REV (its
+`src/` exported from git, first on PYTHONPATH: bench.speed.export), for a before/after
+under the same load. With `--repeats 2` the order is reversed the second time (a drift of
+the machine's load over the minutes favours no worker count). Each run is a cold process
+(bench.harness.Bench.run), checked on the test API (every licence lost its number). The
+ratios are medians of one worker's seconds ÷ medians of N workers'; each run is profiled
+from its events (`timeline`: the login, the parts' spans, how many ran at once) and its CPU.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import speed
 from bench.harness import (
+    ROOT,
     Bench,
     Licence,
     Measured,
@@ -71,6 +75,9 @@ class WorkersResults:
     spread_rows: int = 0
     one_service_rows: int = 0
     one_service_ref: str = ""
+    before: str | None = None  # the revision of `before_spread` and `before_one_service`
+    before_spread: dict[int, list[Measured]] = field(default_factory=dict)
+    before_one_service: dict[int, list[Measured]] = field(default_factory=dict)
 
     @staticmethod
     def median(runs: list[Measured]) -> float | None:
@@ -94,21 +101,35 @@ def bulk_services(state: dict[str, Any]) -> list[str]:
 
 
 def _batch(
-    bench: Bench, replica: Replica, label: str, path: Path, workers: int, rows: list[Licence]
+    bench: Bench,
+    replica: Replica,
+    label: str,
+    path: Path,
+    workers: int,
+    rows: list[Licence],
+    env: dict[str, str] | None = None,
 ) -> Measured:
-    """A batch on a reset replica, checked; once more if a worker crashed (a bot bug, kept
-    in the report as a failed run either way)."""
+    """A batch on a reset replica, checked (a worker that crashed, a bot bug, makes it a
+    failed run)."""
     reset(replica)
-    run = bench.run(label, bot_batch(path, workers), replica, timeout=TIMEOUT)
+    run = bench.run(label, bot_batch(path, workers), replica, timeout=TIMEOUT, env_extra=env)
     check_done(replica, run, rows)
     if crashed(run) and run.problem is None:
         run.problem = "a worker crashed"
     return run
 
 
-def measure(bench: Bench, log: Callable[[str], None], repeats: int = 1) -> WorkersResults:
-    """The runs described in the module docstring, on a replica of their own."""
-    res = WorkersResults()
+def measure(
+    bench: Bench,
+    log: Callable[[str], None],
+    repeats: int = REPEATS,
+    *,
+    before: tuple[str, Path] | None = None,
+) -> WorkersResults:
+    """The runs described in the module docstring, on a replica of their own; `before`:
+    (a revision, its exported `src/`) measured too."""
+    res = WorkersResults(before=before[0] if before else None)
+    old = {"PYTHONPATH": str(before[1])} if before else None
     log(
         f"workers: --latency-ms {WORKERS_LATENCY_MS}, {BULK_SERVICES} services of "
         f"{PER_SERVICE} licences"
@@ -140,16 +161,22 @@ def measure(bench: Bench, log: Callable[[str], None], repeats: int = 1) -> Worke
             step = 1 if repeat % 2 == 0 else -1  # w1, w2, w4, then w4, w2, w1
             for workers in SPREAD_WORKERS[::step]:
                 log(f"`batch` of {len(spread)} rows over {len(services)} services, -w {workers}")
-                run = _batch(
-                    bench, replica, f"spread-w{workers}-{repeat + 1}", spread_file, workers, spread
-                )
+                label = f"spread-w{workers}-{repeat + 1}"
+                run = _batch(bench, replica, label, spread_file, workers, spread)
                 res.spread.setdefault(workers, []).append(run)
+                if old is not None:
+                    run = _batch(
+                        bench, replica, f"before-{label}", spread_file, workers, spread, old
+                    )
+                    res.before_spread.setdefault(workers, []).append(run)
             for workers in ONE_SERVICE_WORKERS[::step]:
                 log(f"`batch` of {len(one)} rows of {alone}, -w {workers}")
-                run = _batch(
-                    bench, replica, f"one-service-w{workers}-{repeat + 1}", one_file, workers, one
-                )
+                label = f"one-service-w{workers}-{repeat + 1}"
+                run = _batch(bench, replica, label, one_file, workers, one)
                 res.one_service.setdefault(workers, []).append(run)
+                if old is not None:
+                    run = _batch(bench, replica, f"before-{label}", one_file, workers, one, old)
+                    res.before_one_service.setdefault(workers, []).append(run)
     return res
 
 
@@ -244,7 +271,13 @@ def lines(res: WorkersResults) -> list[str]:
         "| file | workers | runs | median | speed-up | every run (s) |",
         "|---|---|---|---|---|---|",
     ]
-    for name, by_workers in (("8 services", res.spread), ("one service", res.one_service)):
+    kinds = [("8 services", res.spread), ("one service", res.one_service)]
+    if res.before is not None:
+        kinds += [
+            (f"8 services, bot of {res.before}", res.before_spread),
+            (f"one service, bot of {res.before}", res.before_one_service),
+        ]
+    for name, by_workers in kinds:
         for workers, runs in sorted(by_workers.items()):
             bad = sum(1 for run in runs if not run.ok)
             count = f"{len(runs)}" + (f" ({bad} failed)" if bad else "")
@@ -265,7 +298,7 @@ def lines(res: WorkersResults) -> list[str]:
         "| machine busy |",
         "|---|---|---|---|---|---|---|---|---|---|",
     ]
-    for by_workers in (res.spread, res.one_service):
+    for _, by_workers in kinds:
         for runs in by_workers.values():
             for run in runs:
                 t = timeline(run)
@@ -281,6 +314,9 @@ def lines(res: WorkersResults) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=REPEATS, help=f"default {REPEATS}")
+    parser.add_argument(
+        "--before", default=None, help="also measure the bot of this git revision (e.g. main)"
+    )
     parser.add_argument("--keep-work", action="store_true", help="keep the temp folders")
     args = parser.parse_args(argv)
     if args.repeats < 1:
@@ -293,7 +329,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = Path(tempfile.mkdtemp(prefix="myopenip-bench-workers-"))
     bench = Bench(work, log)
     try:
-        res = measure(bench, log, args.repeats)
+        before = None
+        if args.before:
+            before = (args.before, speed.export(args.before, ROOT, work / "before"))
+        res = measure(bench, log, args.repeats, before=before)
     finally:
         if args.keep_work:
             log(f"temp folders kept in {work}")
