@@ -36,8 +36,8 @@ if ! { install_uv \
   pip_in_venv
   .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 fi
-# The French catalog's .mo, from its .po (src/myopenip/locale; .mo files are not in git).
-# Without it the bot still speaks French, compiling the .po at each start (myopenip.i18n).
+# The French catalog's .mo, from its .po (src/myopenip_bot/locale; .mo files are not in git).
+# Without it the bot still speaks French, compiling the .po at each start (myopenip_bot.i18n).
 .venv/bin/python scripts/catalogs.py compile || echo "(the catalogs were not compiled)" >&2
 # The bytecode of the project and its packages, written once, on every core (uv writes
 # none; what is up to date is skipped): with PYTHONDONTWRITEBYTECODE set (CI images often

@@ -8,7 +8,8 @@
                                          has, or a message has no translation (or a fuzzy
                                          one, or one whose placeholders differ): make lint
 
-The messages: babel.cfg (the CLI package src/myopenip, the batch report's template).
+The messages: babel.cfg (the CLI package src/myopenip, the library's words a person reads,
+the batch report's template).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 ROOT = Path(__file__).resolve().parent.parent
-LOCALE = ROOT / "src" / "myopenip" / "locale"
+LOCALE = ROOT / "src" / "myopenip_bot" / "locale"
 DOMAIN = "myopenip"
 PYBABEL = Path(sys.executable).with_name("pybabel")
 # %(name)s, %s, %r, %d: what `%` fills in; a translation must keep the same ones.
@@ -130,6 +131,7 @@ def update() -> None:
                 str(LOCALE),
                 "--ignore-obsolete",
                 "--no-fuzzy-matching",
+                "--width=100",  # the width the catalog is written at: no rewrapping diffs
             ],
             cwd=ROOT,
             check=True,

@@ -3,7 +3,7 @@ looks them up through gettext, and myopenip.i18n.install() points it at the bot'
 catalog. Never imported: `pybabel extract` reads this file (a test checks that every word
 the running Python's argparse asks for is here)."""
 
-from myopenip.i18n import N_, ngettext
+from myopenip_bot.i18n import N_, ngettext
 
 WORDS = (
     N_("usage: "),

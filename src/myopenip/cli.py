@@ -16,7 +16,7 @@ from typing import Any, NoReturn
 
 from myopenip import i18n
 from myopenip.exitcodes import ExitCode
-from myopenip.i18n import N_, _
+from myopenip_bot.i18n import N_, _, language, unknown_language
 
 
 class _Parser(argparse.ArgumentParser):
@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
         """argparse's help; in French, its section headings with French typography
         ("options :"), which argparse writes itself after the translated words."""
         text = super().format_help()
-        if i18n.language() == "fr":
+        if language() == "fr":
             text = re.sub(r"^(\S[^\n]*\S):$", "\\1\u00a0:", text, flags=re.M)
         return text
 
@@ -114,6 +114,10 @@ def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
             module = importlib.import_module(module_name)
             sub.description = getattr(module, "DESCRIPTION", None)
             module.add_arguments(sub)
+            if module_name == "myopenip_portal.cli":  # the replica writes English only
+                from myopenip import portal_words
+
+                portal_words.translate(sub)
             sub.set_defaults(handler=_handler(module, sub))
     return parser
 
@@ -136,6 +140,9 @@ def _version() -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     i18n.install()  # argparse's own words in the person's language
+    warning = unknown_language()
+    if warning is not None:  # MYOPENIP_LANG=de: said once, in English, and English it is
+        sys.stderr.write(warning + "\n")
     try:
         given = sys.argv[1:] if argv is None else list(argv)
         args = build_parser(given).parse_args(given)

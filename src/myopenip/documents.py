@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from myopenip.i18n import N_
-from myopenip.wording import usage_error
 from myopenip_bot.errors import UsageError
+from myopenip_bot.i18n import N_
 from myopenip_bot.models import ServiceInfo, format_number, normalize_number, ticket_problem
+from myopenip_bot.wording import usage_error
 
 __all__ = [
     "SCHEMA_VERSION",

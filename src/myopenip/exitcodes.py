@@ -14,7 +14,7 @@ from enum import IntEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from myopenip.i18n import N_, _
+from myopenip_bot.i18n import N_, _
 from myopenip_bot.models import ErrorKind, Outcome, RunResult
 
 if TYPE_CHECKING:  # light at start-up: `myopenip --help` imports this, not Playwright
@@ -196,53 +196,65 @@ MEANINGS: dict[str, tuple[tuple[str, str], ...]] = {
         ("0", N_("found: the table, JSON or CSV holds the answer")),
     ),
     "history": (
-        (_SIGNALS, "interrupted by SIGINT/SIGTERM (nothing is ever changed)"),
+        (_SIGNALS, N_("interrupted by SIGINT/SIGTERM (nothing is ever changed)")),
         (
             "9",
-            "the ledger could not be opened or read (MYOPENIP_LEDGER: a missing or unreadable "
-            "file, a folder, a database that does not answer or refuses the role); the error "
-            "names it, never its password",
+            N_(
+                "the ledger could not be opened or read (MYOPENIP_LEDGER: a missing or unreadable "
+                "file, a folder, a database that does not answer or refuses the role); the error "
+                "names it, never its password"
+            ),
         ),
-        ("2", "bad usage (a number, a date: the option is named) or settings"),
-        ("0", "the entries found, or none (said so)"),
+        ("2", N_("bad usage (a number, a date: the option is named) or settings")),
+        ("0", N_("the entries found, or none (said so)")),
     ),
     "numbers": (
-        (_SIGNALS, "interrupted by SIGINT/SIGTERM (--terminated: its record is whole or none)"),
+        (_SIGNALS, N_("interrupted by SIGINT/SIGTERM (--terminated: its record is whole or none)")),
         (
             "9",
-            "the ledger could not be opened, read or written (MYOPENIP_LEDGER); the error "
-            "names it, never its password; --terminated: nothing was recorded",
+            N_(
+                "the ledger could not be opened, read or written (MYOPENIP_LEDGER); the error "
+                "names it, never its password; --terminated: nothing was recorded"
+            ),
         ),
-        ("2", "bad usage (a number: the option is named) or settings"),
+        ("2", N_("bad usage (a number: the option is named) or settings")),
         (
             "1",
-            "--terminated: a number is not on the list to terminate of this portal (never "
-            "released, kept, or already terminated): named, and nothing was recorded",
+            N_(
+                "--terminated: a number is not on the list to terminate of this portal (never "
+                "released, kept, or already terminated): named, and nothing was recorded"
+            ),
         ),
-        ("0", "the list (maybe empty, said so), or every number marked terminated"),
+        ("0", N_("the list (maybe empty, said so), or every number marked terminated")),
     ),
     "smoke": (
-        ("0", "every check passed (a check skipped with its reason is fine: a small account)"),
+        ("0", N_("every check passed (a check skipped with its reason is fine: a small account)")),
         (
             "1",
-            "a check failed: the portal drifted from selectors/ (the check names the key; "
-            "--propose writes a fix and proves it read-only)",
+            N_(
+                "a check failed: the portal drifted from selectors/ (the check names the key; "
+                "--propose writes a fix and proves it read-only)"
+            ),
         ),
-        ("2", "usage or settings, or the portal refused the login"),
+        ("2", N_("usage or settings, or the portal refused the login")),
         (
             "3",
-            "the portal could not be reached, the login got no answer (three attempts), "
-            "the portal failed during a check (a 5xx, its error page, a timeout), or the "
-            "browser failed: the checks that could not run are errors; run it again later",
+            N_(
+                "the portal could not be reached, the login got no answer (three attempts), "
+                "the portal failed during a check (a 5xx, its error page, a timeout), or the "
+                "browser failed: the checks that could not run are errors; run it again later"
+            ),
         ),
         (
             "8",
-            "the checks ran, but smoke.json or junit.xml could not be written (a full disk, "
-            "permissions): the table (or --json) still says how each check went",
+            N_(
+                "the checks ran, but smoke.json or junit.xml could not be written (a full disk, "
+                "permissions): the table (or --json) still says how each check went"
+            ),
         ),
         (
             _SIGNALS,
-            "interrupted by SIGINT/SIGTERM between two checks: the partial table and files",
+            N_("interrupted by SIGINT/SIGTERM between two checks: the partial table and files"),
         ),
     ),
 }

@@ -27,9 +27,10 @@ from rich.console import Console
 from myopenip import documents
 from myopenip.documents import SCHEMA_VERSION
 from myopenip.exitcodes import ExitCode
-from myopenip.terminal import plain, safe
+from myopenip.terminal import plain
 from myopenip_bot.config.settings import Settings, load_settings
 from myopenip_bot.errors import BotError, UsageError, error_kind, signal_name
+from myopenip_bot.i18n import N_, _
 from myopenip_bot.ledger import (
     Ledger,
     LedgerError,
@@ -40,6 +41,7 @@ from myopenip_bot.ledger import (
     portal_key,
 )
 from myopenip_bot.text import csv_row, json_text, visible
+from myopenip_bot.wording import reason_text, usage_error
 
 __all__ = [
     "CLIENT_TEXT",
@@ -152,20 +154,39 @@ def run(
             finally:
                 ledger.close()
         except _Stopped as stopped:
-            err.print(f"Interrupted by {signal_name(stopped.signum)}.", highlight=False)
+            err.print(
+                plain(_("Interrupted by %(signal)s.") % {"signal": signal_name(stopped.signum)})
+            )
             code = ExitCode.INTERRUPTED + stopped.signum
             _fail_json(args, command, empty, ledger, code, None, stopped.signum)
             return code
         except LedgerError as error:
-            err.print(f"[red]Error (ledger):[/red] {safe(error)}", soft_wrap=True)
+            said = _("Error (ledger): %(error)s") % {"error": reason_text(str(error))}
+            err.print(plain(said, style="red"), soft_wrap=True)
             _fail_json(args, command, empty, ledger, ExitCode.LEDGER_FAILED, error)
             return ExitCode.LEDGER_FAILED
         except BotError as error:
-            kind = error_kind(error).value
-            err.print(f"[red]Error ({kind}):[/red] {safe(error)}", soft_wrap=True)
+            err.print(plain(_error_text(error), style="red"), soft_wrap=True)
             code = ExitCode.USAGE if isinstance(error, UsageError) else ExitCode.REFUSED
             _fail_json(args, command, empty, ledger, code, error)
             return code
+
+
+# How history's and numbers' errors begin (a refusal is the ledger's: no portal is asked).
+_ERRORS = {
+    "usage": N_("Error (usage): %(error)s"),
+    "business": N_("Error (business): %(error)s"),
+}
+
+
+def _error_text(error: BotError) -> str:
+    """`error` as a person reads it: what kind, and what (in their language when known)."""
+    shown = getattr(error, "shown", None)
+    message = shown if isinstance(shown, str) else reason_text(str(error))
+    kind = error_kind(error).value
+    if kind in _ERRORS:
+        return _(_ERRORS[kind]) % {"error": message}
+    return _("Error (%(kind)s): %(error)s") % {"kind": kind, "error": message}
 
 
 def _nothing_yet(
@@ -180,8 +201,11 @@ def _nothing_yet(
     elif not getattr(args, "csv", False):
         out.print(
             plain(
-                f"Nothing recorded yet: no ledger at {default_ledger_path()} (no action by "
-                "this user on this machine; a team's ledger: MYOPENIP_LEDGER)."
+                _(
+                    "Nothing recorded yet: no ledger at %(path)s (no action by this user on "
+                    "this machine; a team's ledger: MYOPENIP_LEDGER)."
+                )
+                % {"path": default_ledger_path()}
             )
         )
     return ExitCode.OK
@@ -240,9 +264,13 @@ def moment_argument(text: str, option: str, *, end: bool = False) -> str:
             return at_text(datetime.combine(day, time()).astimezone())
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise UsageError(
-            f"{option} {text!r}: not a date (2026-12-07) nor an ISO date and time "
-            "(2026-12-07T09:30, 2026-12-07T09:30:00+01:00)"
+        raise usage_error(
+            N_(
+                "%(option)s %(text)r: not a date (2026-12-07) nor an ISO date and time "
+                "(2026-12-07T09:30, 2026-12-07T09:30:00+01:00)"
+            ),
+            option=option,
+            text=text,
         ) from None
     if moment.tzinfo is None:
         moment = moment.astimezone()  # the local time of this machine

@@ -25,13 +25,13 @@ from rich.progress import (
 )
 from rich.text import Text
 
-from myopenip.i18n import _, format_int, format_rate, ngettext
 from myopenip.terminal import safe
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.results import WorkSplit
 from myopenip_bot.batch.run import BatchProgress
 from myopenip_bot.config.logs import configure_logging
 from myopenip_bot.config.settings import LogFormat, Settings
+from myopenip_bot.i18n import _, format_int, format_rate, ngettext
 
 __all__ = ["RowsBar"]
 

@@ -20,14 +20,14 @@ from dataclasses import dataclass
 
 from rich.console import Console
 
-from myopenip.i18n import N_, _
-from myopenip.wording import usage_error
 from myopenip_bot.config.logs import configure_logging
 from myopenip_bot.config.selectors import Selectors, load_selectors
 from myopenip_bot.config.settings import Settings, forget_password_environment, load_settings
+from myopenip_bot.i18n import N_, _
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.portal.refusals import RefusedLogins
 from myopenip_bot.retention import prune_runs
+from myopenip_bot.wording import usage_error
 
 __all__ = ["Command", "Loaded", "add_retry_login", "run"]
 

@@ -24,7 +24,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.text import Text
 
-from myopenip.i18n import _, ngettext
+from myopenip_bot.i18n import _, ngettext
 from myopenip_bot.interrupts import PromptInterrupted, StopSignal
 from myopenip_bot.text import shorten
 
@@ -116,7 +116,7 @@ class Steps:
     def show(self, step: str) -> None:
         """The step that begins, e.g. the portal layer's "finding the service SRV-10021"."""
         if self._status is not None:
-            from myopenip.wording import step_text
+            from myopenip_bot.wording import step_text
 
             step = step_text(step)
             self._status.update(plain(step[:1].upper() + step[1:] + "…", width=120))

@@ -108,6 +108,44 @@ def test_the_help_is_french_under_a_french_locale_and_english_with_myopenip_lang
         assert "navigateurs en parallèle (1 à 16)" in fr.stdout
 
 
+def test_an_unknown_myopenip_lang_warns_once_in_english_and_runs_in_english(
+    tmp_path: Path,
+) -> None:
+    cli = french(Cli(tmp_path, None))
+    cli.env["MYOPENIP_LANG"] = "de"
+    shown = run(cli, "dissociate", "--service", "SRV-10021")
+
+    assert shown.returncode == 2  # argparse's error, in English: not a crash
+    assert shown.stderr.count("MYOPENIP_LANG='de'") == 1
+    assert "English is used" in shown.stderr
+    assert "one of the arguments --keep-number --release-number is required" in shown.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "french_words"),
+    [
+        ("smoke", "Parcourt les écrans du guide utilisateur"),
+        ("history", "Ce que le bot a fait, d'après le registre"),
+        ("numbers", "La liste de la facturation, d'après le registre"),
+        ("demo", "Lance la réplique sur un port libre"),
+        ("portal", "adresse d'écoute"),
+    ],
+)
+def test_the_help_of_the_other_commands_is_french_too(
+    tmp_path: Path, command: str, french_words: str
+) -> None:
+    fr = run(french(Cli(tmp_path, None)), command, "--help")
+    en = run(english_under_french(Cli(tmp_path, None)), command, "--help")
+
+    assert fr.returncode == en.returncode == 0, fr.stderr + en.stderr
+    assert fr.stdout.startswith(f"usage{NBSP}: myopenip {command}")
+    assert "afficher cette aide et quitter" in fr.stdout
+    assert french_words in " ".join(fr.stdout.split())
+    assert not {"the", "of", "show"} & words(fr.stdout), fr.stdout
+    assert en.stdout.startswith(f"usage: myopenip {command}")
+    assert "show this help message and exit" in en.stdout
+
+
 def test_argparse_errors_are_french_and_said_once(tmp_path: Path) -> None:
     fr = run(french(BatchCli(tmp_path, None)), "batch", "--workers", "40", "rows.csv")
     missing = run(french(Cli(tmp_path, None)), "dissociate", "--service", "SRV-10021")
@@ -424,3 +462,32 @@ def test_a_batch_asks_in_french_and_non_changes_nothing(replica: Replica, tmp_pa
     assert "Code de sortie 4" in terminal.flat
     assert "Traceback" not in terminal.screen
     assert replica.state() == before
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_smoke_table_and_its_junit_messages_are_french_and_its_json_is_not(
+    replica: Replica, tmp_path: Path
+) -> None:
+    cli = french(Cli(tmp_path, replica))
+    done = run(cli, "smoke")  # at 80 columns
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    screen = done.stdout
+    assert "Vérification rapide (smoke) de http" in screen
+    assert_whole(screen, "Vérification Résultat Détails", "réussie", "Connexion")
+    assert re.search(r"\d+ réussies, 0 en échec, 0 en erreur, \d+ sans objet\.", screen), screen
+    assert "Dossier de l'exécution" in screen
+    assert_whole(screen, "texts.service_type_with_licences", "le bouton « Valider »")
+    # (the keys are names, the same in every language: login.heading)
+    assert not {"passed", "Check", "Result", "Details", "Login", "button"} & words(screen)
+    for english in ("the heading", "never clicked", "requests that", "shown only", "rows read"):
+        assert english not in screen, screen
+    table = [line for line in screen.splitlines() if line[:1] in "┏┃┡│└"]
+    assert all(len(line) <= 80 for line in table), screen
+    (folder,) = [path for path in cli.traces.iterdir() if path.name.endswith("-smoke")]
+    payload = json.loads((folder / "smoke.json").read_text("utf-8"))
+    assert {check["status"] for check in payload["checks"]} <= {"passed", "skipped"}
+    assert any(check["id"].startswith("Login: ") for check in payload["checks"])  # ids: English
+    junit = (folder / "junit.xml").read_text("utf-8")
+    assert 'classname="smoke.Login"' in junit

@@ -172,6 +172,7 @@ def runner(
     for name in list(os.environ):
         if name.startswith("MYOPENIP_"):
             monkeypatch.delenv(name)
+    monkeypatch.setenv("MYOPENIP_LANG", "en")  # the suite reads English, whatever LANG says
     monkeypatch.setenv("MYOPENIP_LEDGER", ledger_url)
     monkeypatch.setenv("MYOPENIP_BASE_URL", PORTAL + "/")
     monkeypatch.setenv("COLUMNS", "80")

@@ -16,12 +16,12 @@ from types import ModuleType
 
 import pytest
 
-from myopenip import i18n
-from myopenip.wording import error_lines, reason_text, step_text, typography
+from myopenip_bot import i18n
 from myopenip_bot.models import ErrorKind
+from myopenip_bot.wording import error_lines, reason_text, step_text, typography
 
 ROOT = Path(__file__).resolve().parents[2]
-PO = ROOT / "src" / "myopenip" / "locale" / "fr" / "LC_MESSAGES" / "myopenip.po"
+PO = ROOT / "src" / "myopenip_bot" / "locale" / "fr" / "LC_MESSAGES" / "myopenip.po"
 
 
 def _catalogs() -> ModuleType:
@@ -88,7 +88,7 @@ def test_every_word_argparse_looks_up_is_in_the_catalog(source: object) -> None:
 
 # -- nothing a person reads outside the catalog ---------------------------------------------
 
-# The modules translated (dissociate's, batch's and find's screens; the others: not yet).
+# The modules translated: every command's screens (the replica's help: portal_words.py).
 TRANSLATED = [
     "src/myopenip/cli.py",
     "src/myopenip/terminal.py",
@@ -98,6 +98,13 @@ TRANSLATED = [
     "src/myopenip/commands/dissociate.py",
     "src/myopenip/commands/batch.py",
     "src/myopenip/commands/find.py",
+    "src/myopenip/commands/smoke.py",
+    "src/myopenip/commands/history.py",
+    "src/myopenip/commands/numbers.py",
+    "src/myopenip/commands/demo.py",
+    "src/myopenip/ledgers.py",
+    "src/myopenip_bot/smoke/junit.py",
+    "src/myopenip_bot/wording.py",
 ]
 # Calls whose text argument a person reads.
 SHOWN = {"print", "add_column", "Table", "Text", "status", "UsageError", "ArgumentTypeError"}
@@ -151,11 +158,13 @@ SAME_IN_EVERY_LANGUAGE = {
     "yellow",
     "dim",
     "bold red",
+    "bold",
     "progress.data.speed",
     "progress.remaining",
     "right",
     "left",
     "myopenip",
+    "myopenip demo",  # the command's name, as the demo's first line
     "%(prog)s",
     "SDA",  # the portal's word for a number, as --number's metavar
 }
@@ -178,6 +187,26 @@ def test_no_sentence_a_person_reads_bypasses_the_catalog(path: str) -> None:
                 if text not in SAME_IN_EVERY_LANGUAGE:
                     bypassing.append(f"line {argument.lineno}: {text!r}")
     assert bypassing == []
+
+
+def test_every_help_of_the_replicas_parser_is_in_the_catalog_and_french(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The replica writes English only; `myopenip portal --help` shows its words translated
+    (myopenip/portal_words.py): a new option of the replica fails here until it is there."""
+    from myopenip import portal_words
+    from myopenip_portal.cli import build_parser
+
+    monkeypatch.setenv("MYOPENIP_LANG", "fr")
+    parser = build_parser()
+    english = [parser.description or ""] + [
+        action.help for action in parser._actions if action.help and action.dest != "help"
+    ]
+    untranslated = [text for text in english if portal_words.text(text) == text]
+    assert untranslated == []
+    assert "portails réels : " in portal_words.text(
+        next(text for text in english if text.startswith("behave like"))
+    )
 
 
 # -- choosing the language --------------------------------------------------------------------
@@ -205,6 +234,22 @@ def test_the_language_is_myopenip_lang_else_the_locale_else_english(
     environ: dict[str, str], language: str
 ) -> None:
     assert i18n.language(environ) == language
+
+
+@pytest.mark.parametrize("value", ["", "fr", "FR", "fr_FR.UTF-8", "en", "en_GB"])
+def test_a_language_of_the_bot_or_none_asks_for_no_warning(value: str) -> None:
+    assert i18n.unknown_language({"MYOPENIP_LANG": value}) is None
+
+
+def test_an_unknown_myopenip_lang_is_named_in_an_english_warning_saying_english_is_used() -> None:
+    warning = i18n.unknown_language({"MYOPENIP_LANG": "de", "LANG": "fr_FR.UTF-8"})
+    assert warning == (
+        "myopenip: warning: MYOPENIP_LANG='de' is not a language of the bot (en, fr): "
+        "English is used"
+    )
+    shown = i18n.unknown_language({"MYOPENIP_LANG": "x\x1b[31m"})
+    assert shown is not None
+    assert "\x1b" not in shown  # a control character is shown escaped, not obeyed
 
 
 def test_french_typography_puts_non_breaking_spaces_where_french_wants_them() -> None:

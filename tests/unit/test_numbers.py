@@ -312,3 +312,36 @@ def test_billing_is_told_of_numbers_on_other_portals_than_its_own(
     assert "No number to terminate" in elsewhere.out
     assert "more on other portals" in elsewhere.out
     assert listed(unnamed.json)
+
+
+def test_numbers_and_history_read_in_french_and_their_json_and_csv_do_not_move(
+    filled: Run, history: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    english = (filled("--json").json, filled("--csv").out, history("--json").json)
+    monkeypatch.setenv("MYOPENIP_LANG", "fr")
+
+    table = filled()
+    past = history()
+    refused = filled("--terminated", "0231456790")
+    bad_date = history("--since", "hier")
+
+    assert (filled("--json").json, filled("--csv").out, history("--json").json) == english
+    assert table.code == past.code == 0
+    assert "À résilier" in table.out
+    assert "3 numéros à résilier" in table.out
+    assert "Numéro" in table.out
+    assert "Libéré" in table.out
+    assert "Historique" in past.out
+    assert "Quand" in past.out
+    assert "actions, de la plus récente à la plus ancienne." in past.out
+    assert "dissocié" in past.out  # the outcome's word, not its code "done"
+    assert max(len(line) for line in table.out.splitlines() + past.out.splitlines()) <= 80
+    said = " ".join(refused.err.split())  # (a non-breaking space too: one blank)
+    assert refused.code == ExitCode.REFUSED
+    assert said.startswith("Refusé : pas dans la liste à résilier de")
+    assert "Refusé\u00a0:" in refused.err  # French typography
+    assert "(conservé dans le parc du client le" in said
+    assert bad_date.code == ExitCode.USAGE
+    assert "--since 'hier' : ni une date" in " ".join(bad_date.err.split())
+    for english_word in ("numbers to terminate", "newest first", "Released", "not a date"):
+        assert english_word not in table.out + past.out + refused.err + bad_date.err

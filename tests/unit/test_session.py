@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import stat
 import threading
+import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -61,8 +62,8 @@ def settings_for(replica: Replica, tmp_path: Path, **more: Any) -> Settings:
 
 
 def log_in_and_browse(session: BotSession) -> None:
-    """What a run does first: the portal opened, logged in through the session's untraced
-    context, then a page of services read with the session's cookie."""
+    """What a run does first: the portal opened, logged in (on the run's page when no
+    login was saved), then a page of services read with the session's cookie."""
     portal = session.portal(load_selectors(None))
     portal.start_run()
     portal.step("opening the portal", portal.open_portal)
@@ -121,6 +122,36 @@ def test_a_traced_session_keeps_neither_the_password_nor_a_cookie_and_its_workin
     # The working files went with the session.
     assert not work.exists()
     assert list((tmp_path / "work").iterdir()) == []
+
+
+def test_a_first_login_is_typed_on_the_runs_own_page_before_its_trace_starts(
+    browser: Browser, replica: Replica, tmp_path: Path
+) -> None:
+    """No saved login: the run's own page logs in (no second context) and goes on from
+    the page the login led to (the portal's home is not loaded again); the trace, which
+    starts once the login is over, holds no request of the login form."""
+    settings = settings_for(replica, tmp_path, trace=TraceMode.ON)
+    documents: list[tuple[str, str]] = []
+
+    with capture_logs(), BotSession(settings, label="unit", browser=browser) as session:
+        session.context.on(
+            "request",
+            lambda r: (
+                documents.append((r.method, r.url)) if r.resource_type == "document" else None
+            ),
+        )
+        log_in_and_browse(session)
+
+    posts = [url for method, url in documents if method == "POST"]
+    assert len(posts) == 1, f"the login form was posted from the run's page: {documents}"
+    after_login = documents[[m for m, _ in documents].index("POST") + 1 :]
+    home = ("GET", replica.url.rstrip("/") + "/")
+    assert after_login.count(home) <= 1, f"the home page loaded again: {documents}"
+    with zipfile.ZipFile(session.run_dir / TRACE_NAME) as trace:
+        network = b"".join(trace.read(n) for n in trace.namelist() if n.endswith(".network"))
+    assert network, "the trace recorded the run's requests after the login"
+    assert b'"method":"POST"' not in network.replace(b" ", b"")
+    assert find_secrets(session.run_dir, session.secrets) == []
 
 
 # -- what is kept -------------------------------------------------------------------------------

@@ -174,3 +174,28 @@ def test_the_suites_service_and_licence_are_settings_not_typos(
     monkeypatch.setenv("MYOPENIP_SMOKE_LICENSE", "FPC367128")
     with pytest.raises(SettingsError, match="MYOPENIP_SMOKE_LICENSE: unknown setting"):
         load_settings()
+
+
+def test_junits_messages_are_french_under_myopenip_lang_fr_and_its_names_and_json_are_not(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shot = tmp_path / "07-failed-dialog.submit.png"
+    shot.write_bytes(b"png")
+    checks = drifted(shot)
+    gate = next(i for i, c in enumerate(checks) if c.spec.key == "login.heading")
+    checks[gate] = CheckResult(checks[gate].spec, Status.ERROR, "not run: interrupted by SIGINT")
+    english = document(SmokeResult(checks), 1, "http://portal")
+    monkeypatch.setenv("MYOPENIP_LANG", "fr")
+
+    write_junit(checks, tmp_path / "junit.xml")
+
+    found = cases(tmp_path / "junit.xml")
+    error = found[checks[gate].id].find("error")
+    assert error is not None
+    assert error.get("message") == "non exécutée\u00a0: interrompue par SIGINT"
+    assert error.get("type") == "not run"  # a machine's word: the same in every language
+    out = found[SUBMIT.id].findtext("system-out") or ""
+    assert "Les plus proches à l'écran, la meilleure d'abord\u00a0: button" in out
+    assert f"Capture d'écran\u00a0: {shot.resolve()}" in out.splitlines()
+    assert SUBMIT.id in found  # the cases keep their names
+    assert document(SmokeResult(checks), 1, "http://portal") == english  # JSON: no French

@@ -26,10 +26,8 @@ from rich.table import Table
 from myopenip import startup
 from myopenip.documents import ticket_argument
 from myopenip.exitcodes import JOURNAL_WRITE_ERROR, MEANINGS, ExitCode, epilog, of_batch
-from myopenip.i18n import _, format_datetime, format_int, language, ngettext
 from myopenip.progress import RowsBar
 from myopenip.terminal import ask_to_valider, drift_hint, plain, safe, say_error
-from myopenip.wording import error_lines, outcome_word, reason_text
 from myopenip_bot import notify
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError, EmptyBatchFileError, read_batch_file
@@ -45,11 +43,13 @@ from myopenip_bot.batch.run import (
 from myopenip_bot.config.logs import configure_logging
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
+from myopenip_bot.i18n import _, format_datetime, format_int, language, ngettext
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.ledger import LedgerError
 from myopenip_bot.models import Outcome, format_number
 from myopenip_bot.retention import prune_journals
 from myopenip_bot.text import json_text
+from myopenip_bot.wording import error_lines, outcome_word, reason_text
 
 __all__ = ["add_arguments", "run"]
 

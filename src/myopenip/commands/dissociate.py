@@ -27,14 +27,13 @@ from myopenip.documents import (
     ticket_argument,
 )
 from myopenip.exitcodes import MEANINGS, epilog, of_run, report_failed
-from myopenip.i18n import N_, _, ngettext
 from myopenip.terminal import Steps, ask_to_valider, drift_hint, plain, safe, say_error
-from myopenip.wording import error_lines, outcome_label, reason_text, usage_error
 from myopenip_bot import notify
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.dissociation.results import NUMBERS_TO_TERMINATE, write_numbers_to_terminate
 from myopenip_bot.errors import BotError, Interrupted, error_kind, signal_name
 from myopenip_bot.files import write_private
+from myopenip_bot.i18n import N_, _, ngettext
 from myopenip_bot.interrupts import StopSignal
 from myopenip_bot.models import (
     Confirmation,
@@ -49,6 +48,7 @@ from myopenip_bot.models import (
     service_ref_problem,
 )
 from myopenip_bot.text import json_text
+from myopenip_bot.wording import error_lines, outcome_label, reason_text, usage_error
 
 __all__ = [
     "TerminalConfirm",

@@ -16,12 +16,12 @@ from rich.table import Table
 from myopenip import documents, startup
 from myopenip.documents import SCHEMA_VERSION, number_argument
 from myopenip.exitcodes import ExitCode, epilog
-from myopenip.i18n import N_, _, ngettext
 from myopenip.terminal import Steps, drift_hint, plain, say_error
-from myopenip.wording import error_lines, usage_error
 from myopenip_bot.errors import BotError, Interrupted, error_kind, signal_name
+from myopenip_bot.i18n import N_, _, ngettext
 from myopenip_bot.models import service_ref_problem
 from myopenip_bot.text import csv_row, json_text
+from myopenip_bot.wording import error_lines, usage_error
 
 if TYPE_CHECKING:
     from myopenip_bot.lookup.rules import ListedLicence

@@ -14,19 +14,19 @@ from myopenip import documents, ledgers
 from myopenip.documents import number_argument
 from myopenip.exitcodes import ExitCode, epilog
 from myopenip.terminal import plain
-from myopenip_bot.errors import UsageError
-from myopenip_bot.ledger import Entry, Query
+from myopenip_bot.i18n import N_, _, language, ngettext
+from myopenip_bot.ledger import SUBMITTING, TERMINATED, Entry, Query
 from myopenip_bot.text import json_text
+from myopenip_bot.wording import outcome_word, reason_text, usage_error
 
 __all__ = ["DESCRIPTION", "TABLE_LIMIT", "add_arguments", "document", "run"]
 
-DESCRIPTION = textwrap.fill(
+DESCRIPTION = N_(
     "What the bot did, from the ledger (docs/ledger.md), newest first: who dissociated "
     "which number, when, for which client and ticket, and how it ended. Needs no portal. "
     "By default the last word of each run on each licence, on the portal of "
     "MYOPENIP_BASE_URL; --all shows every entry (« Valider » about to be clicked, "
-    "accepted, …), --every-portal every portal's.",
-    width=80,
+    "accepted, …), --every-portal every portal's."
 )
 
 # Rows a table shows unless --limit says otherwise (JSON and CSV: all).
@@ -55,49 +55,54 @@ HEADER = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `myopenip history` (the command tree lives in myopenip.cli)."""
-    parser.description = DESCRIPTION
+    parser.description = textwrap.fill(_(DESCRIPTION), width=80, break_on_hyphens=False)
     parser.epilog = epilog("history")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
-        "--number", metavar="N", help="this number, in any format (+33 2 31 45 67 89)"
+        "--number", metavar="N", help=_("this number, in any format (+33 2 31 45 67 89)")
     )
-    parser.add_argument("--licence", metavar="REF", help="this licence (FPC367128)")
-    parser.add_argument("--service", metavar="REF", help="this service (SRV-10021)")
+    parser.add_argument("--licence", metavar=_("REF"), help=_("this licence (FPC367128)"))
+    parser.add_argument("--service", metavar=_("REF"), help=_("this service (SRV-10021)"))
     parser.add_argument(
         "--client",
-        metavar="NAME",
-        help="clients whose name or « Compte client » holds it (case and accents aside)",
+        metavar=_("NAME"),
+        help=_("clients whose name or « Compte client » holds it (case and accents aside)"),
     )
-    parser.add_argument("--ticket", metavar="T", help="this ticket (INC-1001)")
+    parser.add_argument("--ticket", metavar="T", help=_("this ticket (INC-1001)"))
     parser.add_argument(
         "--user",
-        metavar="NAME",
-        help="the licences of this user, whole name (case, accents and word order aside)",
+        metavar=_("NAME"),
+        help=_("the licences of this user, whole name (case, accents and word order aside)"),
     )
     parser.add_argument(
-        "--since", metavar="DATE", help="from this day (YYYY-MM-DD, local) or ISO date and time"
+        "--since",
+        metavar=_("DATE"),
+        help=_("from this day (YYYY-MM-DD, local) or ISO date and time"),
     )
     parser.add_argument(
-        "--until", metavar="DATE", help="up to this day, included, or ISO date and time"
+        "--until", metavar=_("DATE"), help=_("up to this day, included, or ISO date and time")
     )
     parser.add_argument(
         "--all",
         action="store_true",
-        help="every entry, not only the last word of each run on each licence",
+        help=_("every entry, not only the last word of each run on each licence"),
     )
     parser.add_argument(
-        "--every-portal", action="store_true", help="every portal's entries, not only this one's"
+        "--every-portal",
+        action="store_true",
+        help=_("every portal's entries, not only this one's"),
     )
     parser.add_argument(
         "--limit",
         metavar="N",
         type=_positive,
-        help=f"the N newest (the table: {TABLE_LIMIT} unless given; JSON and CSV: all)",
+        help=_("the N newest (the table: %(limit)s unless given; JSON and CSV: all)")
+        % {"limit": TABLE_LIMIT},
     )
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print the entries as JSON")
+    output.add_argument("--json", action="store_true", help=_("print the entries as JSON"))
     output.add_argument(
-        "--csv", action="store_true", help="print the entries as CSV (a spreadsheet's « ; »)"
+        "--csv", action="store_true", help=_("print the entries as CSV (a spreadsheet's « ; »)")
     )
 
 
@@ -105,9 +110,11 @@ def _positive(text: str) -> int:
     try:
         value = int(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+        raise argparse.ArgumentTypeError(
+            _("%(text)r is not a whole number") % {"text": text}
+        ) from None
     if value < 1:
-        raise argparse.ArgumentTypeError(f"{text!r}: at least 1")
+        raise argparse.ArgumentTypeError(_("%(text)r: at least 1") % {"text": text})
     return value
 
 
@@ -117,12 +124,16 @@ def build_query(args: argparse.Namespace, portal: str | None) -> Query:
     for option in ("licence", "service", "client", "ticket", "user"):
         value = getattr(args, option)
         if value is not None and not value.strip():
-            raise UsageError(f"--{option} is empty")
+            raise usage_error(N_("--%(option)s is empty"), option=option)
         texts[option] = value.strip() if value is not None else None
     since = ledgers.moment_argument(args.since, "--since") if args.since else None
     until = ledgers.moment_argument(args.until, "--until", end=True) if args.until else None
     if since and until and since >= until:
-        raise UsageError(f"--since {args.since} is not before --until {args.until}")
+        raise usage_error(
+            N_("--since %(since)s is not before --until %(until)s"),
+            since=args.since,
+            until=args.until,
+        )
     return Query(
         number=number_argument(args.number) if args.number else None,
         since=since,
@@ -186,7 +197,8 @@ def document(reading: ledgers.Reading, entries: list[Entry]) -> dict[str, Any]:
 
 
 def keep_text(keep: bool | None) -> str:
-    return {True: "keep", False: "release", None: "—"}[keep]
+    """Whether the number was kept, as a person reads it."""
+    return {True: _("keep"), False: _("release"), None: "—"}[keep]
 
 
 def _csv_row(entry: Entry) -> list[object]:
@@ -198,47 +210,76 @@ def _csv_row(entry: Entry) -> list[object]:
 def _print(reading: ledgers.Reading, found: list[Entry], limit: int) -> None:
     out, args = reading.out, reading.args
     if not found:
-        where = "" if reading.portal is None else f" for {reading.portal}"
-        out.print(
-            plain(f"Nothing in the ledger {reading.ledger.name} matches{where}."), soft_wrap=False
-        )
+        if reading.portal is None:
+            nothing = _("Nothing in the ledger %(ledger)s matches.")
+        else:
+            nothing = _("Nothing in the ledger %(ledger)s matches for %(portal)s.")
+        said = nothing % {"ledger": reading.ledger.name, "portal": reading.portal}
+        out.print(plain(said), soft_wrap=False)
         if reading.portal is not None:
             others = len(reading.ledger.entries(build_query(args, None), every=args.all))
             if others:
                 out.print(
                     plain(
-                        f"{others} on other portals than {reading.portal} (MYOPENIP_BASE_URL): "
-                        "--every-portal shows them."
+                        ngettext(
+                            "%(count)s on other portals than %(portal)s (MYOPENIP_BASE_URL): "
+                            "--every-portal shows it.",
+                            "%(count)s on other portals than %(portal)s (MYOPENIP_BASE_URL): "
+                            "--every-portal shows them.",
+                            others,
+                        )
+                        % {"count": others, "portal": reading.portal}
                     ),
                     soft_wrap=False,
                 )
         return
     shown = found[:limit]
     out.print(table(shown, every_portal=reading.portal is None))
-    what = "entries" if args.all else "actions"
+    counts = {"shown": len(shown), "count": len(found)}
     if len(found) > len(shown):
-        out.print(
-            plain(
-                f"The {len(shown)} newest of {len(found)} {what}; --limit N shows more "
-                "(--json and --csv show all)."
-            ),
-            soft_wrap=False,
-        )
+        if args.all:
+            said = _(
+                "The %(shown)s newest of %(count)s entries; --limit N shows more (--json and "
+                "--csv show all)."
+            )
+        else:
+            said = _(
+                "The %(shown)s newest of %(count)s actions; --limit N shows more (--json and "
+                "--csv show all)."
+            )
+    elif args.all:
+        said = ngettext("1 entry.", "%(count)s entries, newest first.", len(found))
     else:
-        one = "entry" if args.all else "action"
-        said = f"1 {one}" if len(found) == 1 else f"{len(found)} {what}, newest first"
-        out.print(plain(f"{said}."), soft_wrap=False)
+        said = ngettext("1 action.", "%(count)s actions, newest first.", len(found))
+    out.print(plain(said % counts), soft_wrap=False)
+
+
+# The ledger's outcomes in French (the JSON and CSV keep the codes; English shows the
+# codes themselves, as it always has: "done", "submitting"); a dissociation's: wording's.
+_LEDGER_OUTCOMES = {
+    SUBMITTING: N_("submitting"),
+    TERMINATED: N_("terminated"),
+}
+
+
+def entry_outcome(code: str) -> str:
+    """A ledger entry's outcome (done, submitting, terminated, …) as a person reads it."""
+    if language() != "fr":
+        return code.replace("_", " ")
+    if code in _LEDGER_OUTCOMES:
+        return _(_LEDGER_OUTCOMES[code])
+    return outcome_word(code)
 
 
 def table(entries: list[Entry], *, every_portal: bool = False) -> Table:
     """The entries for a person, readable at 80 columns: four columns of stacked lines
     (when and who; number, licence and ticket; client, service and the run's reason, when
     it says more than the outcome; keep or release and the outcome)."""
-    table = Table(title="History", title_justify="left", show_lines=True)
-    table.add_column("When\nwho", overflow="fold", min_width=10, max_width=12)
-    table.add_column("Number\nlicence\nticket", overflow="fold", min_width=14, max_width=18)
-    table.add_column("Client\nservice\nreason", overflow="fold", ratio=1, min_width=16)
-    table.add_column("Action\noutcome", no_wrap=True)
+    table = Table(title=_("History"), title_justify="left", show_lines=True)
+    table.add_column(_("When\nwho"), overflow="fold", min_width=10, max_width=12)
+    table.add_column(_("Number\nlicence\nticket"), overflow="fold", min_width=14, max_width=18)
+    table.add_column(_("Client\nservice\nreason"), overflow="fold", ratio=1, min_width=16)
+    table.add_column(_("Action\noutcome"), no_wrap=True)
     for entry in entries:
         who = entry.os_user + (f" / {entry.portal_user}" if entry.portal_user else "")
         service = entry.service + (f" · {entry.portal}" if every_portal else "")
@@ -246,7 +287,8 @@ def table(entries: list[Entry], *, every_portal: bool = False) -> Table:
         client.append(plain(service or "—", style="bold"))
         outcome = entry.outcome.replace("_", " ")
         if entry.reason and entry.reason.replace("_", " ") != outcome:
-            client.append(plain(entry.reason, style="italic"))
+            client.append(plain(reason_text(entry.reason), style="italic"))
+        outcome = entry_outcome(entry.outcome)
         when = ledgers.local_time(entry.at, seconds=True).split(" ", 1)
         table.add_row(
             Text("\n").join(

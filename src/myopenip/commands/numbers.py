@@ -18,21 +18,22 @@ from myopenip import documents, ledgers
 from myopenip.documents import number_argument
 from myopenip.exitcodes import ExitCode, epilog
 from myopenip.terminal import plain
-from myopenip_bot.errors import BusinessError, UsageError
+from myopenip_bot.errors import BusinessError
+from myopenip_bot.i18n import N_, _, ngettext
 from myopenip_bot.ledger import TERMINATED, Entry, Query, at_text
 from myopenip_bot.ledger.observer import os_user
 from myopenip_bot.text import json_text
+from myopenip_bot.wording import typography, usage_error
 
 __all__ = ["DESCRIPTION", "NotToTerminateError", "add_arguments", "run"]
 
-DESCRIPTION = textwrap.fill(
+DESCRIPTION = N_(
     "Billing's list, from the ledger (docs/ledger.md): --to-terminate (the default) lists "
     "the numbers the bot released (« Conserver le numéro » = Non) that are not marked "
     "terminated yet, over every run of every machine sharing the ledger; --terminated N… "
     "marks them done once their contract is terminated (all or none: each must be on the "
     "list); --available lists the numbers kept in their client's pool. Needs no portal; "
-    "only the portal of MYOPENIP_BASE_URL unless --every-portal.",
-    width=80,
+    "only the portal of MYOPENIP_BASE_URL unless --every-portal."
 )
 
 COMMAND = "numbers --terminated"
@@ -40,9 +41,9 @@ REASON = "terminated by billing"
 
 # Each list: its name in the JSON, the key of its moment, its words.
 LISTS = {
-    "to_terminate": ("released_at", "Released"),
-    "available": ("kept_at", "Kept"),
-    "terminated": ("terminated_at", "Terminated"),
+    "to_terminate": ("released_at", N_("Released\nby")),
+    "available": ("kept_at", N_("Kept\nby")),
+    "terminated": ("terminated_at", N_("Terminated\nby")),
 }
 COLUMNS = ("number", "service", "client", "licence")  # as numbers-to-terminate.csv
 MORE_COLUMNS = ("ticket", "account", "os_user", "portal_user", "run_dir", "portal")
@@ -54,32 +55,34 @@ class NotToTerminateError(BusinessError):
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of `myopenip numbers` (the command tree lives in myopenip.cli)."""
-    parser.description = DESCRIPTION
+    parser.description = textwrap.fill(_(DESCRIPTION), width=80, break_on_hyphens=False)
     parser.epilog = epilog("numbers")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     which = parser.add_mutually_exclusive_group()
     which.add_argument(
         "--to-terminate",
         action="store_true",
-        help="the numbers released and not marked terminated (the default)",
+        help=_("the numbers released and not marked terminated (the default)"),
     )
     which.add_argument(
-        "--available", action="store_true", help="the numbers kept in their client's pool"
+        "--available", action="store_true", help=_("the numbers kept in their client's pool")
     )
     which.add_argument(
         "--terminated",
         nargs="+",
         metavar="N",
-        help="mark these numbers terminated (any format; each must be on the list)",
+        help=_("mark these numbers terminated (any format; each must be on the list)"),
     )
-    parser.add_argument("--ticket", metavar="T", help="with --terminated: billing's ticket")
+    parser.add_argument("--ticket", metavar="T", help=_("with --terminated: billing's ticket"))
     parser.add_argument(
-        "--every-portal", action="store_true", help="every portal's numbers, not only this one's"
+        "--every-portal",
+        action="store_true",
+        help=_("every portal's numbers, not only this one's"),
     )
     output = parser.add_mutually_exclusive_group()
-    output.add_argument("--json", action="store_true", help="print them as JSON")
+    output.add_argument("--json", action="store_true", help=_("print them as JSON"))
     output.add_argument(
-        "--csv", action="store_true", help="print them as CSV, for a spreadsheet (« ; »)"
+        "--csv", action="store_true", help=_("print them as CSV, for a spreadsheet (« ; »)")
     )
 
 
@@ -92,13 +95,15 @@ def list_name(args: argparse.Namespace) -> str:
 def check(args: argparse.Namespace) -> list[str]:
     """The arguments checked (UsageError naming the option); the numbers to mark."""
     if args.ticket is not None and not args.terminated:
-        raise UsageError("--ticket goes with --terminated (the ticket of the termination)")
+        raise usage_error(N_("--ticket goes with --terminated (the ticket of the termination)"))
     if args.ticket is not None and not args.ticket.strip():
-        raise UsageError("--ticket is empty")
+        raise usage_error(N_("--%(option)s is empty"), option="ticket")
     if args.terminated and args.every_portal:
-        raise UsageError(
-            "--terminated marks numbers of the portal of MYOPENIP_BASE_URL: --every-portal "
-            "only lists"
+        raise usage_error(
+            N_(
+                "--terminated marks numbers of the portal of MYOPENIP_BASE_URL: --every-portal "
+                "only lists"
+            )
         )
     given = [number_argument(text, "--terminated") for text in args.terminated or ()]
     return list(dict.fromkeys(given))
@@ -143,10 +148,16 @@ def _mark(reading: ledgers.Reading, numbers: list[str]) -> tuple[list[Entry], di
         released.setdefault(entry.number, entry)
     missing = [number for number in numbers if number not in released]
     if missing:
-        why = "; ".join(f"{documents.number(n)} {_why_not(reading, n)}" for n in missing)
-        raise NotToTerminateError(
+        whys = [(documents.number(n), _why_not(reading, n)) for n in missing]
+        why = "; ".join(f"{number} {english}" for number, (english, _shown) in whys)
+        error = NotToTerminateError(
             f"not on the list to terminate of {portal}: {why}; nothing was recorded"
         )
+        shown = typography("; ").join(f"{number} {said}" for number, (_english, said) in whys)
+        error.shown = _(  # type: ignore[attr-defined]
+            "not on the list to terminate of %(portal)s: %(why)s; nothing was recorded"
+        ) % {"portal": portal, "why": shown}
+        raise error
     at = at_text(datetime.now(UTC))
     who, host = os_user(), socket.gethostname()
     ticket = (reading.args.ticket or "").strip()
@@ -176,17 +187,19 @@ def _mark(reading: ledgers.Reading, numbers: list[str]) -> tuple[list[Entry], di
     return entries, released
 
 
-def _why_not(reading: ledgers.Reading, number: str) -> str:
-    """Why `number` is not on the list, from its last entry."""
+def _why_not(reading: ledgers.Reading, number: str) -> tuple[str, str]:
+    """Why `number` is not on the list, from its last entry: in English (the JSON, the
+    logs) and as a person reads it."""
     found = reading.ledger.entries(Query(number=number, portal=reading.portal), every=True)
     done = [entry for entry in found if entry.outcome in ("done", TERMINATED)]
     if not done:
-        return "(never released by the bot here)"
-    last = done[0]
-    when = ledgers.local_time(last.at)
-    if last.outcome == TERMINATED:
-        return f"(already marked terminated on {when})"
-    return f"(kept in the client's pool on {when})"
+        why = N_("(never released by the bot here)")
+    elif done[0].outcome == TERMINATED:
+        why = N_("(already marked terminated on %(when)s)")
+    else:
+        why = N_("(kept in the client's pool on %(when)s)")
+    values = {"when": ledgers.local_time(done[0].at)} if done else {}
+    return why % values, _(why) % values
 
 
 def _items(name: str, listed: list[Entry], released: dict[str, Entry]) -> list[dict[str, Any]]:
@@ -232,44 +245,71 @@ def _say_other_portals(
     others = len(every) - len(listed)
     if others > 0:
         say(
-            f"{others} more on other portals than {reading.portal} (MYOPENIP_BASE_URL): "
-            "--every-portal lists them."
+            ngettext(
+                "%(count)s more on other portals than %(portal)s (MYOPENIP_BASE_URL): "
+                "--every-portal lists it.",
+                "%(count)s more on other portals than %(portal)s (MYOPENIP_BASE_URL): "
+                "--every-portal lists them.",
+                others,
+            )
+            % {"count": others, "portal": reading.portal}
         )
 
 
 def _print(reading: ledgers.Reading, name: str, listed: list[Entry]) -> None:
     here = "" if reading.portal is None else f" ({reading.portal})"
-    count = f"{len(listed)} number{'s' if len(listed) != 1 else ''}"
+    values = {"count": len(listed), "here": here, "ledger": reading.ledger.name}
 
     def say(text: str) -> None:
         reading.out.print(plain(text), soft_wrap=False)  # wrapped at words, not by the terminal
 
     if name == "terminated":
-        say(f"Marked terminated{here}, recorded in the ledger {reading.ledger.name}: {count}.")
+        say(
+            ngettext(
+                "Marked terminated%(here)s, recorded in the ledger %(ledger)s: %(count)s number.",
+                "Marked terminated%(here)s, recorded in the ledger %(ledger)s: %(count)s numbers.",
+                len(listed),
+            )
+            % values
+        )
     elif not listed:
-        what = "to terminate" if name == "to_terminate" else "kept in a client's pool"
-        say(f"No number {what}{here} in the ledger {reading.ledger.name}.")
+        if name == "to_terminate":
+            say(_("No number to terminate%(here)s in the ledger %(ledger)s.") % values)
+        else:
+            say(_("No number kept in a client's pool%(here)s in the ledger %(ledger)s.") % values)
         _say_other_portals(reading, name, listed, say)
         return
     reading.out.print(table(name, listed, every_portal=reading.portal is None))
     if name == "to_terminate":
-        say(
-            f"{count} to terminate{here}; once terminated: "
-            "myopenip numbers --terminated N… [--ticket T]"
+        said = ngettext(
+            "%(count)s number to terminate%(here)s; once terminated: "
+            "myopenip numbers --terminated N… [--ticket T]",
+            "%(count)s numbers to terminate%(here)s; once terminated: "
+            "myopenip numbers --terminated N… [--ticket T]",
+            len(listed),
         )
+        say(said % values)
     elif name == "available":
-        say(f"{count} kept{here}.")
+        say(
+            ngettext(
+                "%(count)s number kept%(here)s.", "%(count)s numbers kept%(here)s.", len(listed)
+            )
+            % values
+        )
 
 
 def table(name: str, listed: list[Entry], *, every_portal: bool = False) -> Table:
     """The numbers for a person, at 80 columns: two lines a cell, as `history`'s."""
-    words = LISTS[name][1]
-    title = {"to_terminate": "To terminate", "available": "Kept", "terminated": "Terminated"}
+    title = {
+        "to_terminate": _("To terminate"),
+        "available": _("Kept"),
+        "terminated": _("Terminated"),
+    }
     table = Table(title=title[name], title_justify="left", show_lines=True)
-    table.add_column("Number\nlicence", no_wrap=True)
-    table.add_column("Client · service", overflow="fold", ratio=1, min_width=16)
-    table.add_column(f"{words}\nby", overflow="fold", min_width=10, max_width=16)
-    table.add_column("Ticket", overflow="fold", max_width=16)
+    table.add_column(_("Number\nlicence"), no_wrap=True)
+    table.add_column(_("Client · service"), overflow="fold", ratio=1, min_width=16)
+    table.add_column(_(LISTS[name][1]), overflow="fold", min_width=10, max_width=16)
+    table.add_column(_("Ticket"), overflow="fold", max_width=16)
     for entry in listed:
         who = entry.os_user + (f" / {entry.portal_user}" if entry.portal_user else "")
         service = entry.service + (f" · {entry.portal}" if every_portal else "")

@@ -21,11 +21,13 @@ from rich.table import Table
 
 from myopenip import documents, startup
 from myopenip.exitcodes import MEANINGS, ExitCode, epilog, of_smoke, report_failed
-from myopenip.terminal import plain, safe
+from myopenip.terminal import plain, safe, say_error
 from myopenip_bot import notify
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.errors import BotError, Interrupted, error_kind, first_line, signal_name
+from myopenip_bot.i18n import _, ngettext
 from myopenip_bot.text import json_text, visible
+from myopenip_bot.wording import check_status, check_text, error_lines, screen_name
 
 if TYPE_CHECKING:  # light at start-up: `myopenip --help` imports this, not Playwright
     from myopenip_bot.config.selectors import Control
@@ -40,34 +42,47 @@ _STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.description = textwrap.fill(
-        "Walk the user guide's screens on the portal at MYOPENIP_BASE_URL and check that "
-        "every control and text of selectors/ is where the bot expects it. Read-only: it "
-        "opens the dissociation dialog, reads it and clicks « Annuler »; it never clicks "
-        "« Valider », and it aborts any request that could change data. The run folder "
-        "keeps smoke.json, junit.xml and a screenshot of each screen (and of each failure).",
+        _(
+            "Walk the user guide's screens on the portal at MYOPENIP_BASE_URL and check that "
+            "every control and text of selectors/ is where the bot expects it. Read-only: it "
+            "opens the dissociation dialog, reads it and clicks « Annuler »; it never clicks "
+            "« Valider », and it aborts any request that could change data. The run folder "
+            "keeps smoke.json, junit.xml and a screenshot of each screen (and of each "
+            "failure)."
+        ),
         width=80,
+        break_on_hyphens=False,
     )
     parser.epilog = epilog("smoke")
     parser.formatter_class = argparse.RawDescriptionHelpFormatter
     parser.add_argument(
-        "--service", metavar="REF", help="the service to check (default: the first active one)"
+        "--service",
+        metavar=_("REF"),
+        help=_("the service to check (default: the first active one)"),
     )
     parser.add_argument(
-        "--licence", metavar="REF", help="a licence with a number (default: the first found)"
+        "--licence",
+        metavar=_("REF"),
+        help=_("a licence with a number (default: the first found)"),
     )
     parser.add_argument(
-        "--junit-xml", type=Path, metavar="PATH", help="also write the JUnit XML report here"
+        "--junit-xml",
+        type=Path,
+        metavar=_("PATH"),
+        help=_("also write the JUnit XML report here"),
     )
     parser.add_argument(
         "--propose",
         type=Path,
-        metavar="FILE",
-        help="when checks fail, write FILE: the selectors in use with each drifted entry "
-        "replaced by what the screen shows instead, then rerun the whole smoke against it "
-        "(read-only) and print the diff and the verdict; never applied, never in selectors/",
+        metavar=_("FILE"),
+        help=_(
+            "when checks fail, write FILE: the selectors in use with each drifted entry "
+            "replaced by what the screen shows instead, then rerun the whole smoke against it "
+            "(read-only) and print the diff and the verdict; never applied, never in selectors/"
+        ),
     )
-    parser.add_argument("--json", action="store_true", help="print the checks as JSON")
-    parser.add_argument("--headed", action="store_true", help="show the browser window")
+    parser.add_argument("--json", action="store_true", help=_("print the checks as JSON"))
+    parser.add_argument("--headed", action="store_true", help=_("show the browser window"))
     startup.add_retry_login(parser)
 
 
@@ -104,9 +119,14 @@ def _run(command: startup.Command) -> int:
             not_run(first_line(error)), error=None if signum else error, interrupted=signum
         )
         if signum:
-            err.print(f"Interrupted by {signal_name(signum)} before any check.", highlight=False)
+            err.print(
+                plain(
+                    _("Interrupted by %(signal)s before any check.")
+                    % {"signal": signal_name(signum)}
+                )
+            )
         else:
-            err.print(f"[red]Error ({error_kind(error).value}):[/red] {safe(error)}")
+            say_error(err, error_lines(error, error_kind(error), changed=False))
         code = of_smoke(failed)
         if args.json:
             _print_json(out, document(failed, code, base_url))
@@ -129,9 +149,16 @@ def _run(command: startup.Command) -> int:
                 licence=args.licence,
                 stop=command.stop,
                 on_rerun=lambda n, changes: err.print(
-                    f"Rerunning the smoke against the proposal ({len(changes)} "
-                    f"{'entry' if len(changes) == 1 else 'entries'} changed, rerun {n})…",
-                    highlight=False,
+                    plain(
+                        ngettext(
+                            "Rerunning the smoke against the proposal (%(count)s entry "
+                            "changed, rerun %(rerun)s)…",
+                            "Rerunning the smoke against the proposal (%(count)s entries "
+                            "changed, rerun %(rerun)s)…",
+                            len(changes),
+                        )
+                        % {"count": len(changes), "rerun": n}
+                    )
                 ),
                 # Each rerun's run folder keeps its smoke.json and junit.xml too.
                 on_result=lambda rerun: _write_files(
@@ -139,7 +166,7 @@ def _run(command: startup.Command) -> int:
                 ),
             )
         except (BotError, OSError) as error:  # the file could not be written or read back
-            err.print(f"[red]No proposal:[/red] {safe(first_line(error))}")
+            err.print(plain(_("No proposal: %(why)s") % {"why": first_line(error)}, style="red"))
             return _told(settings, code, result)
         verdict = proposal.verdict
         if verdict is not None and verdict.interrupted:
@@ -152,15 +179,23 @@ def _run(command: startup.Command) -> int:
     elif proposal is not None:
         _print_proposal(out, proposal)
     elif args.propose is not None:
-        out.print(plain(f"No proposal written to {args.propose}: {_why_not(result)}."))
+        out.print(
+            plain(
+                _("No proposal written to %(file)s: %(why)s.")
+                % {"file": args.propose, "why": _why_not(result)}
+            )
+        )
     elif result.failed and not result.interrupted:
         out.print(
-            "The portal differs from selectors/ (the keys above). `myopenip smoke "
-            "--propose FILE` writes a fix and proves it read-only.",
-            highlight=False,
+            plain(
+                _(
+                    "The portal differs from selectors/ (the keys above). `myopenip smoke "
+                    "--propose FILE` writes a fix and proves it read-only."
+                )
+            )
         )
     if result.error is not None:
-        err.print(f"[red]Error ({error_kind(result.error).value}):[/red] {safe(result.error)}")
+        say_error(err, error_lines(result.error, error_kind(result.error), changed=False))
     return _told(settings, code, result)
 
 
@@ -186,10 +221,10 @@ def _told(settings: Settings | None, code: int, result: SmokeResult) -> int:
 def _why_not(result: SmokeResult) -> str:
     """Why --propose proposed nothing, when the walk did not fail on a drift."""
     if result.interrupted:
-        return f"interrupted by {signal_name(result.interrupted)}"
+        return _("interrupted by %(signal)s") % {"signal": signal_name(result.interrupted)}
     if result.error is not None:
-        return "the walk stopped before any drift could be seen (the error below)"
-    return "every check passed, nothing drifted"
+        return _("the walk stopped before any drift could be seen (the error below)")
+    return _("every check passed, nothing drifted")
 
 
 # -- the files ---------------------------------------------------------------------------
@@ -225,7 +260,9 @@ def _written(write: Callable[[], object], code: int, err: Console) -> int:
         write()
     except (OSError, BotError) as error:  # never a traceback, never a success
         why = error.strerror if isinstance(error, OSError) and error.strerror else error
-        err.print(f"[red]Files not written:[/red] {safe(why)}", soft_wrap=True)
+        err.print(
+            plain(_("Files not written: %(why)s") % {"why": why}, style="red"), soft_wrap=True
+        )
         return report_failed(code)
     return code
 
@@ -327,10 +364,15 @@ def _print_json(out: Console, payload: dict[str, Any]) -> None:
 
 def _print_table(out: Console, result: SmokeResult, base_url: str | None) -> None:
     """Each check once (after a signal, those that ran), then the counts and the files."""
-    table = Table(title=plain(f"Smoke checks on {base_url}"), title_justify="left")
-    table.add_column("Check", ratio=2)
-    table.add_column("Result", no_wrap=True)
-    table.add_column("Details", ratio=3)
+    table = Table(
+        title=plain(_("Smoke checks on %(portal)s") % {"portal": base_url}),
+        title_justify="left",
+    )
+    # As wide as its longest key (never cut: a key is one word), the rest for the
+    # details, wrapped at words.
+    table.add_column(_("Check"), no_wrap=True)
+    table.add_column(_("Result"), no_wrap=True)
+    table.add_column(_("Details"), ratio=1)
     shown = result.ran if result.interrupted else result.checks
     previous = ""
     alike = 0  # checks not run for the reason just shown: one row for them all
@@ -338,8 +380,14 @@ def _print_table(out: Console, result: SmokeResult, base_url: str | None) -> Non
     def add_alike() -> None:
         if alike:
             style = _STYLE["error"]
-            more = f"{alike} more check{'s' if alike > 1 else ''}"
-            table.add_row(more, f"[{style}]error[/{style}]", "not run (as above)")
+            more = ngettext("%(count)s more check", "%(count)s more checks", alike) % {
+                "count": alike
+            }
+            table.add_row(
+                plain(more),
+                plain(check_status("error"), style=style),
+                plain(_("not run (as above)")),
+            )
 
     for check in shown:
         if not check.ran and check.message == previous:  # a walk stopped: said once
@@ -348,33 +396,46 @@ def _print_table(out: Console, result: SmokeResult, base_url: str | None) -> Non
         add_alike()
         alike = 0
         style = _STYLE[check.status.value]
-        details = plain(check.message or check.spec.what)
+        details = plain(check_text(check.message or check.spec.what))
         previous = check.message
         if check.screenshot is not None:
-            details.append(plain(f"\nscreenshot: {check.screenshot.name}"))
+            shot = _("screenshot: %(file)s") % {"file": check.screenshot.name}
+            details.append(plain("\n" + shot))
         table.add_row(
-            f"{safe(check.spec.screen)}\n[bold]{safe(check.spec.key)}[/bold]",
-            f"[{style}]{check.status.value}[/{style}]",
+            f"{safe(screen_name(check.spec.screen))}\n[bold]{safe(check.spec.key)}[/bold]",
+            plain(check_status(check.status), style=style),
             details,
         )
     add_alike()
     out.print(table)
     counts = result.counts
-    line = (
-        f"{counts['passed']} passed, {counts['failed']} failed, {counts['error']} "
-        f"{'error' if counts['error'] == 1 else 'errors'}, {counts['skipped']} skipped."
-    )
+    line = ngettext(
+        "%(passed)s passed, %(failed)s failed, %(error)s error, %(skipped)s skipped.",
+        "%(passed)s passed, %(failed)s failed, %(error)s errors, %(skipped)s skipped.",
+        counts["error"],
+    ) % {key: counts[key] for key in ("passed", "failed", "error", "skipped")}
     if result.interrupted:
         missing = len(result.checks) - len(shown)
-        line += f" Interrupted by {signal_name(result.interrupted)}: {missing} checks not run."
+        line += " " + ngettext(
+            "Interrupted by %(signal)s: %(count)s check not run.",
+            "Interrupted by %(signal)s: %(count)s checks not run.",
+            missing,
+        ) % {"signal": signal_name(result.interrupted), "count": missing}
     out.print(plain(line))
     if result.run_dir is not None and result.run_dir.is_dir():
         kept = ["smoke.json", "junit.xml"]
         shots = len(list(result.run_dir.glob("*.png")))
         if shots:
-            kept.append(f"{shots} screenshot{'s' if shots > 1 else ''}")
+            kept.append(
+                ngettext("%(count)s screenshot", "%(count)s screenshots", shots) % {"count": shots}
+            )
         kept += [path.name for path in sorted(result.run_dir.glob("trace*.zip"))]
-        out.print(plain(f"Run folder: {result.run_dir} ({', '.join(kept)})"))
+        out.print(
+            plain(
+                _("Run folder: %(folder)s (%(files)s)")
+                % {"folder": result.run_dir, "files": ", ".join(kept)}
+            )
+        )
 
 
 def _print_proposal(out: Console, proposal: Proposal) -> None:
@@ -382,57 +443,96 @@ def _print_proposal(out: Console, proposal: Proposal) -> None:
 
     if not proposal.changes:
         out.print(
-            "Nothing to propose: no failed check shows a candidate on its screen "
-            "(edit selectors/ by hand: docs/portal.md).",
-            highlight=False,
+            plain(
+                _(
+                    "Nothing to propose: no failed check shows a candidate on its screen "
+                    "(edit selectors/ by hand: docs/portal.md)."
+                )
+            )
         )
         return
     count = len(proposal.changes)
     out.print(
         plain(
-            f"Proposal written to {proposal.path} ({count} "
-            f"{'entry' if count == 1 else 'entries'} of {proposal.source} changed; not applied):"
+            ngettext(
+                "Proposal written to %(file)s (%(count)s entry of %(source)s changed; "
+                "not applied):",
+                "Proposal written to %(file)s (%(count)s entries of %(source)s changed; "
+                "not applied):",
+                count,
+            )
+            % {"file": proposal.path, "count": count, "source": proposal.source}
         )
     )
     for line in proposal.diff().splitlines():  # one by one: the screen shortens long texts
         out.print(plain(line))
     verdict = proposal.verdict
     reruns = len(proposal.reruns)
-    how = f"read-only rerun{'s' if reruns != 1 else ''}: {reruns}"
+    how = ngettext("read-only rerun: %(count)s", "read-only reruns: %(count)s", reruns) % {
+        "count": reruns
+    }
     if verdict is None:
         pass
     elif verdict.interrupted:
-        out.print(plain(f"Verdict: none, the rerun was interrupted ({how})."))
+        out.print(plain(_("Verdict: none, the rerun was interrupted (%(how)s).") % {"how": how}))
     elif verdict.passed:
         counts = verdict.counts
         out.print(
             plain(
-                f"Verdict: the proposal passes all {len(CHECKS)} checks ({counts['passed']} "
-                f"passed, {counts['skipped']} skipped with their reason; {how})."
+                _(
+                    "Verdict: the proposal passes all %(checks)s checks (%(passed)s passed, "
+                    "%(skipped)s skipped with their reason; %(how)s)."
+                )
+                % {
+                    "checks": len(CHECKS),
+                    "passed": counts["passed"],
+                    "skipped": counts["skipped"],
+                    "how": how,
+                }
             )
         )
     else:
         failed = verdict.failed
         errors = [check for check in verdict.checks if check.status.value == "error"]
-        still = f"{len(failed)} check{' still fails' if len(failed) == 1 else 's still fail'}"
-        out.print(plain(f"Verdict: with the proposal, {still} ({how}):"))
+        still = ngettext(
+            "Verdict: with the proposal, %(count)s check still fails (%(how)s):",
+            "Verdict: with the proposal, %(count)s checks still fail (%(how)s):",
+            len(failed),
+        )
+        out.print(plain(still % {"count": len(failed), "how": how}))
         for check in failed:  # its message starts with its key
-            out.print(plain(f"  {check.spec.screen}: {check.message}"))
+            out.print(plain(f"  {screen_name(check.spec.screen)}: {check_text(check.message)}"))
         if errors:
             why = errors[0].message.removeprefix("not run: ")
-            out.print(plain(f"  and {len(errors)} checks did not run: {why}"))
+            out.print(
+                plain(
+                    "  "
+                    + ngettext(
+                        "and %(count)s check did not run: %(why)s",
+                        "and %(count)s checks did not run: %(why)s",
+                        len(errors),
+                    )
+                    % {"count": len(errors), "why": check_text(why)}
+                )
+            )
     for change in proposal.changes:
         if change.second_look:
             out.print(
                 plain(
-                    f"Second look: {change.entry} changes the portal. Check on the portal "
-                    "that the proposed control is the one the user guide means, before "
-                    "using the file: no read-only rerun can prove what clicking it does."
+                    _(
+                        "Second look: %(entry)s changes the portal. Check on the portal that "
+                        "the proposed control is the one the user guide means, before using "
+                        "the file: no read-only rerun can prove what clicking it does."
+                    )
+                    % {"entry": change.entry}
                 )
             )
     out.print(
         plain(
-            f"To use it, review the diff, then copy {proposal.path} over {proposal.source} "
-            "(or set MYOPENIP_SELECTORS_FILE to it): the bot never applies a proposal itself."
+            _(
+                "To use it, review the diff, then copy %(file)s over %(source)s (or set "
+                "MYOPENIP_SELECTORS_FILE to it): the bot never applies a proposal itself."
+            )
+            % {"file": proposal.path, "source": proposal.source}
         )
     )

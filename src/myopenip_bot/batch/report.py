@@ -37,6 +37,7 @@ import structlog
 from jinja2 import Environment, PackageLoader
 from markupsafe import Markup
 
+from myopenip_bot import i18n, wording
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError
 from myopenip_bot.batch.journal import JournalRow, State
@@ -346,11 +347,8 @@ def forget_latest(traces_dir: Path) -> None:
 def _html(result: BatchResult, data: dict[str, Any]) -> str:
     # Every value is escaped (the template's name ends in .j2, which select_autoescape
     # would not match) and made visible: portal texts and file names are data.
-    # In the language of the person who runs the batch: the CLI's catalogs (Jinja2's i18n
-    # extension; myopenip.i18n reads MYOPENIP_LANG and the locale). Imported here: the
-    # library never needs the CLI package otherwise.
-    from myopenip import i18n, wording
-
+    # In the language of the person who runs the batch (Jinja2's i18n extension over the
+    # bot's catalog; myopenip_bot.i18n reads MYOPENIP_LANG and the locale).
     env = Environment(
         loader=PackageLoader("myopenip_bot.batch", "templates"),
         autoescape=True,

@@ -1,5 +1,7 @@
-"""The login handover: the password is typed in a browser context that is never traced;
-only the cookies it earns are handed to the context that works (and may be traced)."""
+"""The login handover: a login in the middle of a run (its trace recording) is typed in a
+browser context that is never traced; only the cookies it earns are handed to the context
+that works. (A run's first login, before its trace starts, is typed on its own page:
+BotSession.portal.)"""
 
 from __future__ import annotations
 

@@ -95,6 +95,9 @@ class BotSession:
         # A read-only run (find, smoke) guards its network by routes (smoke.guard), which a
         # service worker's requests would bypass: its contexts allow none.
         self._service_workers: Literal["allow", "block"] = "block" if read_only else "allow"
+        self._read_only = read_only
+        #: the first login is typed on the run's own page (see __enter__)
+        self._login_here = False
         self._tracing = False
         self._shots = 0
         try:
@@ -125,10 +128,10 @@ class BotSession:
                     self._browser = self._launch()
                 saved = self._state.load() if self._reuse_login else None
                 self.context = self._new_context(storage_state=saved)
-                if self.settings.trace is not TraceMode.OFF:
-                    self.context.tracing.start(screenshots=True, snapshots=True, title=self._label)
-                    self._tracing = True
+                self._start_tracing()
                 self.page = self.context.new_page()
+                # No saved login: the portal's first step will be to log in (see portal()).
+                self._login_here = saved is None and not self._read_only
         except BrowserFailure as failure:
             self._close()
             self.work.close()
@@ -260,6 +263,11 @@ class BotSession:
             target.unlink()
             log.error("trace_discarded", reason="a secret survived redaction", trace=target.name)
 
+    def _start_tracing(self) -> None:
+        if self.settings.trace is not TraceMode.OFF and not self._tracing:
+            self.context.tracing.start(screenshots=True, snapshots=True, title=self._label)
+            self._tracing = True
+
     def _save_trace(self, raw: Path) -> None:
         self._remember_cookies(self.context)
         if self._tracing:
@@ -291,7 +299,20 @@ class BotSession:
         stop: StopSignal | None = None,
         on_step: Callable[[str], None] | None = None,
     ) -> Portal:
-        """The portal on this session's page, logging in through `logging_in`."""
+        """The portal on this session's page, logging in through `logging_in`.
+
+        Without a saved login, the portal's first step is to log in: it does so on the
+        run's own page, before anything records that page (the trace, started empty with
+        the session, starts again once the login is over): no second context, and no
+        page loaded twice. A read-only run's page is guarded against writes
+        (smoke.guard), so its login stays in a context of its own, as every later login
+        does."""
+        if self._login_here and self.page.url == "about:blank":
+            if self._tracing:
+                self._tracing = False
+                best_effort(self.context.tracing.stop, None, event="trace_not_stopped")
+        else:
+            self._login_here = False
         return Portal(
             self.page,
             selectors,
@@ -304,11 +325,22 @@ class BotSession:
 
     @contextmanager
     def logging_in(self, page: Page) -> Iterator[Page]:
-        """Yield a page of a fresh, untraced context; hand its cookies over once logged in,
-        and save the login for the next run (unless MYOPENIP_SAVE_SESSION=false)."""
+        """Yield a page to log in on, and save the login for the next run (unless
+        MYOPENIP_SAVE_SESSION=false): the first login of a run without a saved one,
+        `page` itself, which nothing records yet (the trace starts after it, whatever
+        the login's outcome); any other, a page of a fresh, untraced context, whose
+        cookies are handed over once logged in."""
         self._remember_cookies(self.context)
-        with untraced_login(self._new_context, self.context, self._remember) as login_page:
-            yield login_page
+        if self._login_here:  # the first login of a portal (see portal())
+            self._login_here = False
+            try:
+                yield page
+            finally:
+                self._remember_cookies(self.context)
+                best_effort(self._start_tracing, None, event="trace_not_started")
+        else:
+            with untraced_login(self._new_context, self.context, self._remember) as login_page:
+                yield login_page
         if self._save_session:
             self._state.save(self.context.storage_state())  # type: ignore[arg-type]
             log.info("session_state_saved", path=str(self._state.path))

@@ -126,7 +126,7 @@ class Settings(BaseSettings):
     )
     log_format: LogFormat = Field(default=LogFormat.AUTO, description="console, json or auto.")
     log_level: str = Field(default="info", description="debug, info, warning or error.")
-    # Read by the CLI (myopenip.i18n) straight from the environment, before any setting.
+    # Read by the CLI (myopenip_bot.i18n) straight from the environment, before any setting.
     lang: str | None = Field(
         default=None,
         description="fr or en: the language a person reads; unset, the locale (LANG=fr_…).",

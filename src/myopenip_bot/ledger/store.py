@@ -23,6 +23,7 @@ import os
 import re
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
@@ -522,7 +523,7 @@ class _Sqlite:
             # the migration waits for it and finds the schema done.
             if existed and not self._ours_or_empty():
                 raise LedgerError(f"{path} is not a myopenip ledger: not touched (MYOPENIP_LEDGER)")
-            self._conn.execute("PRAGMA journal_mode = WAL")
+            self._write_ahead_log()
             self._conn.execute("PRAGMA synchronous = FULL")
             self._migrate()
         except sqlite3.Error as error:
@@ -532,12 +533,31 @@ class _Sqlite:
             self._conn.close()
             raise
 
+    def _write_ahead_log(self) -> None:
+        """WAL mode, which each first open of a new ledger asks for. SQLite refuses the
+        change at once ("database is locked"), without its busy timeout, while another
+        connection opens the file: asked again until BUSY_SECONDS have passed."""
+        deadline = time.monotonic() + BUSY_SECONDS
+        while True:
+            try:
+                self._conn.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as error:
+                if "locked" not in str(error) or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.01)  # allowed: the busy timeout does not cover this pragma
+
     def _ours_or_empty(self) -> bool:
-        """The file is a ledger, or a database with nothing in it yet."""
-        app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
-        if app_id == APPLICATION_ID:
-            return True
-        return app_id == 0 and not self._conn.execute("SELECT 1 FROM sqlite_master").fetchone()
+        """The file is a ledger, or a database with nothing in it yet. Both read in one
+        snapshot: between two separate reads another process's first open may commit the
+        schema, and "no ledger id, but tables" would then read as another's file."""
+        self._conn.execute("BEGIN")
+        try:
+            app_id = self._conn.execute("PRAGMA application_id").fetchone()[0]
+            tables = self._conn.execute("SELECT 1 FROM sqlite_master").fetchone()
+        finally:
+            self._conn.execute("COMMIT")
+        return app_id == APPLICATION_ID or (app_id == 0 and not tables)
 
     def _migrate(self) -> None:
         if self._current():  # a reader, or a writer of entries alone, changes nothing

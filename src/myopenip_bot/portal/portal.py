@@ -105,6 +105,7 @@ class Portal:
         self.policy = policy
         self.timeout_ms = float(settings.timeout_ms)
         self.logins = 0
+        self._logged_in_here = False  # the last login was typed on this page itself
         self.current_step = "starting"
         self._login_page = login_page
         self._on_step = on_step  # told each step's name as it begins (a person's progress)
@@ -188,7 +189,9 @@ class Portal:
             translated("opening the login page", lambda: self._show_login(here))
             if not here.is_shown():
                 return  # the portal let us in after all: the session was still valid
+        self._logged_in_here = False
         with self._login_page(self.page) as page:
+            self._logged_in_here = page is self.page
             login = LoginPage(page, self.selectors, timeout_ms=self.timeout_ms)
             translated("opening the login page", lambda: self._show_login(login))
             if login.is_shown():
@@ -278,11 +281,23 @@ class Portal:
         once when the browser holds no cookie of the portal: no session to reuse, so the
         login page is where its first page would lead; a portal that shows none lets the
         run in all the same)."""
+        navigation = Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms)
         if self.logins == 0 and not self._holds_cookies():
             log.info("login_needed", step="opening the portal", why="no session yet")
             self.log_in("opening the portal", here_first=False)
+            if self._logged_in_here and self._shows_navigation(navigation):
+                return  # the login led to a page with the navigation: no need to load one
         self.goto(self._base_url, "opening the portal")
-        Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms).wait("opening the portal")
+        navigation.wait("opening the portal")
+
+    def _shows_navigation(self, navigation: Navigation) -> bool:
+        """Whether the page the login led to, once loaded, shows the navigation bar."""
+
+        def shown() -> bool:
+            self.page.wait_for_load_state()
+            return navigation.is_shown()
+
+        return translated("opening the portal", shown)
 
     def _holds_cookies(self) -> bool:
         """Whether the browser holds a cookie of the portal (a session, maybe)."""

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from myopenip_bot.config.selectors import Control
+from myopenip_bot.i18n import N_
 from myopenip_bot.models import Tab
 
 __all__ = [
@@ -62,7 +63,7 @@ GUARD = "Read-only guard"
 class CheckSpec:
     screen: str
     key: str  # the selectors entry it proves, e.g. "dialog.submit"
-    what: str
+    what: str  # in English (smoke.json); a person reads it through wording.check_text
     #: the rest of the walk needs it: when it does not pass, the walk stops there
     gate: bool = field(default=False, compare=False)
 
@@ -86,38 +87,48 @@ def declared(group: type) -> tuple[CheckSpec, ...]:
 
 
 class Login:
-    heading = _on(LOGIN, "login.heading", "the heading", gate=True)
-    username = _on(LOGIN, "login.username", 'the field "Identifiant"', gate=True)
-    password = _on(LOGIN, "login.password", 'the field "Mot de passe"', gate=True)
-    submit = _on(LOGIN, "login.submit", 'the button "Se connecter", and a login through it', True)
-    error = _on(LOGIN, "login.error", "the alert of a refused login")
+    heading = _on(LOGIN, "login.heading", N_("the heading"), gate=True)
+    username = _on(LOGIN, "login.username", N_('the field "Identifiant"'), gate=True)
+    password = _on(LOGIN, "login.password", N_('the field "Mot de passe"'), gate=True)
+    submit = _on(
+        LOGIN, "login.submit", N_('the button "Se connecter", and a login through it'), True
+    )
+    error = _on(LOGIN, "login.error", N_("the alert of a refused login"))
 
 
 class NavigationChecks:
-    services_menu = _on(NAVIGATION, "navigation.services_menu", 'the button "Mes Services"', True)
-    services_settings = _on(
-        NAVIGATION, "navigation.services_settings", 'its link "Paramétrage / Monitoring"', True
+    services_menu = _on(
+        NAVIGATION, "navigation.services_menu", N_('the button "Mes Services"'), True
     )
-    logout = _on(NAVIGATION, "navigation.logout", 'the button "Se déconnecter"')
+    services_settings = _on(
+        NAVIGATION, "navigation.services_settings", N_('its link "Paramétrage / Monitoring"'), True
+    )
+    logout = _on(NAVIGATION, "navigation.logout", N_('the button "Se déconnecter"'))
 
 
 class Services:
-    heading = _on(SERVICES, "services.heading", "the heading", gate=True)
-    filters = _on(SERVICES, "services.filters", "the seven filters, labelled as the columns")
-    ref_filter = _on(SERVICES, "services.ref_filter", 'the filter "Réf. du service"', True)
-    search = _on(SERVICES, "services.search", 'the button "Rechercher"', gate=True)
-    table = _on(SERVICES, "services.table", "the services table", gate=True)
-    columns = _on(SERVICES, "texts.service_columns", "the column headers")
-    next_page = _on(SERVICES, "services.next_page", 'the link "Suivant" when there are more pages')
-    with_licences = _on(SERVICES, "texts.service_type_with_licences", "a MetaCentrex service", True)
-    active = _on(SERVICES, "texts.service_state_active", "an « Actif » one", gate=True)
-    ref_hint = _on(SERVICES, "hints.service_ref", "its ref reads as the hint says (a hint only)")
-    empty = _on(SERVICES, "hints.empty_services", "a search that finds nothing concludes")
-    configure = _on(SERVICES, "services.configure", 'its link "Paramétrer >"', gate=True)
+    heading = _on(SERVICES, "services.heading", N_("the heading"), gate=True)
+    filters = _on(SERVICES, "services.filters", N_("the seven filters, labelled as the columns"))
+    ref_filter = _on(SERVICES, "services.ref_filter", N_('the filter "Réf. du service"'), True)
+    search = _on(SERVICES, "services.search", N_('the button "Rechercher"'), gate=True)
+    table = _on(SERVICES, "services.table", N_("the services table"), gate=True)
+    columns = _on(SERVICES, "texts.service_columns", N_("the column headers"))
+    next_page = _on(
+        SERVICES, "services.next_page", N_('the link "Suivant" when there are more pages')
+    )
+    with_licences = _on(
+        SERVICES, "texts.service_type_with_licences", N_("a MetaCentrex service"), True
+    )
+    active = _on(SERVICES, "texts.service_state_active", N_("an « Actif » one"), gate=True)
+    ref_hint = _on(
+        SERVICES, "hints.service_ref", N_("its ref reads as the hint says (a hint only)")
+    )
+    empty = _on(SERVICES, "hints.empty_services", N_("a search that finds nothing concludes"))
+    configure = _on(SERVICES, "services.configure", N_('its link "Paramétrer >"'), gate=True)
 
 
 class ServiceSettings:
-    tablist = _on(SERVICE, "service.tablist", "the tab list", gate=True)
+    tablist = _on(SERVICE, "service.tablist", N_("the tab list"), gate=True)
     tabs: ClassVar[dict[Tab, CheckSpec]] = {
         tab: _on(
             SERVICE,
@@ -127,7 +138,7 @@ class ServiceSettings:
         )
         for tab in (Tab.UTILISATEURS, Tab.GROUPEMENTS)
     }
-    tab_panel = _on(SERVICE, "service.tab_panel", "the tab panel")
+    tab_panel = _on(SERVICE, "service.tab_panel", N_("the tab panel"))
 
 
 @dataclass(frozen=True)
@@ -150,17 +161,17 @@ class TabChecks:
     def of(cls, tab: Tab) -> TabChecks:
         screen = f"{tab.value} tab"
         return cls(
-            _on(screen, "licences.filters", "the eleven filters, labelled as the spec says"),
-            _on(screen, "licences.licence_filter", 'the filter "Licence"', gate=True),
-            _on(screen, "licences.number_filter", 'the filter "SDA"'),
-            _on(screen, "licences.search", 'the button "Rechercher"', gate=True),
-            _on(screen, "licences.table", "the results table", gate=True),
-            _on(screen, "texts.licence_columns", "the column headers"),
-            _on(screen, "licences.select_all", 'the header checkbox "Tout sélectionner"'),
-            _on(screen, "licences.row_checkbox", 'a checkbox "Sélectionner FPC…" per row'),
-            _on(screen, "texts.licence_cell", 'each "Licence" cell reads "FPC… type"'),
-            _on(screen, "licences.next_page", 'the link "Suivant" when there are more pages'),
-            _on(screen, "licences.actions", '"Actions" disabled while nothing is ticked'),
+            _on(screen, "licences.filters", N_("the eleven filters, labelled as the spec says")),
+            _on(screen, "licences.licence_filter", N_('the filter "Licence"'), gate=True),
+            _on(screen, "licences.number_filter", N_('the filter "SDA"')),
+            _on(screen, "licences.search", N_('the button "Rechercher"'), gate=True),
+            _on(screen, "licences.table", N_("the results table"), gate=True),
+            _on(screen, "texts.licence_columns", N_("the column headers")),
+            _on(screen, "licences.select_all", N_('the header checkbox "Tout sélectionner"')),
+            _on(screen, "licences.row_checkbox", N_('a checkbox "Sélectionner FPC…" per row')),
+            _on(screen, "texts.licence_cell", N_('each "Licence" cell reads "FPC… type"')),
+            _on(screen, "licences.next_page", N_('the link "Suivant" when there are more pages')),
+            _on(screen, "licences.actions", N_('"Actions" disabled while nothing is ticked')),
         )
 
     def specs(self) -> tuple[CheckSpec, ...]:
@@ -171,51 +182,55 @@ TABS = {tab: TabChecks.of(tab) for tab in (Tab.UTILISATEURS, Tab.GROUPEMENTS)}
 
 
 class Searches:
-    empty = _on(SERVICE, "hints.empty_results", "a licence search that finds nothing concludes")
-    by_ref = _on(SERVICE, "texts.licence_ref", "the licence to check is found by its ref", True)
-    by_number = _on(SERVICE, "hints.number_filter_format", "it is found by its number too")
-    loading = _on(SERVICE, "hints.loading", "a loading text (a hint: never required)")
-    technical_error = _on(SERVICE, "hints.technical_error", "an error page's wording (a hint)")
+    empty = _on(SERVICE, "hints.empty_results", N_("a licence search that finds nothing concludes"))
+    by_ref = _on(SERVICE, "texts.licence_ref", N_("the licence to check is found by its ref"), True)
+    by_number = _on(SERVICE, "hints.number_filter_format", N_("it is found by its number too"))
+    loading = _on(SERVICE, "hints.loading", N_("a loading text (a hint: never required)"))
+    technical_error = _on(SERVICE, "hints.technical_error", N_("an error page's wording (a hint)"))
     in_progress = _on(
-        SERVICE, "hints.in_progress", "« État » of a licence being dissociated (a hint)"
+        SERVICE, "hints.in_progress", N_("« État » of a licence being dissociated (a hint)")
     )
-    licence_page = _on(SERVICE, "hints.licence_page", "its row links to its own page (a hint)")
+    licence_page = _on(SERVICE, "hints.licence_page", N_("its row links to its own page (a hint)"))
     licence_options = _on(
-        SERVICE, "hints.licence_options", "its own page shows its « Options » (a hint)"
+        SERVICE, "hints.licence_options", N_("its own page shows its « Options » (a hint)")
     )
 
 
 class Dialog:
-    actions = _on(DIALOG, "licences.actions", '"Actions" enabled once a licence is ticked', True)
-    dissociate = _on(DIALOG, "licences.dissociate", 'its menu item "Dissocier vos numéros"', True)
-    dialog = _on(DIALOG, "dialog.dialog", 'the dialog "Dissocier vos numéros"', gate=True)
-    heading = _on(DIALOG, "dialog.heading", 'its heading "Numéros à dissocier"')
-    row = _on(DIALOG, "texts.dialog_row", 'its row "FPC… 02 31 …" for the ticked licence')
-    keep_select = _on(DIALOG, "dialog.keep_select", 'the choice "Conserver le numéro …"')
-    keep_yes = _on(DIALOG, "texts.keep_yes", 'its option "Oui", preselected')
-    keep_no = _on(DIALOG, "texts.keep_no", 'its option "Non"')
-    any_keep_select = _on(DIALOG, "dialog.any_keep_select", "one choice per number")
-    warnings = _on(DIALOG, "dialog.warnings", "the three warning paragraphs")
-    warning_texts = _on(DIALOG, "dialog.warning_texts", "the warnings word for word")
+    actions = _on(
+        DIALOG, "licences.actions", N_('"Actions" enabled once a licence is ticked'), True
+    )
+    dissociate = _on(
+        DIALOG, "licences.dissociate", N_('its menu item "Dissocier vos numéros"'), True
+    )
+    dialog = _on(DIALOG, "dialog.dialog", N_('the dialog "Dissocier vos numéros"'), gate=True)
+    heading = _on(DIALOG, "dialog.heading", N_('its heading "Numéros à dissocier"'))
+    row = _on(DIALOG, "texts.dialog_row", N_('its row "FPC… 02 31 …" for the ticked licence'))
+    keep_select = _on(DIALOG, "dialog.keep_select", N_('the choice "Conserver le numéro …"'))
+    keep_yes = _on(DIALOG, "texts.keep_yes", N_('its option "Oui", preselected'))
+    keep_no = _on(DIALOG, "texts.keep_no", N_('its option "Non"'))
+    any_keep_select = _on(DIALOG, "dialog.any_keep_select", N_("one choice per number"))
+    warnings = _on(DIALOG, "dialog.warnings", N_("the three warning paragraphs"))
+    warning_texts = _on(DIALOG, "dialog.warning_texts", N_("the warnings word for word"))
     ended_options = _on(
-        DIALOG, "texts.ended_options", "the warnings name each option the dissociation ends"
+        DIALOG, "texts.ended_options", N_("the warnings name each option the dissociation ends")
     )
     without_number = _on(
-        DIALOG, "texts.without_number", '"Licences sans numéro" for a licence without'
+        DIALOG, "texts.without_number", N_('"Licences sans numéro" for a licence without')
     )
-    cancel = _on(DIALOG, "dialog.cancel", 'the button "Annuler"', gate=True)
-    submit = _on(DIALOG, "dialog.submit", 'the button "Valider" (never clicked)')
-    error = _on(DIALOG, "dialog.error", "the alert of a refusal")
+    cancel = _on(DIALOG, "dialog.cancel", N_('the button "Annuler"'), gate=True)
+    submit = _on(DIALOG, "dialog.submit", N_('the button "Valider" (never clicked)'))
+    error = _on(DIALOG, "dialog.error", N_("the alert of a refusal"))
 
 
 class After:
-    cancel = _on(AFTER, "dialog.cancel", "Annuler closes the dialog", gate=True)
-    untick = _on(AFTER, "licences.row_checkbox", "the tick can be removed; Actions is disabled")
-    status = _on(AFTER, "licences.status", 'the status "Numéro(s) dissocié(s) : N"')
-    status_text = _on(AFTER, "texts.status_dissociated", "its text")
+    cancel = _on(AFTER, "dialog.cancel", N_("Annuler closes the dialog"), gate=True)
+    untick = _on(AFTER, "licences.row_checkbox", N_("the tick can be removed; Actions is disabled"))
+    status = _on(AFTER, "licences.status", N_('the status "Numéro(s) dissocié(s) : N"'))
+    status_text = _on(AFTER, "texts.status_dissociated", N_("its text"))
 
 
-READ_ONLY = _on(GUARD, "network.read_only", "no request that changes data was sent")
+READ_ONLY = _on(GUARD, "network.read_only", N_("no request that changes data was sent"))
 
 CHECKS: tuple[CheckSpec, ...] = (
     *declared(Login),

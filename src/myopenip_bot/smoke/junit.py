@@ -19,6 +19,7 @@ from pathlib import Path
 from myopenip_bot.files import write_private
 from myopenip_bot.smoke.checks import CheckResult, Status
 from myopenip_bot.text import visible
+from myopenip_bot.wording import check_evidence, check_text
 
 __all__ = ["attachment", "evidence", "shown_path", "write_junit"]
 
@@ -41,13 +42,11 @@ def shown_path(path: Path) -> str:
 def evidence(check: CheckResult) -> str:
     """What a failed check leaves for a person: the closest controls on its screen, and
     its screenshot as an attachment; "" when it has neither."""
-    lines = []
-    if check.candidates:
-        shown = ", ".join(f'{role} "{visible(name)}"' for role, name in check.candidates[:5])
-        lines.append(f"Closest on the screen, the best first: {shown}")
-    if check.screenshot is not None:
-        lines.append(f"Screenshot: {visible(shown_path(check.screenshot))}")
-        lines.append(visible(attachment(check.screenshot)))
+    shown = ", ".join(f'{role} "{visible(name)}"' for role, name in check.candidates[:5])
+    screenshot = check.screenshot
+    lines = check_evidence(shown, visible(shown_path(screenshot)) if screenshot else None)
+    if screenshot is not None:
+        lines.append(visible(attachment(screenshot)))
     return "\n".join(lines)
 
 
@@ -71,7 +70,8 @@ def write_junit(checks: Sequence[CheckResult], path: Path) -> None:
             time=f"{check.seconds:.3f}",
         )
         # Texts the portal shows are data: written out visibly (XML cannot hold them raw).
-        message = visible(check.message)
+        # The message in the person's language (the names and ids of the cases are not).
+        message = visible(check_text(check.message))
         if check.status is Status.FAILED:
             failure = ET.SubElement(case, "failure", message=message, type="drift")
             failure.text = f"{visible(check.id)}\n{message}"

@@ -33,6 +33,7 @@ from myopenip_bot.smoke.checks import CheckResult, Status
 from myopenip_bot.smoke.run import SmokeResult, not_run
 from myopenip_bot.smoke.walk import NOT_SELECTED, WalkOptions, smoke_walk
 from myopenip_bot.smoke_suite.plugin import RESULT, SELECTED
+from myopenip_bot.wording import check_text
 
 UNSELECTED = f"not run: {NOT_SELECTED}"  # a check -k left out: no failure of this run
 WALK = "myopenip-smoke"  # the walk's own folder under --output (its screens, trace, video)
@@ -236,5 +237,5 @@ def smoke_check(
             if path.suffix == ".png":
                 result = replace(result, screenshot=target)
     if result.status is Status.ERROR:
-        pytest.fail(result.message, pytrace=False)
+        pytest.fail(check_text(result.message), pytrace=False)
     return result

@@ -13,17 +13,23 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from myopenip.i18n import N_, _, language, ngettext
 from myopenip_bot.errors import UsageError
+from myopenip_bot.i18n import N_, _, language, ngettext
 from myopenip_bot.models import ErrorKind, Outcome
 
 __all__ = [
+    "CHECK_STATUSES",
     "OUTCOMES",
+    "SCREENS",
+    "check_evidence",
+    "check_status",
+    "check_text",
     "error_lines",
     "outcome_count",
     "outcome_label",
     "outcome_word",
     "reason_text",
+    "screen_name",
     "step_text",
     "typography",
     "usage_error",
@@ -265,4 +271,157 @@ def error_lines(
             lines.append(hint())
     else:
         lines.append(_(_NEXT[kind]))
+    return lines
+
+
+# -- the smoke's checks -------------------------------------------------------------------
+# The check ids, screens, keys and statuses are machine outputs (smoke.json, the JUnit
+# cases' names, pytest's ids); a person reads the table's words and the messages.
+
+CHECK_STATUSES: dict[str, str] = {
+    "passed": N_("passed"),
+    "failed": N_("failed"),
+    "error": N_("error"),
+    "skipped": N_("skipped"),
+}
+
+SCREENS: dict[str, str] = {
+    "Login": N_("Login"),
+    "Navigation": N_("Navigation"),
+    "Service settings": N_("Service settings"),
+    "Dissociation dialog": N_("Dissociation dialog"),
+    "After Annuler": N_("After « Annuler »"),
+    "Read-only guard": N_("Read-only guard"),
+}
+
+
+def check_status(status: object) -> str:
+    """A check's status (passed, failed, error, skipped) as a person reads it."""
+    value = str(getattr(status, "value", status))
+    return _(CHECK_STATUSES[value]) if value in CHECK_STATUSES else value
+
+
+def screen_name(screen: str) -> str:
+    """A screen of the smoke as a person reads it (the portal's own titles kept)."""
+    if screen in SCREENS:
+        return _(SCREENS[screen])
+    tab = re.fullmatch(r"(\S+) tab", screen)  # "Utilisateurs tab": the portal's tab
+    return _("%(tab)s tab") % {"tab": tab[1]} if tab else screen
+
+
+# What a check that passed or was skipped says, whole, when it is always the same words
+# (a check's `what` is marked in myopenip_bot/smoke/checks.py).
+CHECK_MESSAGES = (
+    N_("logged in"),
+    N_("selected"),
+    N_("disabled"),
+    N_("preselected"),
+    N_("closed"),
+    N_("unticked; Actions disabled"),
+    N_("the services list has one page here"),
+    N_("no hint given: any ref is looked up on the portal"),
+    N_("no hint given: the bot's own records keep what the portal accepted"),
+    N_("no hint given: a licence's options are then not shown"),
+    N_("no licence page to read (a hint only)"),
+    N_("no licence without a number on that results page to tick"),
+    N_("a hint: the smoke never needs it"),
+    N_("shown only on a technical error"),
+    N_("shown only when the portal refuses « Valider »"),
+    N_("shown only after « Valider »"),
+    N_(
+        "shown only when the portal refuses a login; the smoke never sends a wrong password "
+        "(it would count towards a lock-out)"
+    ),
+    N_("zero rows; the hint sentence shows"),
+    N_("zero rows; the hint sentence does not show (fine)"),
+)
+
+
+_CHECKS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.S), typography(french))
+    for pattern, french in (
+        (r"not run", "non exécutée"),
+        (r"not run: not selected", "non exécutée : non sélectionnée"),
+        (r"not run: interrupted by (\S+)", "non exécutée : interrompue par {1}"),
+        (r"not run: (.+) failed", "non exécutée : la vérification {1} a échoué"),
+        (r"not run: (.+) could not run", "non exécutée : la vérification {1} n'a pas pu se faire"),
+        (r"not run: (.+)", "non exécutée : {r1}"),
+        (r"(\S+): could not run: (.+)", "{1} : vérification impossible : {r2}"),
+        (r"(\d+) filters", "{1} filtres"),
+        (r"(\d+) columns", "{1} colonnes"),
+        (r"(\d+) found", "{1} trouvé(s)"),
+        (r"(\d+) rows, one checkbox each", "{1} lignes, une case à cocher chacune"),
+        (r"(\d+) rows read", "{1} lignes lues"),
+        (r"page 2 reached: (\d+) other rows", "page 2 atteinte : {1} autres lignes"),
+        (r"(\d+) paragraphs", "{1} paragraphes"),
+        (r"(\d+) paragraphs word for word", "{1} paragraphes, mot pour mot"),
+        (r"(\d+) named", "{1} nommée(s)"),
+        (r"(\S+) is « (.+) »", "{1} est « {2} »"),
+        (r"(\S+) reads « (.+) »", "{1} indique « {2} »"),
+        (r"(\S+) reads as (.+)", "{1} correspond à {2}"),
+        (r"opened (\S+)", "{1} ouvert"),
+        (r"(\S+) in (\S+), number (.+)", "{1} dans l'onglet {2}, numéro {3}"),
+        (r"found typed as (.+)", "trouvée en tapant {1}"),
+        (r"ticked (.+)", "cochée(s) : {1}"),
+        (r'the tab "(\S+)", selected by a click', "l'onglet « {1} », sélectionné par un clic"),
+        (
+            r"the tab (\S+) has one page of results here",
+            "l'onglet {1} n'a qu'une page de résultats ici",
+        ),
+        (r"the tab (\S+) lists no licence here", "l'onglet {1} ne liste aucune licence ici"),
+        (
+            r"no licence listed here reads « (.+) » \(only while the portal works on a "
+            r"dissociation it accepted; a hint: the bot's own records say the same\)",
+            "aucune licence listée ici n'indique « {1} » (seulement pendant que le portail traite "
+            "une dissociation acceptée ; une simple aide : le registre du bot le dit aussi)",
+        ),
+        # the read-only guard's proof: its parts, joined by "; " (see check_text)
+        (r"« Valider » never clicked", "« Valider » jamais cliqué"),
+        (
+            r"(\d+) requests that are not GETs, each sent by a read the walk announced "
+            r"\(e\.g\. (.+)\)",
+            "{1} requête(s) autre(s) que GET, chacune envoyée par une lecture annoncée par le "
+            "parcours (par exemple {2})",
+        ),
+        (r"only GET requests", "uniquement des requêtes GET"),
+        (r"none other", "aucune autre"),
+        (
+            r"(\S+) still lists (.+) after « Annuler » \(read again\)",
+            "{1} affiche toujours {2} après « Annuler » (relu)",
+        ),
+        (r"(\S+) could not be read again \((.+)\)", "{1} n'a pas pu être relue ({2})"),
+    )
+)
+
+
+def check_text(message: str | None) -> str:
+    """A smoke check's message as a person reads it: the frames the walk puts around a
+    reason in French (the reason itself through reason_text; the portal's words, the
+    keys and what a drift found kept as written)."""
+    if not message or language() != "fr":
+        return message or ""
+    translated = _(message)
+    if translated != message:  # a check's `what`, or words always the same
+        return translated
+    if message.startswith("« Valider » never clicked; "):  # the guard's proof, part by part
+        return typography(" ; ").join(check_text(part) for part in message.split("; "))
+    for pattern, french in _CHECKS:
+        match = pattern.fullmatch(message)
+        if match is not None:
+            groups = [group or "" for group in match.groups()]
+            inner = {f"r{i}": reason_text(group) for i, group in enumerate(groups, start=1)}
+            return french.format("", *groups, **inner)
+    return typography(message)  # as written, « » kept together with its words
+
+
+def check_evidence(candidates: str | None, screenshot: str | None) -> list[str]:
+    """The lines of a failed check's evidence: the closest controls on its screen (`role
+    "name"`, the best first), its screenshot's path."""
+    lines = []
+    if candidates:
+        lines.append(
+            _("Closest on the screen, the best first: %(controls)s") % {"controls": candidates}
+        )
+    if screenshot:
+        lines.append(_("Screenshot: %(path)s") % {"path": screenshot})
     return lines
