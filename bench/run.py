@@ -14,6 +14,10 @@ ratio of a floor measured in the same run:
 - the one-shot part (bench/one_shot.py, also runnable alone), last, on a replica of its
   own at 150 ms: `dissociate` of one of the guide's Groupements licences with a fresh
   login and with a saved session, against the straight-line script, interleaved;
+- the workers part (bench/workers.py, also runnable alone), after it, on a replica of
+  its own at 150 ms with 8 services of 40 licences: 48 rows over the 8 services with
+  --workers 1, 2 and 4, and 40 rows of one service with --workers 1 and 2 (its rows
+  shared between the two), the speed-ups against issue 32's targets;
 - replica C (`--licences-per-service N`): a batch of --scale-rows rows with --workers 2,
   sampling the peak RSS of the bot's process tree (python, Playwright's driver, Chromium)
   at row 100 and at the last row (1,000 rows by default);
@@ -52,6 +56,7 @@ from typing import Any
 import psutil
 
 from bench import limits, one_shot, speed
+from bench import workers as workers_part
 from bench.harness import (
     BATCH_SERVICES,
     BATCH_TIMEOUT,
@@ -203,6 +208,7 @@ class Results:
     speed: speed.SpeedResults = field(default_factory=speed.SpeedResults)
     limits: limits.LimitsResults | None = None
     one_shot: one_shot.OneShotResults | None = None  # at 150 ms, the guide's Groupements
+    workers: workers_part.WorkersResults | None = None  # at 150 ms: 8 services, and one shared
 
     # -- figures (None when the runs behind them failed)
 
@@ -333,6 +339,8 @@ def table_lines(res: Results) -> list[str]:
     found = targets(res)
     if res.one_shot is not None:
         found += one_shot.targets(res.one_shot)
+    if res.workers is not None:
+        found += workers_part.targets(res.workers)
     if res.limits is not None:
         found += limits.targets(res.limits)
     return target_table(found)
@@ -800,6 +808,8 @@ def write_report(
         lines += [*_gap_table(scale), ""]
     if res.one_shot is not None:
         lines += one_shot.lines(res.one_shot)
+    if res.workers is not None:
+        lines += workers_part.lines(res.workers)
     if res.limits is not None:
         lines += limits.lines(res.limits)
     lines += [
@@ -1022,6 +1032,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         help=f"rounds of the one-shot part at {one_shot.ONE_SHOT_LATENCY_MS} ms "
         f"(bench/one_shot.py; 0: skip it; default {one_shot.ROUNDS})",
     )
+    parser.add_argument(
+        "--workers-repeats",
+        type=int,
+        default=workers_part.REPEATS,
+        help=f"runs of each batch of the workers part at {workers_part.WORKERS_LATENCY_MS} ms "
+        f"(bench/workers.py; 0: skip it; default {workers_part.REPEATS})",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "benchmarks.md")
     parser.add_argument("--png", type=Path, default=ROOT / "docs" / "benchmarks.png")
     parser.add_argument("--keep-work", action="store_true", help="keep the temp folders")
@@ -1051,6 +1068,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         res.limits = limited
         if args.one_shot_rounds:
             res.one_shot = one_shot.measure(bench, log, args.one_shot_rounds)
+        if args.workers_repeats:
+            res.workers = workers_part.measure(bench, log, args.workers_repeats)
     finally:
         if not args.keep_work:
             shutil.rmtree(work, ignore_errors=True)

@@ -25,11 +25,13 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from myopenip.terminal import safe
 from myopenip_bot.batch import rules
+from myopenip_bot.batch.results import WorkSplit
 from myopenip_bot.batch.run import BatchProgress
 from myopenip_bot.config.logs import configure_logging
 from myopenip_bot.config.settings import LogFormat, Settings
-from myopenip_bot.i18n import _, format_rate
+from myopenip_bot.i18n import _, format_int, format_rate, ngettext
 
 __all__ = ["RowsBar"]
 
@@ -40,6 +42,7 @@ class RowsBar(BatchProgress):
     from its start, less the time spent at the question."""
 
     def __init__(self, err: Console, settings: Settings) -> None:
+        self.err = err
         self.settings = settings
         self.started_at: float | None = None
         self.paused_at: float | None = None
@@ -70,6 +73,48 @@ class RowsBar(BatchProgress):
     def ended(self) -> None:
         if self.bar is not None:
             self.bar.stop()
+
+    def split(self, split: WorkSplit) -> None:
+        """How the rows are shared between the workers, in a line for a person (jobs read
+        the `work_split` event)."""
+        shown = self.settings.log_format
+        if shown is LogFormat.JSON or (shown is LogFormat.AUTO and not self.err.is_terminal):
+            return
+        for service, sizes in split.split.items():
+            shares = " + ".join(format_int(size) for size in sizes)
+            self.err.print(
+                _(
+                    "%(service)s: its %(rows)s rows are shared by %(workers)s workers "
+                    "(%(shares)s), each in its own browser."
+                )
+                % {
+                    "service": safe(service),
+                    "rows": format_int(sum(sizes)),
+                    "workers": format_int(len(sizes)),
+                    "shares": shares,
+                },
+                soft_wrap=True,
+                highlight=False,
+            )
+        if split.workers < split.asked:
+            self.err.print(
+                ngettext(
+                    "--workers %(asked)s: %(workers)s worker starts, as many as there are "
+                    "parts of the work (a service is shared only in parts of %(least)s rows "
+                    "or more).",
+                    "--workers %(asked)s: %(workers)s workers start, as many as there are "
+                    "parts of the work (a service is shared only in parts of %(least)s rows "
+                    "or more).",
+                    split.workers,
+                )
+                % {
+                    "asked": split.asked,
+                    "workers": split.workers,
+                    "least": rules.MIN_PART_ROWS,
+                },
+                soft_wrap=True,
+                highlight=False,
+            )
 
     def pause(self) -> None:
         self.paused_at = time.monotonic()

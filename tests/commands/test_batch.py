@@ -41,6 +41,7 @@ from batch_support import (
     clicked,
     exit_agrees,
     file_state,
+    flat,
     journal_left_by_a_killed_run,
     journal_rows,
     named,
@@ -456,6 +457,67 @@ def test_three_workers_start_together_and_share_three_services(
     # worker 1's cookies.
     assert len(named(done.stderr, "logged_in")) == 1
     assert sorted(e["worker"] for e in named(done.stderr, "login_handed_over")) == [2, 3]
+
+
+@pytest.mark.longest(25)
+def test_two_workers_share_one_service_each_row_one_owner_killed_and_resumed_exactly(
+    replica: Replica, tmp_path: Path
+) -> None:
+    before = replica.state()
+    # One service, 20 rows: shared 10 + 10 (rules.split_work); the second share holds
+    # both tabs' licences (two dialogs), the first only Utilisateurs.
+    rows = rows_for(
+        before,
+        [("SRV-10021", 16, "utilisateurs"), ("SRV-10021", 4, "groupements")],
+        [True, False] * 10,
+    )
+    batch = write_rows(tmp_path / "batch.csv", rows)
+    report = tmp_path / "report"
+    args = (batch, *UNATTENDED, "--workers", "2", "--journal", tmp_path / "j.sqlite")
+    args += ("--report", report)
+    # Killed as the first « Valider » is clicked: the other worker is somewhere in its share.
+    run = BatchCli(tmp_path, replica).start(*args)
+    assert run.wait_for_nth("valider_clicking", 1)
+    run.process.kill()
+    killed = run.finish(timeout=120)
+    split = named(killed.stderr, "work_split")
+    assert [(e["asked"], e["workers"], e["split"]) for e in split] == [
+        (2, 2, {"SRV-10021": [10, 10]})
+    ], split
+    left = [r for r in journal_rows(tmp_path / "j.sqlite") if r["state"] != "done"]
+    # Resumed with a person's console (the split said on it; the events in events.jsonl).
+    done = BatchCli(tmp_path, replica, log_format="console")(*args)
+
+    assert done.returncode == 0, done.stderr[-4000:]
+    assert set(outcomes(exit_agrees(done)).values()) == {"done"}
+    assert_portal_is_the_file(before, replica.state(), rows)
+    # Every licence went through one « Valider » the portal accepted, never again after.
+    assert_committed_once(replica, [row.licence for row in rows])
+    journal = journal_rows(tmp_path / "j.sqlite")
+    assert {r["licence"]: r["state"] for r in journal} == {row.licence: "done" for row in rows}
+    resumed = [
+        json.loads(line)
+        for line in (report / "events.jsonl").read_text(encoding="utf-8").splitlines()
+        if line.startswith("{")
+    ]
+    last = max(i for i, e in enumerate(resumed) if e["event"] == "batch_started")
+    resumed = resumed[last:]  # the resumed run's (the folder may keep the killed run's too)
+    # In each run, each row was in one dialog at most: the shares never overlap.
+    for events_of in (named(killed.stderr, "valider_clicking"), resumed):
+        dialogs = [e["licences"] for e in events_of if e["event"] == "valider_clicking"]
+        shown = [licence for licences in dialogs for licence in licences]
+        assert len(shown) == len(set(shown)), dialogs
+    # The resumed run shared what was left, and said so on the console.
+    said = [e for e in resumed if e["event"] == "work_split"]
+    text = flat(done.stderr)
+    if len(left) >= 20:
+        half = len(left) // 2
+        assert [e["split"] for e in said] == [{"SRV-10021": [len(left) - half, half]}]
+        assert f"SRV-10021: its {len(left)} rows are shared by 2 workers" in text, text
+    elif left:
+        assert [e["workers"] for e in said] == [1], said
+        assert "--workers 2: 1 worker starts" in text, text
+    assert_summary_agrees(report, 0)
 
 
 # -- 6. a browser server (playwright launch-server) -----------------------------------

@@ -1,5 +1,6 @@
 """A batch's rules on plain data: outcomes, an approved plan, the plan a dry run writes,
-the closest service refs, the pace of a run, which run folders go. No browser, no portal."""
+the closest service refs, how rows are shared between workers, the pace of a run, which
+run folders go. No browser, no portal."""
 
 from __future__ import annotations
 
@@ -98,6 +99,75 @@ def test_an_unknown_service_gets_the_closest_refs_and_a_listed_one_none() -> Non
         "SRV-10029",
     ]
     assert rules.closest_refs("XYZ", listed) == []
+
+
+# -- sharing the rows between workers ------------------------------------------------------
+
+
+def licences(service: str, count: int, first: int = 0) -> list[str]:
+    return [f"{service}-L{index:03d}" for index in range(first, first + count)]
+
+
+def owners(parts: list[rules.WorkPart]) -> dict[tuple[str, str], int]:
+    """Each (service, licence) and how many parts hold it."""
+    held: dict[tuple[str, str], int] = {}
+    for part in parts:
+        for licence in part.licences:
+            held[(part.service, licence)] = held.get((part.service, licence), 0) + 1
+    return held
+
+
+@pytest.mark.parametrize("workers", [1, 2, 3, 4, 16])
+@pytest.mark.parametrize(
+    "sizes",
+    [{"A": 40}, {"A": 1}, {"A": 19}, {"A": 20}, {"A": 41, "B": 9}, {"A": 6, "B": 6, "C": 33}],
+)
+def test_every_row_left_is_in_exactly_one_part_in_the_files_order(
+    sizes: dict[str, int], workers: int
+) -> None:
+    by_service = {service: licences(service, count) for service, count in sizes.items()}
+    parts = rules.split_work(by_service, workers)
+    wanted = {(service, licence) for service, rows in by_service.items() for licence in rows}
+    assert owners(parts) == dict.fromkeys(wanted, 1)
+    for service, rows in by_service.items():
+        mine = sorted((p for p in parts if p.service == service), key=lambda p: p.part)
+        # a split service's parts are runs of its rows, in order, numbered 1..n of n
+        assert [licence for p in mine for licence in p.licences] == rows
+        assert [(p.part, p.parts) for p in mine] == [(i + 1, len(mine)) for i in range(len(mine))]
+        sizes_of = [len(p.licences) for p in mine]
+        assert max(sizes_of) - min(sizes_of) <= 1
+        if len(mine) > 1:
+            assert min(sizes_of) >= rules.MIN_PART_ROWS
+    assert len(parts) <= max(workers, len(by_service))
+
+
+def test_one_service_is_shared_by_the_workers_and_services_enough_stay_whole() -> None:
+    one = {"SRV-1": licences("SRV-1", 40)}
+    assert [len(p.licences) for p in rules.split_work(one, 2)] == [20, 20]
+    assert [len(p.licences) for p in rules.split_work(one, 4)] == [10, 10, 10, 10]
+    # parts of fewer than MIN_PART_ROWS rows are not worth their own opening of the service
+    assert [len(p.licences) for p in rules.split_work(one, 16)] == [10, 10, 10, 10]
+    assert [len(p.licences) for p in rules.split_work({"S": licences("S", 19)}, 2)] == [19]
+    # as many services as workers: each stays whole, the biggest taken first
+    many = {"A": licences("A", 6), "B": licences("B", 30), "C": licences("C", 6)}
+    parts = rules.split_work(many, 3)
+    assert [(p.service, p.parts) for p in parts] == [("B", 1), ("A", 1), ("C", 1)]
+    # fewer services than workers: the one with the most rows a part is split first
+    parts = rules.split_work({"A": licences("A", 12), "B": licences("B", 50)}, 3)
+    assert sorted((p.service, len(p.licences)) for p in parts) == [("A", 12), ("B", 25), ("B", 25)]
+    assert rules.split_work({}, 4) == []
+
+
+def test_a_resumed_run_shares_only_the_rows_left_each_in_one_part() -> None:
+    # A killed run left 40 rows of one service: 13 final, 27 not. The rerun's journal
+    # gives it the 27 (Batch.run: not final), which it shares again, each row once.
+    every = licences("SRV-1", 40)
+    final = set(every[:7]) | set(every[20:26])
+    left = [licence for licence in every if licence not in final]
+    parts = rules.split_work({"SRV-1": left}, 2)
+    assert owners(parts) == dict.fromkeys((("SRV-1", licence) for licence in left), 1)
+    assert [len(p.licences) for p in parts] == [14, 13]
+    assert not final & {licence for p in parts for licence in p.licences}
 
 
 def test_the_pace_is_the_mean_since_the_start_never_a_burst() -> None:

@@ -1,9 +1,11 @@
 """What a batch is given and what it gives back, as plain data: its options, the one
-question before its first « Valider », and its result (every row of the file, and how the
-run ended). No browser: a report or an exit code is made from these alone."""
+question before its first « Valider », how its rows are shared between workers, and its
+result (every row of the file, and how the run ended). No browser: a report or an exit
+code is made from these alone."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -11,7 +13,7 @@ from myopenip_bot.batch import rules
 from myopenip_bot.batch.journal import JournalRow, Stage, State
 from myopenip_bot.models import ErrorKind
 
-__all__ = ["BatchConfirmation", "BatchOptions", "BatchResult", "BatchTotals"]
+__all__ = ["BatchConfirmation", "BatchOptions", "BatchResult", "BatchTotals", "WorkSplit"]
 
 
 @dataclass(frozen=True)
@@ -89,3 +91,22 @@ class BatchResult:
         ):
             return self.unreached
         return row.reason
+
+
+@dataclass(frozen=True)
+class WorkSplit:
+    """How a run shares its rows: `asked` workers, `workers` started (no more than the
+    parts), the parts in the order they are taken."""
+
+    asked: int
+    workers: int
+    parts: Sequence[rules.WorkPart]
+
+    @property
+    def split(self) -> dict[str, tuple[int, ...]]:
+        """The services split between workers: the rows of each of their parts."""
+        out: dict[str, list[int]] = {}
+        for part in self.parts:
+            if part.parts > 1:
+                out.setdefault(part.service, []).append(len(part.licences))
+        return {service: tuple(sizes) for service, sizes in out.items()}

@@ -48,7 +48,7 @@ from myopenip_bot.batch.journal import (
     copy_for_dry_run,
 )
 from myopenip_bot.batch.report import Summary, check_report_folder, document, write_report
-from myopenip_bot.batch.results import BatchConfirmation, BatchOptions, BatchResult
+from myopenip_bot.batch.results import BatchConfirmation, BatchOptions, BatchResult, WorkSplit
 from myopenip_bot.browser.workdir import WorkArea
 from myopenip_bot.config.logs import RunLog
 from myopenip_bot.config.selectors import Selectors, load_selectors
@@ -92,6 +92,10 @@ class BatchProgress:
 
     def ended(self) -> None:
         """The workers have ended; the report is written next."""
+
+    def split(self, split: WorkSplit) -> None:
+        """How the rows are shared between workers, when a service is split between them
+        or fewer workers start than were asked (before any worker starts)."""
 
 
 @dataclass(frozen=True)
@@ -207,6 +211,7 @@ def _run(
             stop=stop,
             ask=confirm,
             on_rows=told,
+            on_split=progress.split,
             run_log=run_log,
             ledger=ledger,
         )

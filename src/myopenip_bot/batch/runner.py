@@ -3,9 +3,12 @@
     Batch.run()
     ├── the journal      opened, locked and loaded by run_batch: final rows skipped
     ├── the services     rows grouped by service; each service is one Runner request
-    │                    (mixed « Conserver le numéro » in one dialog; rows refused alone)
+    │                    (mixed « Conserver le numéro » in one dialog; rows refused alone);
+    │                    fewer services than workers: a big service's rows are split in
+    │                    parts (rules.split_work), each row in exactly one part, each part
+    │                    its own request (its own dialog, holding only its own licences)
     ├── the workers      N threads, each with its own browser context (and Playwright
-    │                    driver), each taking whole services from a queue; every worker
+    │                    driver), each taking parts from a queue, biggest first; every worker
     │                    starts its browser at once, worker 1 logs in, the others wait
     │                    for that login only and take its cookies
     ├── the question     once, before the first « Valider »: the worker posts it to the
@@ -41,7 +44,13 @@ import structlog
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchRow
 from myopenip_bot.batch.journal import Journal, JournalRow, Settlement, State
-from myopenip_bot.batch.results import BatchConfirmation, BatchOptions, BatchResult, BatchTotals
+from myopenip_bot.batch.results import (
+    BatchConfirmation,
+    BatchOptions,
+    BatchResult,
+    BatchTotals,
+    WorkSplit,
+)
 from myopenip_bot.browser.session import BotSession
 from myopenip_bot.config.logs import RunLog
 from myopenip_bot.config.selectors import Selectors
@@ -70,7 +79,14 @@ from myopenip_bot.portal.portal import Portal
 from myopenip_bot.portal.retry import DEFAULT_POLICY
 
 # The batch's plain data (results.py) is named here too: where callers have found it.
-__all__ = ["Batch", "BatchConfirmation", "BatchOptions", "BatchResult", "BatchTotals"]
+__all__ = [
+    "Batch",
+    "BatchConfirmation",
+    "BatchOptions",
+    "BatchResult",
+    "BatchTotals",
+    "WorkSplit",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -106,6 +122,7 @@ class Batch:
         stop: StopSignal,
         ask: Callable[[BatchConfirmation], bool] | None = None,
         on_rows: Callable[[list[JournalRow]], None] | None = None,
+        on_split: Callable[[WorkSplit], None] | None = None,
         run_log: RunLog | None = None,
         ledger: Ledger | None = None,
     ) -> None:
@@ -123,6 +140,7 @@ class Batch:
         self._ask = ask  # None: confirmed beforehand (--yes, or a dry run)
         self.policy = DEFAULT_POLICY
         self._on_rows = on_rows
+        self._on_split = on_split
         self._confirm_lock = threading.Lock()
         self._answer: bool | None = None
         self._failures = 0  # technical failures in a row, over all workers
@@ -156,10 +174,10 @@ class Batch:
         final; the journal keeps what happened, row by row."""
         if self.journal.run_id is None:  # run_batch began it (Journal.begin): new or resumed
             self.journal.start_run(self.options.file)
-        by_service: dict[str, list[JournalRow]] = {}
+        by_service: dict[str, list[str]] = {}
         for row in rows:
             if not row.final:
-                by_service.setdefault(row.service, []).append(row)
+                by_service.setdefault(row.service, []).append(row.licence)
         log.info(
             "batch_started",
             file=str(self.options.file),
@@ -169,10 +187,12 @@ class Batch:
             workers=self.options.workers,
             dry_run=self.options.dry_run,
         )
-        services: queue.Queue[str] = queue.Queue()
-        for service in by_service:
-            services.put(service)
-        workers = min(self.options.workers, len(by_service))  # none when nothing is left
+        parts = rules.split_work(by_service, self.options.workers)
+        services: queue.Queue[rules.WorkPart] = queue.Queue()
+        for part in parts:
+            services.put(part)
+        workers = min(self.options.workers, len(parts))  # none when nothing is left
+        self._said_split(WorkSplit(asked=self.options.workers, workers=workers, parts=parts))
         threads = [
             threading.Thread(
                 target=self._worker, args=(n, services), name=f"batch-worker-{n}", daemon=True
@@ -244,11 +264,26 @@ class Batch:
 
     # -- a worker ---------------------------------------------------------------------
 
-    def _worker(self, number: int, services: queue.Queue[str]) -> None:
+    def _said_split(self, split: WorkSplit) -> None:
+        """How the rows are shared, in an event and to `on_split`, when it is worth saying:
+        a service split between workers, or fewer workers than asked."""
+        if not split.parts or (split.workers == split.asked and not split.split):
+            return
+        log.info(
+            "work_split",
+            asked=split.asked,
+            workers=split.workers,
+            parts=len(split.parts),
+            split={service: list(sizes) for service, sizes in split.split.items()},
+        )
+        if self._on_split is not None:
+            self._on_split(split)
+
+    def _worker(self, number: int, services: queue.Queue[rules.WorkPart]) -> None:
         with self.run_log.bound() if self.run_log is not None else nullcontext():
             self._work(number, services)
 
-    def _work(self, number: int, services: queue.Queue[str]) -> None:
+    def _work(self, number: int, services: queue.Queue[rules.WorkPart]) -> None:
         try:
             self._serve(number, services)
         except _Abort:
@@ -264,7 +299,7 @@ class Batch:
             if number == 1:  # logged in, or never will: the others wait no more
                 self._first_login.set()
 
-    def _serve(self, number: int, services: queue.Queue[str]) -> None:
+    def _serve(self, number: int, services: queue.Queue[rules.WorkPart]) -> None:
         # Each worker's screenshots and trace go in a folder of the report's.
         settings = self.settings.model_copy(update={"traces_dir": self.options.report_dir})
         session = BotSession(settings, label=f"worker-{number}", run_log=self.run_log)
@@ -298,14 +333,14 @@ class Batch:
                     self._first_login.set()
             while self._abort is None and not self.stop.requested and self._answer is not False:
                 try:
-                    service = services.get_nowait()
+                    part = services.get_nowait()
                 except queue.Empty:
                     return
-                recorder.service = service
+                recorder.service = part.service
                 if entries is not None:
-                    entries.start_service(service)
+                    entries.start_service(part.service)
                 try:
-                    self._do_service(runner, service)
+                    self._do_service(runner, part)
                 finally:
                     if entries is not None:
                         entries.close()  # its lock on the service let go
@@ -346,12 +381,17 @@ class Batch:
             if best_effort(hand_over, False, event="login_not_handed_over", worker=number):
                 log.info("login_handed_over", worker=number)
 
-    def _do_service(self, runner: Runner, service: str) -> None:
+    def _do_service(self, runner: Runner, part: rules.WorkPart) -> None:
+        """The rows of `part` not final yet (a service's, or its share of a service split
+        between workers: only these are ticked, only these in its dialog)."""
+        service, mine = part.service, frozenset(part.licences)
         for attempt in range(1, self.policy.attempts + 1):
             rows = [
                 row
                 for row in self.journal.rows_of(service)
-                if not row.final and (row.service, row.licence) in self._wanted
+                if not row.final
+                and row.licence in mine
+                and (row.service, row.licence) in self._wanted
             ]
             if not rows:
                 return
