@@ -11,7 +11,8 @@ anything changed and what to do next.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from myopenip_bot.errors import UsageError
 from myopenip_bot.i18n import N_, _, language, ngettext
@@ -425,3 +426,31 @@ def check_evidence(candidates: str | None, screenshot: str | None) -> list[str]:
     if screenshot:
         lines.append(_("Screenshot: %(path)s") % {"path": screenshot})
     return lines
+
+
+# -- events on a person's console ---------------------------------------------------------
+
+_NOT_FOR_A_PERSON = ("event", "level", "timestamp")
+
+
+def event_text(event: Mapping[str, Any]) -> str:
+    """A warning or an error on a person's console (config.logs): one plain line in their
+    language, no timestamp nor padding; a retry of a read says what failed and which
+    attempt this is."""
+    name = str(event.get("event", ""))
+    if name == "read_again":
+        return _(
+            "The portal failed while %(step)s (%(error)s): trying again (%(attempt)s of "
+            "%(attempts)s)."
+        ) % {
+            "step": step_text(str(event.get("step", ""))),
+            "error": reason_text(str(event.get("error", ""))),
+            "attempt": event.get("attempt", "?"),
+            "attempts": event.get("attempts", "?"),
+        }
+    word = _("Error") if event.get("level") in ("error", "critical") else _("Warning")
+    details = "; ".join(
+        f"{key}: {value}" for key, value in event.items() if key not in _NOT_FOR_A_PERSON
+    )
+    said = f"{word}: {name.replace('_', ' ')}"
+    return f"{said} ({details})" if details else said

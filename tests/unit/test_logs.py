@@ -94,3 +94,31 @@ def test_an_events_file_on_a_full_disk_loses_its_lines_never_the_run(tmp_path: P
     assert run.events.failed is not None
     assert "No space left" in run.events.failed
     assert [json.loads(line)["event"] for line in stream.getvalue().splitlines()] == ["one", "two"]
+
+
+def test_a_persons_console_reads_warnings_as_sentences_and_not_the_rows_a_table_shows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """At a terminal: a retry of a read as a plain sentence in the person's language, no
+    timestamp nor level padding; a batch's rows are left to its table and report; the
+    events keep every field."""
+    stream = io.StringIO()
+    configure_logging(LogFormat.CONSOLE, "info", stream=stream)
+    log = structlog.get_logger("test")
+    retry = {"step": "opening the service SRV-10022", "attempt": 2, "attempts": 3}
+    error = "opening Mes Services: the portal answered 'Erreur technique'"
+
+    log.warning("read_again", error=error, **retry)
+    log.warning("batch_row", service="SRV-10021", licence="FPC1", outcome="refused")
+    log.error("screenshot_not_taken", path="x.png")
+    monkeypatch.setenv("MYOPENIP_LANG", "fr")
+    log.warning("read_again", error=error, **retry)
+
+    english, other, french = stream.getvalue().splitlines()
+    assert english == (
+        "The portal failed while opening the service SRV-10022 (opening Mes Services: the "
+        "portal answered 'Erreur technique'): trying again (2 of 3)."
+    )
+    assert other == "Error: screenshot not taken (path: x.png)"
+    assert french.startswith("Le portail a échoué pendant l'étape «\u00a0ouverture du service")
+    assert french.endswith("nouvel essai (2 sur 3).")

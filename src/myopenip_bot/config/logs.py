@@ -169,18 +169,20 @@ class RunLog:
 
 
 # The end of a run, which the command itself tells a person in their words (once, with
-# what to do next): not repeated on their console (the events file and JSON lines keep it).
-SAID_BY_THE_COMMAND = frozenset({"run_stopped", "run_failed", "batch_finished"})
+# what to do next), and a batch's rows, which its table and report show: not repeated on
+# their console (the events file and JSON lines keep them).
+SAID_BY_THE_COMMAND = frozenset(
+    {"run_stopped", "run_failed", "batch_finished", "batch_row", "batch_rows"}
+)
 
 
 class _Outputs:
     """The last processor: the event to the events file as JSON, then to the stream as
     JSON (jobs), as a console line (a person; warnings and errors only), or not at all."""
 
-    def __init__(self, log_format: LogFormat, colors: bool) -> None:
+    def __init__(self, log_format: LogFormat) -> None:
         self.format = log_format
         self.json = structlog.processors.JSONRenderer(ensure_ascii=False)
-        self.console = structlog.dev.ConsoleRenderer(colors=colors)
 
     def __call__(self, logger: Any, method: str, event_dict: MutableMapping[str, Any]) -> str:
         run = event_dict.pop(_RUN_KEY, None)
@@ -192,7 +194,9 @@ class _Outputs:
         if event_dict.get("level") in ("warning", "error", "critical") and (
             event_dict.get("event") not in SAID_BY_THE_COMMAND
         ):
-            return str(self.console(logger, method, event_dict))
+            from myopenip_bot.wording import event_text  # its words are the catalog's
+
+            return event_text(event_dict)
         raise structlog.DropEvent
 
 
@@ -230,7 +234,7 @@ def configure_logging(
             structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             _scrub,
-            _Outputs(log_format, colors=stream.isatty()),
+            _Outputs(log_format),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(
             logging.getLevelNamesMapping()[level.upper()]
