@@ -278,7 +278,7 @@ def test_a_refusal_is_french_said_once_and_says_what_to_do(
 
     assert terminal.wait() == 1, terminal.screen
     flat = terminal.flat
-    assert "Le portail a refusé : le service SRV-10024 est « Suspendu »" in flat
+    assert "Demande refusée : le service SRV-10024 est « Suspendu »" in flat
     assert flat.count("seuls les numéros d'un service") == 1  # once, whole
     assert "non tenté : voir l'erreur ci-dessous" in flat
     assert "Rien n'a été modifié sur le portail." in flat

@@ -289,11 +289,9 @@ def table(entries: list[Entry], *, every_portal: bool = False) -> Table:
         if entry.reason and entry.reason.replace("_", " ") != outcome:
             client.append(plain(reason_text(entry.reason), style="italic"))
         outcome = entry_outcome(entry.outcome)
-        when = ledgers.local_time(entry.at, seconds=True).split(" ", 1)
+        when = ledgers.shown_time(entry.at)  # wraps at its words in the narrow column
         table.add_row(
-            Text("\n").join(
-                [*(plain(part) for part in when), plain(who, width=ledgers.CLIENT_TEXT)]
-            ),
+            Text("\n").join([plain(when), plain(who, width=ledgers.CLIENT_TEXT)]),
             Text("\n").join(
                 plain(value or "—")
                 for value in (documents.number(entry.number), entry.licence, entry.ticket)
