@@ -187,3 +187,38 @@ def test_find_s_progress_the_smoke_s_none_and_a_done_row_read_in_french(fr: None
 
 def test_a_done_row_shows_its_outcome_word_in_english_too(lang: str) -> None:
     assert why_text("done", Outcome.DONE) == ("dissociated" if lang == "en" else "dissocié")
+
+
+@pytest.mark.parametrize("width", range(60, 101, 3))
+def test_a_number_in_a_reason_cell_is_never_split_inside(fr: None, width: int) -> None:
+    """The Why column wraps around a number, never between its digit pairs."""
+    why = "FPC367133's number is 02 31 45 67 03, not 02 33 26 42 19: refused"
+    result = RunResult("SRV-10021", False, False, service=SERVICE)
+    result.results = [task("FPC367133", "0231456703", Outcome.REFUSED, why)]
+    console = Console(record=True, width=width, force_terminal=True, color_system=None)
+
+    print_summary(result, console)
+    lines = console.export_text().replace(NBSP, " ").splitlines()
+
+    for number in ("02 31 45 67 03", "02 33 26 42 19"):
+        assert sum(number in line for line in lines) >= 1, "\n".join(lines)
+
+
+def test_the_results_wrap_at_words_on_a_terminal_and_stay_one_line_in_a_log(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A command's results console (the batch's summary, the run's title and reminders):
+    on a terminal, rich wraps a sentence at words (the terminal would cut it mid-word); in
+    a job's log, each sentence stays on one line, as jobs grep it."""
+    import argparse
+
+    from myopenip.startup import Command
+
+    monkeypatch.delenv("FORCE_COLOR", raising=False)
+    monkeypatch.setenv("TTY_COMPATIBLE", "0")
+    assert Command(argparse.Namespace()).out.soft_wrap is True
+    monkeypatch.setenv("FORCE_COLOR", "1")
+    monkeypatch.setenv("TTY_COMPATIBLE", "1")
+    terminal = Command(argparse.Namespace()).out
+    assert terminal.is_terminal
+    assert terminal.soft_wrap is False

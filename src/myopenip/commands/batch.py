@@ -27,7 +27,7 @@ from myopenip import startup
 from myopenip.documents import ticket_argument
 from myopenip.exitcodes import JOURNAL_WRITE_ERROR, MEANINGS, ExitCode, epilog, of_batch
 from myopenip.progress import RowsBar
-from myopenip.terminal import ask_to_valider, drift_hint, plain, safe, say_error
+from myopenip.terminal import ask_to_valider, drift_hint, numbers_whole, plain, safe, say_error
 from myopenip_bot import notify
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError, EmptyBatchFileError, read_batch_file
@@ -458,7 +458,7 @@ def _print_summary(
                 plain(row["licence"]),
                 row["number"] or "—",
                 outcome_word(row["outcome"]),
-                plain(why_text(row["reason"], row["outcome"])),
+                plain(numbers_whole(why_text(row["reason"], row["outcome"]))),
             )
         out.print(table)
         if not verbose and len(listed) > SHOWN_ROWS:

@@ -27,7 +27,15 @@ from myopenip.documents import (
     ticket_argument,
 )
 from myopenip.exitcodes import MEANINGS, epilog, of_run, report_failed
-from myopenip.terminal import Steps, ask_to_valider, drift_hint, plain, safe, say_error
+from myopenip.terminal import (
+    Steps,
+    ask_to_valider,
+    drift_hint,
+    numbers_whole,
+    plain,
+    safe,
+    say_error,
+)
 from myopenip_bot import notify
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.dissociation.results import NUMBERS_TO_TERMINATE, write_numbers_to_terminate
@@ -580,7 +588,7 @@ def print_summary(
             plain(licence),
             format_number(number) if number else "—",
             Text(outcome_label(row.outcome), style=colour),
-            Text("\n").join(part for part in (plain(why), tab, details) if part),
+            Text("\n").join(part for part in (plain(numbers_whole(why)), tab, details) if part),
         )
     console.print(table)
     for message in result.status_messages:
