@@ -325,6 +325,15 @@ def test_non_at_the_french_prompt_changes_nothing_and_oui_dissociates(
     assert accepted.wait() == 0, accepted.screen
     assert "dissocié" in accepted.flat
     assert "En quarantaine, toujours facturé(s)" in accepted.flat
+    # the reminder whole, to the run's own list (never clipped: "… (311 caractères)"), and
+    # the title and the reminder wrapped at words by the bot, not cut by the terminal
+    assert "numbers-to-terminate.csv." in accepted.flat
+    assert "caractères)" not in accepted.flat
+    assert_whole(
+        accepted.screen,
+        "exécution Conserver le numéro quarantaine Pensez à résilier le numéro depuis vos "
+        "offres contractées pour arrêter sa facturation la liste pour la facturation",
+    )
     state = replica.state()
     for number in NUMBERS:
         assert number_state(state, number) == "quarantine"
