@@ -168,6 +168,15 @@ _FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"(.+?) \((CC-\S+)\)", "{1} ({2})"),
         (r"no service with the ref (.+)", "aucun service de référence {1}"),
         (
+            r"(.+) names (\d+) clients: (.+); give the name in full or the « Compte client »",
+            "{1} désigne {2} clients : {3} ; donnez le nom complet ou le « Compte client »",
+        ),
+        (
+            r"the client (.+?) \(([^()]*)\) has no (.+) service « (.+) » \(its services: (.+)\)",
+            "le client {1} ({2}) n'a aucun service {3} « {4} » (ses services : {5})",
+        ),
+        (r"the client (.+?) \(([^()]*)\): (.+): refused", "le client {1} ({2}) : {r3} : refusé"),
+        (
             r"(.+?): the portal answered HTTP (\d+)(.*)",
             "{s1} : le portail a répondu HTTP {2}{r3}",
         ),

@@ -166,6 +166,12 @@ def test_find_refuses_a_client_in_french_without_sending_to_find_itself(fr: None
         ),
         ("no service with the ref 'SRV-99999'", "aucun service de référence 'SRV-99999'"),
         (
+            "'Norm' names 2 clients: Normandie Logistique (CC-1); Normandie Santé (CC-2); give "
+            "the name in full or the « Compte client »",
+            "'Norm' désigne 2 clients : Normandie Logistique (CC-1); Normandie Santé (CC-2) ; "
+            "donnez le nom complet ou le « Compte client »",
+        ),
+        (
             "opening the login page: the portal answered HTTP 503",
             "ouverture de la page de connexion : le portail a répondu HTTP 503",
         ),
