@@ -228,3 +228,29 @@ def test_the_results_wrap_at_words_on_a_terminal_and_stay_one_line_in_a_log(
     terminal = Command(argparse.Namespace()).out
     assert terminal.is_terminal
     assert terminal.soft_wrap is False
+
+
+def test_report_html_says_why_a_row_is_done_with_the_outcome_word_not_its_code(
+    lang: str, tmp_path: Path
+) -> None:
+    from myopenip_bot.batch.journal import JournalRow
+    from myopenip_bot.batch.report import write_report
+    from myopenip_bot.batch.runner import BatchResult
+
+    row = JournalRow(
+        service="SRV-10021", licence="FPC367128", line=2, keep=False, number=None,
+        state="done", planned_number="0231456789", tab="Utilisateurs", submissions=1,
+        reason="done", answer="Numéro(s) dissocié(s) : 2", screenshot=None,
+        client="Normandie Logistique", run=1,
+    )  # fmt: skip
+    folder = tmp_path / "report"
+    write_report(
+        BatchResult(rows=[row]), folder, file=tmp_path / "in.csv", journal=None, exit_code=0
+    )
+
+    html = (folder / "report.html").read_text(encoding="utf-8")
+    word = "dissocié" if lang == "fr" else "dissociated"
+    assert f"<td>{word}<br>Numéro(s) dissocié(s) : 2</td>" in html.replace(NBSP, " ")
+    assert "<td>done" not in html
+    # the CSV keeps the code, as every machine output
+    assert ";done;done" in (folder / "results.csv").read_text(encoding="utf-8-sig")
