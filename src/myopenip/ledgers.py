@@ -18,7 +18,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from types import FrameType
 from typing import Any
 
@@ -30,7 +30,7 @@ from myopenip.exitcodes import ExitCode
 from myopenip.terminal import plain
 from myopenip_bot.config.settings import Settings, load_settings
 from myopenip_bot.errors import BotError, UsageError, error_kind, signal_name
-from myopenip_bot.i18n import N_, _
+from myopenip_bot.i18n import N_, _, format_datetime
 from myopenip_bot.ledger import (
     Ledger,
     LedgerError,
@@ -50,6 +50,7 @@ __all__ = [
     "local_time",
     "moment_argument",
     "run",
+    "shown_time",
     "visible_texts",
 ]
 
@@ -287,6 +288,17 @@ def local_time(at: str, seconds: bool = False) -> str:
     except ValueError:
         return at
     return moment.strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")
+
+
+def shown_time(at: str) -> str:
+    """A ledger's UTC moment as a table shows it: this machine's local time to the minute,
+    its zone named, as report.html writes a date (« 7 déc. 2026 à 14:02 UTC », "7 Dec
+    2026, 15:02 CET"); the stored text itself when it is not one."""
+    try:
+        moment = datetime.fromisoformat(at)
+    except ValueError:
+        return at
+    return format_datetime(moment.replace(tzinfo=moment.tzinfo or UTC).astimezone())
 
 
 def csv_text(header: Sequence[str], rows: Iterable[Sequence[object]]) -> str:

@@ -45,7 +45,9 @@ class Command:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.args = args
-        self.out = Console(soft_wrap=True)  # results: the summary table, or JSON
+        self.out = Console()  # results: the summary table, or JSON
+        # a terminal wraps the bot's sentences at words; a job's log keeps each on one line
+        self.out.soft_wrap = not self.out.is_terminal
         self.err = Console(stderr=True)  # people: progress, prompts, errors
         self.stop = StopSignal()
 

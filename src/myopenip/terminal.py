@@ -35,6 +35,7 @@ __all__ = [
     "Steps",
     "ask_to_valider",
     "drift_hint",
+    "numbers_whole",
     "plain",
     "prompt",
     "safe",
@@ -55,6 +56,16 @@ def drift_hint() -> str:
 # pattern, told that a non-breaking space is part of a word (rich 13 to 15: _wrap.re_word).
 if isinstance(getattr(rich._wrap, "re_word", None), re.Pattern):
     rich._wrap.re_word = re.compile(r"[^\S\u00a0\u202f]*[\S\u00a0\u202f]+[^\S\u00a0\u202f]*")
+
+# A number as the bot writes it ("02 31 45 67 89"): in a table cell, one word.
+_NUMBER = re.compile(r"(?<!\d)(?<!\d )\d\d(?: \d\d){4}(?! ?\d)")
+
+
+def numbers_whole(text: str) -> str:
+    """`text` with each ten-digit number's blanks non-breaking: a table cell wraps around
+    the number, never inside it (rich's word pattern above keeps them together)."""
+    return _NUMBER.sub(lambda match: match.group(0).replace(" ", "\u00a0"), text)
+
 
 # How much of one text the screen shows (files keep every text whole).
 SCREEN_TEXT = 300

@@ -34,6 +34,7 @@ __all__ = [
     "step_text",
     "typography",
     "usage_error",
+    "why_text",
 ]
 
 # The outcome words a person reads (JSON and CSV keep the codes: done, already_done, …).
@@ -136,7 +137,66 @@ _FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             "arrêté, le journal est prêt : relancez la même commande pour reprendre",
         ),
         (r"nothing to do", "rien à faire"),
+        (r"interrupted by (\S+)", "interrompu par {1}"),
         (r"(\S+) has no number: nothing to do", "{1} est déjà sans numéro : rien à faire"),
+        (
+            r"(\S+) has no number: (.+?) (dissociated|accepted for dissociation)( from \S+)? "
+            r"on (\S+ \S+)( by .+?)?( \(ticket .+\))?; nothing to do",
+            "{1} est déjà sans numéro : {r2} {r3}{r4} le {5}{r6}{7} ; rien à faire",
+        ),
+        (r"its number", "son numéro"),
+        (r"dissociated", "dissocié"),
+        (r"accepted for dissociation", "accepté pour dissociation"),
+        (r" from (\S+)", " de {1}"),
+        (r" by (.+)", " par {1}"),
+        (
+            r"(\S+)'s number is ([0-9 ]+), not ([0-9 ]+): refused",
+            "le numéro de {1} est le {2}, pas le {3} : refusé",
+        ),
+        (
+            r"(\d+) of (\d+) licence\(s\) refused when planning \((.+)\): nothing was done"
+            r"( \(--skip-refused acts on the others\))?",
+            "{1} licence(s) sur {2} refusée(s) à la préparation ({3}) : rien n'a été fait{r4}",
+        ),
+        (r" \(--skip-refused acts on the others\)", " (--skip-refused agit sur les autres)"),
+        # find's refusals (the client or the ref given)
+        (
+            r"no client (.+) in the services list; did you mean (.+)\?",
+            "aucun client {1} dans la liste des services ; vouliez-vous dire {r2} ?",
+        ),
+        (r"no client (.+) in the services list", "aucun client {1} dans la liste des services"),
+        (r"(.+?) \((CC-\S+)\) or (.+)", "{1} ({2}) ou {r3}"),
+        (r"(.+?) \((CC-\S+)\)", "{1} ({2})"),
+        (r"no service with the ref (.+)", "aucun service de référence {1}"),
+        (
+            r"(.+) names (\d+) clients: (.+); give the name in full or the « Compte client »",
+            "{1} désigne {2} clients : {3} ; donnez le nom complet ou le « Compte client »",
+        ),
+        (
+            r"the client (.+?) \(([^()]*)\) has no (.+) service « (.+) » \(its services: (.+)\)",
+            "le client {1} ({2}) n'a aucun service {3} « {4} » (ses services : {5})",
+        ),
+        (r"the client (.+?) \(([^()]*)\): (.+): refused", "le client {1} ({2}) : {r3} : refusé"),
+        (
+            r"(.+?): the portal answered HTTP (\d+)(.*)",
+            "{s1} : le portail a répondu HTTP {2}{r3}",
+        ),
+        (r" \(its error page\)", " (sa page d'erreur)"),
+        # a batch file's problems, line by line (see reason_text)
+        (
+            r"(.+): ([\d,]+) problems?, nothing was done:",
+            "{1} : {2} problème(s), rien n'a été fait :",
+        ),
+        (r"([\d,]+) problems?, nothing was done:", "{1} problème(s), rien n'a été fait :"),
+        (r"line (\d+), column (\S+): (.*)", "ligne {1}, colonne {2} : {r3}"),
+        (r"line (\d+): (.*)", "ligne {1} : {r2}"),
+        (r"column (\S+): (.*)", "colonne {1} : {r2}"),
+        (
+            r"(.*) is not a French ten-digit number",
+            "{1} n'est pas un numéro français à dix chiffres",
+        ),
+        (r"… and ([\d,]+) more problems?", "… et {1} autre(s) problème(s)"),
+        (r"hint: (.+)", "conseil : {1}"),
         (
             r"(\S+) has no number any more: the earlier « Valider » took effect",
             "{1} est désormais sans numéro : le « Valider » précédent a abouti",
@@ -157,16 +217,39 @@ _FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 
 def reason_text(text: str | None) -> str:
-    """A reason of the library as a person reads it (French when known and chosen)."""
+    """A reason of the library as a person reads it (French when known and chosen). In a
+    pattern's French, {rN} is group N read as a reason itself, {sN} as a step; a text of
+    several lines (a batch file's problems) is read line by line, its indent kept."""
     if not text or language() != "fr":
         return text or ""
+    if "\n" in text:
+        return "\n".join(_indented(reason_text, line) for line in text.split("\n"))
     for pattern, french in _FRENCH:
         match = pattern.fullmatch(text)
         if match is not None:
             groups = [group or "" for group in match.groups()]
-            inner = reason_text(groups[0]) if "{r1}" in french else ""
-            return french.format("", *groups, r1=inner)
+            inner: dict[str, str] = {}
+            for i, group in enumerate(groups, start=1):
+                if f"{{r{i}}}" in french:
+                    inner[f"r{i}"] = reason_text(group) if group else ""
+                if f"{{s{i}}}" in french:
+                    inner[f"s{i}"] = step_text(group)
+            return french.format("", *groups, **inner)
     return text
+
+
+def why_text(reason: str | None, outcome: object) -> str:
+    """A row's reason as a person reads it: a reason that is only its outcome's code (a
+    batch row done without a word from the bot: "done") is the outcome's word."""
+    value = outcome.value if isinstance(outcome, Outcome) else str(outcome or "")
+    if reason and reason == value:
+        return outcome_word(value)
+    return reason_text(reason)
+
+
+def _indented(read: Callable[[str], str], line: str) -> str:
+    body = line.lstrip(" ")
+    return line[: len(line) - len(body)] + read(body) if body else line
 
 
 # The library's steps (the spinner's line), in French: "finding the service SRV-10021".
@@ -214,6 +297,7 @@ def step_text(step: str) -> str:
     """A step of the library ("finding the service SRV-10021") as a person reads it."""
     if language() != "fr":
         return step
+    step = _COUNTED.sub(r"(\1 sur \2)", step)  # find's "SRV-10021 (1 of 4)"
     for pattern, french in _STEPS:
         match = pattern.fullmatch(step)
         if match is not None:
@@ -221,10 +305,14 @@ def step_text(step: str) -> str:
     return step
 
 
+_COUNTED = re.compile(r"\((\d+) of (\d+)\)")
+
+
 # -- errors -----------------------------------------------------------------------------
 
 _WHAT: dict[ErrorKind, str] = {
-    ErrorKind.BUSINESS: N_("The portal refused: %(error)s"),
+    # a business refusal is the bot's: what it read does not allow the request
+    ErrorKind.BUSINESS: N_("Request refused: %(error)s"),
     ErrorKind.TECHNICAL: N_("The portal did not answer properly: %(error)s"),
     ErrorKind.USAGE: N_("Cannot run this: %(error)s"),
     ErrorKind.AUTHENTICATION: N_("The portal refused the login: %(error)s"),
@@ -247,29 +335,37 @@ _NEXT: dict[ErrorKind, str] = {
 }
 
 
+_NEXT_LOOKUP = N_("Check the service ref or the client's name given, then run it again.")
+
+
 def error_lines(
     error: BaseException | str,
     kind: ErrorKind | None,
     *,
     changed: bool | None,
     hint: Callable[[], str] | None = None,
+    lookup: bool = False,
 ) -> list[str]:
     """An error as a person reads it (plain text, not markup): what happened, whether
     anything changed (`changed`: False "nothing was changed", True "some was: see
-    above", None: not said), then what to do next (a drift: `hint`)."""
+    above", None: not said; not said twice when the error says "nothing was done"), then
+    what to do next (a drift: `hint`; `lookup`: `myopenip find` itself, which is not
+    sent to `myopenip find`)."""
     shown = getattr(error, "shown", None)
     message = shown if isinstance(shown, str) else reason_text(str(error))
     kind = kind or ErrorKind.TECHNICAL
     if message and message[-1] not in ".!?:»)":
         message += "."  # the next sentence follows on the same line
     lines = [_(_WHAT[kind]) % {"error": message}]
-    if changed is False:
+    if changed is False and "nothing was done" not in str(error):
         lines.append(_("Nothing was changed on the portal."))
     elif changed:
         lines.append(_("Some licences were changed before it stopped: the table above says which."))
     if kind is ErrorKind.DRIFT:
         if hint is not None:
             lines.append(hint())
+    elif lookup and kind is ErrorKind.BUSINESS:
+        lines.append(_(_NEXT_LOOKUP))
     else:
         lines.append(_(_NEXT[kind]))
     return lines
@@ -348,6 +444,7 @@ _CHECKS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"not run: (.+) could not run", "non exécutée : la vérification {1} n'a pas pu se faire"),
         (r"not run: (.+)", "non exécutée : {r1}"),
         (r"(\S+): could not run: (.+)", "{1} : vérification impossible : {r2}"),
+        (r"(\S+): none", "{1} : aucune"),
         (r"(\d+) filters", "{1} filtres"),
         (r"(\d+) columns", "{1} colonnes"),
         (r"(\d+) found", "{1} trouvé(s)"),

@@ -220,7 +220,7 @@ def test_a_dry_run_reads_in_the_language_and_its_table_cuts_no_word(
         for english in ENGLISH:
             assert english not in screen, english
     else:
-        assert "dry run, nothing changed" in screen
+        assert "dry run, nothing changed" in terminal.flat  # the title wraps at words
         assert_whole(
             screen,
             "Licence Number Outcome would be dissociated Tab Utilisateurs",
@@ -278,7 +278,7 @@ def test_a_refusal_is_french_said_once_and_says_what_to_do(
 
     assert terminal.wait() == 1, terminal.screen
     flat = terminal.flat
-    assert "Le portail a refusé : le service SRV-10024 est « Suspendu »" in flat
+    assert "Demande refusée : le service SRV-10024 est « Suspendu »" in flat
     assert flat.count("seuls les numéros d'un service") == 1  # once, whole
     assert "non tenté : voir l'erreur ci-dessous" in flat
     assert "Rien n'a été modifié sur le portail." in flat
@@ -325,6 +325,15 @@ def test_non_at_the_french_prompt_changes_nothing_and_oui_dissociates(
     assert accepted.wait() == 0, accepted.screen
     assert "dissocié" in accepted.flat
     assert "En quarantaine, toujours facturé(s)" in accepted.flat
+    # the reminder whole, to the run's own list (never clipped: "… (311 caractères)"), and
+    # the title and the reminder wrapped at words by the bot, not cut by the terminal
+    assert "numbers-to-terminate.csv." in accepted.flat
+    assert "caractères)" not in accepted.flat
+    assert_whole(
+        accepted.screen,
+        "exécution Conserver le numéro quarantaine Pensez à résilier le numéro depuis vos "
+        "offres contractées pour arrêter sa facturation la liste pour la facturation",
+    )
     state = replica.state()
     for number in NUMBERS:
         assert number_state(state, number) == "quarantine"

@@ -280,15 +280,13 @@ def test_the_librarys_reasons_and_steps_read_in_french_and_stay_as_they_are_in_e
 
 
 def test_an_error_ends_its_sentence_before_the_next_one_on_the_same_line() -> None:
-    """A reason without a full stop ("… nothing was done") is followed by "Nothing was
-    changed …": joined on one line, it must not read as one run-on sentence."""
-    lines = error_lines(
-        "1 refused when planning: nothing was done", ErrorKind.BUSINESS, changed=False
-    )
-    assert lines[0] == "The portal refused: 1 refused when planning: nothing was done."
+    """A reason without a full stop is followed by "Nothing was changed …": joined on one
+    line, it must not read as one run-on sentence."""
+    lines = error_lines("no licence FPC1 in SRV-10021", ErrorKind.BUSINESS, changed=False)
+    assert lines[0] == "Request refused: no licence FPC1 in SRV-10021."
     assert lines[1] == "Nothing was changed on the portal."
     ended = error_lines("the service is « Suspendu »", ErrorKind.BUSINESS, changed=None)
-    assert ended[0] == "The portal refused: the service is « Suspendu »"
+    assert ended[0] == "Request refused: the service is « Suspendu »"
 
 
 def test_a_po_newer_than_its_mo_is_read_from_the_po(tmp_path: Path) -> None:

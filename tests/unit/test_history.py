@@ -173,11 +173,25 @@ def test_since_and_until_take_local_days_whole_or_iso_moments(
 
 
 @pytest.mark.usefixtures("paris")
-def test_the_table_shows_local_times(filled: Run) -> None:
-    ran = filled("--licence", "FPC367129")
+@pytest.mark.usefixtures("paris")
+def test_the_table_shows_local_times_as_the_language_writes_a_date(
+    filled: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A person's date, its zone named, as report.html writes one (wrapped at its words in
+    the narrow column); never ISO, which the JSON keeps."""
 
-    assert "2026-12-02" in ran.out
-    assert "23:30:00" in ran.out
+    def when(out: str) -> str:  # the first column's lines, joined
+        return " ".join(line.split("│")[1].strip() for line in out.splitlines() if "│" in line)
+
+    ran = filled("--licence", "FPC367129")
+    assert when(ran.out).startswith("2 Dec 2026, 23:30 CET svc-batch / demo"), ran.out
+    assert "2026-12-02" not in ran.out
+    monkeypatch.setenv("MYOPENIP_LANG", "fr")
+    french = filled("--licence", "FPC367129")
+    assert when(french.out).startswith("2 déc. 2026 à 23:30 CET"), french.out
+    as_json = filled("--licence", "FPC367129", "--json").json
+    assert as_json is not None
+    assert as_json["entries"][0]["at"] == "2026-12-02T22:30:00.000000Z"  # type: ignore[index]
 
 
 @pytest.mark.parametrize(

@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import signal
 from pathlib import Path
 
@@ -335,6 +336,12 @@ def test_numbers_and_history_read_in_french_and_their_json_and_csv_do_not_move(
     assert "Quand" in past.out
     assert "actions, de la plus récente à la plus ancienne." in past.out
     assert "dissocié" in past.out  # the outcome's word, not its code "done"
+    # dates as a person reads them, as report.html writes them: never ISO (the JSON's)
+    assert re.search(
+        r"\d+ (janv|févr|mars|avr|mai|juin|juil|août|sept|oct|nov|déc)\.? 20\d\d", table.out
+    )
+    assert re.search(r"à \d\d:\d\d [A-Z]{3}", table.out + past.out)
+    assert not re.search(r"20\d\d-\d\d-\d\d", table.out + past.out)
     assert max(len(line) for line in table.out.splitlines() + past.out.splitlines()) <= 80
     said = " ".join(refused.err.split())  # (a non-breaking space too: one blank)
     assert refused.code == ExitCode.REFUSED

@@ -27,7 +27,7 @@ from myopenip import startup
 from myopenip.documents import ticket_argument
 from myopenip.exitcodes import JOURNAL_WRITE_ERROR, MEANINGS, ExitCode, epilog, of_batch
 from myopenip.progress import RowsBar
-from myopenip.terminal import ask_to_valider, drift_hint, plain, safe, say_error
+from myopenip.terminal import ask_to_valider, drift_hint, numbers_whole, plain, safe, say_error
 from myopenip_bot import notify
 from myopenip_bot.batch import rules
 from myopenip_bot.batch.file import BatchFileError, EmptyBatchFileError, read_batch_file
@@ -49,7 +49,7 @@ from myopenip_bot.ledger import LedgerError
 from myopenip_bot.models import Outcome, format_number
 from myopenip_bot.retention import prune_journals
 from myopenip_bot.text import json_text
-from myopenip_bot.wording import error_lines, outcome_word, reason_text
+from myopenip_bot.wording import error_lines, outcome_word, reason_text, why_text
 
 __all__ = ["add_arguments", "run"]
 
@@ -264,7 +264,7 @@ def _failed(args: argparse.Namespace, err: Console, error: BotError) -> tuple[in
         code = ExitCode.INTERRUPTED + error.signum
     elif isinstance(error, BatchFileError):
         err.print(
-            "[red]" + _("Bad file:") + f"[/red] {safe(error, 20_000)}",
+            "[red]" + _("Bad file:") + f"[/red] {safe(reason_text(str(error)), 20_000)}",
             highlight=False,
             soft_wrap=True,
         )
@@ -458,7 +458,7 @@ def _print_summary(
                 plain(row["licence"]),
                 row["number"] or "—",
                 outcome_word(row["outcome"]),
-                plain(reason_text(row["reason"])),
+                plain(numbers_whole(why_text(row["reason"], row["outcome"]))),
             )
         out.print(table)
         if not verbose and len(listed) > SHOWN_ROWS:

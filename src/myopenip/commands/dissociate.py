@@ -27,7 +27,15 @@ from myopenip.documents import (
     ticket_argument,
 )
 from myopenip.exitcodes import MEANINGS, epilog, of_run, report_failed
-from myopenip.terminal import Steps, ask_to_valider, drift_hint, plain, safe, say_error
+from myopenip.terminal import (
+    Steps,
+    ask_to_valider,
+    drift_hint,
+    numbers_whole,
+    plain,
+    safe,
+    say_error,
+)
 from myopenip_bot import notify
 from myopenip_bot.config.settings import Settings
 from myopenip_bot.dissociation.results import NUMBERS_TO_TERMINATE, write_numbers_to_terminate
@@ -546,12 +554,14 @@ def print_summary(
         title = _("Client %(client)s, no service found") % {"client": client.strip()}
     else:
         title = _("No service found")
-    console.print(
+    console.print(  # wrapped at words on a terminal; one line in a job's log
         f"[bold]{safe(title)}[/bold]"
         + safe(_(": %(mode)s; « Conserver le numéro » = %(keep)s") % {"mode": mode, "keep": keep}),
-        soft_wrap=True,
+        soft_wrap=not console.is_terminal,
         highlight=False,
     )
+    # A signal is a person's choice, not a failure: said once, below, as an interruption.
+    stopped = bool(result.interrupted) and result.error_type in (None, Interrupted.__name__)
     table = Table(show_lines=False)
     table.add_column(_("Licence"), no_wrap=True)
     table.add_column(_("Number"), no_wrap=True)
@@ -562,7 +572,12 @@ def print_summary(
         colour = _COLOURS[row.outcome]
         licence = row.licence_ref or row.target.licence_ref or "—"
         why = reason_text(row.reason)
-        if row.outcome is Outcome.SKIPPED and result.error and result.error in (row.reason or ""):
+        if (
+            row.outcome is Outcome.SKIPPED
+            and result.error
+            and not stopped
+            and result.error in (row.reason or "")
+        ):
             why = _("not attempted: see the error below")
         number = row.number or row.target.number
         # The options, read before the confirmation, for the licences that went to it.
@@ -573,12 +588,12 @@ def print_summary(
             plain(licence),
             format_number(number) if number else "—",
             Text(outcome_label(row.outcome), style=colour),
-            Text("\n").join(part for part in (plain(why), tab, details) if part),
+            Text("\n").join(part for part in (plain(numbers_whole(why)), tab, details) if part),
         )
     console.print(table)
     for message in result.status_messages:
         console.print(plain(_("Portal: « %(message)s »") % {"message": message}))
-    if result.error:
+    if result.error and not stopped:
         changed = any(
             row.outcome in (Outcome.DONE, Outcome.IN_PROGRESS, Outcome.UNKNOWN)
             for row in result.results
@@ -591,7 +606,12 @@ def print_summary(
             "[yellow]"
             + _("Interrupted by %(signal)s: stopped at a safe point.")
             % {"signal": signal_name(result.interrupted)}
-            + "[/yellow]"
+            + "[/yellow] "
+            + _(
+                "The table above says what was done; run the same command again to settle "
+                "what is left (it reads the portal first and never does anything twice)."
+            ),
+            soft_wrap=not console.is_terminal,
         )
     if any(row.outcome is Outcome.UNKNOWN for row in result.results):
         console.print(
@@ -661,7 +681,8 @@ def _next_steps(result: RunResult, console: Console, to_terminate: Path | None) 
                     "In quarantine, still billed: %(numbers)s. « %(guide)s »: "
                     "billing's list is `myopenip numbers --to-terminate`%(where)s."
                 )
-                % {"numbers": ", ".join(released), "guide": GUIDE_BILLING, "where": where}
+                % {"numbers": ", ".join(released), "guide": GUIDE_BILLING, "where": where},
+                width=4_000,  # the bot's own sentence, whole (a translation runs longer)
             ),
             highlight=False,
             soft_wrap=False,

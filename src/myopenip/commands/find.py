@@ -146,7 +146,8 @@ def _run(command: startup.Command) -> int:
         )
         return _fail(args, stopped, ExitCode.INTERRUPTED + stopped.signum)
     except BotError as error:
-        say_error(err, error_lines(error, error_kind(error), changed=False, hint=drift_hint))
+        lines = error_lines(error, error_kind(error), changed=False, hint=drift_hint, lookup=True)
+        say_error(err, lines)
         kind = error_kind(error).value
         code = ExitCode.REFUSED if kind in ("business", "drift") else ExitCode.USAGE
         code = ExitCode.TECHNICAL if kind == "technical" else code

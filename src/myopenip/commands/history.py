@@ -13,7 +13,7 @@ from rich.text import Text
 from myopenip import documents, ledgers
 from myopenip.documents import number_argument
 from myopenip.exitcodes import ExitCode, epilog
-from myopenip.terminal import plain
+from myopenip.terminal import numbers_whole, plain
 from myopenip_bot.i18n import N_, _, language, ngettext
 from myopenip_bot.ledger import SUBMITTING, TERMINATED, Entry, Query
 from myopenip_bot.text import json_text
@@ -287,13 +287,11 @@ def table(entries: list[Entry], *, every_portal: bool = False) -> Table:
         client.append(plain(service or "—", style="bold"))
         outcome = entry.outcome.replace("_", " ")
         if entry.reason and entry.reason.replace("_", " ") != outcome:
-            client.append(plain(reason_text(entry.reason), style="italic"))
+            client.append(plain(numbers_whole(reason_text(entry.reason)), style="italic"))
         outcome = entry_outcome(entry.outcome)
-        when = ledgers.local_time(entry.at, seconds=True).split(" ", 1)
+        when = ledgers.shown_time(entry.at)  # wraps at its words in the narrow column
         table.add_row(
-            Text("\n").join(
-                [*(plain(part) for part in when), plain(who, width=ledgers.CLIENT_TEXT)]
-            ),
+            Text("\n").join([plain(when), plain(who, width=ledgers.CLIENT_TEXT)]),
             Text("\n").join(
                 plain(value or "—")
                 for value in (documents.number(entry.number), entry.licence, entry.ticket)

@@ -321,7 +321,7 @@ def table(name: str, listed: list[Entry], *, every_portal: bool = False) -> Tabl
                     plain(service),
                 ]
             ),
-            Text("\n").join([plain(ledgers.local_time(entry.at)), plain(who, width=40)]),
+            Text("\n").join([plain(ledgers.shown_time(entry.at)), plain(who, width=40)]),
             plain(entry.ticket or "—"),
         )
     return table

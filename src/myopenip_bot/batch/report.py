@@ -373,6 +373,7 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
     env.globals["outcome_word"] = wording.outcome_word
     env.globals["outcome_count"] = wording.outcome_count
     env.globals["reason_text"] = wording.reason_text
+    env.globals["why_text"] = wording.why_text
     template = env.get_template("report.html.j2")
     dialogs: dict[str, dict[str, Any]] = {}  # one entry per screenshot, in order
 
