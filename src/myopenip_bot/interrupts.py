@@ -21,6 +21,7 @@ from typing import Any
 import structlog
 
 from myopenip_bot.errors import Interrupted, signal_name
+from myopenip_bot.i18n import _
 
 __all__ = ["PromptInterrupted", "StopSignal"]
 
@@ -46,6 +47,11 @@ class StopSignal:
         self.signum: int | None = None
         self._prompting = False
         self._logged = False
+        # What the handler writes, in the person's language: looked up now, not in it.
+        self._notes = (
+            _("%(signal)s: stopping at the next safe point"),
+            _("%(signal)s: already stopping, please wait"),
+        )
 
     @property
     def requested(self) -> bool:
@@ -64,9 +70,9 @@ class StopSignal:
         first = self.signum is None
         if first:
             self.signum = signum
-        note = "stopping at the next safe point" if first else "already stopping, please wait"
+        note = self._notes[0 if first else 1] % {"signal": signal_name(signum)}
         with contextlib.suppress(OSError):
-            os.write(2, f"{signal_name(signum)}: {note}\n".encode())
+            os.write(2, f"{note}\n".encode())
 
     def check(self) -> None:
         """Raise Interrupted if a signal arrived: call only where stopping is safe."""

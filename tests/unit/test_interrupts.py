@@ -156,3 +156,13 @@ def test_a_sleep_without_a_signal_waits_and_returns() -> None:
     waited = time.monotonic() - started
     assert waited >= 0.3  # the whole backoff, never cut short without a signal
     assert not stop.requested
+
+
+def test_what_the_handler_writes_is_in_the_persons_language(
+    capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MYOPENIP_LANG", "fr")
+    stop = StopSignal()  # its sentences looked up now, never inside the handler
+    with capture_logs(), stop.installed():
+        send(signal.SIGINT)
+    assert "SIGINT\u00a0: arrêt au prochain point sûr" in capfd.readouterr().err
