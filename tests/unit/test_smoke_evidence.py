@@ -199,3 +199,27 @@ def test_junits_messages_are_french_under_myopenip_lang_fr_and_its_names_and_jso
     assert f"Capture d'écran\u00a0: {shot.resolve()}" in out.splitlines()
     assert SUBMIT.id in found  # the cases keep their names
     assert document(SmokeResult(checks), 1, "http://portal") == english  # JSON: no French
+
+
+def test_a_long_detail_shows_whole_in_the_table_wrapped_and_a_huge_one_shortened() -> None:
+    """A check's sentence of a few hundred characters (a guard quoting the requests it
+    saw) is wrapped in its cell, never cut mid-word; only one past a screen's worth is
+    shortened, saying how long it was."""
+    from rich.console import Console
+
+    from myopenip.commands.smoke import _print_table
+
+    long = "network.read_only: " + " ".join(f"request{i} answered" for i in range(20))
+    huge = "x" * 5_000
+    checks = results()
+    checks[0] = CheckResult(checks[0].spec, Status.FAILED, long)
+    checks[1] = CheckResult(checks[1].spec, Status.FAILED, huge)
+    console = Console(width=80, record=True, color_system=None)
+
+    _print_table(console, SmokeResult(checks), "http://portal")
+
+    screen = console.export_text()
+    words = set(screen.replace("│", " ").split())
+    assert {f"request{i}" for i in range(20)} <= words, screen  # whole, none cut
+    assert screen.count("characters)") == 1  # the huge one alone is shortened
+    assert "(5,000 characters)" in screen

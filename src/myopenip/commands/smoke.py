@@ -38,6 +38,8 @@ if TYPE_CHECKING:  # light at start-up: `myopenip --help` imports this, not Play
 __all__ = ["add_arguments", "document", "run"]
 
 _STYLE = {"passed": "green", "failed": "red", "error": "red", "skipped": "yellow"}
+# A check's details are shortened only past this (the portal's texts it quotes are data).
+DETAILS_TEXT = 1_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -396,7 +398,9 @@ def _print_table(out: Console, result: SmokeResult, base_url: str | None) -> Non
         add_alike()
         alike = 0
         style = _STYLE[check.status.value]
-        details = plain(check_text(check.message or check.spec.what))
+        # A check's sentence may quote the portal at length (a guard's list of requests):
+        # wrapped in its cell, shortened only past a screen's worth.
+        details = plain(check_text(check.message or check.spec.what), width=DETAILS_TEXT)
         previous = check.message
         if check.screenshot is not None:
             shot = _("screenshot: %(file)s") % {"file": check.screenshot.name}
