@@ -327,3 +327,17 @@ def test_a_non_breaking_space_never_breaks_a_line_on_the_terminal() -> None:
 
     cells = [line.strip("│ ") for line in console.export_text().splitlines()]
     assert "«\u00a0Valider\u00a0»" in cells
+
+
+def test_argparse_speaks_the_language_of_the_moment_not_of_an_earlier_command(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A process that runs a French command, then another (a test worker, a caller), does
+    not leave argparse French for the next parser."""
+    from myopenip.i18n import install
+
+    monkeypatch.setenv("MYOPENIP_LANG", "fr")
+    install()
+    assert argparse._("show this help message and exit") == "afficher cette aide et quitter"  # type: ignore[attr-defined]
+    monkeypatch.setenv("MYOPENIP_LANG", "en")
+    assert argparse._("show this help message and exit") == "show this help message and exit"  # type: ignore[attr-defined]
