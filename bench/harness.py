@@ -8,15 +8,17 @@ import contextlib
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import psutil
 
@@ -487,3 +489,41 @@ def http_floor(replica: Replica, lic: Licence) -> list[str]:
 def bot_batch(path: Path, workers: int) -> list[str]:
     command = [PYTHON, "-m", "myopenip", "batch", str(path), "--yes", "--json"]
     return [*command, "--workers", str(workers)]
+
+
+R = TypeVar("R")
+
+
+def run_alone(
+    name: str,
+    measure: Callable[[Bench, Callable[[str], None], Path], R],
+    targets: Callable[[R], Iterable[Target]],
+    lines: Callable[[R], list[str]],
+    *,
+    keep_work: bool = False,
+) -> int:
+    """A part of `make bench` run by itself (`python -m bench.<name>`): `measure(bench, log,
+    work)` in a temp folder of its own (kept with `keep_work`), then its targets and its
+    lines printed; 1 when a run failed (each named on stderr)."""
+    started = time.perf_counter()
+
+    def log(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.0f} s] {message}", flush=True)
+
+    work = Path(tempfile.mkdtemp(prefix=f"myopenip-bench-{name}-"))
+    bench = Bench(work, log)
+    try:
+        res = measure(bench, log, work)
+    finally:
+        if keep_work:
+            log(f"temp folders kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    print()
+    print("\n".join(target_table(targets(res))))
+    print()
+    print("\n".join(lines(res)))
+    failures = [run for run in bench.runs if not run.ok]
+    for run in failures:
+        print(f"FAILED: {run.label}: {run.problem}", file=sys.stderr)
+    return 1 if failures else 0

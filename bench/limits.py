@@ -31,11 +31,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import shutil
 import signal
 import statistics
 import sys
-import tempfile
 import time
 import zipfile
 from collections.abc import Callable, Iterator, Sequence
@@ -45,7 +43,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from bench.harness import PYTHON, Bench, Measured, Target, target_table
+from bench.harness import PYTHON, Bench, Measured, Target, run_alone
 from myopenip.exitcodes import ExitCode
 from myopenip.replica import Replica, run_replica
 
@@ -697,28 +695,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("--keep-work", action="store_true", help="keep the temp folders")
     args = parser.parse_args(argv)
-    started = time.perf_counter()
 
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:6.0f} s] {message}", flush=True)
+    def measured(bench: Bench, log: Callable[[str], None], work: Path) -> LimitsResults:
+        return measure(bench, log, args.only or PARTS)
 
-    work = Path(tempfile.mkdtemp(prefix="myopenip-bench-limits-"))
-    bench = Bench(work, log)
-    try:
-        res = measure(bench, log, args.only or PARTS)
-    finally:
-        if args.keep_work:
-            log(f"temp folders kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print()
-    print("\n".join(target_table(targets(res))))
-    print()
-    print("\n".join(lines(res)))
-    failures = [run for run in bench.runs if not run.ok]
-    for run in failures:
-        print(f"FAILED: {run.label}: {run.problem}", file=sys.stderr)
-    return 1 if failures else 0
+    return run_alone("limits", measured, targets, lines, keep_work=args.keep_work)
 
 
 if __name__ == "__main__":

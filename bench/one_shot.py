@@ -29,11 +29,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import shutil
 import statistics
 import sys
-import tempfile
-import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -51,8 +48,8 @@ from bench.harness import (
     check_done,
     numbered,
     reset,
+    run_alone,
     straight_line,
-    target_table,
 )
 from myopenip.replica import run_replica
 
@@ -289,31 +286,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
-    started = time.perf_counter()
 
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:6.0f} s] {message}", flush=True)
-
-    work = Path(tempfile.mkdtemp(prefix="myopenip-bench-one-shot-"))
-    bench = Bench(work, log)
-    try:
+    def measured(bench: Bench, log: Callable[[str], None], work: Path) -> OneShotResults:
         before = None
         if args.before:
             before = (args.before, speed.export(args.before, ROOT, work / "before"))
-        res = measure(bench, log, args.rounds, before=before)
-    finally:
-        if args.keep_work:
-            log(f"temp folders kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print()
-    print("\n".join(target_table(targets(res))))
-    print()
-    print("\n".join(lines(res)))
-    failures = [run for run in bench.runs if not run.ok]
-    for run in failures:
-        print(f"FAILED: {run.label}: {run.problem}", file=sys.stderr)
-    return 1 if failures else 0
+        return measure(bench, log, args.rounds, before=before)
+
+    return run_alone("one-shot", measured, targets, lines, keep_work=args.keep_work)
 
 
 if __name__ == "__main__":

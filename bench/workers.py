@@ -23,11 +23,8 @@ from its events (`timeline`: the login, the parts' spans, how many ran at once) 
 from __future__ import annotations
 
 import argparse
-import shutil
 import statistics
 import sys
-import tempfile
-import time
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -46,7 +43,7 @@ from bench.harness import (
     crashed,
     numbered,
     reset,
-    target_table,
+    run_alone,
     write_batch,
 )
 from myopenip.replica import Replica, run_replica
@@ -321,31 +318,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.repeats < 1:
         parser.error("--repeats must be at least 1")
-    started = time.perf_counter()
 
-    def log(message: str) -> None:
-        print(f"[{time.perf_counter() - started:6.0f} s] {message}", flush=True)
-
-    work = Path(tempfile.mkdtemp(prefix="myopenip-bench-workers-"))
-    bench = Bench(work, log)
-    try:
+    def measured(bench: Bench, log: Callable[[str], None], work: Path) -> WorkersResults:
         before = None
         if args.before:
             before = (args.before, speed.export(args.before, ROOT, work / "before"))
-        res = measure(bench, log, args.repeats, before=before)
-    finally:
-        if args.keep_work:
-            log(f"temp folders kept in {work}")
-        else:
-            shutil.rmtree(work, ignore_errors=True)
-    print()
-    print("\n".join(target_table(targets(res))))
-    print()
-    print("\n".join(lines(res)))
-    failures = [run for run in bench.runs if not run.ok]
-    for run in failures:
-        print(f"FAILED: {run.label}: {run.problem}", file=sys.stderr)
-    return 1 if failures else 0
+        return measure(bench, log, args.repeats, before=before)
+
+    return run_alone("workers", measured, targets, lines, keep_work=args.keep_work)
 
 
 if __name__ == "__main__":
