@@ -17,6 +17,7 @@ from typing import Any
 from myopenip_bot.errors import UsageError
 from myopenip_bot.i18n import N_, _, language, ngettext
 from myopenip_bot.models import ErrorKind, Outcome
+from myopenip_bot.text import shorten
 
 __all__ = [
     "CHECK_STATUSES",
@@ -533,7 +534,15 @@ _NOT_FOR_A_PERSON = ("event", "level", "timestamp")
 def event_text(event: Mapping[str, Any]) -> str:
     """A warning or an error on a person's console (config.logs): one plain line in their
     language, no timestamp nor padding; a retry of a read says what failed and which
-    attempt this is."""
+    attempt this is. What the portal said in it is data: control characters written
+    out, a long text shortened (the events file keeps it whole)."""
+    return shorten(_event_line(event), EVENT_TEXT)
+
+
+EVENT_TEXT = 1_000
+
+
+def _event_line(event: Mapping[str, Any]) -> str:
     name = str(event.get("event", ""))
     if name == "read_again":
         return _(

@@ -122,3 +122,18 @@ def test_a_persons_console_reads_warnings_as_sentences_and_not_the_rows_a_table_
     assert other == "Error: screenshot not taken (path: x.png)"
     assert french.startswith("Le portail a échoué pendant l'étape «\u00a0ouverture du service")
     assert french.endswith("nouvel essai (2 sur 3).")
+
+
+def test_portal_text_in_a_console_warning_is_plain_and_short() -> None:
+    """An escape sequence the portal sent is written out, never sent to the terminal; a
+    10,000-character text is shortened on the console (the events file keeps it)."""
+    stream = io.StringIO()
+    configure_logging(LogFormat.CONSOLE, "info", stream=stream)
+    log = structlog.get_logger("test")
+
+    log.warning("service_locked", why="\x1b[2J[bold]<script>x</script>" + "x" * 10_000)
+
+    (line,) = stream.getvalue().splitlines()
+    assert "\x1b" not in line
+    assert "<script>x</script>" in line  # plain text, shown as it is
+    assert line.endswith(" characters)") and len(line) <= 1_000
