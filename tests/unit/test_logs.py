@@ -136,4 +136,5 @@ def test_portal_text_in_a_console_warning_is_plain_and_short() -> None:
     (line,) = stream.getvalue().splitlines()
     assert "\x1b" not in line
     assert "<script>x</script>" in line  # plain text, shown as it is
-    assert line.endswith(" characters)") and len(line) < 1_100
+    assert line.endswith(" characters)")
+    assert len(line) < 1_100

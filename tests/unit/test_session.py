@@ -154,6 +154,30 @@ def test_a_first_login_is_typed_on_the_runs_own_page_before_its_trace_starts(
     assert find_secrets(session.run_dir, session.secrets) == []
 
 
+def test_a_session_given_anothers_login_traces_from_its_start(
+    browser: Browser, replica: Replica, tmp_path: Path
+) -> None:
+    """A batch's worker 2 gets worker 1's cookies instead of a saved login: it will not log
+    in, so its trace is never put off for a login, and is kept whole."""
+    with (
+        capture_logs(),
+        BotSession(
+            settings_for(replica, tmp_path / "first"), label="first", browser=browser
+        ) as first,
+    ):
+        log_in_and_browse(first)
+        cookies = first.context.cookies()
+    settings = settings_for(replica, tmp_path / "second", trace=TraceMode.ON)
+
+    with capture_logs(), BotSession(settings, label="second", browser=browser) as second:
+        second.context.add_cookies(cookies)  # type: ignore[arg-type]
+        log_in_and_browse(second)
+
+    with zipfile.ZipFile(second.run_dir / TRACE_NAME) as trace:
+        network = b"".join(trace.read(n) for n in trace.namelist() if n.endswith(".network"))
+    assert b"/services" in network, "the trace recorded the worker's reads"
+
+
 # -- what is kept -------------------------------------------------------------------------------
 
 

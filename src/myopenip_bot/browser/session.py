@@ -307,7 +307,11 @@ class BotSession:
         page loaded twice. A read-only run's page is guarded against writes
         (smoke.guard), so its login stays in a context of its own, as every later login
         does."""
-        if self._login_here and self.page.url == "about:blank":
+        if (
+            self._login_here
+            and self.page.url == "about:blank"
+            and not best_effort(self.context.cookies, [])  # none handed over (a batch's)
+        ):
             if self._tracing:
                 self._tracing = False
                 best_effort(self.context.tracing.stop, None, event="trace_not_stopped")
