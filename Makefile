@@ -1,5 +1,5 @@
 # The README's two commands: `make demo` and `make test`. Both set up what they need.
-.PHONY: setup demo test lint screens bench docs catalogs
+.PHONY: setup demo test test-rest lint screens bench docs catalogs
 
 setup:
 	./scripts/bootstrap.sh
@@ -7,13 +7,19 @@ setup:
 demo: setup
 	.venv/bin/myopenip demo
 
-# The end-to-end tests mostly wait on the portal: four workers keep the suite short on 2 cores.
 # Work stealing: a worker that runs out takes tests queued on another, so the suite does
 # not end with one worker on a long test and the cores idle (about 30 s less here).
 # The set-up with --tests: also PostgreSQL's server binaries (the ledger's tests).
+# The quick tier: every test, each on one cell of its matrix (markups, quirk sets, …), no
+# soak test; `make test-rest` runs the other cells and the soak tests. CI runs both
+# (tests/support/tiers.py, docs/development.md).
 test:
 	./scripts/bootstrap.sh --tests
 	.venv/bin/python -m pytest -n 6 --dist worksteal
+
+test-rest:
+	./scripts/bootstrap.sh --tests
+	.venv/bin/python -m pytest -n 6 --dist worksteal --tier rest
 
 lint: setup
 	.venv/bin/ruff check src tests bench

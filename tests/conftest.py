@@ -20,6 +20,7 @@ from typing import Any
 import browser_server
 import pytest
 from postgres import Postgres
+from tiers import quick_cells
 
 from myopenip.replica import Replica, run_replica
 from myopenip_bot.browser.launch import BrowserLaunch, find_browser
@@ -27,6 +28,89 @@ from myopenip_bot.browser.launch import BrowserLaunch, find_browser
 # The tests read English, whatever the machine's locale (a French one would make every
 # command speak French): the tests of the language set MYOPENIP_LANG or LANG themselves.
 os.environ["MYOPENIP_LANG"] = "en"
+
+
+# The fixtures whose parameters are cells of a matrix wherever a test takes them (tiers.py);
+# a test's own parameters are cells when it says so: `@pytest.mark.cells("lang", "columns")`,
+# or `@pytest.mark.cells` for all of them (a parametrize of cases, one value each).
+MATRIX_FIXTURES = ("markup", "site", "served", "quirky", "ledger_url")
+TIERS = ("quick", "rest", "all")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--tier",
+        choices=TIERS,
+        default="quick",
+        help="quick (make test): every test, on the fewest cells of its matrix that show each "
+        "value once; rest (make test-rest): the other cells and the soak tests; all: both "
+        "(tests/support/tiers.py)",
+    )
+
+
+def _cell_names(item: pytest.Item) -> tuple[str, ...]:
+    """The parameters of `item` that are cells of a matrix: MATRIX_FIXTURES, and those its
+    `cells` marker names (all of its own parameters when it names none)."""
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    marker = item.get_closest_marker("cells")
+    named = MATRIX_FIXTURES
+    if marker:
+        named += tuple(marker.args) or tuple(p for p in params if p != "browser_name")
+    return tuple(name for name in params if name in named)
+
+
+def _quick_tier(items: list[pytest.Item]) -> set[pytest.Item]:
+    """The items `make test` runs: each test on the cell tiers.quick_cells picks, no soak."""
+    tests: dict[tuple[str, ...], list[pytest.Item]] = {}
+    for item in items:
+        if item.get_closest_marker("soak"):
+            continue
+        names = _cell_names(item)
+        indices = getattr(getattr(item, "callspec", None), "indices", {})
+        others = tuple(f"{name}={indices[name]}" for name in sorted(indices) if name not in names)
+        tests.setdefault((str(item.path), item.name.split("[")[0], *others), []).append(item)
+    quick: set[pytest.Item] = set()
+    matrices: dict[tuple[str, ...], list[list[pytest.Item]]] = {}
+    for group in tests.values():
+        names = _cell_names(group[0])
+        if names:
+            matrices.setdefault(names, []).append(group)
+        else:
+            quick.update(group)
+    for matrix in matrices.values():
+        cells = [
+            [{name: item.callspec.indices[name] for name in _cell_names(item)} for item in group]
+            for group in matrix
+        ]
+        for group, index in zip(matrix, quick_cells(cells), strict=True):
+            quick.add(group[index])
+    return quick
+
+
+def _keep_tier(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Keep the tier's tests (--tier; tests/support/tiers.py). A test named on the command
+    line with its parameters (`path::test[aria-chromium]`) runs whatever its tier."""
+    tier = config.getoption("tier")
+    if tier == "all":
+        return
+    quick = _quick_tier(items)
+    named = [arg for arg in config.args if "[" in arg]
+    kept, left = [], []
+    for item in items:
+        wanted = (item in quick) == (tier == "quick")
+        explicit = any(item.nodeid.endswith(arg) or arg.endswith(item.nodeid) for arg in named)
+        (kept if wanted or explicit else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    if config.getoption("tier") == "quick" and not hasattr(config, "workerinput"):
+        terminalreporter.write_line(
+            "Quick tier: the other cells of each matrix and the soak tests run with "
+            "`make test-rest` (pytest --tier rest; --tier all runs both)."
+        )
 
 
 @pytest.hookimpl(trylast=True)
@@ -42,7 +126,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     own reordering (trylast): the others keep their grouping (modules, and the e2e tests
     by markup, whose session replicas are reused in turn); no test marked `longest` takes
     a session fixture with more than one parameter, so none is set up twice.
+
+    First, only the tests of the tier (--tier, `_keep_tier`).
     """
+    _keep_tier(config, items)
     seconds = {
         item: float(marker.args[0])
         for item in items

@@ -75,6 +75,7 @@ def outcomes(payload: dict[str, Any]) -> dict[str, str]:
 # -- 1. faults, SIGKILLs at random moments, resumed until it ends --------------------------
 
 
+@pytest.mark.soak
 @pytest.mark.longest(29)
 def test_a_faulty_batch_killed_at_random_moments_and_resumed_ends_exactly_as_the_file(
     replica: Replica, tmp_path: Path
@@ -766,6 +767,7 @@ def test_a_dry_run_after_a_killed_run_never_writes_the_real_journal(
 # -- 10. the question, in a terminal: Ctrl-C or Ctrl-D is no --------------------------------
 
 
+@pytest.mark.cells
 @pytest.mark.parametrize("keys", [b"\x03", b"\x04"], ids=["ctrl-c", "ctrl-d"])
 def test_ctrl_c_or_ctrl_d_at_the_batch_prompt_is_no_exit_4_without_a_traceback(
     replica: Replica, tmp_path: Path, keys: bytes

@@ -74,6 +74,7 @@ def test_yes_at_the_prompt_dissociates_every_licence_of_the_plan(
         assert number_state(state, number) == "quarantine"
 
 
+@pytest.mark.cells
 @pytest.mark.parametrize(
     ("keys", "name"), [(b"\x04", "Ctrl-D"), (b"\x03", "Ctrl-C")], ids=["ctrl-d", "ctrl-c"]
 )

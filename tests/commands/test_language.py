@@ -188,6 +188,7 @@ def test_a_usage_error_of_the_bot_is_french_on_screen_and_english_in_the_json(
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.cells("lang", "columns")
 @pytest.mark.parametrize("columns", [80, 120])
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_a_dry_run_reads_in_the_language_and_its_table_cuts_no_word(
@@ -420,6 +421,7 @@ class FindCli(Cli):
 
 @pytest.mark.browser
 @pytest.mark.slow
+@pytest.mark.cells("lang", "columns")
 @pytest.mark.parametrize("columns", [80, 120])
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_find_lists_a_services_licences_without_cutting_a_word(

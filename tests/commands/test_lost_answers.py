@@ -68,6 +68,7 @@ def history(done: list[subprocess.CompletedProcess[str]], seen: list[dict[str, s
     ) + ("\n" + done[-1].stderr[-3000:] if done else "")
 
 
+@pytest.mark.soak
 @pytest.mark.longest(84)
 def test_a_batch_whose_answers_are_lost_rerun_until_exit_0_ends_exact_within_three_runs(
     replica: Replica, tmp_path: Path

@@ -378,6 +378,7 @@ def test_an_error_page_in_other_words_is_the_portal_failing_never_a_drift(
     assert "HTTP 503" in first_error.message
 
 
+@pytest.mark.cells
 @pytest.mark.parametrize(
     ("rename", "failing", "candidate", "entries"),
     [
@@ -444,6 +445,7 @@ def test_a_rename_is_named_at_once_and_its_proposal_passes_changing_only_it(
     assert unchanged(replica.state()) == before
 
 
+@pytest.mark.cells
 @pytest.mark.parametrize(
     ("rename", "failing", "candidate"),
     [

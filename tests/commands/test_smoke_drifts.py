@@ -25,6 +25,7 @@ from myopenip_bot.smoke.propose import propose
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+@pytest.mark.cells
 @pytest.mark.parametrize(
     ("drift", "named", "candidate", "entries"),
     [

@@ -29,6 +29,7 @@ def unchanged(state: dict[str, object]) -> dict[str, object]:
     return {key: state[key] for key in ("services", "licences", "numbers", "audit")}
 
 
+@pytest.mark.soak
 def test_a_portal_failing_one_request_in_five_passes_three_smokes_and_a_drift_still_fails(
     replica_factory: Callable[..., Replica], tmp_path: Path
 ) -> None:

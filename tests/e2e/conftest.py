@@ -3,6 +3,8 @@ on pytest-playwright's page pointed at it, with hooks that record what the runne
 
 Every test here runs once per markup: "classic" (the replica's own HTML) and "aria"
 (divs with ARIA roles, other URLs, no hint texts): the bot must drive both unchanged.
+`make test` runs each test on one of them, in turn from one test to the next, and
+`make test-rest` on the other (tests/support/tiers.py); CI runs both.
 """
 
 from __future__ import annotations
