@@ -42,9 +42,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--tier",
         choices=TIERS,
         default="quick",
-        help="quick (make test): every test, on the fewest cells of its matrix that show each "
-        "value once; rest (make test-rest): the other cells and the soak tests; all: both "
-        "(tests/support/tiers.py)",
+        help="quick (make test): every test on one cell of its matrix, but the soak tests and "
+        "the twins; rest (make test-rest): the other cells, the soak tests and the twins; all: "
+        "both (tests/support/tiers.py)",
     )
 
 
@@ -60,31 +60,58 @@ def _cell_names(item: pytest.Item) -> tuple[str, ...]:
 
 
 def _quick_tier(items: list[pytest.Item]) -> set[pytest.Item]:
-    """The items `make test` runs: each test on the cell tiers.quick_cells picks, no soak."""
+    """The items `make test` runs: each test on the cell tiers.quick_cells picks (soak tests
+    and twins count in the turns, so marking one moves no other test's cell), then neither
+    soak tests nor twins.
+
+    A twin names the tests that check its behaviour in the quick tier; a name that is not
+    one of them (renamed, moved, left to the rest tier itself) is an error at collection.
+    """
     tests: dict[tuple[str, ...], list[pytest.Item]] = {}
     for item in items:
-        if item.get_closest_marker("soak"):
-            continue
         names = _cell_names(item)
         indices = getattr(getattr(item, "callspec", None), "indices", {})
         others = tuple(f"{name}={indices[name]}" for name in sorted(indices) if name not in names)
         tests.setdefault((str(item.path), item.name.split("[")[0], *others), []).append(item)
-    quick: set[pytest.Item] = set()
+    chosen: set[pytest.Item] = set()
     matrices: dict[tuple[str, ...], list[list[pytest.Item]]] = {}
     for group in tests.values():
         names = _cell_names(group[0])
         if names:
             matrices.setdefault(names, []).append(group)
         else:
-            quick.update(group)
+            chosen.update(group)
     for matrix in matrices.values():
         cells = [
             [{name: item.callspec.indices[name] for name in _cell_names(item)} for item in group]
             for group in matrix
         ]
         for group, index in zip(matrix, quick_cells(cells), strict=True):
-            quick.add(group[index])
+            chosen.add(group[index])
+    quick = {
+        item
+        for item in chosen
+        if not item.get_closest_marker("soak") and not item.get_closest_marker("twin")
+    }
+    _check_twins(items, quick)
     return quick
+
+
+def _check_twins(items: list[pytest.Item], quick: set[pytest.Item]) -> None:
+    """Each twin's named tests are in the quick tier (those of the files collected)."""
+    collected = {item.nodeid.split("::")[0] for item in items}
+    in_quick = {item.nodeid.split("[")[0] for item in quick}
+    wrong = [
+        f"{item.nodeid} names {name}"
+        for item in items
+        if (marker := item.get_closest_marker("twin")) is not None
+        for name in marker.args
+        if name.split("::")[0] in collected and name not in in_quick
+    ]
+    if wrong:
+        raise pytest.UsageError(
+            "a twin must name tests of the quick tier (tests/support/tiers.py): " + "; ".join(wrong)
+        )
 
 
 def _keep_tier(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -242,6 +242,10 @@ def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
 # -- interrupted, then resumed: a service that is not « Actif » is refused alone ----------
 
 
+@pytest.mark.twin(
+    "tests/hostile/test_large_files.py::test_a_large_file_reaches_its_first_search_and_stops_on_sigterm",
+    "tests/e2e/test_quirks.py::test_a_batch_of_two_services_stopped_and_resumed_ends_as_the_file",
+)
 def test_sigterm_stops_the_batch_at_a_safe_point_and_the_rerun_refuses_only_the_bad_service(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -376,6 +380,10 @@ def test_a_row_left_submitting_is_not_called_refused_when_its_service_cannot_be_
 # -- 4. the lock ------------------------------------------------------------------------
 
 
+@pytest.mark.twin(
+    "tests/unit/test_journal.py::test_the_lock_refuses_a_second_run_and_is_free_once_the_holder_is_sigkilled",
+    "tests/unit/test_batch_command.py::test_a_journal_in_use_is_refused_with_exit_5_and_the_documents_error_shape",
+)
 def test_a_second_run_on_a_journal_in_use_exits_5_and_a_sigkill_leaves_no_stuck_lock(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -995,6 +1003,11 @@ def test_a_dry_runs_plan_once_approved_is_done_exactly_but_the_row_that_changed_
     assert replica.state() == before_night  # nothing sent
 
 
+@pytest.mark.twin(
+    "tests/unit/test_nights.py::test_a_new_night_puts_final_rows_back_to_pending_and_keeps_the_open_ones",
+    "tests/unit/test_nights.py::test_only_a_portal_that_answered_a_login_binds_the_journal",
+    "tests/commands/test_batch.py::test_a_dry_runs_plan_once_approved_is_done_exactly_but_the_row_that_changed_since",
+)
 def test_the_same_inbox_two_nights_running_acts_on_a_licence_renumbered_in_between(
     portal_on_file: tuple[Replica, Path],
     tmp_path: Path,
@@ -1041,6 +1054,11 @@ def test_the_same_inbox_two_nights_running_acts_on_a_licence_renumbered_in_betwe
     assert_portal_is_the_file(between, replica.state(), [renumbered])
 
 
+@pytest.mark.twin(
+    "tests/e2e/test_back_end.py::test_a_batch_stopped_while_the_portal_works_resumes_without_a_second_valider",
+    "tests/commands/test_dissociate_edges.py::test_a_dissociation_the_portal_has_not_shown_in_time_exits_6_and_is_never_sent_again",
+    "tests/unit/test_journal.py::test_submitting_is_on_disk_when_it_returns",
+)
 def test_a_batch_killed_while_the_portal_works_is_never_sent_again_and_ends_done(
     replica: Replica, tmp_path: Path
 ) -> None:

@@ -59,6 +59,9 @@ def test_one_prompt_shows_the_whole_plan_and_warnings_and_no_changes_nothing(
     assert replica.state() == before
 
 
+@pytest.mark.twin(
+    "tests/commands/test_language.py::test_non_at_the_french_prompt_changes_nothing_and_oui_dissociates",
+)
 def test_yes_at_the_prompt_dissociates_every_licence_of_the_plan(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -208,6 +211,10 @@ def _saved_cookies(state_file: Path) -> list[dict[str, Any]]:
     return cookies
 
 
+@pytest.mark.twin(
+    "tests/unit/test_artifacts.py::test_a_short_password_is_redacted_in_every_spelling_and_the_trace_stays_valid_json",
+    "tests/commands/test_dissociate_edges.py::test_after_a_sigkill_nothing_the_bot_wrote_holds_a_secret_once_the_next_run_started",
+)
 def test_a_six_character_password_never_reaches_a_kept_trace(
     replica_factory: Callable[..., Replica], tmp_path: Path
 ) -> None:

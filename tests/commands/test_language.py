@@ -340,6 +340,10 @@ def test_non_at_the_french_prompt_changes_nothing_and_oui_dissociates(
         assert number_state(state, number) == "quarantine"
 
 
+@pytest.mark.twin(
+    "tests/commands/test_dissociate_edges.py::test_one_prompt_shows_the_whole_plan_and_warnings_and_no_changes_nothing",
+    "tests/commands/test_language.py::test_the_help_is_french_under_a_french_locale_and_english_with_myopenip_lang_en",
+)
 @pytest.mark.browser
 @pytest.mark.slow
 def test_myopenip_lang_en_asks_in_english_under_a_french_locale_and_yes_is_understood_in_french(

@@ -119,6 +119,10 @@ def test_a_batchs_rows_carry_their_own_ticket_or_the_runs(
         assert [e.number for e in ledger.available()] == [second_number]
 
 
+@pytest.mark.twin(
+    "tests/unit/test_batch_command.py::test_a_one_shot_keeps_the_run_folders_in_bounds_too",
+    "tests/commands/test_ledger_runs.py::test_billings_list_holds_every_released_number_of_every_run_until_marked_terminated",
+)
 def test_the_ledger_outlives_the_run_folders_retention_prunes(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -292,6 +296,10 @@ def test_billings_list_holds_every_released_number_of_every_run_until_marked_ter
     ]
 
 
+@pytest.mark.twin(
+    "tests/unit/test_ledger_store.py::test_two_processes_writing_at_once_lose_nothing",
+    "tests/unit/test_history.py::test_each_filter_finds_what_it_names_whatever_the_case_and_accents",
+)
 def test_two_machines_on_one_team_ledger_and_a_third_sees_both_tickets(
     replica: Replica, tmp_path: Path, postgres_server: Postgres
 ) -> None:

@@ -33,6 +33,9 @@ def find(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.twin(
+    "tests/e2e/test_support_markups.py::test_the_first_ticket_by_client_and_number_then_already_done",
+)
 def test_the_first_ticket_is_done_knowing_only_the_client_and_the_number(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -182,6 +185,9 @@ def opened(cli: Cli) -> list[str]:
     return [e["service"] for e in events if e["event"] == "service_opened"]
 
 
+@pytest.mark.twin(
+    "tests/e2e/test_support_markups.py::test_a_number_alone_is_searched_in_every_active_service_up_to_its_holder",
+)
 def test_a_number_alone_names_its_client_service_and_licence(
     replica: Replica, tmp_path: Path
 ) -> None:
@@ -244,6 +250,10 @@ def test_ctrl_c_stops_a_number_search_at_once(replica: Replica, tmp_path: Path) 
     assert len(opened(cli)) < len(active_services(replica.state()))  # not to the end
 
 
+@pytest.mark.twin(
+    "tests/e2e/test_support_markups.py::test_a_number_alone_is_searched_in_every_active_service_up_to_its_holder",
+    "tests/commands/test_support.py::test_an_ambiguous_or_misspelt_client_is_refused_with_the_candidates",
+)
 def test_a_client_named_with_its_words_swapped_is_offered_by_its_name(
     replica: Replica, tmp_path: Path
 ) -> None:

@@ -191,6 +191,10 @@ def batch_run(
         return batch.run(loaded)
 
 
+@pytest.mark.twin(
+    "tests/e2e/test_back_end.py::test_a_batch_stopped_while_the_portal_works_resumes_without_a_second_valider",
+    "tests/e2e/test_quirks.py::test_a_batch_of_two_services_stopped_and_resumed_ends_as_the_file",
+)
 @on_markup("aria")
 def test_a_batch_of_nine_rows_over_three_services_is_done_with_one_valider_each(
     telecom: Replica, selectors: Selectors, tmp_path: Path

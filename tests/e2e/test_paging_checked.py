@@ -36,6 +36,7 @@ def walk(browser: Browser, selectors: Selectors, replica: Replica) -> SmokeResul
     return SmokeResult(checks, error=walking.error)
 
 
+@pytest.mark.cells
 @pytest.mark.parametrize(
     ("markup", "drift"),
     [

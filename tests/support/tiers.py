@@ -9,8 +9,10 @@ markup carries half of the end-to-end tests, each quirk set a third of the quirk
 each ledger back end half of the ledger's; a list of cases of a single test (each drift
 of the smoke's list) runs one case. The other cells, and the soak tests (`soak` marker:
 a behaviour that other tests check once, here again and again at random moments or error
-rates), are the rest tier. CI runs both tiers one after the other (`.ci/run`): nothing
-lands that a cell fails.
+rates), and the twins (`twin` marker, naming the quick tests that check the same
+behaviour, mostly a command run whose in-process twin reads the same portal) are the
+rest tier. CI runs both tiers one after the other (`.ci/run`): nothing lands that a cell
+fails.
 """
 
 from __future__ import annotations
