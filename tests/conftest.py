@@ -132,11 +132,26 @@ def _keep_tier(config: pytest.Config, items: list[pytest.Item]) -> None:
         items[:] = kept
 
 
+class _Tiers:
+    """Keeps the tier's tests before `-k` and `-m` select among them: a test's cell is the
+    same whatever `-k` keeps, and a twin's named tests are seen where `-k` drops them."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        _keep_tier(config, items)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.pluginmanager.register(_Tiers(), "myopenip-tiers")
+
+
 def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
     if config.getoption("tier") == "quick" and not hasattr(config, "workerinput"):
         terminalreporter.write_line(
-            "Quick tier: the other cells of each matrix and the soak tests run with "
-            "`make test-rest` (pytest --tier rest; --tier all runs both)."
+            "Quick tier: the other cells of each matrix, the soak tests and the twins run "
+            "with `make test-rest` (pytest --tier rest; --tier all runs both)."
         )
 
 
@@ -153,10 +168,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     own reordering (trylast): the others keep their grouping (modules, and the e2e tests
     by markup, whose session replicas are reused in turn); no test marked `longest` takes
     a session fixture with more than one parameter, so none is set up twice.
-
-    First, only the tests of the tier (--tier, `_keep_tier`).
     """
-    _keep_tier(config, items)
     seconds = {
         item: float(marker.args[0])
         for item in items
