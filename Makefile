@@ -14,7 +14,7 @@ demo: setup
 # soak test; `make test-rest` runs the other cells and the soak tests. CI runs both
 # (tests/support/tiers.py, docs/development.md).
 # Four workers for the quick tier: it is CPU-bound (both cores busy throughout) and six
-# spent 13 % more CPU on the same tests; the rest tier waits out backoffs: six.
+# used 13 % more CPU on the same tests (one run each); the rest tier waits out backoffs: six.
 test:
 	./scripts/bootstrap.sh --tests
 	.venv/bin/python -m pytest -n 4 --dist worksteal
