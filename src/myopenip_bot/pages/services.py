@@ -123,13 +123,23 @@ class ServicesPage(Screen):
             if row.cells.get(columns.ref)
         ]
 
-    def open_service(self, ref: str) -> ServiceSettingsPage:
-        """Click "Paramétrer >" in the one row whose "Réf. du service" cell is exactly `ref`."""
-        step = f"opening the service {ref}"
+    def shows_search(self, ref: str) -> bool:
+        """Whether the list shows, as a person sees it now, a search by `ref`: the filter
+        holds `ref` and a row whose « Réf. du service » is exactly `ref` shows (no waiting)."""
+        if not (_visible(self.ref_filter) and _visible(self._row_of(ref))):
+            return False
+        return self.ref_filter.first.input_value(timeout=self.timeout_ms) == ref
+
+    def _row_of(self, ref: str) -> Locator:
         cell = self.page.get_by_role("cell", name=ref, exact=True).or_(
             self.page.get_by_role("rowheader", name=ref, exact=True)
         )
-        row = self._data_rows(self.table).filter(has=cell)
+        return self._data_rows(self.table).filter(has=cell)
+
+    def open_service(self, ref: str) -> ServiceSettingsPage:
+        """Click "Paramétrer >" in the one row whose "Réf. du service" cell is exactly `ref`."""
+        step = f"opening the service {ref}"
+        row = self._row_of(ref)
         configure = self.selectors.services.configure
         settings = ServiceSettingsPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
         with reading(self.page, step):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 import structlog
@@ -82,6 +83,15 @@ def _same_page(page: Page) -> Iterator[Page]:
     yield page
 
 
+@dataclass(frozen=True)
+class _Searched:
+    """The services list as this run's own search by a ref alone left it: its rows."""
+
+    services: ServicesPage
+    ref: str
+    rows: tuple[ServiceRow, ...]
+
+
 class Portal:
     """The portal for one run at a time, on `page`, as `settings` say how to reach it."""
 
@@ -112,6 +122,9 @@ class Portal:
         self._renew_every = renew_page_every
         self._visits = 0  # visits to a service in this page
         self._base_url = settings.base_url.rstrip("/") + "/"
+        # The services list this run searched by a ref alone, for the next find_service
+        # of that ref to use as it shows rather than search again (once, if it still shows).
+        self._searched: _Searched | None = None
         # `startup`: this portal is a run's way in. Until a first step succeeds, the portal
         # may not be up yet (a scheduler started the job first): the start-up budget.
         self._started = not startup
@@ -220,6 +233,8 @@ class Portal:
         a person reloads an error page, after a backoff, up to the policy's attempts;
         then the step fails (and its own retry starts over)."""
         target = page or self.page
+        if target is self.page:
+            self._searched = None
         failures = 0
         while True:
             response = target.goto(url)
@@ -308,22 +323,34 @@ class Portal:
     def list_services(self, ref: str = "", **columns: str) -> list[ServiceInfo]:
         """The services the list « Paramétrage / Monitoring » shows for these filters (a
         ref, and columns by their key: `client="…"`, `account="CC-…"`), all pages."""
+        self._searched = None
         navigation = Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms)
         if not navigation.is_shown():
             self.goto(self._base_url, "opening the services list")
-        return [_info(row) for row in navigation.open_services().search(ref, **columns)]
+        services = navigation.open_services()
+        rows = services.search(ref, **columns)
+        if ref and not columns:
+            self._searched = _Searched(services, ref, tuple(rows))
+        return [_info(row) for row in rows]
 
     def find_service(self, ref: str) -> tuple[ServicesPage, ServiceInfo]:
         """From any page: Mes Services > Paramétrage / Monitoring > search for `ref`.
 
         Returns the list (whose « Paramétrer > » opens the service) and the service's row
         as it showed it; raises ServiceNotFoundError unless exactly one row has that ref
-        (case aside).
+        (case aside). Right after this run's own `list_services(ref)` whose search still
+        shows (`find --service`), that search is the answer: no second search.
         """
+        searched, self._searched = self._searched, None
         if self._visits >= self._renew_every:
             self._renew_page()
+            searched = None
         self._visits += 1
         step = f"opening the service {ref}"
+        if searched is not None and self._still_searched(searched, ref):
+            # This run's own search by this ref, still on screen: its answer, as it shows.
+            log.info("services_list_reused", ref=ref)
+            return searched.services, self._exact(ref, list(searched.rows))
         navigation = Navigation(self.page, self.selectors, timeout_ms=self.timeout_ms)
         # The list this way opened (its filters are its own), once it shows. A list found
         # on screen may hold another search's filters: the way starts from the menu.
@@ -350,6 +377,12 @@ class Portal:
                 if self._error_page():
                     self._open_again(step)
                     services = ServicesPage(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        return services, self._exact(ref, rows)
+
+    @staticmethod
+    def _exact(ref: str, rows: list[ServiceRow]) -> ServiceInfo:
+        """The one row of a search whose ref is `ref` (case aside), else
+        ServiceNotFoundError naming what the search showed."""
         exact = [row for row in rows if row.ref.upper() == ref.upper()]
         if len(exact) != 1:
             shown = ", ".join(sorted({row.ref for row in rows})) or "none"
@@ -357,8 +390,20 @@ class Portal:
             raise ServiceNotFoundError(
                 f"{how_many} with the ref {ref!r} (the search showed: {shown})"
             )
-        (row,) = exact
-        return services, _info(row)
+        return _info(exact[0])
+
+    def _still_searched(self, searched: _Searched, ref: str) -> bool:
+        """Whether the list this run searched by `ref` still shows that search, as a person
+        sees it: no error page, its filter holding `ref`, the row of `ref` shown (when
+        anything else was done on the page since, it does not, and the way starts from
+        the menu)."""
+        if searched.ref.upper() != ref.upper():
+            return False
+        services = searched.services
+        return best_effort(
+            lambda: self._list_shown(services) and services.shows_search(searched.ref),
+            False,
+        )
 
     def open_found(self, services: ServicesPage, ref: str) -> ServiceSettingsPage:
         """« Paramétrer > » in the row of `ref` that `find_service` showed: its settings.
@@ -401,6 +446,7 @@ class Portal:
         Only called where the bot leaves the page it is on anyway (to open a service from
         the menu), so nothing shown on the old page is still needed.
         """
+        self._searched = None
         old = self.page
         page = old.context.new_page()
         prepare_page(page)
