@@ -14,6 +14,7 @@ from myopenip_bot.models import Outcome, Target
 pytestmark = [pytest.mark.browser]
 
 
+@pytest.mark.cells  # cases of one list: the quick tier runs one, turning
 @pytest.mark.parametrize(
     ("markup", "old", "new", "key"),
     [
@@ -42,6 +43,7 @@ def test_a_drifted_control_stops_the_run_naming_its_key_and_nothing_changes(
     assert replica.state() == before
 
 
+@pytest.mark.cells  # cases of one list: the quick tier runs one, turning
 @pytest.mark.parametrize(
     ("markup", "numbers", "target"),
     [

@@ -21,6 +21,7 @@ from myopenip_bot.models import Outcome, Target
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 
+@pytest.mark.cells  # cases of one list: the quick tier runs one, turning
 @pytest.mark.parametrize(
     ("markup", "after_requests"),
     [("classic", 2), ("aria", 8)],

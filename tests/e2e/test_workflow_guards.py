@@ -190,6 +190,7 @@ def test_a_service_without_licences_is_refused_naming_its_type(
         run(Target(licence_ref="FPC367128"), service="SRV-10026")
 
 
+@pytest.mark.cells  # cases of one list: the quick tier runs one, turning
 @pytest.mark.parametrize(
     ("markup", "dry_run", "service", "state"),
     [
