@@ -55,7 +55,9 @@ def row(line: int, client: str, reason: str, state: str = "refused") -> JournalR
 def report(tmp_path: Path) -> Path:
     rows = [row(i + 10, client, client, "done") for i, client in enumerate(CLIENTS)]
     rows.append(row(30, LONG, SCRIPT))
-    result = BatchResult(rows=rows, error=SCRIPT)
+    # A row's own ticket (the file's column, hostile here) over the run's --ticket.
+    tickets = {("SRV-10021", "FPC367130"): SCRIPT}
+    result = BatchResult(rows=rows, error=SCRIPT, tickets=tickets, ticket="INC-1001")
     write_report(
         result,
         tmp_path / "report",
@@ -90,6 +92,13 @@ def test_the_report_opened_in_a_browser_runs_no_script_from_the_data(
     assert SHOWN[ESCAPES] in body
     assert SHOWN[BIDI] in body
     assert LONG in body  # files keep texts whole
+    # The ticket of each row: its own, else the run's.
+    header = page.get_by_role("columnheader").all_inner_texts()
+    column = header.index("Ticket")
+    cells = [
+        r.get_by_role("cell").nth(column).inner_text() for r in page.get_by_role("row").all()[1:]
+    ]
+    assert cells == ["INC-1001"] * len(CLIENTS) + [SCRIPT]
 
 
 def test_csv_cells_a_spreadsheet_would_evaluate_are_inert(report: Path) -> None:

@@ -411,6 +411,7 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
             "reason": result.reason(row) or "",
             "answer": row.answer or "",
             "dialog": dialog_of(row),
+            "ticket": result.ticket_of(row),
         }
         for row, item in shown
     ]
@@ -426,6 +427,7 @@ def _html(result: BatchResult, data: dict[str, Any]) -> str:
         hidden_reached=sum(1 for _, item in pairs if item["outcome"] != Outcome.SKIPPED)
         - sum(1 for _, item in shown if item["outcome"] != Outcome.SKIPPED),
         approved=approved,
+        tickets=any(row["ticket"] for row in rows),  # a column only when a row has one
         approved_ok=sum(1 for row in approved if row["as_approved"]),
         when=i18n.format_datetime(datetime.now(UTC)),
         resumes=_resumed(data.get("resumes"), i18n.format_datetime),
