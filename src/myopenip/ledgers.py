@@ -27,7 +27,7 @@ from rich.console import Console
 from myopenip import documents
 from myopenip.documents import SCHEMA_VERSION
 from myopenip.exitcodes import ExitCode
-from myopenip.terminal import plain
+from myopenip.terminal import plain, say_error
 from myopenip_bot.config.settings import Settings, load_settings
 from myopenip_bot.errors import BotError, UsageError, error_kind, signal_name
 from myopenip_bot.i18n import N_, _, format_datetime
@@ -40,8 +40,9 @@ from myopenip_bot.ledger import (
     open_ledger,
     portal_key,
 )
+from myopenip_bot.models import ErrorKind
 from myopenip_bot.text import csv_row, json_text, visible
-from myopenip_bot.wording import reason_text, usage_error
+from myopenip_bot.wording import error_lines, reason_text, usage_error
 
 __all__ = [
     "CLIENT_TEXT",
@@ -162,32 +163,33 @@ def run(
             _fail_json(args, command, empty, ledger, code, None, stopped.signum)
             return code
         except LedgerError as error:
-            said = _("Error (ledger): %(error)s") % {"error": reason_text(str(error))}
-            err.print(plain(said, style="red"), soft_wrap=True)
+            say_error(err, _ledger_error_lines(error))
             _fail_json(args, command, empty, ledger, ExitCode.LEDGER_FAILED, error)
             return ExitCode.LEDGER_FAILED
         except BotError as error:
-            err.print(plain(_error_text(error), style="red"), soft_wrap=True)
+            say_error(err, _error_lines(error))
             code = ExitCode.USAGE if isinstance(error, UsageError) else ExitCode.REFUSED
             _fail_json(args, command, empty, ledger, code, error)
             return code
 
 
-# How history's and numbers' errors begin (a refusal is the ledger's: no portal is asked).
-_ERRORS = {
-    "usage": N_("Error (usage): %(error)s"),
-    "business": N_("Error (business): %(error)s"),
-}
+def _ledger_error_lines(error: LedgerError) -> list[str]:
+    """A ledger that could not be used, as a person reads it: what, and what to do."""
+    message = reason_text(str(error))
+    if message and message[-1] not in ".!?:»)":
+        message += "."
+    return [
+        _("The ledger could not be used: %(error)s") % {"error": message},
+        _("Check MYOPENIP_LEDGER (unset: this user's own ledger), then run the command again."),
+    ]
 
 
-def _error_text(error: BotError) -> str:
-    """`error` as a person reads it: what kind, and what (in their language when known)."""
-    shown = getattr(error, "shown", None)
-    message = shown if isinstance(shown, str) else reason_text(str(error))
-    kind = error_kind(error).value
-    if kind in _ERRORS:
-        return _(_ERRORS[kind]) % {"error": message}
-    return _("Error (%(kind)s): %(error)s") % {"kind": kind, "error": message}
+def _error_lines(error: BotError) -> list[str]:
+    """History's and numbers' other errors (no portal is asked): a usage error and what
+    to do; a refusal (a number not on billing's list) says itself why."""
+    kind = error_kind(error)
+    lines = error_lines(error, kind, changed=None)
+    return lines if kind is ErrorKind.USAGE else lines[:1]
 
 
 def _nothing_yet(

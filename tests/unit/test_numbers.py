@@ -346,8 +346,8 @@ def test_numbers_and_history_read_in_french_and_their_json_and_csv_do_not_move(
     assert max(len(line) for line in table.out.splitlines() + past.out.splitlines()) <= 80
     said = " ".join(refused.err.split())  # (a non-breaking space too: one blank)
     assert refused.code == ExitCode.REFUSED
-    assert said.startswith("Refusé : pas dans la liste à résilier de")
-    assert "Refusé\u00a0:" in refused.err  # French typography
+    assert said.startswith("Demande refusée : pas dans la liste à résilier de")
+    assert "refusée\u00a0:" in refused.err  # French typography
     assert "(conservé dans le parc du client le" in said
     assert bad_date.code == ExitCode.USAGE
     assert "--since 'hier' : ni une date" in " ".join(bad_date.err.split())
