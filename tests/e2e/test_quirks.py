@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import shared_browser
 from e2e_support import RunFn, licence, outcomes, replica_settings
 from playwright.sync_api import Browser
 from pydantic import SecretStr
@@ -158,9 +157,6 @@ def test_a_batch_of_two_services_stopped_and_resumed_ends_as_the_file(
         work_dir=tmp_path / "work",
         state_file=tmp_path / "private" / "state.json",
         browser_path=os.environ.get("MYOPENIP_BROWSER_PATH") or None,
-        # The worker's browser server (as the command tests' runs): no Chromium launched
-        # per run; the launch is not what is tested here.
-        browser_endpoint=shared_browser().get("MYOPENIP_BROWSER_ENDPOINT"),
         trace=TraceMode.OFF,  # not what is tested here; recording one is a third of the CPU
     )
     options = BatchOptions(
