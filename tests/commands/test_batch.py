@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jsonschema
 import pytest
 import structlog
@@ -48,11 +49,12 @@ from batch_support import (
     pick,
     read_report_csv,
     rows_for,
+    sdas,
     write_csv,
     write_rows,
 )
 from browser_server import processes_using
-from cli_support import Cli, shared_browser
+from cli_support import shared_browser
 from terminal_support import PROMPT_HINT, Terminal
 
 import myopenip
@@ -209,10 +211,14 @@ def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
     assert workers
     assert all("worker-1" in p.name for p in workers)
 
-    # The same command again (the next night): its run ended with every row final, so
-    # this is a new run: every row is read again from the portal, nothing is clicked, and
-    # its own report says what the portal shows now.
-    rerun = cli(batch, *UNATTENDED, "--journal", journal, "--report", tmp_path / "report-2")
+    # The next night, its results.csv fed back as the file (its outcome and reason columns
+    # ignored): the rows of the first night's file, as the journal's digests of them say
+    # below, so for the journal the same command again. Its run ended with every row
+    # final, so this is a new run: every row is read again from the portal, nothing is
+    # clicked, and its own report says what the portal shows now.
+    rerun = cli(
+        report / "results.csv", *UNATTENDED, "--journal", journal, "--report", tmp_path / "report-2"
+    )
 
     assert rerun.returncode == 0, rerun.stderr[-4000:]
     again = exit_agrees(rerun)
@@ -223,16 +229,18 @@ def test_a_finished_batch_reports_every_row_and_a_rerun_clicks_nothing(
     assert clicked(rerun.stderr) == []
     assert len(named(rerun.stderr, "batch_new_run")) == 1
     assert replica.state() == after
+    first_night, second_night = run_digests(journal)  # the rows of one file, both nights
+    assert first_night is not None
+    assert second_night == first_night
 
-    # results.csv fed back as a file (its outcome and reason columns are ignored).
-    fed_back = cli(
-        report / "results.csv", *UNATTENDED, "--journal", journal, "--report", tmp_path / "r3"
-    )
 
-    assert fed_back.returncode == 0, fed_back.stderr[-4000:]
-    assert outcomes(exit_agrees(fed_back)) == {row.licence: "already_done" for row in rows}
-    assert clicked(fed_back.stderr) == []
-    assert replica.state() == after
+def run_digests(journal: Path) -> list[str | None]:
+    """The digest of its file's rows that each run recorded in the journal, in order."""
+    conn = sqlite3.connect(journal)
+    try:
+        return [digest for (digest,) in conn.execute("SELECT digest FROM runs ORDER BY id")]
+    finally:
+        conn.close()
 
 
 # -- 3. a bad file: every problem named, nothing done (in-process:
@@ -353,11 +361,11 @@ def test_a_row_left_submitting_is_not_called_refused_when_its_service_cannot_be_
     batch = write_rows(tmp_path / "batch.csv", [row])
     journal = tmp_path / "j.sqlite"
     # A run clicked « Valider » (the portal dissociated the licence), then was killed before
-    # it read the answer; then the back office suspended the service.
-    dissociated = Cli(tmp_path, replica)(
-        "--licence", row.licence, "--release-number", "--yes", service=row.service
-    )
-    assert dissociated.returncode == 0, dissociated.stderr[-4000:]
+    # it read the answer; then the back office suspended the service. The click's request
+    # is sent as the portal's page sends it (no browser: it is the set-up, not the test).
+    validated = valider_sent(replica, row.service, {row.licence: row.keep})
+    assert validated.status_code == 200, validated.text
+    assert sdas(replica.state())[row.licence] is None
     journal_left_by_a_killed_run(journal, batch, {row.licence: "submitting"})
     replica.test_api("service-state", {"service_ref": row.service, "state": "Suspendu"})
     portal = replica.state()
@@ -375,6 +383,33 @@ def test_a_row_left_submitting_is_not_called_refused_when_its_service_cannot_be_
     assert left["state"] in {"submitting", "unknown"}
     assert clicked(done.stderr) == []
     assert replica.state() == portal
+
+
+def valider_sent(replica: Replica, service: str, keep: dict[str, bool]) -> httpx.Response:
+    """The request « Valider » sends for these licences of `service` (their keep values),
+    from a session logged in with the replica's credentials: what the portal received
+    from a run killed before it read the answer (the classic markup's addresses)."""
+    with httpx.Client(base_url=replica.url, timeout=30) as client:
+        form = client.get("/login").text
+        token = re.search(r'name="csrf_token" value="([^"]+)"', form)
+        assert token is not None, form
+        home = client.post(
+            "/login",
+            data={
+                "username": replica.username,
+                "password": replica.password,
+                "csrf_token": token[1],
+                "next": "/",
+            },
+            follow_redirects=True,
+        )
+        csrf = re.search(r'<meta name="csrf-token" content="([^"]+)">', home.text)
+        assert csrf is not None, home.text
+        return client.post(
+            f"/api/services/{service}/dissociations",
+            json={"licences": [{"ref": ref, "keep": kept} for ref, kept in keep.items()]},
+            headers={"X-CSRF-Token": csrf[1]},
+        )
 
 
 # -- 4. the lock ------------------------------------------------------------------------
