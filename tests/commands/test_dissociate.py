@@ -19,8 +19,14 @@ from myopenip_bot.browser.artifacts import find_secrets
 SECRET_PASSWORD = "Tr0ub4dor&3-correct-horse"
 
 
-def test_a_release_exits_0_and_prints_the_outcome_as_json(replica: Replica, tmp_path: Path) -> None:
-    done = Cli(tmp_path, replica)("--licence", "FPC367128", "--release-number", "--yes", "--json")
+def test_a_release_exits_0_prints_the_outcome_as_json_drops_its_trace_and_keeps_the_screenshots(
+    replica: Replica, tmp_path: Path
+) -> None:
+    """One successful run, two outcomes of it: the JSON of a release, and the default trace
+    mode (retain-on-failure) dropping the trace of a run that succeeded while its
+    screenshots stay."""
+    cli = Cli(tmp_path, replica, trace=None)  # the default trace mode: retain-on-failure
+    done = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
 
     assert done.returncode == 0, done.stderr
     result = exit_agrees(done)
@@ -30,6 +36,10 @@ def test_a_release_exits_0_and_prints_the_outcome_as_json(replica: Replica, tmp_
     state = replica.state()
     assert licence(state, "FPC367128")["sda"] is None
     assert number_state(state, "0231456789") == "quarantine"
+    run_dir = Path(result["run_dir"])
+    assert not list(run_dir.glob("trace*.zip"))
+    assert list(run_dir.glob("*dialog-before-valider.png"))
+    assert list(run_dir.glob("*verification.png"))
 
 
 # A dry run needing no confirmation and changing nothing: the first run of
@@ -62,13 +72,8 @@ def test_an_unknown_licence_exits_1_naming_it_and_changes_nothing(
     assert replica.state()["licences"] == before["licences"]
 
 
-def test_a_refused_password_exits_2_and_saves_no_session(replica: Replica, tmp_path: Path) -> None:
-    cli = Cli(tmp_path, replica, password="not-the-password")
-    refused = cli("--licence", "FPC367128", "--release-number", "--yes", "--json")
-
-    assert refused.returncode == 2, refused.stderr
-    assert exit_agrees(refused)["error"]["kind"] == "authentication"
-    assert not cli.state_file.exists()
+# A refused password exits 2 and saves no session: the first runs of
+# test_startup.py::test_six_wrong_password_runs_save_no_session_never_lock_the_…
 
 
 def test_missing_credentials_exit_2_before_any_browser_starts(tmp_path: Path) -> None:
@@ -198,16 +203,3 @@ def test_a_dialog_mismatch_exits_1_reporting_each_licence_and_keeping_the_trace(
     run_dir = Path(payload["run_dir"])  # retain-on-failure, the default, keeps the trace
     assert list(run_dir.glob("trace*.zip"))
     assert json.loads((run_dir / "result.json").read_text())["error"]
-
-
-def test_a_successful_run_drops_its_trace_by_default_but_keeps_the_screenshots(
-    replica: Replica, tmp_path: Path
-) -> None:
-    cli = Cli(tmp_path, replica, trace=None)  # the default trace mode: retain-on-failure
-    done = cli("--licence", "FPC367128", "--keep-number", "--yes", "--json")
-
-    assert done.returncode == 0, done.stderr
-    run_dir = Path(exit_agrees(done)["run_dir"])
-    assert not list(run_dir.glob("trace*.zip"))
-    assert list(run_dir.glob("*dialog-before-valider.png"))
-    assert list(run_dir.glob("*verification.png"))

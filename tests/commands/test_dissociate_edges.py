@@ -26,19 +26,28 @@ from myopenip_bot.browser.artifacts import find_secrets
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT?\s?\d\d:\d\d:\d\d")
 # One licence in each tab of SRV-10021: the prompt must cover both.
 TWO_TABS = ("--licence", "FPC367128", "--licence", "FPC367131")
 NUMBERS = ("0231456789", "0231456701")
 
 
-def test_one_prompt_shows_the_whole_plan_and_warnings_and_no_changes_nothing(
+def test_terminal_steps_then_one_prompt_with_plan_and_warnings_no_changes_nothing_events_kept(
     replica: Replica, tmp_path: Path
 ) -> None:
+    """On a terminal a person reads steps, not log lines, then one prompt with the whole
+    plan and the portal's warnings; « no » changes nothing, and the run's events are kept
+    in its folder."""
     before = replica.state()
-    terminal = Terminal(Cli(tmp_path, replica), *TWO_TABS, "--release-number")
+    cli = Cli(tmp_path, replica)
+    terminal = Terminal(cli, *TWO_TABS, "--release-number")
 
     terminal.expect(PROMPT_HINT)
+    before_prompt = terminal.screen
     shown = terminal.flat
+    # The steps, with a spinner, not log lines.
+    assert TIMESTAMP.search(before_prompt) is None, before_prompt
+    assert "Opening the portal…" in before_prompt
     # The whole plan, both tabs, before the first « Valider »: service, client, numbers.
     for text in ("SRV-10021", "Normandie Logistique", "FPC367128", "FPC367131"):
         assert text in shown
@@ -46,6 +55,7 @@ def test_one_prompt_shows_the_whole_plan_and_warnings_and_no_changes_nothing(
     assert "02 31 45 67 01" in shown
     assert "Utilisateurs" in shown
     assert "Groupements" in shown
+    assert "conferencing" in shown  # FPC367128's type, in the confirmation
     # The portal's warnings whole, wrapped rather than cut at 80 columns.
     assert "Cette action n'est pas réversible" in shown
     assert (
@@ -57,6 +67,11 @@ def test_one_prompt_shows_the_whole_plan_and_warnings_and_no_changes_nothing(
     assert terminal.screen.count(PROMPT_HINT) == 1  # one question for the two tabs
     assert "Traceback" not in terminal.screen
     assert replica.state() == before
+    (run_dir,) = cli.traces.iterdir()
+    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
+    assert {"logged_in", "licence_planned", "dissociation_not_confirmed"} <= {
+        e["event"] for e in events
+    }
 
 
 @pytest.mark.twin(
@@ -185,6 +200,10 @@ def test_after_a_sigkill_nothing_the_bot_wrote_holds_a_secret_once_the_next_run_
         if not path.is_symlink():
             assert stat.S_IMODE(path.lstat().st_mode) & 0o077 == 0, f"{path} is not private"
 
+    # The next run records no trace (about 1.8 core-s less): the killed run's files are the
+    # subject; a kept trace of a run on a saved session, with a login mid-run, is
+    # test_dissociate.py::test_no_secret_reaches_a_trace_a_screenshot_a_log_or_the_output's.
+    cli.env["MYOPENIP_TRACE"] = "off"
     rerun = cli("--licence", "FPC367128", "--keep-number", "--dry-run", "--json")
 
     assert rerun.returncode == 0, rerun.stderr
@@ -264,6 +283,9 @@ def test_a_typo_among_several_licences_changes_nothing_and_exits_1(
     assert replica.state() == before
 
 
+# Cases of one path: the service's state is read when it is opened, before a dry run and
+# a real run part ways (the quick tier runs one of them in turn).
+@pytest.mark.cells
 @pytest.mark.parametrize("mode", [(), ("--dry-run",)], ids=["real-run", "dry-run"])
 def test_a_suspended_service_exits_1_naming_its_state_and_nothing_changes(
     replica: Replica, tmp_path: Path, mode: tuple[str, ...]

@@ -341,7 +341,7 @@ def test_non_at_the_french_prompt_changes_nothing_and_oui_dissociates(
 
 
 @pytest.mark.twin(
-    "tests/commands/test_dissociate_edges.py::test_one_prompt_shows_the_whole_plan_and_warnings_and_no_changes_nothing",
+    "tests/commands/test_dissociate_edges.py::test_terminal_steps_then_one_prompt_with_plan_and_warnings_no_changes_nothing_events_kept",
     "tests/commands/test_language.py::test_the_help_is_french_under_a_french_locale_and_english_with_myopenip_lang_en",
 )
 @pytest.mark.browser

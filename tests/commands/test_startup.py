@@ -26,7 +26,6 @@ from myopenip.replica import Replica
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 DRY_RUN = ("--licence", "FPC367128", "--keep-number", "--dry-run", "--json")
-RIGHT = "r1ght-Pw"
 WRONG = "wr0ng-Pw"
 
 
@@ -34,10 +33,10 @@ def refusals_file(tmp_path: Path) -> Path:
     return tmp_path / ".myopenip" / "work" / "refused-logins.json"  # MYOPENIP_WORK_DIR's
 
 
-def test_six_runs_with_a_wrong_password_never_lock_the_account_and_the_right_one_then_works(
-    replica_factory: Callable[..., Replica], tmp_path: Path
+def test_six_wrong_password_runs_save_no_session_never_lock_the_account_and_the_right_one_works(
+    replica: Replica, tmp_path: Path
 ) -> None:
-    portal = replica_factory(password=RIGHT, delays=False)
+    portal = replica  # the session's: its reset left nobody locked, no failure counted
     wrong = Cli(tmp_path, portal, password=WRONG)
 
     runs = [wrong(*DRY_RUN) for _ in range(6)]
@@ -62,17 +61,17 @@ def test_six_runs_with_a_wrong_password_never_lock_the_account_and_the_right_one
     retried = wrong(*DRY_RUN, "--retry-login")
     assert retried.returncode == 2, retried.stderr[-3000:]
     assert "Il vous reste 3 tentatives" in retried.stderr
+    assert not wrong.state_file.exists()  # a refused login saves no session
 
-    right = Cli(tmp_path, portal, password=RIGHT)(*DRY_RUN)
+    right = Cli(tmp_path, portal)(*DRY_RUN)  # the replica's own password
     assert right.returncode == 0, right.stderr[-3000:]
     assert json.loads(record.read_text(encoding="utf-8"))["records"] == []  # forgotten
 
 
 def test_every_command_that_logs_in_knows_the_refusal_and_takes_retry_login(
-    replica_factory: Callable[..., Replica], tmp_path: Path
+    replica: Replica, tmp_path: Path
 ) -> None:
-    portal = replica_factory(password=RIGHT, delays=False)
-    cli = Cli(tmp_path, portal, password=WRONG)
+    cli = Cli(tmp_path, replica, password=WRONG)
     (tmp_path / "rows.csv").write_text("service;licence;conserver\n", encoding="utf-8")
 
     def run(*args: str) -> subprocess.CompletedProcess[str]:

@@ -5,7 +5,6 @@ processes against the replica."""
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import sys
 from pathlib import Path
@@ -14,7 +13,7 @@ import forked
 import pytest
 from cli_support import Cli, exit_agrees
 from e2e_support import licence, number_state
-from terminal_support import PROMPT_HINT, Terminal
+from terminal_support import Terminal
 
 from myopenip.cli import main
 from myopenip.replica import Replica
@@ -24,7 +23,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CLIENT = "Normandie Logistique"
 NUMBER = "02 31 45 67 91"  # FPC367130's, in SRV-10021's Groupements
-TIMESTAMP = re.compile(r"\d{4}-\d\d-\d\dT?\s?\d\d:\d\d:\d\d")
 
 
 def find(cli: Cli, *args: str) -> subprocess.CompletedProcess[str]:
@@ -140,25 +138,8 @@ def test_a_find_csv_becomes_a_batch_file_once_keep_is_decided(
     ]
 
 
-def test_on_a_terminal_a_person_reads_steps_not_log_lines_and_the_events_are_kept(
-    replica: Replica, tmp_path: Path
-) -> None:
-    cli = Cli(tmp_path, replica)
-    terminal = Terminal(cli, "--licence", "FPC367128", "--release-number")
-
-    terminal.expect(PROMPT_HINT)
-    before_prompt = terminal.screen
-    terminal.type(b"non\r")
-
-    assert terminal.wait() == 4
-    assert TIMESTAMP.search(before_prompt) is None, before_prompt
-    assert "conferencing" in terminal.flat  # the type, in the confirmation
-    assert "Opening the portal…" in before_prompt  # the steps, with a spinner
-    (run_dir,) = cli.traces.iterdir()
-    events = [json.loads(line) for line in (run_dir / "events.jsonl").read_text().splitlines()]
-    assert {"logged_in", "licence_planned", "dissociation_not_confirmed"} <= {
-        e["event"] for e in events
-    }
+# On a terminal a person reads steps, not log lines, and the events are kept: the run of
+# test_dissociate_edges.py::test_terminal_steps_then_one_prompt_with_plan_and_warnings_…
 
 
 class FindCli(Cli):
