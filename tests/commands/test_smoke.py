@@ -73,13 +73,14 @@ def start_smoke(cli: Cli, *args: str) -> Running:
 
 def suite(cli: Cli, base_url: str, junit: Path) -> subprocess.CompletedProcess[str]:
     """The pytest suite as QA's own CI runs it: outside the project, its own options."""
-    # (and without the command's notification: the suite tells nobody)
+    # (and without the command's notification: the suite tells nobody; without a trace,
+    # which nothing here reads: the suite's trace is test_smoke_suite.py's)
     env = {k: v for k, v in cli.env.items() if k not in ("MYOPENIP_BASE_URL", "MYOPENIP_NOTIFY")}
     return subprocess.run(
         [
             *(sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q"),
             *("--pyargs", "myopenip_bot.smoke_suite", "--base-url", base_url),
-            *("--tracing", "retain-on-failure", "--output", str(cli.cwd / "results")),
+            *("--output", str(cli.cwd / "results")),
             *("--junitxml", str(junit)),
         ],
         cwd=cli.cwd,  # not the project: no pyproject.toml to filter its warnings
@@ -318,13 +319,17 @@ def walk(
     selectors: Selectors,
     replica: Replica,
     screenshot: Callable[[str], Path | None] = lambda name: None,
+    checks: frozenset[str] | None = None,
 ) -> SmokeResult:
     """The whole smoke in a new context of the test's browser, as run_smoke would; a
-    long timeout, which a drift (named by what the settled page lacks) never waits out."""
+    long timeout, which a drift (named by what the settled page lacks) never waits out.
+    `checks`: the walk stops once they have their results, as the suite's -k (every check
+    before them run as in the whole walk; the others "not run: not selected")."""
     context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 900})
     page: Page = context.new_page()
     settings = replica_settings(replica, timeout_ms=60_000)
-    walking = smoke_walk(Portal(page, selectors, settings), WalkOptions(screenshot=screenshot))
+    options = WalkOptions(screenshot=screenshot, checks=checks)
+    walking = smoke_walk(Portal(page, selectors, settings), options)
     try:
         checks = walking.run()
     finally:
@@ -471,7 +476,8 @@ def test_a_renamed_label_or_text_is_named_with_what_shows_instead_first(
 ) -> None:
     replica.test_api("drift", {"rename": rename})
 
-    first = walk(browser, load_selectors(None), replica)
+    # Every check up to the drifted one, as the whole smoke runs them; none after it.
+    first = walk(browser, load_selectors(None), replica, checks=frozenset({failing}))
 
     failed = {check.id: check for check in first.failed}
     assert failing in failed, list(failed)

@@ -18,10 +18,12 @@ import pytest
 from cli_support import Cli
 
 from myopenip.replica import Replica
+from myopenip_bot.smoke.checks import CHECKS
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-SUBMIT = "test_smoke[chromium-Dissociation dialog: dialog.submit]"
+# A check with an accent in its name (-k Paramétrage selects it), and a drift of its own.
+COLUMNS = "test_smoke[chromium-Paramétrage / Monitoring: texts.service_columns]"
 
 
 def suite(cli: Cli, base_url: str, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
@@ -85,18 +87,23 @@ def test_an_unreachable_portal_exits_3_under_xdist_too(tmp_path: Path) -> None:
 def test_k_selects_by_the_checks_names_and_the_verdict_is_theirs(
     replica: Replica, tmp_path: Path
 ) -> None:
-    replica.test_api("drift", {"rename": {"Valider": "Confirmer"}})
+    """A drift on the first screen past the navigation (a column of « Paramétrage /
+    Monitoring », no gate: every check of that screen still runs), so that the runs here
+    walk no further than that screen."""
+    replica.test_api("drift", {"rename": {"Nom du service": "Libellé du service"}})
     cli = Cli(tmp_path, replica, trace="off")
     junit = tmp_path / "suite.xml"
 
     # The drift is outside the selection: its verdict is not this run's; no screenshot asked.
-    others = suite(cli, replica.url, "-k", "Paramétrage", "--screenshot", "off")
+    others = suite(cli, replica.url, "-k", "Login or Navigation", "--screenshot", "off")
     shots = list(tmp_path.rglob("*.png"))
-    # The drift selected, with two workers: exit 1, its artifacts in its own folder.
+    # The drift selected, under pytest-xdist: exit 1, its artifacts in its own folder. One
+    # worker: its controller still writes the JUnit file and keeps the worker's exit code
+    # (two workers, each walking, for the exit code: test_an_unreachable_portal_exits_3…).
     drifted = suite(
         cli,
         replica.url,
-        *("-k", "dialog.submit or Paramétrage", "-n", "2", "--output", "results"),
+        *("-k", "Paramétrage", "-n", "1", "--output", "results"),
         *("--tracing", "retain-on-failure", "--junitxml", str(junit)),
     )
 
@@ -106,18 +113,21 @@ def test_k_selects_by_the_checks_names_and_the_verdict_is_theirs(
     assert shots == []  # --screenshot off: none
     assert drifted.returncode == 1, drifted.stdout[-3000:] + drifted.stderr[-3000:]
     cases = {c.get("name"): c for c in ET.parse(junit).getroot().iter("testcase")}
-    assert SUBMIT in cases  # readable ids: no \xe9
-    paramétrage = [name for name in cases if "Paramétrage / Monitoring" in (name or "")]
-    assert len(cases) == len(paramétrage) + 1
+    assert COLUMNS in cases  # readable ids: no \xe9
+    paramétrage = [f"test_smoke[chromium-{s.id}]" for s in CHECKS if "Paramétrage" in s.id]
+    assert sorted(cases) == sorted(paramétrage)  # each check -k names, and no other
+    assert cases[COLUMNS].find("failure") is not None
     # Each test its check's own time, not the whole walk in the first one's.
     times = [float(c.get("time") or 0) for c in cases.values()]
     assert max(times) < 10, times
     # pytest-playwright's layout: results/<slug of the test id>/, attached relatively.
-    (folder,) = [p for p in (tmp_path / "results").iterdir() if "dialog-submit" in p.name]
-    assert folder.name == "test-smoke-py-test-smoke-chromium-dissociation-dialog-dialog-submit"
+    (folder,) = [p for p in (tmp_path / "results").iterdir() if "service-columns" in p.name]
+    assert folder.name == (
+        "test-smoke-py-test-smoke-chromium-parametrage-monitoring-texts-service-columns"
+    )
     assert (folder / "test-failed-1.png").is_file()
     assert (folder / "trace.zip").is_file()
-    out = cases[SUBMIT].findtext("system-out") or ""
+    out = cases[COLUMNS].findtext("system-out") or ""
     assert f"[[ATTACHMENT|results/{folder.name}/test-failed-1.png]]" in out
     assert [p.name for p in (tmp_path / "results").iterdir() if p.is_dir()].count(folder.name) == 1
 

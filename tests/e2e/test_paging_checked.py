@@ -92,16 +92,11 @@ def test_the_bot_never_reads_a_listing_with_more_pages_to_its_end_without_suivan
     assert "1 sur 2" in str(raised.value)  # what the page says, quoted
 
 
-@pytest.mark.parametrize(
-    ("markup", "status"),
-    [("classic", "Numéro(s) dissocié(s)"), ("aria", "Numéro(s) dissocié(s)")],
-    ids=["classic", "aria"],
-    indirect=["markup"],
-)
 def test_a_renamed_status_message_is_never_waited_on_the_one_shot_is_done(
-    run: RunFn, replica: Replica, status: str
+    run: RunFn, replica: Replica
 ) -> None:
-    replica.test_api("drift", {"rename": {status: "Numéro(s) libéré(s)"}})
+    # Both markups answer « Valider » with this message (the test runs on each: tiers.py).
+    replica.test_api("drift", {"rename": {"Numéro(s) dissocié(s)": "Numéro(s) libéré(s)"}})
 
     with capture_logs() as logs:
         result = run(Target(licence_ref="FPC367128"), keep=True)
