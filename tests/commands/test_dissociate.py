@@ -107,6 +107,15 @@ def test_an_unreachable_portal_exits_3_as_a_technical_failure(tmp_path: Path) ->
     assert "Page.goto" not in error["message"]
 
 
+@pytest.mark.twin(
+    "tests/unit/test_settings.py::test_environment_variables_are_read",
+    "tests/unit/test_session.py::test_a_saved_login_spares_the_next_session_a_login_for_the_same_portal_and_user_only",
+    "tests/unit/test_session.py::test_a_traced_session_keeps_neither_the_password_nor_a_cookie_and_its_working_files_go",
+    "tests/commands/test_ledger_runs.py::test_a_dry_run_is_recorded_as_such_and_never_on_billings_list",
+    "tests/e2e/test_workflow.py::test_dry_run_reads_the_dialog_back_and_changes_nothing",
+    "tests/commands/test_dissociate.py::test_no_secret_reaches_a_trace_a_screenshot_a_log_or_the_output",
+    "tests/commands/test_language.py::test_json_is_the_same_in_both_languages",
+)
 @pytest.mark.longest(23)
 def test_a_dry_run_changes_nothing_and_its_saved_session_spares_the_next_run_a_login(
     replica: Replica, tmp_path: Path

@@ -100,6 +100,13 @@ def test_a_batch_whose_answers_are_lost_rerun_until_exit_0_ends_exact_within_thr
     assert max(clicks.values()) >= RESUBMISSIONS_PER_RUN + 1, history(done, seen)
 
 
+@pytest.mark.twin(
+    "tests/e2e/test_workflow_faults.py::test_a_valider_failing_before_the_portal_is_sent_again_once_after_a_reread",
+    "tests/unit/test_rules.py::test_a_lost_answer_is_resubmitted_a_few_times_a_run_then_unknown_never_failed",
+    "tests/unit/test_verify.py::test_a_lost_answer_is_read_only_after_a_backoff_growing_with_the_runs_lost_answers",
+    "tests/unit/test_submit.py::test_a_valider_answered_503_before_the_portal_is_lost_and_the_next_prepare_sends_it_again",
+    "tests/commands/test_dissociate_edges.py::test_sigterm_right_after_valider_reads_its_answer_and_a_rerun_settles_the_licence",
+)
 @pytest.mark.longest(36)
 def test_a_one_shot_whose_answers_are_lost_all_run_long_is_unknown_and_its_rerun_does_it(
     replica: Replica, tmp_path: Path

@@ -28,6 +28,11 @@ def logging_configured() -> Iterator[None]:
     structlog.reset_defaults()
 
 
+@pytest.mark.twin(
+    "tests/unit/test_logs.py::test_each_run_writes_its_events_to_its_own_folder_and_masks_only_its_secrets",
+    "tests/commands/test_dissociate_edges.py::test_terminal_steps_then_one_prompt_with_plan_and_warnings_no_changes_nothing_events_kept",
+    "tests/unit/test_artifacts.py::test_run_folders_are_unique_even_within_one_second_and_private",
+)
 def test_two_dissociations_in_one_process_write_their_events_to_their_own_folders(
     browser: Browser, replica: Replica, tmp_path: Path
 ) -> None:

@@ -77,6 +77,11 @@ def writes(page: Page, markup: str, ref: str = SERVICE) -> list[str]:
     return answers
 
 
+@pytest.mark.twin(
+    "tests/commands/test_smoke.py::test_the_network_guard_aborts_any_request_that_is_not_a_read",
+    "tests/commands/test_smoke.py::test_the_guard_lets_through_what_an_announced_read_sends_and_nothing_else",
+    "tests/e2e/test_guard.py::test_an_allowance_ends_with_its_read_and_covers_only_that_page_and_its_origin",
+)
 def test_a_write_outside_a_read_is_aborted_on_every_markup_and_quirk(
     page: Page, replica: Replica, selectors: Selectors, markup: str
 ) -> None:

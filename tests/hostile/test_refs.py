@@ -8,6 +8,7 @@ import json
 from pathlib import Path
 from types import SimpleNamespace
 
+import pytest
 from batch_support import BatchCli
 from playwright.sync_api import Page
 
@@ -21,6 +22,13 @@ def files_under(folder: Path) -> set[Path]:
     return {path for path in folder.rglob("*") if path.is_file()}
 
 
+@pytest.mark.twin(
+    "tests/unit/test_batchfile.py::test_a_service_ref_of_any_shape_is_read_as_written",
+    "tests/unit/test_artifacts.py::test_a_run_folder_named_after_a_hostile_ref_stays_in_its_root",
+    "tests/hostile/test_refs.py::test_a_screenshot_named_after_a_hostile_ref_stays_in_its_run_folder",
+    "tests/e2e/test_workflow_guards.py::test_an_unknown_service_is_refused_naming_the_services_found",
+    "tests/commands/test_batch.py::test_a_dry_runs_plan_once_approved_is_done_exactly_but_the_row_that_changed_since",
+)
 def test_a_file_whose_services_read_as_paths_writes_nothing_outside_its_report_folder(
     replica: Replica, tmp_path: Path
 ) -> None:

@@ -31,10 +31,12 @@ def test_environment_variables_are_read(monkeypatch: pytest.MonkeyPatch) -> None
     monkeypatch.setenv("MYOPENIP_BASE_URL", "https://my.openip.fr/")
     monkeypatch.setenv("MYOPENIP_TRACE", "off")
     monkeypatch.setenv("MYOPENIP_TIMEOUT_MS", "5000")
+    monkeypatch.setenv("MYOPENIP_SAVE_SESSION", "false")
     settings = load_settings()
     assert settings.base_url == "https://my.openip.fr"
     assert settings.trace is TraceMode.OFF
     assert settings.timeout_ms == 5000
+    assert settings.save_session is False  # no session file, none reused
 
 
 def test_dotenv_file_is_read(tmp_path: Path) -> None:
