@@ -123,12 +123,13 @@ class ServicesPage(Screen):
             if row.cells.get(columns.ref)
         ]
 
-    def shows_search(self, ref: str) -> bool:
-        """Whether the list shows, as a person sees it now, a search by `ref`: the filter
-        holds `ref` and a row whose « Réf. du service » is exactly `ref` shows (no waiting)."""
+    def shows_search(self, typed: str, ref: str) -> bool:
+        """Whether the list shows, as a person sees it now, the search of `typed`: the
+        filter holds `typed` and the row whose « Réf. du service » is exactly `ref` shows
+        (no waiting)."""
         if not (_visible(self.ref_filter) and _visible(self._row_of(ref))):
             return False
-        return self.ref_filter.first.input_value(timeout=self.timeout_ms) == ref
+        return self.ref_filter.first.input_value(timeout=self.timeout_ms) == typed
 
     def _row_of(self, ref: str) -> Locator:
         cell = self.page.get_by_role("cell", name=ref, exact=True).or_(

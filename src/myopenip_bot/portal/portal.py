@@ -397,11 +397,12 @@ class Portal:
         sees it: no error page, its filter holding `ref`, the row of `ref` shown (when
         anything else was done on the page since, it does not, and the way starts from
         the menu)."""
-        if searched.ref.upper() != ref.upper():
-            return False
+        exact = [row.ref for row in searched.rows if row.ref.upper() == ref.upper()]
+        if searched.ref.upper() != ref.upper() or len(exact) != 1:
+            return False  # none or several: the way from the menu says so
         services = searched.services
         return best_effort(
-            lambda: self._list_shown(services) and services.shows_search(searched.ref),
+            lambda: self._list_shown(services) and services.shows_search(searched.ref, exact[0]),
             False,
         )
 
