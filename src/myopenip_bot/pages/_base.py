@@ -35,7 +35,7 @@ from myopenip_bot.errors import (
 from myopenip_bot.failures import best_effort, translated
 from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages._table import read_rows
-from myopenip_bot.pages.presence import PRESENT_MS, QUIET_MS, Presence, is_transient
+from myopenip_bot.pages.presence import PRESENT_MS, QUIET_MS, Presence, expect_shown, is_transient
 from myopenip_bot.text import visible
 
 log = structlog.get_logger(__name__)
@@ -191,7 +191,7 @@ class Screen:
         if status == 401:
             # The page's JS goes to the login page; wait for it so the next step starts clean.
             self._expect(
-                lambda: expect(self._login_heading).to_be_visible(timeout=self.timeout_ms),
+                lambda: expect_shown(self._login_heading, self.timeout_ms),
                 step,
                 "the redirection to the login page",
             )

@@ -25,7 +25,7 @@ from myopenip_bot.pages._base import (
 )
 from myopenip_bot.pages._closest import absent
 from myopenip_bot.pages._reads import reading
-from myopenip_bot.pages.presence import BESIDE_MS, PRESENT_MS, Presence
+from myopenip_bot.pages.presence import BESIDE_MS, PRESENT_MS, Presence, expect_shown
 from myopenip_bot.pages.presence import visible_now as _visible
 
 log = structlog.get_logger(__name__)
@@ -120,11 +120,11 @@ class DissociationDialog(Screen):
         # person sees beside it is there too: a short look each (a drift in about 1 s).
         buttons = self.dialog.get_by_role("button").filter(visible=True)
         with contextlib.suppress(AssertionError):  # none at all: the look below says so
-            expect(buttons.first).to_be_visible(timeout=min(self.timeout_ms, PRESENT_MS))
+            expect_shown(buttons, min(self.timeout_ms, PRESENT_MS))
         for control in (self.selectors.dialog.submit, self.selectors.dialog.cancel):
             found = self._locate(control, self.dialog).filter(visible=True).first
             try:
-                expect(found).to_be_visible(timeout=min(self.timeout_ms, BESIDE_MS))
+                expect_shown(found, min(self.timeout_ms, BESIDE_MS))
             except AssertionError:
                 self._raise_for_page(step)
                 message = absent(self.dialog, control, "in the dialog", BESIDE_MS)
@@ -218,11 +218,9 @@ class DissociationDialog(Screen):
         try:
             with translating():
                 self.submit_button.click()
-                # `.first`: whichever answer shows first decides; nothing is acted upon.
+                # Whichever answer shows first decides; nothing is acted upon.
                 answers = status.or_(problem).or_(login).or_(self._technical_error)
-                expect(answers.or_(closed).filter(visible=True).first).to_be_visible(
-                    timeout=self.timeout_ms
-                )
+                expect_shown(answers.or_(closed), self.timeout_ms)
                 answer = self._answer(status, problem, login, exchange)
         except AssertionError:
             answer = SubmitAnswer(

@@ -12,7 +12,7 @@ from myopenip_bot.errors import (
     TransientError,
 )
 from myopenip_bot.pages._base import Exchange, Screen, portal_text
-from myopenip_bot.pages.presence import is_transient
+from myopenip_bot.pages.presence import expect_shown, is_transient
 from myopenip_bot.pages.presence import visible_now as _visible
 
 log = structlog.get_logger(__name__)
@@ -51,7 +51,7 @@ class LoginPage(Screen):
         # `.first`: whichever shows first decides; nothing is acted upon.
         either = self.heading.or_(menu).or_(self._technical_error).filter(visible=True).first
         self._expect(
-            lambda: expect(either).to_be_visible(timeout=self.timeout_ms),
+            lambda: expect_shown(either, self.timeout_ms),
             step,
             "the login page or the portal's navigation",
         )

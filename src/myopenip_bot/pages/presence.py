@@ -149,6 +149,19 @@ def visible_now(locator: Locator) -> bool:
     return locator.filter(visible=True).count() > 0
 
 
+def expect_shown(locator: Locator, timeout_ms: float) -> None:
+    """Wait until an element of `locator` is visible; AssertionError past `timeout_ms`.
+
+    As `expect(locator).to_be_visible()`, without its strictness (several shown is
+    shown), and at a fraction of its cost for what does not show at once: while its
+    element is missing, each poll of `to_be_visible` writes an ARIA snapshot of the whole
+    page for a failure message (Playwright 1.5x), and the bot's looks are often meant to
+    find nothing for a while (the page still loading, the answer to come, a drift); a
+    count assertion writes none.
+    """
+    expect(locator.filter(visible=True)).not_to_have_count(0, timeout=timeout_ms)
+
+
 class Missing(DriftError):
     """A control not shown as the selectors say, once the page has settled: `detail` says
     how (absent, hidden, disabled, several where one is expected); for one that is absent,
@@ -321,7 +334,7 @@ class Presence:
         if look_ms <= 0:
             return visible_now(locator)
         try:
-            expect(locator).to_be_visible(timeout=min(self.timeout_ms, look_ms))
+            expect_shown(locator, min(self.timeout_ms, look_ms))
         except AssertionError:
             return False
         return True
