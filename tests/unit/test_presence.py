@@ -1,13 +1,16 @@
-"""`expect_shown`, the wait behind every look of the page objects (pages/presence.py): shown
-is any element of the locator visible, at once or later; nothing shown is an
-AssertionError at the timeout, and its failure copies nothing of the page."""
+"""pages/presence.py on a real page: `expect_shown`, the wait behind every look of the page
+objects (shown is any element of the locator visible, at once or later; nothing shown is
+an AssertionError at the timeout, and its failure copies nothing of the page), and the
+portal's error hint read with the page's status in one call."""
 
 from __future__ import annotations
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from myopenip_bot.pages.presence import expect_shown
+from myopenip_bot.config.selectors import load_selectors
+from myopenip_bot.errors import TechnicalError
+from myopenip_bot.pages.presence import Presence, expect_shown
 
 pytestmark = pytest.mark.browser
 
@@ -60,3 +63,16 @@ def test_nothing_shown_fails_at_the_timeout_without_a_copy_of_the_page(page: Pag
     with pytest.raises(AssertionError) as snapshot:
         expect(page.get_by_role("button", name="Confirmer")).to_be_visible(timeout=300)
     assert "8d41" in str(snapshot.value)  # what the check above rules out
+
+
+def test_the_portals_error_hint_is_an_error_page_where_it_shows_only(page: Page) -> None:
+    """The hint (selectors' hints.technical_error) and the document's status are read at
+    once; a hint in the page's markup but not shown says nothing."""
+    presence = Presence(page, load_selectors(None))
+    page.set_content("<h1>Résultats</h1><p hidden>Erreur technique</p><p>0 licence</p>")
+
+    presence.raise_for_error_page("reading the results")
+
+    page.set_content('<h1>Résultats</h1><div role="alert">Erreur technique (réf. 8d41)</div>')
+    with pytest.raises(TechnicalError, match=r"reading the results: .*Erreur technique"):
+        presence.raise_for_error_page("reading the results")

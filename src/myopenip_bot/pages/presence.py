@@ -131,6 +131,18 @@ _SETTLED = """
 
 _prepared: weakref.WeakSet[Page] = weakref.WeakSet()
 
+# The HTTP status the document on screen came with (null: not known).
+_DOCUMENT_STATUS = """() => {
+  const n = performance.getEntriesByType("navigation")[0];
+  return n && n.responseStatus ? n.responseStatus : null;
+}"""
+# Given the error hints shown: how many, and the document's status.
+_ERROR_PAGE = f"(shown) => [shown.length, ({_DOCUMENT_STATUS})()]"
+
+
+def _status(value: object) -> int | None:
+    return int(value) if isinstance(value, int | float) else None
+
 
 def prepare_page(page: Page) -> None:
     """Let the bot tell when `page` has settled, from its next load on (once per page)."""
@@ -365,25 +377,26 @@ class Presence:
         """Raise TechnicalError if the page is the portal's error page: its wording says so
         (a hint), or the page itself came with a 5xx (whatever it says: another portal's
         error page reads otherwise, and a failing portal is never a drift)."""
-        if visible_now(self.technical_error):
+        # Both in one call, as the page is now (the smoke asks after each of its checks).
+        both = best_effort(
+            lambda: self.technical_error.filter(visible=True).evaluate_all(_ERROR_PAGE), None
+        )
+        if isinstance(both, list) and len(both) == 2:
+            hint_shown, status = bool(both[0]), _status(both[1])
+        else:  # a page being replaced meanwhile: asked again, one at a time
+            hint_shown = visible_now(self.technical_error)
+            status = None if hint_shown else self.document_status()
+        if hint_shown:
             raise TechnicalError(
                 f"{step}: the portal answered {self.selectors.hints.technical_error!r}"
             )
-        status = self.document_status()
         if status is not None and is_transient(status):
             raise TransientError(f"{step}: the portal answered HTTP {status} (its error page)")
 
     def document_status(self) -> int | None:
         """The HTTP status the page on screen came with (None: not known)."""
         # None from a page being replaced: the next look decides.
-        status = best_effort(
-            lambda: self.page.evaluate(
-                "() => { const n = performance.getEntriesByType('navigation')[0];"
-                " return n && n.responseStatus ? n.responseStatus : null; }"
-            ),
-            None,
-        )
-        return int(status) if isinstance(status, int | float) else None
+        return _status(best_effort(lambda: self.page.evaluate(_DOCUMENT_STATUS), None))
 
     def require(self, check: Callable[[], None], step: str, what: str) -> None:
         """Run a web-first assertion; a failure is the login page, an error page, or a timeout."""
