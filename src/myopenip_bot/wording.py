@@ -213,6 +213,46 @@ _FRENCH: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"(\S+) has no number: give a --licence that has one",
             "{1} n'a pas de numéro : donnez une --licence qui en a un",
         ),
+        # the ledger's (history, numbers, and a run that records), its path and the
+        # database's own words kept as written
+        (
+            r"the ledger (.+) does not exist: nothing was ever recorded there \(a path "
+            r"mistyped in MYOPENIP_LEDGER\?\)",
+            "le registre {1} n'existe pas : rien n'y a jamais été enregistré (un chemin mal "
+            "saisi dans MYOPENIP_LEDGER\u00a0?)",
+        ),
+        (
+            r"the database (.+) holds no myopenip ledger yet: nothing was ever recorded there "
+            r"\(a database mistyped in MYOPENIP_LEDGER\?\)",
+            "la base {1} ne contient pas encore de registre myopenip : rien n'y a jamais été "
+            "enregistré (une base mal saisie dans MYOPENIP_LEDGER\u00a0?)",
+        ),
+        (
+            r"(.+) is an empty file, not a myopenip ledger: not touched",
+            "{1} est un fichier vide, pas un registre myopenip : laissé tel quel",
+        ),
+        (
+            r"(.+) is not a myopenip ledger: not touched \(MYOPENIP_LEDGER\)",
+            "{1} n'est pas un registre myopenip : laissé tel quel (MYOPENIP_LEDGER)",
+        ),
+        (r"the ledger (.+) cannot be opened \((.*)\)", "le registre {1} ne s'ouvre pas ({2})"),
+        (r"the ledger (.+) could not be read \((.*)\)", "le registre {1} n'a pas pu être lu ({2})"),
+        (
+            r"the ledger (.+) could not lock the service (\S+) \((.*)\)",
+            "le registre {1} n'a pas pu verrouiller le service {2} ({3})",
+        ),
+        (
+            r"the ledger (.+) has schema (\d+), newer than this myopenip knows \((\d+)\): "
+            r"update myopenip; nothing was written",
+            "le registre {1} est au schéma {2}, plus récent que ce que connaît ce myopenip "
+            "({3}) : mettez myopenip à jour ; rien n'a été écrit",
+        ),
+        (
+            r"MYOPENIP_LEDGER names a PostgreSQL database but psycopg is not installed "
+            r"\(pip install 'psycopg\[binary\]'\)",
+            "MYOPENIP_LEDGER désigne une base PostgreSQL, mais psycopg n'est pas installé "
+            "(pip install 'psycopg[binary]')",
+        ),
     )
 )
 

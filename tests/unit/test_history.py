@@ -450,6 +450,17 @@ def test_a_ledger_named_that_is_not_there_is_an_error_and_reading_creates_nothin
     assert not (tmp_path / "nonexist").exists()
     assert "empty file" in blank.err
     assert empty.read_bytes() == b""  # untouched
+    # In French, whole: the path as written, the rest in the person's words.
+    said = []
+    for command, ledger in (("history", mistyped), ("numbers", empty)):
+        run = runner(command, str(ledger), monkeypatch, capsys)
+        monkeypatch.setenv("MYOPENIP_LANG", "fr")
+        said.append(" ".join(run().err.split()))
+    missing_fr, blank_fr = said
+    assert f"le registre {mistyped} n'existe pas : rien n'y a jamais été enregistré" in missing_fr
+    assert f"{empty} est un fichier vide, pas un registre myopenip" in blank_fr
+    for english in ("does not exist", "nothing was ever", "empty file", "not touched"):
+        assert english not in missing_fr + blank_fr
 
 
 def test_before_any_action_the_users_own_ledger_says_nothing_yet_and_is_not_created(
