@@ -176,7 +176,7 @@ def run(
 def _ledger_error_lines(error: LedgerError) -> list[str]:
     """A ledger that could not be used, as a person reads it: what, and what to do."""
     message = reason_text(str(error))
-    if message and message[-1] not in ".!?:»)":
+    if message and message[-1] not in ".!?:»":
         message += "."
     return [
         _("The ledger could not be used: %(error)s") % {"error": message},

@@ -395,7 +395,7 @@ def error_lines(
     shown = getattr(error, "shown", None)
     message = shown if isinstance(shown, str) else reason_text(str(error))
     kind = kind or ErrorKind.TECHNICAL
-    if message and message[-1] not in ".!?:»)":
+    if message and message[-1] not in ".!?:»":
         message += "."  # the next sentence follows on the same line
     lines = [_(_WHAT[kind]) % {"error": message}]
     if changed is False and "nothing was done" not in str(error):
