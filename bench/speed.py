@@ -131,6 +131,7 @@ def measure_small(
         commit = results.commits[rev]
         kinds = {kind for kind in kinds if (commit, kind) not in results.figures}
         env = {"PYTHONPATH": str(src)}
+        unknown = _unknown(src)
         tag = rev.replace("^", "-before")
         if "one-shot" in kinds:  # (a commit measured under another name is not again)
             reset(replica)
@@ -141,7 +142,7 @@ def measure_small(
                 if state is not None:
                     extra["MYOPENIP_STATE_FILE"] = str(state)
                 label = f"speed-{tag}-one-shot-{lic.ref}"
-                run = bench.run(label, one_shot(lic), replica, env_extra=extra, unset=_unknown(src))
+                run = bench.run(label, one_shot(lic), replica, env_extra=extra, unset=unknown)
                 check_done(replica, run, [lic])
                 if state is not None:
                     saved.append(run)
@@ -155,7 +156,7 @@ def measure_small(
                 replica,
                 env_extra=env,
                 timeout=1800,
-                unset=_unknown(src),
+                unset=unknown,
             )
             check_done(replica, run, licences)
             results.figures[(commit, "batch")] = _figures([run])
