@@ -25,6 +25,7 @@ NO_PAGE_INDICATOR = "no-page-indicator"
 POST_READS = "post-reads"
 MC_REFS = "mc-refs"
 RENDER_TWICE = "render-twice"
+STATUS_STAYS = "status-stays"
 LATE_COMPLETION = "late-completion"
 PAGE_SIZES = range(1, 101)
 # late-completion alone: the back end takes 3 to 6 s (each dissociation draws its own).
@@ -41,6 +42,7 @@ SWITCHES = {
     POST_READS: "post_reads",
     MC_REFS: "mc_refs",
     RENDER_TWICE: "render_twice",
+    STATUS_STAYS: "status_stays",
 }
 KNOWN = (
     *SWITCHES,
@@ -67,6 +69,7 @@ class Quirks:
     post_reads: bool = False  # searches, page turns and tab changes are POST requests
     mc_refs: bool = False  # service refs read "MC-004217" (the replica's own: "SRV-10021")
     render_twice: bool = False  # results first shown as they were, then the new ones
+    status_stays: bool = False  # the last « Valider »'s status stays as the other tab opens
     # (min, max) seconds the back end takes after « Valider »: the number stays listed,
     # « État » reads « Dissociation en cours », and a second request is refused meanwhile
     late_completion: tuple[float, float] | None = None
@@ -117,6 +120,7 @@ class Quirks:
             "noPageIndicator": self.no_page_indicator,
             "postReads": self.post_reads,
             "renderTwice": self.render_twice,
+            "statusStays": self.status_stays,
         }
 
 

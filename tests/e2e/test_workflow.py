@@ -61,7 +61,8 @@ def test_several_licences_of_a_tab_are_dissociated_in_one_dialog(
 def test_licences_of_both_tabs_are_confirmed_once_then_dissociated_from_their_own_tab(
     run: RunFn, replica: Replica, hooks: RecordingHooks
 ) -> None:
-    result = run(Target(licence_ref="FPC367123"), Target(licence_ref="FPC367131"))
+    with capture_logs() as logs:
+        result = run(Target(licence_ref="FPC367123"), Target(licence_ref="FPC367131"))
 
     state = replica.state()
     assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
@@ -76,6 +77,51 @@ def test_licences_of_both_tabs_are_confirmed_once_then_dissociated_from_their_ow
     assert licence(state, "FPC367123")["sda"] is None
     assert licence(state, "FPC367131")["sda"] is None
     assert len(result.status_messages) == 2
+    # Once the first tab's « Valider » is confirmed, the second tab opens on the same
+    # service page: the service is searched and opened once.
+    events = [e["event"] for e in logs]
+    assert events.count("services_searched") == 1
+    assert events.count("service_opened") == 1
+    kept = [e["tab"] for e in logs if e["event"] == "service_page_kept"]
+    assert kept == ["Groupements"]
+
+
+def test_a_status_left_on_screen_sends_the_second_tab_to_a_fresh_page(
+    run: RunFn, replica: Replica, hooks: RecordingHooks
+) -> None:
+    # The first tab's status stays as the other tab opens (a page-level status bar): on
+    # that page, the next « Valider » would find an answer already shown. The second
+    # dialog starts from a fresh page of the service, and each answer is its own.
+    replica.quirks("status-stays")
+    with capture_logs() as logs:
+        result = run(Target(licence_ref="FPC367123"), Target(licence_ref="FPC367131"))
+
+    state = replica.state()
+    assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
+    assert licence(state, "FPC367123")["sda"] is None
+    assert licence(state, "FPC367131")["sda"] is None
+    assert [e["tab"] for e in logs if e["event"] == "service_page_left"] == ["Groupements"]
+    assert "service_page_kept" not in [e["event"] for e in logs]
+    assert [e["event"] for e in logs].count("service_opened") == 2
+    assert [e["licence_ref"] for e in state["audit"]] == ["FPC367131", "FPC367123"]
+
+
+def test_a_run_after_another_on_the_same_page_starts_from_the_menu_on_screen(
+    run: RunFn, replica: Replica, page: Page
+) -> None:
+    # A batch's worker goes from one service to the next on its page: the portal's home
+    # is not loaded again, « Mes Services » is on the last service's page already.
+    run(Target(licence_ref="FPC367128"))
+    documents: list[str] = []
+    page.on("request", lambda r: documents.append(r.url) if r.is_navigation_request() else None)
+    with capture_logs() as logs:
+        result = run(Target(licence_ref="FPC367131"))
+
+    assert outcomes(result) == [Outcome.DONE]
+    assert licence(replica.state(), "FPC367131")["sda"] is None
+    assert replica.url.rstrip("/") + "/" not in documents
+    assert [e["event"] for e in logs].count("services_opened") == 1
+    assert "login_needed" not in [e["event"] for e in logs]
 
 
 def test_licences_on_different_result_pages_get_one_dialog_per_page(

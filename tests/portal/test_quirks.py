@@ -383,6 +383,22 @@ def dissociate(page: Page, front: Front, ref: str) -> None:
     expect(dialog).to_be_hidden()
 
 
+@browser
+@pytest.mark.parametrize("stays", [False, True], ids=["default", "status-stays"])
+def test_status_stays_keeps_the_last_status_as_the_other_tab_opens(
+    page: Page, quirky: Any, stays: bool
+) -> None:
+    replica, front = quirky(*(["status-stays"] if stays else []))
+    log_in(page, replica, front.service)
+    dissociate(page, front, "FPC367128")
+
+    page.get_by_role("tab", name="Utilisateurs").click()
+
+    shows(page, front, USERS[: front.rows_a_page])
+    status = page.get_by_role("status").filter(has_text="Numéro(s) dissocié(s) : 1")
+    expect(status).to_have_count(1 if stays else 0)
+
+
 def licence_row(page: Page, ref: str) -> Locator:
     box = page.get_by_role("checkbox", name=f"Sélectionner {ref}")
     return page.get_by_role("table", name="Licences").get_by_role("row").filter(has=box)

@@ -14,7 +14,7 @@ from playwright.sync_api import Locator, Page, expect
 from myopenip_bot.config.selectors import Hints, Selectors
 from myopenip_bot.errors import DriftError, TechnicalError
 from myopenip_bot.models import Tab, format_number, normalize_number
-from myopenip_bot.pages._base import Screen, TableRow, digits_pattern, portal_text
+from myopenip_bot.pages._base import Screen, TableRow, digits_pattern, for_browser, portal_text
 from myopenip_bot.pages._paging import more_pages, paged, text_beside
 from myopenip_bot.pages._reads import reading
 from myopenip_bot.pages.dialog import DissociationDialog
@@ -321,6 +321,16 @@ class LicenceResultsPage(Screen):
             dialog.wait_loaded(step)
         log.info("dissociation_opened", tab=self.tab.value)
         return dialog
+
+    def shows_leftovers(self) -> bool:
+        """Whether the page shows what an earlier dialog may have left on it: a box
+        ticked (a row's, or « Tout sélectionner »), or a status message of a dissociation
+        (the next « Valider » would find it already there)."""
+        ticked = self.page.get_by_role("checkbox", checked=True)
+        status = self._locate(self.selectors.licences.status).filter(
+            has_text=for_browser(self.selectors.texts.status_dissociated)
+        )
+        return _visible(ticked.or_(status))
 
     def status_messages(self) -> list[str]:
         """The visible status messages, e.g. "Numéro(s) dissocié(s) : 2"."""

@@ -14,6 +14,9 @@ and a step that failed (`step`) leaves no listing on screen trusted.
                                                        proof it is listed there
     rows ticked, a dialog cancelled or its           read on the same page; to tick
       « Valider » confirmed                            (`pages_for`) from a fresh one
+    a dialog confirmed in the other tab              that tab opened on the same page,
+                                                       when it shows no tick and no
+                                                       status left (`_moved_on`)
     a dialog not seen closed, a « Valider » not      read from a fresh page
       confirmed, a step that failed elsewhere than
       on the service's page, or after rows ticked
@@ -107,8 +110,10 @@ class Listings:
     def _results(self, tab: Tab, *, fresh: bool = False) -> LicenceResultsPage:
         """The tab's results, on the service page we are on unless what was done on it
         leaves it unknown, or (`fresh`) rows were ticked or a dialog opened on it; the
-        results last handed out when they are this tab's and nothing was done on them."""
-        if any(results.left_unknown for results in self._handed) or (fresh and self._touched):
+        results last handed out when they are this tab's and nothing was done on them. After
+        a confirmed dialog in the other tab, the same page may go on (`_moved_on`)."""
+        unknown = any(results.left_unknown for results in self._handed)
+        if unknown or (fresh and self._touched and not self._moved_on(tab)):
             self._forget()
         if self._settings is None:
             self.open_service()
@@ -123,6 +128,30 @@ class Listings:
         results = self._settings.open_tab(tab)
         self._handed.append(results)
         return results
+
+    def _moved_on(self, tab: Tab) -> bool:
+        """Whether `tab`, opened on the service's page on screen, shows what a fresh page
+        would, after a dialog whose « Valider » the portal confirmed in the other tab: no
+        row ticked and no status message left, as a person goes on to the next tab. Then
+        its results are the ones to act on; else (a dialog cancelled, this tab acted on
+        already, something left on screen) the next ticks start from a fresh page."""
+        handed, settings = self._handed, self._settings
+        dialogs = [dialog for results in handed for dialog in results.dialogs]
+        if (
+            settings is None
+            or not dialogs
+            or any(results.tab is tab and results.touched for results in handed)
+            or not all(dialog.answer is not None and dialog.answer.confirmed for dialog in dialogs)
+            or not _still_shown(settings)
+        ):
+            return False
+        results = settings.open_tab(tab)
+        if results.shows_leftovers():
+            log.info("service_page_left", service=self.service_ref, tab=tab.value)
+            return False
+        self._handed, self._shown = [results], None
+        log.info("service_page_kept", service=self.service_ref, tab=tab.value)
+        return True
 
     @property
     def _touched(self) -> bool:

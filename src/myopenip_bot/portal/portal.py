@@ -302,8 +302,24 @@ class Portal:
             self.log_in("opening the portal", here_first=False)
             if self._logged_in_here and self._shows_navigation(navigation):
                 return  # the login led to a page with the navigation: no need to load one
+        elif self._on_portal_page(navigation):
+            # A page of the portal with its navigation bar (the last run's service, say):
+            # the way to a service starts from its menu, as a person's does. A session
+            # that ended meanwhile shows at the menu's link (the login page), and the
+            # step logs in again there.
+            return
         self.goto(self._base_url, "opening the portal")
         navigation.wait("opening the portal")
+
+    def _on_portal_page(self, navigation: Navigation) -> bool:
+        """Whether the page on screen is one of the portal's (its address under the
+        portal's), showing the navigation bar and no login page."""
+        if not self.page.url.startswith(self._base_url):
+            return False  # a new tab (about:blank), or another site
+        presence = Presence(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        return best_effort(
+            lambda: navigation.is_shown() and not visible_now(presence.login_heading), False
+        )
 
     def _shows_navigation(self, navigation: Navigation) -> bool:
         """Whether the page the login led to, once loaded, shows the navigation bar."""

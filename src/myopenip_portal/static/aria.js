@@ -729,7 +729,7 @@
     form.elements.namedItem(tabParam).value = name;
     state.applied = filters();
     state.kept = null;
-    status.textContent = "";
+    if (!quirks.statusStays) status.textContent = ""; // status-stays: a page-level bar
     if (quirks.searchFirst) awaitSearch();
     else reload(1);
   }

@@ -555,7 +555,7 @@
     form.elements.namedItem("tab").value = name;
     applied = filters();
     kept = null;
-    status.textContent = "";
+    if (!quirks.statusStays) status.textContent = ""; // status-stays: a page-level bar
     if (quirks.searchFirst) awaitSearch();
     else reload(1);
   }
