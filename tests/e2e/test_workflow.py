@@ -124,6 +124,28 @@ def test_a_run_after_another_on_the_same_page_starts_from_the_menu_on_screen(
     assert "login_needed" not in [e["event"] for e in logs]
 
 
+def test_a_run_after_one_that_left_a_dialog_open_starts_from_the_portal_home(
+    run: RunFn, replica: Replica, page: Page
+) -> None:
+    run(Target(licence_ref="FPC367128"))
+    # What a run stopped half way may leave: a dialog open over the menu.
+    page.get_by_role("checkbox", name="Sélectionner FPC367129").check()
+    page.get_by_role("button", name="Actions").click()
+    page.get_by_role("menuitem", name="Dissocier vos numéros").click()
+    dialog = page.get_by_role("dialog", name="Dissocier vos numéros")
+    dialog.get_by_role("button", name="Valider").wait_for()
+    documents: list[str] = []
+    page.on("request", lambda r: documents.append(r.url) if r.is_navigation_request() else None)
+
+    result = run(Target(licence_ref="FPC367131"))
+
+    assert outcomes(result) == [Outcome.DONE]
+    assert documents[0] == replica.url.rstrip("/") + "/"
+    state = replica.state()
+    assert licence(state, "FPC367129")["sda"] is not None  # the dialog left was not sent
+    assert [e["licence_ref"] for e in state["audit"]] == ["FPC367128", "FPC367131"]
+
+
 def test_licences_on_different_result_pages_get_one_dialog_per_page(
     run: RunFn, replica: Replica
 ) -> None:

@@ -140,3 +140,13 @@ def test_a_ticket_goes_with_every_licence_asked_and_a_bad_one_is_refused() -> No
     for bad, why in (("", "is empty"), ("INC\n1", "control character"), ("I" * 101, "at most 100")):
         with pytest.raises(UsageError, match=why):
             parse("--service", "S", "--licence", "FPC367128", "--keep-number", "--ticket", bad)
+
+
+def test_version_is_read_when_asked(capsys: pytest.CaptureFixture[str]) -> None:
+    from importlib.metadata import version
+
+    with pytest.raises(SystemExit) as exited:
+        build_parser().parse_args(["--version"])
+
+    assert exited.value.code == 0
+    assert capsys.readouterr().out == f"myopenip {version('myopenip-bot')}\n"

@@ -313,12 +313,16 @@ class Portal:
 
     def _on_portal_page(self, navigation: Navigation) -> bool:
         """Whether the page on screen is one of the portal's (its address under the
-        portal's), showing the navigation bar and no login page."""
+        portal's), showing the navigation bar, no login page and no dialog (one that a
+        run stopped in may still be open, over the menu; a modal one hides the menu from
+        the bot's looks already)."""
         if not self.page.url.startswith(self._base_url):
             return False  # a new tab (about:blank), or another site
         presence = Presence(self.page, self.selectors, timeout_ms=self.timeout_ms)
+        dialogs = self.page.get_by_role("dialog").or_(self.page.get_by_role("alertdialog"))
         return best_effort(
-            lambda: navigation.is_shown() and not visible_now(presence.login_heading), False
+            lambda: navigation.is_shown() and not visible_now(presence.login_heading.or_(dialogs)),
+            False,
         )
 
     def _shows_navigation(self, navigation: Navigation) -> bool:
