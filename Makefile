@@ -37,7 +37,7 @@ lint: setup
 screens: setup
 	.venv/bin/python scripts/screens.py
 
-# Benchmarks: every figure as a ratio of its floor, measured in one run (under 15 min on
+# Benchmarks: every figure as a ratio of its floor, measured in one run (about 20 min on
 # 2 cores); writes docs/benchmarks.md and docs/benchmarks.png. See bench/README.md.
 bench: setup
 	.venv/bin/python -m bench.run

@@ -816,7 +816,7 @@ def write_report(
         "## Reproduce",
         "",
         "```sh",
-        "make bench          # this page and docs/benchmarks.png (under 15 min on 2 cores)",
+        "make bench          # this page and docs/benchmarks.png (about 20 min on 2 cores)",
         ".venv/bin/python bench/run.py --help   # smaller runs (--scale-rows, --one-shots)",
         ".venv/bin/python -m bench.limits       # the Limits part alone "
         "(--only large|bombs|drift|reset)",

@@ -57,6 +57,13 @@ CHANGES = (
         "searches for the first 20 licences left rather than all (pages turned)",
         "scale",
     ),
+    Change(
+        "da4ff8e",
+        "a worker goes on to its next service from the menu on screen (no reload of the "
+        "portal's home), and to a service's other tab on the same page once « Valider » "
+        "is confirmed (no second search of the service)",
+        "batch",
+    ),
 )
 
 
