@@ -82,8 +82,15 @@ def test_licences_of_both_tabs_are_confirmed_once_then_dissociated_from_their_ow
     events = [e["event"] for e in logs]
     assert events.count("services_searched") == 1
     assert events.count("service_opened") == 1
+    # Groupements first: the plan read it last, so it is on screen; then Utilisateurs.
     kept = [e["tab"] for e in logs if e["event"] == "service_page_kept"]
-    assert kept == ["Groupements"]
+    assert kept == ["Utilisateurs"]
+    assert [e["licence_ref"] for e in state["audit"]] == ["FPC367123", "FPC367131"]
+    assert [e["tab"] for e in logs if e["event"] == "tab_opened"] == [
+        "Utilisateurs",  # the plan reads both tabs, as they show
+        "Groupements",
+        "Utilisateurs",  # once Groupements' « Valider » is confirmed
+    ]
 
 
 def test_a_status_left_on_screen_sends_the_second_tab_to_a_fresh_page(
@@ -100,10 +107,10 @@ def test_a_status_left_on_screen_sends_the_second_tab_to_a_fresh_page(
     assert outcomes(result) == [Outcome.DONE, Outcome.DONE]
     assert licence(state, "FPC367123")["sda"] is None
     assert licence(state, "FPC367131")["sda"] is None
-    assert [e["tab"] for e in logs if e["event"] == "service_page_left"] == ["Groupements"]
+    assert [e["tab"] for e in logs if e["event"] == "service_page_left"] == ["Utilisateurs"]
     assert "service_page_kept" not in [e["event"] for e in logs]
     assert [e["event"] for e in logs].count("service_opened") == 2
-    assert [e["licence_ref"] for e in state["audit"]] == ["FPC367131", "FPC367123"]
+    assert [e["licence_ref"] for e in state["audit"]] == ["FPC367123", "FPC367131"]
 
 
 def test_a_run_after_another_on_the_same_page_starts_from_the_menu_on_screen(

@@ -333,7 +333,10 @@ class Runner:
         """Per tab, per dialog: prepare, (once) read the licences' `options` and confirm,
         then « Valider » and verify (a dry run: Annuler)."""
         confirmed = False
-        for tab in rules.TAB_ORDER:
+        # The guide's order, the tab on screen first: each tab has its own dialog, and
+        # the one the plan left on screen needs no click back to the other first.
+        on_screen = self.listings.tab_on_screen()
+        for tab in sorted(rules.TAB_ORDER, key=lambda tab: tab is not on_screen):
             todo = [task for task in record.tasks if task.planned and task.tab is tab]
             while todo:
                 prepared = self.listings.step(

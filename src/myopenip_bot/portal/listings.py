@@ -129,6 +129,13 @@ class Listings:
         self._handed.append(results)
         return results
 
+    def tab_on_screen(self) -> Tab | None:
+        """The tab the service's page on screen shows (its results last handed out);
+        None when no service page is on screen."""
+        if self._settings is None or not self._handed:
+            return None
+        return self._handed[-1].tab
+
     def _moved_on(self, tab: Tab) -> bool:
         """Whether `tab`, opened on the service's page on screen, shows what a fresh page
         would, after a dialog whose « Valider » the portal confirmed in the other tab: no
