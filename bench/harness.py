@@ -37,6 +37,7 @@ RSS_FIRST_MARK = 100
 # A row is settled once its journal state is one of these (batch_row events).
 SETTLED = frozenset({"done", "already_done", "refused", "failed", "unknown"})
 SINGLE_TIMEOUT = 300.0
+SAMPLE_SECONDS = 0.25  # how often a run's process tree is read (its RSS, its CPU)
 BATCH_TIMEOUT = 1800.0
 
 
@@ -64,7 +65,9 @@ class Measured:
     stderr: list[str] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     started: float = 0.0  # time.time() at spawn, to place the events' timestamps
-    cpu_seconds: float = 0.0  # user + system of the process and its reaped descendants
+    # user + system of the process and every descendant (_TreeCpu): each one's last
+    # reading while it lived, or what the kernel counted for reaped ones if that is more
+    cpu_seconds: float = 0.0
     replica_cpu_seconds: float = 0.0
     machine_busy: float = 0.0  # share of all the machine's cores busy meanwhile (anyone)
     peak_rss: int = 0
@@ -184,6 +187,35 @@ def tree_rss(pid: int) -> int:
         with contextlib.suppress(psutil.Error):
             total += proc.memory_info().rss
     return total
+
+
+class _TreeCpu:
+    """User + system seconds of a process and of every descendant it had, each read from
+    /proc while it lived and its last reading kept once it is gone.
+
+    Not the kernel's count of reaped children alone (RUSAGE_CHILDREN): Chromium's
+    processes are not all waited for by the processes that started them, and most of a
+    run's CPU is theirs. What a process spent after its last reading (at most one
+    SAMPLE_SECONDS) is missed, so this is a floor.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self.pid = pid
+        self._seen: dict[tuple[int, float], float] = {}  # (pid, start time): CPU seconds
+
+    def sample(self) -> None:
+        try:
+            root = psutil.Process(self.pid)
+            procs = [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return
+        for proc in procs:
+            with contextlib.suppress(psutil.Error):
+                times = proc.cpu_times()
+                self._seen[(proc.pid, proc.create_time())] = times.user + times.system
+
+    def seconds(self) -> float:
+        return sum(self._seen.values())
 
 
 def _busy_share(before: Any, after: Any) -> float:
@@ -329,13 +361,19 @@ class Bench:
             assert process.stdout is not None
             run.stdout = process.stdout.read()
 
-        def sampler() -> None:
-            while not done.wait(0.25):
-                sample()
+        tree_cpu = _TreeCpu(process.pid)
 
-        threads = [threading.Thread(target=read_stderr), threading.Thread(target=read_stdout)]
-        if sample_rss:
-            threads.append(threading.Thread(target=sampler))
+        def sampler() -> None:
+            while not done.wait(SAMPLE_SECONDS):
+                tree_cpu.sample()
+                if sample_rss:
+                    sample()
+
+        threads = [
+            threading.Thread(target=read_stderr),
+            threading.Thread(target=read_stdout),
+            threading.Thread(target=sampler),
+        ]
         for thread in threads:
             thread.start()
         run.code, _ = _reap(process, timeout)
@@ -347,7 +385,7 @@ class Bench:
         done.set()
         for thread in threads:
             thread.join()
-        run.cpu_seconds = _children_cpu() - cpu_before
+        run.cpu_seconds = max(_children_cpu() - cpu_before, tree_cpu.seconds())
         run.replica_cpu_seconds = _proc_cpu(replica.process.pid) - replica_before
         run.machine_busy = _busy_share(machine_before, psutil.cpu_times())
         run.peak_rss = peak[0]

@@ -755,7 +755,9 @@ def write_report(
         "## CPU: where the 2 cores saturate",
         "",
         "Bot tree CPU: user + system seconds of the measured process and every descendant "
-        "(Playwright's driver, Chromium). Cores: CPU seconds ÷ wall seconds. Machine busy: "
+        "(Playwright's driver, Chromium), each read while it lived (every 0.25 s; a "
+        "process's last quarter second is missed). Cores: CPU seconds ÷ wall seconds. "
+        "Machine busy: "
         "the share of all cores busy during the run, whoever used them.",
         "",
         *cpu_lines(res),

@@ -288,8 +288,8 @@ def lines(res: WorkersResults) -> list[str]:
         "Each run's time, from its events (seconds from the spawn): worker 1's login done "
         "(the other workers wait for it), the first part begun, the last part finished; the "
         "parts (a service, or a share of one), their mean duration, how many were under way "
-        "at once on average; the bot's CPU seconds (its process tree) and how busy the "
-        "machine's cores were meanwhile (anyone's work).",
+        "at once on average; the bot's CPU seconds (its process tree, each process read "
+        "while it lived) and how busy the machine's cores were meanwhile (anyone's work).",
         "",
         "| run | s | login | first part | last part | parts | mean part | at once | CPU s "
         "| machine busy |",
