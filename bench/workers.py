@@ -179,7 +179,9 @@ def measure(
 
 def targets(res: WorkersResults) -> list[Target]:
     out = []
+    alone = [run for run in res.spread.get(1, []) if run.ok]
     for workers, wanted in SPREAD_TARGETS.items():
+        best = ceiling(alone[len(alone) // 2], workers) if alone else None
         out.append(
             Target(
                 f"{res.spread_rows} rows over {BULK_SERVICES} services at {WORKERS_LATENCY_MS} "
@@ -188,6 +190,7 @@ def targets(res: WorkersResults) -> list[Target]:
                 res.ratio(res.spread, workers),
                 wanted,
                 False,
+                note="" if best is None else f"ceiling {best:.2f}×, see below",
             )
         )
     for workers, wanted in ONE_SERVICE_TARGETS.items():
@@ -251,6 +254,45 @@ def timeline(run: Measured) -> Timeline:
     return Timeline(logged, first, last, parts, busy)
 
 
+def part_seconds(run: Measured) -> list[float]:
+    """How long each part of `run` took (run_started to its service's run_finished), in
+    the order the parts began."""
+    from bench.run import _event_time
+
+    begun: dict[str, list[tuple[int, float]]] = {}  # a service's parts under way: (order, start)
+    took: list[tuple[int, float]] = []
+    count = 0
+    for event in run.events:
+        at = _event_time(event)
+        name, service = event.get("event"), str(event.get("service"))
+        if at is None:
+            continue
+        if name == "run_started":
+            begun.setdefault(service, []).append((count, at))
+            count += 1
+        elif name == "run_finished" and begun.get(service):
+            order, start = begun[service].pop(0)
+            took.append((order, at - start))
+    return [seconds for _, seconds in sorted(took)]
+
+
+def ceiling(alone: Measured, workers: int) -> float | None:
+    """The best speed-up `workers` could give over `alone` (a --workers 1 run of the same
+    file), if its parts took as long as they took alone: each worker takes the next part
+    from the queue when free, in the order they began (what the bot's queue does), and
+    the start (before the first part) and the end (after the last) are paid once, as
+    alone. Contention for the cores is what it leaves out. None without events."""
+    parts = part_seconds(alone)
+    t = timeline(alone)
+    if not parts or t.first_start != t.first_start:
+        return None
+    loads = [0.0] * min(workers, len(parts))
+    for seconds in parts:
+        loads[loads.index(min(loads))] += seconds
+    fixed = t.first_start + (alone.seconds - t.last_end)
+    return alone.seconds / (fixed + max(loads))
+
+
 def _fmt(value: float | None, unit: str = " s", digits: int = 2) -> str:
     return "n/a" if value is None or value != value else f"{value:.{digits}f}{unit}"
 
@@ -290,6 +332,11 @@ def lines(res: WorkersResults) -> list[str]:
         "parts (a service, or a share of one), their mean duration, how many were under way "
         "at once on average; the bot's CPU seconds (its process tree, each process read "
         "while it lived) and how busy the machine's cores were meanwhile (anyone's work).",
+        "",
+        "The ceiling beside a target is what that many workers could reach if each part "
+        "took as long as in the median --workers 1 run: each worker takes the next part when "
+        "free, in that run's order, and the start (before the first part) and the end (after "
+        "the last) are paid once. It leaves out the workers' contention for the cores.",
         "",
         "| run | s | login | first part | last part | parts | mean part | at once | CPU s "
         "| machine busy |",

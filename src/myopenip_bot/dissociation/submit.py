@@ -159,10 +159,10 @@ class Submitter:
         self, dialog: DissociationDialog, batch: list[LicenceTask], *, check_keep: bool
     ) -> list[str]:
         """Why the dialog is not exactly the batch's (licence, number) pairs, if it is not."""
-        listed = dialog.listed_numbers()
+        listing = dialog.listing()
         shows = DialogShows(
-            pairs=tuple((row.ref, row.number) for row in listed),
-            without_number=tuple(dialog.licences_without_number()),
+            pairs=tuple((row.ref, row.number) for row in listing.rows),
+            without_number=listing.without_number,
             keep_selects=dialog.keep_select_count(),
             kept={t.number or "": dialog.kept(t.number or "") for t in batch} if check_keep else {},
         )

@@ -39,6 +39,14 @@ class DialogRow:
     number: str  # ten digits
 
 
+@dataclass(frozen=True)
+class DialogListing:
+    """What the dialog lists: its number rows, and the licences shown without one."""
+
+    rows: tuple[DialogRow, ...]
+    without_number: tuple[str, ...]
+
+
 class AnswerKind(StrEnum):
     """How the portal answered « Valider »."""
 
@@ -132,21 +140,26 @@ class DissociationDialog(Screen):
                 raise DriftError(self.selectors.key_of(control), message) from None
         return self
 
+    def listing(self) -> DialogListing:
+        """What the dialog lists, from one read of what it shows: its (licence, number)
+        rows, and the licence refs it shows outside them ("Licences sans numéro")."""
+        text = self.dialog.inner_text()
+        texts = self.selectors.texts
+        rows = tuple(
+            DialogRow(ref=match["ref"], number=normalize_number(match["number"]))
+            for match in texts.dialog_row.finditer(text)
+        )
+        paired = {row.ref for row in rows}
+        unpaired = {ref for ref in texts.licence_ref.findall(text) if ref not in paired}
+        return DialogListing(rows=rows, without_number=tuple(sorted(unpaired)))
+
     def listed_numbers(self) -> list[DialogRow]:
         """The (licence, number) rows the dialog lists, read from what it shows."""
-        text = self.dialog.inner_text()
-        return [
-            DialogRow(ref=match["ref"], number=normalize_number(match["number"]))
-            for match in self.selectors.texts.dialog_row.finditer(text)
-        ]
+        return list(self.listing().rows)
 
     def licences_without_number(self) -> list[str]:
         """Licence refs the dialog shows outside its number rows ("Licences sans numéro")."""
-        text = self.dialog.inner_text()
-        paired = {row.ref for row in self.listed_numbers()}
-        return sorted(
-            {ref for ref in self.selectors.texts.licence_ref.findall(text) if ref not in paired}
-        )
+        return list(self.listing().without_number)
 
     def keep_select_count(self) -> int:
         """How many "Conserver le numéro …" selects the dialog holds."""
