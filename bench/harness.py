@@ -65,8 +65,8 @@ class Measured:
     stderr: list[str] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     started: float = 0.0  # time.time() at spawn, to place the events' timestamps
-    # user + system of the process and every descendant (_TreeCpu): each one's last
-    # reading while it lived, or what the kernel counted for reaped ones if that is more
+    # user + system of the process and its descendants: the larger of ProcessTree's sum
+    # and the kernel's count of the children it saw reaped (RUSAGE_CHILDREN)
     cpu_seconds: float = 0.0
     replica_cpu_seconds: float = 0.0
     machine_busy: float = 0.0  # share of all the machine's cores busy meanwhile (anyone)
@@ -175,47 +175,48 @@ def high_water(pid: int) -> int:
     return 0
 
 
-def tree_rss(pid: int) -> int:
-    """RSS of a process and all its descendants, in bytes (shared pages counted per process)."""
-    try:
-        root = psutil.Process(pid)
-        procs = [root, *root.children(recursive=True)]
-    except psutil.Error:
-        return 0
-    total = 0
-    for proc in procs:
-        with contextlib.suppress(psutil.Error):
-            total += proc.memory_info().rss
-    return total
+class ProcessTree:
+    """A run's process tree, read now and then (`read`): the RSS of all its processes at
+    that moment, and the CPU of every process it ever held.
 
-
-class _TreeCpu:
-    """User + system seconds of a process and of every descendant it had, each read from
-    /proc while it lived and its last reading kept once it is gone.
-
-    Not the kernel's count of reaped children alone (RUSAGE_CHILDREN): Chromium's
-    processes are not all waited for by the processes that started them, and most of a
-    run's CPU is theirs. What a process spent after its last reading (at most one
-    SAMPLE_SECONDS) is missed, so this is a floor.
+    The CPU is each process's user + system seconds at its last reading, kept once it is
+    gone: not the kernel's count of reaped children alone (RUSAGE_CHILDREN), since
+    Chromium's processes are not all waited for by the processes that started them and
+    most of a run's CPU is theirs. What a process spent after its last reading (up to one
+    SAMPLE_SECONDS) is missed, and so is a process that lived less than that or left the
+    tree (adopted by another) while it ran: a floor.
     """
 
     def __init__(self, pid: int) -> None:
-        self.pid = pid
-        self._seen: dict[tuple[int, float], float] = {}  # (pid, start time): CPU seconds
-
-    def sample(self) -> None:
-        try:
-            root = psutil.Process(self.pid)
-            procs = [root, *root.children(recursive=True)]
+        try:  # once: psutil then tells the run's process from another given its pid later
+            self._root: psutil.Process | None = psutil.Process(pid)
         except psutil.Error:
-            return
-        for proc in procs:
-            with contextlib.suppress(psutil.Error):
-                times = proc.cpu_times()
-                self._seen[(proc.pid, proc.create_time())] = times.user + times.system
+            self._root = None
+        self._cpu: dict[tuple[int, float], float] = {}  # (pid, start time): CPU seconds
+        self._lock = threading.Lock()
 
-    def seconds(self) -> float:
-        return sum(self._seen.values())
+    def read(self) -> int:
+        """Note each process's CPU now; return their RSS summed, in bytes (shared pages
+        counted per process; 0 once the run is gone)."""
+        if self._root is None:
+            return 0
+        try:
+            procs = [self._root, *self._root.children(recursive=True)]
+        except psutil.Error:
+            return 0
+        total = 0
+        for proc in procs:
+            with contextlib.suppress(psutil.Error), proc.oneshot():
+                times = proc.cpu_times()
+                key = (proc.pid, proc.create_time())
+                with self._lock:
+                    self._cpu[key] = times.user + times.system
+                total += proc.memory_info().rss
+        return total
+
+    def cpu_seconds(self) -> float:
+        with self._lock:
+            return sum(self._cpu.values())
 
 
 def _busy_share(before: Any, after: Any) -> float:
@@ -319,8 +320,10 @@ class Bench:
             errors="replace",
         )
 
+        tree = ProcessTree(process.pid)
+
         def sample() -> int:
-            now = tree_rss(process.pid)
+            now = tree.read()
             mark = high_water(process.pid)
             with lock:
                 peak[0] = max(peak[0], now)
@@ -361,13 +364,12 @@ class Bench:
             assert process.stdout is not None
             run.stdout = process.stdout.read()
 
-        tree_cpu = _TreeCpu(process.pid)
-
-        def sampler() -> None:
+        def sampler() -> None:  # the CPU always, the RSS when asked: one read of the tree
             while not done.wait(SAMPLE_SECONDS):
-                tree_cpu.sample()
                 if sample_rss:
                     sample()
+                else:
+                    tree.read()
 
         threads = [
             threading.Thread(target=read_stderr),
@@ -385,7 +387,7 @@ class Bench:
         done.set()
         for thread in threads:
             thread.join()
-        run.cpu_seconds = max(_children_cpu() - cpu_before, tree_cpu.seconds())
+        run.cpu_seconds = max(_children_cpu() - cpu_before, tree.cpu_seconds())
         run.replica_cpu_seconds = _proc_cpu(replica.process.pid) - replica_before
         run.machine_busy = _busy_share(machine_before, psutil.cpu_times())
         run.peak_rss = peak[0]

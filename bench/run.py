@@ -755,8 +755,9 @@ def write_report(
         "## CPU: where the 2 cores saturate",
         "",
         "Bot tree CPU: user + system seconds of the measured process and every descendant "
-        "(Playwright's driver, Chromium), each read while it lived (every 0.25 s; a "
-        "process's last quarter second is missed). Cores: CPU seconds ÷ wall seconds. "
+        "(Playwright's driver, Chromium), each read while it lived (every 0.25 s: up to "
+        "the last quarter second of each is missed, so a floor), or the kernel's count of "
+        "the children it saw reaped when that is more. Cores: CPU seconds ÷ wall seconds. "
         "Machine busy: "
         "the share of all cores busy during the run, whoever used them.",
         "",

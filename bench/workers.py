@@ -179,9 +179,9 @@ def measure(
 
 def targets(res: WorkersResults) -> list[Target]:
     out = []
-    alone = [run for run in res.spread.get(1, []) if run.ok]
+    alone = _median_run(res.spread.get(1, []))
     for workers, wanted in SPREAD_TARGETS.items():
-        best = ceiling(alone[len(alone) // 2], workers) if alone else None
+        best = ceiling(alone, workers) if alone is not None else None
         out.append(
             Target(
                 f"{res.spread_rows} rows over {BULK_SERVICES} services at {WORKERS_LATENCY_MS} "
@@ -190,7 +190,7 @@ def targets(res: WorkersResults) -> list[Target]:
                 res.ratio(res.spread, workers),
                 wanted,
                 False,
-                note="" if best is None else f"ceiling {best:.2f}×, see below",
+                note="" if best is None else f"ceiling from its parts' lengths {best:.2f}×",
             )
         )
     for workers, wanted in ONE_SERVICE_TARGETS.items():
@@ -254,37 +254,37 @@ def timeline(run: Measured) -> Timeline:
     return Timeline(logged, first, last, parts, busy)
 
 
-def part_seconds(run: Measured) -> list[float]:
-    """How long each part of `run` took (run_started to its service's run_finished), in
-    the order the parts began."""
+def parts_alone(run: Measured) -> list[tuple[str, float]]:
+    """Each part of `run`, a --workers 1 run (its parts one after the other), in order:
+    its service and its length, from its `run_started` to the next part's (what the
+    worker does between two parts counted with the part it leads to), the last one's to
+    its `run_finished`."""
     from bench.run import _event_time
 
-    begun: dict[str, list[tuple[int, float]]] = {}  # a service's parts under way: (order, start)
-    took: list[tuple[int, float]] = []
-    count = 0
+    starts: list[tuple[str, float]] = []
+    last_end = float("nan")
     for event in run.events:
         at = _event_time(event)
-        name, service = event.get("event"), str(event.get("service"))
         if at is None:
             continue
-        if name == "run_started":
-            begun.setdefault(service, []).append((count, at))
-            count += 1
-        elif name == "run_finished" and begun.get(service):
-            order, start = begun[service].pop(0)
-            took.append((order, at - start))
-    return [seconds for _, seconds in sorted(took)]
+        if event.get("event") == "run_started":
+            starts.append((str(event.get("service")), at))
+        elif event.get("event") == "run_finished":
+            last_end = at
+    ends = [at for _, at in starts[1:]] + [last_end]
+    return [(service, end - begun) for (service, begun), end in zip(starts, ends, strict=True)]
 
 
 def ceiling(alone: Measured, workers: int) -> float | None:
     """The best speed-up `workers` could give over `alone` (a --workers 1 run of the same
-    file), if its parts took as long as they took alone: each worker takes the next part
-    from the queue when free, in the order they began (what the bot's queue does), and
-    the start (before the first part) and the end (after the last) are paid once, as
-    alone. Contention for the cores is what it leaves out. None without events."""
-    parts = part_seconds(alone)
+    file, cut into the same parts: at least as many services as workers), if each part
+    took as long as it took alone: each worker takes the next part from the queue when
+    free, in the order they began (what the bot's queue does), and the start (before the
+    first part) and the end (after the last) are paid once, as alone. Contention for the
+    cores is what it leaves out. None without the events to tell."""
+    parts = [seconds for _, seconds in parts_alone(alone)]
     t = timeline(alone)
-    if not parts or t.first_start != t.first_start:
+    if not parts or t.first_start != t.first_start or t.last_end != t.last_end:
         return None
     loads = [0.0] * min(workers, len(parts))
     for seconds in parts:
@@ -293,8 +293,27 @@ def ceiling(alone: Measured, workers: int) -> float | None:
     return alone.seconds / (fixed + max(loads))
 
 
+def _median_run(runs: list[Measured]) -> Measured | None:
+    """The run of median time among those that went well."""
+    ok = sorted((run for run in runs if run.ok), key=lambda run: run.seconds)
+    return ok[len(ok) // 2] if ok else None
+
+
 def _fmt(value: float | None, unit: str = " s", digits: int = 2) -> str:
     return "n/a" if value is None or value != value else f"{value:.{digits}f}{unit}"
+
+
+def _parts_line(alone: Measured | None) -> list[str]:
+    """The parts of the median --workers 1 run, in words (what the ceiling is made of)."""
+    if alone is None or not parts_alone(alone):
+        return []
+    t = timeline(alone)
+    each = ", ".join(f"{service} {seconds:.1f} s" for service, seconds in parts_alone(alone))
+    return [
+        f"Its parts ({alone.label}), in order: {each}; before the first, "
+        f"{t.first_start:.1f} s; after the last, {alone.seconds - t.last_end:.1f} s.",
+        "",
+    ]
 
 
 def lines(res: WorkersResults) -> list[str]:
@@ -333,11 +352,13 @@ def lines(res: WorkersResults) -> list[str]:
         "at once on average; the bot's CPU seconds (its process tree, each process read "
         "while it lived) and how busy the machine's cores were meanwhile (anyone's work).",
         "",
-        "The ceiling beside a target is what that many workers could reach if each part "
-        "took as long as in the median --workers 1 run: each worker takes the next part when "
-        "free, in that run's order, and the start (before the first part) and the end (after "
-        "the last) are paid once. It leaves out the workers' contention for the cores.",
+        "The ceiling from the parts' lengths, beside a target, is what that many workers "
+        "could reach if each part took as long as in the median --workers 1 run: each worker "
+        "takes the next part when free, in that run's order, and the start (before the first "
+        "part) and the end (after the last) are paid once. It leaves out the workers' "
+        "contention for the cores.",
         "",
+        *_parts_line(_median_run(res.spread.get(1, []))),
         "| run | s | login | first part | last part | parts | mean part | at once | CPU s "
         "| machine busy |",
         "|---|---|---|---|---|---|---|---|---|---|",
