@@ -305,10 +305,11 @@ def _fmt(value: float | None, unit: str = " s", digits: int = 2) -> str:
 
 def _parts_line(alone: Measured | None) -> list[str]:
     """The parts of the median --workers 1 run, in words (what the ceiling is made of)."""
-    if alone is None or not parts_alone(alone):
+    parts = parts_alone(alone) if alone is not None else []
+    if alone is None or not parts:
         return []
     t = timeline(alone)
-    each = ", ".join(f"{service} {seconds:.1f} s" for service, seconds in parts_alone(alone))
+    each = ", ".join(f"{service} {seconds:.1f} s" for service, seconds in parts)
     return [
         f"Its parts ({alone.label}), in order: {each}; before the first, "
         f"{t.first_start:.1f} s; after the last, {alone.seconds - t.last_end:.1f} s.",

@@ -39,6 +39,14 @@ class DialogRow:
     number: str  # ten digits
 
 
+def dissociated_status(page: Page, selectors: Selectors) -> Locator:
+    """The status message of a confirmed dissociation ("Numéro(s) dissocié(s) : N") on
+    `page`: the answer to « Valider », and what a page a dialog left behind still shows."""
+    return locate(page, selectors.licences.status).filter(
+        has_text=for_browser(selectors.texts.status_dissociated)
+    )
+
+
 @dataclass(frozen=True)
 class DialogListing:
     """What the dialog lists: its number rows, and the licences shown without one."""
@@ -217,9 +225,7 @@ class DissociationDialog(Screen):
         login page). Only a LOST answer leaves the outcome open: the caller must re-read
         the portal before anything else.
         """
-        status = self._locate(self.selectors.licences.status).filter(
-            has_text=for_browser(self.selectors.texts.status_dissociated)
-        )
+        status = dissociated_status(self.page, self.selectors)
         problem = self.error.filter(visible=True)
         login = self._login_heading
         # The dialog gone (the portal closed it): an answer of its own, so that the status

@@ -14,10 +14,10 @@ from playwright.sync_api import Locator, Page, expect
 from myopenip_bot.config.selectors import Hints, Selectors
 from myopenip_bot.errors import DriftError, TechnicalError
 from myopenip_bot.models import Tab, format_number, normalize_number
-from myopenip_bot.pages._base import Screen, TableRow, digits_pattern, for_browser, portal_text
+from myopenip_bot.pages._base import Screen, TableRow, digits_pattern, portal_text
 from myopenip_bot.pages._paging import more_pages, paged, text_beside
 from myopenip_bot.pages._reads import reading
-from myopenip_bot.pages.dialog import DissociationDialog
+from myopenip_bot.pages.dialog import DissociationDialog, dissociated_status
 from myopenip_bot.pages.licence_page import licence_link
 from myopenip_bot.pages.presence import visible_now as _visible
 
@@ -327,10 +327,7 @@ class LicenceResultsPage(Screen):
         ticked (a row's, or « Tout sélectionner »), or a status message of a dissociation
         (the next « Valider » would find it already there)."""
         ticked = self.page.get_by_role("checkbox", checked=True)
-        status = self._locate(self.selectors.licences.status).filter(
-            has_text=for_browser(self.selectors.texts.status_dissociated)
-        )
-        return _visible(ticked.or_(status))
+        return _visible(ticked.or_(dissociated_status(self.page, self.selectors)))
 
     def status_messages(self) -> list[str]:
         """The visible status messages, e.g. "Numéro(s) dissocié(s) : 2"."""
